@@ -1,0 +1,138 @@
+/* Growable byte buffer with a hard ceiling. See buf.h. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "lambkin/lambkin.h"
+
+void lk_buf_init(lk_buf_t *b, size_t max) {
+  b->data = NULL;
+  b->len = 0;
+  b->cap = 0;
+  b->max = max;
+}
+
+void lk_buf_free(lk_buf_t *b) {
+  free(b->data);
+  b->data = NULL;
+  b->len = b->cap = 0;
+}
+
+void lk_buf_reset(lk_buf_t *b) {
+  b->len = 0;
+  if (b->data)
+    b->data[0] = '\0';
+}
+
+static int grow(lk_buf_t *b, size_t need) {
+  size_t cap;
+  char *p;
+
+  if (need > b->max)
+    return LK_E2BIG;
+  if (need + 1 <= b->cap)
+    return 0;
+  cap = b->cap ? b->cap : 64;
+  while (cap < need + 1)
+    cap *= 2;
+  if (cap > b->max + 1)
+    cap = b->max + 1;
+  p = realloc(b->data, cap);
+  if (p == NULL)
+    return LK_ENOMEM;
+  b->data = p;
+  b->cap = cap;
+  return 0;
+}
+
+int lk_buf_add(lk_buf_t *b, const void *p, size_t n) {
+  int err;
+
+  if (n > b->max - b->len)
+    return LK_E2BIG;
+  err = grow(b, b->len + n);
+  if (err)
+    return err;
+  if (n)
+    memcpy(b->data + b->len, p, n);
+  b->len += n;
+  b->data[b->len] = '\0';
+  return 0;
+}
+
+int lk_buf_adds(lk_buf_t *b, const char *s) {
+  return lk_buf_add(b, s, strlen(s));
+}
+
+int lk_buf_printf(lk_buf_t *b, const char *fmt, ...) {
+  va_list ap;
+  int n, err;
+
+  va_start(ap, fmt);
+  n = vsnprintf(NULL, 0, fmt, ap);
+  va_end(ap);
+  if (n < 0)
+    return LK_EINVAL;
+  if ((size_t)n > b->max - b->len)
+    return LK_E2BIG;
+  err = grow(b, b->len + (size_t)n);
+  if (err)
+    return err;
+  va_start(ap, fmt);
+  vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+  va_end(ap);
+  b->len += (size_t)n;
+  return 0;
+}
+
+int lk_buf_add_json_str(lk_buf_t *b, const char *s, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  size_t i, start = 0;
+  int err = lk_buf_add(b, "\"", 1);
+
+  for (i = 0; i < n && err == 0; i++) {
+    unsigned char c = (unsigned char)s[i];
+    char esc[6] = {'\\', 0, 0, 0, 0, 0};
+    size_t elen = 2;
+
+    if (c >= 0x20 && c != '"' && c != '\\')
+      continue;
+    err = lk_buf_add(b, s + start, i - start);
+    start = i + 1;
+    switch (c) {
+    case '"': esc[1] = '"'; break;
+    case '\\': esc[1] = '\\'; break;
+    case '\n': esc[1] = 'n'; break;
+    case '\r': esc[1] = 'r'; break;
+    case '\t': esc[1] = 't'; break;
+    default:
+      esc[1] = 'u';
+      esc[2] = '0';
+      esc[3] = '0';
+      esc[4] = hex[c >> 4];
+      esc[5] = hex[c & 15];
+      elen = 6;
+    }
+    if (err == 0)
+      err = lk_buf_add(b, esc, elen);
+  }
+  if (err == 0)
+    err = lk_buf_add(b, s + start, n - start);
+  if (err == 0)
+    err = lk_buf_add(b, "\"", 1);
+  return err;
+}
+
+char *lk_buf_steal(lk_buf_t *b, size_t *len) {
+  char *p = b->data;
+
+  if (len)
+    *len = b->len;
+  if (p == NULL)
+    p = calloc(1, 1);
+  b->data = NULL;
+  b->len = b->cap = 0;
+  return p;
+}

@@ -1,0 +1,578 @@
+/* HTTP/1.1 server: libuv streams in, llhttp parses, one request in flight
+ * per connection (pipelined bytes wait in a bounded buffer). llhttp's
+ * lenient flags stay off: they open request smuggling.
+ * The server owns connections; see http.h for who owns a request. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <llhttp.h>
+
+#include "http.h"
+#include "lambkin/lambkin.h"
+
+#define DEFAULT_MAX_BODY (6 * 1024 * 1024)
+/* Past max_body we keep reading (and discarding) up to this much, so the
+ * client sees the 413 instead of a reset; then we close. */
+#define DISCARD_MAX (64 * 1024 * 1024)
+#define READ_CHUNK (64 * 1024)
+
+struct lk_http_server {
+  uv_tcp_t tcp;
+  uv_loop_t *loop;
+  lk_http_cb cb;
+  void *ud;
+  size_t max_body;
+  int port;
+  int n_conns;
+  int closing;
+  lk_http_conn_t *conns; /* doubly linked */
+};
+
+struct lk_http_conn {
+  uv_tcp_t tcp;
+  lk_http_server_t *srv;
+  llhttp_t parser;
+  lk_http_req_t *req;     /* being parsed or waiting for its answer */
+  int in_flight;          /* req handed to the callback */
+  int closing;
+  int last_was_value;
+  size_t discarded;
+  lk_buf_t pending;       /* bytes read past the message in flight */
+  char rbuf[READ_CHUNK];
+  lk_http_conn_t *prev, *next;
+};
+
+typedef struct write_req {
+  uv_write_t w;
+  lk_http_conn_t *conn;
+  char *head;
+  char *body;
+  int close_after;
+} write_req_t;
+
+static llhttp_settings_t settings;
+
+const char *lk_http_reason(int status) {
+  switch (status) {
+  case 100: return "Continue";
+  case 200: return "OK";
+  case 202: return "Accepted";
+  case 204: return "No Content";
+  case 206: return "Partial Content";
+  case 304: return "Not Modified";
+  case 400: return "Bad Request";
+  case 403: return "Forbidden";
+  case 404: return "Not Found";
+  case 405: return "Method Not Allowed";
+  case 409: return "Conflict";
+  case 411: return "Length Required";
+  case 412: return "Precondition Failed";
+  case 413: return "Payload Too Large";
+  case 414: return "URI Too Long";
+  case 416: return "Range Not Satisfiable";
+  case 429: return "Too Many Requests";
+  case 431: return "Request Header Fields Too Large";
+  case 500: return "Internal Server Error";
+  case 502: return "Bad Gateway";
+  case 503: return "Service Unavailable";
+  case 504: return "Gateway Timeout";
+  default: return "Unknown";
+  }
+}
+
+static void req_free(lk_http_req_t *req) {
+  if (req == NULL)
+    return;
+  lk_buf_free(&req->body);
+  lk_buf_free(&req->head_);
+  free(req);
+}
+
+static lk_http_req_t *req_new(size_t max_body) {
+  lk_http_req_t *req = calloc(1, sizeof(*req));
+
+  if (req == NULL)
+    return NULL;
+  lk_buf_init(&req->body, max_body);
+  lk_buf_init(&req->head_, LK_HTTP_MAX_HEAD_BYTES);
+  return req;
+}
+
+static void on_conn_close(uv_handle_t *h) {
+  lk_http_conn_t *conn = h->data;
+
+  lk_buf_free(&conn->pending);
+  free(conn);
+}
+
+static void conn_close(lk_http_conn_t *conn) {
+  lk_http_server_t *srv = conn->srv;
+  lk_http_req_t *req = conn->req;
+
+  if (conn->closing)
+    return;
+  conn->closing = 1;
+  if (conn->prev)
+    conn->prev->next = conn->next;
+  else
+    srv->conns = conn->next;
+  if (conn->next)
+    conn->next->prev = conn->prev;
+  srv->n_conns--;
+  conn->req = NULL;
+  if (req) {
+    if (conn->in_flight) {
+      /* The handler still owns it: tell it, let it answer into the void. */
+      req->conn_ = NULL;
+      if (req->on_abort)
+        req->on_abort(req);
+    } else {
+      req_free(req);
+    }
+  }
+  uv_close((uv_handle_t *)&conn->tcp, on_conn_close);
+}
+
+/* ---- llhttp callbacks: stitch the pieces into one bounded buffer ---- */
+
+static int on_message_begin(llhttp_t *p) {
+  lk_http_conn_t *conn = p->data;
+
+  conn->req = req_new(conn->srv->max_body);
+  if (conn->req == NULL)
+    return -1;
+  conn->last_was_value = 0;
+  conn->discarded = 0;
+  return 0;
+}
+
+static int head_add(lk_http_conn_t *conn, const char *at, size_t n) {
+  if (lk_buf_add(&conn->req->head_, at, n)) {
+    llhttp_set_error_reason(&conn->parser, "HPE_HEADER_OVERFLOW");
+    return -1;
+  }
+  return 0;
+}
+
+static int on_url(llhttp_t *p, const char *at, size_t n) {
+  return head_add(p->data, at, n);
+}
+
+static int on_url_complete(llhttp_t *p) {
+  lk_http_conn_t *conn = p->data;
+
+  conn->req->path_len_ = conn->req->head_.len;
+  return head_add(conn, "", 1); /* NUL after the URL */
+}
+
+static int on_header_field(llhttp_t *p, const char *at, size_t n) {
+  lk_http_conn_t *conn = p->data;
+  lk_http_req_t *req = conn->req;
+
+  if (req->n_headers == 0 || conn->last_was_value) {
+    if (req->n_headers == LK_HTTP_MAX_HEADERS) {
+      llhttp_set_error_reason(p, "HPE_HEADER_OVERFLOW");
+      return -1;
+    }
+    if (req->n_headers > 0 && head_add(conn, "", 1))
+      return -1;
+    req->hoff_[req->n_headers][0] = req->head_.len;
+    req->hoff_[req->n_headers][1] = 0;
+    req->n_headers++;
+    conn->last_was_value = 0;
+  }
+  return head_add(conn, at, n);
+}
+
+static int on_header_value(llhttp_t *p, const char *at, size_t n) {
+  lk_http_conn_t *conn = p->data;
+  lk_http_req_t *req = conn->req;
+
+  if (!conn->last_was_value) {
+    if (head_add(conn, "", 1))
+      return -1;
+    req->hoff_[req->n_headers - 1][1] = req->head_.len;
+    conn->last_was_value = 1;
+  }
+  return head_add(conn, at, n);
+}
+
+static int on_headers_complete(llhttp_t *p) {
+  lk_http_conn_t *conn = p->data;
+  lk_http_req_t *req = conn->req;
+  const char *expect;
+  char *base;
+  int i;
+
+  if (head_add(conn, "", 1))
+    return -1;
+  base = req->head_.data;
+  for (i = 0; i < req->n_headers; i++) {
+    req->headers[i].name = base + req->hoff_[i][0];
+    /* A header with an empty value never saw on_header_value. */
+    req->headers[i].value =
+        req->hoff_[i][1] ? base + req->hoff_[i][1] : base + req->head_.len - 1;
+  }
+  req->url = base;
+  req->method = llhttp_method_name(p->method);
+  req->is_head_ = p->method == HTTP_HEAD;
+  {
+    char *q = memchr(base, '?', req->path_len_);
+
+    if (q) {
+      *q = '\0';
+      req->query = q + 1;
+    } else {
+      req->query = base + req->path_len_;
+    }
+    req->path = base;
+  }
+  /* The URL split wrote into url; keep a pristine copy reachable. */
+  if (p->content_length > conn->srv->max_body &&
+      p->content_length != ULLONG_MAX)
+    req->body_too_large = 1;
+  expect = lk_http_header(req, "expect");
+  if (expect && strcasecmp(expect, "100-continue") == 0 &&
+      !req->body_too_large) {
+    static char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    uv_buf_t b = uv_buf_init(cont, sizeof(cont) - 1);
+
+    uv_try_write((uv_stream_t *)&conn->tcp, &b, 1);
+  }
+  return 0;
+}
+
+static int on_body(llhttp_t *p, const char *at, size_t n) {
+  lk_http_conn_t *conn = p->data;
+  lk_http_req_t *req = conn->req;
+
+  if (!req->body_too_large && lk_buf_add(&req->body, at, n) == 0)
+    return 0;
+  req->body_too_large = 1;
+  conn->discarded += n;
+  if (conn->discarded > DISCARD_MAX) {
+    llhttp_set_error_reason(p, "body too large");
+    return -1;
+  }
+  return 0;
+}
+
+static int on_message_complete(llhttp_t *p) {
+  lk_http_conn_t *conn = p->data;
+
+  if (conn->req->body_too_large)
+    lk_buf_reset(&conn->req->body);
+  conn->req->keep_alive_ = llhttp_should_keep_alive(p);
+  return HPE_PAUSED;
+}
+
+/* ---- writing ---- */
+
+static void on_write(uv_write_t *w, int status) {
+  write_req_t *wr = (write_req_t *)w;
+  lk_http_conn_t *conn = wr->conn;
+
+  if ((status < 0 || wr->close_after) && !conn->closing)
+    conn_close(conn);
+  free(wr->head);
+  free(wr->body);
+  free(wr);
+}
+
+static int conn_write(lk_http_conn_t *conn, int status,
+                      const lk_http_header_t *headers, int n_headers,
+                      const void *body, size_t len, int skip_body,
+                      int close_after) {
+  write_req_t *wr;
+  lk_buf_t head;
+  uv_buf_t bufs[2];
+  int i, err, nbufs = 1;
+
+  wr = calloc(1, sizeof(*wr));
+  if (wr == NULL)
+    return LK_ENOMEM;
+  lk_buf_init(&head, LK_HTTP_MAX_HEAD_BYTES * 4);
+  err = lk_buf_printf(&head, "HTTP/1.1 %d %s\r\n", status,
+                      lk_http_reason(status));
+  for (i = 0; i < n_headers && err == 0; i++)
+    err = lk_buf_printf(&head, "%s: %s\r\n", headers[i].name,
+                        headers[i].value);
+  if (err == 0 && status != 204 && status != 304)
+    err = lk_buf_printf(&head, "Content-Length: %zu\r\n", len);
+  if (err == 0 && close_after)
+    err = lk_buf_adds(&head, "Connection: close\r\n");
+  if (err == 0)
+    err = lk_buf_adds(&head, "\r\n");
+  if (err == 0 && len && !skip_body) {
+    wr->body = malloc(len);
+    if (wr->body == NULL)
+      err = LK_ENOMEM;
+    else
+      memcpy(wr->body, body, len);
+  }
+  if (err) {
+    lk_buf_free(&head);
+    free(wr->body);
+    free(wr);
+    return err;
+  }
+  wr->conn = conn;
+  wr->close_after = close_after;
+  wr->head = lk_buf_steal(&head, &bufs[0].len);
+  bufs[0].base = wr->head;
+  if (wr->body) {
+    bufs[1] = uv_buf_init(wr->body, (unsigned)len);
+    nbufs = 2;
+  }
+  err = uv_write(&wr->w, (uv_stream_t *)&conn->tcp, bufs, nbufs, on_write);
+  if (err) {
+    free(wr->head);
+    free(wr->body);
+    free(wr);
+    conn_close(conn);
+  }
+  return err;
+}
+
+static void send_error_and_close(lk_http_conn_t *conn, int status,
+                                 const char *msg) {
+  char body[256];
+  int n = snprintf(body, sizeof(body), "{\"message\":\"%s\"}", msg);
+  lk_http_header_t h[] = {{"Content-Type", "application/json"}};
+
+  if (conn->req && !conn->in_flight) {
+    req_free(conn->req);
+    conn->req = NULL;
+  }
+  uv_read_stop((uv_stream_t *)&conn->tcp);
+  conn_write(conn, status, h, 1, body, (size_t)n, 0, 1);
+}
+
+/* ---- reading ---- */
+
+static void conn_feed(lk_http_conn_t *conn, const char *data, size_t n);
+
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
+  lk_http_conn_t *conn = h->data;
+
+  (void)hint;
+  buf->base = conn->rbuf;
+  buf->len = sizeof(conn->rbuf);
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
+  lk_http_conn_t *conn = s->data;
+
+  if (nread < 0) {
+    conn_close(conn);
+    return;
+  }
+  if (nread > 0)
+    conn_feed(conn, buf->base, (size_t)nread);
+}
+
+static void conn_feed(lk_http_conn_t *conn, const char *data, size_t n) {
+  llhttp_errno_t rc;
+  lk_http_req_t *req;
+
+  if (conn->closing || n == 0)
+    return;
+  rc = llhttp_execute(&conn->parser, data, n);
+  if (rc == HPE_OK)
+    return;
+  if (rc != HPE_PAUSED) {
+    int status = 400;
+    const char *reason = llhttp_get_error_reason(&conn->parser);
+
+    if (reason && strcmp(reason, "HPE_HEADER_OVERFLOW") == 0)
+      status = 431;
+    else if (rc == HPE_USER && conn->req && conn->req->body_too_large)
+      status = 413;
+    send_error_and_close(conn, status, lk_http_reason(status));
+    return;
+  }
+  /* One whole message: hold what follows it, stop reading until answered. */
+  {
+    const char *pos = llhttp_get_error_pos(&conn->parser);
+    size_t used = pos ? (size_t)(pos - data) : n;
+
+    lk_buf_reset(&conn->pending);
+    if (used < n && lk_buf_add(&conn->pending, data + used, n - used)) {
+      send_error_and_close(conn, 400, "pipelined data too large");
+      return;
+    }
+  }
+  uv_read_stop((uv_stream_t *)&conn->tcp);
+  req = conn->req;
+  req->conn_ = conn;
+  conn->in_flight = 1;
+  conn->srv->cb(req, conn->srv->ud);
+}
+
+static void conn_resume(lk_http_conn_t *conn) {
+  size_t n;
+  char *rest;
+
+  conn->in_flight = 0;
+  conn->req = NULL;
+  llhttp_resume(&conn->parser);
+  if (conn->pending.len) {
+    rest = lk_buf_steal(&conn->pending, &n);
+    conn_feed(conn, rest, n);
+    free(rest);
+  }
+  if (!conn->closing && !conn->in_flight)
+    uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_read);
+}
+
+int lk_http_respond(lk_http_req_t *req, int status,
+                    const lk_http_header_t *headers, int n_headers,
+                    const void *body, size_t len) {
+  lk_http_conn_t *conn = req->conn_;
+  int err, close_after;
+
+  if (conn == NULL) { /* client went away */
+    req_free(req);
+    return 0;
+  }
+  close_after = !req->keep_alive_ || conn->srv->closing ||
+                (req->body_too_large && conn->discarded > 0 &&
+                 conn->discarded >= DISCARD_MAX);
+  err = conn_write(conn, status, headers, n_headers, body, len, req->is_head_,
+                   close_after);
+  req_free(req);
+  if (err)
+    return err;
+  conn->req = NULL;
+  if (close_after) {
+    conn->in_flight = 0;
+    return 0;
+  }
+  conn_resume(conn);
+  return 0;
+}
+
+void lk_http_drop(lk_http_req_t *req) {
+  lk_http_conn_t *conn = req->conn_;
+
+  if (conn) {
+    conn->req = NULL;
+    conn->in_flight = 0;
+    conn_close(conn);
+  }
+  req_free(req);
+}
+
+int lk_http_req_open(const lk_http_req_t *req) {
+  return req->conn_ != NULL;
+}
+
+const char *lk_http_header(const lk_http_req_t *req, const char *name) {
+  int i;
+
+  for (i = 0; i < req->n_headers; i++)
+    if (strcasecmp(req->headers[i].name, name) == 0)
+      return req->headers[i].value;
+  return NULL;
+}
+
+/* ---- server ---- */
+
+static void on_connection(uv_stream_t *server, int status) {
+  lk_http_server_t *srv = server->data;
+  lk_http_conn_t *conn;
+
+  if (status < 0)
+    return;
+  conn = calloc(1, sizeof(*conn));
+  if (conn == NULL)
+    return;
+  uv_tcp_init(srv->loop, &conn->tcp);
+  conn->tcp.data = conn;
+  conn->srv = srv;
+  lk_buf_init(&conn->pending, READ_CHUNK);
+  if (uv_accept(server, (uv_stream_t *)&conn->tcp) ||
+      srv->n_conns >= LK_HTTP_MAX_CONNS) {
+    uv_close((uv_handle_t *)&conn->tcp, on_conn_close);
+    return;
+  }
+  conn->next = srv->conns;
+  if (srv->conns)
+    srv->conns->prev = conn;
+  srv->conns = conn;
+  srv->n_conns++;
+  uv_tcp_nodelay(&conn->tcp, 1);
+  llhttp_init(&conn->parser, HTTP_REQUEST, &settings);
+  conn->parser.data = conn;
+  uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_read);
+}
+
+int lk_http_server_new(uv_loop_t *loop, const lk_http_opts_t *opts,
+                       lk_http_cb cb, void *ud, lk_http_server_t **out) {
+  lk_http_server_t *srv;
+  struct sockaddr_storage ss;
+  int namelen = sizeof(ss);
+  const char *host = opts && opts->host ? opts->host : "127.0.0.1";
+  int port = opts ? opts->port : 0;
+  int err;
+
+  if (settings.on_message_begin == NULL) {
+    llhttp_settings_init(&settings);
+    settings.on_message_begin = on_message_begin;
+    settings.on_url = on_url;
+    settings.on_url_complete = on_url_complete;
+    settings.on_header_field = on_header_field;
+    settings.on_header_value = on_header_value;
+    settings.on_headers_complete = on_headers_complete;
+    settings.on_body = on_body;
+    settings.on_message_complete = on_message_complete;
+  }
+  srv = calloc(1, sizeof(*srv));
+  if (srv == NULL)
+    return LK_ENOMEM;
+  srv->loop = loop;
+  srv->cb = cb;
+  srv->ud = ud;
+  srv->max_body = opts && opts->max_body ? opts->max_body : DEFAULT_MAX_BODY;
+  uv_tcp_init(loop, &srv->tcp);
+  srv->tcp.data = srv;
+  if (strchr(host, ':'))
+    err = uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss);
+  else
+    err = uv_ip4_addr(host, port, (struct sockaddr_in *)&ss);
+  if (err == 0)
+    err = uv_tcp_bind(&srv->tcp, (struct sockaddr *)&ss, 0);
+  if (err == 0)
+    err = uv_listen((uv_stream_t *)&srv->tcp, 511, on_connection);
+  if (err == 0)
+    err = uv_tcp_getsockname(&srv->tcp, (struct sockaddr *)&ss, &namelen);
+  if (err) {
+    srv->closing = 1;
+    uv_close((uv_handle_t *)&srv->tcp, (uv_close_cb)free);
+    return err;
+  }
+  srv->port = ntohs(ss.ss_family == AF_INET6
+                        ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                        : ((struct sockaddr_in *)&ss)->sin_port);
+  *out = srv;
+  return 0;
+}
+
+int lk_http_server_port(const lk_http_server_t *srv) {
+  return srv->port;
+}
+
+static void on_server_close(uv_handle_t *h) {
+  free(h->data);
+}
+
+void lk_http_server_free(lk_http_server_t *srv) {
+  if (srv == NULL)
+    return;
+  srv->closing = 1;
+  while (srv->conns)
+    conn_close(srv->conns);
+  uv_close((uv_handle_t *)&srv->tcp, on_server_close);
+}

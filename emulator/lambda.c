@@ -1,0 +1,812 @@
+/* The Lambda side of the emulator: the Invoke API (REST-JSON, as
+ * botocore and the JS SDK speak it), per-function queues, scale-out to
+ * instances, reserved concurrency, async retries, START/END/REPORT log
+ * lines and the journal. Invocations are owned here from acceptance until
+ * their result has been delivered. */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "emu.h"
+#include "lambkin/lambkin.h"
+
+#define API_PREFIX "/2015-03-31/functions"
+#define REAP_EVERY_MS 1000
+
+static void schedule(lk_fn_t *fn);
+
+/* ---- small helpers ---- */
+
+static int b64_encode(const char *in, size_t n, char *out, size_t cap) {
+  static const char tbl[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  size_t i, o = 0;
+
+  for (i = 0; i < n; i += 3) {
+    unsigned v = (unsigned char)in[i] << 16;
+
+    if (o + 5 > cap)
+      return -1;
+    if (i + 1 < n)
+      v |= (unsigned char)in[i + 1] << 8;
+    if (i + 2 < n)
+      v |= (unsigned char)in[i + 2];
+    out[o++] = tbl[(v >> 18) & 63];
+    out[o++] = tbl[(v >> 12) & 63];
+    out[o++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
+    out[o++] = i + 2 < n ? tbl[v & 63] : '=';
+  }
+  out[o] = '\0';
+  return (int)o;
+}
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+/* Percent-decodes a path segment (an ARN arrives as arn%3Aaws%3A...). */
+static void url_decode(const char *in, size_t n, char *out, size_t cap) {
+  size_t i, o = 0;
+
+  for (i = 0; i < n && o + 1 < cap; i++) {
+    if (in[i] == '%' && i + 2 < n &&
+        hexval(in[i + 1]) >= 0 && hexval(in[i + 2]) >= 0) {
+      out[o++] = (char)(hexval(in[i + 1]) * 16 + hexval(in[i + 2]));
+      i += 2;
+    } else {
+      out[o++] = in[i];
+    }
+  }
+  out[o] = '\0';
+}
+
+static void api_error(lk_http_req_t *req, int status, const char *type,
+                      const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Lambda's REST-JSON error shape: the type in x-amzn-ErrorType, the
+ * message in the body, which is what botocore and the JS SDK parse. */
+static void api_error(lk_http_req_t *req, int status, const char *type,
+                      const char *fmt, ...) {
+  char msg[512], id[37];
+  lk_buf_t b;
+  va_list ap;
+  lk_http_header_t h[3];
+
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  lk_uuid(id);
+  lk_buf_init(&b, 4096);
+  lk_buf_adds(&b, "{\"Type\":\"User\",\"message\":");
+  lk_buf_add_json_str(&b, msg, strlen(msg));
+  if (status == 429)
+    lk_buf_adds(&b, ",\"Reason\":\"ReservedFunctionConcurrentInvocationLimit"
+                    "Exceeded\"");
+  lk_buf_adds(&b, "}");
+  h[0] = (lk_http_header_t){"Content-Type", "application/json"};
+  h[1] = (lk_http_header_t){"x-amzn-ErrorType", type};
+  h[2] = (lk_http_header_t){"x-amzn-RequestId", id};
+  lk_http_respond(req, status, h, 3, b.data, b.len);
+  lk_buf_free(&b);
+}
+
+/* ---- logs ---- */
+
+void lk_emu_log_line(lk_emu_t *emu, lk_fn_t *fn, lk_invocation_t *inv,
+                     const char *line, size_t len) {
+  if (!emu->opts.quiet)
+    printf("[%s %.8s] %.*s\n", fn->def->name, inv ? inv->id : "--------",
+           (int)len, line);
+  if (inv == NULL)
+    return;
+  /* Keep the newest bytes: Tail wants the end of the log. */
+  if (inv->log.len + len + 1 > LK_LOG_KEEP) {
+    size_t drop = inv->log.len / 2;
+
+    if (drop < len + 1)
+      drop = inv->log.len;
+    memmove(inv->log.data, inv->log.data + drop, inv->log.len - drop);
+    inv->log.len -= drop;
+    inv->log.data[inv->log.len] = '\0';
+  }
+  if (len + 1 > LK_LOG_KEEP) {
+    line += len - (LK_LOG_KEEP - 1);
+    len = LK_LOG_KEEP - 1;
+  }
+  lk_buf_add(&inv->log, line, len);
+  lk_buf_add(&inv->log, "\n", 1);
+}
+
+static void log_fmt(lk_invocation_t *inv, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void log_fmt(lk_invocation_t *inv, const char *fmt, ...) {
+  char line[512];
+  va_list ap;
+  int n;
+
+  va_start(ap, fmt);
+  n = vsnprintf(line, sizeof(line), fmt, ap);
+  va_end(ap);
+  if (n > 0)
+    lk_emu_log_line(inv->fn->emu, inv->fn, inv, line,
+                    (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+/* ---- invocations ---- */
+
+static void inv_free(lk_invocation_t *inv) {
+  free(inv->payload);
+  free(inv->error_type);
+  free(inv->body);
+  lk_buf_free(&inv->log);
+  free(inv);
+}
+
+static void make_trace(char *out, size_t cap, const char *incoming) {
+  char root[25], parent[17];
+
+  lk_hex(root, 24);
+  lk_hex(parent, 16);
+  /* A call from inside a function keeps its chain's Root. */
+  if (incoming && strncmp(incoming, "Root=", 5) == 0) {
+    size_t n = strcspn(incoming, ";");
+
+    snprintf(out, cap, "%.*s;Parent=%s;Sampled=0", (int)n, incoming, parent);
+    return;
+  }
+  snprintf(out, cap, "Root=1-%08llx-%s;Parent=%s;Sampled=0",
+           (unsigned long long)(lk_now_ms() / 1000), root, parent);
+}
+
+static lk_invocation_t *inv_new(lk_fn_t *fn, const char *payload, size_t len,
+                                int async, const char *source) {
+  lk_invocation_t *inv = calloc(1, sizeof(*inv));
+
+  if (inv == NULL)
+    return NULL;
+  inv->payload = malloc(len + 1);
+  if (inv->payload == NULL) {
+    free(inv);
+    return NULL;
+  }
+  memcpy(inv->payload, payload, len);
+  inv->payload[len] = '\0';
+  inv->len = len;
+  inv->fn = fn;
+  inv->async = async;
+  inv->source = source;
+  inv->attempt = 1;
+  lk_uuid(inv->id);
+  lk_buf_init(&inv->log, LK_LOG_KEEP);
+  return inv;
+}
+
+static int busy_instances(lk_fn_t *fn) {
+  lk_instance_t *in;
+  int n = 0;
+
+  for (in = fn->instances; in; in = in->next)
+    n += in->state == INST_BUSY;
+  return n;
+}
+
+static int instance_cap(lk_fn_t *fn) {
+  int r = fn->def->reserved_concurrency;
+
+  return r >= 0 ? r : fn->emu->opts.max_instances;
+}
+
+static void enqueue(lk_fn_t *fn, lk_invocation_t *inv) {
+  inv->next = NULL;
+  if (fn->qtail)
+    fn->qtail->next = inv;
+  else
+    fn->qhead = inv;
+  fn->qtail = inv;
+  fn->queued++;
+  if (!inv->async)
+    fn->queued_sync++;
+}
+
+static lk_invocation_t *dequeue(lk_fn_t *fn) {
+  lk_invocation_t *inv = fn->qhead;
+
+  if (inv == NULL)
+    return NULL;
+  fn->qhead = inv->next;
+  if (fn->qhead == NULL)
+    fn->qtail = NULL;
+  fn->queued--;
+  if (!inv->async)
+    fn->queued_sync--;
+  inv->next = NULL;
+  return inv;
+}
+
+static void start(lk_instance_t *in, lk_invocation_t *inv) {
+  inv->pid = in->pid;
+  inv->mem_mb = in->mem_mb;
+  inv->init_ms = 0;
+  if (in->cold) {
+    inv->init_ms = in->init_ms;
+    in->cold = 0;
+  }
+  log_fmt(inv, "START RequestId: %s Version: $LATEST", inv->id);
+  lk_instance_dispatch(in, inv);
+}
+
+/* Hands queued work to waiting instances, then starts more instances for
+ * what is left, up to the function's cap. */
+static void schedule(lk_fn_t *fn) {
+  lk_instance_t *in;
+  lk_invocation_t *inv;
+  int err;
+
+  if (fn->emu->closing)
+    return;
+  for (in = fn->instances; in && fn->qhead; in = in->next)
+    if (in->state == INST_IDLE && in->next_req)
+      start(in, dequeue(fn));
+  while (fn->queued > fn->n_starting && fn->n_instances < instance_cap(fn)) {
+    err = lk_instance_spawn(fn);
+    if (err == 0)
+      continue;
+    inv = dequeue(fn);
+    if (inv) {
+      char body[512];
+
+      snprintf(body, sizeof(body),
+               "{\"errorMessage\":\"cannot start the runtime: %s\","
+               "\"errorType\":\"Runtime.InvalidEntrypoint\"}",
+               lk_strerror(err));
+      lk_emu_complete(inv, "crash", "Runtime.InvalidEntrypoint", body,
+                      strlen(body));
+    }
+  }
+}
+
+void lk_emu_instance_ready(lk_instance_t *in) {
+  lk_fn_t *fn = in->fn;
+
+  in->ever_ready = 1;
+  if (fn->qhead)
+    start(in, dequeue(fn));
+}
+
+void lk_emu_instance_gone(lk_instance_t *in) {
+  lk_fn_t *fn = in->fn;
+  lk_invocation_t *inv;
+
+  /* An instance that died before its first /next failed to initialise:
+   * the oldest waiting event is the one that pays for it, as in Lambda. */
+  if (!in->ever_ready && !fn->emu->closing && fn->queued > fn->n_starting) {
+    inv = dequeue(fn);
+    if (in->init_error_body) {
+      log_fmt(inv, "INIT_REPORT Status: error Error Type: %s",
+              in->init_error_type);
+      lk_emu_complete(inv, "error", in->init_error_type, in->init_error_body,
+                      strlen(in->init_error_body));
+    } else if (in->killed_for_timeout) {
+      char body[256];
+
+      snprintf(body, sizeof(body),
+               "{\"errorMessage\":\"%s Task timed out during init after "
+               "%d.00 seconds\",\"errorType\":\"Sandbox.Timedout\"}",
+               inv->id, LK_INIT_TIMEOUT_MS / 1000);
+      lk_emu_complete(inv, "timeout", "Sandbox.Timedout", body, strlen(body));
+    } else {
+      char body[256];
+
+      snprintf(body, sizeof(body),
+               "{\"errorMessage\":\"RequestId: %s Error: Runtime exited "
+               "with error: %s %d\",\"errorType\":\"Runtime.ExitError\"}",
+               inv->id, in->term_signal ? "signal" : "exit status",
+               in->term_signal ? in->term_signal : (int)in->exit_status);
+      lk_emu_complete(inv, "crash", "Runtime.ExitError", body, strlen(body));
+    }
+  }
+  schedule(fn);
+}
+
+void lk_emu_complete(lk_invocation_t *inv, const char *outcome,
+                     const char *error_type, const char *body, size_t len) {
+  lk_emu_t *emu = inv->fn->emu;
+
+  inv->outcome = outcome;
+  free(inv->error_type);
+  inv->error_type = error_type ? strdup(error_type) : NULL;
+  free(inv->body);
+  inv->body = malloc(len + 1);
+  if (inv->body) {
+    memcpy(inv->body, body, len);
+    inv->body[len] = '\0';
+    inv->body_len = len;
+  }
+  inv->duration_ms =
+      inv->start_ns ? (double)(uv_hrtime() - inv->start_ns) / 1e6 : 0;
+  inv->done = 1;
+  /* Finish in the check phase: output the runtime wrote before answering
+   * is read in this same loop turn, so the log is whole. */
+  inv->next = emu->completing;
+  emu->completing = inv;
+}
+
+/* ---- delivery ---- */
+
+static void on_retry(uv_timer_t *t) {
+  lk_invocation_t *inv = t->data;
+  lk_emu_t *emu = inv->fn->emu;
+  lk_invocation_t **pp;
+
+  for (pp = &emu->retrying; *pp; pp = &(*pp)->next)
+    if (*pp == inv) {
+      *pp = inv->next;
+      break;
+    }
+  uv_close((uv_handle_t *)t, (uv_close_cb)free);
+  inv->retry_timer = NULL;
+  inv->done = 0;
+  inv->outcome = NULL;
+  inv->start_ns = 0;
+  lk_buf_reset(&inv->log);
+  enqueue(inv->fn, inv);
+  schedule(inv->fn);
+}
+
+static void respond_sync(lk_invocation_t *inv) {
+  lk_http_header_t h[6];
+  char *tail = NULL;
+  int n = 0;
+
+  h[n++] = (lk_http_header_t){"Content-Type", "application/json"};
+  h[n++] = (lk_http_header_t){"X-Amz-Executed-Version", "$LATEST"};
+  h[n++] = (lk_http_header_t){"x-amzn-RequestId", inv->id};
+  if (inv->error_type)
+    h[n++] = (lk_http_header_t){"X-Amz-Function-Error", "Unhandled"};
+  if (inv->tail) {
+    size_t off = inv->log.len > LK_LOG_TAIL ? inv->log.len - LK_LOG_TAIL : 0;
+
+    tail = malloc(LK_LOG_TAIL * 4 / 3 + 8);
+    if (tail && b64_encode(inv->log.data ? inv->log.data + off : "",
+                           inv->log.len - off, tail,
+                           LK_LOG_TAIL * 4 / 3 + 8) >= 0)
+      h[n++] = (lk_http_header_t){"X-Amz-Log-Result", tail};
+  }
+  lk_http_respond(inv->req, 200, h, n, inv->body ? inv->body : "",
+                  inv->body_len);
+  inv->req = NULL;
+  free(tail);
+}
+
+static int max_attempts(lk_fn_t *fn) {
+  int r = fn->def->max_retry_attempts;
+
+  return 1 + (r >= 0 ? r : 2);
+}
+
+static void finish(lk_invocation_t *inv) {
+  lk_fn_t *fn = inv->fn;
+  lk_emu_t *emu = fn->emu;
+  double d = inv->duration_ms;
+  char init[48] = "";
+
+  if (inv->init_ms > 0)
+    snprintf(init, sizeof(init), "\tInit Duration: %.2f ms", inv->init_ms);
+  log_fmt(inv, "END RequestId: %s", inv->id);
+  log_fmt(inv,
+          "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %llu "
+          "ms\tMemory Size: %d MB\tMax Memory Used: %d MB%s",
+          inv->id, d, (unsigned long long)(d < 1 ? 1 : (d + 0.999)),
+          fn->def->memory_mb, inv->mem_mb, init);
+  lk_journal_append(emu->journal_fd, inv, fn->def->name);
+
+  if (inv->async && inv->error_type && inv->attempt < max_attempts(fn) &&
+      !emu->closing) {
+    uint64_t delay = (uint64_t)emu->opts.retry_delay_ms
+                     << (inv->attempt - 1);
+
+    inv->attempt++;
+    inv->next = emu->retrying;
+    emu->retrying = inv;
+    inv->retry_timer = malloc(sizeof(*inv->retry_timer));
+    if (inv->retry_timer) {
+      uv_timer_init(emu->loop, inv->retry_timer);
+      inv->retry_timer->data = inv;
+      uv_timer_start(inv->retry_timer, on_retry, delay, 0);
+      return;
+    }
+    emu->retrying = inv->next; /* no memory for a timer: deliver now */
+  }
+  if (inv->req)
+    respond_sync(inv);
+  if (inv->cb) {
+    lk_result_t r;
+
+    r.request_id = inv->id;
+    r.function = fn->def->name;
+    r.outcome = inv->outcome;
+    r.error_type = inv->error_type;
+    r.body = inv->body ? inv->body : "";
+    r.len = inv->body_len;
+    r.log = inv->log.data ? inv->log.data : "";
+    r.log_len = inv->log.len;
+    r.duration_ms = inv->duration_ms;
+    inv->cb(&r, inv->ud);
+  }
+  inv_free(inv);
+}
+
+static void on_check(uv_check_t *c) {
+  lk_emu_t *emu = c->data;
+  lk_invocation_t *list = emu->completing, *next, *rev = NULL;
+
+  emu->completing = NULL;
+  for (; list; list = next) { /* oldest first */
+    next = list->next;
+    list->next = rev;
+    rev = list;
+  }
+  for (; rev; rev = next) {
+    next = rev->next;
+    rev->next = NULL;
+    finish(rev);
+  }
+  if (!emu->opts.quiet)
+    fflush(stdout);
+}
+
+int lk_emu_invoke(lk_emu_t *emu, lk_function_t *def, const char *payload,
+                  size_t len, int async, const char *source, lk_invoke_cb cb,
+                  void *ud) {
+  lk_fn_t *fn = &emu->fns[def - emu->app->functions];
+  lk_invocation_t *inv;
+
+  if (fn->queued >= LK_QUEUE_MAX)
+    return LK_EBUSY;
+  inv = inv_new(fn, payload, len, async, source);
+  if (inv == NULL)
+    return LK_ENOMEM;
+  make_trace(inv->trace, sizeof(inv->trace), NULL);
+  inv->cb = cb;
+  inv->ud = ud;
+  enqueue(fn, inv);
+  schedule(fn);
+  return 0;
+}
+
+/* ---- the Invoke API ---- */
+
+static cJSON *fn_config(lk_emu_t *emu, lk_function_t *f) {
+  cJSON *c = cJSON_CreateObject(), *env, *vars;
+  char role[256];
+  int i;
+
+  snprintf(role, sizeof(role), "arn:aws:iam::%s:role/%s-role",
+           emu->app->account, f->name);
+  cJSON_AddStringToObject(c, "FunctionName", f->name);
+  cJSON_AddStringToObject(c, "FunctionArn", f->arn);
+  cJSON_AddStringToObject(c, "Runtime", f->runtime);
+  cJSON_AddStringToObject(c, "Role", role);
+  cJSON_AddStringToObject(c, "Handler", f->handler);
+  cJSON_AddNumberToObject(c, "CodeSize", 0);
+  cJSON_AddStringToObject(c, "Description", "");
+  cJSON_AddNumberToObject(c, "Timeout", f->timeout_s);
+  cJSON_AddNumberToObject(c, "MemorySize", f->memory_mb);
+  cJSON_AddStringToObject(c, "LastModified", "2024-01-01T00:00:00.000+0000");
+  cJSON_AddStringToObject(c, "CodeSha256", "");
+  cJSON_AddStringToObject(c, "Version", "$LATEST");
+  cJSON_AddStringToObject(c, "PackageType", "Zip");
+  cJSON_AddStringToObject(c, "State", "Active");
+  cJSON_AddStringToObject(c, "LastUpdateStatus", "Successful");
+  cJSON_AddItemToObject(c, "Architectures", cJSON_CreateStringArray(
+                                                (const char *[]){"x86_64"}, 1));
+  env = cJSON_AddObjectToObject(c, "Environment");
+  vars = cJSON_AddObjectToObject(env, "Variables");
+  for (i = 0; i < f->n_env; i++) {
+    const char *eq = strchr(f->env[i], '=');
+    char key[256];
+
+    snprintf(key, sizeof(key), "%.*s", (int)(eq - f->env[i]), f->env[i]);
+    cJSON_AddStringToObject(vars, key, eq + 1);
+  }
+  return c;
+}
+
+static void respond_json(lk_http_req_t *req, int status, cJSON *j) {
+  char *s = cJSON_PrintUnformatted(j);
+  lk_http_header_t h[] = {{"Content-Type", "application/json"}};
+
+  if (s == NULL)
+    api_error(req, 500, "ServiceException", "out of memory");
+  else
+    lk_http_respond(req, status, h, 1, s, strlen(s));
+  free(s);
+  cJSON_Delete(j);
+}
+
+static void api_invoke(lk_emu_t *emu, lk_http_req_t *req, lk_function_t *def) {
+  lk_fn_t *fn = &emu->fns[def - emu->app->functions];
+  const char *type = lk_http_header(req, "X-Amz-Invocation-Type");
+  const char *log = lk_http_header(req, "X-Amz-Log-Type");
+  const char *body = req->body.data ? req->body.data : "";
+  size_t len = req->body.len;
+  int async = 0, reserved = def->reserved_concurrency;
+  lk_invocation_t *inv;
+  cJSON *parsed;
+
+  if (type == NULL || strcmp(type, "RequestResponse") == 0) {
+    async = 0;
+  } else if (strcmp(type, "Event") == 0) {
+    async = 1;
+  } else if (strcmp(type, "DryRun") != 0) {
+    api_error(req, 400, "InvalidParameterValueException",
+              "1 validation error detected: Value '%.64s' at "
+              "'invocationType' failed to satisfy constraint",
+              type);
+    return;
+  }
+  if (req->body_too_large ||
+      len > (async ? LK_ASYNC_MAX_PAYLOAD : LK_SYNC_MAX_PAYLOAD)) {
+    api_error(req, 413, "RequestTooLargeException",
+              "Request must be smaller than %d bytes for the %s operation",
+              async ? LK_ASYNC_MAX_PAYLOAD : LK_SYNC_MAX_PAYLOAD,
+              async ? "InvokeAsync" : "Invoke");
+    return;
+  }
+  if (len == 0) { /* no payload: the function sees {} */
+    body = "{}";
+    len = 2;
+  }
+  parsed = cJSON_ParseWithLength(body, len);
+  if (parsed == NULL) {
+    api_error(req, 400, "InvalidRequestContentException",
+              "Could not parse request body into json: Unexpected "
+              "character at offset %zu",
+              cJSON_GetErrorPtr() && cJSON_GetErrorPtr() >= body &&
+                      cJSON_GetErrorPtr() <= body + len
+                  ? (size_t)(cJSON_GetErrorPtr() - body)
+                  : (size_t)0);
+    return;
+  }
+  cJSON_Delete(parsed);
+  if (type && strcmp(type, "DryRun") == 0) {
+    lk_http_header_t h[] = {{"x-amzn-RequestId", "dryrun"}};
+
+    lk_http_respond(req, 204, h, 1, NULL, 0);
+    return;
+  }
+  if (!async && reserved >= 0 &&
+      busy_instances(fn) + fn->queued_sync >= reserved) {
+    api_error(req, 429, "TooManyRequestsException", "Rate Exceeded.");
+    return;
+  }
+  if (fn->queued >= LK_QUEUE_MAX) {
+    api_error(req, 429, "TooManyRequestsException",
+              "Too many queued invocations for %s", def->name);
+    return;
+  }
+  inv = inv_new(fn, body, len, async, "api");
+  if (inv == NULL) {
+    api_error(req, 500, "ServiceException", "out of memory");
+    return;
+  }
+  make_trace(inv->trace, sizeof(inv->trace),
+             lk_http_header(req, "X-Amzn-Trace-Id"));
+  if (async) {
+    lk_http_header_t h[] = {{"x-amzn-RequestId", inv->id},
+                            {"Content-Type", "application/json"}};
+
+    lk_http_respond(req, 202, h, 2, NULL, 0);
+  } else {
+    inv->req = req;
+    inv->tail = log && strcmp(log, "Tail") == 0;
+  }
+  enqueue(fn, inv);
+  schedule(fn);
+}
+
+static void on_api(lk_http_req_t *req, void *ud) {
+  lk_emu_t *emu = ud;
+  const char *p = req->path;
+  char name[512];
+  const char *slash;
+  lk_function_t *def;
+
+  if (strncmp(p, API_PREFIX, sizeof(API_PREFIX) - 1) != 0) {
+    api_error(req, 404, "UnknownOperationException", "Unknown operation %s %s",
+              req->method, req->path);
+    return;
+  }
+  p += sizeof(API_PREFIX) - 1;
+  if (strcmp(p, "") == 0 || strcmp(p, "/") == 0) {
+    cJSON *out, *list;
+    int i;
+
+    if (strcmp(req->method, "GET") != 0) {
+      api_error(req, 405, "UnknownOperationException", "use GET");
+      return;
+    }
+    out = cJSON_CreateObject();
+    list = cJSON_AddArrayToObject(out, "Functions");
+    for (i = 0; i < emu->app->n_functions; i++)
+      cJSON_AddItemToArray(list, fn_config(emu, &emu->app->functions[i]));
+    respond_json(req, 200, out);
+    return;
+  }
+  p++;
+  slash = strchr(p, '/');
+  url_decode(p, slash ? (size_t)(slash - p) : strlen(p), name, sizeof(name));
+  def = lk_app_function(emu->app, name);
+  if (def == NULL) {
+    api_error(req, 404, "ResourceNotFoundException",
+              "Function not found: arn:aws:lambda:%s:%s:function:%.200s",
+              emu->app->region, emu->app->account, name);
+    return;
+  }
+  if (slash && strcmp(slash, "/invocations") == 0 &&
+      strcmp(req->method, "POST") == 0) {
+    api_invoke(emu, req, def);
+  } else if (slash == NULL && strcmp(req->method, "GET") == 0) {
+    cJSON *out = cJSON_CreateObject(), *code;
+
+    cJSON_AddItemToObject(out, "Configuration", fn_config(emu, def));
+    code = cJSON_AddObjectToObject(out, "Code");
+    cJSON_AddStringToObject(code, "RepositoryType", "S3");
+    cJSON_AddStringToObject(code, "Location", def->code_dir);
+    respond_json(req, 200, out);
+  } else if (slash && strcmp(slash, "/configuration") == 0 &&
+             strcmp(req->method, "GET") == 0) {
+    respond_json(req, 200, fn_config(emu, def));
+  } else {
+    api_error(req, 404, "UnknownOperationException", "Unknown operation %s %s",
+              req->method, req->path);
+  }
+}
+
+/* ---- idle reaping, life cycle ---- */
+
+static void on_reap(uv_timer_t *t) {
+  lk_emu_t *emu = t->data;
+  uint64_t now = uv_hrtime();
+  uint64_t idle = (uint64_t)emu->opts.idle_timeout_s * 1000000000ULL;
+  lk_instance_t *in;
+  int i;
+
+  for (i = 0; i < emu->n_fns; i++)
+    for (in = emu->fns[i].instances; in; in = in->next)
+      if (in->state == INST_IDLE && now - in->idle_since_ns > idle)
+        lk_instance_kill(in, SIGKILL);
+}
+
+int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
+               lk_emu_t **out) {
+  lk_emu_t *emu;
+  char err[1024];
+  int i, rc = 0;
+
+  emu = calloc(1, sizeof(*emu));
+  if (emu == NULL)
+    return LK_ENOMEM;
+  emu->loop = loop;
+  emu->app = app;
+  emu->opts = *opts;
+  if (emu->opts.max_instances <= 0)
+    emu->opts.max_instances = 16;
+  if (emu->opts.idle_timeout_s <= 0)
+    emu->opts.idle_timeout_s = 300;
+  if (emu->opts.retry_delay_ms <= 0)
+    emu->opts.retry_delay_ms = 1000;
+  if (emu->opts.state_dir == NULL)
+    emu->opts.state_dir = ".lambkin";
+  emu->journal_fd = -1;
+  emu->fns = calloc((size_t)app->n_functions + 1, sizeof(*emu->fns));
+  if (emu->fns == NULL) {
+    free(emu);
+    return LK_ENOMEM;
+  }
+  emu->n_fns = app->n_functions;
+  emu->journal_fd = lk_journal_open(emu->opts.state_dir);
+  for (i = 0; i < app->n_functions && rc == 0; i++) {
+    emu->fns[i].emu = emu;
+    emu->fns[i].def = &app->functions[i];
+    rc = lk_fn_prepare(&emu->fns[i], err, sizeof(err));
+    if (rc)
+      fprintf(stderr, "lambkin: %s\n", err);
+  }
+  if (rc == 0 && emu->opts.port >= 0) {
+    lk_http_opts_t ho = {emu->opts.host, emu->opts.port,
+                         LK_SYNC_MAX_PAYLOAD + 1};
+
+    rc = lk_http_server_new(loop, &ho, on_api, emu, &emu->api);
+    if (rc)
+      fprintf(stderr, "lambkin: cannot listen on %s:%d: %s\n",
+              ho.host ? ho.host : "127.0.0.1", ho.port, lk_strerror(rc));
+    else
+      snprintf(emu->endpoint, sizeof(emu->endpoint), "http://%s:%d",
+               ho.host ? ho.host : "127.0.0.1", lk_http_server_port(emu->api));
+  }
+  if (rc) {
+    for (i = 0; i < emu->n_fns; i++)
+      free(emu->fns[i].so_path);
+    if (emu->journal_fd >= 0)
+      close(emu->journal_fd);
+    free(emu->fns);
+    free(emu);
+    return rc;
+  }
+  uv_timer_init(loop, &emu->reaper);
+  emu->reaper.data = emu;
+  uv_timer_start(&emu->reaper, on_reap, REAP_EVERY_MS, REAP_EVERY_MS);
+  uv_unref((uv_handle_t *)&emu->reaper);
+  uv_check_init(loop, &emu->check);
+  emu->check.data = emu;
+  uv_check_start(&emu->check, on_check);
+  uv_unref((uv_handle_t *)&emu->check);
+  *out = emu;
+  return 0;
+}
+
+int lk_emu_port(const lk_emu_t *emu) {
+  return emu->api ? lk_http_server_port(emu->api) : -1;
+}
+
+/* Stops everything: the API, the instances, queued and retrying work.
+ * Callers run the loop afterwards so the close callbacks can fire. */
+void lk_emu_close(lk_emu_t *emu) {
+  lk_invocation_t *inv;
+  lk_instance_t *in;
+  int i;
+
+  if (emu->closing)
+    return;
+  emu->closing = 1;
+  on_check(&emu->check); /* deliver what already finished */
+  if (emu->api) {
+    lk_http_server_free(emu->api);
+    emu->api = NULL;
+  }
+  uv_close((uv_handle_t *)&emu->reaper, NULL);
+  uv_close((uv_handle_t *)&emu->check, NULL);
+  while ((inv = emu->retrying) != NULL) {
+    emu->retrying = inv->next;
+    uv_close((uv_handle_t *)inv->retry_timer, (uv_close_cb)free);
+    inv_free(inv);
+  }
+  for (i = 0; i < emu->n_fns; i++) {
+    lk_fn_t *fn = &emu->fns[i];
+
+    while ((inv = dequeue(fn)) != NULL) {
+      if (inv->req)
+        api_error(inv->req, 503, "ServiceException", "lambkin is stopping");
+      inv_free(inv);
+    }
+    for (in = fn->instances; in; in = in->next)
+      lk_instance_kill(in, SIGKILL);
+  }
+}
+
+void lk_emu_free(lk_emu_t *emu) {
+  int i;
+
+  if (emu == NULL)
+    return;
+  for (i = 0; i < emu->n_fns; i++)
+    free(emu->fns[i].so_path);
+  if (emu->journal_fd >= 0)
+    close(emu->journal_fd);
+  free(emu->fns);
+  free(emu);
+}

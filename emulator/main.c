@@ -1,0 +1,414 @@
+/* The lambkin command line: serve, invoke, replay. Each command builds an
+ * app from the template, runs the emulator on the default loop and tears
+ * it down so that uv_loop_close() succeeds. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "app.h"
+#include "emu.h"
+#include "lambkin/lambkin.h"
+
+#define EVENT_MAX (6 * 1024 * 1024)
+
+typedef struct cli {
+  const char *template_path;
+  const char *host;
+  int port;
+  int max_instances;
+  int idle_timeout;
+  const char *state_dir;
+  int quiet;
+  const char *event;
+  const char *positional[8];
+  int n_positional;
+} cli_t;
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: lambkin COMMAND [options]\n"
+          "\n"
+          "commands:\n"
+          "  serve                 run the template's functions behind the "
+          "Lambda API\n"
+          "  invoke FUNCTION       run one event through a function and exit\n"
+          "  replay FILE|ID        re-run a journaled or saved event\n"
+          "  version               print the version\n"
+          "\n"
+          "options:\n"
+          "  -t, --template FILE   SAM or CloudFormation template "
+          "(default ./template.yaml)\n"
+          "  --host ADDR           address to bind (default 127.0.0.1)\n"
+          "  -p, --port N          Lambda API port (default 3001)\n"
+          "  -e, --event FILE|-    event for invoke (default {})\n"
+          "  --max-instances N     instances per function without reserved "
+          "concurrency (default 16)\n"
+          "  --idle-timeout S      stop instances idle this long (default "
+          "300)\n"
+          "  --state DIR           journal and build folder (default "
+          ".lambkin)\n"
+          "  -q, --quiet           do not echo function output\n");
+}
+
+/* Bounded integer parse: no atoi (STYLE.md). */
+static int parse_int(const char *s, long lo, long hi, int *out) {
+  char *end;
+  long v;
+
+  if (s == NULL || *s == '\0')
+    return LK_EINVAL;
+  errno = 0;
+  v = strtol(s, &end, 10);
+  if (errno || *end || v < lo || v > hi)
+    return LK_EINVAL;
+  *out = (int)v;
+  return 0;
+}
+
+static int parse_args(int argc, char **argv, cli_t *c) {
+  int i;
+
+  memset(c, 0, sizeof(*c));
+  c->template_path = "template.yaml";
+  c->port = 3001;
+  c->state_dir = ".lambkin";
+  for (i = 2; i < argc; i++) {
+    const char *a = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    int bad = 0;
+
+    if (strcmp(a, "-t") == 0 || strcmp(a, "--template") == 0) {
+      c->template_path = v;
+      bad = v == NULL;
+      i++;
+    } else if (strcmp(a, "--host") == 0) {
+      c->host = v;
+      bad = v == NULL;
+      i++;
+    } else if (strcmp(a, "-p") == 0 || strcmp(a, "--port") == 0) {
+      bad = parse_int(v, 0, 65535, &c->port) != 0;
+      i++;
+    } else if (strcmp(a, "-e") == 0 || strcmp(a, "--event") == 0) {
+      c->event = v;
+      bad = v == NULL;
+      i++;
+    } else if (strcmp(a, "--max-instances") == 0) {
+      bad = parse_int(v, 1, 1000, &c->max_instances) != 0;
+      i++;
+    } else if (strcmp(a, "--idle-timeout") == 0) {
+      bad = parse_int(v, 1, 86400, &c->idle_timeout) != 0;
+      i++;
+    } else if (strcmp(a, "--state") == 0) {
+      c->state_dir = v;
+      bad = v == NULL;
+      i++;
+    } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+      c->quiet = 1;
+    } else if (a[0] == '-' && a[1] != '\0') {
+      fprintf(stderr, "lambkin: unknown option %s\n", a);
+      return LK_EINVAL;
+    } else if (c->n_positional < 8) {
+      c->positional[c->n_positional++] = a;
+    }
+    if (bad) {
+      fprintf(stderr, "lambkin: %s needs a valid value\n", a);
+      return LK_EINVAL;
+    }
+  }
+  return 0;
+}
+
+static lk_app_t *load(const cli_t *c) {
+  char err[2048];
+  lk_app_t *app;
+
+  if (lk_app_load(c->template_path, &app, err, sizeof(err))) {
+    fprintf(stderr, "lambkin: %s\n", err);
+    return NULL;
+  }
+  return app;
+}
+
+static void walk_close(uv_handle_t *h, void *arg) {
+  (void)arg;
+  if (!uv_is_closing(h))
+    uv_close(h, NULL);
+}
+
+/* Runs the loop dry after lk_emu_close and checks nothing was left. */
+static int teardown(uv_loop_t *loop, lk_emu_t *emu, lk_app_t *app) {
+  int rc;
+
+  if (emu)
+    lk_emu_close(emu);
+  uv_run(loop, UV_RUN_DEFAULT);
+  lk_emu_free(emu);
+  lk_app_free(app);
+  rc = uv_loop_close(loop);
+  if (rc) { /* a handle we forgot: close it rather than leak the loop */
+    uv_walk(loop, walk_close, NULL);
+    uv_run(loop, UV_RUN_DEFAULT);
+    rc = uv_loop_close(loop);
+  }
+  return rc;
+}
+
+/* ---- serve ---- */
+
+static lk_emu_t *serving;
+
+static void on_signal(uv_signal_t *s, int sig) {
+  (void)sig;
+  fprintf(stderr, "lambkin: stopping\n");
+  lk_emu_close(serving);
+  uv_close((uv_handle_t *)s, NULL);
+  uv_walk(s->loop, walk_close, NULL);
+}
+
+static int cmd_serve(const cli_t *c) {
+  uv_loop_t *loop = uv_default_loop();
+  lk_emu_opts_t o = {0};
+  lk_app_t *app = load(c);
+  lk_emu_t *emu;
+  uv_signal_t sint, sterm;
+  int i;
+
+  if (app == NULL)
+    return 2;
+  o.host = c->host;
+  o.port = c->port;
+  o.max_instances = c->max_instances;
+  o.idle_timeout_s = c->idle_timeout;
+  o.state_dir = c->state_dir;
+  o.quiet = c->quiet;
+  if (lk_emu_new(loop, app, &o, &emu)) {
+    lk_app_free(app);
+    return 2;
+  }
+  serving = emu;
+  signal(SIGPIPE, SIG_IGN);
+  uv_signal_init(loop, &sint);
+  uv_signal_init(loop, &sterm);
+  uv_signal_start(&sint, on_signal, SIGINT);
+  uv_signal_start(&sterm, on_signal, SIGTERM);
+  printf("lambkin %s: %d function(s) from %s\n", LK_VERSION, app->n_functions,
+         app->path);
+  for (i = 0; i < app->n_functions; i++)
+    printf("  %-24s %-16s %s\n", app->functions[i].name,
+           app->functions[i].runtime, app->functions[i].handler);
+  printf("Lambda API on http://%s:%d\n", c->host ? c->host : "127.0.0.1",
+         lk_emu_port(emu));
+  fflush(stdout);
+  uv_run(loop, UV_RUN_DEFAULT);
+  return teardown(loop, emu, app) ? 1 : 0;
+}
+
+/* ---- invoke and replay: one event, then exit ---- */
+
+typedef struct one_shot {
+  lk_emu_t *emu;
+  int done;
+  int failed;
+  char *outcome;
+  char *error_type;
+} one_shot_t;
+
+static void on_result(const lk_result_t *r, void *ud) {
+  one_shot_t *s = ud;
+
+  fwrite(r->log, 1, r->log_len, stderr);
+  fwrite(r->body, 1, r->len, stdout);
+  printf("\n");
+  fflush(stdout);
+  s->done = 1;
+  s->failed = r->error_type != NULL;
+  s->outcome = strdup(r->outcome);
+  s->error_type = r->error_type ? strdup(r->error_type) : NULL;
+  lk_emu_close(s->emu);
+}
+
+static char *read_event(const char *path, size_t *len) {
+  FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+  lk_buf_t b;
+  char chunk[65536];
+  size_t n;
+  int err = 0;
+
+  if (f == NULL) {
+    fprintf(stderr, "lambkin: cannot read %s\n", path);
+    return NULL;
+  }
+  lk_buf_init(&b, EVENT_MAX);
+  while (err == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+    err = lk_buf_add(&b, chunk, n);
+  if (f != stdin)
+    fclose(f);
+  if (err) {
+    fprintf(stderr, "lambkin: event %s is larger than %d bytes\n", path,
+            EVENT_MAX);
+    lk_buf_free(&b);
+    return NULL;
+  }
+  return lk_buf_steal(&b, len);
+}
+
+static int run_one(const cli_t *c, const char *fname, const char *event,
+                   size_t len, const char *source, one_shot_t *s) {
+  uv_loop_t *loop = uv_default_loop();
+  lk_emu_opts_t o = {0};
+  lk_app_t *app = load(c);
+  lk_function_t *fn;
+  cJSON *check;
+
+  if (app == NULL)
+    return 2;
+  fn = lk_app_function(app, fname);
+  if (fn == NULL) {
+    fprintf(stderr, "lambkin: no function %s in %s\n", fname, app->path);
+    lk_app_free(app);
+    return 2;
+  }
+  check = cJSON_ParseWithLength(event, len);
+  if (check == NULL) {
+    fprintf(stderr, "lambkin: the event is not valid JSON\n");
+    lk_app_free(app);
+    return 2;
+  }
+  cJSON_Delete(check);
+  o.host = c->host;
+  o.port = 0; /* functions may call back into the Invoke API */
+  o.state_dir = c->state_dir;
+  o.quiet = 1;
+  if (lk_emu_new(loop, app, &o, &s->emu)) {
+    lk_app_free(app);
+    return 2;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  if (lk_emu_invoke(s->emu, fn, event, len, 0, source, on_result, s)) {
+    fprintf(stderr, "lambkin: cannot invoke %s\n", fname);
+    teardown(loop, s->emu, app);
+    return 2;
+  }
+  uv_run(loop, UV_RUN_DEFAULT);
+  teardown(loop, s->emu, app);
+  return 0;
+}
+
+static int cmd_invoke(const cli_t *c) {
+  one_shot_t s = {0};
+  char *event;
+  size_t len;
+  int rc;
+
+  if (c->n_positional < 1) {
+    fprintf(stderr, "lambkin: invoke needs a FUNCTION\n");
+    return 2;
+  }
+  if (c->event) {
+    event = read_event(c->event, &len);
+    if (event == NULL)
+      return 2;
+  } else {
+    event = strdup("{}");
+    len = 2;
+  }
+  rc = run_one(c, c->positional[0], event, len, "cli", &s);
+  free(event);
+  free(s.outcome);
+  free(s.error_type);
+  if (rc)
+    return rc;
+  return s.failed ? 1 : 0;
+}
+
+static int cmd_replay(const cli_t *c) {
+  one_shot_t s = {0};
+  cJSON *rec = NULL, *fn, *ev, *outcome, *etype;
+  const char *arg;
+  char *text, *event = NULL;
+  size_t len;
+  int rc, same;
+
+  if (c->n_positional < 1) {
+    fprintf(stderr, "lambkin: replay needs a FILE or an invocation ID\n");
+    return 2;
+  }
+  arg = c->positional[0];
+  if (access(arg, R_OK) == 0) {
+    text = read_event(arg, &len);
+    if (text)
+      rec = cJSON_ParseWithLength(text, len);
+    free(text);
+  } else {
+    rec = lk_journal_find(c->state_dir, arg);
+  }
+  if (rec == NULL) {
+    fprintf(stderr, "lambkin: %s is neither a readable record nor an "
+                    "invocation in %s/journal.jsonl\n",
+            arg, c->state_dir);
+    return 2;
+  }
+  fn = cJSON_GetObjectItemCaseSensitive(rec, "function");
+  ev = cJSON_GetObjectItemCaseSensitive(rec, "event");
+  outcome = cJSON_GetObjectItemCaseSensitive(rec, "outcome");
+  etype = cJSON_GetObjectItemCaseSensitive(rec, "error_type");
+  if (!cJSON_IsString(fn) || ev == NULL) {
+    fprintf(stderr, "lambkin: %s has no function and event\n", arg);
+    cJSON_Delete(rec);
+    return 2;
+  }
+  /* The journal keeps the exact event text; a hand-written file may hold
+   * the event as a JSON value instead. */
+  event = cJSON_IsString(ev) ? strdup(ev->valuestring)
+                             : cJSON_PrintUnformatted(ev);
+  rc = run_one(c, fn->valuestring, event, strlen(event), "replay", &s);
+  if (rc == 0) {
+    same = !cJSON_IsString(outcome) ||
+           (strcmp(outcome->valuestring, s.outcome) == 0 &&
+            (!cJSON_IsString(etype) ||
+             (s.error_type && strcmp(etype->valuestring, s.error_type) == 0)));
+    fprintf(stderr, "replay: %s outcome %s%s%s; recorded %s%s%s: %s\n",
+            fn->valuestring, s.outcome, s.error_type ? " " : "",
+            s.error_type ? s.error_type : "",
+            cJSON_IsString(outcome) ? outcome->valuestring : "(none)",
+            cJSON_IsString(etype) ? " " : "",
+            cJSON_IsString(etype) ? etype->valuestring : "",
+            same ? "reproduced" : "differs");
+    rc = s.failed ? 1 : 0;
+  }
+  free(event);
+  free(s.outcome);
+  free(s.error_type);
+  cJSON_Delete(rec);
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  cli_t c;
+  const char *cmd = argc > 1 ? argv[1] : "help";
+
+  if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+    printf("lambkin %s\n", LK_VERSION);
+    return 0;
+  }
+  if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 ||
+      strcmp(cmd, "-h") == 0) {
+    usage(stdout);
+    return 0;
+  }
+  if (parse_args(argc, argv, &c))
+    return 2;
+  if (strcmp(cmd, "serve") == 0)
+    return cmd_serve(&c);
+  if (strcmp(cmd, "invoke") == 0)
+    return cmd_invoke(&c);
+  if (strcmp(cmd, "replay") == 0)
+    return cmd_replay(&c);
+  fprintf(stderr, "lambkin: unknown command %s\n", cmd);
+  usage(stderr);
+  return 2;
+}

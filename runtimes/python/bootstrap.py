@@ -1,0 +1,130 @@
+"""lambkin's Python runtime: a Lambda Runtime API client.
+
+Loads _HANDLER ("module.function", with LAMBDA_TASK_ROOT on sys.path) and
+serves /invocation/next in a loop over one keep-alive connection, as the
+AWS runtime interface client does. Only the standard library is used so
+cold starts stay short.
+"""
+import http.client
+import importlib
+import json
+import os
+import sys
+import time
+import traceback
+
+API = os.environ["AWS_LAMBDA_RUNTIME_API"]
+BASE = "/2018-06-01/runtime"
+
+
+class Context:
+    """The context object Lambda passes to Python handlers."""
+
+    def __init__(self, headers):
+        self.aws_request_id = headers.get("Lambda-Runtime-Aws-Request-Id", "")
+        self.invoked_function_arn = headers.get(
+            "Lambda-Runtime-Invoked-Function-Arn", "")
+        self._deadline_ms = int(headers.get("Lambda-Runtime-Deadline-Ms", "0"))
+        self.function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME", "")
+        self.function_version = os.environ.get(
+            "AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        self.memory_limit_in_mb = os.environ.get(
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
+        self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME", "")
+        cc = headers.get("Lambda-Runtime-Client-Context")
+        ci = headers.get("Lambda-Runtime-Cognito-Identity")
+        self.client_context = json.loads(cc) if cc and cc != "{}" else None
+        self.identity = json.loads(ci) if ci and ci != "{}" else None
+
+    def get_remaining_time_in_millis(self):
+        return max(0, self._deadline_ms - int(time.time() * 1000))
+
+
+class Api:
+    def __init__(self):
+        self.conn = http.client.HTTPConnection(API)
+
+    def call(self, method, path, body=None, headers=None):
+        self.conn.request(method, BASE + path, body=body,
+                          headers=headers or {})
+        resp = self.conn.getresponse()
+        data = resp.read()
+        return resp, data
+
+
+def error_body(exc, etype=None):
+    tb = traceback.format_list(traceback.extract_tb(exc.__traceback__))
+    return {
+        "errorMessage": str(exc),
+        "errorType": etype or type(exc).__name__,
+        "stackTrace": [line.rstrip("\n") for line in tb],
+    }
+
+
+def load_handler(api):
+    spec = os.environ["_HANDLER"]
+    module_name, _, fn_name = spec.rpartition(".")
+    root = os.environ.get("LAMBDA_TASK_ROOT", ".")
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    try:
+        module = importlib.import_module(module_name.replace("/", "."))
+    except Exception as exc:  # noqa: BLE001 - any import failure is init error
+        body = error_body(exc, "Runtime.ImportModuleError")
+        body["errorMessage"] = "Unable to import module '%s': %s" % (
+            module_name, exc)
+        return fail_init(api, body)
+    handler = getattr(module, fn_name, None)
+    if handler is None:
+        return fail_init(api, {
+            "errorMessage": "Handler '%s' missing on module '%s'" % (
+                fn_name, module_name),
+            "errorType": "Runtime.HandlerNotFound",
+            "stackTrace": [],
+        })
+    return handler
+
+
+def fail_init(api, body):
+    print("[ERROR] %s: %s" % (body["errorType"], body["errorMessage"]),
+          file=sys.stderr)
+    api.call("POST", "/init/error", json.dumps(body).encode(),
+             {"Lambda-Runtime-Function-Error-Type": body["errorType"]})
+    sys.exit(1)
+
+
+def main():
+    api = Api()
+    handler = load_handler(api)
+    while True:
+        resp, data = api.call("GET", "/invocation/next")
+        if resp.status != 200:
+            continue
+        headers = {k: v for k, v in resp.getheaders()}
+        request_id = headers.get("Lambda-Runtime-Aws-Request-Id", "")
+        os.environ["_X_AMZN_TRACE_ID"] = headers.get(
+            "Lambda-Runtime-Trace-Id", "")
+        ctx = Context(headers)
+        try:
+            event = json.loads(data) if data else {}
+            result = handler(event, ctx)
+            out = json.dumps(result).encode()
+        except Exception as exc:  # noqa: BLE001 - reported to the caller
+            body = error_body(exc)
+            print("[ERROR] %s: %s" % (body["errorType"], body["errorMessage"]),
+                  file=sys.stderr)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            api.call("POST", "/invocation/%s/error" % request_id,
+                     json.dumps(body).encode(),
+                     {"Lambda-Runtime-Function-Error-Type":
+                      body["errorType"]})
+            continue
+        sys.stdout.flush()
+        sys.stderr.flush()
+        api.call("POST", "/invocation/%s/response" % request_id, out)
+
+
+if __name__ == "__main__":
+    main()

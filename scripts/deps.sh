@@ -1,0 +1,21 @@
+#!/bin/sh
+# Installs the Debian packages lambkin builds and tests with, only the ones
+# missing, then the JS SDK for the tests (npm). Safe to run again.
+set -eu
+pkgs="build-essential cmake pkg-config libuv1-dev libcjson-dev libcmocka-dev
+libyaml-dev libssl-dev zlib1g-dev clang node-llhttp awscli python3-boto3
+nodejs curl wrk"
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+    missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "deps: installing$missing"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing
+fi
+# A nodejs from another repository may already ship npm: both are fine.
+command -v npm >/dev/null 2>&1 || { echo "deps: npm is missing" >&2; exit 1; }
