@@ -347,7 +347,8 @@ static cJSON *eval_intrinsic(ctx_t *c, yaml_node_t *n, const char *fn,
     } else {
       char *dot;
 
-      snprintf(tmp, sizeof(tmp), "%s", a);
+      if (a != tmp) /* the list form already wrote tmp */
+        snprintf(tmp, sizeof(tmp), "%s", a);
       dot = strchr(tmp, '.');
       if (dot == NULL) {
         fail(c, n, "!GetAtt needs Resource.Attribute");

@@ -38,6 +38,7 @@ struct lk_http_conn {
   int in_flight;          /* req handed to the callback */
   int closing;
   int last_was_value;
+  int head_overflow; /* the head passed a ceiling: 431, not 400 */
   size_t discarded;
   lk_buf_t pending;       /* bytes read past the message in flight */
   char rbuf[READ_CHUNK];
@@ -148,10 +149,13 @@ static int on_message_begin(llhttp_t *p) {
   return 0;
 }
 
+/* Past the head's ceiling the client is owed a 431, not a 400: flag it,
+ * and return HPE_USER itself so llhttp keeps our reason (-1 replaces it). */
 static int head_add(lk_http_conn_t *conn, const char *at, size_t n) {
   if (lk_buf_add(&conn->req->head_, at, n)) {
-    llhttp_set_error_reason(&conn->parser, "HPE_HEADER_OVERFLOW");
-    return -1;
+    llhttp_set_error_reason(&conn->parser, "header block too large");
+    conn->head_overflow = 1;
+    return HPE_USER;
   }
   return 0;
 }
@@ -173,11 +177,12 @@ static int on_header_field(llhttp_t *p, const char *at, size_t n) {
 
   if (req->n_headers == 0 || conn->last_was_value) {
     if (req->n_headers == LK_HTTP_MAX_HEADERS) {
-      llhttp_set_error_reason(p, "HPE_HEADER_OVERFLOW");
-      return -1;
+      llhttp_set_error_reason(p, "too many headers");
+      conn->head_overflow = 1;
+      return HPE_USER;
     }
     if (req->n_headers > 0 && head_add(conn, "", 1))
-      return -1;
+      return HPE_USER;
     req->hoff_[req->n_headers][0] = req->head_.len;
     req->hoff_[req->n_headers][1] = 0;
     req->n_headers++;
@@ -192,7 +197,7 @@ static int on_header_value(llhttp_t *p, const char *at, size_t n) {
 
   if (!conn->last_was_value) {
     if (head_add(conn, "", 1))
-      return -1;
+      return HPE_USER;
     req->hoff_[req->n_headers - 1][1] = req->head_.len;
     conn->last_was_value = 1;
   }
@@ -207,7 +212,7 @@ static int on_headers_complete(llhttp_t *p) {
   int i;
 
   if (head_add(conn, "", 1))
-    return -1;
+    return -1; /* not a status code here: 0, 1, 2 mean things */
   base = req->head_.data;
   for (i = 0; i < req->n_headers; i++) {
     req->headers[i].name = base + req->hoff_[i][0];
@@ -384,9 +389,8 @@ static void conn_feed(lk_http_conn_t *conn, const char *data, size_t n) {
     return;
   if (rc != HPE_PAUSED) {
     int status = 400;
-    const char *reason = llhttp_get_error_reason(&conn->parser);
 
-    if (reason && strcmp(reason, "HPE_HEADER_OVERFLOW") == 0)
+    if (conn->head_overflow)
       status = 431;
     else if (rc == HPE_USER && conn->req && conn->req->body_too_large)
       status = 413;

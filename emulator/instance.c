@@ -99,7 +99,16 @@ int lk_fn_prepare(lk_fn_t *fn, char *err, size_t errlen) {
   snprintf(dir, sizeof(dir), "%s/build", state);
   mkdir(state, 0755);
   mkdir(dir, 0755);
-  snprintf(so, sizeof(so), "%s/build/%s.so", state, def->name);
+  {
+    /* The flags are part of the name: an ASan build and a plain one must
+     * not load each other's handler. */
+    const char *k = LK_CC " " LK_HANDLER_CFLAGS;
+    unsigned h = 2166136261u;
+
+    for (; *k; k++)
+      h = (h ^ (unsigned char)*k) * 16777619u;
+    snprintf(so, sizeof(so), "%s/build/%s-%08x.so", state, def->name, h);
+  }
   fn->so_path = realpath(dir, NULL);
   if (fn->so_path == NULL) {
     snprintf(err, errlen, "cannot create %s", dir);
@@ -550,9 +559,8 @@ int lk_instance_spawn(lk_fn_t *fn) {
   uv_process_options_t po;
   uv_stdio_container_t stdio[3];
   char *env[ENV_MAX], *args[4], path[PATH_MAX];
-  static const char *pass[] = {"PATH", "HOME", "LANG", "ASAN_OPTIONS",
-                               "UBSAN_OPTIONS", "LSAN_OPTIONS",
-                               "LD_LIBRARY_PATH", NULL};
+  static const char *pass[] = {"PATH", "HOME", "LANG", "LD_LIBRARY_PATH",
+                               NULL};
   lk_http_opts_t ho = {"127.0.0.1", 0, LK_SYNC_MAX_PAYLOAD};
   char day[16], hex[33];
   time_t now = time(NULL);
@@ -580,6 +588,16 @@ int lk_instance_spawn(lk_fn_t *fn) {
   for (i = 0; pass[i]; i++)
     if (getenv(pass[i]))
       env_add(env, &n, "%s=%s", pass[i], getenv(pass[i]));
+  /* A sanitized C bootstrap must die the way Lambda reports it: a wild
+   * pointer is SIGSEGV, a sanitizer report is SIGABRT, never "exit 1". The
+   * instance is killed on every recycle, so leak reports would be noise. */
+  env_add(env, &n, "ASAN_OPTIONS=%s%shandle_segv=0:handle_sigbus=0:"
+          "abort_on_error=1:detect_leaks=0",
+          getenv("ASAN_OPTIONS") ? getenv("ASAN_OPTIONS") : "",
+          getenv("ASAN_OPTIONS") ? ":" : "");
+  env_add(env, &n, "UBSAN_OPTIONS=%s%sabort_on_error=1:print_stacktrace=1",
+          getenv("UBSAN_OPTIONS") ? getenv("UBSAN_OPTIONS") : "",
+          getenv("UBSAN_OPTIONS") ? ":" : "");
   for (i = 0; i < def->n_env; i++)
     env_add(env, &n, "%s", def->env[i]);
   env_add(env, &n, "AWS_LAMBDA_RUNTIME_API=127.0.0.1:%d",

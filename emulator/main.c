@@ -21,6 +21,7 @@ typedef struct cli {
   int port;
   int max_instances;
   int idle_timeout;
+  int retry_delay;
   const char *state_dir;
   int quiet;
   const char *event;
@@ -49,6 +50,8 @@ static void usage(FILE *f) {
           "concurrency (default 16)\n"
           "  --idle-timeout S      stop instances idle this long (default "
           "300)\n"
+          "  --retry-delay MS      first retry of a failed async invoke "
+          "(default 1000, doubles)\n"
           "  --state DIR           journal and build folder (default "
           ".lambkin)\n"
           "  -q, --quiet           do not echo function output\n");
@@ -101,6 +104,9 @@ static int parse_args(int argc, char **argv, cli_t *c) {
       i++;
     } else if (strcmp(a, "--idle-timeout") == 0) {
       bad = parse_int(v, 1, 86400, &c->idle_timeout) != 0;
+      i++;
+    } else if (strcmp(a, "--retry-delay") == 0) {
+      bad = parse_int(v, 1, 3600000, &c->retry_delay) != 0;
       i++;
     } else if (strcmp(a, "--state") == 0) {
       c->state_dir = v;
@@ -160,13 +166,17 @@ static int teardown(uv_loop_t *loop, lk_emu_t *emu, lk_app_t *app) {
 /* ---- serve ---- */
 
 static lk_emu_t *serving;
+static uv_signal_t sig_int, sig_term;
 
+/* A clean stop: lk_emu_close starts every close with its own callback, so
+ * the loop drains and each object is freed by its owner. */
 static void on_signal(uv_signal_t *s, int sig) {
+  (void)s;
   (void)sig;
   fprintf(stderr, "lambkin: stopping\n");
   lk_emu_close(serving);
-  uv_close((uv_handle_t *)s, NULL);
-  uv_walk(s->loop, walk_close, NULL);
+  uv_close((uv_handle_t *)&sig_int, NULL);
+  uv_close((uv_handle_t *)&sig_term, NULL);
 }
 
 static int cmd_serve(const cli_t *c) {
@@ -174,7 +184,6 @@ static int cmd_serve(const cli_t *c) {
   lk_emu_opts_t o = {0};
   lk_app_t *app = load(c);
   lk_emu_t *emu;
-  uv_signal_t sint, sterm;
   int i;
 
   if (app == NULL)
@@ -183,6 +192,7 @@ static int cmd_serve(const cli_t *c) {
   o.port = c->port;
   o.max_instances = c->max_instances;
   o.idle_timeout_s = c->idle_timeout;
+  o.retry_delay_ms = c->retry_delay;
   o.state_dir = c->state_dir;
   o.quiet = c->quiet;
   if (lk_emu_new(loop, app, &o, &emu)) {
@@ -191,10 +201,10 @@ static int cmd_serve(const cli_t *c) {
   }
   serving = emu;
   signal(SIGPIPE, SIG_IGN);
-  uv_signal_init(loop, &sint);
-  uv_signal_init(loop, &sterm);
-  uv_signal_start(&sint, on_signal, SIGINT);
-  uv_signal_start(&sterm, on_signal, SIGTERM);
+  uv_signal_init(loop, &sig_int);
+  uv_signal_init(loop, &sig_term);
+  uv_signal_start(&sig_int, on_signal, SIGINT);
+  uv_signal_start(&sig_term, on_signal, SIGTERM);
   printf("lambkin %s: %d function(s) from %s\n", LK_VERSION, app->n_functions,
          app->path);
   for (i = 0; i < app->n_functions; i++)

@@ -1,0 +1,88 @@
+#!/bin/sh
+# `make demo`: serve the sample app in handlers/, invoke every sample
+# function through the Lambda Invoke API with Debian's aws CLI, print what
+# came back, and stop. Usage: scripts/demo.sh BUILD_DIR
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=$(cd "${1:-build}" && pwd)
+LAMBKIN="$BUILD/lambkin"
+AWS=/usr/bin/aws
+PORT=${LAMBKIN_DEMO_PORT:-3001}
+URL="http://127.0.0.1:$PORT"
+WORK=$(mktemp -d)
+LOG="$WORK/serve.log"
+
+export AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo
+export AWS_DEFAULT_REGION=us-east-1 AWS_PAGER="" AWS_EC2_METADATA_DISABLED=true
+
+stop() {
+  if [ -n "${PID:-}" ]; then
+    kill "$PID" 2>/dev/null || true
+    wait "$PID" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap stop EXIT INT TERM
+
+"$LAMBKIN" serve -t "$ROOT/handlers/template.yaml" --port "$PORT" \
+  --state "$WORK/state" >"$LOG" 2>&1 &
+PID=$!
+i=0
+until curl -fs "$URL/2015-03-31/functions/" >/dev/null 2>&1; do
+  i=$((i + 1))
+  if [ $i -gt 200 ] || ! kill -0 "$PID" 2>/dev/null; then
+    echo "lambkin serve did not start:" >&2
+    cat "$LOG" >&2
+    exit 1
+  fi
+  sleep 0.05
+done
+sed -n '1,/^Lambda API/p' "$LOG"
+echo
+
+# invoke NAME PAYLOAD [aws options...]: one real `aws lambda invoke`.
+invoke() {
+  name=$1 payload=$2
+  shift 2
+  printf '== %s\n' "$name"
+  "$AWS" --endpoint-url "$URL" lambda invoke --function-name "$name" \
+    --cli-binary-format raw-in-base64-out --payload "$payload" "$@" \
+    --query '[StatusCode,FunctionError]' --output text \
+    "$WORK/out.json" | sed 's/^/   status, function error: /'
+  printf '   payload: %s\n' "$(head -c 300 "$WORK/out.json")"
+}
+
+invoke echo-c '{"hello":"from C"}'
+invoke echo-python '{"hello":"from python"}'
+invoke echo-node '{"hello":"from node"}'
+invoke callback-node '{"style":"callback"}'
+invoke esm-node '{"style":"esm"}'
+invoke custom-provided '{"runtime":"provided.al2"}'
+invoke context-python '{}'
+invoke fail-python '{"why":"a handled exception"}'
+invoke slow-python '{"sleep":5}'
+invoke crash-c '{"segv":true}'
+invoke one-python '{"sleep":0.1}'
+
+printf '== echo-c again, warm, with --log-type Tail\n'
+"$AWS" --endpoint-url "$URL" lambda invoke --function-name echo-c \
+  --cli-binary-format raw-in-base64-out --payload '{"warm":true}' \
+  --log-type Tail --query LogResult --output text "$WORK/out.json" |
+  base64 -d | sed 's/^/   /'
+
+printf '== async (Event) invoke of echo-python\n'
+"$AWS" --endpoint-url "$URL" lambda invoke --function-name echo-python \
+  --invocation-type Event --cli-binary-format raw-in-base64-out \
+  --payload '{"async":true}' --query StatusCode --output text \
+  "$WORK/out.json" | sed 's/^/   status: /'
+
+printf '== list-functions\n'
+"$AWS" --endpoint-url "$URL" lambda list-functions \
+  --query 'Functions[].[FunctionName,Runtime]' --output text | sed 's/^/   /'
+sleep 0.3
+
+echo
+echo "== lambkin serve output"
+cat "$LOG"
+echo "== journal: $(wc -l <"$WORK/state/journal.jsonl") invocations recorded"

@@ -1,0 +1,76 @@
+"""Starts the real `lambkin serve` on a free loopback port for a test, and
+stops it afterwards, checking it exited cleanly (no sanitizer report)."""
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+LAMBKIN = os.environ.get("LAMBKIN_BIN", os.path.join(ROOT, "build", "lambkin"))
+TEMPLATE = os.path.join(ROOT, "handlers", "template.yaml")
+AWS = "/usr/bin/aws"
+
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("AWS_REGION", "us-east-1")
+os.environ.setdefault("AWS_PAGER", "")
+os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Server:
+    def __init__(self, *extra, template=TEMPLATE):
+        self.state = tempfile.mkdtemp(prefix="lambkin-test-")
+        self.port = free_port()
+        self.log_path = os.path.join(self.state, "serve.log")
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            [LAMBKIN, "serve", "-t", template, "--port", str(self.port),
+             "--state", os.path.join(self.state, "state")] + list(extra),
+            stdout=self.log, stderr=subprocess.STDOUT)
+        self.url = "http://127.0.0.1:%d" % self.port
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("lambkin serve exited: " + self.output())
+            try:
+                urllib.request.urlopen(self.url + "/2015-03-31/functions/",
+                                       timeout=1).read()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("lambkin serve did not start: " + self.output())
+
+    @property
+    def state_dir(self):
+        return os.path.join(self.state, "state")
+
+    def output(self):
+        self.log.flush()
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def stop(self):
+        """Stops the server; returns (exit code, output)."""
+        self.proc.terminate()
+        try:
+            rc = self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        out = self.output()
+        self.log.close()
+        shutil.rmtree(self.state, ignore_errors=True)
+        return rc, out

@@ -1,0 +1,349 @@
+"""Lambda Invoke API and Runtime API, end to end, with real clients:
+Debian's aws CLI, boto3, the JS SDK v3 and the lambkin CLI itself, against
+a real `lambkin serve` running the sample app in handlers/."""
+import base64
+import concurrent.futures
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lambkin_server import AWS, LAMBKIN, ROOT, TEMPLATE, Server  # noqa: E402
+
+import boto3  # noqa: E402
+import botocore.config  # noqa: E402
+
+SAMPLE_FUNCTIONS = {"echo-c", "crash-c", "echo-python", "context-python",
+                    "fail-python", "slow-python", "one-python", "echo-node",
+                    "callback-node", "esm-node", "custom-provided"}
+
+
+class InvokeTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server("--retry-delay", "100")
+        cls.lam = boto3.client(
+            "lambda", endpoint_url=cls.server.url,
+            config=botocore.config.Config(retries={"max_attempts": 0},
+                                          read_timeout=30))
+
+    @classmethod
+    def tearDownClass(cls):
+        rc, out = cls.server.stop()
+        # A clean stop, and nothing the sanitizers would complain about in
+        # lambkin itself (function output is prefixed "[name id]").
+        own = "\n".join(l for l in out.splitlines() if not l.startswith("["))
+        if rc != 0 or "Sanitizer" in own or "runtime error:" in own:
+            raise AssertionError("lambkin serve ended badly (rc=%d):\n%s"
+                                 % (rc, out[-4000:]))
+
+    # -- helpers --
+
+    def invoke(self, name, event=None, **kw):
+        payload = json.dumps(event if event is not None else {})
+        r = self.lam.invoke(FunctionName=name, Payload=payload, **kw)
+        r["body"] = r["Payload"].read()
+        return r
+
+    def aws(self, *args, check=True):
+        p = subprocess.run([AWS, "--endpoint-url", self.server.url] +
+                           list(args), capture_output=True, text=True,
+                           timeout=60)
+        if check and p.returncode != 0:
+            self.fail("aws %s failed: %s" % (" ".join(args), p.stderr))
+        return p
+
+    def assert_still_serving(self):
+        r = self.invoke("echo-c", {"still": "here"})
+        self.assertEqual(r["StatusCode"], 200)
+        self.assertEqual(json.loads(r["body"]), {"still": "here"})
+
+    # -- the aws CLI --
+
+    def test_cli_invoke_each_runtime(self):
+        for name in ("echo-c", "echo-python", "echo-node"):
+            with tempfile.NamedTemporaryFile() as out:
+                p = self.aws("lambda", "invoke", "--function-name", name,
+                             "--cli-binary-format", "raw-in-base64-out",
+                             "--payload", '{"hello": "' + name + '"}',
+                             out.name)
+                meta = json.loads(p.stdout)
+                self.assertEqual(meta["StatusCode"], 200)
+                self.assertEqual(meta["ExecutedVersion"], "$LATEST")
+                self.assertNotIn("FunctionError", meta)
+                self.assertEqual(json.load(open(out.name)), {"hello": name})
+
+    def test_cli_invoke_event_and_dry_run(self):
+        with tempfile.NamedTemporaryFile() as out:
+            p = self.aws("lambda", "invoke", "--function-name", "echo-python",
+                         "--invocation-type", "Event", "--cli-binary-format",
+                         "raw-in-base64-out", "--payload", '{"async": 1}',
+                         out.name)
+            self.assertEqual(json.loads(p.stdout)["StatusCode"], 202)
+            p = self.aws("lambda", "invoke", "--function-name", "echo-python",
+                         "--invocation-type", "DryRun", out.name)
+            self.assertEqual(json.loads(p.stdout)["StatusCode"], 204)
+
+    def test_cli_log_tail(self):
+        with tempfile.NamedTemporaryFile() as out:
+            p = self.aws("lambda", "invoke", "--function-name", "echo-python",
+                         "--log-type", "Tail", out.name)
+            meta = json.loads(p.stdout)
+            log = base64.b64decode(meta["LogResult"]).decode()
+        self.assertRegex(log, r"START RequestId: [0-9a-f-]{36} Version: "
+                              r"\$LATEST")
+        self.assertIn("echo ", log)  # the function's own print()
+        self.assertRegex(log, r"REPORT RequestId: [0-9a-f-]{36}\tDuration: "
+                              r"[0-9.]+ ms\tBilled Duration: \d+ ms\tMemory "
+                              r"Size: 128 MB\tMax Memory Used: [1-9]\d* MB")
+
+    def test_cli_list_functions(self):
+        p = self.aws("lambda", "list-functions")
+        names = {f["FunctionName"] for f in json.loads(p.stdout)["Functions"]}
+        self.assertEqual(names, SAMPLE_FUNCTIONS)
+        p = self.aws("lambda", "get-function", "--function-name",
+                     "context-python")
+        conf = json.loads(p.stdout)["Configuration"]
+        self.assertEqual(conf["MemorySize"], 256)
+        self.assertEqual(conf["Runtime"], "python3.11")
+        self.assertEqual(conf["Environment"]["Variables"]["GREETING"],
+                         "hello from us-east-1 in dev")
+
+    def test_cli_unknown_function(self):
+        p = self.aws("lambda", "invoke", "--function-name", "nope",
+                     "/dev/null", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("ResourceNotFoundException", p.stderr)
+
+    # -- boto3 --
+
+    def test_boto3_invoke_by_arn_and_context(self):
+        arn = "arn:aws:lambda:us-east-1:123456789012:function:context-python"
+        r = self.invoke(arn)
+        self.assertEqual(r["StatusCode"], 200)
+        got = json.loads(r["body"])
+        env = got["env"]
+        self.assertEqual(got["function_name"], "context-python")
+        self.assertEqual(got["arn"], arn)
+        self.assertEqual(got["request_id"],
+                         r["ResponseMetadata"]["RequestId"])
+        self.assertGreater(got["remaining_ms"], 0)
+        self.assertLessEqual(got["remaining_ms"], 3000)
+        self.assertRegex(env["AWS_LAMBDA_RUNTIME_API"], r"^127\.0\.0\.1:\d+$")
+        self.assertEqual(env["_HANDLER"], "context.handler")
+        self.assertEqual(env["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"], "256")
+        self.assertEqual(env["AWS_LAMBDA_FUNCTION_VERSION"], "$LATEST")
+        self.assertEqual(env["AWS_LAMBDA_LOG_GROUP_NAME"],
+                         "/aws/lambda/context-python")
+        self.assertRegex(env["AWS_LAMBDA_LOG_STREAM_NAME"],
+                         r"^\d{4}/\d\d/\d\d/\[\$LATEST\][0-9a-f]{32}$")
+        self.assertEqual(env["LAMBDA_TASK_ROOT"],
+                         os.path.join(ROOT, "handlers", "python"))
+        self.assertTrue(env["AWS_ACCESS_KEY_ID"].startswith("LKIA"))
+        self.assertTrue(env["AWS_SECRET_ACCESS_KEY"])
+        self.assertTrue(env["AWS_SESSION_TOKEN"])
+        self.assertEqual(env["STAGE"], "dev")  # from Globals, via !Ref
+        self.assertTrue(env["_X_AMZN_TRACE_ID"].startswith("Root=1-"))
+
+    def test_boto3_function_error(self):
+        r = self.invoke("fail-python", {"why": "bad input"})
+        self.assertEqual(r["StatusCode"], 200)
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        err = json.loads(r["body"])
+        self.assertEqual(err["errorType"], "ValueError")
+        self.assertEqual(err["errorMessage"], "something went wrong: bad input")
+        self.assertTrue(any("fail.py" in line for line in err["stackTrace"]))
+
+    def test_boto3_node_styles(self):
+        r = self.invoke("callback-node", {"n": 1})
+        self.assertEqual(json.loads(r["body"]),
+                         {"style": "callback", "got": {"n": 1}})
+        r = self.invoke("esm-node", {"n": 2})
+        body = json.loads(r["body"])
+        self.assertEqual(body["style"], "esm")
+        self.assertEqual(body["got"], {"n": 2})
+        r = self.invoke("custom-provided", {"n": 3})
+        self.assertEqual(json.loads(r["body"]),
+                         {"handler": "my.handler", "event": {"n": 3}})
+
+    def test_timeout_kills_and_replaces_instance(self):
+        r = self.invoke("slow-python", {"sleep": 5})
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        err = json.loads(r["body"])
+        self.assertEqual(err["errorType"], "Sandbox.Timedout")
+        self.assertRegex(err["errorMessage"],
+                         r"Task timed out after 1\.00 seconds$")
+        r = self.invoke("slow-python", {"sleep": 0})
+        self.assertNotIn("FunctionError", r)
+        self.assertEqual(json.loads(r["body"])["slept"], 0)
+
+    def test_crash_reports_exit_error_and_keeps_serving(self):
+        r = self.invoke("crash-c")
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        err = json.loads(r["body"])
+        self.assertEqual(err["errorType"], "Runtime.ExitError")
+        self.assertIn("signal: Segmentation fault", err["errorMessage"])
+        self.assert_still_serving()
+
+    def test_oversize_payload(self):
+        big = json.dumps({"x": "a" * (6 * 1024 * 1024)})
+        with self.assertRaises(self.lam.exceptions.RequestTooLargeException):
+            self.lam.invoke(FunctionName="echo-c", Payload=big)
+        with self.assertRaises(self.lam.exceptions.RequestTooLargeException):
+            self.lam.invoke(FunctionName="echo-c", InvocationType="Event",
+                            Payload=json.dumps({"x": "a" * (1024 * 1024)}))
+        self.assert_still_serving()
+
+    def test_malformed_json(self):
+        with self.assertRaises(
+                self.lam.exceptions.InvalidRequestContentException):
+            self.lam.invoke(FunctionName="echo-c", Payload=b'{"unclosed": ')
+        self.assert_still_serving()
+
+    def test_reserved_concurrency_throttles(self):
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            slow = pool.submit(self.invoke, "one-python", {"sleep": 2})
+            # Wait until the slow one holds the only slot.
+            deadline = time.time() + 10
+            throttled = False
+            while time.time() < deadline and not slow.done():
+                try:
+                    self.invoke("one-python", {"sleep": 0})
+                except self.lam.exceptions.TooManyRequestsException as e:
+                    self.assertEqual(
+                        e.response["Error"]["Code"], "TooManyRequestsException")
+                    throttled = True
+                    break
+                time.sleep(0.05)
+            self.assertTrue(throttled, "second invoke was never throttled")
+            self.assertEqual(json.loads(slow.result()["body"])["slept"], 2)
+        r = self.invoke("one-python", {"sleep": 0})
+        self.assertEqual(json.loads(r["body"])["slept"], 0)
+
+    def test_scale_out_and_warm_reuse(self):
+        with concurrent.futures.ThreadPoolExecutor(3) as pool:
+            rs = list(pool.map(lambda _: self.invoke("slow-python",
+                                                     {"sleep": 0.6}),
+                               range(3)))
+        pids = {json.loads(r["body"])["pid"] for r in rs}
+        self.assertEqual(len(pids), 3, "three concurrent invokes shared "
+                                       "an instance")
+        a = json.loads(self.invoke("context-python")["body"])["pid"]
+        b = json.loads(self.invoke("context-python")["body"])["pid"]
+        self.assertEqual(a, b, "a warm instance was not reused")
+
+    def test_async_retries_twice_on_error(self):
+        r = self.lam.invoke(FunctionName="fail-python", InvocationType="Event",
+                            Payload=b'{"why": "async"}')
+        self.assertEqual(r["StatusCode"], 202)
+        rid = r["ResponseMetadata"]["RequestId"]
+        journal = os.path.join(self.server.state_dir, "journal.jsonl")
+        deadline = time.time() + 20
+        attempts = []
+        while time.time() < deadline:
+            with open(journal) as f:
+                attempts = [json.loads(line) for line in f
+                            if rid in line]
+            if len(attempts) >= 3:
+                break
+            time.sleep(0.1)
+        time.sleep(0.5)  # a fourth attempt would show up by now
+        with open(journal) as f:
+            attempts = [json.loads(line) for line in f if rid in line]
+        self.assertEqual([a["attempt"] for a in attempts], [1, 2, 3])
+        self.assertTrue(all(a["error_type"] == "ValueError"
+                            for a in attempts))
+        self.assertEqual(attempts[0]["event"], '{"why": "async"}')
+
+    def test_journal_and_replay(self):
+        r = self.invoke("echo-python", {"replay": "me"})
+        rid = r["ResponseMetadata"]["RequestId"]
+        p = subprocess.run([LAMBKIN, "replay", rid, "-t", TEMPLATE,
+                            "--state", self.server.state_dir],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(json.loads(p.stdout), {"replay": "me"})
+        self.assertIn("reproduced", p.stderr)
+        r = self.invoke("fail-python", {"why": "again"})
+        rid = r["ResponseMetadata"]["RequestId"]
+        p = subprocess.run([LAMBKIN, "replay", rid, "-t", TEMPLATE,
+                            "--state", self.server.state_dir],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("outcome error ValueError; recorded error ValueError: "
+                      "reproduced", p.stderr)
+
+    # -- the JS SDK v3 --
+
+    def test_js_sdk(self):
+        script = os.path.join(ROOT, "tests", "js", "invoke.mjs")
+        p = subprocess.run(["node", script, self.server.url],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        got = json.loads(p.stdout)
+        self.assertEqual(got["echo"]["status"], 200)
+        self.assertEqual(got["echo"]["payload"], {"from": "js"})
+        self.assertEqual(got["fail"]["functionError"], "Unhandled")
+        self.assertEqual(got["fail"]["payload"]["errorType"], "ValueError")
+        self.assertEqual(got["missing"], "ResourceNotFoundException")
+        self.assertIn("echo-node", got["functions"])
+
+
+class CliTest(unittest.TestCase):
+    """`lambkin invoke`: one-shot runs for scripts."""
+
+    def run_cli(self, *args, stdin=None):
+        with tempfile.TemporaryDirectory() as state:
+            return subprocess.run([LAMBKIN, "invoke", "-t", TEMPLATE,
+                                   "--state", state] + list(args),
+                                  input=stdin, capture_output=True,
+                                  text=True, timeout=60)
+
+    def test_invoke_ok_and_error_exit_codes(self):
+        p = self.run_cli("echo-node", "--event", "-", stdin='{"k": [1, 2]}')
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(json.loads(p.stdout), {"k": [1, 2]})
+        self.assertIn("Init Duration:", p.stderr)
+        p = self.run_cli("fail-python")
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual(json.loads(p.stdout)["errorType"], "ValueError")
+        p = self.run_cli("no-such-function")
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("no function no-such-function", p.stderr)
+
+    def test_bad_template_stops_startup(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "template.yaml")
+            with open(path, "w") as f:
+                f.write("Resources:\n  F:\n    Type: AWS::Serverless::Function"
+                        "\n    Properties:\n      Runtime: cobol85\n"
+                        "      Handler: a.b\n")
+            p = subprocess.run([LAMBKIN, "serve", "-t", path, "--port", "0"],
+                               capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("template.yaml:5: unknown Runtime 'cobol85'", p.stderr)
+
+
+class IdleTest(unittest.TestCase):
+    def test_idle_instances_are_reaped(self):
+        server = Server("--idle-timeout", "1")
+        try:
+            lam = boto3.client("lambda", endpoint_url=server.url)
+            first = json.loads(lam.invoke(FunctionName="context-python")
+                               ["Payload"].read())["pid"]
+            time.sleep(2.5)
+            second = json.loads(lam.invoke(FunctionName="context-python")
+                                ["Payload"].read())["pid"]
+            self.assertNotEqual(first, second)
+        finally:
+            rc, out = server.stop()
+        self.assertEqual(rc, 0, out[-2000:])
+        self.assertIn("Init Duration", out)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
