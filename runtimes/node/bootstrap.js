@@ -1,33 +1,72 @@
 // lambkin's Node.js runtime: a Lambda Runtime API client.
 // Loads _HANDLER ("file.export") from LAMBDA_TASK_ROOT as CommonJS or ES
 // module (.mjs, or "type": "module"), supports async and callback
-// handlers, and serves /invocation/next over one keep-alive agent.
+// handlers, and talks to the Runtime API over one pipelined socket.
 'use strict';
 
-const http = require('http');
+const net = require('net');
 const path = require('path');
 const fs = require('fs');
 const url = require('url');
 
 const [host, port] = process.env.AWS_LAMBDA_RUNTIME_API.split(':');
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 const BASE = '/2018-06-01/runtime';
+const MAX_HEAD = 64 * 1024;
 
-function call(method, p, body, headers) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host, port, method, path: BASE + p, agent, headers: headers || {} },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode, headers: res.headers,
-                    body: Buffer.concat(chunks) }));
-      });
-    req.on('error', reject);
-    if (body !== undefined) req.end(body); else req.end();
-  });
+// A minimal HTTP/1.1 client on one keep-alive socket. Requests are
+// pipelined: the response POST and the next long poll leave in one write,
+// which halves the round trips per invoke compared with the http module.
+// The Runtime API always answers with Content-Length.
+class Rapi {
+  constructor() {
+    this.waiting = [];
+    this.buf = Buffer.alloc(0);
+    this.sock = net.connect(Number(port), host);
+    this.sock.setNoDelay(true);
+    this.sock.on('data', (d) => this.onData(d));
+    const fail = (e) => {
+      for (const w of this.waiting.splice(0)) w.reject(e || new Error('closed'));
+    };
+    this.sock.on('error', fail);
+    this.sock.on('close', () => fail());
+  }
+
+  request(method, p, body, headers) {
+    const b = body === undefined ? Buffer.alloc(0) : Buffer.from(body);
+    let head = `${method} ${BASE}${p} HTTP/1.1\r\nHost: ${host}\r\n` +
+               `Content-Length: ${b.length}\r\n`;
+    for (const [k, v] of Object.entries(headers || {})) head += `${k}: ${v}\r\n`;
+    this.sock.write(head + '\r\n');
+    if (b.length) this.sock.write(b);
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+
+  onData(d) {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
+    for (;;) {
+      const end = this.buf.indexOf('\r\n\r\n');
+      if (end < 0) {
+        if (this.buf.length > MAX_HEAD) this.sock.destroy(new Error('head too large'));
+        return;
+      }
+      const lines = this.buf.toString('latin1', 0, end).split('\r\n');
+      const headers = {};
+      for (const l of lines.slice(1)) {
+        const c = l.indexOf(':');
+        if (c > 0) headers[l.slice(0, c).trim().toLowerCase()] = l.slice(c + 1).trim();
+      }
+      const len = Number(headers['content-length'] || 0);
+      if (this.buf.length < end + 4 + len) return;
+      const body = this.buf.subarray(end + 4, end + 4 + len);
+      this.buf = this.buf.subarray(end + 4 + len);
+      const w = this.waiting.shift();
+      if (w) w.resolve({ status: Number(lines[0].split(' ')[1]), headers, body });
+    }
+  }
 }
+
+const rapi = new Rapi();
+const call = (method, p, body, headers) => rapi.request(method, p, body, headers);
 
 function errorBody(err, type) {
   const e = err instanceof Error ? err : new Error(String(err));
@@ -121,24 +160,32 @@ async function main() {
                { 'Lambda-Runtime-Function-Error-Type': body.errorType });
     process.exit(1);
   }
+  let pending = call('GET', '/invocation/next');
   for (;;) {
-    const next = await call('GET', '/invocation/next');
-    if (next.status !== 200) continue;
+    const next = await pending;
+    if (next.status !== 200) {
+      pending = call('GET', '/invocation/next');
+      continue;
+    }
     const id = next.headers['lambda-runtime-aws-request-id'];
     process.env._X_AMZN_TRACE_ID = next.headers['lambda-runtime-trace-id'] || '';
-    let out;
+    let done;
     try {
       const event = next.body.length ? JSON.parse(next.body) : {};
       const result = await run(fn, event, context(next.headers));
-      out = JSON.stringify(result === undefined ? null : result);
+      const out = JSON.stringify(result === undefined ? null : result);
+      rapi.sock.cork();
+      done = call('POST', `/invocation/${id}/response`, out);
     } catch (e) {
       const body = errorBody(e);
       console.error(`[ERROR] ${body.errorType}: ${body.errorMessage}`);
-      await call('POST', `/invocation/${id}/error`, JSON.stringify(body),
-                 { 'Lambda-Runtime-Function-Error-Type': body.errorType });
-      continue;
+      rapi.sock.cork();
+      done = call('POST', `/invocation/${id}/error`, JSON.stringify(body),
+                  { 'Lambda-Runtime-Function-Error-Type': body.errorType });
     }
-    await call('POST', `/invocation/${id}/response`, out);
+    pending = call('GET', '/invocation/next');
+    rapi.sock.uncork();
+    await done;
   }
 }
 

@@ -1,0 +1,227 @@
+"""`make bench`: lambkin against serverless-offline, side by side in one run.
+
+Both serve the same Node echo handler (handlers/node/echo.js) through the
+same Lambda Invoke path, driven by wrk. Rounds alternate between the two so
+that noise on this shared machine hits both; each figure is the median of
+the rounds. Prints one Markdown table for README.md.
+"""
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
+LAMBKIN = os.path.join(BUILD, "lambkin")
+TEMPLATE = os.path.join(ROOT, "handlers", "template.yaml")
+PEER = os.path.join(ROOT, "bench", "peer")
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+INVOKE = "/2015-03-31/functions/%s/invocations"
+LUA = os.path.join(tempfile.gettempdir(), "lambkin-bench-post.lua")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_http(url, proc, limit=60.0, data=None):
+    deadline = time.time() + limit
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError("server exited early")
+        try:
+            urllib.request.urlopen(url, data=data, timeout=2).read()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError("server did not answer " + url)
+
+
+def rss_kb(pid):
+    """Resident set of a process and all its descendants, in KB."""
+    total = 0
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open("/proc/%d/status" % p) as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+            with open("/proc/%d/task/%d/children" % (p, p)) as f:
+                todo += [int(c) for c in f.read().split()]
+        except OSError:
+            pass
+    return total
+
+
+def own_rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def wrk(url, conns, seconds=SECONDS):
+    """Returns (requests/s, p50 ms, total requests, non-2xx count)."""
+    out = subprocess.run(
+        ["wrk", "-t", str(min(conns, 2)), "-c", str(conns), "-d",
+         "%ds" % seconds, "--latency", "-s", LUA, url],
+        capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    m = re.search(r"50%\s+([\d.]+)(us|ms|s)\b", out)
+    p50 = float(m.group(1)) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[m.group(2)]
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return rps, p50, total, int(bad.group(1)) if bad else 0
+
+
+class Lambkin:
+    def __init__(self, *extra):
+        self.state = tempfile.mkdtemp(prefix="lambkin-bench-")
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [LAMBKIN, "serve", "-t", TEMPLATE, "--port", str(self.port),
+             "--state", self.state, "-q"] + list(extra),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.base = "http://127.0.0.1:%d" % self.port
+        wait_http(self.base + "/2015-03-31/functions/", self.proc)
+
+    def url(self, fn):
+        return self.base + INVOKE % fn
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=30)
+        shutil.rmtree(self.state, ignore_errors=True)
+
+
+class Offline:
+    """serverless-offline 13 on serverless 3, from bench/peer (npm)."""
+
+    def __init__(self):
+        shutil.copy(os.path.join(ROOT, "handlers", "node", "echo.js"),
+                    os.path.join(PEER, "echo.js"))
+        env = dict(os.environ, SLS_TELEMETRY_DISABLED="1",
+                   SLS_NOTIFICATIONS_MODE="off", AWS_ACCESS_KEY_ID="bench",
+                   AWS_SECRET_ACCESS_KEY="bench")
+        self.proc = subprocess.Popen(
+            [os.path.join(PEER, "node_modules", ".bin", "serverless"),
+             "offline", "start"], cwd=PEER, env=env,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            start_new_session=True)
+        self.fn_url = ("http://127.0.0.1:3102" + INVOKE %
+                       "lambkin-bench-dev-echo-node")
+        wait_http(self.fn_url, self.proc, limit=120, data=b"{}")
+
+    def stop(self):
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        self.proc.wait(timeout=30)
+
+
+def cold_start_ms():
+    """Wall time of the first python invoke after `lambkin serve` starts."""
+    srv = Lambkin()
+    try:
+        t = time.perf_counter()
+        urllib.request.urlopen(srv.url("echo-python"), data=b'{"cold":1}',
+                               timeout=30).read()
+        return (time.perf_counter() - t) * 1000
+    finally:
+        srv.stop()
+
+
+def med(xs):
+    return statistics.median(xs)
+
+
+def main():
+    with open(LUA, "w") as f:
+        f.write('wrk.method = "POST"\nwrk.body = \'{"hello":"world"}\'\n'
+                'wrk.headers["Content-Type"] = "application/json"\n')
+    r = {k: [] for k in ("c8", "c1", "n8", "n1", "o8", "o1", "orss",
+                         "idle", "warm", "after", "invokes", "cold", "bad")}
+    for i in range(ROUNDS):
+        print("round %d/%d" % (i + 1, ROUNDS), file=sys.stderr)
+        srv = Lambkin()
+        r["idle"].append(own_rss_kb(srv.proc.pid))
+        invokes = 0
+        for key, fn, conns in (("c8", "echo-c", 8), ("c1", "echo-c", 1),
+                               ("n8", "echo-node", 8), ("n1", "echo-node", 1)):
+            wrk(srv.url(fn), conns, 1)  # warm the instances
+            rps, p50, total, bad = wrk(srv.url(fn), conns)
+            r[key].append((rps, p50))
+            r["bad"].append(bad)
+            invokes += total
+        r["warm"].append(own_rss_kb(srv.proc.pid))
+        warm_invokes = invokes
+        while invokes - warm_invokes < 100000:
+            invokes += wrk(srv.url("echo-c"), 8)[2]
+        r["invokes"].append(invokes - warm_invokes)
+        r["after"].append(own_rss_kb(srv.proc.pid))
+        srv.stop()
+
+        peer = Offline()
+        for key, conns in (("o8", 8), ("o1", 1)):
+            wrk(peer.fn_url, conns, 1)
+            rps, p50, _, bad = wrk(peer.fn_url, conns)
+            r[key].append((rps, p50))
+            r["bad"].append(bad)
+        r["orss"].append(rss_kb(peer.proc.pid))
+        peer.stop()
+        r["cold"].append(cold_start_ms())
+
+    def rps(k):
+        return med([x[0] for x in r[k]])
+
+    def p50(k):
+        return med([x[1] for x in r[k]])
+
+    rev = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                         capture_output=True, text=True).stdout.strip()
+    print("Measured %s at commit %s, %d rounds of %d s, medians; "
+          "%d CPUs; wrk, POST %s." % (time.strftime("%Y-%m-%d"), rev or "?",
+                                      ROUNDS, SECONDS, os.cpu_count(),
+                                      INVOKE % "FN"))
+    print()
+    print("| measure | lambkin | serverless-offline | ratio | target |")
+    print("|---|---|---|---|---|")
+    print("| C echo, 8 connections | %.0f invokes/s | | | >= 20000/s |"
+          % rps("c8"))
+    print("| C echo, 1 connection, p50 | %.3f ms | | | <= 0.3 ms |"
+          % p50("c1"))
+    print("| Node echo, 8 connections | %.0f invokes/s | %.0f invokes/s | "
+          "%.1fx | >= 10x |" % (rps("n8"), rps("o8"), rps("n8") / rps("o8")))
+    print("| Node echo, 1 connection | %.0f invokes/s | %.0f invokes/s | "
+          "%.1fx | |" % (rps("n1"), rps("o1"), rps("n1") / rps("o1")))
+    print("| Node echo, 1 connection, p50 | %.3f ms | %.3f ms | %.1fx | |"
+          % (p50("n1"), p50("o1"), p50("o1") / p50("n1")))
+    print("| Python echo, cold start (first invoke) | %.0f ms | | | "
+          "<= 150 ms |" % med(r["cold"]))
+    print("| `lambkin serve` RSS, idle | %.1f MB | | | <= 10 MB |"
+          % (med(r["idle"]) / 1024))
+    print("| `lambkin serve` RSS, warm (after the runs above) | %.1f MB "
+          "| | | |" % (med(r["warm"]) / 1024))
+    print("| `lambkin serve` RSS, %dk invokes later | %.1f MB | | | flat |"
+          % (min(r["invokes"]) // 1000, med(r["after"]) / 1024))
+    print("| server RSS, all processes | | %.0f MB | | |"
+          % (med(r["orss"]) / 1024))
+    if sum(r["bad"]):
+        print("\nnon-2xx answers during the run: %d" % sum(r["bad"]))
+
+
+if __name__ == "__main__":
+    main()
