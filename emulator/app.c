@@ -35,10 +35,10 @@ typedef struct ctx {
 } ctx_t;
 
 static const char *known_tags[] = {
-    "!Ref",    "!GetAtt", "!Sub",    "!Join",  "!Select",   "!Split",
-    "!If",     "!Equals", "!Not",    "!And",   "!Or",       "!FindInMap",
-    "!Base64", "!GetAZs", "!Cidr",   "!ImportValue", "!Condition",
-    "!Transform", NULL};
+    "!Ref",         "!GetAtt",    "!Sub",       "!Join",   "!Select",
+    "!Split",       "!If",        "!Equals",    "!Not",    "!And",
+    "!Or",          "!FindInMap", "!Base64",    "!GetAZs", "!Cidr",
+    "!ImportValue", "!Condition", "!Transform", NULL};
 
 static int fail(ctx_t *c, const yaml_node_t *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -244,16 +244,16 @@ static int getatt(ctx_t *c, yaml_node_t *at, const char *id, const char *attr,
     goto done;
   if (strcmp(attr, "Arn") == 0) {
     if (strstr(type, "Function"))
-      err = lk_buf_printf(out, "arn:aws:lambda:%s:%s:function:%s",
-                          app->region, app->account, name.data);
+      err = lk_buf_printf(out, "arn:aws:lambda:%s:%s:function:%s", app->region,
+                          app->account, name.data);
     else if (strcmp(type, "AWS::S3::Bucket") == 0)
       err = lk_buf_printf(out, "arn:aws:s3:::%s", name.data);
     else if (strcmp(type, "AWS::SQS::Queue") == 0)
       err = lk_buf_printf(out, "arn:aws:sqs:%s:%s:%s", app->region,
                           app->account, name.data);
     else if (strcmp(type, "AWS::Logs::LogGroup") == 0)
-      err = lk_buf_printf(out, "arn:aws:logs:%s:%s:log-group:%s:*",
-                          app->region, app->account, name.data);
+      err = lk_buf_printf(out, "arn:aws:logs:%s:%s:log-group:%s:*", app->region,
+                          app->account, name.data);
     else if (strcmp(type, "AWS::IAM::Role") == 0)
       err = lk_buf_printf(out, "arn:aws:iam::%s:role/%s", app->account,
                           name.data);
@@ -264,8 +264,8 @@ static int getatt(ctx_t *c, yaml_node_t *at, const char *id, const char *attr,
              strcmp(attr, "DomainName") == 0) {
     err = lk_buf_adds(out, name.data);
   } else if (strcmp(attr, "QueueUrl") == 0) {
-    err = lk_buf_printf(out, "https://sqs.%s.amazonaws.com/%s/%s",
-                        app->region, app->account, name.data);
+    err = lk_buf_printf(out, "https://sqs.%s.amazonaws.com/%s/%s", app->region,
+                        app->account, name.data);
   } else {
     err = fail(c, at, "GetAtt %s.%s is not supported", id, attr);
   }
@@ -383,7 +383,8 @@ static cJSON *eval_intrinsic(ctx_t *c, yaml_node_t *n, const char *fn,
       cJSON_ArrayForEach(it, l) {
         if (i++)
           err = err ? err : lk_buf_adds(&s, sep);
-        err = err ? err : lk_buf_adds(&s, cJSON_IsString(it) ? it->valuestring : "");
+        err = err ? err
+                  : lk_buf_adds(&s, cJSON_IsString(it) ? it->valuestring : "");
       }
       cJSON_Delete(l);
     } else {
@@ -462,9 +463,9 @@ static cJSON *eval_intrinsic(ctx_t *c, yaml_node_t *n, const char *fn,
     lk_buf_free(&raw);
   } else if (strcmp(name, "If") == 0) {
     int truth = 0;
-    yaml_node_t *cond = map_get(c, c->conditions, scalar(seq_at(c, arg, 0))
-                                                      ? scalar(seq_at(c, arg, 0))
-                                                      : "");
+    yaml_node_t *cond =
+        map_get(c, c->conditions,
+                scalar(seq_at(c, arg, 0)) ? scalar(seq_at(c, arg, 0)) : "");
     if (seq_len(arg) != 3 || cond == NULL) {
       fail(c, n, "!If takes [condition, then, else] with a known condition");
       goto done;
@@ -536,7 +537,8 @@ static int condition(ctx_t *c, yaml_node_t *n, int *out) {
     return fail(c, n, "conditions nest too deep");
   }
   if (strcmp(name, "Equals") == 0 && seq_len(arg) == 2) {
-    cJSON *a = to_json(c, seq_at(c, arg, 0)), *b = to_json(c, seq_at(c, arg, 1));
+    cJSON *a = to_json(c, seq_at(c, arg, 0)),
+          *b = to_json(c, seq_at(c, arg, 1));
 
     *out = a && b && cJSON_Compare(a, b, 1);
     cJSON_Delete(a);
@@ -888,8 +890,9 @@ static int load_function(ctx_t *c, const char *id, yaml_node_t *res) {
   if (err)
     return err;
   if (runtime_kind(f->runtime, &f->kind))
-    return fail(c, n, "unknown Runtime '%s' (python3.x, nodejs*.x, provided, "
-                      "provided.al2, provided.al2023)",
+    return fail(c, n,
+                "unknown Runtime '%s' (python3.x, nodejs*.x, provided, "
+                "provided.al2, provided.al2023)",
                 f->runtime);
 
   n = fprop(c, props, "Handler");
@@ -936,7 +939,8 @@ static int load_function(ctx_t *c, const char *id, yaml_node_t *res) {
     else if (has_c_sources(f->code_dir))
       f->kind = LK_RT_C;
     else
-      return fail(c, fprop(c, props, "CodeUri") ? fprop(c, props, "CodeUri") : res,
+      return fail(c,
+                  fprop(c, props, "CodeUri") ? fprop(c, props, "CodeUri") : res,
                   "CodeUri of %s has neither an executable bootstrap nor C "
                   "sources",
                   id);
@@ -956,11 +960,10 @@ static int load_function(ctx_t *c, const char *id, yaml_node_t *res) {
     return err;
 
   /* Globals first, then the function's own variables override them. */
-  err = add_env(c, f,
-                map_get(c,
-                        map_get(c, map_get(c, c->globals, "Function"),
-                                "Environment"),
-                        "Variables"));
+  err = add_env(
+      c, f,
+      map_get(c, map_get(c, map_get(c, c->globals, "Function"), "Environment"),
+              "Variables"));
   if (err == 0)
     err = add_env(c, f,
                   map_get(c, map_get(c, props, "Environment"), "Variables"));
@@ -1013,8 +1016,8 @@ static int load_function(ctx_t *c, const char *id, yaml_node_t *res) {
 
 static int load_bucket(ctx_t *c, const char *id, yaml_node_t *res) {
   lk_app_t *app = c->app;
-  yaml_node_t *nc = map_get(c, map_get(c, res, "Properties"),
-                            "NotificationConfiguration");
+  yaml_node_t *nc =
+      map_get(c, map_get(c, res, "Properties"), "NotificationConfiguration");
   lk_bucket_t *b;
   lk_buf_t name;
   int err;
@@ -1067,8 +1070,8 @@ static int load_queue(ctx_t *c, const char *id, yaml_node_t *res) {
   err = int_prop(c, map_get(c, props, "VisibilityTimeout"), 0, 43200, 30,
                  &q->visibility_timeout_s);
   if (err == 0)
-    err = int_prop(c, map_get(c, props, "DelaySeconds"), 0, 900, 0,
-                   &q->delay_s);
+    err =
+        int_prop(c, map_get(c, props, "DelaySeconds"), 0, 900, 0, &q->delay_s);
   if (err == 0 && rp) {
     cJSON *j = to_json(c, rp), *arn, *max;
 
@@ -1085,8 +1088,9 @@ static int load_queue(ctx_t *c, const char *id, yaml_node_t *res) {
     else if (cJSON_IsNumber(max))
       q->max_receive_count = max->valueint;
     if (!cJSON_IsString(arn) || q->max_receive_count < 1)
-      err = fail(c, rp, "RedrivePolicy needs deadLetterTargetArn and "
-                        "maxReceiveCount >= 1");
+      err = fail(c, rp,
+                 "RedrivePolicy needs deadLetterTargetArn and "
+                 "maxReceiveCount >= 1");
     else
       q->dlq_arn = strdup(arn->valuestring);
     cJSON_Delete(j);
@@ -1100,8 +1104,7 @@ static int load_log_group(ctx_t *c, const char *id, yaml_node_t *res) {
   lk_buf_t name;
   int err;
 
-  g = realloc(app->log_groups,
-              sizeof(*g) * (size_t)(app->n_log_groups + 1));
+  g = realloc(app->log_groups, sizeof(*g) * (size_t)(app->n_log_groups + 1));
   if (g == NULL)
     return LK_ENOMEM;
   app->log_groups = g;
@@ -1138,11 +1141,11 @@ static int load_subscription(ctx_t *c, const char *id, yaml_node_t *res) {
   if (err == 0)
     s->pattern = str_prop(c, map_get(c, props, "FilterPattern"), &err);
   if (err == 0)
-    s->destination_arn =
-        str_prop(c, map_get(c, props, "DestinationArn"), &err);
+    s->destination_arn = str_prop(c, map_get(c, props, "DestinationArn"), &err);
   if (err == 0 && (s->log_group == NULL || s->destination_arn == NULL))
-    err = fail(c, res, "SubscriptionFilter %s needs LogGroupName and "
-                       "DestinationArn",
+    err = fail(c, res,
+               "SubscriptionFilter %s needs LogGroupName and "
+               "DestinationArn",
                id);
   if (err == 0 && s->pattern == NULL)
     s->pattern = strdup("");
@@ -1225,8 +1228,8 @@ int lk_app_load(const char *path, lk_app_t **out, char *err, size_t errlen) {
   if (app == NULL)
     return LK_ENOMEM;
   c.app = app;
-  app->region = xstrdup(getenv("AWS_REGION") ? getenv("AWS_REGION")
-                                              : "us-east-1");
+  app->region =
+      xstrdup(getenv("AWS_REGION") ? getenv("AWS_REGION") : "us-east-1");
   app->account = strdup("123456789012");
   app->path = realpath(path, NULL);
   text = read_file(path, &len, &rc);

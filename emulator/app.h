@@ -32,10 +32,10 @@ typedef struct lk_function {
   cJSON *policies;          /* array (a lone policy is wrapped) */
   char *dlq_type;           /* "SQS" / "SNS" or NULL */
   char *dlq_target;
-  int max_retry_attempts;  /* EventInvokeConfig; -1: Lambda's default, 2 */
-  int max_event_age_s;     /* -1: default */
-  cJSON *destinations;     /* EventInvokeConfig.DestinationConfig or NULL */
-  int line;                /* where the resource starts in the template */
+  int max_retry_attempts; /* EventInvokeConfig; -1: Lambda's default, 2 */
+  int max_event_age_s;    /* -1: default */
+  cJSON *destinations;    /* EventInvokeConfig.DestinationConfig or NULL */
+  int line;               /* where the resource starts in the template */
 } lk_function_t;
 
 typedef struct lk_bucket {

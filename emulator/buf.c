@@ -102,11 +102,21 @@ int lk_buf_add_json_str(lk_buf_t *b, const char *s, size_t n) {
     err = lk_buf_add(b, s + start, i - start);
     start = i + 1;
     switch (c) {
-    case '"': esc[1] = '"'; break;
-    case '\\': esc[1] = '\\'; break;
-    case '\n': esc[1] = 'n'; break;
-    case '\r': esc[1] = 'r'; break;
-    case '\t': esc[1] = 't'; break;
+    case '"':
+      esc[1] = '"';
+      break;
+    case '\\':
+      esc[1] = '\\';
+      break;
+    case '\n':
+      esc[1] = 'n';
+      break;
+    case '\r':
+      esc[1] = 'r';
+      break;
+    case '\t':
+      esc[1] = 't';
+      break;
     default:
       esc[1] = 'u';
       esc[2] = '0';

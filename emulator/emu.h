@@ -21,7 +21,7 @@
 #define LK_LOG_TAIL 4096
 #define LK_LOG_KEEP (64 * 1024) /* log kept per invocation, newest bytes */
 #define LK_LINE_MAX (256 * 1024)
-#define LK_QUEUE_MAX 10000     /* waiting invocations per function */
+#define LK_QUEUE_MAX 10000 /* waiting invocations per function */
 #define LK_INIT_TIMEOUT_MS 10000
 
 typedef struct lk_emu lk_emu_t;
@@ -30,13 +30,13 @@ typedef struct lk_instance lk_instance_t;
 typedef struct lk_invocation lk_invocation_t;
 
 typedef struct lk_emu_opts {
-  const char *host;       /* Invoke API address, default 127.0.0.1 */
-  int port;               /* default 3001; -1: no Invoke API (one-shot) */
-  int max_instances;      /* per function without reserved concurrency */
-  int idle_timeout_s;     /* reap instances idle this long */
-  int retry_delay_ms;     /* first async retry; doubles after */
-  const char *state_dir;  /* journal and build products, default .lambkin */
-  int quiet;              /* no function output on stdout */
+  const char *host;      /* Invoke API address, default 127.0.0.1 */
+  int port;              /* default 3001; -1: no Invoke API (one-shot) */
+  int max_instances;     /* per function without reserved concurrency */
+  int idle_timeout_s;    /* reap instances idle this long */
+  int retry_delay_ms;    /* first async retry; doubles after */
+  const char *state_dir; /* journal and build products, default .lambkin */
+  int quiet;             /* no function output on stdout */
 } lk_emu_opts_t;
 
 /* What one invocation came to. */
@@ -47,7 +47,7 @@ typedef struct lk_result {
   const char *error_type; /* NULL when ok */
   const char *body;       /* response payload, or the error JSON */
   size_t len;
-  const char *log;        /* this invocation's log, START to REPORT */
+  const char *log; /* this invocation's log, START to REPORT */
   size_t log_len;
   double duration_ms;
 } lk_result_t;
@@ -60,8 +60,8 @@ int lk_emu_port(const lk_emu_t *emu);
 /* Runs one event through a function, as the given source. The callback
  * fires once, with the final attempt's result. */
 int lk_emu_invoke(lk_emu_t *emu, lk_function_t *fn, const char *payload,
-                  size_t len, int async, const char *source,
-                  lk_invoke_cb cb, void *ud);
+                  size_t len, int async, const char *source, lk_invoke_cb cb,
+                  void *ud);
 void lk_emu_close(lk_emu_t *emu);
 void lk_emu_free(lk_emu_t *emu);
 
@@ -93,9 +93,9 @@ struct lk_invocation {
   size_t body_len;
   double duration_ms;
   int done;
-  int pid;          /* the process it ran in, for Max Memory Used */
+  int pid; /* the process it ran in, for Max Memory Used */
   int mem_mb;
-  double init_ms;   /* > 0 on a cold start */
+  double init_ms;          /* > 0 on a cold start */
   uv_timer_t *retry_timer; /* while waiting to retry */
 };
 
@@ -147,6 +147,7 @@ struct lk_emu {
   lk_app_t *app;
   lk_emu_opts_t opts;
   lk_http_server_t *api;
+  struct lk_s3 *s3;
   lk_fn_t *fns;
   int n_fns;
   uv_timer_t reaper;

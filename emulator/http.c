@@ -34,13 +34,13 @@ struct lk_http_conn {
   uv_tcp_t tcp;
   lk_http_server_t *srv;
   llhttp_t parser;
-  lk_http_req_t *req;     /* being parsed or waiting for its answer */
-  int in_flight;          /* req handed to the callback */
+  lk_http_req_t *req; /* being parsed or waiting for its answer */
+  int in_flight;      /* req handed to the callback */
   int closing;
   int last_was_value;
   int head_overflow; /* the head passed a ceiling: 431, not 400 */
   size_t discarded;
-  lk_buf_t pending;       /* bytes read past the message in flight */
+  lk_buf_t pending; /* bytes read past the message in flight */
   char rbuf[READ_CHUNK];
   lk_http_conn_t *prev, *next;
 };
@@ -57,29 +57,52 @@ static llhttp_settings_t settings;
 
 const char *lk_http_reason(int status) {
   switch (status) {
-  case 100: return "Continue";
-  case 200: return "OK";
-  case 202: return "Accepted";
-  case 204: return "No Content";
-  case 206: return "Partial Content";
-  case 304: return "Not Modified";
-  case 400: return "Bad Request";
-  case 403: return "Forbidden";
-  case 404: return "Not Found";
-  case 405: return "Method Not Allowed";
-  case 409: return "Conflict";
-  case 411: return "Length Required";
-  case 412: return "Precondition Failed";
-  case 413: return "Payload Too Large";
-  case 414: return "URI Too Long";
-  case 416: return "Range Not Satisfiable";
-  case 429: return "Too Many Requests";
-  case 431: return "Request Header Fields Too Large";
-  case 500: return "Internal Server Error";
-  case 502: return "Bad Gateway";
-  case 503: return "Service Unavailable";
-  case 504: return "Gateway Timeout";
-  default: return "Unknown";
+  case 100:
+    return "Continue";
+  case 200:
+    return "OK";
+  case 202:
+    return "Accepted";
+  case 204:
+    return "No Content";
+  case 206:
+    return "Partial Content";
+  case 304:
+    return "Not Modified";
+  case 400:
+    return "Bad Request";
+  case 403:
+    return "Forbidden";
+  case 404:
+    return "Not Found";
+  case 405:
+    return "Method Not Allowed";
+  case 409:
+    return "Conflict";
+  case 411:
+    return "Length Required";
+  case 412:
+    return "Precondition Failed";
+  case 413:
+    return "Payload Too Large";
+  case 414:
+    return "URI Too Long";
+  case 416:
+    return "Range Not Satisfiable";
+  case 429:
+    return "Too Many Requests";
+  case 431:
+    return "Request Header Fields Too Large";
+  case 500:
+    return "Internal Server Error";
+  case 502:
+    return "Bad Gateway";
+  case 503:
+    return "Service Unavailable";
+  case 504:
+    return "Gateway Timeout";
+  default:
+    return "Unknown";
   }
 }
 
@@ -302,8 +325,7 @@ static int conn_write(lk_http_conn_t *conn, int status,
   err = lk_buf_printf(&head, "HTTP/1.1 %d %s\r\n", status,
                       lk_http_reason(status));
   for (i = 0; i < n_headers && err == 0; i++)
-    err = lk_buf_printf(&head, "%s: %s\r\n", headers[i].name,
-                        headers[i].value);
+    err = lk_buf_printf(&head, "%s: %s\r\n", headers[i].name, headers[i].value);
   if (err == 0 && status != 204 && status != 304)
     err = lk_buf_printf(&head, "Content-Length: %zu\r\n", len);
   if (err == 0 && close_after)
@@ -557,9 +579,9 @@ int lk_http_server_new(uv_loop_t *loop, const lk_http_opts_t *opts,
     uv_close((uv_handle_t *)&srv->tcp, (uv_close_cb)free);
     return err;
   }
-  srv->port = ntohs(ss.ss_family == AF_INET6
-                        ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                        : ((struct sockaddr_in *)&ss)->sin_port);
+  srv->port =
+      ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                     : ((struct sockaddr_in *)&ss)->sin_port);
   *out = srv;
   return 0;
 }

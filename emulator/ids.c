@@ -47,8 +47,8 @@ void lk_uuid(char out[37]) {
   char h[33];
 
   lk_hex(h, 32);
-  h[12] = '4';                          /* version 4 */
-  h[16] = "89ab"[(h[16] - '0') & 3];    /* RFC 4122 variant */
+  h[12] = '4';                       /* version 4 */
+  h[16] = "89ab"[(h[16] - '0') & 3]; /* RFC 4122 variant */
   snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", h, h + 8, h + 12, h + 16,
            h + 20);
 }

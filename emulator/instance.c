@@ -318,8 +318,7 @@ static void on_timeout(uv_timer_t *t) {
   snprintf(msg, sizeof(msg), "%s %s Task timed out after %d.00 seconds", when,
            inv->id, in->fn->def->timeout_s);
   snprintf(body, sizeof(body),
-           "{\"errorMessage\":\"%s\",\"errorType\":\"Sandbox.Timedout\"}",
-           msg);
+           "{\"errorMessage\":\"%s\",\"errorType\":\"Sandbox.Timedout\"}", msg);
   lk_emu_log_line(in->fn->emu, in->fn, inv, msg, strlen(msg));
   in->cur = NULL;
   inv->inst = NULL;
@@ -363,16 +362,18 @@ static void on_rapi(lk_http_req_t *req, void *ud) {
   size_t n;
 
   if (strncmp(path, RAPI, sizeof(RAPI) - 1) != 0) {
-    reply(req, 404, "{\"errorMessage\":\"not found\",\"errorType\":"
-                    "\"NotFound\"}");
+    reply(req, 404,
+          "{\"errorMessage\":\"not found\",\"errorType\":"
+          "\"NotFound\"}");
     return;
   }
   path += sizeof(RAPI) - 1;
   if (strcmp(req->method, "GET") == 0 &&
       strcmp(path, "/invocation/next") == 0) {
     if (in->next_req) { /* only one long poll at a time */
-      reply(req, 400, "{\"errorMessage\":\"a /next is already waiting\","
-                      "\"errorType\":\"InvalidStateTransition\"}");
+      reply(req, 400,
+            "{\"errorMessage\":\"a /next is already waiting\","
+            "\"errorType\":\"InvalidStateTransition\"}");
       return;
     }
     if (in->cur) {
@@ -421,8 +422,9 @@ static void on_rapi(lk_http_req_t *req, void *ud) {
     n = slash ? (size_t)(slash - id) : 0;
     if (slash == NULL || inv == NULL || n != strlen(inv->id) ||
         strncmp(id, inv->id, n) != 0) {
-      reply(req, 400, "{\"errorMessage\":\"unknown request id\","
-                      "\"errorType\":\"InvalidRequestID\"}");
+      reply(req, 400,
+            "{\"errorMessage\":\"unknown request id\","
+            "\"errorType\":\"InvalidRequestID\"}");
       return;
     }
     in->cur = NULL;
@@ -436,8 +438,9 @@ static void on_rapi(lk_http_req_t *req, void *ud) {
             "allowed payload size (6291556 bytes).\",\"errorType\":"
             "\"Function.ResponseSizeTooLarge\"}";
 
-        reply(req, 413, "{\"errorMessage\":\"payload too large\","
-                        "\"errorType\":\"RequestEntityTooLarge\"}");
+        reply(req, 413,
+              "{\"errorMessage\":\"payload too large\","
+              "\"errorType\":\"RequestEntityTooLarge\"}");
         lk_emu_complete(inv, "error", "Function.ResponseSizeTooLarge", body,
                         sizeof(body) - 1);
         return;
@@ -461,8 +464,9 @@ static void on_rapi(lk_http_req_t *req, void *ud) {
     in->cur = inv; /* not a known verb: leave the invocation running */
     inv->inst = in;
   }
-  reply(req, 404, "{\"errorMessage\":\"not found\",\"errorType\":"
-                  "\"NotFound\"}");
+  reply(req, 404,
+        "{\"errorMessage\":\"not found\",\"errorType\":"
+        "\"NotFound\"}");
 }
 
 /* ---- process life ---- */
@@ -559,8 +563,7 @@ int lk_instance_spawn(lk_fn_t *fn) {
   uv_process_options_t po;
   uv_stdio_container_t stdio[3];
   char *env[ENV_MAX], *args[4], path[PATH_MAX];
-  static const char *pass[] = {"PATH", "HOME", "LANG", "LD_LIBRARY_PATH",
-                               NULL};
+  static const char *pass[] = {"PATH", "HOME", "LANG", "LD_LIBRARY_PATH", NULL};
   lk_http_opts_t ho = {"127.0.0.1", 0, LK_SYNC_MAX_PAYLOAD};
   char day[16], hex[33];
   time_t now = time(NULL);
@@ -591,7 +594,8 @@ int lk_instance_spawn(lk_fn_t *fn) {
   /* A sanitized C bootstrap must die the way Lambda reports it: a wild
    * pointer is SIGSEGV, a sanitizer report is SIGABRT, never "exit 1". The
    * instance is killed on every recycle, so leak reports would be noise. */
-  env_add(env, &n, "ASAN_OPTIONS=%s%shandle_segv=0:handle_sigbus=0:"
+  env_add(env, &n,
+          "ASAN_OPTIONS=%s%shandle_segv=0:handle_sigbus=0:"
           "abort_on_error=1:detect_leaks=0",
           getenv("ASAN_OPTIONS") ? getenv("ASAN_OPTIONS") : "",
           getenv("ASAN_OPTIONS") ? ":" : "");

@@ -31,8 +31,11 @@ static int valid_utf8(const unsigned char *s, size_t n) {
 
   while (i < n) {
     unsigned char c = s[i];
-    size_t k, len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3
-                               : (c >> 3) == 30 ? 4 : 0;
+    size_t k, len = c < 0x80         ? 1
+                    : (c >> 5) == 6  ? 2
+                    : (c >> 4) == 14 ? 3
+                    : (c >> 3) == 30 ? 4
+                                     : 0;
     if (len == 0 || i + len > n || c == 0)
       return 0;
     for (k = 1; k < len; k++)
@@ -79,26 +82,29 @@ int lk_journal_append(int fd, const lk_invocation_t *inv, const char *fn) {
   gmtime_r(&now, &tm);
   strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
   lk_buf_init(&b, JOURNAL_LINE_MAX);
-  err = lk_buf_printf(&b,
-                      "{\"id\":\"%s\",\"time\":\"%s\",\"function\":", inv->id,
-                      when);
+  err = lk_buf_printf(
+      &b, "{\"id\":\"%s\",\"time\":\"%s\",\"function\":", inv->id, when);
   err = err ? err : lk_buf_add_json_str(&b, fn, strlen(fn));
-  err = err ? err : lk_buf_printf(&b, ",\"source\":\"%s\",\"async\":%s,"
-                                      "\"attempt\":%d,",
-                                  inv->source, inv->async ? "true" : "false",
-                                  inv->attempt);
+  err = err ? err
+            : lk_buf_printf(&b,
+                            ",\"source\":\"%s\",\"async\":%s,"
+                            "\"attempt\":%d,",
+                            inv->source, inv->async ? "true" : "false",
+                            inv->attempt);
   if (err == 0 && valid_utf8((const unsigned char *)inv->payload, inv->len)) {
     err = lk_buf_adds(&b, "\"event\":");
     err = err ? err : lk_buf_add_json_str(&b, inv->payload, inv->len);
   } else if (err == 0) {
     err = lk_buf_adds(&b, "\"event_b64\":\"");
-    err = err ? err
-              : add_b64(&b, (const unsigned char *)inv->payload, inv->len);
+    err =
+        err ? err : add_b64(&b, (const unsigned char *)inv->payload, inv->len);
     err = err ? err : lk_buf_adds(&b, "\"");
   }
-  err = err ? err : lk_buf_printf(&b, ",\"outcome\":\"%s\",\"duration_ms\":"
-                                      "%.2f,\"error_type\":",
-                                  inv->outcome, inv->duration_ms);
+  err = err ? err
+            : lk_buf_printf(&b,
+                            ",\"outcome\":\"%s\",\"duration_ms\":"
+                            "%.2f,\"error_type\":",
+                            inv->outcome, inv->duration_ms);
   if (err == 0 && inv->error_type)
     err = lk_buf_add_json_str(&b, inv->error_type, strlen(inv->error_type));
   else if (err == 0)

@@ -13,7 +13,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "codec.h"
 #include "emu.h"
+#include "s3.h"
 #include "lambkin/lambkin.h"
 
 #define API_PREFIX "/2015-03-31/functions"
@@ -22,55 +24,6 @@
 static void schedule(lk_fn_t *fn);
 
 /* ---- small helpers ---- */
-
-static int b64_encode(const char *in, size_t n, char *out, size_t cap) {
-  static const char tbl[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  size_t i, o = 0;
-
-  for (i = 0; i < n; i += 3) {
-    unsigned v = (unsigned char)in[i] << 16;
-
-    if (o + 5 > cap)
-      return -1;
-    if (i + 1 < n)
-      v |= (unsigned char)in[i + 1] << 8;
-    if (i + 2 < n)
-      v |= (unsigned char)in[i + 2];
-    out[o++] = tbl[(v >> 18) & 63];
-    out[o++] = tbl[(v >> 12) & 63];
-    out[o++] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
-    out[o++] = i + 2 < n ? tbl[v & 63] : '=';
-  }
-  out[o] = '\0';
-  return (int)o;
-}
-
-static int hexval(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-/* Percent-decodes a path segment (an ARN arrives as arn%3Aaws%3A...). */
-static void url_decode(const char *in, size_t n, char *out, size_t cap) {
-  size_t i, o = 0;
-
-  for (i = 0; i < n && o + 1 < cap; i++) {
-    if (in[i] == '%' && i + 2 < n &&
-        hexval(in[i + 1]) >= 0 && hexval(in[i + 2]) >= 0) {
-      out[o++] = (char)(hexval(in[i + 1]) * 16 + hexval(in[i + 2]));
-      i += 2;
-    } else {
-      out[o++] = in[i];
-    }
-  }
-  out[o] = '\0';
-}
 
 static void api_error(lk_http_req_t *req, int status, const char *type,
                       const char *fmt, ...)
@@ -379,10 +332,15 @@ static void respond_sync(lk_invocation_t *inv) {
   if (inv->tail) {
     size_t off = inv->log.len > LK_LOG_TAIL ? inv->log.len - LK_LOG_TAIL : 0;
 
-    tail = malloc(LK_LOG_TAIL * 4 / 3 + 8);
-    if (tail && b64_encode(inv->log.data ? inv->log.data + off : "",
-                           inv->log.len - off, tail,
-                           LK_LOG_TAIL * 4 / 3 + 8) >= 0)
+    lk_buf_t b;
+
+    lk_buf_init(&b, LK_LOG_TAIL * 2);
+    if (lk_b64_encode(&b, inv->log.data ? inv->log.data + off : "",
+                      inv->log.len - off) == 0 &&
+        lk_buf_add(&b, "", 1) == 0)
+      tail = lk_buf_steal(&b, NULL);
+    lk_buf_free(&b);
+    if (tail)
       h[n++] = (lk_http_header_t){"X-Amz-Log-Result", tail};
   }
   lk_http_respond(inv->req, 200, h, n, inv->body ? inv->body : "",
@@ -415,8 +373,7 @@ static void finish(lk_invocation_t *inv) {
 
   if (inv->async && inv->error_type && inv->attempt < max_attempts(fn) &&
       !emu->closing) {
-    uint64_t delay = (uint64_t)emu->opts.retry_delay_ms
-                     << (inv->attempt - 1);
+    uint64_t delay = (uint64_t)emu->opts.retry_delay_ms << (inv->attempt - 1);
 
     inv->attempt++;
     inv->next = emu->retrying;
@@ -511,8 +468,8 @@ static cJSON *fn_config(lk_emu_t *emu, lk_function_t *f) {
   cJSON_AddStringToObject(c, "PackageType", "Zip");
   cJSON_AddStringToObject(c, "State", "Active");
   cJSON_AddStringToObject(c, "LastUpdateStatus", "Successful");
-  cJSON_AddItemToObject(c, "Architectures", cJSON_CreateStringArray(
-                                                (const char *[]){"x86_64"}, 1));
+  cJSON_AddItemToObject(c, "Architectures",
+                        cJSON_CreateStringArray((const char *[]){"x86_64"}, 1));
   env = cJSON_AddObjectToObject(c, "Environment");
   vars = cJSON_AddObjectToObject(env, "Variables");
   for (i = 0; i < f->n_env; i++) {
@@ -626,8 +583,7 @@ static void on_api(lk_http_req_t *req, void *ud) {
   lk_function_t *def;
 
   if (strncmp(p, API_PREFIX, sizeof(API_PREFIX) - 1) != 0) {
-    api_error(req, 404, "UnknownOperationException", "Unknown operation %s %s",
-              req->method, req->path);
+    lk_s3_serve(emu->s3, req); /* S3 owns every path Lambda does not */
     return;
   }
   p += sizeof(API_PREFIX) - 1;
@@ -648,7 +604,14 @@ static void on_api(lk_http_req_t *req, void *ud) {
   }
   p++;
   slash = strchr(p, '/');
-  url_decode(p, slash ? (size_t)(slash - p) : strlen(p), name, sizeof(name));
+  {
+    lk_buf_t nb;
+
+    lk_buf_init(&nb, sizeof(name) - 1);
+    lk_url_decode(&nb, p, slash ? (size_t)(slash - p) : strlen(p), 0);
+    snprintf(name, sizeof(name), "%.*s", (int)nb.len, nb.data ? nb.data : "");
+    lk_buf_free(&nb);
+  }
   def = lk_app_function(emu->app, name);
   if (def == NULL) {
     api_error(req, 404, "ResourceNotFoundException",
@@ -719,6 +682,12 @@ int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
   }
   emu->n_fns = app->n_functions;
   emu->journal_fd = lk_journal_open(emu->opts.state_dir);
+  rc = lk_s3_new(app->region, app->account, &emu->s3);
+  for (i = 0; rc == 0 && i < app->n_buckets; i++)
+    rc = lk_s3_create_bucket(emu->s3, app->buckets[i].name);
+  if (rc)
+    fprintf(stderr, "lambkin: bucket %s: %s\n",
+            app->buckets[i > 0 ? i - 1 : 0].name, lk_strerror(rc));
   for (i = 0; i < app->n_functions && rc == 0; i++) {
     emu->fns[i].emu = emu;
     emu->fns[i].def = &app->functions[i];
@@ -727,8 +696,7 @@ int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
       fprintf(stderr, "lambkin: %s\n", err);
   }
   if (rc == 0 && emu->opts.port >= 0) {
-    lk_http_opts_t ho = {emu->opts.host, emu->opts.port,
-                         LK_SYNC_MAX_PAYLOAD + 1};
+    lk_http_opts_t ho = {emu->opts.host, emu->opts.port, LK_S3_MAX_OBJECT};
 
     rc = lk_http_server_new(loop, &ho, on_api, emu, &emu->api);
     if (rc)
@@ -739,6 +707,7 @@ int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
                ho.host ? ho.host : "127.0.0.1", lk_http_server_port(emu->api));
   }
   if (rc) {
+    lk_s3_free(emu->s3);
     for (i = 0; i < emu->n_fns; i++)
       free(emu->fns[i].so_path);
     if (emu->journal_fd >= 0)
@@ -807,6 +776,7 @@ void lk_emu_free(lk_emu_t *emu) {
     free(emu->fns[i].so_path);
   if (emu->journal_fd >= 0)
     close(emu->journal_fd);
+  lk_s3_free(emu->s3);
   free(emu->fns);
   free(emu);
 }

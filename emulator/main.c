@@ -357,8 +357,9 @@ static int cmd_replay(const cli_t *c) {
     rec = lk_journal_find(c->state_dir, arg);
   }
   if (rec == NULL) {
-    fprintf(stderr, "lambkin: %s is neither a readable record nor an "
-                    "invocation in %s/journal.jsonl\n",
+    fprintf(stderr,
+            "lambkin: %s is neither a readable record nor an "
+            "invocation in %s/journal.jsonl\n",
             arg, c->state_dir);
     return 2;
   }
@@ -373,8 +374,8 @@ static int cmd_replay(const cli_t *c) {
   }
   /* The journal keeps the exact event text; a hand-written file may hold
    * the event as a JSON value instead. */
-  event = cJSON_IsString(ev) ? strdup(ev->valuestring)
-                             : cJSON_PrintUnformatted(ev);
+  event =
+      cJSON_IsString(ev) ? strdup(ev->valuestring) : cJSON_PrintUnformatted(ev);
   rc = run_one(c, fn->valuestring, event, strlen(event), "replay", &s);
   if (rc == 0) {
     same = !cJSON_IsString(outcome) ||

@@ -76,10 +76,9 @@ static void test_sample_app(void **state) {
   int i, found = 0;
 
   (void)state;
-  assert_int_equal(
-      lk_app_load(LK_SOURCE_DIR "/handlers/template.yaml", &app, err,
-                  sizeof(err)),
-      0);
+  assert_int_equal(lk_app_load(LK_SOURCE_DIR "/handlers/template.yaml", &app,
+                               err, sizeof(err)),
+                   0);
   assert_int_equal(app->n_functions, 11);
   f = lk_app_function(app, "echo-c");
   assert_non_null(f);
@@ -283,9 +282,9 @@ static void test_missing_file(void **state) {
   lk_app_t *app;
 
   (void)state;
-  assert_int_equal(lk_app_load("/nonexistent/template.yaml", &app, err,
-                               sizeof(err)),
-                   LK_ENOENT);
+  assert_int_equal(
+      lk_app_load("/nonexistent/template.yaml", &app, err, sizeof(err)),
+      LK_ENOENT);
   assert_string_equal(err, "/nonexistent/template.yaml:1: cannot read "
                            "template");
 }

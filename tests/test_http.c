@@ -225,14 +225,12 @@ static void test_oversized(void **state) {
 static void malformed(fixture_t *f) {
   char buf[4096];
   static const char *bad[] = {
-      "GARBAGE\r\n\r\n",
-      "GET / HTTP/1.1\r\nBad Header\r\n\r\n",
+      "GARBAGE\r\n\r\n", "GET / HTTP/1.1\r\nBad Header\r\n\r\n",
       /* Smuggling shapes stay errors: lenient flags are off. */
       "POST / HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
       "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 3"
       "\r\n\r\n0\r\n\r\n",
-      "GET / HTTP/1.1\r\nHost: a\nX: b\r\n\r\n",
-      NULL};
+      "GET / HTTP/1.1\r\nHost: a\nX: b\r\n\r\n", NULL};
   int i, fd;
 
   for (i = 0; bad[i]; i++) {

@@ -99,9 +99,9 @@ static inline int64_t lk_remaining_ms(const lk_request_t *req) {
 static inline int lk_invoke(const lk_request_t *req, const char *function,
                             const void *payload, size_t len, int async,
                             lk_bytes_t *out) {
-  return req->host->invoke ? req->host->invoke(req, function, payload, len,
-                                               async, out)
-                           : -38; /* -ENOSYS */
+  return req->host->invoke
+             ? req->host->invoke(req, function, payload, len, async, out)
+             : -38; /* -ENOSYS */
 }
 
 static inline int lk_s3_put(const lk_request_t *req, const char *bucket,
@@ -117,8 +117,7 @@ static inline int lk_s3_get(const lk_request_t *req, const char *bucket,
 
 static inline int lk_sqs_send(const lk_request_t *req, const char *queue_url,
                               const char *body) {
-  return req->host->sqs_send ? req->host->sqs_send(req, queue_url, body)
-                             : -38;
+  return req->host->sqs_send ? req->host->sqs_send(req, queue_url, body) : -38;
 }
 
 static inline void lk_bytes_free(lk_bytes_t *b) {

@@ -19,7 +19,9 @@
   XX(ETIMEDOUT, -ETIMEDOUT, "timed out")                                       \
   XX(ENOSYS, -ENOSYS, "not implemented by this host")                          \
   XX(EPROTO, -EPROTO, "protocol error")                                        \
-  XX(ECHILD, -ECHILD, "function process failed")
+  XX(ECHILD, -ECHILD, "function process failed")                               \
+  XX(EEXIST, -EEXIST, "already exists")                                        \
+  XX(ENOSPC, -ENOSPC, "store is full")
 
 enum {
 #define XX(name, val, msg) LK_##name = val,

@@ -338,8 +338,8 @@ int main(void) {
   const char *so = getenv("LAMBKIN_HANDLER_SO");
   const char *sym = getenv("_HANDLER");
   const char *fname = getenv("AWS_LAMBDA_FUNCTION_NAME");
-  lk_host_t host = {host_respond, host_fail, host_invoke, NULL, NULL, NULL,
-                    NULL};
+  lk_host_t host = {host_respond, host_fail, host_invoke, NULL,
+                    NULL,         NULL,      NULL};
   lk_handler_fn *fn = NULL;
   void *dl;
   conn_t *c = malloc(sizeof(conn_t));
@@ -420,8 +420,8 @@ int main(void) {
                "Lambda-Runtime-Function-Error-Type: %s\r\n", res.error_type);
       rc = send_request(c, "POST", path, extra, res.data, res.len);
     } else {
-      snprintf(path, sizeof(path),
-               "/2018-06-01/runtime/invocation/%s/response", r.request_id);
+      snprintf(path, sizeof(path), "/2018-06-01/runtime/invocation/%s/response",
+               r.request_id);
       rc = send_request(c, "POST", path, NULL, res.data ? res.data : "",
                         res.data ? res.len : 0);
     }

@@ -74,3 +74,14 @@ class Server:
         self.log.close()
         shutil.rmtree(self.state, ignore_errors=True)
         return rc, out
+
+
+def stop_cleanly(server):
+    """Stops the server and fails unless it exited 0 with nothing from the
+    sanitizers in lambkin's own output (function lines start "[name id]")."""
+    rc, out = server.stop()
+    own = "\n".join(l for l in out.splitlines() if not l.startswith("["))
+    if rc != 0 or "Sanitizer" in own or "runtime error:" in own:
+        raise AssertionError("lambkin serve ended badly (rc=%d):\n%s"
+                             % (rc, out[-4000:]))
+    return out

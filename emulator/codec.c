@@ -1,0 +1,262 @@
+/* Encodings shared by the wire protocols (see codec.h). */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "codec.h"
+#include "lambkin/lambkin.h"
+
+static int hexval(char c) {
+  if (c >= '0' && c <= '9')
+    return c - '0';
+  if (c >= 'a' && c <= 'f')
+    return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F')
+    return c - 'A' + 10;
+  return -1;
+}
+
+int lk_url_decode(lk_buf_t *out, const char *in, size_t n, int form) {
+  size_t i;
+  int err = 0;
+
+  for (i = 0; i < n && err == 0; i++) {
+    char c = in[i];
+
+    if (c == '%' && i + 2 < n && hexval(in[i + 1]) >= 0 &&
+        hexval(in[i + 2]) >= 0) {
+      c = (char)(hexval(in[i + 1]) * 16 + hexval(in[i + 2]));
+      i += 2;
+    } else if (c == '+' && form) {
+      c = ' ';
+    }
+    err = lk_buf_add(out, &c, 1);
+  }
+  return err;
+}
+
+int lk_url_encode(lk_buf_t *out, const char *in, size_t n, int keep_slash) {
+  static const char hex[] = "0123456789ABCDEF";
+  size_t i;
+  int err = 0;
+
+  for (i = 0; i < n && err == 0; i++) {
+    unsigned char c = (unsigned char)in[i];
+
+    if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+        (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
+        c == '~' || (c == '/' && keep_slash)) {
+      err = lk_buf_add(out, &in[i], 1);
+    } else {
+      char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+
+      err = lk_buf_add(out, e, 3);
+    }
+  }
+  return err;
+}
+
+int lk_b64_encode(lk_buf_t *out, const void *data, size_t n) {
+  static const char tbl[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const unsigned char *in = data;
+  size_t i;
+  int err = 0;
+
+  for (i = 0; i < n && err == 0; i += 3) {
+    unsigned v = (unsigned)in[i] << 16;
+    char q[4];
+
+    if (i + 1 < n)
+      v |= (unsigned)in[i + 1] << 8;
+    if (i + 2 < n)
+      v |= in[i + 2];
+    q[0] = tbl[(v >> 18) & 63];
+    q[1] = tbl[(v >> 12) & 63];
+    q[2] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
+    q[3] = i + 2 < n ? tbl[v & 63] : '=';
+    err = lk_buf_add(out, q, 4);
+  }
+  return err;
+}
+
+static int b64val(char c) {
+  if (c >= 'A' && c <= 'Z')
+    return c - 'A';
+  if (c >= 'a' && c <= 'z')
+    return c - 'a' + 26;
+  if (c >= '0' && c <= '9')
+    return c - '0' + 52;
+  if (c == '+' || c == '-')
+    return 62;
+  if (c == '/' || c == '_')
+    return 63;
+  return -1;
+}
+
+int lk_b64_decode(lk_buf_t *out, const char *in, size_t n) {
+  unsigned v = 0;
+  int bits = 0, err = 0;
+  size_t i;
+
+  for (i = 0; i < n && err == 0; i++) {
+    int d;
+
+    if (in[i] == '=' || in[i] == '\r' || in[i] == '\n')
+      continue;
+    d = b64val(in[i]);
+    if (d < 0)
+      return LK_EINVAL;
+    v = (v << 6) | (unsigned)d;
+    bits += 6;
+    if (bits >= 8) {
+      char c = (char)((v >> (bits - 8)) & 0xff);
+
+      bits -= 8;
+      err = lk_buf_add(out, &c, 1);
+    }
+  }
+  return err;
+}
+
+void lk_md5_hex(const void *data, size_t n, char out[33]) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0, i;
+
+  EVP_Digest(data, n, md, &len, EVP_md5(), NULL);
+  for (i = 0; i < len && i < 16; i++)
+    snprintf(out + 2 * i, 3, "%02x", md[i]);
+  out[32] = '\0';
+}
+
+int lk_xml_escape(lk_buf_t *out, const char *s, size_t n) {
+  size_t i, run = 0;
+  int err = 0;
+
+  for (i = 0; i < n && err == 0; i++) {
+    const char *rep = NULL;
+
+    switch (s[i]) {
+    case '&':
+      rep = "&amp;";
+      break;
+    case '<':
+      rep = "&lt;";
+      break;
+    case '>':
+      rep = "&gt;";
+      break;
+    case '"':
+      rep = "&quot;";
+      break;
+    case '\'':
+      rep = "&apos;";
+      break;
+    case '\r':
+      rep = "&#13;";
+      break;
+    default:
+      break;
+    }
+    if (rep == NULL)
+      continue;
+    err = lk_buf_add(out, s + run, i - run);
+    if (err == 0)
+      err = lk_buf_adds(out, rep);
+    run = i + 1;
+  }
+  if (err == 0)
+    err = lk_buf_add(out, s + run, n - run);
+  return err;
+}
+
+int lk_xml_unescape(lk_buf_t *out, const char *s, size_t n) {
+  static const struct {
+    const char *ent;
+    char c;
+  } ents[] = {{"&amp;", '&'},
+              {"&lt;", '<'},
+              {"&gt;", '>'},
+              {"&quot;", '"'},
+              {"&apos;", '\''}};
+  size_t i = 0;
+  int err = 0;
+
+  while (i < n && err == 0) {
+    size_t k, used = 0;
+    char c = s[i];
+
+    if (s[i] == '&') {
+      for (k = 0; k < sizeof(ents) / sizeof(ents[0]); k++) {
+        size_t el = strlen(ents[k].ent);
+
+        if (n - i >= el && memcmp(s + i, ents[k].ent, el) == 0) {
+          c = ents[k].c;
+          used = el;
+          break;
+        }
+      }
+      if (used == 0 && n - i > 3 && s[i + 1] == '#') {
+        const char *semi = memchr(s + i, ';', n - i < 12 ? n - i : 12);
+        unsigned long v = 0;
+        const char *p = s + i + 2;
+        int hexa = *p == 'x';
+
+        if (hexa)
+          p++;
+        for (; semi && p < semi; p++) {
+          int d = hexa ? hexval(*p) : (*p >= '0' && *p <= '9' ? *p - '0' : -1);
+
+          if (d < 0 || v > 0x10FFFF)
+            break;
+          v = v * (hexa ? 16 : 10) + (unsigned long)d;
+        }
+        if (semi && p == semi && v < 128) {
+          c = (char)v;
+          used = (size_t)(semi - (s + i)) + 1;
+        }
+      }
+    }
+    err = lk_buf_add(out, &c, 1);
+    i += used ? used : 1;
+  }
+  return err;
+}
+
+const char *lk_xml_next(const char **cursor, const char *end, const char *tag,
+                        size_t *len) {
+  char open[80], close[80];
+  size_t ol, cl;
+  const char *p = *cursor;
+
+  ol = (size_t)snprintf(open, sizeof(open), "<%s", tag);
+  cl = (size_t)snprintf(close, sizeof(close), "</%s>", tag);
+  for (; p && p + ol < end; p++) {
+    const char *body, *stop;
+
+    p = memchr(p, '<', (size_t)(end - p));
+    if (p == NULL || (size_t)(end - p) < ol)
+      return NULL;
+    if (memcmp(p, open, ol) != 0 || (p[ol] != '>' && p[ol] != ' '))
+      continue;
+    body = memchr(p, '>', (size_t)(end - p));
+    if (body == NULL)
+      return NULL;
+    body++;
+    if (body[-2] == '/') { /* <Tag/> */
+      *cursor = body;
+      *len = 0;
+      return body;
+    }
+    for (stop = body; stop + cl <= end; stop++)
+      if (memcmp(stop, close, cl) == 0) {
+        *cursor = stop + cl;
+        *len = (size_t)(stop - body);
+        return body;
+      }
+    return NULL;
+  }
+  return NULL;
+}
