@@ -148,6 +148,7 @@ struct lk_emu {
   lk_emu_opts_t opts;
   lk_http_server_t *api;
   struct lk_s3 *s3;
+  struct lk_sqs *sqs;
   lk_fn_t *fns;
   int n_fns;
   uv_timer_t reaper;

@@ -16,6 +16,7 @@
 #include "codec.h"
 #include "emu.h"
 #include "s3.h"
+#include "sqs.h"
 #include "lambkin/lambkin.h"
 
 #define API_PREFIX "/2015-03-31/functions"
@@ -583,7 +584,17 @@ static void on_api(lk_http_req_t *req, void *ud) {
   lk_function_t *def;
 
   if (strncmp(p, API_PREFIX, sizeof(API_PREFIX) - 1) != 0) {
-    lk_s3_serve(emu->s3, req); /* S3 owns every path Lambda does not */
+    const char *target = lk_http_header(req, "X-Amz-Target");
+
+    /* One endpoint for every service, as LocalStack does: JSON protocols
+     * name themselves in X-Amz-Target, SQS's query protocol in its form,
+     * and S3 owns every other path. */
+    if (target && strncmp(target, "AmazonSQS.", 10) == 0)
+      lk_sqs_serve(emu->sqs, req, 1);
+    else if (lk_sqs_is_query(req))
+      lk_sqs_serve(emu->sqs, req, 0);
+    else
+      lk_s3_serve(emu->s3, req);
     return;
   }
   p += sizeof(API_PREFIX) - 1;
@@ -706,7 +717,23 @@ int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
       snprintf(emu->endpoint, sizeof(emu->endpoint), "http://%s:%d",
                ho.host ? ho.host : "127.0.0.1", lk_http_server_port(emu->api));
   }
+  if (rc == 0)
+    rc = lk_sqs_new(loop, app->region, app->account, emu->endpoint, &emu->sqs);
+  for (i = 0; rc == 0 && i < app->n_queues; i++) {
+    lk_queue_t *q = &app->queues[i];
+    lk_sqs_queue_def_t d = {q->name,    q->fifo,    q->visibility_timeout_s,
+                            q->delay_s, q->dlq_arn, q->max_receive_count};
+
+    rc = lk_sqs_create_queue(emu->sqs, &d);
+    if (rc)
+      fprintf(stderr, "lambkin: queue %s: %s\n", q->name, lk_strerror(rc));
+  }
   if (rc) {
+    if (emu->sqs)
+      lk_sqs_close(emu->sqs); /* its timer closes as the caller drains */
+    lk_sqs_free(emu->sqs);
+    if (emu->api)
+      lk_http_server_free(emu->api);
     lk_s3_free(emu->s3);
     for (i = 0; i < emu->n_fns; i++)
       free(emu->fns[i].so_path);
@@ -748,6 +775,8 @@ void lk_emu_close(lk_emu_t *emu) {
     emu->api = NULL;
   }
   uv_close((uv_handle_t *)&emu->reaper, NULL);
+  if (emu->sqs)
+    lk_sqs_close(emu->sqs);
   uv_close((uv_handle_t *)&emu->check, NULL);
   while ((inv = emu->retrying) != NULL) {
     emu->retrying = inv->next;
@@ -777,6 +806,7 @@ void lk_emu_free(lk_emu_t *emu) {
   if (emu->journal_fd >= 0)
     close(emu->journal_fd);
   lk_s3_free(emu->s3);
+  lk_sqs_free(emu->sqs);
   free(emu->fns);
   free(emu);
 }
