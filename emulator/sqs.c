@@ -701,7 +701,12 @@ static void batch_failed(cJSON *failed, const char *id, op_ctx_t *c) {
   c->err_type = c->err_code = NULL;
 }
 
-static int op_send_message_batch(op_ctx_t *c) {
+typedef int (*entry_fn)(op_ctx_t *c, queue_t *q, const cJSON *e,
+                        cJSON *res);
+
+/* Runs one entry function per batch entry: each lands in Successful (with
+ * its Id and whatever the function added) or in Failed, never both. */
+static int run_batch(op_ctx_t *c, entry_fn one) {
   queue_t *q = need_queue(c);
   cJSON *entries, *e, *ok, *failed;
 
@@ -713,7 +718,7 @@ static int op_send_message_batch(op_ctx_t *c) {
     cJSON *res = cJSON_CreateObject();
 
     cJSON_AddStringToObject(res, "Id", in_str(e, "Id") ? in_str(e, "Id") : "");
-    if (send_one(c, q, e, res)) {
+    if (one(c, q, e, res)) {
       cJSON_Delete(res);
       batch_failed(failed, in_str(e, "Id"), c);
     } else {
@@ -722,6 +727,10 @@ static int op_send_message_batch(op_ctx_t *c) {
   }
   serve_waiters(c->sqs);
   return 0;
+}
+
+static int op_send_message_batch(op_ctx_t *c) {
+  return run_batch(c, send_one);
 }
 
 static int wants(const cJSON *names, const char *name) {
@@ -920,25 +929,14 @@ static int op_delete_message(op_ctx_t *c) {
   return q ? delete_one(c, q, in_str(c->in, "ReceiptHandle")) : -1;
 }
 
+static int delete_entry(op_ctx_t *c, queue_t *q, const cJSON *e,
+                        cJSON *res) {
+  (void)res;
+  return delete_one(c, q, in_str(e, "ReceiptHandle"));
+}
+
 static int op_delete_message_batch(op_ctx_t *c) {
-  queue_t *q = need_queue(c);
-  cJSON *entries, *e, *ok, *failed;
-
-  if (q == NULL || (entries = batch_entries(c)) == NULL)
-    return -1;
-  ok = cJSON_AddArrayToObject(c->out, "Successful");
-  failed = cJSON_AddArrayToObject(c->out, "Failed");
-  cJSON_ArrayForEach(e, entries) {
-    if (delete_one(c, q, in_str(e, "ReceiptHandle"))) {
-      batch_failed(failed, in_str(e, "Id"), c);
-    } else {
-      cJSON *r = cJSON_CreateObject();
-
-      cJSON_AddStringToObject(r, "Id", in_str(e, "Id") ? in_str(e, "Id") : "");
-      cJSON_AddItemToArray(ok, r);
-    }
-  }
-  return 0;
+  return run_batch(c, delete_entry);
 }
 
 static int change_one(op_ctx_t *c, queue_t *q, const cJSON *e) {
@@ -971,26 +969,14 @@ static int op_change_visibility(op_ctx_t *c) {
   return 0;
 }
 
+static int change_entry(op_ctx_t *c, queue_t *q, const cJSON *e,
+                        cJSON *res) {
+  (void)res;
+  return change_one(c, q, e);
+}
+
 static int op_change_visibility_batch(op_ctx_t *c) {
-  queue_t *q = need_queue(c);
-  cJSON *entries, *e, *ok, *failed;
-
-  if (q == NULL || (entries = batch_entries(c)) == NULL)
-    return -1;
-  ok = cJSON_AddArrayToObject(c->out, "Successful");
-  failed = cJSON_AddArrayToObject(c->out, "Failed");
-  cJSON_ArrayForEach(e, entries) {
-    if (change_one(c, q, e)) {
-      batch_failed(failed, in_str(e, "Id"), c);
-    } else {
-      cJSON *r = cJSON_CreateObject();
-
-      cJSON_AddStringToObject(r, "Id", in_str(e, "Id") ? in_str(e, "Id") : "");
-      cJSON_AddItemToArray(ok, r);
-    }
-  }
-  serve_waiters(c->sqs);
-  return 0;
+  return run_batch(c, change_entry);
 }
 
 static void count(queue_t *q, int *visible, int *in_flight, int *delayed) {
