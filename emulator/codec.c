@@ -239,7 +239,8 @@ const char *lk_xml_next(const char **cursor, const char *end, const char *tag,
     p = memchr(p, '<', (size_t)(end - p));
     if (p == NULL || (size_t)(end - p) < ol)
       return NULL;
-    if (memcmp(p, open, ol) != 0 || (p[ol] != '>' && p[ol] != ' '))
+    if (memcmp(p, open, ol) != 0 ||
+        (p[ol] != '>' && p[ol] != ' ' && p[ol] != '/'))
       continue;
     body = memchr(p, '>', (size_t)(end - p));
     if (body == NULL)

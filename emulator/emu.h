@@ -85,6 +85,7 @@ struct lk_invocation {
   void *ud;
   uint64_t start_ns;
   lk_instance_t *inst;
+  char stream[96]; /* the instance's log stream, kept after it detaches */
   lk_buf_t log;
   /* outcome */
   const char *outcome;
@@ -149,6 +150,7 @@ struct lk_emu {
   lk_http_server_t *api;
   struct lk_s3 *s3;
   struct lk_sqs *sqs;
+  struct lk_logs *logs;
   lk_fn_t *fns;
   int n_fns;
   uv_timer_t reaper;
@@ -171,8 +173,10 @@ void lk_emu_instance_ready(lk_instance_t *in);
 void lk_emu_instance_gone(lk_instance_t *in);
 void lk_emu_complete(lk_invocation_t *inv, const char *outcome,
                      const char *error_type, const char *body, size_t len);
+/* One line of a function's log: to serve's output, the invocation's log
+ * (for Tail) and /aws/lambda/<name> in CloudWatch Logs. */
 void lk_emu_log_line(lk_emu_t *emu, lk_fn_t *fn, lk_invocation_t *inv,
-                     const char *line, size_t len);
+                     const char *stream, const char *line, size_t len);
 
 /* ids.c */
 void lk_uuid(char out[37]);

@@ -181,7 +181,7 @@ static void flush_line(lk_instance_t *in, lk_buf_t *lb) {
        inv = inv->next)
     if (inv->pid == in->pid && inv->fn == in->fn)
       break;
-  lk_emu_log_line(in->fn->emu, in->fn, inv, lb->data, lb->len);
+  lk_emu_log_line(in->fn->emu, in->fn, inv, in->stream, lb->data, lb->len);
   lk_buf_reset(lb);
 }
 
@@ -282,6 +282,7 @@ void lk_instance_dispatch(lk_instance_t *in, lk_invocation_t *inv) {
   in->state = INST_BUSY;
   in->cur = inv;
   inv->inst = in;
+  snprintf(inv->stream, sizeof(inv->stream), "%s", in->stream);
   snprintf(deadline, sizeof(deadline), "%llu",
            (unsigned long long)(lk_now_ms() + timeout_ms));
   h[0] = (lk_http_header_t){"Lambda-Runtime-Aws-Request-Id", inv->id};
@@ -319,7 +320,7 @@ static void on_timeout(uv_timer_t *t) {
            inv->id, in->fn->def->timeout_s);
   snprintf(body, sizeof(body),
            "{\"errorMessage\":\"%s\",\"errorType\":\"Sandbox.Timedout\"}", msg);
-  lk_emu_log_line(in->fn->emu, in->fn, inv, msg, strlen(msg));
+  lk_emu_log_line(in->fn->emu, in->fn, inv, in->stream, msg, strlen(msg));
   in->cur = NULL;
   inv->inst = NULL;
   sample_mem(in, inv);
@@ -504,7 +505,7 @@ static void on_proc_exit(uv_process_t *p, int64_t status, int sig) {
              "{\"errorMessage\":\"RequestId: %s Error: Runtime exited with "
              "error: %s\",\"errorType\":\"Runtime.ExitError\"}",
              inv->id, why);
-    lk_emu_log_line(in->fn->emu, in->fn, inv, body + 17,
+    lk_emu_log_line(in->fn->emu, in->fn, inv, in->stream, body + 17,
                     strcspn(body + 17, "\""));
     lk_emu_complete(inv, "crash", "Runtime.ExitError", body, strlen(body));
   }

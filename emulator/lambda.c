@@ -17,6 +17,7 @@
 #include "emu.h"
 #include "s3.h"
 #include "sqs.h"
+#include "logs.h"
 #include "lambkin/lambkin.h"
 
 #define API_PREFIX "/2015-03-31/functions"
@@ -60,10 +61,17 @@ static void api_error(lk_http_req_t *req, int status, const char *type,
 /* ---- logs ---- */
 
 void lk_emu_log_line(lk_emu_t *emu, lk_fn_t *fn, lk_invocation_t *inv,
-                     const char *line, size_t len) {
+                     const char *stream, const char *line, size_t len) {
   if (!emu->opts.quiet)
     printf("[%s %.8s] %.*s\n", fn->def->name, inv ? inv->id : "--------",
            (int)len, line);
+  if (emu->logs && stream && stream[0]) {
+    char group[300];
+
+    snprintf(group, sizeof(group), "/aws/lambda/%s", fn->def->name);
+    lk_logs_put(emu->logs, group, stream, (int64_t)lk_now_ms(), line, len,
+                inv ? inv->trace : NULL);
+  }
   if (inv == NULL)
     return;
   /* Keep the newest bytes: Tail wants the end of the log. */
@@ -95,7 +103,7 @@ static void log_fmt(lk_invocation_t *inv, const char *fmt, ...) {
   n = vsnprintf(line, sizeof(line), fmt, ap);
   va_end(ap);
   if (n > 0)
-    lk_emu_log_line(inv->fn->emu, inv->fn, inv, line,
+    lk_emu_log_line(inv->fn->emu, inv->fn, inv, inv->stream, line,
                     (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
@@ -194,6 +202,7 @@ static void start(lk_instance_t *in, lk_invocation_t *inv) {
   inv->pid = in->pid;
   inv->mem_mb = in->mem_mb;
   inv->init_ms = 0;
+  snprintf(inv->stream, sizeof(inv->stream), "%s", in->stream);
   if (in->cold) {
     inv->init_ms = in->init_ms;
     in->cold = 0;
@@ -591,6 +600,8 @@ static void on_api(lk_http_req_t *req, void *ud) {
      * and S3 owns every other path. */
     if (target && strncmp(target, "AmazonSQS.", 10) == 0)
       lk_sqs_serve(emu->sqs, req, 1);
+    else if (target && strncmp(target, "Logs_20140328.", 14) == 0)
+      lk_logs_serve(emu->logs, req);
     else if (lk_sqs_is_query(req))
       lk_sqs_serve(emu->sqs, req, 0);
     else
@@ -718,6 +729,27 @@ int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
                ho.host ? ho.host : "127.0.0.1", lk_http_server_port(emu->api));
   }
   if (rc == 0)
+    rc = lk_logs_new(app->region, app->account, &emu->logs);
+  for (i = 0; rc == 0 && i < app->n_log_groups; i++)
+    rc = lk_logs_create_group(emu->logs, app->log_groups[i].name);
+  for (i = 0; rc == 0 && i < app->n_functions; i++) {
+    char group[300];
+
+    snprintf(group, sizeof(group), "/aws/lambda/%s", app->functions[i].name);
+    rc = lk_logs_create_group(emu->logs, group);
+    if (rc == LK_EEXIST) /* declared in the template too */
+      rc = 0;
+  }
+  for (i = 0; rc == 0 && i < app->n_subscriptions; i++) {
+    lk_subscription_t *sub = &app->subscriptions[i];
+
+    rc = lk_logs_subscribe(emu->logs, sub->log_group, sub->logical_id,
+                           sub->pattern, sub->destination_arn);
+    if (rc)
+      fprintf(stderr, "lambkin: %s:%d: subscription %s: %s\n", app->path,
+              sub->line, sub->logical_id, lk_strerror(rc));
+  }
+  if (rc == 0)
     rc = lk_sqs_new(loop, app->region, app->account, emu->endpoint, &emu->sqs);
   for (i = 0; rc == 0 && i < app->n_queues; i++) {
     lk_queue_t *q = &app->queues[i];
@@ -732,6 +764,7 @@ int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
     if (emu->sqs)
       lk_sqs_close(emu->sqs); /* its timer closes as the caller drains */
     lk_sqs_free(emu->sqs);
+    lk_logs_free(emu->logs);
     if (emu->api)
       lk_http_server_free(emu->api);
     lk_s3_free(emu->s3);
@@ -807,6 +840,7 @@ void lk_emu_free(lk_emu_t *emu) {
     close(emu->journal_fd);
   lk_s3_free(emu->s3);
   lk_sqs_free(emu->sqs);
+  lk_logs_free(emu->logs);
   free(emu->fns);
   free(emu);
 }

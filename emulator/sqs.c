@@ -701,8 +701,7 @@ static void batch_failed(cJSON *failed, const char *id, op_ctx_t *c) {
   c->err_type = c->err_code = NULL;
 }
 
-typedef int (*entry_fn)(op_ctx_t *c, queue_t *q, const cJSON *e,
-                        cJSON *res);
+typedef int (*entry_fn)(op_ctx_t *c, queue_t *q, const cJSON *e, cJSON *res);
 
 /* Runs one entry function per batch entry: each lands in Successful (with
  * its Id and whatever the function added) or in Failed, never both. */
@@ -929,8 +928,7 @@ static int op_delete_message(op_ctx_t *c) {
   return q ? delete_one(c, q, in_str(c->in, "ReceiptHandle")) : -1;
 }
 
-static int delete_entry(op_ctx_t *c, queue_t *q, const cJSON *e,
-                        cJSON *res) {
+static int delete_entry(op_ctx_t *c, queue_t *q, const cJSON *e, cJSON *res) {
   (void)res;
   return delete_one(c, q, in_str(e, "ReceiptHandle"));
 }
@@ -969,8 +967,7 @@ static int op_change_visibility(op_ctx_t *c) {
   return 0;
 }
 
-static int change_entry(op_ctx_t *c, queue_t *q, const cJSON *e,
-                        cJSON *res) {
+static int change_entry(op_ctx_t *c, queue_t *q, const cJSON *e, cJSON *res) {
   (void)res;
   return change_one(c, q, e);
 }

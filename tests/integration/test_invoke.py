@@ -202,7 +202,9 @@ class InvokeTest(unittest.TestCase):
     def test_reserved_concurrency_throttles(self):
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
             slow = pool.submit(self.invoke, "one-python", {"sleep": 2})
-            # Wait until the slow one holds the only slot.
+            # Let the slow one arrive first and take the only slot; a probe
+            # sent before it would take the slot and throttle it instead.
+            time.sleep(0.5)
             deadline = time.time() + 10
             throttled = False
             while time.time() < deadline and not slow.done():
