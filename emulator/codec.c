@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <zlib.h>
 
 #include "codec.h"
 #include "lambkin/lambkin.h"
@@ -260,4 +261,29 @@ const char *lk_xml_next(const char **cursor, const char *end, const char *tag,
     return NULL;
   }
   return NULL;
+}
+
+int lk_gzip(lk_buf_t *out, const void *data, size_t n) {
+  z_stream z;
+  unsigned char chunk[16384];
+  int rc, err = 0;
+
+  memset(&z, 0, sizeof(z));
+  if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8,
+                   Z_DEFAULT_STRATEGY) != Z_OK)
+    return LK_ENOMEM;
+  z.next_in = (unsigned char *)(uintptr_t)data;
+  z.avail_in = (uInt)n;
+  do {
+    z.next_out = chunk;
+    z.avail_out = sizeof(chunk);
+    rc = deflate(&z, Z_FINISH);
+    if (rc == Z_STREAM_ERROR) {
+      err = LK_EIO;
+      break;
+    }
+    err = lk_buf_add(out, chunk, sizeof(chunk) - z.avail_out);
+  } while (err == 0 && rc != Z_STREAM_END);
+  deflateEnd(&z);
+  return err;
 }

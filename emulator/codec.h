@@ -26,4 +26,7 @@ const char *lk_xml_next(const char **cursor, const char *end, const char *tag,
 /* Undoes the five XML entities and numeric references, into out. */
 int lk_xml_unescape(lk_buf_t *out, const char *s, size_t n);
 
+/* gzip (RFC 1952) of the bytes, as CloudWatch Logs subscriptions send. */
+int lk_gzip(lk_buf_t *out, const void *data, size_t n);
+
 #endif

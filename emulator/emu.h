@@ -37,6 +37,8 @@ typedef struct lk_emu_opts {
   int retry_delay_ms;    /* first async retry; doubles after */
   const char *state_dir; /* journal and build products, default .lambkin */
   int quiet;             /* no function output on stdout */
+  int max_depth;         /* chain length that stops (default 16) */
+  int allow_loops;       /* report loops but let them run to max_depth */
 } lk_emu_opts_t;
 
 /* What one invocation came to. */
@@ -57,10 +59,14 @@ typedef void (*lk_invoke_cb)(const lk_result_t *res, void *ud);
 int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
                lk_emu_t **out);
 int lk_emu_port(const lk_emu_t *emu);
-/* Runs one event through a function, as the given source. The callback
- * fires once, with the final attempt's result. */
+/* Runs one event through a function, as the given source ("api", "s3",
+ * "sqs", "logs"...). incoming_trace is the X-Amzn-Trace-Id of the call
+ * that caused it (NULL: a new chain); edge names the path in loop reports
+ * ("s3://bucket/key"). The callback fires once, with the final attempt's
+ * result. LK_ELOOP: the chain was stopped (a loop, or too deep). */
 int lk_emu_invoke(lk_emu_t *emu, lk_function_t *fn, const char *payload,
-                  size_t len, int async, const char *source, lk_invoke_cb cb,
+                  size_t len, int async, const char *source,
+                  const char *incoming_trace, const char *edge, lk_invoke_cb cb,
                   void *ud);
 void lk_emu_close(lk_emu_t *emu);
 void lk_emu_free(lk_emu_t *emu);
@@ -73,7 +79,7 @@ struct lk_invocation {
   lk_invocation_t *next;
   lk_fn_t *fn;
   char id[40];
-  char trace[160];
+  char trace[200];
   char *payload;
   size_t len;
   int async;
@@ -151,6 +157,9 @@ struct lk_emu {
   struct lk_s3 *s3;
   struct lk_sqs *sqs;
   struct lk_logs *logs;
+  struct lk_lineage *lineage;
+  struct lk_sources *sources;
+  int loops; /* loops and too-deep chains reported */
   lk_fn_t *fns;
   int n_fns;
   uv_timer_t reaper;
@@ -186,6 +195,8 @@ uint64_t lk_now_ms(void);
 /* journal.c */
 int lk_journal_open(const char *dir);
 int lk_journal_append(int fd, const lk_invocation_t *inv, const char *fn);
+/* Appends any record (a loop report, a finding) as one line. */
+int lk_journal_event(int fd, const cJSON *record);
 /* Finds a record by invocation id; the caller frees it with cJSON_Delete. */
 cJSON *lk_journal_find(const char *dir, const char *id);
 

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "codec.h"
 #include "emu.h"
 #include "lambkin/lambkin.h"
 
@@ -46,29 +47,6 @@ static int valid_utf8(const unsigned char *s, size_t n) {
   return 1;
 }
 
-static int add_b64(lk_buf_t *b, const unsigned char *p, size_t n) {
-  static const char tbl[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  size_t i;
-  int err = 0;
-
-  for (i = 0; i < n && err == 0; i += 3) {
-    unsigned v = (unsigned)p[i] << 16;
-    char q[4];
-
-    if (i + 1 < n)
-      v |= (unsigned)p[i + 1] << 8;
-    if (i + 2 < n)
-      v |= p[i + 2];
-    q[0] = tbl[(v >> 18) & 63];
-    q[1] = tbl[(v >> 12) & 63];
-    q[2] = i + 1 < n ? tbl[(v >> 6) & 63] : '=';
-    q[3] = i + 2 < n ? tbl[v & 63] : '=';
-    err = lk_buf_add(b, q, 4);
-  }
-  return err;
-}
-
 int lk_journal_append(int fd, const lk_invocation_t *inv, const char *fn) {
   lk_buf_t b;
   char when[32];
@@ -88,16 +66,15 @@ int lk_journal_append(int fd, const lk_invocation_t *inv, const char *fn) {
   err = err ? err
             : lk_buf_printf(&b,
                             ",\"source\":\"%s\",\"async\":%s,"
-                            "\"attempt\":%d,",
+                            "\"attempt\":%d,\"trace\":\"%s\",",
                             inv->source, inv->async ? "true" : "false",
-                            inv->attempt);
+                            inv->attempt, inv->trace);
   if (err == 0 && valid_utf8((const unsigned char *)inv->payload, inv->len)) {
     err = lk_buf_adds(&b, "\"event\":");
     err = err ? err : lk_buf_add_json_str(&b, inv->payload, inv->len);
   } else if (err == 0) {
     err = lk_buf_adds(&b, "\"event_b64\":\"");
-    err =
-        err ? err : add_b64(&b, (const unsigned char *)inv->payload, inv->len);
+    err = err ? err : lk_b64_encode(&b, inv->payload, inv->len);
     err = err ? err : lk_buf_adds(&b, "\"");
   }
   err = err ? err
@@ -122,6 +99,26 @@ int lk_journal_append(int fd, const lk_invocation_t *inv, const char *fn) {
       err = LK_EIO;
   }
   lk_buf_free(&b);
+  return err;
+}
+
+int lk_journal_event(int fd, const cJSON *record) {
+  char *s;
+  size_t n;
+  ssize_t w;
+  int err = 0;
+
+  if (fd < 0)
+    return 0;
+  s = cJSON_PrintUnformatted(record);
+  if (s == NULL)
+    return LK_ENOMEM;
+  n = strlen(s);
+  s[n] = '\n'; /* over the NUL: one write, one line */
+  w = write(fd, s, n + 1);
+  if (w < 0 || (size_t)w != n + 1)
+    err = LK_EIO;
+  free(s);
   return err;
 }
 

@@ -17,13 +17,16 @@
 #include "emu.h"
 #include "s3.h"
 #include "sqs.h"
+#include "lineage.h"
 #include "logs.h"
+#include "sources.h"
 #include "lambkin/lambkin.h"
 
 #define API_PREFIX "/2015-03-31/functions"
 #define REAP_EVERY_MS 1000
 
 static void schedule(lk_fn_t *fn);
+static void finish(lk_invocation_t *inv);
 
 /* ---- small helpers ---- */
 
@@ -117,22 +120,6 @@ static void inv_free(lk_invocation_t *inv) {
   free(inv);
 }
 
-static void make_trace(char *out, size_t cap, const char *incoming) {
-  char root[25], parent[17];
-
-  lk_hex(root, 24);
-  lk_hex(parent, 16);
-  /* A call from inside a function keeps its chain's Root. */
-  if (incoming && strncmp(incoming, "Root=", 5) == 0) {
-    size_t n = strcspn(incoming, ";");
-
-    snprintf(out, cap, "%.*s;Parent=%s;Sampled=0", (int)n, incoming, parent);
-    return;
-  }
-  snprintf(out, cap, "Root=1-%08llx-%s;Parent=%s;Sampled=0",
-           (unsigned long long)(lk_now_ms() / 1000), root, parent);
-}
-
 static lk_invocation_t *inv_new(lk_fn_t *fn, const char *payload, size_t len,
                                 int async, const char *source) {
   lk_invocation_t *inv = calloc(1, sizeof(*inv));
@@ -154,6 +141,53 @@ static lk_invocation_t *inv_new(lk_fn_t *fn, const char *payload, size_t len,
   lk_uuid(inv->id);
   lk_buf_init(&inv->log, LK_LOG_KEEP);
   return inv;
+}
+
+/* A loop or a chain past --max-depth: a log line, a journal entry, and a
+ * count that `lambkin invoke` turns into its exit code. */
+static void report_loop(lk_emu_t *emu, lk_invocation_t *inv,
+                        const lk_hop_t *hop, int stopped) {
+  cJSON *j = cJSON_CreateObject();
+  const char *what = hop->verdict == LK_HOP_LOOP ? "loop" : "max-depth";
+
+  emu->loops++;
+  fprintf(stdout,
+          "lambkin: %s %s: %s (chain started by: %s; %d invocations, "
+          "%.1f/s)%s\n",
+          hop->verdict == LK_HOP_LOOP ? "LOOP" : "CHAIN TOO DEEP",
+          hop->verdict == LK_HOP_LOOP ? "detected" : "stopped", hop->path,
+          hop->origin, hop->chain_invocations, hop->rate,
+          stopped ? "; chain stopped" : "; allowed by --allow-loops");
+  fflush(stdout);
+  cJSON_AddStringToObject(j, "type", what);
+  cJSON_AddNumberToObject(j, "time_ms", (double)lk_now_ms());
+  cJSON_AddStringToObject(j, "function", inv->fn->def->name);
+  cJSON_AddStringToObject(j, "path", hop->path);
+  cJSON_AddStringToObject(j, "origin", hop->origin);
+  cJSON_AddNumberToObject(j, "depth", hop->depth);
+  cJSON_AddNumberToObject(j, "invocations", hop->chain_invocations);
+  cJSON_AddNumberToObject(j, "rate_per_s", hop->rate);
+  cJSON_AddBoolToObject(j, "stopped", stopped);
+  cJSON_AddStringToObject(j, "trace", hop->trace);
+  cJSON_AddStringToObject(j, "event", inv->payload);
+  lk_journal_event(emu->journal_fd, j);
+  cJSON_Delete(j);
+}
+
+/* Gives inv its place in a chain and its trace header. LK_ELOOP when the
+ * chain must stop here; hop says why. */
+static int place(lk_emu_t *emu, lk_invocation_t *inv, const char *incoming,
+                 const char *edge, lk_hop_t *hop) {
+  int stop;
+
+  lk_lineage_enter(emu->lineage, incoming, inv->fn->def->name, edge,
+                   inv->source, hop);
+  snprintf(inv->trace, sizeof(inv->trace), "%s", hop->trace);
+  if (hop->verdict == LK_HOP_OK)
+    return 0;
+  stop = hop->verdict == LK_HOP_DEPTH || !emu->opts.allow_loops;
+  report_loop(emu, inv, hop, stop);
+  return stop ? LK_ELOOP : 0;
 }
 
 static int busy_instances(lk_fn_t *fn) {
@@ -301,6 +335,10 @@ void lk_emu_complete(lk_invocation_t *inv, const char *outcome,
   inv->duration_ms =
       inv->start_ns ? (double)(uv_hrtime() - inv->start_ns) / 1e6 : 0;
   inv->done = 1;
+  if (emu->closing) { /* the check phase is gone: finish now */
+    finish(inv);
+    return;
+  }
   /* Finish in the check phase: output the runtime wrote before answering
    * is read in this same loop turn, so the log is whole. */
   inv->next = emu->completing;
@@ -436,17 +474,24 @@ static void on_check(uv_check_t *c) {
 }
 
 int lk_emu_invoke(lk_emu_t *emu, lk_function_t *def, const char *payload,
-                  size_t len, int async, const char *source, lk_invoke_cb cb,
+                  size_t len, int async, const char *source,
+                  const char *incoming_trace, const char *edge, lk_invoke_cb cb,
                   void *ud) {
   lk_fn_t *fn = &emu->fns[def - emu->app->functions];
   lk_invocation_t *inv;
+  lk_hop_t hop;
 
   if (fn->queued >= LK_QUEUE_MAX)
+    return LK_EBUSY;
+  if (emu->closing)
     return LK_EBUSY;
   inv = inv_new(fn, payload, len, async, source);
   if (inv == NULL)
     return LK_ENOMEM;
-  make_trace(inv->trace, sizeof(inv->trace), NULL);
+  if (place(emu, inv, incoming_trace, edge ? edge : source, &hop)) {
+    inv_free(inv);
+    return LK_ELOOP;
+  }
   inv->cb = cb;
   inv->ud = ud;
   enqueue(fn, inv);
@@ -570,8 +615,19 @@ static void api_invoke(lk_emu_t *emu, lk_http_req_t *req, lk_function_t *def) {
     api_error(req, 500, "ServiceException", "out of memory");
     return;
   }
-  make_trace(inv->trace, sizeof(inv->trace),
-             lk_http_header(req, "X-Amzn-Trace-Id"));
+  {
+    lk_hop_t hop;
+
+    if (place(emu, inv, lk_http_header(req, "X-Amzn-Trace-Id"), "invoke",
+              &hop)) {
+      inv_free(inv);
+      api_error(req, 400, "RecursiveInvocationException",
+                "Lambda detected that this invocation is part of a "
+                "recursive loop: %.900s",
+                hop.path);
+      return;
+    }
+  }
   if (async) {
     lk_http_header_t h[] = {{"x-amzn-RequestId", inv->id},
                             {"Content-Type", "application/json"}};
@@ -729,6 +785,8 @@ int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
                ho.host ? ho.host : "127.0.0.1", lk_http_server_port(emu->api));
   }
   if (rc == 0)
+    rc = lk_lineage_new(emu->opts.max_depth, &emu->lineage);
+  if (rc == 0)
     rc = lk_logs_new(app->region, app->account, &emu->logs);
   for (i = 0; rc == 0 && i < app->n_log_groups; i++)
     rc = lk_logs_create_group(emu->logs, app->log_groups[i].name);
@@ -760,11 +818,15 @@ int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
     if (rc)
       fprintf(stderr, "lambkin: queue %s: %s\n", q->name, lk_strerror(rc));
   }
+  if (rc == 0)
+    rc = lk_sources_new(emu, &emu->sources);
   if (rc) {
     if (emu->sqs)
       lk_sqs_close(emu->sqs); /* its timer closes as the caller drains */
+    lk_sources_free(emu->sources);
     lk_sqs_free(emu->sqs);
     lk_logs_free(emu->logs);
+    lk_lineage_free(emu->lineage);
     if (emu->api)
       lk_http_server_free(emu->api);
     lk_s3_free(emu->s3);
@@ -792,6 +854,19 @@ int lk_emu_port(const lk_emu_t *emu) {
   return emu->api ? lk_http_server_port(emu->api) : -1;
 }
 
+/* Ends an invocation that will not run because lambkin is stopping: its
+ * owner hears of it (an SQS batch then stays in its queue). */
+static void abandon(lk_invocation_t *inv) {
+  if (inv->cb) {
+    lk_result_t r = {
+        inv->id, inv->fn->def->name, "error", "Lambkin.Stopping", "", 0, "", 0,
+        0};
+
+    inv->cb(&r, inv->ud);
+  }
+  inv_free(inv);
+}
+
 /* Stops everything: the API, the instances, queued and retrying work.
  * Callers run the loop afterwards so the close callbacks can fire. */
 void lk_emu_close(lk_emu_t *emu) {
@@ -808,13 +883,15 @@ void lk_emu_close(lk_emu_t *emu) {
     emu->api = NULL;
   }
   uv_close((uv_handle_t *)&emu->reaper, NULL);
+  lk_sources_close(emu->sources);
   if (emu->sqs)
     lk_sqs_close(emu->sqs);
   uv_close((uv_handle_t *)&emu->check, NULL);
   while ((inv = emu->retrying) != NULL) {
     emu->retrying = inv->next;
     uv_close((uv_handle_t *)inv->retry_timer, (uv_close_cb)free);
-    inv_free(inv);
+    inv->retry_timer = NULL;
+    abandon(inv);
   }
   for (i = 0; i < emu->n_fns; i++) {
     lk_fn_t *fn = &emu->fns[i];
@@ -822,7 +899,8 @@ void lk_emu_close(lk_emu_t *emu) {
     while ((inv = dequeue(fn)) != NULL) {
       if (inv->req)
         api_error(inv->req, 503, "ServiceException", "lambkin is stopping");
-      inv_free(inv);
+      inv->req = NULL;
+      abandon(inv);
     }
     for (in = fn->instances; in; in = in->next)
       lk_instance_kill(in, SIGKILL);
@@ -839,8 +917,10 @@ void lk_emu_free(lk_emu_t *emu) {
   if (emu->journal_fd >= 0)
     close(emu->journal_fd);
   lk_s3_free(emu->s3);
+  lk_sources_free(emu->sources);
   lk_sqs_free(emu->sqs);
   lk_logs_free(emu->logs);
+  lk_lineage_free(emu->lineage);
   free(emu->fns);
   free(emu);
 }

@@ -298,7 +298,8 @@ static int run_one(const cli_t *c, const char *fname, const char *event,
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
-  if (lk_emu_invoke(s->emu, fn, event, len, 0, source, on_result, s)) {
+  if (lk_emu_invoke(s->emu, fn, event, len, 0, source, NULL, NULL, on_result,
+                    s)) {
     fprintf(stderr, "lambkin: cannot invoke %s\n", fname);
     teardown(loop, s->emu, app);
     return 2;

@@ -264,6 +264,12 @@ int lk_s3_delete(lk_s3_t *s3, const char *bucket, const char *key,
   return 0;
 }
 
+const char *lk_s3_notification(lk_s3_t *s3, const char *bucket) {
+  bucket_t *b = find_bucket(s3, bucket);
+
+  return b ? b->notification : NULL;
+}
+
 /* ---- the wire protocol ---- */
 
 typedef struct s3req {

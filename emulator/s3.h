@@ -52,6 +52,9 @@ const lk_s3_object_t *lk_s3_get(lk_s3_t *s3, const char *bucket,
 int lk_s3_delete(lk_s3_t *s3, const char *bucket, const char *key,
                  const char *trace);
 
+/* The bucket's NotificationConfiguration XML as last PUT, or NULL. */
+const char *lk_s3_notification(lk_s3_t *s3, const char *bucket);
+
 /* Answers one request; the caller has decided it is S3's. */
 void lk_s3_serve(lk_s3_t *s3, lk_http_req_t *req);
 

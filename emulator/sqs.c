@@ -43,6 +43,7 @@ typedef struct msg {
   int receive_count;
   char receipt[96];
   char *group;
+  char *trace; /* the sender's X-Amzn-Trace-Id: SQS's AWSTraceHeader */
   unsigned long long seq;
 } msg_t;
 
@@ -114,6 +115,7 @@ static void msg_free(msg_t *m) {
   }
   free(m->body);
   free(m->group);
+  free(m->trace);
   free(m);
 }
 
@@ -619,6 +621,7 @@ static int send_one(op_ctx_t *c, queue_t *q, const cJSON *e, cJSON *res) {
   m->len = strlen(body);
   m->body = strdup(body);
   m->group = group ? strdup(group) : NULL;
+  m->trace = c->trace ? strdup(c->trace) : NULL;
   lk_md5_hex(body, m->len, m->md5_body);
   if (read_attrs(c, cJSON_GetObjectItemCaseSensitive(e, "MessageAttributes"),
                  m)) {
@@ -1551,6 +1554,39 @@ int lk_sqs_send(lk_sqs_t *sqs, const char *queue, const char *body, size_t len,
   if (rc == 0)
     serve_waiters(sqs);
   return rc ? LK_EINVAL : 0;
+}
+
+int lk_sqs_receive(lk_sqs_t *sqs, const char *queue, int max, cJSON *list) {
+  op_ctx_t c = {0};
+  queue_t *q = find_queue(sqs, queue);
+  cJSON *all;
+  int n;
+
+  if (q == NULL)
+    return LK_ENOENT;
+  c.sqs = sqs;
+  c.in = cJSON_CreateObject();
+  all = cJSON_CreateStringArray((const char *[]){"All"}, 1);
+  cJSON_AddItemToObject(c.in, "AttributeNames", all);
+  cJSON_AddItemToObject(c.in, "MessageAttributeNames",
+                        cJSON_CreateStringArray((const char *[]){"All"}, 1));
+  cJSON_AddNumberToObject(c.in, "MaxNumberOfMessages",
+                          max < 1    ? 1
+                          : max > 10 ? 10
+                                     : max);
+  n = take(&c, q, list);
+  cJSON_Delete(c.in);
+  return n;
+}
+
+int lk_sqs_delete(lk_sqs_t *sqs, const char *queue, const char *receipt) {
+  op_ctx_t c = {0};
+  queue_t *q = find_queue(sqs, queue);
+
+  if (q == NULL)
+    return LK_ENOENT;
+  c.sqs = sqs;
+  return delete_one(&c, q, receipt) ? LK_EINVAL : 0;
 }
 
 void lk_sqs_close(lk_sqs_t *s) {

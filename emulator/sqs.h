@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 
+#include <cjson/cJSON.h>
 #include <uv.h>
 
 #include "http.h"
@@ -46,6 +47,12 @@ int lk_sqs_send(lk_sqs_t *sqs, const char *queue, const char *body, size_t len,
 /* Counts for a queue (name, URL or ARN): visible, in flight, delayed. */
 int lk_sqs_counts(lk_sqs_t *sqs, const char *queue, int *visible,
                   int *in_flight, int *delayed);
+
+/* Takes up to max (1..10) visible messages for an event source mapping,
+ * as ReceiveMessage would with all attributes; appends them to list in
+ * the JSON protocol's shape. Returns how many, or a negative LK_E*. */
+int lk_sqs_receive(lk_sqs_t *sqs, const char *queue, int max, cJSON *list);
+int lk_sqs_delete(lk_sqs_t *sqs, const char *queue, const char *receipt);
 
 /* Answers one request; the caller has decided it is SQS's (json: 1 for
  * JSON 1.0, 0 for the query protocol). */

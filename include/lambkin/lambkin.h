@@ -21,7 +21,8 @@
   XX(EPROTO, -EPROTO, "protocol error")                                        \
   XX(ECHILD, -ECHILD, "function process failed")                               \
   XX(EEXIST, -EEXIST, "already exists")                                        \
-  XX(ENOSPC, -ENOSPC, "store is full")
+  XX(ENOSPC, -ENOSPC, "store is full")                                         \
+  XX(ELOOP, -ELOOP, "recursive invocation chain stopped")
 
 enum {
 #define XX(name, val, msg) LK_##name = val,

@@ -17,6 +17,41 @@ API = os.environ["AWS_LAMBDA_RUNTIME_API"]
 BASE = "/2018-06-01/runtime"
 
 
+class _EndpointHook:
+    """Points boto3 at lambkin (AWS_ENDPOINT_URL) when the handler imports
+    it: botocore before 1.31 ignores that variable. The hook patches
+    botocore.session after it loads, so functions without boto3 pay
+    nothing at cold start."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "botocore.session":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            return spec
+        run = spec.loader.exec_module
+
+        def exec_module(module):
+            run(module)
+            create = module.Session.create_client
+
+            def create_client(self, service_name, *args, **kw):
+                if len(args) < 5 and kw.get("endpoint_url") is None:
+                    kw["endpoint_url"] = os.environ["AWS_ENDPOINT_URL"]
+                return create(self, service_name, *args, **kw)
+
+            module.Session.create_client = create_client
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+if os.environ.get("AWS_ENDPOINT_URL"):
+    import importlib.util
+    sys.meta_path.insert(0, _EndpointHook())
+
+
 class Context:
     """The context object Lambda passes to Python handlers."""
 

@@ -1,0 +1,149 @@
+/* Lineage and loop detection (see lineage.h). Spans sit in a ring indexed
+ * by a hash of their id; an old span is simply overwritten, so a chain
+ * older than the ring is seen as new: it is bounded, never wrong about a
+ * loop it reports. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emu.h"
+#include "lambkin/lambkin.h"
+#include "lineage.h"
+
+#define MAX_FNS 64
+
+typedef struct span {
+  char id[17];
+  char root[48];
+  int depth;
+  char path[LK_LINEAGE_PATH];
+  char origin[160];
+  char fns[MAX_FNS][64]; /* functions in the chain so far */
+  int n_fns;
+  uint64_t chain_start_ms;
+  int chain_invocations; /* as of this span */
+} span_t;
+
+struct lk_lineage {
+  span_t *ring;
+  int max_depth;
+};
+
+int lk_lineage_new(int max_depth, lk_lineage_t **out) {
+  lk_lineage_t *l = calloc(1, sizeof(*l));
+
+  if (l == NULL)
+    return LK_ENOMEM;
+  l->ring = calloc(LK_LINEAGE_SPANS, sizeof(*l->ring));
+  if (l->ring == NULL) {
+    free(l);
+    return LK_ENOMEM;
+  }
+  l->max_depth = max_depth > 0 ? max_depth : LK_DEFAULT_MAX_DEPTH;
+  *out = l;
+  return 0;
+}
+
+void lk_lineage_free(lk_lineage_t *l) {
+  if (l == NULL)
+    return;
+  free(l->ring);
+  free(l);
+}
+
+static unsigned slot(const char *id) {
+  unsigned h = 2166136261u;
+
+  for (; *id; id++)
+    h = (h ^ (unsigned char)*id) * 16777619u;
+  return h % LK_LINEAGE_SPANS;
+}
+
+/* Copies the value of "key=" in a trace header ("Root=..;Parent=..."). */
+static int field(const char *trace, const char *key, char *out, size_t cap) {
+  size_t kl = strlen(key);
+  const char *p = trace;
+
+  while (p && *p) {
+    while (*p == ' ' || *p == ';')
+      p++;
+    if (strncmp(p, key, kl) == 0 && p[kl] == '=') {
+      size_t n = strcspn(p + kl + 1, ";");
+
+      if (n == 0 || n >= cap)
+        return 0;
+      memcpy(out, p + kl + 1, n);
+      out[n] = '\0';
+      return 1;
+    }
+    p = strchr(p, ';');
+  }
+  return 0;
+}
+
+static span_t *find(lk_lineage_t *l, const char *id) {
+  span_t *s = &l->ring[slot(id)];
+
+  return strcmp(s->id, id) == 0 ? s : NULL;
+}
+
+void lk_lineage_enter(lk_lineage_t *l, const char *incoming, const char *fn,
+                      const char *edge, const char *origin, lk_hop_t *hop) {
+  char parent_id[17], root[48], id[17];
+  span_t *parent = NULL, *s;
+  uint64_t now = lk_now_ms();
+  int i, in_chain = 0;
+
+  memset(hop, 0, sizeof(*hop));
+  if (incoming && field(incoming, "Parent", parent_id, sizeof(parent_id)))
+    parent = find(l, parent_id);
+  if (!(incoming && field(incoming, "Root", root, sizeof(root)))) {
+    char hex[25];
+
+    lk_hex(hex, 24);
+    snprintf(root, sizeof(root), "1-%08llx-%s",
+             (unsigned long long)(now / 1000), hex);
+  }
+  lk_hex(id, 16);
+  s = &l->ring[slot(id)];
+  memset(s, 0, sizeof(*s));
+  snprintf(s->id, sizeof(s->id), "%s", id);
+  snprintf(s->root, sizeof(s->root), "%s", root);
+  if (parent) {
+    s->depth = parent->depth + 1;
+    s->chain_start_ms = parent->chain_start_ms;
+    s->chain_invocations = parent->chain_invocations + 1;
+    snprintf(s->origin, sizeof(s->origin), "%s", parent->origin);
+    for (i = 0; i < parent->n_fns; i++) {
+      in_chain |= strcmp(parent->fns[i], fn) == 0;
+      snprintf(s->fns[i], sizeof(s->fns[i]), "%s", parent->fns[i]);
+    }
+    s->n_fns = parent->n_fns;
+    int n = snprintf(s->path, sizeof(s->path), "%s -> %s -> %s", parent->path,
+                     edge, fn);
+
+    if (n < 0 || (size_t)n >= sizeof(s->path)) /* bounded: mark the cut */
+      memcpy(s->path + sizeof(s->path) - 4, "...", 4);
+  } else {
+    s->chain_start_ms = now;
+    s->chain_invocations = 1;
+    snprintf(s->origin, sizeof(s->origin), "%s", origin ? origin : edge);
+    snprintf(s->path, sizeof(s->path), "%s", fn);
+  }
+  if (s->n_fns < MAX_FNS && !in_chain)
+    snprintf(s->fns[s->n_fns++], sizeof(s->fns[0]), "%s", fn);
+
+  hop->depth = s->depth;
+  hop->chain_invocations = s->chain_invocations;
+  snprintf(hop->path, sizeof(hop->path), "%s", s->path);
+  snprintf(hop->origin, sizeof(hop->origin), "%s", s->origin);
+  hop->rate = now > s->chain_start_ms ? s->chain_invocations * 1000.0 /
+                                            (double)(now - s->chain_start_ms)
+                                      : (double)s->chain_invocations * 1000.0;
+  snprintf(hop->trace, sizeof(hop->trace),
+           "Root=%s;Parent=%s;Sampled=0;Lineage=%d", root, id, s->depth);
+  if (s->depth >= l->max_depth)
+    hop->verdict = LK_HOP_DEPTH;
+  else if (in_chain)
+    hop->verdict = LK_HOP_LOOP;
+}

@@ -1,0 +1,659 @@
+/* Event sources: what turns a service change into an invocation, with the
+ * exact event shape Lambda sends.
+ * - S3: Events of type S3 in the template, the bucket's
+ *   NotificationConfiguration (template or PUT through the API), to a
+ *   function (async invoke) or a queue (an SQS message);
+ * - SQS: event source mappings (Events of type SQS), polled on a timer,
+ *   batches deleted on success, left to the visibility timeout (and the
+ *   queue's redrive) on failure, ReportBatchItemFailures honoured;
+ * - CloudWatch Logs: subscription filters to a function, delivered as
+ *   {"awslogs":{"data": base64(gzip(json))}}.
+ * Every invocation carries the trace of the call that caused it, so the
+ * lineage tracker sees each chain whatever path it takes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+
+#include "codec.h"
+#include "emu.h"
+#include "lambkin/lambkin.h"
+#include "logs.h"
+#include "s3.h"
+#include "sources.h"
+#include "sqs.h"
+
+#define POLL_MS 50
+#define MAX_POLLERS 5 /* concurrent batches per mapping, as Lambda starts */
+
+typedef struct mapping {
+  lk_function_t *def;
+  char *queue_arn;
+  int batch;
+  int window_s;
+  int report_failures;
+  int in_flight;
+  uint64_t first_seen_ms;
+} mapping_t;
+
+struct lk_sources {
+  lk_emu_t *emu;
+  mapping_t *maps;
+  int n_maps;
+  uv_timer_t *tick;
+  unsigned long long seq;
+};
+
+typedef struct batch {
+  lk_sources_t *src;
+  mapping_t *map;
+  char **receipts; /* by position in the event */
+  char **ids;
+  int n;
+} batch_t;
+
+static const char *str(const cJSON *o, const char *k) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static void iso_now(char *out, size_t cap) {
+  struct timespec ts;
+  struct tm tm;
+  char base[32];
+
+  clock_gettime(CLOCK_REALTIME, &ts);
+  gmtime_r(&ts.tv_sec, &tm);
+  strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(out, cap, "%s.%03dZ", base, (int)(ts.tv_nsec / 1000000) % 1000);
+}
+
+/* ---- S3 ---- */
+
+/* "s3:ObjectCreated:*" matches "ObjectCreated:Put"; an exact name itself. */
+static int event_matches(const char *pattern, const char *event) {
+  size_t pl;
+
+  if (pattern == NULL)
+    return 0;
+  if (strncmp(pattern, "s3:", 3) == 0)
+    pattern += 3;
+  pl = strlen(pattern);
+  if (pl && pattern[pl - 1] == '*')
+    return strncmp(pattern, event, pl - 1) == 0;
+  return strcmp(pattern, event) == 0;
+}
+
+static int events_match(const cJSON *events, const char *event) {
+  const cJSON *e;
+
+  if (cJSON_IsString(events))
+    return event_matches(events->valuestring, event);
+  cJSON_ArrayForEach(e,
+                     events) if (cJSON_IsString(e) &&
+                                 event_matches(e->valuestring, event)) return 1;
+  return 0;
+}
+
+/* Rules: [{Name: prefix|suffix, Value}] (any capitalisation of the keys). */
+static int key_passes(const cJSON *rules, const char *key) {
+  const cJSON *r;
+  size_t kl = strlen(key);
+
+  cJSON_ArrayForEach(r, rules) {
+    const char *name = str(r, "Name") ? str(r, "Name") : str(r, "name");
+    const char *v = str(r, "Value") ? str(r, "Value") : str(r, "value");
+    size_t vl = v ? strlen(v) : 0;
+
+    if (name == NULL || v == NULL)
+      continue;
+    if (strcasecmp(name, "prefix") == 0 && strncmp(key, v, vl) != 0)
+      return 0;
+    if (strcasecmp(name, "suffix") == 0 &&
+        (vl > kl || strcmp(key + kl - vl, v) != 0))
+      return 0;
+  }
+  return 1;
+}
+
+/* The key as S3 puts it in events: URL-encoded, spaces as '+'. */
+static void event_key(const char *key, lk_buf_t *out) {
+  lk_buf_t enc;
+  size_t i;
+
+  lk_buf_init(&enc, 16 * 1024);
+  lk_url_encode(&enc, key, strlen(key), 1);
+  for (i = 0; i < enc.len; i++) {
+    if (i + 2 < enc.len && memcmp(enc.data + i, "%20", 3) == 0) {
+      lk_buf_add(out, "+", 1);
+      i += 2;
+    } else {
+      lk_buf_add(out, enc.data + i, 1);
+    }
+  }
+  lk_buf_add(out, "", 1);
+  lk_buf_free(&enc);
+}
+
+static char *s3_record(lk_sources_t *src, const char *bucket, const char *event,
+                       const char *key, size_t size, const char *etag,
+                       const char *config_id) {
+  cJSON *root = cJSON_CreateObject(), *recs, *r, *s3, *b, *o, *x;
+  char when[40], arn[128], seq[24], rid[17];
+  lk_buf_t k;
+  char *out;
+
+  iso_now(when, sizeof(when));
+  snprintf(arn, sizeof(arn), "arn:aws:s3:::%s", bucket);
+  snprintf(seq, sizeof(seq), "%016llX", ++src->seq);
+  lk_hex(rid, 16);
+  lk_buf_init(&k, 16 * 1024);
+  event_key(key, &k);
+  recs = cJSON_AddArrayToObject(root, "Records");
+  r = cJSON_CreateObject();
+  cJSON_AddItemToArray(recs, r);
+  cJSON_AddStringToObject(r, "eventVersion", "2.1");
+  cJSON_AddStringToObject(r, "eventSource", "aws:s3");
+  cJSON_AddStringToObject(r, "awsRegion", src->emu->app->region);
+  cJSON_AddStringToObject(r, "eventTime", when);
+  cJSON_AddStringToObject(r, "eventName", event);
+  x = cJSON_AddObjectToObject(r, "userIdentity");
+  cJSON_AddStringToObject(x, "principalId", "AWS:LAMBKIN");
+  x = cJSON_AddObjectToObject(r, "requestParameters");
+  cJSON_AddStringToObject(x, "sourceIPAddress", "127.0.0.1");
+  x = cJSON_AddObjectToObject(r, "responseElements");
+  cJSON_AddStringToObject(x, "x-amz-request-id", rid);
+  cJSON_AddStringToObject(x, "x-amz-id-2", rid);
+  s3 = cJSON_AddObjectToObject(r, "s3");
+  cJSON_AddStringToObject(s3, "s3SchemaVersion", "1.0");
+  cJSON_AddStringToObject(s3, "configurationId", config_id);
+  b = cJSON_AddObjectToObject(s3, "bucket");
+  cJSON_AddStringToObject(b, "name", bucket);
+  x = cJSON_AddObjectToObject(b, "ownerIdentity");
+  cJSON_AddStringToObject(x, "principalId", "LAMBKIN");
+  cJSON_AddStringToObject(b, "arn", arn);
+  o = cJSON_AddObjectToObject(s3, "object");
+  cJSON_AddStringToObject(o, "key", k.data);
+  if (etag) { /* created: removals carry no size or eTag */
+    cJSON_AddNumberToObject(o, "size", (double)size);
+    cJSON_AddStringToObject(o, "eTag", etag);
+  }
+  cJSON_AddStringToObject(o, "sequencer", seq);
+  out = cJSON_PrintUnformatted(root);
+  cJSON_Delete(root);
+  lk_buf_free(&k);
+  return out;
+}
+
+static void deliver_s3(lk_sources_t *src, const char *kind, const char *arn,
+                       const char *config_id, const char *bucket,
+                       const char *event, const char *key, size_t size,
+                       const char *etag, const char *trace) {
+  char *payload = s3_record(src, bucket, event, key, size, etag, config_id);
+  char edge[600];
+
+  if (payload == NULL)
+    return;
+  snprintf(edge, sizeof(edge), "s3://%s/%.500s", bucket, key);
+  if (strcmp(kind, "function") == 0) {
+    lk_function_t *def = lk_app_function(src->emu->app, arn);
+
+    if (def)
+      lk_emu_invoke(src->emu, def, payload, strlen(payload), 1, "s3", trace,
+                    edge, NULL, NULL);
+  } else {
+    lk_sqs_send(src->emu->sqs, arn, payload, strlen(payload), trace, NULL);
+  }
+  free(payload);
+}
+
+/* <LambdaFunctionConfiguration>/<CloudFunctionConfiguration>/
+ * <QueueConfiguration> entries of a NotificationConfiguration document. */
+static void xml_targets(lk_sources_t *src, const char *doc, const char *bucket,
+                        const char *event, const char *key, size_t size,
+                        const char *etag, const char *trace) {
+  static const struct {
+    const char *tag, *target, *kind;
+  } kinds[] = {
+      {"CloudFunctionConfiguration", "CloudFunction", "function"},
+      {"LambdaFunctionConfiguration", "LambdaFunctionArn", "function"},
+      {"QueueConfiguration", "Queue", "queue"},
+  };
+  const char *end = doc + strlen(doc);
+  size_t k;
+
+  for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+    const char *cur = doc, *conf;
+    size_t cl;
+
+    while ((conf = lk_xml_next(&cur, end, kinds[k].tag, &cl)) != NULL) {
+      const char *c2 = conf, *ev, *t, *rule, *id;
+      size_t el, tl, rl, il;
+      int match = 0, pass = 1;
+      char target[512], idbuf[256];
+
+      while ((ev = lk_xml_next(&c2, conf + cl, "Event", &el)) != NULL) {
+        char e[128];
+
+        snprintf(e, sizeof(e), "%.*s", (int)el, ev);
+        match |= event_matches(e, event);
+      }
+      c2 = conf;
+      t = lk_xml_next(&c2, conf + cl, kinds[k].target, &tl);
+      c2 = conf;
+      id = lk_xml_next(&c2, conf + cl, "Id", &il);
+      c2 = conf;
+      while ((rule = lk_xml_next(&c2, conf + cl, "FilterRule", &rl)) != NULL) {
+        const char *c3 = rule, *n, *v;
+        size_t nl, vl;
+        char nm[16], val[1024];
+
+        n = lk_xml_next(&c3, rule + rl, "Name", &nl);
+        c3 = rule;
+        v = lk_xml_next(&c3, rule + rl, "Value", &vl);
+        if (n == NULL || v == NULL)
+          continue;
+        snprintf(nm, sizeof(nm), "%.*s", (int)nl, n);
+        snprintf(val, sizeof(val), "%.*s", (int)vl, v);
+        if (strcasecmp(nm, "prefix") == 0 &&
+            strncmp(key, val, strlen(val)) != 0)
+          pass = 0;
+        if (strcasecmp(nm, "suffix") == 0 &&
+            (strlen(val) > strlen(key) ||
+             strcmp(key + strlen(key) - strlen(val), val) != 0))
+          pass = 0;
+      }
+      if (!match || !pass || t == NULL)
+        continue;
+      snprintf(target, sizeof(target), "%.*s", (int)tl, t);
+      snprintf(idbuf, sizeof(idbuf), "%.*s", id ? (int)il : 0, id ? id : "");
+      deliver_s3(src, kinds[k].kind, target,
+                 idbuf[0] ? idbuf : "lambkin-notification", bucket, event, key,
+                 size, etag, trace);
+    }
+  }
+}
+
+static void on_s3_event(void *ud, const char *bucket, const char *event,
+                        const char *key, const lk_s3_object_t *obj, size_t size,
+                        const char *etag, const char *trace) {
+  lk_sources_t *src = ud;
+  lk_app_t *app = src->emu->app;
+  const char *doc;
+  int i;
+
+  (void)obj;
+  /* Events: {Type: S3, Properties: {Bucket, Events, Filter}} */
+  for (i = 0; i < app->n_functions; i++) {
+    const cJSON *ev;
+
+    cJSON_ArrayForEach(ev, app->functions[i].events) {
+      const cJSON *p = cJSON_GetObjectItemCaseSensitive(ev, "Properties");
+      const cJSON *rules = cJSON_GetObjectItemCaseSensitive(
+          cJSON_GetObjectItemCaseSensitive(
+              cJSON_GetObjectItemCaseSensitive(p, "Filter"), "S3Key"),
+          "Rules");
+
+      if (str(ev, "Type") == NULL || strcmp(str(ev, "Type"), "S3") != 0 ||
+          str(p, "Bucket") == NULL || strcmp(str(p, "Bucket"), bucket) != 0 ||
+          !events_match(cJSON_GetObjectItemCaseSensitive(p, "Events"), event) ||
+          !key_passes(rules, key))
+        continue;
+      deliver_s3(src, "function", app->functions[i].name, ev->string, bucket,
+                 event, key, size, etag, trace);
+    }
+  }
+  /* The template's own NotificationConfiguration on the bucket. */
+  for (i = 0; i < app->n_buckets; i++) {
+    const cJSON *lc, *c;
+
+    if (strcmp(app->buckets[i].name, bucket) != 0)
+      continue;
+    lc = cJSON_GetObjectItemCaseSensitive(app->buckets[i].notification,
+                                          "LambdaConfigurations");
+    cJSON_ArrayForEach(c, lc) {
+      const cJSON *rules = cJSON_GetObjectItemCaseSensitive(
+          cJSON_GetObjectItemCaseSensitive(
+              cJSON_GetObjectItemCaseSensitive(c, "Filter"), "S3Key"),
+          "Rules");
+
+      if (event_matches(str(c, "Event"), event) && key_passes(rules, key) &&
+          str(c, "Function"))
+        deliver_s3(src, "function", str(c, "Function"), "template", bucket,
+                   event, key, size, etag, trace);
+    }
+    lc = cJSON_GetObjectItemCaseSensitive(app->buckets[i].notification,
+                                          "QueueConfigurations");
+    cJSON_ArrayForEach(c, lc) {
+      if (event_matches(str(c, "Event"), event) && str(c, "Queue"))
+        deliver_s3(src, "queue", str(c, "Queue"), "template", bucket, event,
+                   key, size, etag, trace);
+    }
+  }
+  /* What a client PUT with PutBucketNotificationConfiguration. */
+  doc = lk_s3_notification(src->emu->s3, bucket);
+  if (doc)
+    xml_targets(src, doc, bucket, event, key, size, etag, trace);
+}
+
+/* ---- SQS event source mappings ---- */
+
+static cJSON *sqs_record(lk_sources_t *src, mapping_t *m, const cJSON *msg) {
+  cJSON *r = cJSON_CreateObject(), *attrs, *ma, *in;
+  const cJSON *a;
+
+  cJSON_AddStringToObject(r, "messageId", str(msg, "MessageId"));
+  cJSON_AddStringToObject(r, "receiptHandle", str(msg, "ReceiptHandle"));
+  cJSON_AddStringToObject(r, "body", str(msg, "Body"));
+  attrs =
+      cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(msg, "Attributes"), 1);
+  cJSON_AddItemToObject(r, "attributes", attrs ? attrs : cJSON_CreateObject());
+  ma = cJSON_AddObjectToObject(r, "messageAttributes");
+  in = cJSON_GetObjectItemCaseSensitive(msg, "MessageAttributes");
+  cJSON_ArrayForEach(a, in) {
+    cJSON *v = cJSON_AddObjectToObject(ma, a->string);
+
+    if (str(a, "StringValue"))
+      cJSON_AddStringToObject(v, "stringValue", str(a, "StringValue"));
+    if (str(a, "BinaryValue"))
+      cJSON_AddStringToObject(v, "binaryValue", str(a, "BinaryValue"));
+    cJSON_AddArrayToObject(v, "stringListValues");
+    cJSON_AddArrayToObject(v, "binaryListValues");
+    cJSON_AddStringToObject(v, "dataType", str(a, "DataType"));
+  }
+  if (str(msg, "MD5OfMessageAttributes"))
+    cJSON_AddStringToObject(r, "md5OfMessageAttributes",
+                            str(msg, "MD5OfMessageAttributes"));
+  cJSON_AddStringToObject(r, "md5OfBody", str(msg, "MD5OfBody"));
+  cJSON_AddStringToObject(r, "eventSource", "aws:sqs");
+  cJSON_AddStringToObject(r, "eventSourceARN", m->queue_arn);
+  cJSON_AddStringToObject(r, "awsRegion", src->emu->app->region);
+  return r;
+}
+
+static void batch_free(batch_t *b) {
+  int i;
+
+  for (i = 0; i < b->n; i++) {
+    free(b->receipts[i]);
+    free(b->ids[i]);
+  }
+  free(b->receipts);
+  free(b->ids);
+  free(b);
+}
+
+/* On success the batch is deleted, less what ReportBatchItemFailures
+ * names; on any failure nothing is: the messages come back after the
+ * visibility timeout and the queue's redrive policy takes over. */
+static void on_batch_done(const lk_result_t *res, void *ud) {
+  batch_t *b = ud;
+  mapping_t *m = b->map;
+  lk_sqs_t *sqs = b->src->emu->sqs;
+  cJSON *body = NULL, *fails = NULL;
+  int i, keep_all = 0;
+
+  m->in_flight--;
+  if (res->error_type == NULL && m->report_failures) {
+    body = cJSON_ParseWithLength(res->body ? res->body : "", res->len);
+    fails = cJSON_GetObjectItemCaseSensitive(body, "batchItemFailures");
+    /* A response that names failures badly fails the whole batch. */
+    if (fails && !cJSON_IsArray(fails))
+      keep_all = 1;
+  }
+  for (i = 0; res->error_type == NULL && !keep_all && i < b->n; i++) {
+    const cJSON *f;
+    int failed = 0;
+
+    cJSON_ArrayForEach(f, fails) {
+      const char *id = str(f, "itemIdentifier");
+
+      failed |= id && strcmp(id, b->ids[i]) == 0;
+    }
+    if (!failed)
+      lk_sqs_delete(sqs, m->queue_arn, b->receipts[i]);
+  }
+  cJSON_Delete(body);
+  batch_free(b);
+}
+
+static void poll_mapping(lk_sources_t *src, mapping_t *m) {
+  lk_sqs_t *sqs = src->emu->sqs;
+  int visible, in_flight, delayed, n, i;
+  uint64_t now = lk_now_ms();
+  cJSON *msgs, *ev, *recs;
+  const cJSON *msg;
+  const char *trace = NULL;
+  batch_t *b;
+  char *payload, edge[300];
+  int cap = MAX_POLLERS;
+
+  if (m->def->reserved_concurrency >= 0 && m->def->reserved_concurrency < cap)
+    cap = m->def->reserved_concurrency;
+  if (m->in_flight >= cap ||
+      lk_sqs_counts(sqs, m->queue_arn, &visible, &in_flight, &delayed))
+    return;
+  if (visible == 0) {
+    m->first_seen_ms = 0;
+    return;
+  }
+  if (m->first_seen_ms == 0)
+    m->first_seen_ms = now;
+  if (visible < m->batch &&
+      now - m->first_seen_ms < (uint64_t)m->window_s * 1000)
+    return; /* MaximumBatchingWindowInSeconds: wait for a fuller batch */
+  msgs = cJSON_CreateArray();
+  n = lk_sqs_receive(sqs, m->queue_arn, m->batch, msgs);
+  if (n <= 0) {
+    cJSON_Delete(msgs);
+    return;
+  }
+  m->first_seen_ms = 0;
+  b = calloc(1, sizeof(*b));
+  ev = cJSON_CreateObject();
+  recs = cJSON_AddArrayToObject(ev, "Records");
+  if (b) {
+    b->receipts = calloc((size_t)n, sizeof(char *));
+    b->ids = calloc((size_t)n, sizeof(char *));
+  }
+  i = 0;
+  cJSON_ArrayForEach(msg, msgs) {
+    cJSON_AddItemToArray(recs, sqs_record(src, m, msg));
+    if (b && b->receipts && b->ids) {
+      b->receipts[i] = strdup(str(msg, "ReceiptHandle"));
+      b->ids[i] = strdup(str(msg, "MessageId"));
+      b->n = ++i;
+    }
+    if (trace == NULL)
+      trace = str(cJSON_GetObjectItemCaseSensitive(msg, "Attributes"),
+                  "AWSTraceHeader");
+  }
+  payload = cJSON_PrintUnformatted(ev);
+  snprintf(edge, sizeof(edge), "sqs://%s", strrchr(m->queue_arn, ':') + 1);
+  if (b == NULL || b->n != n || payload == NULL) {
+    if (b)
+      batch_free(b); /* nothing deleted: the messages come back */
+  } else {
+    b->src = src;
+    b->map = m;
+    m->in_flight++;
+    if (lk_emu_invoke(src->emu, m->def, payload, strlen(payload), 0, "sqs",
+                      trace, edge, on_batch_done, b)) {
+      m->in_flight--;
+      batch_free(b); /* stopped (a loop) or refused: left in the queue */
+    }
+  }
+  free(payload);
+  cJSON_Delete(ev);
+  cJSON_Delete(msgs);
+}
+
+static void on_poll(uv_timer_t *t) {
+  lk_sources_t *src = t->data;
+  int i;
+
+  for (i = 0; i < src->n_maps; i++)
+    poll_mapping(src, &src->maps[i]);
+}
+
+static void on_sqs_send(void *ud, const char *queue_arn, const char *trace) {
+  lk_sources_t *src = ud;
+  int i;
+
+  (void)trace; /* it travels with the message as AWSTraceHeader */
+  for (i = 0; i < src->n_maps; i++)
+    if (strcmp(src->maps[i].queue_arn, queue_arn) == 0 &&
+        src->maps[i].window_s == 0)
+      poll_mapping(src, &src->maps[i]);
+}
+
+/* ---- CloudWatch Logs subscriptions ---- */
+
+static void on_logs_match(void *ud, const char *group, const char *stream,
+                          const char *filter, const char *dest,
+                          const cJSON *events, const char *trace) {
+  lk_sources_t *src = ud;
+  lk_function_t *def = lk_app_function(src->emu->app, dest);
+  cJSON *doc, *arr;
+  char *json, edge[600];
+  lk_buf_t gz, b64, payload;
+
+  if (def == NULL)
+    return; /* a destination lambkin does not run */
+  doc = cJSON_CreateObject();
+  cJSON_AddStringToObject(doc, "messageType", "DATA_MESSAGE");
+  cJSON_AddStringToObject(doc, "owner", src->emu->app->account);
+  cJSON_AddStringToObject(doc, "logGroup", group);
+  cJSON_AddStringToObject(doc, "logStream", stream);
+  arr = cJSON_AddArrayToObject(doc, "subscriptionFilters");
+  cJSON_AddItemToArray(arr, cJSON_CreateString(filter));
+  cJSON_AddItemToObject(doc, "logEvents", cJSON_Duplicate(events, 1));
+  json = cJSON_PrintUnformatted(doc);
+  cJSON_Delete(doc);
+  lk_buf_init(&gz, LK_ASYNC_MAX_PAYLOAD);
+  lk_buf_init(&b64, LK_ASYNC_MAX_PAYLOAD);
+  lk_buf_init(&payload, LK_ASYNC_MAX_PAYLOAD);
+  if (json && lk_gzip(&gz, json, strlen(json)) == 0 &&
+      lk_b64_encode(&b64, gz.data, gz.len) == 0 &&
+      lk_buf_printf(&payload, "{\"awslogs\":{\"data\":\"%.*s\"}}", (int)b64.len,
+                    b64.data) == 0) {
+    snprintf(edge, sizeof(edge), "logs:%.500s", group);
+    lk_emu_invoke(src->emu, def, payload.data, payload.len, 1, "logs", trace,
+                  edge, NULL, NULL);
+  }
+  free(json);
+  lk_buf_free(&gz);
+  lk_buf_free(&b64);
+  lk_buf_free(&payload);
+}
+
+/* ---- set-up ---- */
+
+static long num(const cJSON *o, const char *k, long def) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+  if (cJSON_IsNumber(v))
+    return (long)v->valuedouble;
+  if (cJSON_IsString(v))
+    return strtol(v->valuestring, NULL, 10);
+  return def;
+}
+
+int lk_sources_new(lk_emu_t *emu, lk_sources_t **out) {
+  lk_sources_t *src = calloc(1, sizeof(*src));
+  lk_app_t *app = emu->app;
+  int i, err = 0;
+
+  if (src == NULL)
+    return LK_ENOMEM;
+  src->emu = emu;
+  for (i = 0; i < app->n_functions && err == 0; i++) {
+    lk_function_t *f = &app->functions[i];
+    const cJSON *ev;
+
+    cJSON_ArrayForEach(ev, f->events) {
+      const cJSON *p = cJSON_GetObjectItemCaseSensitive(ev, "Properties");
+      const char *type = str(ev, "Type");
+
+      if (type && strcmp(type, "SQS") == 0 && str(p, "Queue")) {
+        mapping_t *nm, *m;
+        const cJSON *frt, *t;
+        const cJSON *en = cJSON_GetObjectItemCaseSensitive(p, "Enabled");
+
+        if (cJSON_IsFalse(en))
+          continue;
+        nm = realloc(src->maps, sizeof(*nm) * (size_t)(src->n_maps + 1));
+        if (nm == NULL) {
+          err = LK_ENOMEM;
+          break;
+        }
+        src->maps = nm;
+        m = &src->maps[src->n_maps++];
+        memset(m, 0, sizeof(*m));
+        m->def = f;
+        m->queue_arn = strdup(str(p, "Queue"));
+        m->batch = (int)num(p, "BatchSize", 10);
+        if (m->batch < 1 || m->batch > 10)
+          m->batch = 10; /* lambkin receives at most 10 at a time */
+        m->window_s = (int)num(p, "MaximumBatchingWindowInSeconds", 0);
+        if (m->window_s < 0 || m->window_s > 300)
+          m->window_s = 0;
+        frt = cJSON_GetObjectItemCaseSensitive(p, "FunctionResponseTypes");
+        cJSON_ArrayForEach(t, frt) m->report_failures |=
+            cJSON_IsString(t) &&
+            strcmp(t->valuestring, "ReportBatchItemFailures") == 0;
+      } else if (type && strcmp(type, "CloudWatchLogs") == 0 &&
+                 str(p, "LogGroupName")) {
+        char name[300];
+
+        lk_logs_create_group(emu->logs, str(p, "LogGroupName"));
+        snprintf(name, sizeof(name), "%s-%s", f->name, ev->string);
+        lk_logs_subscribe(
+            emu->logs, str(p, "LogGroupName"), name,
+            str(p, "FilterPattern") ? str(p, "FilterPattern") : "", f->arn);
+      }
+    }
+  }
+  if (err == 0) {
+    src->tick = malloc(sizeof(*src->tick));
+    if (src->tick == NULL)
+      err = LK_ENOMEM;
+  }
+  if (err) {
+    lk_sources_free(src);
+    return err;
+  }
+  uv_timer_init(emu->loop, src->tick);
+  src->tick->data = src;
+  if (src->n_maps) {
+    uv_timer_start(src->tick, on_poll, POLL_MS, POLL_MS);
+    uv_unref((uv_handle_t *)src->tick);
+  }
+  lk_s3_on_event(emu->s3, on_s3_event, src);
+  lk_sqs_on_send(emu->sqs, on_sqs_send, src);
+  lk_logs_on_match(emu->logs, on_logs_match, src);
+  *out = src;
+  return 0;
+}
+
+void lk_sources_close(lk_sources_t *src) {
+  if (src && src->tick) {
+    uv_close((uv_handle_t *)src->tick, (uv_close_cb)free);
+    src->tick = NULL;
+  }
+}
+
+void lk_sources_free(lk_sources_t *src) {
+  int i;
+
+  if (src == NULL)
+    return;
+  for (i = 0; i < src->n_maps; i++)
+    free(src->maps[i].queue_arn);
+  free(src->maps);
+  free(src->tick); /* only set when never started */
+  free(src);
+}
