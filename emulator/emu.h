@@ -68,6 +68,10 @@ int lk_emu_invoke(lk_emu_t *emu, lk_function_t *fn, const char *payload,
                   size_t len, int async, const char *source,
                   const char *incoming_trace, const char *edge, lk_invoke_cb cb,
                   void *ud);
+/* Loops and too-deep chains reported so far. */
+int lk_emu_loops(const lk_emu_t *emu);
+/* 1 while any invocation is queued, running or waiting to retry. */
+int lk_emu_busy(const lk_emu_t *emu);
 void lk_emu_close(lk_emu_t *emu);
 void lk_emu_free(lk_emu_t *emu);
 

@@ -151,14 +151,13 @@ static void report_loop(lk_emu_t *emu, lk_invocation_t *inv,
   const char *what = hop->verdict == LK_HOP_LOOP ? "loop" : "max-depth";
 
   emu->loops++;
-  fprintf(stdout,
+  fprintf(stderr,
           "lambkin: %s %s: %s (chain started by: %s; %d invocations, "
           "%.1f/s)%s\n",
           hop->verdict == LK_HOP_LOOP ? "LOOP" : "CHAIN TOO DEEP",
           hop->verdict == LK_HOP_LOOP ? "detected" : "stopped", hop->path,
           hop->origin, hop->chain_invocations, hop->rate,
           stopped ? "; chain stopped" : "; allowed by --allow-loops");
-  fflush(stdout);
   cJSON_AddStringToObject(j, "type", what);
   cJSON_AddNumberToObject(j, "time_ms", (double)lk_now_ms());
   cJSON_AddStringToObject(j, "function", inv->fn->def->name);
@@ -847,6 +846,21 @@ int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
   uv_check_start(&emu->check, on_check);
   uv_unref((uv_handle_t *)&emu->check);
   *out = emu;
+  return 0;
+}
+
+int lk_emu_loops(const lk_emu_t *emu) {
+  return emu->loops;
+}
+
+int lk_emu_busy(const lk_emu_t *emu) {
+  int i;
+
+  if (emu->retrying || emu->completing)
+    return 1;
+  for (i = 0; i < emu->n_fns; i++)
+    if (emu->fns[i].queued || busy_instances(&emu->fns[i]))
+      return 1;
   return 0;
 }
 

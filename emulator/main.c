@@ -24,6 +24,8 @@ typedef struct cli {
   int retry_delay;
   const char *state_dir;
   int quiet;
+  int max_depth;
+  int allow_loops;
   const char *event;
   const char *positional[8];
   int n_positional;
@@ -54,7 +56,14 @@ static void usage(FILE *f) {
           "(default 1000, doubles)\n"
           "  --state DIR           journal and build folder (default "
           ".lambkin)\n"
-          "  -q, --quiet           do not echo function output\n");
+          "  --max-depth N         stop a chain of invocations this deep "
+          "(default 16)\n"
+          "  --allow-loops         report self-invocation loops, but let them "
+          "run\n"
+          "  -q, --quiet           do not echo function output\n"
+          "\n"
+          "exit codes: 0 ok, 1 function error, 2 usage or template error, "
+          "3 loop found\n");
 }
 
 /* Bounded integer parse: no atoi (STYLE.md). */
@@ -112,6 +121,11 @@ static int parse_args(int argc, char **argv, cli_t *c) {
       c->state_dir = v;
       bad = v == NULL;
       i++;
+    } else if (strcmp(a, "--max-depth") == 0) {
+      bad = parse_int(v, 1, 1000, &c->max_depth) != 0;
+      i++;
+    } else if (strcmp(a, "--allow-loops") == 0) {
+      c->allow_loops = 1;
     } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
       c->quiet = 1;
     } else if (a[0] == '-' && a[1] != '\0') {
@@ -195,6 +209,8 @@ static int cmd_serve(const cli_t *c) {
   o.retry_delay_ms = c->retry_delay;
   o.state_dir = c->state_dir;
   o.quiet = c->quiet;
+  o.max_depth = c->max_depth;
+  o.allow_loops = c->allow_loops;
   if (lk_emu_new(loop, app, &o, &emu)) {
     lk_app_free(app);
     return 2;
@@ -225,7 +241,26 @@ typedef struct one_shot {
   int failed;
   char *outcome;
   char *error_type;
+  uv_loop_t *loop;
+  uv_timer_t quiet;
+  int idle_checks;
+  int waited_ms;
+  int loops;
 } one_shot_t;
+
+#define QUIET_MS 150
+#define SETTLE_MAX_MS 30000
+
+static void on_quiet_check(uv_timer_t *t) {
+  one_shot_t *s = t->data;
+
+  s->waited_ms += QUIET_MS;
+  s->idle_checks = lk_emu_busy(s->emu) ? 0 : s->idle_checks + 1;
+  if (s->idle_checks < 2 && s->waited_ms < SETTLE_MAX_MS)
+    return;
+  uv_close((uv_handle_t *)t, NULL);
+  lk_emu_close(s->emu);
+}
 
 static void on_result(const lk_result_t *r, void *ud) {
   one_shot_t *s = ud;
@@ -238,7 +273,11 @@ static void on_result(const lk_result_t *r, void *ud) {
   s->failed = r->error_type != NULL;
   s->outcome = strdup(r->outcome);
   s->error_type = r->error_type ? strdup(r->error_type) : NULL;
-  lk_emu_close(s->emu);
+  /* What the function set off (an S3 put, a message, another invoke)
+   * runs on: a loop shows itself only there. Stop once all is quiet. */
+  uv_timer_init(s->loop, &s->quiet);
+  s->quiet.data = s;
+  uv_timer_start(&s->quiet, on_quiet_check, QUIET_MS, QUIET_MS);
 }
 
 static char *read_event(const char *path, size_t *len) {
@@ -293,6 +332,9 @@ static int run_one(const cli_t *c, const char *fname, const char *event,
   o.port = 0; /* functions may call back into the Invoke API */
   o.state_dir = c->state_dir;
   o.quiet = 1;
+  o.max_depth = c->max_depth;
+  o.allow_loops = c->allow_loops;
+  s->loop = loop;
   if (lk_emu_new(loop, app, &o, &s->emu)) {
     lk_app_free(app);
     return 2;
@@ -305,6 +347,7 @@ static int run_one(const cli_t *c, const char *fname, const char *event,
     return 2;
   }
   uv_run(loop, UV_RUN_DEFAULT);
+  s->loops = lk_emu_loops(s->emu);
   teardown(loop, s->emu, app);
   return 0;
 }
@@ -333,7 +376,7 @@ static int cmd_invoke(const cli_t *c) {
   free(s.error_type);
   if (rc)
     return rc;
-  return s.failed ? 1 : 0;
+  return s.loops ? 3 : s.failed ? 1 : 0;
 }
 
 static int cmd_replay(const cli_t *c) {
@@ -390,7 +433,7 @@ static int cmd_replay(const cli_t *c) {
             cJSON_IsString(etype) ? " " : "",
             cJSON_IsString(etype) ? etype->valuestring : "",
             same ? "reproduced" : "differs");
-    rc = s.failed ? 1 : 0;
+    rc = s.loops ? 3 : s.failed ? 1 : 0;
   }
   free(event);
   free(s.outcome);

@@ -20,7 +20,9 @@ import botocore.config  # noqa: E402
 
 SAMPLE_FUNCTIONS = {"echo-c", "crash-c", "echo-python", "context-python",
                     "fail-python", "slow-python", "one-python", "echo-node",
-                    "callback-node", "esm-node", "custom-provided"}
+                    "callback-node", "esm-node", "custom-provided",
+                    "on-upload", "worker-node", "alerter", "thumbnailer",
+                    "self-invoker"}
 
 
 class InvokeTest(unittest.TestCase):
