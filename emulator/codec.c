@@ -287,3 +287,24 @@ int lk_gzip(lk_buf_t *out, const void *data, size_t n) {
   deflateEnd(&z);
   return err;
 }
+
+int lk_utf8_valid(const void *data, size_t n) {
+  const unsigned char *s = data;
+  size_t i = 0;
+
+  while (i < n) {
+    unsigned char c = s[i];
+    size_t k, len = c < 0x80         ? 1
+                    : (c >> 5) == 6  ? 2
+                    : (c >> 4) == 14 ? 3
+                    : (c >> 3) == 30 ? 4
+                                     : 0;
+    if (len == 0 || i + len > n || c == 0)
+      return 0;
+    for (k = 1; k < len; k++)
+      if ((s[i + k] & 0xC0) != 0x80)
+        return 0;
+    i += len;
+  }
+  return 1;
+}

@@ -29,4 +29,7 @@ int lk_xml_unescape(lk_buf_t *out, const char *s, size_t n);
 /* gzip (RFC 1952) of the bytes, as CloudWatch Logs subscriptions send. */
 int lk_gzip(lk_buf_t *out, const void *data, size_t n);
 
+/* 1 when the bytes are UTF-8 text with no NUL. */
+int lk_utf8_valid(const void *data, size_t n);
+
 #endif

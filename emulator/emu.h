@@ -37,6 +37,8 @@ typedef struct lk_emu_opts {
   int retry_delay_ms;    /* first async retry; doubles after */
   const char *state_dir; /* journal and build products, default .lambkin */
   int quiet;             /* no function output on stdout */
+  int api_port;          /* API Gateway: 0 any free port, -1 none */
+  int api_timeout_s;     /* API Gateway integration timeout (29) */
   int max_depth;         /* chain length that stops (default 16) */
   int allow_loops;       /* report loops but let them run to max_depth */
 } lk_emu_opts_t;
@@ -59,6 +61,8 @@ typedef void (*lk_invoke_cb)(const lk_result_t *res, void *ud);
 int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
                lk_emu_t **out);
 int lk_emu_port(const lk_emu_t *emu);
+/* The API Gateway front, or NULL when the template has no Api events. */
+struct lk_apigw *lk_emu_apigw(const lk_emu_t *emu);
 /* Runs one event through a function, as the given source ("api", "s3",
  * "sqs", "logs"...). incoming_trace is the X-Amzn-Trace-Id of the call
  * that caused it (NULL: a new chain); edge names the path in loop reports
@@ -163,6 +167,7 @@ struct lk_emu {
   struct lk_logs *logs;
   struct lk_lineage *lineage;
   struct lk_sources *sources;
+  struct lk_apigw *apigw;
   int loops; /* loops and too-deep chains reported */
   lk_fn_t *fns;
   int n_fns;

@@ -27,26 +27,6 @@ int lk_journal_open(const char *dir) {
 
 /* The event goes in as a JSON string (exact bytes) when it is UTF-8 text,
  * else as base64 under event_b64, so replay sends what was sent. */
-static int valid_utf8(const unsigned char *s, size_t n) {
-  size_t i = 0;
-
-  while (i < n) {
-    unsigned char c = s[i];
-    size_t k, len = c < 0x80         ? 1
-                    : (c >> 5) == 6  ? 2
-                    : (c >> 4) == 14 ? 3
-                    : (c >> 3) == 30 ? 4
-                                     : 0;
-    if (len == 0 || i + len > n || c == 0)
-      return 0;
-    for (k = 1; k < len; k++)
-      if ((s[i + k] & 0xC0) != 0x80)
-        return 0;
-    i += len;
-  }
-  return 1;
-}
-
 int lk_journal_append(int fd, const lk_invocation_t *inv, const char *fn) {
   lk_buf_t b;
   char when[32];
@@ -69,7 +49,7 @@ int lk_journal_append(int fd, const lk_invocation_t *inv, const char *fn) {
                             "\"attempt\":%d,\"trace\":\"%s\",",
                             inv->source, inv->async ? "true" : "false",
                             inv->attempt, inv->trace);
-  if (err == 0 && valid_utf8((const unsigned char *)inv->payload, inv->len)) {
+  if (err == 0 && lk_utf8_valid(inv->payload, inv->len)) {
     err = lk_buf_adds(&b, "\"event\":");
     err = err ? err : lk_buf_add_json_str(&b, inv->payload, inv->len);
   } else if (err == 0) {

@@ -20,6 +20,7 @@
 #include "lineage.h"
 #include "logs.h"
 #include "sources.h"
+#include "apigw.h"
 #include "lambkin/lambkin.h"
 
 #define API_PREFIX "/2015-03-31/functions"
@@ -819,6 +820,14 @@ int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
   }
   if (rc == 0)
     rc = lk_sources_new(emu, &emu->sources);
+  if (rc == 0 && emu->opts.api_port >= 0) {
+    rc = lk_apigw_new(emu, emu->opts.host, emu->opts.api_port,
+                      emu->opts.api_timeout_s, &emu->apigw);
+    if (rc)
+      fprintf(stderr, "lambkin: API Gateway cannot listen on %s:%d: %s\n",
+              emu->opts.host ? emu->opts.host : "127.0.0.1", emu->opts.api_port,
+              lk_strerror(rc));
+  }
   if (rc) {
     if (emu->sqs)
       lk_sqs_close(emu->sqs); /* its timer closes as the caller drains */
@@ -847,6 +856,10 @@ int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
   uv_unref((uv_handle_t *)&emu->check);
   *out = emu;
   return 0;
+}
+
+struct lk_apigw *lk_emu_apigw(const lk_emu_t *emu) {
+  return emu->apigw;
 }
 
 int lk_emu_loops(const lk_emu_t *emu) {
@@ -898,6 +911,7 @@ void lk_emu_close(lk_emu_t *emu) {
   }
   uv_close((uv_handle_t *)&emu->reaper, NULL);
   lk_sources_close(emu->sources);
+  lk_apigw_close(emu->apigw);
   if (emu->sqs)
     lk_sqs_close(emu->sqs);
   uv_close((uv_handle_t *)&emu->check, NULL);
@@ -932,6 +946,7 @@ void lk_emu_free(lk_emu_t *emu) {
     close(emu->journal_fd);
   lk_s3_free(emu->s3);
   lk_sources_free(emu->sources);
+  lk_apigw_free(emu->apigw);
   lk_sqs_free(emu->sqs);
   lk_logs_free(emu->logs);
   lk_lineage_free(emu->lineage);

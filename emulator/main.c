@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "app.h"
+#include "apigw.h"
 #include "emu.h"
 #include "lambkin/lambkin.h"
 
@@ -26,6 +27,8 @@ typedef struct cli {
   int quiet;
   int max_depth;
   int allow_loops;
+  int api_port;
+  int api_timeout;
   const char *event;
   const char *positional[8];
   int n_positional;
@@ -56,6 +59,9 @@ static void usage(FILE *f) {
           "(default 1000, doubles)\n"
           "  --state DIR           journal and build folder (default "
           ".lambkin)\n"
+          "  --api-port N          API Gateway port (default 3000)\n"
+          "  --api-timeout S       API Gateway integration timeout "
+          "(default 29)\n"
           "  --max-depth N         stop a chain of invocations this deep "
           "(default 16)\n"
           "  --allow-loops         report self-invocation loops, but let them "
@@ -87,6 +93,7 @@ static int parse_args(int argc, char **argv, cli_t *c) {
   memset(c, 0, sizeof(*c));
   c->template_path = "template.yaml";
   c->port = 3001;
+  c->api_port = 3000;
   c->state_dir = ".lambkin";
   for (i = 2; i < argc; i++) {
     const char *a = argv[i];
@@ -120,6 +127,12 @@ static int parse_args(int argc, char **argv, cli_t *c) {
     } else if (strcmp(a, "--state") == 0) {
       c->state_dir = v;
       bad = v == NULL;
+      i++;
+    } else if (strcmp(a, "--api-port") == 0) {
+      bad = parse_int(v, 0, 65535, &c->api_port) != 0;
+      i++;
+    } else if (strcmp(a, "--api-timeout") == 0) {
+      bad = parse_int(v, 1, 900, &c->api_timeout) != 0;
       i++;
     } else if (strcmp(a, "--max-depth") == 0) {
       bad = parse_int(v, 1, 1000, &c->max_depth) != 0;
@@ -211,6 +224,8 @@ static int cmd_serve(const cli_t *c) {
   o.quiet = c->quiet;
   o.max_depth = c->max_depth;
   o.allow_loops = c->allow_loops;
+  o.api_port = c->api_port;
+  o.api_timeout_s = c->api_timeout;
   if (lk_emu_new(loop, app, &o, &emu)) {
     lk_app_free(app);
     return 2;
@@ -226,8 +241,17 @@ static int cmd_serve(const cli_t *c) {
   for (i = 0; i < app->n_functions; i++)
     printf("  %-24s %-16s %s\n", app->functions[i].name,
            app->functions[i].runtime, app->functions[i].handler);
-  printf("Lambda API on http://%s:%d\n", c->host ? c->host : "127.0.0.1",
-         lk_emu_port(emu));
+  printf("Lambda API on http://%s:%d (also S3, SQS and CloudWatch Logs)\n",
+         c->host ? c->host : "127.0.0.1", lk_emu_port(emu));
+  if (lk_emu_apigw(emu)) {
+    char route[400];
+
+    printf("API Gateway on http://%s:%d\n", c->host ? c->host : "127.0.0.1",
+           lk_apigw_port(lk_emu_apigw(emu)));
+    for (i = 0; i < lk_apigw_n_routes(lk_emu_apigw(emu)); i++)
+      printf("  %s\n",
+             lk_apigw_route(lk_emu_apigw(emu), i, route, sizeof(route)));
+  }
   fflush(stdout);
   uv_run(loop, UV_RUN_DEFAULT);
   return teardown(loop, emu, app) ? 1 : 0;
@@ -334,6 +358,7 @@ static int run_one(const cli_t *c, const char *fname, const char *event,
   o.quiet = 1;
   o.max_depth = c->max_depth;
   o.allow_loops = c->allow_loops;
+  o.api_port = -1; /* one event, through the Invoke path only */
   s->loop = loop;
   if (lk_emu_new(loop, app, &o, &s->emu)) {
     lk_app_free(app);

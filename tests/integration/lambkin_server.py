@@ -34,13 +34,16 @@ class Server:
     def __init__(self, *extra, template=TEMPLATE):
         self.state = tempfile.mkdtemp(prefix="lambkin-test-")
         self.port = free_port()
+        self.api_port = free_port()
         self.log_path = os.path.join(self.state, "serve.log")
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             [LAMBKIN, "serve", "-t", template, "--port", str(self.port),
+             "--api-port", str(self.api_port),
              "--state", os.path.join(self.state, "state")] + list(extra),
             stdout=self.log, stderr=subprocess.STDOUT)
         self.url = "http://127.0.0.1:%d" % self.port
+        self.api_url = "http://127.0.0.1:%d" % self.api_port
         deadline = time.time() + 60
         while time.time() < deadline:
             if self.proc.poll() is not None:
