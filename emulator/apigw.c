@@ -216,9 +216,18 @@ static void add_query(const char *q, cJSON *single, cJSON *multi, int v2) {
   }
 }
 
-static void request_context(cJSON *ctx, lk_apigw_t *gw, const char *rid,
-                            const char *host) {
-  cJSON_AddStringToObject(ctx, "accountId", gw->emu->app->account);
+/* The parts of requestContext both payload versions share. */
+static void request_context(cJSON *ctx, const char *account, char *rid,
+                            const lk_http_req_t *req, char *when,
+                            size_t when_cap) {
+  const char *host = lk_http_header(req, "Host");
+  time_t now = time(NULL);
+  struct tm tm;
+
+  lk_uuid(rid);
+  gmtime_r(&now, &tm);
+  strftime(when, when_cap, "%d/%b/%Y:%H:%M:%S +0000", &tm);
+  cJSON_AddStringToObject(ctx, "accountId", account);
   cJSON_AddStringToObject(ctx, "apiId", "lambkin");
   cJSON_AddStringToObject(ctx, "domainName", host ? host : "localhost");
   cJSON_AddStringToObject(ctx, "domainPrefix", "localhost");
@@ -226,19 +235,14 @@ static void request_context(cJSON *ctx, lk_apigw_t *gw, const char *rid,
   cJSON_AddNumberToObject(ctx, "requestTimeEpoch", (double)lk_now_ms());
 }
 
-static char *event_v1(lk_apigw_t *gw, route_t *r, lk_http_req_t *req,
-                      cJSON *params) {
+static char *event_v1(const char *account, const route_t *r,
+                      const lk_http_req_t *req, const cJSON *params) {
   cJSON *ev = cJSON_CreateObject(), *h, *mh, *q, *mq, *ctx, *id;
   char rid[37], when[40], path[2100];
   const char *res = strcmp(r->path, "$default") == 0 ? "/{proxy+}" : r->path;
-  time_t now = time(NULL);
-  struct tm tm;
   char *out;
   int i;
 
-  lk_uuid(rid);
-  gmtime_r(&now, &tm);
-  strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S +0000", &tm);
   cJSON_AddStringToObject(ev, "resource", res);
   cJSON_AddStringToObject(ev, "path", req->path);
   cJSON_AddStringToObject(ev, "httpMethod", req->method);
@@ -271,7 +275,7 @@ static char *event_v1(lk_apigw_t *gw, route_t *r, lk_http_req_t *req,
     cJSON_AddNullToObject(ev, "pathParameters");
   cJSON_AddNullToObject(ev, "stageVariables");
   ctx = cJSON_AddObjectToObject(ev, "requestContext");
-  request_context(ctx, gw, rid, lk_http_header(req, "Host"));
+  request_context(ctx, account, rid, req, when, sizeof(when));
   cJSON_AddStringToObject(ctx, "resourceId", "lambkin");
   cJSON_AddStringToObject(ctx, "resourcePath", res);
   cJSON_AddStringToObject(ctx, "httpMethod", req->method);
@@ -294,18 +298,13 @@ static char *event_v1(lk_apigw_t *gw, route_t *r, lk_http_req_t *req,
   return out;
 }
 
-static char *event_v2(lk_apigw_t *gw, route_t *r, lk_http_req_t *req,
-                      cJSON *params) {
+static char *event_v2(const char *account, const route_t *r,
+                      const lk_http_req_t *req, const cJSON *params) {
   cJSON *ev = cJSON_CreateObject(), *h, *q, *ctx, *http, *cookies;
   char rid[37], when[40], key[2200];
-  time_t now = time(NULL);
-  struct tm tm;
   char *out;
   int i;
 
-  lk_uuid(rid);
-  gmtime_r(&now, &tm);
-  strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S +0000", &tm);
   if (strcmp(r->path, "$default") == 0)
     snprintf(key, sizeof(key), "$default");
   else
@@ -367,7 +366,7 @@ static char *event_v2(lk_apigw_t *gw, route_t *r, lk_http_req_t *req,
   if (cJSON_GetArraySize(params))
     cJSON_AddItemToObject(ev, "pathParameters", cJSON_Duplicate(params, 1));
   ctx = cJSON_AddObjectToObject(ev, "requestContext");
-  request_context(ctx, gw, rid, lk_http_header(req, "Host"));
+  request_context(ctx, account, rid, req, when, sizeof(when));
   http = cJSON_AddObjectToObject(ctx, "http");
   cJSON_AddStringToObject(http, "method", req->method);
   cJSON_AddStringToObject(http, "path", req->path);
@@ -573,8 +572,8 @@ static void on_request(lk_http_req_t *req, void *ud) {
       answer_json(req, 403, "Missing Authentication Token");
     return;
   }
-  event = best->v2 ? event_v2(gw, best, req, best_params)
-                   : event_v1(gw, best, req, best_params);
+  event = best->v2 ? event_v2(gw->emu->app->account, best, req, best_params)
+                   : event_v1(gw->emu->app->account, best, req, best_params);
   cJSON_Delete(best_params);
   x = calloc(1, sizeof(*x));
   if (event == NULL || x == NULL) {
@@ -606,6 +605,20 @@ static void on_request(lk_http_req_t *req, void *ud) {
     exchange_free(x);
   }
   free(event);
+}
+
+char *lk_apigw_event(int v2, int http_api, const char *account,
+                     const char *method, const char *path_template,
+                     const lk_http_req_t *req) {
+  route_t r = {(char *)method, (char *)path_template, NULL, v2, http_api};
+  cJSON *params = cJSON_CreateObject();
+  char *ev = NULL;
+
+  if (match(&r, req->method, req->path, params) >= 0)
+    ev = v2 ? event_v2(account, &r, req, params)
+            : event_v1(account, &r, req, params);
+  cJSON_Delete(params);
+  return ev;
 }
 
 /* ---- set-up ---- */

@@ -9,6 +9,7 @@
 
 typedef struct lk_apigw lk_apigw_t;
 struct lk_emu;
+struct lk_http_req;
 
 #define LK_APIGW_TIMEOUT_S 29 /* API Gateway's integration limit */
 
@@ -20,6 +21,12 @@ int lk_apigw_n_routes(const lk_apigw_t *gw);
 /* The route table, for serve's banner: "GET /items/{id} -> fn (v1)". */
 const char *lk_apigw_route(const lk_apigw_t *gw, int i, char *buf,
                            unsigned cap);
+/* The event API Gateway would send for req on a route (method, path
+ * template), as payload 2.0 (v2) or 1.0; NULL when the route does not
+ * match. The caller frees it. Shared by the gateway and `lambkin event`. */
+char *lk_apigw_event(int v2, int http_api, const char *account,
+                     const char *method, const char *path_template,
+                     const struct lk_http_req *req);
 void lk_apigw_close(lk_apigw_t *gw);
 void lk_apigw_free(lk_apigw_t *gw);
 

@@ -12,6 +12,7 @@
 #include "app.h"
 #include "apigw.h"
 #include "emu.h"
+#include "event_cmd.h"
 #include "lambkin/lambkin.h"
 
 #define EVENT_MAX (6 * 1024 * 1024)
@@ -43,6 +44,8 @@ static void usage(FILE *f) {
           "Lambda API\n"
           "  invoke FUNCTION       run one event through a function and exit\n"
           "  replay FILE|ID        re-run a journaled or saved event\n"
+          "  event SOURCE [opts]   print a sample s3, sqs, logs, apigw or "
+          "apigw-v2 event\n"
           "  version               print the version\n"
           "\n"
           "options:\n"
@@ -480,6 +483,8 @@ int main(int argc, char **argv) {
     usage(stdout);
     return 0;
   }
+  if (strcmp(cmd, "event") == 0)
+    return lk_cmd_event(argc, argv);
   if (parse_args(argc, argv, &c))
     return 2;
   if (strcmp(cmd, "serve") == 0)

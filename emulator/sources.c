@@ -19,6 +19,7 @@
 
 #include "codec.h"
 #include "emu.h"
+#include "events.h"
 #include "lambkin/lambkin.h"
 #include "logs.h"
 #include "s3.h"
@@ -58,17 +59,6 @@ static const char *str(const cJSON *o, const char *k) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 
   return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-static void iso_now(char *out, size_t cap) {
-  struct timespec ts;
-  struct tm tm;
-  char base[32];
-
-  clock_gettime(CLOCK_REALTIME, &ts);
-  gmtime_r(&ts.tv_sec, &tm);
-  strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(out, cap, "%s.%03dZ", base, (int)(ts.tv_nsec / 1000000) % 1000);
 }
 
 /* ---- S3 ---- */
@@ -119,80 +109,12 @@ static int key_passes(const cJSON *rules, const char *key) {
   return 1;
 }
 
-/* The key as S3 puts it in events: URL-encoded, spaces as '+'. */
-static void event_key(const char *key, lk_buf_t *out) {
-  lk_buf_t enc;
-  size_t i;
-
-  lk_buf_init(&enc, 16 * 1024);
-  lk_url_encode(&enc, key, strlen(key), 1);
-  for (i = 0; i < enc.len; i++) {
-    if (i + 2 < enc.len && memcmp(enc.data + i, "%20", 3) == 0) {
-      lk_buf_add(out, "+", 1);
-      i += 2;
-    } else {
-      lk_buf_add(out, enc.data + i, 1);
-    }
-  }
-  lk_buf_add(out, "", 1);
-  lk_buf_free(&enc);
-}
-
-static char *s3_record(lk_sources_t *src, const char *bucket, const char *event,
-                       const char *key, size_t size, const char *etag,
-                       const char *config_id) {
-  cJSON *root = cJSON_CreateObject(), *recs, *r, *s3, *b, *o, *x;
-  char when[40], arn[128], seq[24], rid[17];
-  lk_buf_t k;
-  char *out;
-
-  iso_now(when, sizeof(when));
-  snprintf(arn, sizeof(arn), "arn:aws:s3:::%s", bucket);
-  snprintf(seq, sizeof(seq), "%016llX", ++src->seq);
-  lk_hex(rid, 16);
-  lk_buf_init(&k, 16 * 1024);
-  event_key(key, &k);
-  recs = cJSON_AddArrayToObject(root, "Records");
-  r = cJSON_CreateObject();
-  cJSON_AddItemToArray(recs, r);
-  cJSON_AddStringToObject(r, "eventVersion", "2.1");
-  cJSON_AddStringToObject(r, "eventSource", "aws:s3");
-  cJSON_AddStringToObject(r, "awsRegion", src->emu->app->region);
-  cJSON_AddStringToObject(r, "eventTime", when);
-  cJSON_AddStringToObject(r, "eventName", event);
-  x = cJSON_AddObjectToObject(r, "userIdentity");
-  cJSON_AddStringToObject(x, "principalId", "AWS:LAMBKIN");
-  x = cJSON_AddObjectToObject(r, "requestParameters");
-  cJSON_AddStringToObject(x, "sourceIPAddress", "127.0.0.1");
-  x = cJSON_AddObjectToObject(r, "responseElements");
-  cJSON_AddStringToObject(x, "x-amz-request-id", rid);
-  cJSON_AddStringToObject(x, "x-amz-id-2", rid);
-  s3 = cJSON_AddObjectToObject(r, "s3");
-  cJSON_AddStringToObject(s3, "s3SchemaVersion", "1.0");
-  cJSON_AddStringToObject(s3, "configurationId", config_id);
-  b = cJSON_AddObjectToObject(s3, "bucket");
-  cJSON_AddStringToObject(b, "name", bucket);
-  x = cJSON_AddObjectToObject(b, "ownerIdentity");
-  cJSON_AddStringToObject(x, "principalId", "LAMBKIN");
-  cJSON_AddStringToObject(b, "arn", arn);
-  o = cJSON_AddObjectToObject(s3, "object");
-  cJSON_AddStringToObject(o, "key", k.data);
-  if (etag) { /* created: removals carry no size or eTag */
-    cJSON_AddNumberToObject(o, "size", (double)size);
-    cJSON_AddStringToObject(o, "eTag", etag);
-  }
-  cJSON_AddStringToObject(o, "sequencer", seq);
-  out = cJSON_PrintUnformatted(root);
-  cJSON_Delete(root);
-  lk_buf_free(&k);
-  return out;
-}
-
 static void deliver_s3(lk_sources_t *src, const char *kind, const char *arn,
                        const char *config_id, const char *bucket,
                        const char *event, const char *key, size_t size,
                        const char *etag, const char *trace) {
-  char *payload = s3_record(src, bucket, event, key, size, etag, config_id);
+  char *payload = lk_event_s3(src->emu->app->region, bucket, event, key, size,
+                              etag, config_id, ++src->seq);
   char edge[600];
 
   if (payload == NULL)
@@ -341,39 +263,6 @@ static void on_s3_event(void *ud, const char *bucket, const char *event,
 
 /* ---- SQS event source mappings ---- */
 
-static cJSON *sqs_record(lk_sources_t *src, mapping_t *m, const cJSON *msg) {
-  cJSON *r = cJSON_CreateObject(), *attrs, *ma, *in;
-  const cJSON *a;
-
-  cJSON_AddStringToObject(r, "messageId", str(msg, "MessageId"));
-  cJSON_AddStringToObject(r, "receiptHandle", str(msg, "ReceiptHandle"));
-  cJSON_AddStringToObject(r, "body", str(msg, "Body"));
-  attrs =
-      cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(msg, "Attributes"), 1);
-  cJSON_AddItemToObject(r, "attributes", attrs ? attrs : cJSON_CreateObject());
-  ma = cJSON_AddObjectToObject(r, "messageAttributes");
-  in = cJSON_GetObjectItemCaseSensitive(msg, "MessageAttributes");
-  cJSON_ArrayForEach(a, in) {
-    cJSON *v = cJSON_AddObjectToObject(ma, a->string);
-
-    if (str(a, "StringValue"))
-      cJSON_AddStringToObject(v, "stringValue", str(a, "StringValue"));
-    if (str(a, "BinaryValue"))
-      cJSON_AddStringToObject(v, "binaryValue", str(a, "BinaryValue"));
-    cJSON_AddArrayToObject(v, "stringListValues");
-    cJSON_AddArrayToObject(v, "binaryListValues");
-    cJSON_AddStringToObject(v, "dataType", str(a, "DataType"));
-  }
-  if (str(msg, "MD5OfMessageAttributes"))
-    cJSON_AddStringToObject(r, "md5OfMessageAttributes",
-                            str(msg, "MD5OfMessageAttributes"));
-  cJSON_AddStringToObject(r, "md5OfBody", str(msg, "MD5OfBody"));
-  cJSON_AddStringToObject(r, "eventSource", "aws:sqs");
-  cJSON_AddStringToObject(r, "eventSourceARN", m->queue_arn);
-  cJSON_AddStringToObject(r, "awsRegion", src->emu->app->region);
-  return r;
-}
-
 static void batch_free(batch_t *b) {
   int i;
 
@@ -461,7 +350,8 @@ static void poll_mapping(lk_sources_t *src, mapping_t *m) {
   }
   i = 0;
   cJSON_ArrayForEach(msg, msgs) {
-    cJSON_AddItemToArray(recs, sqs_record(src, m, msg));
+    cJSON_AddItemToArray(
+        recs, lk_event_sqs_record(src->emu->app->region, m->queue_arn, msg));
     if (b && b->receipts && b->ids) {
       b->receipts[i] = strdup(str(msg, "ReceiptHandle"));
       b->ids[i] = strdup(str(msg, "MessageId"));
@@ -517,37 +407,18 @@ static void on_logs_match(void *ud, const char *group, const char *stream,
                           const cJSON *events, const char *trace) {
   lk_sources_t *src = ud;
   lk_function_t *def = lk_app_function(src->emu->app, dest);
-  cJSON *doc, *arr;
-  char *json, edge[600];
-  lk_buf_t gz, b64, payload;
+  char *payload, edge[600];
 
   if (def == NULL)
     return; /* a destination lambkin does not run */
-  doc = cJSON_CreateObject();
-  cJSON_AddStringToObject(doc, "messageType", "DATA_MESSAGE");
-  cJSON_AddStringToObject(doc, "owner", src->emu->app->account);
-  cJSON_AddStringToObject(doc, "logGroup", group);
-  cJSON_AddStringToObject(doc, "logStream", stream);
-  arr = cJSON_AddArrayToObject(doc, "subscriptionFilters");
-  cJSON_AddItemToArray(arr, cJSON_CreateString(filter));
-  cJSON_AddItemToObject(doc, "logEvents", cJSON_Duplicate(events, 1));
-  json = cJSON_PrintUnformatted(doc);
-  cJSON_Delete(doc);
-  lk_buf_init(&gz, LK_ASYNC_MAX_PAYLOAD);
-  lk_buf_init(&b64, LK_ASYNC_MAX_PAYLOAD);
-  lk_buf_init(&payload, LK_ASYNC_MAX_PAYLOAD);
-  if (json && lk_gzip(&gz, json, strlen(json)) == 0 &&
-      lk_b64_encode(&b64, gz.data, gz.len) == 0 &&
-      lk_buf_printf(&payload, "{\"awslogs\":{\"data\":\"%.*s\"}}", (int)b64.len,
-                    b64.data) == 0) {
+  payload =
+      lk_event_logs(src->emu->app->account, group, stream, filter, events);
+  if (payload) {
     snprintf(edge, sizeof(edge), "logs:%.500s", group);
-    lk_emu_invoke(src->emu, def, payload.data, payload.len, 1, "logs", trace,
+    lk_emu_invoke(src->emu, def, payload, strlen(payload), 1, "logs", trace,
                   edge, NULL, NULL);
   }
-  free(json);
-  lk_buf_free(&gz);
-  lk_buf_free(&b64);
-  lk_buf_free(&payload);
+  free(payload);
 }
 
 /* ---- set-up ---- */

@@ -237,5 +237,55 @@ class InvokeLoopExitTest(unittest.TestCase):
                       p.stderr)
 
 
+class EventCommandTest(unittest.TestCase):
+    """`lambkin event` prints the shapes the sources deliver."""
+
+    def event(self, *args):
+        p = subprocess.run([LAMBKIN, "event"] + list(args),
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return json.loads(p.stdout)
+
+    def test_each_source(self):
+        r = self.event("s3", "--bucket", "uploads", "--key", "in/a b.txt",
+                       "--body", "xyz")["Records"][0]
+        self.assertEqual(r["s3"]["object"]["key"], "in/a+b.txt")
+        self.assertEqual(r["s3"]["object"]["eTag"],
+                         hashlib.md5(b"xyz").hexdigest())
+        self.assertEqual(r["s3"]["object"]["size"], 3)
+        r = self.event("sqs", "--queue", "jobs", "--body", "hi")["Records"][0]
+        self.assertEqual((r["body"], r["md5OfBody"], r["eventSourceARN"]),
+                         ("hi", hashlib.md5(b"hi").hexdigest(),
+                          "arn:aws:sqs:us-east-1:%s:jobs" % ACCOUNT))
+        data = json.loads(gzip.decompress(base64.b64decode(self.event(
+            "logs", "--group", "g", "--message", "ERROR x")["awslogs"]
+            ["data"])))
+        self.assertEqual((data["logGroup"], data["logEvents"][0]["message"]),
+                         ("g", "ERROR x"))
+        v1 = self.event("apigw", "--path", "/items/7", "--resource",
+                        "/items/{id}", "--query", "a=1&a=2", "--body", "{}")
+        self.assertEqual(v1["pathParameters"], {"id": "7"})
+        self.assertEqual(v1["multiValueQueryStringParameters"],
+                         {"a": ["1", "2"]})
+        self.assertEqual(v1["body"], "{}")
+        v2 = self.event("apigw-v2", "--method", "POST", "--path", "/x",
+                        "--header", "Cookie: a=1")
+        self.assertEqual((v2["version"], v2["cookies"]), ("2.0", ["a=1"]))
+        p = subprocess.run([LAMBKIN, "event", "nope"], capture_output=True,
+                           timeout=30)
+        self.assertEqual(p.returncode, 2)
+
+    def test_sample_event_drives_a_function(self):
+        ev = subprocess.run([LAMBKIN, "event", "s3", "--bucket", "uploads",
+                             "--key", "in/x.txt"], capture_output=True,
+                            timeout=30, check=True).stdout
+        with tempfile.TemporaryDirectory() as state:
+            p = subprocess.run([LAMBKIN, "invoke", "on-upload", "-t",
+                                TEMPLATE, "--state", state, "-e", "-"],
+                               input=ev, capture_output=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(json.loads(p.stdout), {"keys": ["in/x.txt"]})
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

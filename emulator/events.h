@@ -1,0 +1,23 @@
+/* The event shapes Lambda's sources send (see events.c). */
+#ifndef LK_EVENTS_H
+#define LK_EVENTS_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+/* One S3 notification record in {"Records":[...]}; etag NULL for a
+ * removal (no size or eTag then). seq feeds the sequencer. */
+char *lk_event_s3(const char *region, const char *bucket, const char *event,
+                  const char *key, size_t size, const char *etag,
+                  const char *config_id, unsigned long long seq);
+/* One SQS record from a message in the SQS JSON protocol's shape
+ * (MessageId, ReceiptHandle, Body, Attributes, MessageAttributes...). */
+cJSON *lk_event_sqs_record(const char *region, const char *queue_arn,
+                           const cJSON *msg);
+/* {"awslogs":{"data": base64(gzip(json))}} for events [{id, timestamp,
+ * message}] that matched a subscription filter. */
+char *lk_event_logs(const char *owner, const char *group, const char *stream,
+                    const char *filter, const cJSON *events);
+
+#endif
