@@ -1,10 +1,16 @@
 /* Encodings shared by the wire protocols (see codec.h). */
+#include <fcntl.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <openssl/evp.h>
 #include <zlib.h>
+
+#include <cjson/cJSON.h>
 
 #include "codec.h"
 #include "lambkin/lambkin.h"
@@ -307,4 +313,81 @@ int lk_utf8_valid(const void *data, size_t n) {
     i += len;
   }
   return 1;
+}
+
+int lk_write_file_atomic(const char *path, const void *data, size_t n) {
+  char tmp[4200];
+  const char *p = data;
+  int fd, err = 0;
+
+  snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+  fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    return LK_EIO;
+  while (n && err == 0) {
+    ssize_t w = write(fd, p, n);
+
+    if (w <= 0)
+      err = LK_EIO;
+    else {
+      p += w;
+      n -= (size_t)w;
+    }
+  }
+  if (fsync(fd) != 0)
+    err = err ? err : LK_EIO;
+  close(fd);
+  if (err == 0 && rename(tmp, path) != 0)
+    err = LK_EIO;
+  if (err)
+    unlink(tmp);
+  return err;
+}
+
+char *lk_read_file(const char *path, size_t max, size_t *len) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  char *buf = NULL;
+  size_t got = 0;
+
+  if (fd < 0)
+    return NULL;
+  if (fstat(fd, &st) == 0 && (size_t)st.st_size <= max)
+    buf = malloc((size_t)st.st_size + 1);
+  while (buf && got < (size_t)st.st_size) {
+    ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);
+
+    if (r <= 0) {
+      free(buf);
+      buf = NULL;
+      break;
+    }
+    got += (size_t)r;
+  }
+  close(fd);
+  if (buf) {
+    buf[got] = '\0';
+    *len = got;
+  }
+  return buf;
+}
+
+int lk_save_json(const char *path, const cJSON *root) {
+  char *text = cJSON_PrintUnformatted(root);
+  int err = text ? lk_write_file_atomic(path, text, strlen(text)) : LK_ENOMEM;
+
+  free(text);
+  return err;
+}
+
+int lk_load_json(const char *path, cJSON **out) {
+  size_t len;
+  char *text = lk_read_file(path, (size_t)4 << 30, &len);
+
+  *out = NULL;
+  if (text == NULL)
+    return LK_ENOENT;
+  *out = cJSON_ParseWithLength(text, len);
+  free(text);
+  return *out ? 0 : LK_EINVAL;
 }

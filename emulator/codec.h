@@ -32,4 +32,17 @@ int lk_gzip(lk_buf_t *out, const void *data, size_t n);
 /* 1 when the bytes are UTF-8 text with no NUL. */
 int lk_utf8_valid(const void *data, size_t n);
 
+/* Writes a whole file through a temporary and rename(): a crash leaves the
+ * old file or the new one, never half of one. */
+int lk_write_file_atomic(const char *path, const void *data, size_t n);
+/* Reads a whole file of at most max bytes; NULL if it cannot. The buffer
+ * has a NUL after the data; the caller frees it. */
+char *lk_read_file(const char *path, size_t max, size_t *len);
+
+/* A JSON document to a file (atomically) and back; LK_ENOENT when there
+ * is no file, LK_EINVAL when it is not JSON. */
+struct cJSON;
+int lk_save_json(const char *path, const struct cJSON *root);
+int lk_load_json(const char *path, struct cJSON **out);
+
 #endif

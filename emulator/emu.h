@@ -39,6 +39,7 @@ typedef struct lk_emu_opts {
   int quiet;             /* no function output on stdout */
   int api_port;          /* API Gateway: 0 any free port, -1 none */
   int api_timeout_s;     /* API Gateway integration timeout (29) */
+  int persist;           /* keep S3, SQS and Logs in state_dir */
   int max_depth;         /* chain length that stops (default 16) */
   int allow_loops;       /* report loops but let them run to max_depth */
 } lk_emu_opts_t;

@@ -732,6 +732,42 @@ static void on_reap(uv_timer_t *t) {
         lk_instance_kill(in, SIGKILL);
 }
 
+/* --state: the services' contents live in <state>/{s3,sqs,logs}.json
+ * between runs. A file that is missing is a first run; one that cannot be
+ * read stops start-up rather than silently starting empty. */
+static int load_state(lk_emu_t *emu) {
+  static const char *const names[] = {"s3", "sqs", "logs"};
+  char path[4200];
+  int i, rc = 0;
+
+  for (i = 0; i < 3 && rc == 0; i++) {
+    snprintf(path, sizeof(path), "%s/%s.json", emu->opts.state_dir, names[i]);
+    rc = i == 0   ? lk_s3_load(emu->s3, path)
+         : i == 1 ? lk_sqs_load(emu->sqs, path)
+                  : lk_logs_load(emu->logs, path);
+    if (rc == LK_ENOENT)
+      rc = 0;
+    else if (rc)
+      fprintf(stderr, "lambkin: cannot load %s: %s\n", path, lk_strerror(rc));
+  }
+  return rc;
+}
+
+static void save_state(lk_emu_t *emu) {
+  char path[4200];
+  int rc;
+
+  snprintf(path, sizeof(path), "%s/s3.json", emu->opts.state_dir);
+  rc = lk_s3_save(emu->s3, path);
+  snprintf(path, sizeof(path), "%s/sqs.json", emu->opts.state_dir);
+  rc = rc ? rc : lk_sqs_save(emu->sqs, path);
+  snprintf(path, sizeof(path), "%s/logs.json", emu->opts.state_dir);
+  rc = rc ? rc : lk_logs_save(emu->logs, path);
+  if (rc)
+    fprintf(stderr, "lambkin: cannot save state in %s: %s\n",
+            emu->opts.state_dir, lk_strerror(rc));
+}
+
 int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
                lk_emu_t **out) {
   lk_emu_t *emu;
@@ -818,6 +854,8 @@ int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
     if (rc)
       fprintf(stderr, "lambkin: queue %s: %s\n", q->name, lk_strerror(rc));
   }
+  if (rc == 0 && emu->opts.persist)
+    rc = load_state(emu);
   if (rc == 0)
     rc = lk_sources_new(emu, &emu->sources);
   if (rc == 0 && emu->opts.api_port >= 0) {
@@ -914,6 +952,8 @@ void lk_emu_close(lk_emu_t *emu) {
   lk_apigw_close(emu->apigw);
   if (emu->sqs)
     lk_sqs_close(emu->sqs);
+  if (emu->opts.persist)
+    save_state(emu);
   uv_close((uv_handle_t *)&emu->check, NULL);
   while ((inv = emu->retrying) != NULL) {
     emu->retrying = inv->next;

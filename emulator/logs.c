@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
 #include "emu.h"
 #include "filter.h"
 #include "lambkin/lambkin.h"
@@ -776,4 +777,98 @@ void lk_logs_serve(lk_logs_t *l, lk_http_req_t *req) {
   lk_buf_free(&b);
   cJSON_Delete(c.in);
   cJSON_Delete(c.out);
+}
+
+/* ---- persistence (--state) ---- */
+
+int lk_logs_save(lk_logs_t *l, const char *path) {
+  cJSON *root = cJSON_CreateObject();
+  cJSON *gs = cJSON_AddArrayToObject(root, "groups");
+  int i, k, e, err;
+
+  for (i = 0; i < l->n; i++) {
+    group_t *g = l->groups[i];
+    cJSON *jg = cJSON_CreateObject(), *ss, *subs;
+
+    cJSON_AddItemToArray(gs, jg);
+    cJSON_AddStringToObject(jg, "name", g->name);
+    cJSON_AddNumberToObject(jg, "created", (double)g->created);
+    subs = cJSON_AddArrayToObject(jg, "subscriptions");
+    for (k = 0; k < g->n_subs; k++) {
+      cJSON *js = cJSON_CreateObject();
+
+      cJSON_AddStringToObject(js, "name", g->subs[k].name);
+      cJSON_AddStringToObject(js, "pattern", g->subs[k].pattern);
+      cJSON_AddStringToObject(js, "destination", g->subs[k].dest);
+      cJSON_AddItemToArray(subs, js);
+    }
+    ss = cJSON_AddArrayToObject(jg, "streams");
+    for (k = 0; k < g->n; k++) {
+      stream_t *s = g->streams[k];
+      cJSON *jst = cJSON_CreateObject(), *evs;
+
+      cJSON_AddItemToArray(ss, jst);
+      cJSON_AddStringToObject(jst, "name", s->name);
+      cJSON_AddNumberToObject(jst, "created", (double)s->created);
+      evs = cJSON_AddArrayToObject(jst, "events");
+      for (e = 0; e < s->n; e++) {
+        const event_t *ev = &s->ev[(s->start + e) % s->cap];
+        cJSON *je = cJSON_CreateObject();
+
+        cJSON_AddNumberToObject(je, "timestamp", (double)ev->ts);
+        cJSON_AddNumberToObject(je, "ingested", (double)ev->ingested);
+        cJSON_AddStringToObject(je, "message", ev->msg);
+        cJSON_AddItemToArray(evs, je);
+      }
+    }
+  }
+  err = lk_save_json(path, root);
+  cJSON_Delete(root);
+  return err;
+}
+
+int lk_logs_load(lk_logs_t *l, const char *path) {
+  cJSON *root, *jg;
+  int err = lk_load_json(path, &root);
+
+  if (err)
+    return err;
+  cJSON_ArrayForEach(jg, cJSON_GetObjectItemCaseSensitive(root, "groups")) {
+    const char *name = str(jg, "name");
+    const cJSON *js, *jst;
+    group_t *g;
+
+    if (name == NULL)
+      continue;
+    lk_logs_create_group(l, name);
+    g = find_group(l, name);
+    if (g == NULL)
+      continue;
+    cJSON_ArrayForEach(js,
+                       cJSON_GetObjectItemCaseSensitive(jg, "subscriptions"))
+        lk_logs_subscribe(l, name, str(js, "name"), str(js, "pattern"),
+                          str(js, "destination"));
+    cJSON_ArrayForEach(jst, cJSON_GetObjectItemCaseSensitive(jg, "streams")) {
+      const char *sn = str(jst, "name");
+      const cJSON *je;
+      stream_t *s;
+
+      if (sn == NULL)
+        continue;
+      create_stream(g, sn);
+      s = find_stream(g, sn);
+      cJSON_ArrayForEach(je, cJSON_GetObjectItemCaseSensitive(jst, "events")) {
+        const char *m = str(je, "message");
+        event_t *ev;
+
+        if (s == NULL || m == NULL)
+          continue;
+        ev = append(l, s, num(je, "timestamp", 0), m, strlen(m));
+        if (ev)
+          ev->ingested = num(je, "ingested", ev->ingested);
+      }
+    }
+  }
+  cJSON_Delete(root);
+  return 0;
 }

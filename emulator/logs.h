@@ -39,4 +39,9 @@ int lk_logs_put(lk_logs_t *logs, const char *group, const char *stream,
 
 void lk_logs_serve(lk_logs_t *logs, lk_http_req_t *req);
 
+/* --state: every group, stream, event and subscription to one file, and
+ * back (no subscription fires for what is loaded). */
+int lk_logs_save(lk_logs_t *logs, const char *path);
+int lk_logs_load(lk_logs_t *logs, const char *path);
+
 #endif

@@ -30,6 +30,7 @@ typedef struct cli {
   int allow_loops;
   int api_port;
   int api_timeout;
+  int persist; /* --state given: keep the services' contents there */
   const char *event;
   const char *positional[8];
   int n_positional;
@@ -61,7 +62,9 @@ static void usage(FILE *f) {
           "  --retry-delay MS      first retry of a failed async invoke "
           "(default 1000, doubles)\n"
           "  --state DIR           journal and build folder (default "
-          ".lambkin)\n"
+          ".lambkin); given,\n"
+          "                        it also keeps S3, SQS and Logs across "
+          "restarts\n"
           "  --api-port N          API Gateway port (default 3000)\n"
           "  --api-timeout S       API Gateway integration timeout "
           "(default 29)\n"
@@ -129,6 +132,7 @@ static int parse_args(int argc, char **argv, cli_t *c) {
       i++;
     } else if (strcmp(a, "--state") == 0) {
       c->state_dir = v;
+      c->persist = 1;
       bad = v == NULL;
       i++;
     } else if (strcmp(a, "--api-port") == 0) {
@@ -229,6 +233,7 @@ static int cmd_serve(const cli_t *c) {
   o.allow_loops = c->allow_loops;
   o.api_port = c->api_port;
   o.api_timeout_s = c->api_timeout;
+  o.persist = c->persist;
   if (lk_emu_new(loop, app, &o, &emu)) {
     lk_app_free(app);
     return 2;

@@ -1078,3 +1078,97 @@ done:
   lk_buf_free(&r.key);
   lk_buf_free(&seg);
 }
+
+/* ---- persistence (--state): one JSON document, bodies in base64 ---- */
+
+int lk_s3_save(lk_s3_t *s3, const char *path) {
+  cJSON *root = cJSON_CreateObject(),
+        *bs = cJSON_AddArrayToObject(root, "buckets");
+  int i, k, err = 0;
+
+  for (i = 0; i < s3->n; i++) {
+    bucket_t *b = s3->buckets[i];
+    cJSON *jb = cJSON_CreateObject(), *objs;
+
+    cJSON_AddItemToArray(bs, jb);
+    cJSON_AddStringToObject(jb, "name", b->name);
+    cJSON_AddNumberToObject(jb, "created", (double)b->created);
+    if (b->notification)
+      cJSON_AddStringToObject(jb, "notification", b->notification);
+    objs = cJSON_AddArrayToObject(jb, "objects");
+    for (k = 0; k < b->n; k++) {
+      lk_s3_object_t *o = b->objs[k];
+      cJSON *jo = cJSON_CreateObject(), *meta;
+      lk_buf_t enc;
+      int m;
+
+      lk_buf_init(&enc, 2 * (size_t)LK_S3_MAX_OBJECT);
+      lk_b64_encode(&enc, o->data, o->len);
+      lk_buf_add(&enc, "", 1);
+      cJSON_AddStringToObject(jo, "key", o->key);
+      cJSON_AddStringToObject(jo, "data", enc.data);
+      cJSON_AddStringToObject(jo, "content_type", o->content_type);
+      cJSON_AddNumberToObject(jo, "mtime", (double)o->mtime);
+      meta = cJSON_AddObjectToObject(jo, "meta");
+      for (m = 0; m < o->n_meta; m++)
+        cJSON_AddStringToObject(meta, o->meta[m][0], o->meta[m][1]);
+      cJSON_AddItemToArray(objs, jo);
+      lk_buf_free(&enc);
+    }
+  }
+  err = lk_save_json(path, root);
+  cJSON_Delete(root);
+  return err;
+}
+
+int lk_s3_load(lk_s3_t *s3, const char *path) {
+  cJSON *root, *jb;
+  int err = lk_load_json(path, &root);
+
+  if (err)
+    return err;
+  cJSON_ArrayForEach(jb, cJSON_GetObjectItemCaseSensitive(root, "buckets")) {
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(jb, "name");
+    const cJSON *notif = cJSON_GetObjectItemCaseSensitive(jb, "notification");
+    const cJSON *jo;
+    bucket_t *b;
+
+    if (!cJSON_IsString(name))
+      continue;
+    lk_s3_create_bucket(s3, name->valuestring); /* the template's exist */
+    b = find_bucket(s3, name->valuestring);
+    if (b == NULL)
+      continue;
+    if (cJSON_IsString(notif) && b->notification == NULL)
+      b->notification = strdup(notif->valuestring);
+    cJSON_ArrayForEach(jo, cJSON_GetObjectItemCaseSensitive(jb, "objects")) {
+      const cJSON *k = cJSON_GetObjectItemCaseSensitive(jo, "key");
+      const cJSON *d = cJSON_GetObjectItemCaseSensitive(jo, "data");
+      const cJSON *ct = cJSON_GetObjectItemCaseSensitive(jo, "content_type");
+      const cJSON *m;
+      lk_s3_object_t *o;
+      lk_buf_t dec;
+
+      if (!cJSON_IsString(k) || !cJSON_IsString(d))
+        continue;
+      lk_buf_init(&dec, LK_S3_MAX_OBJECT);
+      if (lk_b64_decode(&dec, d->valuestring, strlen(d->valuestring)) == 0) {
+        o = obj_new(k->valuestring, dec.data ? dec.data : "", dec.len,
+                    cJSON_IsString(ct) ? ct->valuestring : NULL);
+        cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(jo, "meta")) {
+          if (o && cJSON_IsString(m) && o->n_meta < LK_S3_MAX_META) {
+            o->meta[o->n_meta][0] = strdup(m->string);
+            o->meta[o->n_meta][1] = strdup(m->valuestring);
+            o->n_meta++;
+          }
+        }
+        if (o && store(s3, b, o) == 0)
+          o->mtime = (time_t)cJSON_GetNumberValue(
+              cJSON_GetObjectItemCaseSensitive(jo, "mtime"));
+      }
+      lk_buf_free(&dec);
+    }
+  }
+  cJSON_Delete(root);
+  return 0;
+}

@@ -55,6 +55,11 @@ int lk_s3_delete(lk_s3_t *s3, const char *bucket, const char *key,
 /* The bucket's NotificationConfiguration XML as last PUT, or NULL. */
 const char *lk_s3_notification(lk_s3_t *s3, const char *bucket);
 
+/* --state: every bucket and object to one file, and back. Loading keeps
+ * what exists (the template's buckets) and adds the rest. */
+int lk_s3_save(lk_s3_t *s3, const char *path);
+int lk_s3_load(lk_s3_t *s3, const char *path);
+
 /* Answers one request; the caller has decided it is S3's. */
 void lk_s3_serve(lk_s3_t *s3, lk_http_req_t *req);
 

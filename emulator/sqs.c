@@ -1610,3 +1610,129 @@ void lk_sqs_free(lk_sqs_t *s) {
   free(s->queues);
   free(s);
 }
+
+/* ---- persistence (--state) ---- */
+
+int lk_sqs_save(lk_sqs_t *sqs, const char *path) {
+  cJSON *root = cJSON_CreateObject();
+  cJSON *qs = cJSON_AddArrayToObject(root, "queues");
+  int i, err;
+
+  for (i = 0; i < sqs->n; i++) {
+    queue_t *q = sqs->queues[i];
+    cJSON *jq = cJSON_CreateObject(), *ms;
+    msg_t *m;
+
+    cJSON_AddItemToArray(qs, jq);
+    cJSON_AddStringToObject(jq, "name", q->name);
+    cJSON_AddBoolToObject(jq, "fifo", q->fifo);
+    cJSON_AddNumberToObject(jq, "visibility", q->visibility_s);
+    cJSON_AddNumberToObject(jq, "delay", q->delay_s);
+    cJSON_AddNumberToObject(jq, "wait", q->wait_s);
+    cJSON_AddNumberToObject(jq, "max_receive", q->max_receive);
+    if (q->dlq_arn)
+      cJSON_AddStringToObject(jq, "dlq", q->dlq_arn);
+    ms = cJSON_AddArrayToObject(jq, "messages");
+    for (m = q->head; m; m = m->next) {
+      cJSON *jm = cJSON_CreateObject(), *ja = cJSON_CreateObject();
+      int k;
+
+      cJSON_AddStringToObject(jm, "id", m->id);
+      cJSON_AddStringToObject(jm, "body", m->body);
+      cJSON_AddNumberToObject(jm, "sent", (double)m->sent_ms);
+      cJSON_AddNumberToObject(jm, "first_receive", (double)m->first_recv_ms);
+      cJSON_AddNumberToObject(jm, "receive_count", m->receive_count);
+      if (m->group)
+        cJSON_AddStringToObject(jm, "group", m->group);
+      if (m->trace)
+        cJSON_AddStringToObject(jm, "trace", m->trace);
+      for (k = 0; k < m->n_attrs; k++) {
+        cJSON *a = cJSON_AddObjectToObject(ja, m->attrs[k].name);
+        lk_buf_t b;
+
+        lk_buf_init(&b, 2 * LK_SQS_MAX_BODY);
+        lk_b64_encode(&b, m->attrs[k].value, m->attrs[k].len);
+        lk_buf_add(&b, "", 1);
+        cJSON_AddStringToObject(a, "DataType", m->attrs[k].type);
+        cJSON_AddStringToObject(
+            a, m->attrs[k].binary ? "BinaryValue" : "StringValue",
+            m->attrs[k].binary ? b.data : m->attrs[k].value);
+        lk_buf_free(&b);
+      }
+      cJSON_AddItemToObject(jm, "attributes", ja);
+      cJSON_AddItemToArray(ms, jm);
+    }
+  }
+  err = lk_save_json(path, root);
+  cJSON_Delete(root);
+  return err;
+}
+
+static uint64_t stamp(const cJSON *o, const char *key) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+  return cJSON_IsNumber(v) && v->valuedouble > 0 && v->valuedouble < 1e15
+             ? (uint64_t)v->valuedouble
+             : 0;
+}
+
+/* Messages come back as they were, visible again (an in-flight receive
+ * did not survive the stop), with their ids and receive counts. */
+int lk_sqs_load(lk_sqs_t *sqs, const char *path) {
+  cJSON *root, *jq;
+  int err = lk_load_json(path, &root);
+
+  if (err)
+    return err;
+  cJSON_ArrayForEach(jq, cJSON_GetObjectItemCaseSensitive(root, "queues")) {
+    lk_sqs_queue_def_t d = {0};
+    const cJSON *jm;
+    queue_t *q;
+
+    d.name = in_str(jq, "name");
+    if (d.name == NULL)
+      continue;
+    d.fifo = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(jq, "fifo"));
+    d.visibility_timeout_s = (int)in_int(jq, "visibility", 30);
+    d.delay_s = (int)in_int(jq, "delay", 0);
+    d.max_receive_count = (int)in_int(jq, "max_receive", 0);
+    d.dlq_arn = in_str(jq, "dlq");
+    lk_sqs_create_queue(sqs, &d); /* the template's exist already */
+    q = find_queue(sqs, d.name);
+    if (q == NULL)
+      continue;
+    q->wait_s = (int)in_int(jq, "wait", 0);
+    cJSON_ArrayForEach(jm, cJSON_GetObjectItemCaseSensitive(jq, "messages")) {
+      op_ctx_t c = {0};
+      msg_t *m;
+      const char *id = in_str(jm, "id"), *body = in_str(jm, "body");
+
+      if (id == NULL || body == NULL || strlen(id) != 36)
+        continue;
+      m = calloc(1, sizeof(*m));
+      if (m == NULL)
+        break;
+      c.sqs = sqs;
+      memcpy(m->id, id, 37);
+      m->body = strdup(body);
+      m->len = strlen(body);
+      lk_md5_hex(body, m->len, m->md5_body);
+      m->group = in_str(jm, "group") ? strdup(in_str(jm, "group")) : NULL;
+      m->trace = in_str(jm, "trace") ? strdup(in_str(jm, "trace")) : NULL;
+      m->sent_ms = stamp(jm, "sent");
+      m->first_recv_ms = stamp(jm, "first_receive");
+      m->receive_count = (int)in_int(jm, "receive_count", 0);
+      m->visible_at_ms = now_ms();
+      m->seq = ++sqs->seq;
+      if (m->body == NULL ||
+          read_attrs(&c, cJSON_GetObjectItemCaseSensitive(jm, "attributes"),
+                     m)) {
+        msg_free(m);
+        continue;
+      }
+      append_msg(q, m);
+    }
+  }
+  cJSON_Delete(root);
+  return 0;
+}

@@ -54,6 +54,10 @@ int lk_sqs_counts(lk_sqs_t *sqs, const char *queue, int *visible,
 int lk_sqs_receive(lk_sqs_t *sqs, const char *queue, int max, cJSON *list);
 int lk_sqs_delete(lk_sqs_t *sqs, const char *queue, const char *receipt);
 
+/* --state: every queue and message to one file, and back. */
+int lk_sqs_save(lk_sqs_t *sqs, const char *path);
+int lk_sqs_load(lk_sqs_t *sqs, const char *path);
+
 /* Answers one request; the caller has decided it is SQS's (json: 1 for
  * JSON 1.0, 0 for the query protocol). */
 void lk_sqs_serve(lk_sqs_t *sqs, lk_http_req_t *req, int json);

@@ -31,8 +31,10 @@ def free_port():
 
 
 class Server:
-    def __init__(self, *extra, template=TEMPLATE):
-        self.state = tempfile.mkdtemp(prefix="lambkin-test-")
+    def __init__(self, *extra, template=TEMPLATE, state=None):
+        # state: reuse another run's folder (it is then left in place)
+        self.keep_state = state is not None
+        self.state = state or tempfile.mkdtemp(prefix="lambkin-test-")
         self.port = free_port()
         self.api_port = free_port()
         self.log_path = os.path.join(self.state, "serve.log")
@@ -75,7 +77,8 @@ class Server:
             rc = self.proc.wait()
         out = self.output()
         self.log.close()
-        shutil.rmtree(self.state, ignore_errors=True)
+        if not self.keep_state:
+            shutil.rmtree(self.state, ignore_errors=True)
         return rc, out
 
 
