@@ -293,12 +293,14 @@ static int host_fail(lk_response_t *res, const char *type,
   return 0;
 }
 
-/* Lambda Invoke through lambkin's endpoint, with the chain's trace id. */
-static int host_invoke(const lk_request_t *req, const char *function,
-                       const void *payload, size_t len, int async,
-                       lk_bytes_t *out) {
+/* One call to lambkin's endpoint (AWS_ENDPOINT_URL) on a fresh
+ * connection, carrying the invocation's trace so lambkin can follow the
+ * chain. out (if given) takes the reply body. 0, or a negative errno. */
+static int service_call(const lk_request_t *req, const char *method,
+                        const char *path, const char *headers, const void *body,
+                        size_t len, lk_bytes_t *out) {
   const char *ep = getenv("AWS_ENDPOINT_URL");
-  char path[1024], extra[1024];
+  char extra[2048];
   conn_t *c;
   reply_t r;
   int rc = -5;
@@ -312,16 +314,13 @@ static int host_invoke(const lk_request_t *req, const char *function,
     free(c);
     return -111;
   }
-  snprintf(path, sizeof(path), "/2015-03-31/functions/%s/invocations",
-           function);
   snprintf(extra, sizeof(extra),
-           "X-Amz-Invocation-Type: %s\r\nX-Amzn-Trace-Id: %s\r\n"
-           "Connection: close\r\n",
-           async ? "Event" : "RequestResponse", req->trace_id);
-  if (send_request(c, "POST", path, extra, payload, len) == 0 &&
+           "%sX-Amzn-Trace-Id: %s\r\nConnection: close\r\n",
+           headers ? headers : "", req->trace_id ? req->trace_id : "");
+  if (send_request(c, method, path, extra, body, len) == 0 &&
       read_reply(c, &r) == 0) {
-    rc = r.status < 300 ? 0 : -5;
-    if (out) {
+    rc = r.status < 300 ? 0 : r.status == 404 ? -2 : -5;
+    if (out && rc == 0) {
       out->data = r.body;
       out->len = r.len;
     } else {
@@ -333,13 +332,83 @@ static int host_invoke(const lk_request_t *req, const char *function,
   return rc;
 }
 
+/* Lambda Invoke through lambkin's endpoint. */
+static int host_invoke(const lk_request_t *req, const char *function,
+                       const void *payload, size_t len, int async,
+                       lk_bytes_t *out) {
+  char path[1024], extra[128];
+
+  snprintf(path, sizeof(path), "/2015-03-31/functions/%s/invocations",
+           function);
+  snprintf(extra, sizeof(extra), "X-Amz-Invocation-Type: %s\r\n",
+           async ? "Event" : "RequestResponse");
+  return service_call(req, "POST", path, extra, payload, len, out);
+}
+
+/* "/bucket/key" with the key percent-encoded ('/' kept), as S3 wants. */
+static int s3_path(char *out, size_t cap, const char *bucket, const char *key) {
+  static const char hex[] = "0123456789ABCDEF";
+  size_t o = (size_t)snprintf(out, cap, "/%s/", bucket);
+
+  for (; *key && o + 4 < cap; key++) {
+    unsigned char ch = (unsigned char)*key;
+
+    if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+        (ch >= '0' && ch <= '9') || strchr("-_.~/", ch)) {
+      out[o++] = (char)ch;
+    } else {
+      out[o++] = '%';
+      out[o++] = hex[ch >> 4];
+      out[o++] = hex[ch & 15];
+    }
+  }
+  out[o] = '\0';
+  return *key ? -36 : 0; /* -ENAMETOOLONG */
+}
+
+static int host_s3_put(const lk_request_t *req, const char *bucket,
+                       const char *key, const void *data, size_t len) {
+  char path[4096];
+
+  if (s3_path(path, sizeof(path), bucket, key))
+    return -36;
+  return service_call(req, "PUT", path, NULL, data, len, NULL);
+}
+
+static int host_s3_get(const lk_request_t *req, const char *bucket,
+                       const char *key, lk_bytes_t *out) {
+  char path[4096];
+
+  if (s3_path(path, sizeof(path), bucket, key))
+    return -36;
+  return service_call(req, "GET", path, NULL, NULL, 0, out);
+}
+
+/* SendMessage in SQS's JSON 1.0 protocol; queue is a URL, name or ARN. */
+static int host_sqs_send(const lk_request_t *req, const char *queue,
+                         const char *body) {
+  char *q = json_escape(queue), *b = json_escape(body), *doc = NULL;
+  int rc = -12;
+
+  if (q && b &&
+      asprintf(&doc, "{\"QueueUrl\":\"%s\",\"MessageBody\":\"%s\"}", q, b) >= 0)
+    rc = service_call(req, "POST", "/",
+                      "X-Amz-Target: AmazonSQS.SendMessage\r\n"
+                      "Content-Type: application/x-amz-json-1.0\r\n",
+                      doc, strlen(doc), NULL);
+  free(q);
+  free(b);
+  free(doc);
+  return rc;
+}
+
 int main(void) {
   const char *api = getenv("AWS_LAMBDA_RUNTIME_API");
   const char *so = getenv("LAMBKIN_HANDLER_SO");
   const char *sym = getenv("_HANDLER");
   const char *fname = getenv("AWS_LAMBDA_FUNCTION_NAME");
-  lk_host_t host = {host_respond, host_fail, host_invoke, NULL,
-                    NULL,         NULL,      NULL};
+  lk_host_t host = {host_respond, host_fail,     host_invoke, host_s3_put,
+                    host_s3_get,  host_sqs_send, NULL};
   lk_handler_fn *fn = NULL;
   void *dl;
   conn_t *c = malloc(sizeof(conn_t));

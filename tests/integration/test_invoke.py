@@ -22,7 +22,8 @@ SAMPLE_FUNCTIONS = {"echo-c", "crash-c", "echo-python", "context-python",
                     "fail-python", "slow-python", "one-python", "echo-node",
                     "callback-node", "esm-node", "custom-provided",
                     "on-upload", "worker-node", "alerter", "thumbnailer",
-                    "self-invoker", "api-python", "api-node", "slow-api"}
+                    "self-invoker", "api-python", "api-node", "slow-api",
+                    "store-c"}
 
 
 class InvokeTest(unittest.TestCase):

@@ -78,8 +78,12 @@ class SourcesTest(unittest.TestCase):
             subprocess.run([AWS, "--endpoint-url", self.server.url, "s3",
                             "cp", f.name, "s3://uploads/elsewhere.txt"],
                            check=True, capture_output=True, timeout=60)
-        inv = wait_for(lambda: self.invocations("on-upload", "s3"),
-                       what="on-upload")[0]
+        def mine():
+            return [i for i in self.invocations("on-upload", "s3")
+                    if "in/a+b%2Bc.txt" in i["event"] or
+                    "elsewhere" in i["event"]]
+
+        inv = wait_for(mine, what="on-upload")[0]
         rec = json.loads(inv["event"])["Records"][0]
         self.assertEqual(rec["eventVersion"], "2.1")
         self.assertEqual(rec["eventSource"], "aws:s3")
@@ -95,7 +99,7 @@ class SourcesTest(unittest.TestCase):
         self.assertTrue(rec["s3"]["object"]["sequencer"])
         self.assertEqual(inv["outcome"], "ok")
         time.sleep(0.5)  # the prefix filter kept the other key out
-        self.assertEqual(len(self.invocations("on-upload", "s3")), 1)
+        self.assertEqual(len(mine()), 1)
 
     def test_sqs_mapping_processes_and_deletes(self):
         before = len(self.invocations("worker-node", "sqs"))
@@ -172,6 +176,25 @@ class SourcesTest(unittest.TestCase):
                          ["ERROR payment failed"])
         self.assertEqual(data["logEvents"][0]["timestamp"], now + 1)
         self.assertEqual(inv["outcome"], "ok")
+
+    def test_c_handler_reaches_s3_and_sqs_through_its_api(self):
+        r = self.lam.invoke(FunctionName="store-c", Payload=b'{"from":"c"}')
+        out = json.loads(r["Payload"].read())
+        self.assertNotIn("FunctionError", r, out)
+        self.assertEqual(out["stored"], len(b'{"from":"c"}'))
+        got = self.s3.get_object(Bucket="uploads", Key=out["key"])
+        self.assertEqual(got["Body"].read(), b'{"from":"c"}')
+        # The put fired the S3 notification, in the same chain.
+        inv = wait_for(lambda: [i for i in self.invocations("on-upload")
+                                if out["key"] in i["event"]],
+                       what="on-upload from C")[0]
+        store = self.invocations("store-c")[0]
+        root = store["trace"].split(";")[0]
+        self.assertEqual(inv["trace"].split(";")[0], root)
+        self.assertIn("Lineage=1", inv["trace"])
+        wait_for(lambda: [i for i in self.invocations("worker-node", "sqs")
+                          if "job from C" in i["event"]],
+                 what="the worker to get the C job")
 
     def test_s3_self_trigger_is_reported_and_stopped(self):
         self.s3.put_object(Bucket="photos", Key="cat.jpg", Body=b"meow" * 40)
