@@ -9,7 +9,9 @@ BUILD=$(cd "${1:-build}" && pwd)
 LAMBKIN="$BUILD/lambkin"
 AWS=/usr/bin/aws
 PORT=${LAMBKIN_DEMO_PORT:-3001}
+API_PORT=${LAMBKIN_DEMO_API_PORT:-3000}
 URL="http://127.0.0.1:$PORT"
+API="http://127.0.0.1:$API_PORT"
 WORK=$(mktemp -d)
 LOG="$WORK/serve.log"
 
@@ -26,7 +28,7 @@ stop() {
 trap stop EXIT INT TERM
 
 "$LAMBKIN" serve -t "$ROOT/handlers/template.yaml" --port "$PORT" \
-  --state "$WORK/state" >"$LOG" 2>&1 &
+  --api-port "$API_PORT" --state "$WORK/state" >"$LOG" 2>&1 &
 PID=$!
 i=0
 until curl -fs "$URL/2015-03-31/functions/" >/dev/null 2>&1; do
@@ -38,7 +40,7 @@ until curl -fs "$URL/2015-03-31/functions/" >/dev/null 2>&1; do
   fi
   sleep 0.05
 done
-sed -n '1,/^Lambda API/p' "$LOG"
+sed -n '1,/^API Gateway/p' "$LOG"
 echo
 
 # invoke NAME PAYLOAD [aws options...]: one real `aws lambda invoke`.
@@ -80,9 +82,38 @@ printf '== async (Event) invoke of echo-python\n'
 printf '== list-functions\n'
 "$AWS" --endpoint-url "$URL" lambda list-functions \
   --query 'Functions[].[FunctionName,Runtime]' --output text | sed 's/^/   /'
-sleep 0.3
+
+echo
+echo "== services and event sources, on the same endpoint"
+printf 'hello' >"$WORK/photo.jpg"
+printf '== aws s3 cp to s3://uploads/in/ (on-upload is subscribed)\n'
+"$AWS" --endpoint-url "$URL" s3 cp --no-progress "$WORK/photo.jpg" s3://uploads/in/a.jpg |
+  sed 's/^/   /'
+"$AWS" --endpoint-url "$URL" s3 ls --recursive s3://uploads | sed 's/^/   /'
+printf '== aws sqs send-message to jobs (worker-node is mapped to it)\n'
+"$AWS" --endpoint-url "$URL" sqs send-message --queue-url \
+  "$URL/123456789012/jobs" --message-body "resize a.jpg" \
+  --query MessageId --output text | sed 's/^/   message /'
+printf '== aws logs put-log-events with an ERROR (alerter subscribes)\n'
+"$AWS" --endpoint-url "$URL" logs create-log-stream \
+  --log-group-name /app/events --log-stream-name web-1
+"$AWS" --endpoint-url "$URL" logs put-log-events --log-group-name /app/events \
+  --log-stream-name web-1 --log-events \
+  "timestamp=$(date +%s000),message=ERROR payment declined" >/dev/null
+printf '== curl through API Gateway (payload 1.0 and 2.0)\n'
+curl -s -o /dev/null -w '   GET /items/42 -> %{http_code}\n' "$API/items/42"
+curl -s -w ' <- GET /plain\n' "$API/plain" | sed 's/^/   /'
+curl -s -o /dev/null -w '   GET /malformed -> %{http_code}\n' "$API/malformed"
+
+echo
+echo "== the bug lambkin exists to catch: a function that triggers itself"
+printf '== aws s3 cp to s3://photos (thumbnailer writes back into it)\n'
+"$AWS" --endpoint-url "$URL" s3 cp --no-progress "$WORK/photo.jpg" s3://photos/cat.jpg |
+  sed 's/^/   /'
+sleep 2
 
 echo
 echo "== lambkin serve output"
 cat "$LOG"
-echo "== journal: $(wc -l <"$WORK/state/journal.jsonl") invocations recorded"
+echo "== journal: $(grep -c '"id"' "$WORK/state/journal.jsonl") invocations," \
+  "$(grep -c '"type":"loop"' "$WORK/state/journal.jsonl") loop(s) recorded"
