@@ -153,17 +153,21 @@ static void report_loop(lk_emu_t *emu, lk_invocation_t *inv,
 
   emu->loops++;
   fprintf(stderr,
-          "lambkin: %s %s: %s (chain started by: %s; %d invocations, "
+          "lambkin: %s %s: %s (chain started by: %s event %.8s; %d "
+          "invocations, "
           "%.1f/s)%s\n",
           hop->verdict == LK_HOP_LOOP ? "LOOP" : "CHAIN TOO DEEP",
           hop->verdict == LK_HOP_LOOP ? "detected" : "stopped", hop->path,
-          hop->origin, hop->chain_invocations, hop->rate,
+          hop->origin, hop->origin_id, hop->chain_invocations, hop->rate,
           stopped ? "; chain stopped" : "; allowed by --allow-loops");
   cJSON_AddStringToObject(j, "type", what);
   cJSON_AddNumberToObject(j, "time_ms", (double)lk_now_ms());
   cJSON_AddStringToObject(j, "function", inv->fn->def->name);
   cJSON_AddStringToObject(j, "path", hop->path);
   cJSON_AddStringToObject(j, "origin", hop->origin);
+  /* The chain's first invocation: its journal record holds the event that
+   * started it all, for `lambkin replay`. */
+  cJSON_AddStringToObject(j, "origin_invocation", hop->origin_id);
   cJSON_AddNumberToObject(j, "depth", hop->depth);
   cJSON_AddNumberToObject(j, "invocations", hop->chain_invocations);
   cJSON_AddNumberToObject(j, "rate_per_s", hop->rate);
@@ -181,7 +185,7 @@ static int place(lk_emu_t *emu, lk_invocation_t *inv, const char *incoming,
   int stop;
 
   lk_lineage_enter(emu->lineage, incoming, inv->fn->def->name, edge,
-                   inv->source, hop);
+                   inv->source, inv->id, hop);
   snprintf(inv->trace, sizeof(inv->trace), "%s", hop->trace);
   if (hop->verdict == LK_HOP_OK)
     return 0;

@@ -18,6 +18,7 @@ typedef struct span {
   int depth;
   char path[LK_LINEAGE_PATH];
   char origin[160];
+  char origin_id[40];
   char fns[MAX_FNS][64]; /* functions in the chain so far */
   int n_fns;
   uint64_t chain_start_ms;
@@ -88,7 +89,8 @@ static span_t *find(lk_lineage_t *l, const char *id) {
 }
 
 void lk_lineage_enter(lk_lineage_t *l, const char *incoming, const char *fn,
-                      const char *edge, const char *origin, lk_hop_t *hop) {
+                      const char *edge, const char *origin, const char *inv_id,
+                      lk_hop_t *hop) {
   char parent_id[17], root[48], id[17];
   span_t *parent = NULL, *s;
   uint64_t now = lk_now_ms();
@@ -114,6 +116,7 @@ void lk_lineage_enter(lk_lineage_t *l, const char *incoming, const char *fn,
     s->chain_start_ms = parent->chain_start_ms;
     s->chain_invocations = parent->chain_invocations + 1;
     snprintf(s->origin, sizeof(s->origin), "%s", parent->origin);
+    snprintf(s->origin_id, sizeof(s->origin_id), "%s", parent->origin_id);
     for (i = 0; i < parent->n_fns; i++) {
       in_chain |= strcmp(parent->fns[i], fn) == 0;
       snprintf(s->fns[i], sizeof(s->fns[i]), "%s", parent->fns[i]);
@@ -128,6 +131,7 @@ void lk_lineage_enter(lk_lineage_t *l, const char *incoming, const char *fn,
     s->chain_start_ms = now;
     s->chain_invocations = 1;
     snprintf(s->origin, sizeof(s->origin), "%s", origin ? origin : edge);
+    snprintf(s->origin_id, sizeof(s->origin_id), "%s", inv_id ? inv_id : "");
     snprintf(s->path, sizeof(s->path), "%s", fn);
   }
   if (s->n_fns < MAX_FNS && !in_chain)
@@ -137,6 +141,7 @@ void lk_lineage_enter(lk_lineage_t *l, const char *incoming, const char *fn,
   hop->chain_invocations = s->chain_invocations;
   snprintf(hop->path, sizeof(hop->path), "%s", s->path);
   snprintf(hop->origin, sizeof(hop->origin), "%s", s->origin);
+  snprintf(hop->origin_id, sizeof(hop->origin_id), "%s", s->origin_id);
   hop->rate = now > s->chain_start_ms ? s->chain_invocations * 1000.0 /
                                             (double)(now - s->chain_start_ms)
                                       : (double)s->chain_invocations * 1000.0;

@@ -30,18 +30,19 @@ typedef struct lk_hop {
   int depth;                  /* 0 for an invocation nobody caused */
   char path[LK_LINEAGE_PATH]; /* the chain up to and including this one */
   char origin[160];           /* what started the chain: "api", "s3" ... */
+  char origin_id[40];         /* its first invocation (journal id) */
   double rate;                /* invocations per second the chain sustains */
   int chain_invocations;
 } lk_hop_t;
 
 int lk_lineage_new(int max_depth, lk_lineage_t **out);
 void lk_lineage_free(lk_lineage_t *l);
-/* Places a new invocation of fn: caused by whatever sent incoming_trace (a
- * call's X-Amzn-Trace-Id, or NULL), through edge ("invoke",
- * "s3://bucket/key", "sqs://queue", "logs:group"). origin names the first
- * source when the chain is new. Always fills hop->trace. */
+/* Places a new invocation (id) of fn: caused by whatever sent
+ * incoming_trace (a call's X-Amzn-Trace-Id, or NULL), through edge
+ * ("invoke", "s3://bucket/key", "sqs://queue", "logs:group"). origin names
+ * the first source when the chain is new. Always fills hop->trace. */
 void lk_lineage_enter(lk_lineage_t *l, const char *incoming_trace,
                       const char *fn, const char *edge, const char *origin,
-                      lk_hop_t *hop);
+                      const char *id, lk_hop_t *hop);
 
 #endif

@@ -211,7 +211,12 @@ class SourcesTest(unittest.TestCase):
         self.assertIn("LOOP detected: thumbnailer -> s3://photos/thumbs/"
                       "cat.jpg -> thumbnailer", self.server.output())
         time.sleep(0.5)
-        self.assertEqual(len(self.invocations("thumbnailer")), 1)
+        first = self.invocations("thumbnailer")
+        self.assertEqual(len(first), 1)
+        # The report names the invocation that started the chain, whose
+        # journal record holds the event to replay.
+        self.assertEqual(loop["origin_invocation"], first[0]["id"])
+        self.assertIn('"key":"cat.jpg"', first[0]["event"])
         self.assertEqual(self.s3.get_object(Bucket="photos",
                                             Key="thumbs/cat.jpg")
                          ["Body"].read(), (b"meow" * 40)[:64])
