@@ -780,6 +780,9 @@ static void add_received(op_ctx_t *c, cJSON *list, msg_t *m) {
   if (m->group &&
       (wants(names, "MessageGroupId") || wants(sys, "MessageGroupId")))
     cJSON_AddStringToObject(attrs, "MessageGroupId", m->group);
+  if (m->trace &&
+      (wants(names, "AWSTraceHeader") || wants(sys, "AWSTraceHeader")))
+    cJSON_AddStringToObject(attrs, "AWSTraceHeader", m->trace);
   if (cJSON_GetArraySize(attrs))
     cJSON_AddItemToObject(j, "Attributes", attrs);
   else

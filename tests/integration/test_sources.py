@@ -265,6 +265,47 @@ class InvokeLoopExitTest(unittest.TestCase):
                       p.stderr)
 
 
+class OtherPathsLoopTest(unittest.TestCase):
+    """Loops through an SQS mapping and through a log subscription."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(template=os.path.join(
+            os.path.dirname(os.path.abspath(__file__)), "loops",
+            "template.yaml"))
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_cleanly(cls.server)
+
+    def loop_of(self, fn):
+        return wait_for(lambda: [r for r in journal(self.server)
+                                 if r.get("type") == "loop" and
+                                 r["function"] == fn],
+                        what="a loop of " + fn)[0]
+
+    def test_queue_consumer_that_feeds_its_own_queue(self):
+        sqs = boto3.client("sqs", endpoint_url=self.server.url)
+        url = sqs.get_queue_url(QueueName="ring")["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="first")
+        loop = self.loop_of("sqs-echoer")
+        self.assertEqual(loop["path"],
+                         "sqs-echoer -> sqs://ring -> sqs-echoer")
+        self.assertEqual(loop["origin"], "sqs")
+        # Stopped, not lost: the requeued message is still in the queue.
+        a = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
+        a = a["Attributes"]
+        self.assertEqual(int(a["ApproximateNumberOfMessages"]) +
+                         int(a["ApproximateNumberOfMessagesNotVisible"]), 1)
+
+    def test_function_subscribed_to_its_own_output(self):
+        lam = boto3.client("lambda", endpoint_url=self.server.url)
+        lam.invoke(FunctionName="log-shouter", Payload=b"{}")
+        loop = self.loop_of("log-shouter")
+        self.assertEqual(loop["path"], "log-shouter -> logs:/aws/lambda/"
+                                       "log-shouter -> log-shouter")
+
+
 class EventCommandTest(unittest.TestCase):
     """`lambkin event` prints the shapes the sources deliver."""
 
