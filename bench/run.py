@@ -15,12 +15,15 @@ import subprocess
 import sys
 import tempfile
 import time
+import http.client
+import json
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 LAMBKIN = os.path.join(BUILD, "lambkin")
-TEMPLATE = os.path.join(ROOT, "handlers", "template.yaml")
+TEMPLATE = os.path.join(ROOT, "bench", "template.yaml")
+SAMPLES = os.path.join(ROOT, "handlers", "template.yaml")
 PEER = os.path.join(ROOT, "bench", "peer")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
@@ -90,22 +93,28 @@ def wrk(url, conns, seconds=SECONDS):
 
 
 class Lambkin:
-    def __init__(self, *extra):
+    def __init__(self, *extra, template=TEMPLATE):
         self.state = tempfile.mkdtemp(prefix="lambkin-bench-")
         self.port = free_port()
+        self.api_port = free_port()
         self.proc = subprocess.Popen(
-            [LAMBKIN, "serve", "-t", TEMPLATE, "--port", str(self.port),
-             "--state", self.state, "-q"] + list(extra),
+            [LAMBKIN, "serve", "-t", template, "--port", str(self.port),
+             "--api-port", str(self.api_port), "--state", self.state, "-q"]
+            + list(extra),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.base = "http://127.0.0.1:%d" % self.port
+        self.api = "http://127.0.0.1:%d" % self.api_port
         wait_http(self.base + "/2015-03-31/functions/", self.proc)
 
     def url(self, fn):
         return self.base + INVOKE % fn
 
-    def stop(self):
+    def stop_keep(self):
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(timeout=30)
+
+    def stop(self):
+        self.stop_keep()
         shutil.rmtree(self.state, ignore_errors=True)
 
 
@@ -125,6 +134,7 @@ class Offline:
             start_new_session=True)
         self.fn_url = ("http://127.0.0.1:3102" + INVOKE %
                        "lambkin-bench-dev-echo-node")
+        self.http_url = "http://127.0.0.1:3100/echo"
         wait_http(self.fn_url, self.proc, limit=120, data=b"{}")
 
     def stop(self):
@@ -132,9 +142,86 @@ class Offline:
         self.proc.wait(timeout=30)
 
 
+def call(conn, method, path, body=b"", headers=None):
+    conn.request(method, path, body=body, headers=headers or {})
+    r = conn.getresponse()
+    data = r.read()
+    if r.status >= 300:
+        raise RuntimeError("%s %s: %d %s" % (method, path, r.status, data))
+    return data
+
+
+def sqs_throughput(n=20000):
+    """Messages/s from the first send to the last delete, through the
+    mapping (BatchSize 10) to the C echo; and whether every one was
+    processed exactly as sent."""
+    srv = Lambkin()
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", srv.port)
+        q = srv.base + "/123456789012/bench-q"
+        hdr = {"X-Amz-Target": "AmazonSQS.SendMessageBatch",
+               "Content-Type": "application/x-amz-json-1.0"}
+        t0 = time.perf_counter()
+        for i in range(0, n, 10):
+            body = json.dumps({"QueueUrl": q, "Entries": [
+                {"Id": str(k), "MessageBody": "m%d" % (i + k)}
+                for k in range(10)]})
+            call(conn, "POST", "/", body, hdr)
+        hdr["X-Amz-Target"] = "AmazonSQS.GetQueueAttributes"
+        body = json.dumps({"QueueUrl": q, "AttributeNames": ["All"]})
+        while True:
+            a = json.loads(call(conn, "POST", "/", body, hdr))["Attributes"]
+            if (a["ApproximateNumberOfMessages"] == "0" and
+                    a["ApproximateNumberOfMessagesNotVisible"] == "0"):
+                break
+            time.sleep(0.005)
+        rate = n / (time.perf_counter() - t0)
+    finally:
+        srv.stop_keep()
+    seen = set()
+    with open(os.path.join(srv.state, "journal.jsonl")) as f:
+        for line in f:
+            r = json.loads(line)
+            if r.get("function") == "echo-c" and r.get("outcome") == "ok":
+                for rec in json.loads(r["event"])["Records"]:
+                    seen.add(rec["body"])
+    shutil.rmtree(srv.state, ignore_errors=True)
+    lost = n - len(seen & {"m%d" % i for i in range(n)})
+    return rate, lost
+
+
+def s3_to_start_ms(puts=200):
+    """Per put: the client's clock just before the PUT leaves, to the
+    clock the C function reads as it starts (from its log)."""
+    srv = Lambkin()
+    sent = {}
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", srv.port)
+        for i in range(puts):
+            key = "obj-%d" % i
+            t = time.time_ns() // 1000
+            call(conn, "PUT", "/bench-bucket/" + key, b"x" * 100)
+            sent[key] = t
+            time.sleep(0.01)
+        time.sleep(0.5)
+        logs = {"X-Amz-Target": "Logs_20140328.FilterLogEvents",
+                "Content-Type": "application/x-amz-json-1.1"}
+        body = json.dumps({"logGroupName": "/aws/lambda/stamp-c",
+                           "filterPattern": "start_us"})
+        events = json.loads(call(conn, "POST", "/", body, logs))["events"]
+    finally:
+        srv.stop()
+    lat = []
+    for e in events:
+        m = re.match(r"start_us=(\d+) .*\"key\":\"([^\"]+)\"", e["message"])
+        if m and m.group(2) in sent:
+            lat.append((int(m.group(1)) - sent[m.group(2)]) / 1000.0)
+    return statistics.median(lat) if lat else float("nan"), len(lat)
+
+
 def cold_start_ms():
     """Wall time of the first python invoke after `lambkin serve` starts."""
-    srv = Lambkin()
+    srv = Lambkin(template=SAMPLES)
     try:
         t = time.perf_counter()
         urllib.request.urlopen(srv.url("echo-python"), data=b'{"cold":1}',
@@ -153,16 +240,19 @@ def main():
         f.write('wrk.method = "POST"\nwrk.body = \'{"hello":"world"}\'\n'
                 'wrk.headers["Content-Type"] = "application/json"\n')
     r = {k: [] for k in ("c8", "c1", "n8", "n1", "o8", "o1", "orss",
-                         "idle", "warm", "after", "invokes", "cold", "bad")}
+                         "idle", "warm", "after", "invokes", "cold", "bad",
+                         "g8", "og8", "sqs", "lost", "s3", "s3n")}
     for i in range(ROUNDS):
         print("round %d/%d" % (i + 1, ROUNDS), file=sys.stderr)
         srv = Lambkin()
         r["idle"].append(own_rss_kb(srv.proc.pid))
         invokes = 0
         for key, fn, conns in (("c8", "echo-c", 8), ("c1", "echo-c", 1),
-                               ("n8", "echo-node", 8), ("n1", "echo-node", 1)):
-            wrk(srv.url(fn), conns, 1)  # warm the instances
-            rps, p50, total, bad = wrk(srv.url(fn), conns)
+                               ("n8", "echo-node", 8), ("n1", "echo-node", 1),
+                               ("g8", None, 8)):
+            url = srv.url(fn) if fn else srv.api + "/echo"
+            wrk(url, conns, 1)  # warm the instances
+            rps, p50, total, bad = wrk(url, conns)
             r[key].append((rps, p50))
             r["bad"].append(bad)
             invokes += total
@@ -175,14 +265,21 @@ def main():
         srv.stop()
 
         peer = Offline()
-        for key, conns in (("o8", 8), ("o1", 1)):
-            wrk(peer.fn_url, conns, 1)
-            rps, p50, _, bad = wrk(peer.fn_url, conns)
+        for key, url, conns in (("o8", peer.fn_url, 8), ("o1", peer.fn_url, 1),
+                                ("og8", peer.http_url, 8)):
+            wrk(url, conns, 1)
+            rps, p50, _, bad = wrk(url, conns)
             r[key].append((rps, p50))
             r["bad"].append(bad)
         r["orss"].append(rss_kb(peer.proc.pid))
         peer.stop()
         r["cold"].append(cold_start_ms())
+        rate, lost = sqs_throughput()
+        r["sqs"].append(rate)
+        r["lost"].append(lost)
+        p50, n = s3_to_start_ms()
+        r["s3"].append(p50)
+        r["s3n"].append(n)
 
     def rps(k):
         return med([x[0] for x in r[k]])
@@ -209,6 +306,14 @@ def main():
           "%.1fx | |" % (rps("n1"), rps("o1"), rps("n1") / rps("o1")))
     print("| Node echo, 1 connection, p50 | %.3f ms | %.3f ms | %.1fx | |"
           % (p50("n1"), p50("o1"), p50("o1") / p50("n1")))
+    print("| API Gateway (HTTP API) Node echo, 8 connections | %.0f req/s | "
+          "%.0f req/s | %.1fx | >= 10x |"
+          % (rps("g8"), rps("og8"), rps("g8") / rps("og8")))
+    print("| SQS mapping to C echo, BatchSize 10, send to last delete | "
+          "%.0f msgs/s, %d lost | | | >= 10000/s, none lost |"
+          % (med(r["sqs"]), max(r["lost"])))
+    print("| S3 put to function start, p50 of %d puts | %.2f ms | | | "
+          "<= 1 ms |" % (min(r["s3n"]), med(r["s3"])))
     print("| Python echo, cold start (first invoke) | %.0f ms | | | "
           "<= 150 ms |" % med(r["cold"]))
     print("| `lambkin serve` RSS, idle | %.1f MB | | | <= 10 MB |"

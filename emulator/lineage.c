@@ -10,8 +10,6 @@
 #include "lambkin/lambkin.h"
 #include "lineage.h"
 
-#define MAX_FNS 64
-
 typedef struct span {
   char id[17];
   char root[48];
@@ -19,8 +17,6 @@ typedef struct span {
   char path[LK_LINEAGE_PATH];
   char origin[160];
   char origin_id[40];
-  char fns[MAX_FNS][64]; /* functions in the chain so far */
-  int n_fns;
   uint64_t chain_start_ms;
   int chain_invocations; /* as of this span */
 } span_t;
@@ -82,6 +78,26 @@ static int field(const char *trace, const char *key, char *out, size_t cap) {
   return 0;
 }
 
+/* The path alternates function, edge, function...: fn is in the chain when
+ * it is one of the even tokens. A path cut at its ceiling ends in "...",
+ * which names no function. */
+static int in_path(const char *path, const char *fn) {
+  size_t fl = strlen(fn);
+  const char *p = path;
+  int even = 1;
+
+  while (p && *p) {
+    const char *sep = strstr(p, " -> ");
+    size_t tl = sep ? (size_t)(sep - p) : strlen(p);
+
+    if (even && tl == fl && memcmp(p, fn, fl) == 0)
+      return 1;
+    even = !even;
+    p = sep ? sep + 4 : NULL;
+  }
+  return 0;
+}
+
 static span_t *find(lk_lineage_t *l, const char *id) {
   span_t *s = &l->ring[slot(id)];
 
@@ -94,7 +110,7 @@ void lk_lineage_enter(lk_lineage_t *l, const char *incoming, const char *fn,
   char parent_id[17], root[48], id[17];
   span_t *parent = NULL, *s;
   uint64_t now = lk_now_ms();
-  int i, in_chain = 0;
+  int in_chain = 0;
 
   memset(hop, 0, sizeof(*hop));
   if (incoming && field(incoming, "Parent", parent_id, sizeof(parent_id)))
@@ -117,11 +133,7 @@ void lk_lineage_enter(lk_lineage_t *l, const char *incoming, const char *fn,
     s->chain_invocations = parent->chain_invocations + 1;
     snprintf(s->origin, sizeof(s->origin), "%s", parent->origin);
     snprintf(s->origin_id, sizeof(s->origin_id), "%s", parent->origin_id);
-    for (i = 0; i < parent->n_fns; i++) {
-      in_chain |= strcmp(parent->fns[i], fn) == 0;
-      snprintf(s->fns[i], sizeof(s->fns[i]), "%s", parent->fns[i]);
-    }
-    s->n_fns = parent->n_fns;
+    in_chain = in_path(parent->path, fn);
     int n = snprintf(s->path, sizeof(s->path), "%s -> %s -> %s", parent->path,
                      edge, fn);
 
@@ -134,8 +146,6 @@ void lk_lineage_enter(lk_lineage_t *l, const char *incoming, const char *fn,
     snprintf(s->origin_id, sizeof(s->origin_id), "%s", inv_id ? inv_id : "");
     snprintf(s->path, sizeof(s->path), "%s", fn);
   }
-  if (s->n_fns < MAX_FNS && !in_chain)
-    snprintf(s->fns[s->n_fns++], sizeof(s->fns[0]), "%s", fn);
 
   hop->depth = s->depth;
   hop->chain_invocations = s->chain_invocations;

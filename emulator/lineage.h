@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LK_LINEAGE_SPANS 8192   /* remembered invocations */
-#define LK_LINEAGE_PATH 1024    /* bytes of "a -> s3://b/k -> a" kept */
+#define LK_LINEAGE_SPANS 4096   /* remembered invocations */
+#define LK_LINEAGE_PATH 512     /* bytes of "a -> s3://b/k -> a" kept */
 #define LK_DEFAULT_MAX_DEPTH 16 /* AWS's own recursion limit */
 
 typedef struct lk_lineage lk_lineage_t;

@@ -48,6 +48,7 @@ typedef struct group {
 struct lk_logs {
   group_t **groups;
   int n;
+  size_t bytes; /* of all messages held */
   uint64_t seq;
   char region[32], account[16];
   lk_logs_match_cb cb;
@@ -210,6 +211,32 @@ int lk_logs_subscribe(lk_logs_t *l, const char *group, const char *name,
   return s->name && s->pattern && s->dest ? 0 : LK_ENOMEM;
 }
 
+static void drop_oldest(lk_logs_t *l, stream_t *s) {
+  event_t *e = &s->ev[s->start];
+
+  l->bytes -= strlen(e->msg);
+  free(e->msg);
+  s->start = (s->start + 1) % s->cap;
+  s->n--;
+}
+
+/* Past the byte ceiling the oldest events go: first from the stream being
+ * written, then from the others, so a busy function cannot grow lambkin
+ * without bound. */
+static void enforce_budget(lk_logs_t *l, stream_t *cur) {
+  int i, k;
+
+  while (l->bytes > LK_LOGS_MAX_BYTES && cur->n > 1)
+    drop_oldest(l, cur);
+  for (i = 0; i < l->n && l->bytes > LK_LOGS_MAX_BYTES; i++)
+    for (k = 0; k < l->groups[i]->n && l->bytes > LK_LOGS_MAX_BYTES; k++) {
+      stream_t *s = l->groups[i]->streams[k];
+
+      while (s != cur && s->n && l->bytes > LK_LOGS_MAX_BYTES)
+        drop_oldest(l, s);
+    }
+}
+
 static event_t *append(lk_logs_t *l, stream_t *s, int64_t ts, const char *msg,
                        size_t len) {
   event_t *e;
@@ -231,9 +258,7 @@ static event_t *append(lk_logs_t *l, stream_t *s, int64_t ts, const char *msg,
       s->cap = cap;
       s->start = 0;
     } else { /* full: the oldest event goes */
-      free(s->ev[s->start].msg);
-      s->start = (s->start + 1) % s->cap;
-      s->n--;
+      drop_oldest(l, s);
     }
   }
   e = &s->ev[(s->start + s->n) % s->cap];
@@ -245,6 +270,8 @@ static event_t *append(lk_logs_t *l, stream_t *s, int64_t ts, const char *msg,
   e->seq = ++l->seq;
   s->n++;
   s->next_seq++;
+  l->bytes += strlen(e->msg);
+  enforce_budget(l, s);
   return e;
 }
 
@@ -401,6 +428,9 @@ static int op_delete_group(ctx_t *c) {
 
   if (g == NULL)
     return -1;
+  for (i = 0; i < g->n; i++) /* its bytes leave the budget with it */
+    while (g->streams[i]->n)
+      drop_oldest(c->l, g->streams[i]);
   for (i = 0; i < c->l->n; i++)
     if (c->l->groups[i] == g) {
       memmove(&c->l->groups[i], &c->l->groups[i + 1],

@@ -12,7 +12,8 @@
 
 #include "http.h"
 
-#define LK_LOGS_MAX_EVENTS 100000 /* per stream: the oldest go first */
+#define LK_LOGS_MAX_EVENTS 10000 /* per stream: the oldest go first */
+#define LK_LOGS_MAX_BYTES (8 * 1024 * 1024) /* all messages together */
 #define LK_LOGS_MAX_MESSAGE (256 * 1024)
 #define LK_LOGS_MAX_GROUPS 1000
 

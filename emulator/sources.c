@@ -30,6 +30,8 @@
 #define MAX_POLLERS 5 /* concurrent batches per mapping, as Lambda starts */
 
 typedef struct mapping {
+  struct lk_sources *src;
+  int src_closing; /* lambkin is stopping: no new batches */
   lk_function_t *def;
   char *queue_arn;
   int batch;
@@ -263,6 +265,8 @@ static void on_s3_event(void *ud, const char *bucket, const char *event,
 
 /* ---- SQS event source mappings ---- */
 
+static void poll_mapping(lk_sources_t *src, mapping_t *m);
+
 static void batch_free(batch_t *b) {
   int i;
 
@@ -307,6 +311,10 @@ static void on_batch_done(const lk_result_t *res, void *ud) {
   }
   cJSON_Delete(body);
   batch_free(b);
+  /* The next batch now, not at the next tick: a backlog drains at the
+   * speed of the function, not of the poll timer. */
+  if (!m->src_closing)
+    poll_mapping(m->src, m);
 }
 
 static void poll_mapping(lk_sources_t *src, mapping_t *m) {
@@ -465,6 +473,7 @@ int lk_sources_new(lk_emu_t *emu, lk_sources_t **out) {
         m = &src->maps[src->n_maps++];
         memset(m, 0, sizeof(*m));
         m->def = f;
+        m->src = src;
         m->queue_arn = strdup(str(p, "Queue"));
         m->batch = (int)num(p, "BatchSize", 10);
         if (m->batch < 1 || m->batch > 10)
@@ -511,6 +520,10 @@ int lk_sources_new(lk_emu_t *emu, lk_sources_t **out) {
 }
 
 void lk_sources_close(lk_sources_t *src) {
+  int i;
+
+  for (i = 0; src && i < src->n_maps; i++)
+    src->maps[i].src_closing = 1;
   if (src && src->tick) {
     uv_close((uv_handle_t *)src->tick, (uv_close_cb)free);
     src->tick = NULL;

@@ -23,7 +23,7 @@ SAMPLE_FUNCTIONS = {"echo-c", "crash-c", "echo-python", "context-python",
                     "callback-node", "esm-node", "custom-provided",
                     "on-upload", "worker-node", "alerter", "thumbnailer",
                     "self-invoker", "api-python", "api-node", "slow-api",
-                    "store-c"}
+                    "store-c", "sqs-echoer", "log-shouter"}
 
 
 class InvokeTest(unittest.TestCase):

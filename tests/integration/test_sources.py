@@ -266,13 +266,11 @@ class InvokeLoopExitTest(unittest.TestCase):
 
 
 class OtherPathsLoopTest(unittest.TestCase):
-    """Loops through an SQS mapping and through a log subscription."""
+    """The sample loops through an SQS mapping and a log subscription."""
 
     @classmethod
     def setUpClass(cls):
-        cls.server = Server(template=os.path.join(
-            os.path.dirname(os.path.abspath(__file__)), "loops",
-            "template.yaml"))
+        cls.server = Server()
 
     @classmethod
     def tearDownClass(cls):
