@@ -23,6 +23,7 @@
 #define LK_LINE_MAX (256 * 1024)
 #define LK_QUEUE_MAX 10000 /* waiting invocations per function */
 #define LK_INIT_TIMEOUT_MS 10000
+#define LK_SCALE_DELAY_MS 10 /* serve's default --scale-delay */
 
 typedef struct lk_emu lk_emu_t;
 typedef struct lk_fn lk_fn_t;
@@ -35,6 +36,8 @@ typedef struct lk_emu_opts {
   int max_instances;     /* per function without reserved concurrency */
   int idle_timeout_s;    /* reap instances idle this long */
   int retry_delay_ms;    /* first async retry; doubles after */
+  int scale_delay_ms;    /* start another instance once an invocation
+                            waited this long, one at a time (0: at once) */
   const char *state_dir; /* journal and build products, default .lambkin */
   int quiet;             /* no function output on stdout */
   int api_port;          /* API Gateway: 0 any free port, -1 none */
@@ -99,6 +102,7 @@ struct lk_invocation {
   lk_invoke_cb cb;
   void *ud;
   uint64_t start_ns;
+  uint64_t queued_ns; /* when it last entered the queue */
   lk_instance_t *inst;
   char stream[96]; /* the instance's log stream, kept after it detaches */
   lk_buf_t log;
@@ -125,7 +129,8 @@ struct lk_fn {
   lk_invocation_t *qhead, *qtail;
   int queued;
   int queued_sync;
-  char *so_path; /* C handlers: the compiled shared object */
+  char *so_path;          /* C handlers: the compiled shared object */
+  uv_timer_t scale_timer; /* re-runs schedule() once a wait is long */
   char access_key[24];
   char secret_key[48];
 };

@@ -216,6 +216,7 @@ static void enqueue(lk_fn_t *fn, lk_invocation_t *inv) {
   else
     fn->qhead = inv;
   fn->qtail = inv;
+  inv->queued_ns = uv_hrtime();
   fn->queued++;
   if (!inv->async)
     fn->queued_sync++;
@@ -251,6 +252,10 @@ static void start(lk_instance_t *in, lk_invocation_t *inv) {
 
 /* Hands queued work to waiting instances, then starts more instances for
  * what is left, up to the function's cap. */
+static void on_scale_timer(uv_timer_t *t) {
+  schedule(t->data);
+}
+
 static void schedule(lk_fn_t *fn) {
   lk_instance_t *in;
   lk_invocation_t *inv;
@@ -262,6 +267,23 @@ static void schedule(lk_fn_t *fn) {
     if (in->state == INST_IDLE && in->next_req)
       start(in, dequeue(fn));
   while (fn->queued > fn->n_starting && fn->n_instances < instance_cap(fn)) {
+    /* A laptop has few cores: a warm instance that frees up in a moment
+     * beats a cold start, and more processes than cores only slow every
+     * one down. So, unless --scale-delay is 0, another instance starts
+     * when the oldest invocation has waited that long, one at a time. */
+    uint64_t delay = (uint64_t)fn->emu->opts.scale_delay_ms * 1000000ULL;
+
+    if (delay && fn->n_starting > 0)
+      break;
+    if (delay && fn->n_instances > 0) {
+      uint64_t waited = uv_hrtime() - fn->qhead->queued_ns;
+
+      if (waited < delay) {
+        uv_timer_start(&fn->scale_timer, on_scale_timer,
+                       (delay - waited) / 1000000ULL + 1, 0);
+        break;
+      }
+    }
     err = lk_instance_spawn(fn);
     if (err == 0)
       continue;
@@ -285,6 +307,7 @@ void lk_emu_instance_ready(lk_instance_t *in) {
   in->ever_ready = 1;
   if (fn->qhead)
     start(in, dequeue(fn));
+  schedule(fn); /* the next start, if invocations still wait */
 }
 
 void lk_emu_instance_gone(lk_instance_t *in) {
@@ -888,6 +911,11 @@ int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
     free(emu);
     return rc;
   }
+  for (i = 0; i < emu->n_fns; i++) { /* closed by lk_emu_close */
+    uv_timer_init(loop, &emu->fns[i].scale_timer);
+    emu->fns[i].scale_timer.data = &emu->fns[i];
+    uv_unref((uv_handle_t *)&emu->fns[i].scale_timer);
+  }
   uv_timer_init(loop, &emu->reaper);
   emu->reaper.data = emu;
   uv_timer_start(&emu->reaper, on_reap, REAP_EVERY_MS, REAP_EVERY_MS);
@@ -976,6 +1004,7 @@ void lk_emu_close(lk_emu_t *emu) {
     }
     for (in = fn->instances; in; in = in->next)
       lk_instance_kill(in, SIGKILL);
+    uv_close((uv_handle_t *)&fn->scale_timer, NULL);
   }
 }
 

@@ -30,7 +30,8 @@ typedef struct cli {
   int allow_loops;
   int api_port;
   int api_timeout;
-  int persist; /* --state given: keep the services' contents there */
+  int scale_delay; /* -1: the default */
+  int persist;     /* --state given: keep the services' contents there */
   const char *event;
   const char *positional[8];
   int n_positional;
@@ -68,6 +69,10 @@ static void usage(FILE *f) {
           "  --api-port N          API Gateway port (default 3000)\n"
           "  --api-timeout S       API Gateway integration timeout "
           "(default 29)\n"
+          "  --scale-delay MS      start another instance once an invoke "
+          "waited this\n"
+          "                        long, one at a time; 0: at once, as "
+          "Lambda (default 10)\n"
           "  --max-depth N         stop a chain of invocations this deep "
           "(default 16)\n"
           "  --allow-loops         report self-invocation loops, but let them "
@@ -99,6 +104,7 @@ static int parse_args(int argc, char **argv, cli_t *c) {
   memset(c, 0, sizeof(*c));
   c->template_path = "template.yaml";
   c->port = 3001;
+  c->scale_delay = -1;
   c->api_port = 3000;
   c->state_dir = ".lambkin";
   for (i = 2; i < argc; i++) {
@@ -140,6 +146,9 @@ static int parse_args(int argc, char **argv, cli_t *c) {
       i++;
     } else if (strcmp(a, "--api-timeout") == 0) {
       bad = parse_int(v, 1, 900, &c->api_timeout) != 0;
+      i++;
+    } else if (strcmp(a, "--scale-delay") == 0) {
+      bad = parse_int(v, 0, 60000, &c->scale_delay) != 0;
       i++;
     } else if (strcmp(a, "--max-depth") == 0) {
       bad = parse_int(v, 1, 1000, &c->max_depth) != 0;
@@ -227,6 +236,7 @@ static int cmd_serve(const cli_t *c) {
   o.max_instances = c->max_instances;
   o.idle_timeout_s = c->idle_timeout;
   o.retry_delay_ms = c->retry_delay;
+  o.scale_delay_ms = c->scale_delay < 0 ? LK_SCALE_DELAY_MS : c->scale_delay;
   o.state_dir = c->state_dir;
   o.quiet = c->quiet;
   o.max_depth = c->max_depth;
