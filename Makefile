@@ -3,8 +3,11 @@
 JOBS ?= 2
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 60
 
-.PHONY: all deps demo test bench build build-asan clean format
+.PHONY: all deps demo test bench build build-asan build-fuzz fuzz-self clean \
+	format
 
 all: build
 
@@ -20,12 +23,28 @@ build-asan: deps
 	  -DLK_UBSAN=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 
+# lambkin's own parsers under libFuzzer (clang, ASan+UBSan).
+build-fuzz: deps
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLK_FUZZ=ON -DLK_ASAN=ON \
+	  -DLK_UBSAN=ON >/dev/null
+	cmake --build $(FUZZ_BUILD) -j$(JOBS)
+
+# Fuzzes each of lambkin's own parsers for FUZZ_SECONDS, from its seeds.
+fuzz-self: build-fuzz
+	for t in fuzz_filter fuzz_codec fuzz_app fuzz_http; do \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$t && \
+	  $(FUZZ_BUILD)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) \
+	    $(FUZZ_BUILD)/corpus/$$t corpora/$$t || exit 1; \
+	done
+
 demo: build
 	./scripts/demo.sh $(BUILD)
 
-test: build-asan
+test: build-asan build-fuzz
 	./scripts/js-deps.sh
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS)
+	cd $(FUZZ_BUILD) && ctest --output-on-failure -j$(JOBS)
 
 bench: build
 	./bench/run.sh $(BUILD)
@@ -35,4 +54,4 @@ format:
 	  handlers/c/*.c tests/*.c
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) .lambkin handlers/.lambkin
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) .lambkin handlers/.lambkin

@@ -3,7 +3,7 @@
 # missing, and npm. Safe to run again.
 set -eu
 pkgs="build-essential cmake pkg-config libuv1-dev libcjson-dev libcmocka-dev
-libyaml-dev libssl-dev zlib1g-dev clang node-llhttp awscli python3-boto3
+libyaml-dev libssl-dev zlib1g-dev clang libclang-rt-14-dev node-llhttp awscli python3-boto3
 nodejs curl wrk"
 missing=""
 for p in $pkgs; do

@@ -1,0 +1,44 @@
+/* libFuzzer target: the SAM template loader (YAML or JSON), through the
+ * same entry point serve uses. Invariant: a template loads, or is refused
+ * with LK_EINVAL and a message that starts "<file>:" (with a line where
+ * one is known); never a crash, a hang or a leak. */
+#include <assert.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "lambkin/lambkin.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  static char path[64];
+  char err[1024];
+  lk_app_t *app = NULL;
+  FILE *f;
+  int rc;
+
+  if (path[0] == '\0') {
+    snprintf(path, sizeof(path), "/tmp/lambkin-fuzz-app-%d.yaml",
+             (int)getpid());
+  }
+  f = fopen(path, "wb");
+  if (f == NULL)
+    return 0;
+  fwrite(data, 1, size, f);
+  fclose(f);
+  err[0] = '\0';
+  rc = lk_app_load(path, &app, err, sizeof(err));
+  if (rc == 0) {
+    assert(app != NULL);
+    lk_app_free(app);
+  } else {
+    assert(rc == LK_EINVAL || rc == LK_ENOMEM);
+    assert(app == NULL);
+    assert(strncmp(err, path, strlen(path)) == 0);
+  }
+  return 0;
+}
