@@ -244,7 +244,7 @@ const char *lk_xml_next(const char **cursor, const char *end, const char *tag,
     const char *body, *stop;
 
     p = memchr(p, '<', (size_t)(end - p));
-    if (p == NULL || (size_t)(end - p) < ol)
+    if (p == NULL || (size_t)(end - p) <= ol) /* p[ol] must be inside */
       return NULL;
     if (memcmp(p, open, ol) != 0 ||
         (p[ol] != '>' && p[ol] != ' ' && p[ol] != '/'))

@@ -2,7 +2,7 @@
  * same entry point serve uses. Invariant: a template loads, or is refused
  * with LK_EINVAL and a message that starts "<file>:" (with a line where
  * one is known); never a crash, a hang or a leak. */
-#include <assert.h>
+#include "check.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,12 +33,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   err[0] = '\0';
   rc = lk_app_load(path, &app, err, sizeof(err));
   if (rc == 0) {
-    assert(app != NULL);
+    CHECK(app != NULL);
     lk_app_free(app);
   } else {
-    assert(rc == LK_EINVAL || rc == LK_ENOMEM);
-    assert(app == NULL);
-    assert(strncmp(err, path, strlen(path)) == 0);
+    CHECK(rc == LK_EINVAL || rc == LK_ENOMEM);
+    CHECK(app == NULL);
+    CHECK(strncmp(err, path, strlen(path)) == 0);
   }
   return 0;
 }

@@ -1,7 +1,7 @@
 /* libFuzzer target: the wire codecs. Invariants: percent-encoding,
  * base64 and XML escaping each round-trip any bytes exactly; the XML
  * element scanner stays inside its input and only returns text from it. */
-#include <assert.h>
+#include "check.h"
 #include <stdint.h>
 #include <string.h>
 
@@ -16,9 +16,9 @@ static void round_trip(int (*enc)(lk_buf_t *, const char *, size_t),
 
   lk_buf_init(&e, 16 * size + 16);
   lk_buf_init(&d, size + 16);
-  assert(enc(&e, (const char *)data, size) == 0);
-  assert(dec(&d, e.data ? e.data : "", e.len) == 0);
-  assert(d.len == size && (size == 0 || memcmp(d.data, data, size) == 0));
+  CHECK(enc(&e, (const char *)data, size) == 0);
+  CHECK(dec(&d, e.data ? e.data : "", e.len) == 0);
+  CHECK(d.len == size && (size == 0 || memcmp(d.data, data, size) == 0));
   lk_buf_free(&e);
   lk_buf_free(&d);
 }
@@ -44,8 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   round_trip(b64_enc, lk_b64_decode, data, size);
   round_trip(lk_xml_escape, lk_xml_unescape, data, size);
   while ((v = lk_xml_next(&cur, end, "Key", &n)) != NULL && found++ < 1000) {
-    assert(v >= doc && v + n <= end);
-    assert(cur > doc && cur <= end);
+    CHECK(v >= doc && v + n <= end);
+    CHECK(cur > doc && cur <= end);
   }
   return 0;
 }

@@ -4,7 +4,7 @@
  * HTTP/1.1 responses, the server never crashes, and every handle closes
  * (the loop closes cleanly after each input). */
 #include <arpa/inet.h>
-#include <assert.h>
+#include "check.h"
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -59,15 +59,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t off = 0;
 
   memset(&c, 0, sizeof(c));
-  assert(uv_loop_init(&loop) == 0);
-  assert(lk_http_server_new(&loop, &o, on_req, &c, &c.srv) == 0);
+  CHECK(uv_loop_init(&loop) == 0);
+  CHECK(lk_http_server_new(&loop, &o, on_req, &c, &c.srv) == 0);
   c.fd = socket(AF_INET, SOCK_STREAM, 0);
   memset(&sa, 0, sizeof(sa));
   sa.sin_family = AF_INET;
   sa.sin_port = htons((unsigned short)lk_http_server_port(c.srv));
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   /* The connect completes in the kernel backlog; the loop accepts it. */
-  assert(connect(c.fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+  CHECK(connect(c.fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
   while (off < size) {
     ssize_t w = write(c.fd, data + off, size - off);
 
@@ -81,8 +81,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uv_poll_start(&c.poll, UV_READABLE | UV_DISCONNECT, on_poll);
   uv_run(&loop, UV_RUN_DEFAULT);
   close(c.fd);
-  assert(uv_loop_close(&loop) == 0);
+  CHECK(uv_loop_close(&loop) == 0);
   /* Only whole responses come back. */
-  assert(c.out_len == 0 || strncmp(c.out, "HTTP/1.1 ", 9) == 0);
+  CHECK(c.out_len == 0 || strncmp(c.out, "HTTP/1.1 ", 9) == 0);
   return 0;
 }
