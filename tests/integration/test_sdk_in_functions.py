@@ -1,0 +1,38 @@
+"""A function's own SDK calls reach lambkin with no endpoint in its code:
+the JS SDK v3 follows the AWS_ENDPOINT_URL lambkin sets (and uses path
+style for its loopback address), as boto3 follows the python bootstrap
+(test_sources covers that)."""
+import json
+import os
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lambkin_server import ROOT, Server, stop_cleanly  # noqa: E402
+
+import boto3  # noqa: E402
+
+
+class NodeSdkTest(unittest.TestCase):
+    def test_js_sdk_inside_a_function(self):
+        server = Server(template=os.path.join(ROOT, "tests", "js", "fn",
+                                              "template.yaml"))
+        try:
+            lam = boto3.client("lambda", endpoint_url=server.url)
+            r = lam.invoke(FunctionName="node-sdk", Payload=b'{"n":1}')
+            body = json.loads(r["Payload"].read())
+            self.assertNotIn("FunctionError", r, body)
+            s3 = boto3.client("s3", endpoint_url=server.url)
+            self.assertEqual(s3.get_object(Bucket="node-out",
+                                           Key="from-node.txt")
+                             ["Body"].read(), b'{"n":1}')
+            sqs = boto3.client("sqs", endpoint_url=server.url)
+            url = sqs.get_queue_url(QueueName="node-q")["QueueUrl"]
+            got = sqs.receive_message(QueueUrl=url)["Messages"][0]
+            self.assertEqual(got["Body"], "from node")
+        finally:
+            stop_cleanly(server)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
