@@ -391,3 +391,53 @@ int lk_load_json(const char *path, cJSON **out) {
   free(text);
   return *out ? 0 : LK_EINVAL;
 }
+
+int lk_gunzip(lk_buf_t *out, const void *data, size_t n) {
+  z_stream z;
+  unsigned char chunk[16384];
+  int rc = Z_OK, err = 0;
+
+  memset(&z, 0, sizeof(z));
+  if (inflateInit2(&z, 15 + 32) != Z_OK) /* gzip or zlib header */
+    return LK_ENOMEM;
+  z.next_in = (unsigned char *)(uintptr_t)data;
+  z.avail_in = (uInt)n;
+  while (err == 0 && rc != Z_STREAM_END) {
+    z.next_out = chunk;
+    z.avail_out = sizeof(chunk);
+    rc = inflate(&z, Z_NO_FLUSH);
+    if (rc != Z_OK && rc != Z_STREAM_END) {
+      err = LK_EINVAL;
+      break;
+    }
+    err = lk_buf_add(out, chunk, sizeof(chunk) - z.avail_out);
+    if (rc == Z_OK && z.avail_in == 0 && z.avail_out != 0)
+      err = LK_EINVAL; /* truncated */
+  }
+  inflateEnd(&z);
+  return err;
+}
+
+size_t lk_utf8_repair(char *s, size_t n) {
+  size_t i = 0, fixed = 0;
+
+  while (i < n) {
+    unsigned char c = (unsigned char)s[i];
+    size_t k, len = c < 0x80         ? 1
+                    : (c >> 5) == 6  ? 2
+                    : (c >> 4) == 14 ? 3
+                    : (c >> 3) == 30 ? 4
+                                     : 0;
+    int ok = len > 0 && i + len <= n && c != 0;
+
+    for (k = 1; ok && k < len; k++)
+      ok = ((unsigned char)s[i + k] & 0xC0) == 0x80;
+    if (ok) {
+      i += len;
+    } else {
+      s[i++] = '?';
+      fixed++;
+    }
+  }
+  return fixed;
+}

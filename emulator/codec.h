@@ -29,6 +29,11 @@ int lk_xml_unescape(lk_buf_t *out, const char *s, size_t n);
 /* gzip (RFC 1952) of the bytes, as CloudWatch Logs subscriptions send. */
 int lk_gzip(lk_buf_t *out, const void *data, size_t n);
 
+/* Inflates gzip (or zlib) data; LK_EINVAL when it is not. */
+int lk_gunzip(lk_buf_t *out, const void *data, size_t n);
+/* Replaces each byte that is not part of valid UTF-8 (and each NUL) with
+ * '?', in place; returns how many were replaced. */
+size_t lk_utf8_repair(char *s, size_t n);
 /* 1 when the bytes are UTF-8 text with no NUL. */
 int lk_utf8_valid(const void *data, size_t n);
 

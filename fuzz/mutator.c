@@ -1,0 +1,433 @@
+/* The event-aware mutator (see mutator.h). A slot is one string the source
+ * fills with outside data, with its parent (to replace it) and what must
+ * be redone when it changes. Log payloads and JSON bodies are decoded into
+ * their own trees first, so their inner fields are slots too. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cjson/cJSON.h>
+
+#include "codec.h"
+#include "mutator.h"
+
+#define MAX_SLOTS 64
+#define MAX_FIELD 4096 /* longest field value the mutator writes */
+
+const char *const lk_attack_payloads[] = {
+    ";lambkin-canary-cmd;",          /* shell: the tripwire on PATH */
+    "$(lambkin-canary-cmd)",         /* shell substitution */
+    "`lambkin-canary-cmd`",          /* shell backticks */
+    "|/tmp/lambkin-canary-cmd",      /* shell pipe to the fixed path */
+    "' OR 'lambkin'='lambkin",       /* SQL string break */
+    "\" OR \"lambkin\"=\"lambkin",   /* SQL, double quotes */
+    "../../../../../../lambkin-canary-path", /* path traversal */
+    "\nLAMBKIN-FORGED-LOG-LINE",     /* log forging */
+    "\r\nX-Lambkin-Canary: 1",       /* header injection */
+    "http://lambkin-canary.invalid/", /* SSRF: the canary host */
+    "lambkin-canary.invalid",
+    "%0d%0aX-Lambkin-Canary:%201",
+    "{{lambkin}}${lambkin}",
+    "\xc3\x28",                      /* an invalid UTF-8 pair, repaired */
+};
+const size_t lk_n_attack_payloads =
+    sizeof(lk_attack_payloads) / sizeof(lk_attack_payloads[0]);
+
+typedef enum {
+  FIX_NONE,
+  FIX_S3_KEY,    /* value is URL-encoded with '+' for spaces */
+  FIX_SQS_BODY,  /* md5OfBody follows the body */
+  FIX_SQS_INNER, /* a field of the JSON body: reprint the body, then md5 */
+  FIX_LOG,       /* a field of the decoded awslogs payload: re-encode */
+  FIX_HTTP_BODY  /* maybe base64; Content-Length follows */
+} fix_t;
+
+typedef struct slot {
+  cJSON *parent, *item;
+  fix_t fix;
+  cJSON *owner; /* the record (SQS) or event (HTTP) the field belongs to */
+  cJSON *inner; /* FIX_SQS_INNER: the parsed body */
+} slot_t;
+
+typedef struct ctx {
+  slot_t slots[MAX_SLOTS];
+  int n;
+  cJSON *inner_docs[16]; /* parsed SQS bodies, owned here */
+  int n_inner;
+  cJSON *logs_doc; /* the decoded awslogs payload, owned here */
+} ctx_t;
+
+static unsigned next_rand(unsigned *s) {
+  *s = *s * 1103515245u + 12345u;
+  return (*s >> 16) & 0x7fff;
+}
+
+static const char *str(const cJSON *o, const char *k) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+lk_source_t lk_event_source(const char *event, size_t len) {
+  cJSON *j = cJSON_ParseWithLength(event, len);
+  const cJSON *rec;
+  const char *es;
+  lk_source_t s = LK_SRC_UNKNOWN;
+
+  if (j == NULL)
+    return s;
+  rec = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "Records"), 0);
+  es = str(rec, "eventSource");
+  if (es && strcmp(es, "aws:s3") == 0)
+    s = LK_SRC_S3;
+  else if (es && strcmp(es, "aws:sqs") == 0)
+    s = LK_SRC_SQS;
+  else if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j, "awslogs")))
+    s = LK_SRC_LOGS;
+  else if (str(j, "version") && strcmp(str(j, "version"), "2.0") == 0 &&
+           str(j, "rawPath"))
+    s = LK_SRC_APIGW_V2;
+  else if (str(j, "httpMethod") && str(j, "path"))
+    s = LK_SRC_APIGW_V1;
+  cJSON_Delete(j);
+  return s;
+}
+
+const char *lk_source_name(lk_source_t s) {
+  static const char *const names[] = {"unknown", "s3",    "sqs",
+                                      "logs",    "apigw", "apigw-v2"};
+
+  return names[s];
+}
+
+static void add(ctx_t *c, cJSON *parent, cJSON *item, fix_t fix,
+                cJSON *owner, cJSON *inner) {
+  if (c->n < MAX_SLOTS && cJSON_IsString(item)) {
+    slot_t *s = &c->slots[c->n++];
+
+    s->parent = parent;
+    s->item = item;
+    s->fix = fix;
+    s->owner = owner;
+    s->inner = inner;
+  }
+}
+
+/* Every string in an object (or array), one level down. */
+static void add_all(ctx_t *c, cJSON *parent, fix_t fix, cJSON *owner) {
+  cJSON *it;
+
+  cJSON_ArrayForEach(it, parent) {
+    if (cJSON_IsString(it))
+      add(c, parent, it, fix, owner, NULL);
+    else if (cJSON_IsArray(it))
+      add_all(c, it, fix, owner);
+  }
+}
+
+/* Strings anywhere inside a JSON body, for FIX_SQS_INNER. */
+static void add_inner(ctx_t *c, cJSON *node, cJSON *owner, cJSON *doc,
+                      int depth) {
+  cJSON *it;
+
+  if (depth > 8)
+    return;
+  cJSON_ArrayForEach(it, node) {
+    if (cJSON_IsString(it))
+      add(c, node, it, FIX_SQS_INNER, owner, doc);
+    else if (cJSON_IsObject(it) || cJSON_IsArray(it))
+      add_inner(c, it, owner, doc, depth + 1);
+  }
+}
+
+static void collect(ctx_t *c, cJSON *root, lk_source_t src) {
+  cJSON *recs = cJSON_GetObjectItemCaseSensitive(root, "Records"), *r;
+
+  switch (src) {
+  case LK_SRC_S3:
+    cJSON_ArrayForEach(r, recs) {
+      cJSON *o = cJSON_GetObjectItemCaseSensitive(
+          cJSON_GetObjectItemCaseSensitive(r, "s3"), "object");
+
+      add(c, o, cJSON_GetObjectItemCaseSensitive(o, "key"), FIX_S3_KEY, r,
+          NULL);
+    }
+    break;
+  case LK_SRC_SQS:
+    cJSON_ArrayForEach(r, recs) {
+      cJSON *body = cJSON_GetObjectItemCaseSensitive(r, "body");
+      cJSON *ma = cJSON_GetObjectItemCaseSensitive(r, "messageAttributes");
+      cJSON *a;
+
+      add(c, r, body, FIX_SQS_BODY, r, NULL);
+      cJSON_ArrayForEach(a, ma)
+          add(c, a, cJSON_GetObjectItemCaseSensitive(a, "stringValue"),
+              FIX_NONE, r, NULL);
+      if (cJSON_IsString(body) && c->n_inner < 16) {
+        cJSON *doc = cJSON_Parse(body->valuestring);
+
+        if (cJSON_IsObject(doc) || cJSON_IsArray(doc)) {
+          c->inner_docs[c->n_inner++] = doc;
+          add_inner(c, doc, r, doc, 0);
+        } else {
+          cJSON_Delete(doc);
+        }
+      }
+    }
+    break;
+  case LK_SRC_LOGS: {
+    const char *data = str(cJSON_GetObjectItemCaseSensitive(root, "awslogs"),
+                           "data");
+    lk_buf_t gz, js;
+
+    lk_buf_init(&gz, 1 << 20);
+    lk_buf_init(&js, 4 << 20);
+    if (data && lk_b64_decode(&gz, data, strlen(data)) == 0 &&
+        lk_gunzip(&js, gz.data, gz.len) == 0)
+      c->logs_doc = cJSON_ParseWithLength(js.data, js.len);
+    lk_buf_free(&gz);
+    lk_buf_free(&js);
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(c->logs_doc,
+                                                           "logEvents"))
+        add(c, r, cJSON_GetObjectItemCaseSensitive(r, "message"), FIX_LOG,
+            NULL, NULL);
+    break;
+  }
+  case LK_SRC_APIGW_V1:
+  case LK_SRC_APIGW_V2: {
+    static const char *const maps[] = {"pathParameters",
+                                       "queryStringParameters",
+                                       "multiValueQueryStringParameters",
+                                       "headers", "cookies"};
+    size_t k;
+
+    add(c, root,
+        cJSON_GetObjectItemCaseSensitive(root, src == LK_SRC_APIGW_V1
+                                                   ? "path"
+                                                   : "rawPath"),
+        FIX_NONE, root, NULL);
+    add(c, root, cJSON_GetObjectItemCaseSensitive(root, "rawQueryString"),
+        FIX_NONE, root, NULL);
+    for (k = 0; k < sizeof(maps) / sizeof(maps[0]); k++)
+      add_all(c, cJSON_GetObjectItemCaseSensitive(root, maps[k]), FIX_NONE,
+              root);
+    if (cJSON_GetObjectItemCaseSensitive(root, "body") == NULL ||
+        cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(root, "body"))) {
+      cJSON_DeleteItemFromObjectCaseSensitive(root, "body");
+      cJSON_AddStringToObject(root, "body", "");
+    }
+    add(c, root, cJSON_GetObjectItemCaseSensitive(root, "body"),
+        FIX_HTTP_BODY, root, NULL);
+    break;
+  }
+  default:
+    break;
+  }
+}
+
+/* The new value of one field, as bytes. */
+static size_t change(char *buf, size_t n, size_t cap, unsigned *rs,
+                     lk_byte_mutator mutate) {
+  unsigned op = next_rand(rs) % 10;
+
+  if (op < 6 && mutate) {
+    n = mutate((uint8_t *)buf, n, cap);
+  } else {
+    const char *p = lk_attack_payloads[next_rand(rs) % lk_n_attack_payloads];
+    size_t pl = strlen(p), at = n ? next_rand(rs) % (n + 1) : 0;
+
+    if (op == 9) /* replace the whole value */
+      n = 0, at = 0;
+    if (n + pl > cap)
+      pl = cap - n;
+    memmove(buf + at + pl, buf + at, n - at);
+    memcpy(buf + at, p, pl);
+    n += pl;
+  }
+  return n > cap ? cap : n;
+}
+
+/* Replaces a string in place; an object member keeps its name (cJSON's
+ * ReplaceItemViaPointer would drop it). */
+static void set_string(cJSON *parent, cJSON *item, const char *v) {
+  cJSON *fresh;
+
+  if (parent == NULL || item == NULL)
+    return;
+  fresh = cJSON_CreateString(v);
+  if (fresh == NULL)
+    return;
+  if (item->string && cJSON_IsObject(parent)) {
+    fresh->string = strdup(item->string);
+    if (fresh->string == NULL) {
+      cJSON_Delete(fresh);
+      return;
+    }
+  }
+  cJSON_ReplaceItemViaPointer(parent, item, fresh);
+}
+
+static void fix_md5(cJSON *rec) {
+  const char *body = str(rec, "body");
+  char md5[33];
+
+  if (body == NULL)
+    return;
+  lk_md5_hex(body, strlen(body), md5);
+  set_string(rec, cJSON_GetObjectItemCaseSensitive(rec, "md5OfBody"), md5);
+}
+
+static int reencode_logs(cJSON *root, cJSON *doc) {
+  char *js = cJSON_PrintUnformatted(doc);
+  lk_buf_t gz, b64;
+  int err;
+
+  lk_buf_init(&gz, 4 << 20);
+  lk_buf_init(&b64, 8 << 20);
+  err = js ? lk_gzip(&gz, js, strlen(js)) : -1;
+  if (err == 0)
+    err = lk_b64_encode(&b64, gz.data, gz.len);
+  if (err == 0)
+    err = lk_buf_add(&b64, "", 1);
+  if (err == 0)
+    set_string(cJSON_GetObjectItemCaseSensitive(root, "awslogs"),
+               cJSON_GetObjectItemCaseSensitive(
+                   cJSON_GetObjectItemCaseSensitive(root, "awslogs"), "data"),
+               b64.data);
+  free(js);
+  lk_buf_free(&gz);
+  lk_buf_free(&b64);
+  return err;
+}
+
+static int apply(ctx_t *c, cJSON *root, slot_t *s, unsigned *rs,
+                 lk_byte_mutator mutate) {
+  char *buf = malloc(MAX_FIELD + 1);
+  size_t n, cap = MAX_FIELD;
+  int b64 = s->fix == FIX_HTTP_BODY &&
+            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s->owner,
+                                                          "isBase64Encoded"));
+  lk_buf_t tmp;
+  int err = 0;
+
+  if (buf == NULL)
+    return -1;
+  lk_buf_init(&tmp, MAX_FIELD);
+  /* The value as the function sees it: keys decoded, binary bodies raw. */
+  if (s->fix == FIX_S3_KEY)
+    err = lk_url_decode(&tmp, s->item->valuestring,
+                        strlen(s->item->valuestring), 1);
+  else if (b64)
+    err = lk_b64_decode(&tmp, s->item->valuestring,
+                        strlen(s->item->valuestring));
+  else
+    err = lk_buf_adds(&tmp, s->item->valuestring);
+  n = tmp.len < cap ? tmp.len : cap;
+  if (n)
+    memcpy(buf, tmp.data, n);
+  lk_buf_free(&tmp);
+  if (err) {
+    free(buf);
+    return -1;
+  }
+  n = change(buf, n, cap, rs, mutate);
+  if (!b64)
+    lk_utf8_repair(buf, n); /* JSON text: no NUL, only UTF-8 */
+  buf[n] = '\0';
+  lk_buf_init(&tmp, 4 * MAX_FIELD + 8);
+  if (s->fix == FIX_S3_KEY) {
+    size_t i;
+    lk_buf_t enc;
+
+    lk_buf_init(&enc, 4 * MAX_FIELD);
+    lk_url_encode(&enc, buf, n, 1);
+    for (i = 0; i < enc.len; i++) { /* S3 writes spaces as '+' */
+      if (i + 2 < enc.len && memcmp(enc.data + i, "%20", 3) == 0) {
+        lk_buf_add(&tmp, "+", 1);
+        i += 2;
+      } else {
+        lk_buf_add(&tmp, enc.data + i, 1);
+      }
+    }
+    lk_buf_free(&enc);
+  } else if (b64) {
+    lk_b64_encode(&tmp, buf, n);
+  } else {
+    lk_buf_add(&tmp, buf, n);
+  }
+  lk_buf_add(&tmp, "", 1);
+  set_string(s->parent, s->item, tmp.data);
+  lk_buf_free(&tmp);
+  free(buf);
+
+  switch (s->fix) {
+  case FIX_SQS_BODY:
+    fix_md5(s->owner);
+    break;
+  case FIX_SQS_INNER: {
+    char *body = cJSON_PrintUnformatted(s->inner);
+
+    if (body)
+      set_string(s->owner, cJSON_GetObjectItemCaseSensitive(s->owner, "body"),
+                 body);
+    free(body);
+    fix_md5(s->owner);
+    break;
+  }
+  case FIX_LOG:
+    return reencode_logs(root, c->logs_doc);
+  case FIX_HTTP_BODY: {
+    cJSON *h = cJSON_GetObjectItemCaseSensitive(s->owner, "headers");
+    cJSON *it;
+
+    cJSON_ArrayForEach(it, h) if (it->string &&
+                                  strcasecmp(it->string, "content-length") ==
+                                      0 &&
+                                  cJSON_IsString(it)) {
+      char len[24];
+
+      snprintf(len, sizeof(len), "%zu", n);
+      set_string(h, it, len);
+      break;
+    }
+    break;
+  }
+  default:
+    break;
+  }
+  return 0;
+}
+
+size_t lk_mutate_event(char *buf, size_t len, size_t max, unsigned seed,
+                       lk_byte_mutator mutate) {
+  lk_source_t src = lk_event_source(buf, len);
+  cJSON *root;
+  ctx_t c;
+  char *out;
+  size_t n = 0;
+  unsigned rs = seed ? seed : 1;
+  int i;
+
+  if (src == LK_SRC_UNKNOWN)
+    return 0;
+  root = cJSON_ParseWithLength(buf, len);
+  if (root == NULL)
+    return 0;
+  memset(&c, 0, sizeof(c));
+  collect(&c, root, src);
+  if (c.n > 0 && apply(&c, root, &c.slots[next_rand(&rs) % c.n], &rs,
+                       mutate) == 0) {
+    out = cJSON_PrintUnformatted(root);
+    if (out && strlen(out) <= max) {
+      n = strlen(out);
+      memcpy(buf, out, n);
+    }
+    free(out);
+  }
+  for (i = 0; i < c.n_inner; i++)
+    cJSON_Delete(c.inner_docs[i]);
+  cJSON_Delete(c.logs_doc);
+  cJSON_Delete(root);
+  return n;
+}

@@ -1,0 +1,43 @@
+/* The event-aware mutator: one step of structure-aware fuzzing for Lambda
+ * events. It parses an event (S3, SQS, CloudWatch Logs, API Gateway v1 or
+ * v2), picks one field the source fills with outside data, changes it with
+ * a byte mutation or an attack payload, fixes what depends on that field
+ * (URL-encoded key, md5OfBody, base64+gzip of a log payload, base64 of a
+ * binary body, Content-Length) and writes the event back. It never hands
+ * out an event the source could not have sent: what it cannot repair, it
+ * refuses. Pure: no state but what the caller passes in. */
+#ifndef LK_MUTATOR_H
+#define LK_MUTATOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum {
+  LK_SRC_UNKNOWN = 0,
+  LK_SRC_S3,
+  LK_SRC_SQS,
+  LK_SRC_LOGS,
+  LK_SRC_APIGW_V1,
+  LK_SRC_APIGW_V2
+} lk_source_t;
+
+/* Mutates data[0..size) in place, up to max bytes; returns the new size.
+ * libFuzzer's LLVMFuzzerMutate has this shape. */
+typedef size_t (*lk_byte_mutator)(uint8_t *data, size_t size, size_t max);
+
+/* The source an event comes from, by its shape. */
+lk_source_t lk_event_source(const char *event, size_t len);
+const char *lk_source_name(lk_source_t s);
+
+/* Mutates the event in buf[0..len) into buf, at most max bytes; seed picks
+ * the field and the kind of change. Returns the new length, or 0 when the
+ * input is not an event it knows or the result would not fit. */
+size_t lk_mutate_event(char *buf, size_t len, size_t max, unsigned seed,
+                       lk_byte_mutator mutate);
+
+/* The attack payloads the mutator splices in; each carries a canary that
+ * cannot appear by accident (see DESIGN.md, oracles). */
+extern const char *const lk_attack_payloads[];
+extern const size_t lk_n_attack_payloads;
+
+#endif

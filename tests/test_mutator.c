@@ -1,0 +1,137 @@
+/* The event-aware mutator on real sample events: it changes one field the
+ * source fills with outside data, and what depends on it follows. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+
+#include "codec.h"
+#include "mutator.h"
+
+#define MAX (256 * 1024)
+
+static char *read_seed(const char *name, size_t *len) {
+  char path[512];
+  FILE *f;
+  char *buf = malloc(MAX);
+
+  snprintf(path, sizeof(path), "%s/corpora/fuzz_mutator/%s", LK_SOURCE_DIR,
+           name);
+  f = fopen(path, "rb");
+  assert_non_null(f);
+  *len = fread(buf, 1, MAX, f);
+  fclose(f);
+  return buf;
+}
+
+static size_t no_bytes(uint8_t *d, size_t n, size_t max) {
+  (void)d;
+  (void)max;
+  return n; /* only payload splices change anything */
+}
+
+/* Runs seeds until a mutation differs from the input; returns it parsed. */
+static cJSON *mutated(const char *name, lk_source_t want) {
+  size_t len, n;
+  char *orig = read_seed(name, &len), *buf = malloc(MAX);
+  unsigned seed;
+
+  assert_int_equal(lk_event_source(orig, len), want);
+  for (seed = 1; seed < 200; seed++) {
+    memcpy(buf, orig, len);
+    n = lk_mutate_event(buf, len, MAX, seed, no_bytes);
+    if (n && (n != len || memcmp(buf, orig, len) != 0)) {
+      cJSON *j = cJSON_ParseWithLength(buf, n);
+
+      assert_non_null(j);
+      assert_int_equal(lk_event_source(buf, n), want);
+      free(orig);
+      free(buf);
+      return j;
+    }
+  }
+  fail_msg("no mutation of %s changed it", name);
+  return NULL;
+}
+
+static void test_sqs_md5_follows_body(void **state) {
+  cJSON *j = mutated("sqs.json", LK_SRC_SQS);
+  cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "Records"), 0);
+  const char *body = cJSON_GetObjectItem(r, "body")->valuestring;
+  char md5[33];
+
+  (void)state;
+  lk_md5_hex(body, strlen(body), md5);
+  assert_string_equal(md5, cJSON_GetObjectItem(r, "md5OfBody")->valuestring);
+  assert_string_not_equal(body, "plain text");
+  cJSON_Delete(j);
+}
+
+static void test_s3_key_stays_encoded(void **state) {
+  cJSON *j = mutated("s3.json", LK_SRC_S3);
+  cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "Records"), 0);
+  const char *key =
+      cJSON_GetObjectItem(
+          cJSON_GetObjectItem(cJSON_GetObjectItem(r, "s3"), "object"), "key")
+          ->valuestring;
+  size_t i;
+
+  (void)state;
+  /* URL-encoded as S3 sends it: no raw space, quote, or control byte. */
+  for (i = 0; key[i]; i++)
+    assert_true(key[i] > ' ' && key[i] != '"' && key[i] != '\'' &&
+                key[i] != ';' && key[i] != '`');
+  assert_non_null(strstr(key, "lambkin") != NULL ? key : strstr(key, "%"));
+  cJSON_Delete(j);
+}
+
+static void test_logs_payload_reencoded(void **state) {
+  cJSON *j = mutated("logs.json", LK_SRC_LOGS);
+  const char *d = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "awslogs"), "data")
+                      ->valuestring;
+  lk_buf_t gz, js;
+  cJSON *doc;
+  const char *msg;
+
+  (void)state;
+  lk_buf_init(&gz, 1 << 20);
+  lk_buf_init(&js, 1 << 20);
+  assert_int_equal(lk_b64_decode(&gz, d, strlen(d)), 0);
+  assert_int_equal(lk_gunzip(&js, gz.data, gz.len), 0);
+  doc = cJSON_ParseWithLength(js.data, js.len);
+  msg = cJSON_GetObjectItem(
+            cJSON_GetArrayItem(cJSON_GetObjectItem(doc, "logEvents"), 0),
+            "message")
+            ->valuestring;
+  assert_string_not_equal(msg, "ERROR disk full");
+  cJSON_Delete(doc);
+  lk_buf_free(&gz);
+  lk_buf_free(&js);
+  cJSON_Delete(j);
+}
+
+static void test_unknown_input_refused(void **state) {
+  char buf[64] = "{\"not\":\"an event\"}";
+
+  (void)state;
+  assert_int_equal(lk_event_source(buf, strlen(buf)), LK_SRC_UNKNOWN);
+  assert_int_equal(lk_mutate_event(buf, strlen(buf), sizeof(buf), 1, NULL), 0);
+  strcpy(buf, "{broken");
+  assert_int_equal(lk_mutate_event(buf, strlen(buf), sizeof(buf), 1, NULL), 0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_sqs_md5_follows_body),
+      cmocka_unit_test(test_s3_key_stays_encoded),
+      cmocka_unit_test(test_logs_payload_reencoded),
+      cmocka_unit_test(test_unknown_input_refused),
+  };
+
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
