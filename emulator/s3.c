@@ -214,9 +214,9 @@ static lk_s3_object_t *obj_new(const char *key, const void *data, size_t len,
   return o;
 }
 
-int lk_s3_put(lk_s3_t *s3, const char *bucket, const char *key,
-              const void *data, size_t len, const char *content_type,
-              const char *trace) {
+int lk_s3_put_object(lk_s3_t *s3, const char *bucket, const char *key,
+                     const void *data, size_t len, const char *content_type,
+                     const char *trace) {
   bucket_t *b = find_bucket(s3, bucket);
   lk_s3_object_t *o;
   int err;
@@ -234,8 +234,8 @@ int lk_s3_put(lk_s3_t *s3, const char *bucket, const char *key,
   return err;
 }
 
-const lk_s3_object_t *lk_s3_get(lk_s3_t *s3, const char *bucket,
-                                const char *key) {
+const lk_s3_object_t *lk_s3_get_object(lk_s3_t *s3, const char *bucket,
+                                       const char *key) {
   bucket_t *b = find_bucket(s3, bucket);
   int i;
 
@@ -833,7 +833,7 @@ static void copy_object(s3req_t *r, bucket_t *b, const char *source) {
     memcpy(sb, s, (size_t)(slash - s));
     sb[slash - s] = '\0';
   }
-  from = lk_s3_get(r->s3, sb, slash + 1);
+  from = lk_s3_get_object(r->s3, sb, slash + 1);
   if (from == NULL) {
     lk_buf_free(&src);
     s3_error(r, 404, find_bucket(r->s3, sb) ? "NoSuchKey" : "NoSuchBucket",
@@ -1061,7 +1061,7 @@ void lk_s3_serve(lk_s3_t *s3, lk_http_req_t *req) {
   } else if (strcmp(m, "PUT") == 0) {
     put_object(&r, b);
   } else if (strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0) {
-    const lk_s3_object_t *o = lk_s3_get(s3, r.bucket, r.key.data);
+    const lk_s3_object_t *o = lk_s3_get_object(s3, r.bucket, r.key.data);
 
     if (o == NULL)
       s3_error(&r, 404, "NoSuchKey", "The specified key does not exist.");

@@ -1,7 +1,7 @@
 /* Emulated S3: buckets and objects in memory, served over S3's REST-XML
  * wire protocol (path-style and virtual-host addressing). The store owns
  * every bucket and object; lk_s3_free() releases them all. The core calls
- * (lk_s3_put and friends) serve the HTTP front and, later, in-process
+ * (lk_s3_put_object and friends) serve the HTTP front and in-process
  * callers such as the fuzzer's host. */
 #ifndef LK_S3_H
 #define LK_S3_H
@@ -43,12 +43,12 @@ void lk_s3_free(lk_s3_t *s3);
 void lk_s3_on_event(lk_s3_t *s3, lk_s3_event_cb cb, void *ud);
 
 int lk_s3_create_bucket(lk_s3_t *s3, const char *name);
-int lk_s3_put(lk_s3_t *s3, const char *bucket, const char *key,
-              const void *data, size_t len, const char *content_type,
-              const char *trace);
+int lk_s3_put_object(lk_s3_t *s3, const char *bucket, const char *key,
+                     const void *data, size_t len, const char *content_type,
+                     const char *trace);
 /* The object stays owned by the store; valid until the next change. */
-const lk_s3_object_t *lk_s3_get(lk_s3_t *s3, const char *bucket,
-                                const char *key);
+const lk_s3_object_t *lk_s3_get_object(lk_s3_t *s3, const char *bucket,
+                                       const char *key);
 int lk_s3_delete(lk_s3_t *s3, const char *bucket, const char *key,
                  const char *trace);
 

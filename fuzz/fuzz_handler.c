@@ -1,0 +1,145 @@
+/* The in-process engine for C handlers: a libFuzzer driver that loads a
+ * handler shared object (built with -fsanitize=fuzzer-no-link,address,
+ * undefined) and calls it with events from the event-aware mutator, with
+ * no HTTP and no process in between. The handler's own crashes and
+ * sanitizer reports are libFuzzer's findings.
+ *   LAMBKIN_FUZZ_SO=handler.so LAMBKIN_FUZZ_SYMBOL=fn fuzz_handler SEEDS
+ * Host calls: S3 put/get go to an in-process S3 store; invoke and SQS send
+ * are accepted and dropped for now. */
+#include <dlfcn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lambkin/handler.h"
+#include "mutator.h"
+#include "s3.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max);
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max,
+                               unsigned int seed);
+
+static lk_handler_fn *handler;
+static lk_s3_t *s3;
+
+static int h_respond(lk_response_t *res, const void *data, size_t len) {
+  char *p = malloc(len + 1);
+
+  if (p == NULL)
+    return -12;
+  memcpy(p, data, len);
+  p[len] = '\0';
+  free(res->data);
+  res->data = p;
+  res->len = len;
+  return 0;
+}
+
+static int h_fail(lk_response_t *res, const char *type, const char *msg) {
+  (void)msg;
+  res->failed = 1;
+  snprintf(res->error_type, sizeof(res->error_type), "%s",
+           type ? type : "Error");
+  return 0;
+}
+
+static int h_invoke(const lk_request_t *req, const char *fn, const void *p,
+                    size_t len, int async, lk_bytes_t *out) {
+  (void)req, (void)fn, (void)p, (void)len, (void)async;
+  if (out) {
+    out->data = NULL;
+    out->len = 0;
+  }
+  return 0;
+}
+
+static int h_s3_put(const lk_request_t *req, const char *bucket,
+                    const char *key, const void *data, size_t len) {
+  (void)req;
+  lk_s3_create_bucket(s3, bucket);
+  return lk_s3_put_object(s3, bucket, key, data, len, NULL, NULL);
+}
+
+static int h_s3_get(const lk_request_t *req, const char *bucket,
+                    const char *key, lk_bytes_t *out) {
+  const lk_s3_object_t *o = lk_s3_get_object(s3, bucket, key);
+
+  (void)req;
+  if (o == NULL)
+    return -2;
+  out->data = malloc(o->len + 1);
+  if (out->data == NULL)
+    return -12;
+  memcpy(out->data, o->data, o->len);
+  out->len = o->len;
+  return 0;
+}
+
+static int h_sqs_send(const lk_request_t *req, const char *q, const char *b) {
+  (void)req, (void)q, (void)b;
+  return 0;
+}
+
+static const lk_host_t host = {h_respond, h_fail,  h_invoke, h_s3_put,
+                               h_s3_get,  h_sqs_send, NULL};
+
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+  const char *so = getenv("LAMBKIN_FUZZ_SO");
+  const char *sym = getenv("LAMBKIN_FUZZ_SYMBOL");
+  void *dl;
+
+  (void)argc, (void)argv;
+  if (so == NULL || sym == NULL) {
+    fprintf(stderr, "fuzz_handler: set LAMBKIN_FUZZ_SO and "
+                    "LAMBKIN_FUZZ_SYMBOL\n");
+    exit(2);
+  }
+  dl = dlopen(so, RTLD_NOW);
+  handler = dl ? (lk_handler_fn *)dlsym(dl, sym) : NULL;
+  if (handler == NULL) {
+    fprintf(stderr, "fuzz_handler: %s\n", dlerror());
+    exit(2);
+  }
+  if (lk_s3_new("us-east-1", "123456789012", &s3))
+    exit(2);
+  return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  lk_request_t req;
+  lk_response_t res;
+  char *payload;
+
+  /* Only events a source could send reach the handler. */
+  if (lk_event_source((const char *)data, size) == LK_SRC_UNKNOWN)
+    return -1;
+  payload = malloc(size + 1);
+  if (payload == NULL)
+    return 0;
+  memcpy(payload, data, size);
+  payload[size] = '\0';
+  memset(&req, 0, sizeof(req));
+  memset(&res, 0, sizeof(res));
+  req.payload = payload;
+  req.len = size;
+  req.request_id = "00000000-0000-4000-8000-000000000000";
+  req.function_name = "fuzzed";
+  req.function_arn = "arn:aws:lambda:us-east-1:123456789012:function:fuzzed";
+  req.trace_id = "Root=1-00000000-000000000000000000000000;Parent=0;Sampled=0";
+  req.deadline_ms = INT64_MAX / 2;
+  req.host = &host;
+  handler(&req, &res);
+  free(res.data);
+  free(payload);
+  return 0;
+}
+
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max,
+                               unsigned int seed) {
+  size_t n = lk_mutate_event((char *)data, size, max, seed, LLVMFuzzerMutate);
+
+  return n ? n : size; /* not an event: leave it for -1 to drop */
+}
