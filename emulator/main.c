@@ -13,6 +13,7 @@
 #include "apigw.h"
 #include "emu.h"
 #include "event_cmd.h"
+#include "fuzz_cmd.h"
 #include "lambkin/lambkin.h"
 
 #define EVENT_MAX (6 * 1024 * 1024)
@@ -48,6 +49,9 @@ static void usage(FILE *f) {
           "  replay FILE|ID        re-run a journaled or saved event\n"
           "  event SOURCE [opts]   print a sample s3, sqs, logs, apigw or "
           "apigw-v2 event\n"
+          "  fuzz [FUNCTION...]    fuzz C functions in process (--time S, "
+          "--out DIR,\n"
+          "                        --seed N, -- libFuzzer flags)\n"
           "  version               print the version\n"
           "\n"
           "options:\n"
@@ -464,7 +468,20 @@ static int cmd_replay(const cli_t *c) {
   event =
       cJSON_IsString(ev) ? strdup(ev->valuestring) : cJSON_PrintUnformatted(ev);
   rc = run_one(c, fn->valuestring, event, strlen(event), "replay", &s);
-  if (rc == 0) {
+  if (rc == 0 &&
+      cJSON_IsString(cJSON_GetObjectItemCaseSensitive(rec, "class"))) {
+    /* A fuzzer finding: it reproduces when the function fails again. */
+    same = strcmp(s.outcome, "ok") != 0;
+    fprintf(stderr, "replay: %s finding (%s) on %s: outcome %s%s%s: %s\n",
+            cJSON_GetObjectItemCaseSensitive(rec, "class")->valuestring,
+            cJSON_IsString(cJSON_GetObjectItemCaseSensitive(rec, "state"))
+                ? cJSON_GetObjectItemCaseSensitive(rec, "state")->valuestring
+                : "",
+            fn->valuestring, s.outcome, s.error_type ? " " : "",
+            s.error_type ? s.error_type : "",
+            same ? "reproduced" : "not reproduced");
+    rc = s.loops ? 3 : same ? 1 : 0;
+  } else if (rc == 0) {
     same = !cJSON_IsString(outcome) ||
            (strcmp(outcome->valuestring, s.outcome) == 0 &&
             (!cJSON_IsString(etype) ||
@@ -500,6 +517,8 @@ int main(int argc, char **argv) {
   }
   if (strcmp(cmd, "event") == 0)
     return lk_cmd_event(argc, argv);
+  if (strcmp(cmd, "fuzz") == 0)
+    return lk_cmd_fuzz(argc, argv);
   if (parse_args(argc, argv, &c))
     return 2;
   if (strcmp(cmd, "serve") == 0)

@@ -1,0 +1,444 @@
+/* `lambkin fuzz`: the in-process engine for C functions. For each function
+ * it builds the handler with the fuzzer's instrumentation, writes a seed
+ * event shaped like the function's event source, runs the libFuzzer
+ * driver (build-fuzz/fuzz/fuzz_handler) for --time seconds, and turns
+ * each crash libFuzzer keeps into a reproducer that `lambkin replay`
+ * re-runs in the emulator. Process mode (python, node, provided) is not
+ * built yet: such functions are listed as skipped. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "apigw.h"
+#include "app.h"
+#include "codec.h"
+#include "emu.h"
+#include "events.h"
+#include "fuzz_cmd.h"
+#include "http.h"
+#include "lambkin/lambkin.h"
+
+#define MAX_FNS 32
+#define MAX_PASS 32
+
+typedef struct fopts {
+  const char *template_path, *out;
+  const char *fns[MAX_FNS];
+  int n_fns;
+  int time_s;
+  long seed;
+  char *pass[MAX_PASS]; /* libFuzzer flags after "--" */
+  int n_pass;
+} fopts_t;
+
+static const char *str(const cJSON *o, const char *k) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int mkdirs(const char *path) {
+  char tmp[4096], *p;
+
+  snprintf(tmp, sizeof(tmp), "%s", path);
+  for (p = tmp + 1; *p; p++)
+    if (*p == '/') {
+      *p = '\0';
+      if (mkdir(tmp, 0755) && errno != EEXIST)
+        return -1;
+      *p = '/';
+    }
+  return mkdir(tmp, 0755) && errno != EEXIST ? -1 : 0;
+}
+
+/* A seed event for the function's first event source; the source's name
+ * in *source. NULL when it has none lambkin can shape. */
+static char *seed_event(const lk_app_t *app, const lk_function_t *f,
+                        const char **source) {
+  const cJSON *ev;
+
+  cJSON_ArrayForEach(ev, f->events) {
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(ev, "Properties");
+    const char *type = str(ev, "Type");
+
+    if (type == NULL)
+      continue;
+    if (strcmp(type, "S3") == 0) {
+      *source = "s3";
+      return lk_event_s3(app->region,
+                         str(p, "Bucket") ? str(p, "Bucket") : "bucket",
+                         "ObjectCreated:Put", "uploads/photo.jpg", 5,
+                         "5d41402abc4b2a76b9719d911017c592", ev->string, 1);
+    }
+    if (strcmp(type, "CloudWatchLogs") == 0) {
+      cJSON *events = cJSON_CreateArray(), *e = cJSON_CreateObject();
+      char *out;
+
+      cJSON_AddStringToObject(e, "id", "0");
+      cJSON_AddNumberToObject(e, "timestamp", 1700000000000.0);
+      cJSON_AddStringToObject(e, "message", "ERROR something failed");
+      cJSON_AddItemToArray(events, e);
+      out = lk_event_logs(app->account,
+                          str(p, "LogGroupName") ? str(p, "LogGroupName")
+                                                 : "/app",
+                          "stream", ev->string, events);
+      cJSON_Delete(events);
+      *source = "logs";
+      return out;
+    }
+    if (strcmp(type, "SQS") == 0) {
+      cJSON *msg = cJSON_CreateObject(), *doc = cJSON_CreateObject(), *recs;
+      char *out;
+
+      cJSON_AddStringToObject(msg, "MessageId",
+                              "00000000-0000-4000-8000-000000000000");
+      cJSON_AddStringToObject(msg, "ReceiptHandle", "seed#1");
+      cJSON_AddStringToObject(msg, "Body", "{\"task\":\"seed\"}");
+      cJSON_AddStringToObject(msg, "MD5OfBody",
+                              "c1e8bd4b9e7b4bc76e0e1b6c6ac6f2a5");
+      recs = cJSON_AddArrayToObject(doc, "Records");
+      cJSON_AddItemToArray(
+          recs, lk_event_sqs_record(app->region,
+                                    str(p, "Queue") ? str(p, "Queue") : "queue",
+                                    msg));
+      out = cJSON_PrintUnformatted(doc);
+      cJSON_Delete(msg);
+      cJSON_Delete(doc);
+      *source = "sqs";
+      return out;
+    }
+    if (strcmp(type, "Api") == 0 || strcmp(type, "HttpApi") == 0) {
+      int v2 = strcmp(type, "HttpApi") == 0;
+      const char *tmpl = str(p, "Path") ? str(p, "Path") : "/";
+      char path[1024];
+      size_t i, o = 0;
+      lk_http_req_t req;
+      char *out;
+
+      /* {param} and {proxy+} become "1": a path the route matches. */
+      for (i = 0; tmpl[i] && o + 2 < sizeof(path); i++) {
+        if (tmpl[i] == '{') {
+          while (tmpl[i] && tmpl[i] != '}')
+            i++;
+          path[o++] = '1';
+          if (!tmpl[i])
+            break;
+        } else {
+          path[o++] = tmpl[i];
+        }
+      }
+      path[o] = '\0';
+      memset(&req, 0, sizeof(req));
+      req.method = str(p, "Method") && strcasecmp(str(p, "Method"), "any")
+                       ? str(p, "Method")
+                       : "GET";
+      req.path = req.url = path;
+      req.query = "q=1";
+      req.headers[req.n_headers++] = (lk_http_header_t){"Host", "localhost"};
+      lk_buf_init(&req.body, 64);
+      lk_buf_adds(&req.body, "{\"seed\":true}");
+      out = lk_apigw_event(v2, v2, app->account, "ANY", tmpl, &req);
+      lk_buf_free(&req.body);
+      *source = v2 ? "apigw-v2" : "apigw";
+      return out;
+    }
+  }
+  return NULL;
+}
+
+static int run(char *const argv[], char *const envp[], const char *log) {
+  pid_t pid = fork();
+  int st;
+
+  if (pid < 0)
+    return -1;
+  if (pid == 0) {
+    if (log) {
+      FILE *f = freopen(log, "w", stdout);
+
+      if (f == NULL || dup2(fileno(stdout), 2) < 0)
+        _exit(127);
+    }
+    if (envp)
+      execve(argv[0], argv, envp); /* the driver: an absolute path */
+    else
+      execvp(argv[0], argv);
+    _exit(127);
+  }
+  if (waitpid(pid, &st, 0) < 0)
+    return -1;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Builds the handler .so with libFuzzer's instrumentation and sanitizers. */
+static int build_so(const lk_function_t *f, const char *so) {
+  char *argv[80], inc[4200];
+  const char *cc =
+      getenv("LAMBKIN_FUZZ_CC") ? getenv("LAMBKIN_FUZZ_CC") : "clang";
+  char files[40][4200];
+  int n = 0, k = 0;
+  DIR *d = opendir(f->code_dir);
+  struct dirent *e;
+
+  if (d == NULL)
+    return -1;
+  argv[n++] = (char *)cc;
+  argv[n++] = "-shared";
+  argv[n++] = "-fPIC";
+  argv[n++] = "-g";
+  argv[n++] = "-O1";
+  argv[n++] = "-fsanitize=fuzzer-no-link,address,undefined";
+  snprintf(inc, sizeof(inc), "-I%s/include", LK_SOURCE_DIR);
+  argv[n++] = inc;
+  argv[n++] = "-o";
+  argv[n++] = (char *)so;
+  while ((e = readdir(d)) != NULL && k < 40) {
+    size_t l = strlen(e->d_name);
+
+    if (l > 2 && strcmp(e->d_name + l - 2, ".c") == 0) {
+      snprintf(files[k], sizeof(files[k]), "%s/%s", f->code_dir, e->d_name);
+      argv[n++] = files[k++];
+    }
+  }
+  closedir(d);
+  argv[n] = NULL;
+  return k ? run(argv, NULL, NULL) : -1;
+}
+
+static int write_file(const char *path, const char *data, size_t n) {
+  return lk_write_file_atomic(path, data, n);
+}
+
+static long final_stat(const char *log, const char *key) {
+  size_t len;
+  char *text = lk_read_file(log, 64u << 20, &len);
+  const char *p = text ? strstr(text, key) : NULL;
+  long v = -1;
+
+  if (p)
+    v = strtol(p + strlen(key), NULL, 10);
+  free(text);
+  return v;
+}
+
+/* Turns each crash file libFuzzer kept into a reproducer JSON. */
+static int collect(const char *dir, const char *fn, const char *source,
+                   const char *log) {
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  int found = 0;
+  size_t ll;
+  char *logtext = lk_read_file(log, 64u << 20, &ll);
+  const char *summary = logtext ? strstr(logtext, "SUMMARY: ") : NULL;
+  char state[300] = "";
+
+  if (summary)
+    snprintf(state, sizeof(state), "%.*s", (int)strcspn(summary + 9, "\n"),
+             summary + 9);
+  while (d && (e = readdir(d)) != NULL) {
+    char path[4600], out[4700];
+    size_t len;
+    char *ev;
+    cJSON *rep;
+    char *text;
+
+    if (strncmp(e->d_name, "crash-", 6) != 0 &&
+        strncmp(e->d_name, "leak-", 5) != 0 &&
+        strncmp(e->d_name, "timeout-", 8) != 0)
+      continue;
+    if (strstr(e->d_name, ".json"))
+      continue;
+    snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+    ev = lk_read_file(path, 8u << 20, &len);
+    if (ev == NULL)
+      continue;
+    rep = cJSON_CreateObject();
+    cJSON_AddStringToObject(rep, "class",
+                            e->d_name[0] == 'c'   ? "crash"
+                            : e->d_name[0] == 'l' ? "leak"
+                                                  : "timeout");
+    cJSON_AddStringToObject(rep, "function", fn);
+    cJSON_AddStringToObject(rep, "source", source);
+    cJSON_AddStringToObject(rep, "state", state);
+    cJSON_AddStringToObject(rep, "event", ev);
+    text = cJSON_Print(rep);
+    snprintf(out, sizeof(out), "%s.json", path);
+    if (text)
+      write_file(out, text, strlen(text));
+    printf("  finding: %s %s\n    reproducer: %s\n", e->d_name, state, out);
+    free(text);
+    free(ev);
+    cJSON_Delete(rep);
+    found++;
+  }
+  if (d)
+    closedir(d);
+  free(logtext);
+  return found;
+}
+
+static int fuzz_one(const fopts_t *o, const lk_app_t *app,
+                    const lk_function_t *f, const char *driver) {
+  char dir[2048], so[4200], seeds[4200], corpus[4200], findings[4200],
+      log[4400], seedfile[4400], maxt[32], prefix[4400], seedarg[48];
+  const char *source = NULL;
+  char *ev = seed_event(app, f, &source);
+  char *argv[16 + MAX_PASS], *envp[8], env_so[4300], env_sym[600],
+      env_path[4200];
+  int n = 0, rc, i;
+  long execs;
+
+  if (ev == NULL) {
+    printf("%-20s skipped: no S3, SQS, Logs or API event to shape seeds\n",
+           f->name);
+    return 0;
+  }
+  snprintf(dir, sizeof(dir), "%s", o->out);
+  snprintf(so, sizeof(so), "%s/build/%s.so", dir, f->name);
+  snprintf(seeds, sizeof(seeds), "%s/seeds/%s", dir, f->name);
+  snprintf(corpus, sizeof(corpus), "%s/corpus/%s", dir, f->name);
+  snprintf(findings, sizeof(findings), "%s/findings/%s", dir, f->name);
+  snprintf(log, sizeof(log), "%s/fuzz.log", findings);
+  snprintf(seedfile, sizeof(seedfile), "%s/%s.json", seeds, source);
+  if (mkdirs(seeds) || mkdirs(corpus) || mkdirs(findings) || mkdirs(dir) ||
+      (snprintf(prefix, sizeof(prefix), "%s/build", dir), mkdirs(prefix)) ||
+      write_file(seedfile, ev, strlen(ev))) {
+    free(ev);
+    fprintf(stderr, "lambkin: fuzz: cannot write under %s\n", dir);
+    return -1;
+  }
+  free(ev);
+  if (build_so(f, so) != 0) {
+    fprintf(stderr, "lambkin: fuzz: cannot build %s with clang\n", f->name);
+    return -1;
+  }
+  snprintf(maxt, sizeof(maxt), "-max_total_time=%d", o->time_s);
+  snprintf(prefix, sizeof(prefix), "-artifact_prefix=%s/", findings);
+  argv[n++] = (char *)driver;
+  argv[n++] = maxt;
+  argv[n++] = prefix;
+  argv[n++] = "-print_final_stats=1";
+  if (o->seed >= 0) {
+    snprintf(seedarg, sizeof(seedarg), "-seed=%ld", o->seed);
+    argv[n++] = seedarg;
+  }
+  for (i = 0; i < o->n_pass; i++)
+    argv[n++] = o->pass[i];
+  argv[n++] = corpus;
+  argv[n++] = seeds;
+  argv[n] = NULL;
+  snprintf(env_so, sizeof(env_so), "LAMBKIN_FUZZ_SO=%s", so);
+  snprintf(env_sym, sizeof(env_sym), "LAMBKIN_FUZZ_SYMBOL=%s", f->handler);
+  snprintf(env_path, sizeof(env_path), "PATH=%s",
+           getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+  envp[0] = env_so;
+  envp[1] = env_sym;
+  envp[2] = env_path;
+  envp[3] = NULL;
+  printf("%-20s fuzzing (%s events, %d s) ...\n", f->name, source, o->time_s);
+  fflush(stdout);
+  rc = run(argv, envp, log);
+  execs = final_stat(log, "stat::number_of_executed_units: ");
+  i = collect(findings, f->name, source, log);
+  printf("%-20s %ld execs, %d finding(s)%s\n", f->name, execs, i,
+         rc == 0 || i ? "" : " (the fuzzer failed: see fuzz.log)");
+  return i > 0 ? 1 : rc == 0 ? 0 : -1;
+}
+
+static void fuzz_usage(FILE *f) {
+  fprintf(f, "usage: lambkin fuzz [FUNCTION...] [-t template.yaml] "
+             "[--time S] [--out DIR] [--seed N] [-- libFuzzer flags]\n");
+}
+
+int lk_cmd_fuzz(int argc, char **argv) {
+  fopts_t o;
+  lk_app_t *app;
+  char err[2048], driver[4200];
+  int i, rc = 0, worst = 0;
+
+  memset(&o, 0, sizeof(o));
+  o.template_path = "template.yaml";
+  o.out = ".lambkin/fuzz";
+  o.time_s = 60;
+  o.seed = -1;
+  for (i = 2; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+    if (strcmp(a, "--") == 0) {
+      for (i++; i < argc && o.n_pass < MAX_PASS; i++)
+        o.pass[o.n_pass++] = argv[i];
+      break;
+    } else if ((strcmp(a, "-t") == 0 || strcmp(a, "--template") == 0) && v) {
+      o.template_path = v;
+      i++;
+    } else if (strcmp(a, "--out") == 0 && v) {
+      o.out = v;
+      i++;
+    } else if (strcmp(a, "--time") == 0 && v) {
+      o.time_s = (int)strtol(v, NULL, 10);
+      i++;
+    } else if (strcmp(a, "--seed") == 0 && v) {
+      o.seed = strtol(v, NULL, 10);
+      i++;
+    } else if (a[0] != '-' && o.n_fns < MAX_FNS) {
+      o.fns[o.n_fns++] = a;
+    } else {
+      fuzz_usage(stderr);
+      return 2;
+    }
+  }
+  if (o.time_s < 1 || o.time_s > 86400) {
+    fprintf(stderr, "lambkin: fuzz: --time wants 1..86400 seconds\n");
+    return 2;
+  }
+  snprintf(driver, sizeof(driver), "%s",
+           getenv("LAMBKIN_FUZZ_DRIVER") ? getenv("LAMBKIN_FUZZ_DRIVER")
+                                         : LK_SOURCE_DIR
+               "/build-fuzz/fuzz/fuzz_handler");
+  if (access(driver, X_OK) != 0) {
+    fprintf(stderr,
+            "lambkin: fuzz: no fuzzing driver at %s (run make build-fuzz, "
+            "or set LAMBKIN_FUZZ_DRIVER)\n",
+            driver);
+    return 2;
+  }
+  if (lk_app_load(o.template_path, &app, err, sizeof(err))) {
+    fprintf(stderr, "lambkin: %s\n", err);
+    return 2;
+  }
+  for (i = 0; i < app->n_functions; i++) {
+    lk_function_t *f = &app->functions[i];
+    int k, wanted = o.n_fns == 0;
+
+    for (k = 0; k < o.n_fns; k++)
+      wanted |= strcmp(o.fns[k], f->name) == 0;
+    if (!wanted)
+      continue;
+    if (f->kind != LK_RT_C) {
+      if (o.n_fns)
+        printf("%-20s skipped: process mode (%s) is not built yet\n", f->name,
+               f->runtime);
+      continue;
+    }
+    rc = fuzz_one(&o, app, f, driver);
+    if (rc < 0)
+      worst = 2;
+    else if (rc > 0 && worst == 0)
+      worst = 1;
+  }
+  for (i = 0; i < o.n_fns; i++)
+    if (lk_app_function(app, o.fns[i]) == NULL) {
+      fprintf(stderr, "lambkin: fuzz: no function %s\n", o.fns[i]);
+      worst = 2;
+    }
+  lk_app_free(app);
+  return worst;
+}

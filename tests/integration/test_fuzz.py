@@ -1,0 +1,59 @@
+"""lambkin fuzz on a C function, end to end: it builds the handler with
+libFuzzer's instrumentation, seeds it with an S3 event, finds the
+deliberate overflow in handlers/c/thumb_name.c, writes a reproducer, and
+`lambkin replay` re-runs that event in the emulator (this ctest build is
+sanitized, so the overflow shows there too)."""
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lambkin_server import LAMBKIN  # noqa: E402
+
+TEMPLATE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fuzz",
+                        "template.yaml")
+
+
+class FuzzTest(unittest.TestCase):
+    def test_finds_reports_and_replays(self):
+        with tempfile.TemporaryDirectory() as out:
+            p = subprocess.run(
+                [LAMBKIN, "fuzz", "thumb-c", "echo-python", "-t", TEMPLATE,
+                 "--time", "60", "--out", out, "--seed", "1"],
+                capture_output=True, text=True, timeout=300)
+            self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+            self.assertIn("echo-python          skipped: process mode",
+                          p.stdout)
+            self.assertRegex(p.stdout, r"thumb-c +\d+ execs, [1-9]\d* finding")
+            repros = glob.glob(os.path.join(out, "findings", "thumb-c",
+                                            "crash-*.json"))
+            self.assertTrue(repros, p.stdout)
+            with open(repros[0]) as f:
+                rep = json.load(f)
+            self.assertEqual((rep["class"], rep["function"], rep["source"]),
+                             ("crash", "thumb-c", "s3"))
+            self.assertIn("thumb_name.c", rep["state"])
+            rec = json.loads(rep["event"])["Records"][0]
+            self.assertGreater(len(rec["s3"]["object"]["key"]), 31)
+            r = subprocess.run([LAMBKIN, "replay", repros[0], "-t", TEMPLATE,
+                                "--state", os.path.join(out, "state")],
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("reproduced", r.stderr)
+            self.assertNotIn("not reproduced", r.stderr)
+
+    def test_no_driver_is_a_clear_error(self):
+        env = dict(os.environ, LAMBKIN_FUZZ_DRIVER="/nonexistent/driver")
+        p = subprocess.run([LAMBKIN, "fuzz", "-t", TEMPLATE, "--time", "1"],
+                           capture_output=True, text=True, env=env,
+                           timeout=60)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("make build-fuzz", p.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
