@@ -95,15 +95,16 @@ static char *seed_event(const lk_app_t *app, const lk_function_t *f,
       return out;
     }
     if (strcmp(type, "SQS") == 0) {
+      static const char body[] = "{\"task\":\"seed\"}";
       cJSON *msg = cJSON_CreateObject(), *doc = cJSON_CreateObject(), *recs;
-      char *out;
+      char *out, md5[33];
 
       cJSON_AddStringToObject(msg, "MessageId",
                               "00000000-0000-4000-8000-000000000000");
       cJSON_AddStringToObject(msg, "ReceiptHandle", "seed#1");
-      cJSON_AddStringToObject(msg, "Body", "{\"task\":\"seed\"}");
-      cJSON_AddStringToObject(msg, "MD5OfBody",
-                              "c1e8bd4b9e7b4bc76e0e1b6c6ac6f2a5");
+      lk_md5_hex(body, sizeof(body) - 1, md5);
+      cJSON_AddStringToObject(msg, "Body", body);
+      cJSON_AddStringToObject(msg, "MD5OfBody", md5);
       recs = cJSON_AddArrayToObject(doc, "Records");
       cJSON_AddItemToArray(
           recs, lk_event_sqs_record(app->region,
@@ -213,10 +214,6 @@ static int build_so(const lk_function_t *f, const char *so) {
   return k ? run(argv, NULL, NULL) : -1;
 }
 
-static int write_file(const char *path, const char *data, size_t n) {
-  return lk_write_file_atomic(path, data, n);
-}
-
 static long final_stat(const char *log, const char *key) {
   size_t len;
   char *text = lk_read_file(log, 64u << 20, &len);
@@ -272,7 +269,7 @@ static int collect(const char *dir, const char *fn, const char *source,
     text = cJSON_Print(rep);
     snprintf(out, sizeof(out), "%s.json", path);
     if (text)
-      write_file(out, text, strlen(text));
+      lk_write_file_atomic(out, text, strlen(text));
     printf("  finding: %s %s\n    reproducer: %s\n", e->d_name, state, out);
     free(text);
     free(ev);
@@ -308,9 +305,9 @@ static int fuzz_one(const fopts_t *o, const lk_app_t *app,
   snprintf(findings, sizeof(findings), "%s/findings/%s", dir, f->name);
   snprintf(log, sizeof(log), "%s/fuzz.log", findings);
   snprintf(seedfile, sizeof(seedfile), "%s/%s.json", seeds, source);
-  if (mkdirs(seeds) || mkdirs(corpus) || mkdirs(findings) || mkdirs(dir) ||
-      (snprintf(prefix, sizeof(prefix), "%s/build", dir), mkdirs(prefix)) ||
-      write_file(seedfile, ev, strlen(ev))) {
+  snprintf(prefix, sizeof(prefix), "%s/build", dir);
+  if (mkdirs(seeds) || mkdirs(corpus) || mkdirs(findings) || mkdirs(prefix) ||
+      lk_write_file_atomic(seedfile, ev, strlen(ev))) {
     free(ev);
     fprintf(stderr, "lambkin: fuzz: cannot write under %s\n", dir);
     return -1;
