@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
@@ -30,7 +31,7 @@
 #define MAX_PASS 32
 
 typedef struct fopts {
-  const char *template_path, *out;
+  const char *template_path, *out, *sarif, *junit, *json;
   const char *fns[MAX_FNS];
   int n_fns;
   int time_s;
@@ -226,9 +227,22 @@ static long final_stat(const char *log, const char *key) {
   return v;
 }
 
-/* Turns each crash file libFuzzer kept into a reproducer JSON. */
+static int seen_state(const cJSON *list, const char *fn, const char *state) {
+  const cJSON *f;
+
+  cJSON_ArrayForEach(f, list) {
+    const char *a = str(f, "function"), *b = str(f, "state");
+
+    if (a && b && strcmp(a, fn) == 0 && strcmp(b, state) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+/* Turns each crash file libFuzzer kept in this run into a reproducer JSON
+ * and an entry of the report. */
 static int collect(const char *dir, const char *fn, const char *source,
-                   const char *log) {
+                   const char *log, time_t since, cJSON *found_list) {
   DIR *d = opendir(dir);
   struct dirent *e;
   int found = 0;
@@ -254,6 +268,14 @@ static int collect(const char *dir, const char *fn, const char *source,
     if (strstr(e->d_name, ".json"))
       continue;
     snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+    {
+      struct stat st; /* an earlier run's finding is not this run's */
+
+      if (stat(path, &st) != 0 || st.st_mtime < since)
+        continue;
+    }
+    if (seen_state(found_list, fn, state))
+      continue; /* one finding per (class, function, crash state) */
     ev = lk_read_file(path, 8u << 20, &len);
     if (ev == NULL)
       continue;
@@ -270,7 +292,10 @@ static int collect(const char *dir, const char *fn, const char *source,
     snprintf(out, sizeof(out), "%s.json", path);
     if (text)
       lk_write_file_atomic(out, text, strlen(text));
-    printf("  finding: %s %s\n    reproducer: %s\n", e->d_name, state, out);
+    cJSON_DeleteItemFromObject(rep, "event");
+    cJSON_AddStringToObject(rep, "reproducer", out);
+    cJSON_AddItemToArray(found_list, rep);
+    rep = NULL;
     free(text);
     free(ev);
     cJSON_Delete(rep);
@@ -283,7 +308,7 @@ static int collect(const char *dir, const char *fn, const char *source,
 }
 
 static int fuzz_one(const fopts_t *o, const lk_app_t *app,
-                    const lk_function_t *f, const char *driver) {
+                    const lk_function_t *f, const char *driver, cJSON *report) {
   char dir[2048], so[4200], seeds[4200], corpus[4200], findings[4200],
       log[4400], seedfile[4400], maxt[32], prefix[4400], seedarg[48];
   const char *source = NULL;
@@ -292,6 +317,7 @@ static int fuzz_one(const fopts_t *o, const lk_app_t *app,
       env_path[4200];
   int n = 0, rc, i;
   long execs;
+  time_t started;
 
   if (ev == NULL) {
     printf("%-20s skipped: no S3, SQS, Logs or API event to shape seeds\n",
@@ -342,17 +368,140 @@ static int fuzz_one(const fopts_t *o, const lk_app_t *app,
   envp[3] = NULL;
   printf("%-20s fuzzing (%s events, %d s) ...\n", f->name, source, o->time_s);
   fflush(stdout);
+  started = time(NULL) - 1;
   rc = run(argv, envp, log);
   execs = final_stat(log, "stat::number_of_executed_units: ");
-  i = collect(findings, f->name, source, log);
+  i = collect(findings, f->name, source, log, started,
+              cJSON_GetObjectItem(report, "findings"));
+  {
+    cJSON *fj = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(fj, "function", f->name);
+    cJSON_AddStringToObject(fj, "source", source);
+    cJSON_AddStringToObject(fj, "engine", "in-process");
+    cJSON_AddNumberToObject(fj, "execs", (double)execs);
+    cJSON_AddNumberToObject(fj, "seconds", o->time_s);
+    cJSON_AddNumberToObject(fj, "findings", i);
+    cJSON_AddItemToArray(cJSON_GetObjectItem(report, "functions"), fj);
+  }
   printf("%-20s %ld execs, %d finding(s)%s\n", f->name, execs, i,
          rc == 0 || i ? "" : " (the fuzzer failed: see fuzz.log)");
   return i > 0 ? 1 : rc == 0 ? 0 : -1;
 }
 
+/* "path/file.c:21:5" inside a sanitizer summary: the finding's location. */
+static void location(const char *state, char *file, size_t cap, int *line) {
+  const char *p = strstr(state, ".c:");
+  const char *start;
+
+  *line = 0;
+  file[0] = '\0';
+  if (p == NULL)
+    return;
+  for (start = p; start > state && start[-1] != ' '; start--)
+    ;
+  snprintf(file, cap, "%.*s", (int)(p + 2 - start), start);
+  *line = (int)strtol(p + 3, NULL, 10);
+}
+
+static int write_sarif(const char *path, const cJSON *report) {
+  cJSON *doc = cJSON_CreateObject(), *runs, *run, *driver, *results, *rules,
+        *rule;
+  const cJSON *f;
+  int err;
+
+  cJSON_AddStringToObject(doc, "version", "2.1.0");
+  cJSON_AddStringToObject(doc, "$schema",
+                          "https://json.schemastore.org/sarif-2.1.0.json");
+  runs = cJSON_AddArrayToObject(doc, "runs");
+  run = cJSON_CreateObject();
+  cJSON_AddItemToArray(runs, run);
+  driver =
+      cJSON_AddObjectToObject(cJSON_AddObjectToObject(run, "tool"), "driver");
+  cJSON_AddStringToObject(driver, "name", "lambkin");
+  cJSON_AddStringToObject(driver, "version", LK_VERSION);
+  rules = cJSON_AddArrayToObject(driver, "rules");
+  rule = cJSON_CreateObject();
+  cJSON_AddStringToObject(rule, "id", "crash");
+  cJSON_AddStringToObject(
+      cJSON_AddObjectToObject(rule, "shortDescription"), "text",
+      "The function crashed or a sanitizer reported on an event");
+  cJSON_AddItemToArray(rules, rule);
+  results = cJSON_AddArrayToObject(run, "results");
+  cJSON_ArrayForEach(f, cJSON_GetObjectItem(report, "findings")) {
+    cJSON *r = cJSON_CreateObject(), *loc, *phys;
+    char msg[800], file[512];
+    int line;
+
+    snprintf(msg, sizeof(msg), "%s in %s on a %s event: %s (reproducer %s)",
+             str(f, "class"), str(f, "function"), str(f, "source"),
+             str(f, "state"), str(f, "reproducer"));
+    cJSON_AddStringToObject(r, "ruleId", "crash");
+    cJSON_AddStringToObject(r, "level", "error");
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(r, "message"), "text", msg);
+    location(str(f, "state"), file, sizeof(file), &line);
+    if (file[0]) {
+      loc = cJSON_CreateObject();
+      phys = cJSON_AddObjectToObject(loc, "physicalLocation");
+      cJSON_AddStringToObject(cJSON_AddObjectToObject(phys, "artifactLocation"),
+                              "uri", file);
+      if (line > 0)
+        cJSON_AddNumberToObject(cJSON_AddObjectToObject(phys, "region"),
+                                "startLine", line);
+      cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "locations"), loc);
+    }
+    cJSON_AddItemToArray(results, r);
+  }
+  err = lk_save_json(path, doc);
+  cJSON_Delete(doc);
+  return err;
+}
+
+static int write_junit(const char *path, const cJSON *report) {
+  lk_buf_t b;
+  const cJSON *fn, *f;
+  int tests = 0, failures = 0, err;
+
+  cJSON_ArrayForEach(fn, cJSON_GetObjectItem(report, "functions")) {
+    tests++;
+    failures += cJSON_GetNumberValue(cJSON_GetObjectItem(fn, "findings")) > 0;
+  }
+  lk_buf_init(&b, 16 << 20);
+  lk_buf_printf(&b,
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>"
+                "<testsuite name=\"lambkin fuzz\" tests=\"%d\" "
+                "failures=\"%d\">\n",
+                tests, failures);
+  cJSON_ArrayForEach(fn, cJSON_GetObjectItem(report, "functions")) {
+    const char *name = str(fn, "function");
+
+    lk_buf_adds(&b, "<testcase classname=\"lambkin.fuzz\" name=\"");
+    lk_xml_escape(&b, name, strlen(name));
+    lk_buf_printf(
+        &b, "\" time=\"%d\">",
+        (int)cJSON_GetNumberValue(cJSON_GetObjectItem(fn, "seconds")));
+    cJSON_ArrayForEach(f, cJSON_GetObjectItem(report, "findings")) {
+      if (strcmp(str(f, "function"), name) != 0)
+        continue;
+      lk_buf_printf(&b, "<failure type=\"%s\" message=\"", str(f, "class"));
+      lk_xml_escape(&b, str(f, "state"), strlen(str(f, "state")));
+      lk_buf_adds(&b, "\">reproducer: ");
+      lk_xml_escape(&b, str(f, "reproducer"), strlen(str(f, "reproducer")));
+      lk_buf_adds(&b, "</failure>");
+    }
+    lk_buf_adds(&b, "</testcase>\n");
+  }
+  lk_buf_adds(&b, "</testsuite></testsuites>\n");
+  err = lk_write_file_atomic(path, b.data, b.len);
+  lk_buf_free(&b);
+  return err;
+}
+
 static void fuzz_usage(FILE *f) {
   fprintf(f, "usage: lambkin fuzz [FUNCTION...] [-t template.yaml] "
-             "[--time S] [--out DIR] [--seed N] [-- libFuzzer flags]\n");
+             "[--time S] [--out DIR] [--seed N]\n"
+             "                    [--sarif F] [--junit F] [--json F] "
+             "[-- libFuzzer flags]\n");
 }
 
 int lk_cmd_fuzz(int argc, char **argv) {
@@ -360,6 +509,7 @@ int lk_cmd_fuzz(int argc, char **argv) {
   lk_app_t *app;
   char err[2048], driver[4200];
   int i, rc = 0, worst = 0;
+  cJSON *report, *finding;
 
   memset(&o, 0, sizeof(o));
   o.template_path = "template.yaml";
@@ -381,6 +531,15 @@ int lk_cmd_fuzz(int argc, char **argv) {
       i++;
     } else if (strcmp(a, "--time") == 0 && v) {
       o.time_s = (int)strtol(v, NULL, 10);
+      i++;
+    } else if (strcmp(a, "--sarif") == 0 && v) {
+      o.sarif = v;
+      i++;
+    } else if (strcmp(a, "--junit") == 0 && v) {
+      o.junit = v;
+      i++;
+    } else if (strcmp(a, "--json") == 0 && v) {
+      o.json = v;
       i++;
     } else if (strcmp(a, "--seed") == 0 && v) {
       o.seed = strtol(v, NULL, 10);
@@ -411,6 +570,9 @@ int lk_cmd_fuzz(int argc, char **argv) {
     fprintf(stderr, "lambkin: %s\n", err);
     return 2;
   }
+  report = cJSON_CreateObject();
+  cJSON_AddArrayToObject(report, "functions");
+  cJSON_AddArrayToObject(report, "findings");
   for (i = 0; i < app->n_functions; i++) {
     lk_function_t *f = &app->functions[i];
     int k, wanted = o.n_fns == 0;
@@ -425,7 +587,7 @@ int lk_cmd_fuzz(int argc, char **argv) {
                f->runtime);
       continue;
     }
-    rc = fuzz_one(&o, app, f, driver);
+    rc = fuzz_one(&o, app, f, driver, report);
     if (rc < 0)
       worst = 2;
     else if (rc > 0 && worst == 0)
@@ -437,5 +599,19 @@ int lk_cmd_fuzz(int argc, char **argv) {
       worst = 2;
     }
   lk_app_free(app);
+  /* The findings table, then the reports the nightly job asked for. */
+  printf("\nfindings: %d\n",
+         cJSON_GetArraySize(cJSON_GetObjectItem(report, "findings")));
+  cJSON_ArrayForEach(finding, cJSON_GetObjectItem(report, "findings")) printf(
+      "  %-8s %-20s %-9s %s\n           replay: lambkin replay %s\n",
+      str(finding, "class"), str(finding, "function"), str(finding, "source"),
+      str(finding, "state"), str(finding, "reproducer"));
+  if ((o.json && lk_save_json(o.json, report)) ||
+      (o.sarif && write_sarif(o.sarif, report)) ||
+      (o.junit && write_junit(o.junit, report))) {
+    fprintf(stderr, "lambkin: fuzz: cannot write a report\n");
+    worst = 2;
+  }
+  cJSON_Delete(report);
   return worst;
 }

@@ -23,7 +23,10 @@ class FuzzTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as out:
             p = subprocess.run(
                 [LAMBKIN, "fuzz", "thumb-c", "echo-python", "-t", TEMPLATE,
-                 "--time", "60", "--out", out, "--seed", "1"],
+                 "--time", "60", "--out", out, "--seed", "1",
+                 "--sarif", os.path.join(out, "r.sarif"),
+                 "--junit", os.path.join(out, "r.xml"),
+                 "--json", os.path.join(out, "r.json")],
                 capture_output=True, text=True, timeout=300)
             self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
             self.assertIn("echo-python          skipped: process mode",
@@ -39,6 +42,25 @@ class FuzzTest(unittest.TestCase):
             self.assertIn("thumb_name.c", rep["state"])
             rec = json.loads(rep["event"])["Records"][0]
             self.assertGreater(len(rec["s3"]["object"]["key"]), 31)
+            with open(os.path.join(out, "r.sarif")) as f:
+                sarif = json.load(f)
+            res = sarif["runs"][0]["results"]
+            self.assertEqual((sarif["version"], res[0]["ruleId"]),
+                             ("2.1.0", "crash"))
+            loc = res[0]["locations"][0]["physicalLocation"]
+            self.assertTrue(loc["artifactLocation"]["uri"].endswith(
+                "thumb_name.c"))
+            self.assertGreater(loc["region"]["startLine"], 0)
+            with open(os.path.join(out, "r.xml")) as f:
+                junit = f.read()
+            self.assertIn('tests="1" failures="1"', junit)
+            self.assertIn('<testcase classname="lambkin.fuzz" '
+                          'name="thumb-c"', junit)
+            with open(os.path.join(out, "r.json")) as f:
+                js = json.load(f)
+            self.assertEqual(js["functions"][0]["function"], "thumb-c")
+            self.assertGreater(js["functions"][0]["execs"], 0)
+            self.assertEqual(len(js["findings"]), 1)
             r = subprocess.run([LAMBKIN, "replay", repros[0], "-t", TEMPLATE,
                                 "--state", os.path.join(out, "state")],
                                capture_output=True, text=True, timeout=120)
