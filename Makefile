@@ -46,7 +46,7 @@ test: build-asan build-fuzz
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS)
 	cd $(FUZZ_BUILD) && ctest --output-on-failure -j$(JOBS)
 
-bench: build
+bench: build build-fuzz
 	./bench/run.sh $(BUILD)
 
 format:

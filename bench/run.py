@@ -219,6 +219,41 @@ def s3_to_start_ms(puts=200):
     return statistics.median(lat) if lat else float("nan"), len(lat)
 
 
+FUZZ = os.path.join(ROOT, "build-fuzz", "fuzz")
+
+
+def fuzz_execs(seconds=8):
+    """execs/s of the in-process engine (event-aware mutator) and of a bare
+    libFuzzer harness, on the same C echo handler and seed."""
+    work = tempfile.mkdtemp(prefix="lambkin-bench-fuzz-")
+    try:
+        so = os.path.join(work, "echo.so")
+        subprocess.run(["clang", "-shared", "-fPIC", "-g", "-O1",
+                        "-fsanitize=fuzzer-no-link,address,undefined",
+                        "-I" + os.path.join(ROOT, "include"), "-o", so,
+                        os.path.join(ROOT, "handlers", "c", "echo.c")],
+                       check=True)
+        seeds = os.path.join(work, "seeds")
+        os.mkdir(seeds)
+        shutil.copy(os.path.join(ROOT, "corpora", "fuzz_mutator", "s3.json"),
+                    seeds)
+        env = dict(os.environ, LAMBKIN_FUZZ_SO=so,
+                   LAMBKIN_FUZZ_SYMBOL="echo_handler")
+        rates = {}
+        for name in ("fuzz_handler", "bare_handler"):
+            corpus = os.path.join(work, name)
+            os.mkdir(corpus)
+            out = subprocess.run(
+                [os.path.join(FUZZ, name), "-max_total_time=%d" % seconds,
+                 "-print_final_stats=1", corpus, seeds], env=env,
+                capture_output=True, text=True).stderr
+            rates[name] = int(re.search(r"average_exec_per_sec:\s+(\d+)",
+                                        out).group(1))
+        return rates["fuzz_handler"], rates["bare_handler"]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def cold_start_ms():
     """Wall time of the first python invoke after `lambkin serve` starts."""
     srv = Lambkin(template=SAMPLES)
@@ -241,7 +276,8 @@ def main():
                 'wrk.headers["Content-Type"] = "application/json"\n')
     r = {k: [] for k in ("c8", "c1", "n8", "n1", "o8", "o1", "orss",
                          "idle", "warm", "after", "invokes", "cold", "bad",
-                         "g8", "og8", "sqs", "lost", "s3", "s3n")}
+                         "g8", "og8", "sqs", "lost", "s3", "s3n",
+                         "fz", "bare")}
     for i in range(ROUNDS):
         print("round %d/%d" % (i + 1, ROUNDS), file=sys.stderr)
         srv = Lambkin()
@@ -280,6 +316,10 @@ def main():
         p50, n = s3_to_start_ms()
         r["s3"].append(p50)
         r["s3n"].append(n)
+        if os.path.exists(os.path.join(FUZZ, "bare_handler")):
+            fz, bare = fuzz_execs()
+            r["fz"].append(fz)
+            r["bare"].append(bare)
 
     def rps(k):
         return med([x[0] for x in r[k]])
@@ -314,6 +354,10 @@ def main():
           % (med(r["sqs"]), max(r["lost"])))
     print("| S3 put to function start, p50 of %d puts | %.2f ms | | | "
           "<= 1 ms |" % (min(r["s3n"]), med(r["s3"])))
+    if r["fz"]:
+        print("| Fuzzing a C echo in process, execs/s (peer: bare libFuzzer "
+              "harness) | %.0f | %.0f | %.2fx | >= 0.5x |"
+              % (med(r["fz"]), med(r["bare"]), med(r["fz"]) / med(r["bare"])))
     print("| Python echo, cold start (first invoke) | %.0f ms | | | "
           "<= 150 ms |" % med(r["cold"]))
     print("| `lambkin serve` RSS, idle | %.1f MB | | | <= 10 MB |"

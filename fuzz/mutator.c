@@ -69,27 +69,29 @@ static const char *str(const cJSON *o, const char *k) {
   return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+static lk_source_t source_of(const cJSON *j) {
+  const cJSON *rec =
+      cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "Records"), 0);
+  const char *es = str(rec, "eventSource");
+
+  if (es && strcmp(es, "aws:s3") == 0)
+    return LK_SRC_S3;
+  if (es && strcmp(es, "aws:sqs") == 0)
+    return LK_SRC_SQS;
+  if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j, "awslogs")))
+    return LK_SRC_LOGS;
+  if (str(j, "version") && strcmp(str(j, "version"), "2.0") == 0 &&
+      str(j, "rawPath"))
+    return LK_SRC_APIGW_V2;
+  if (str(j, "httpMethod") && str(j, "path"))
+    return LK_SRC_APIGW_V1;
+  return LK_SRC_UNKNOWN;
+}
+
 lk_source_t lk_event_source(const char *event, size_t len) {
   cJSON *j = cJSON_ParseWithLength(event, len);
-  const cJSON *rec;
-  const char *es;
-  lk_source_t s = LK_SRC_UNKNOWN;
+  lk_source_t s = j ? source_of(j) : LK_SRC_UNKNOWN;
 
-  if (j == NULL)
-    return s;
-  rec = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "Records"), 0);
-  es = str(rec, "eventSource");
-  if (es && strcmp(es, "aws:s3") == 0)
-    s = LK_SRC_S3;
-  else if (es && strcmp(es, "aws:sqs") == 0)
-    s = LK_SRC_SQS;
-  else if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j, "awslogs")))
-    s = LK_SRC_LOGS;
-  else if (str(j, "version") && strcmp(str(j, "version"), "2.0") == 0 &&
-           str(j, "rawPath"))
-    s = LK_SRC_APIGW_V2;
-  else if (str(j, "httpMethod") && str(j, "path"))
-    s = LK_SRC_APIGW_V1;
   cJSON_Delete(j);
   return s;
 }
@@ -401,19 +403,18 @@ static int apply(ctx_t *c, cJSON *root, slot_t *s, unsigned *rs,
 
 size_t lk_mutate_event(char *buf, size_t len, size_t max, unsigned seed,
                        lk_byte_mutator mutate) {
-  lk_source_t src = lk_event_source(buf, len);
-  cJSON *root;
+  cJSON *root = cJSON_ParseWithLength(buf, len);
+  lk_source_t src = root ? source_of(root) : LK_SRC_UNKNOWN;
   ctx_t c;
   char *out;
   size_t n = 0;
   unsigned rs = seed ? seed : 1;
   int i;
 
-  if (src == LK_SRC_UNKNOWN)
+  if (src == LK_SRC_UNKNOWN) {
+    cJSON_Delete(root);
     return 0;
-  root = cJSON_ParseWithLength(buf, len);
-  if (root == NULL)
-    return 0;
+  }
   memset(&c, 0, sizeof(c));
   collect(&c, root, src);
   if (c.n > 0 && apply(&c, root, &c.slots[next_rand(&rs) % c.n], &rs,
