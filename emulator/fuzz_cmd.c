@@ -3,8 +3,8 @@
  * event shaped like the function's event source, runs the libFuzzer
  * driver (build-fuzz/fuzz/fuzz_handler) for --time seconds, and turns
  * each crash libFuzzer keeps into a reproducer that `lambkin replay`
- * re-runs in the emulator. Process mode (python, node, provided) is not
- * built yet: such functions are listed as skipped. */
+ * re-runs in the emulator. python, node and provided functions go through
+ * the emulator instead (process mode, fuzz_proc.c). */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -24,6 +24,7 @@
 #include "emu.h"
 #include "events.h"
 #include "fuzz_cmd.h"
+#include "fuzz_proc.h"
 #include "http.h"
 #include "lambkin/lambkin.h"
 
@@ -35,6 +36,7 @@ typedef struct fopts {
   const char *fns[MAX_FNS];
   int n_fns;
   int time_s;
+  int jobs;
   long seed;
   char *pass[MAX_PASS]; /* libFuzzer flags after "--" */
   int n_pass;
@@ -497,9 +499,50 @@ static int write_junit(const char *path, const cJSON *report) {
   return err;
 }
 
+/* python, node and provided functions: through the emulator. */
+static int fuzz_process(const fopts_t *o, lk_app_t *app, lk_function_t *f,
+                        cJSON *report) {
+  const char *source = NULL;
+  char *ev = seed_event(app, f, &source);
+  char findings[4200], state[4200];
+  long execs = 0;
+  int found;
+  cJSON *fj;
+
+  if (ev == NULL) {
+    printf("%-20s skipped: no S3, SQS, Logs or API event to shape seeds\n",
+           f->name);
+    return 0;
+  }
+  snprintf(findings, sizeof(findings), "%s/findings/%s", o->out, f->name);
+  snprintf(state, sizeof(state), "%s/state", o->out);
+  if (mkdirs(findings) || mkdirs(state)) {
+    free(ev);
+    return -1;
+  }
+  printf("%-20s fuzzing (%s events, %d s, %d jobs, process mode) ...\n",
+         f->name, source, o->time_s, o->jobs);
+  fflush(stdout);
+  found = lk_fuzz_process(app, f, ev, source, o->time_s, o->jobs,
+                          o->seed >= 0 ? (unsigned)o->seed : 0, state, findings,
+                          report, &execs);
+  free(ev);
+  printf("%-20s %ld execs (%.0f/s), %d finding(s)\n", f->name, execs,
+         (double)execs / o->time_s, found < 0 ? 0 : found);
+  fj = cJSON_CreateObject();
+  cJSON_AddStringToObject(fj, "function", f->name);
+  cJSON_AddStringToObject(fj, "source", source);
+  cJSON_AddStringToObject(fj, "engine", "process");
+  cJSON_AddNumberToObject(fj, "execs", (double)execs);
+  cJSON_AddNumberToObject(fj, "seconds", o->time_s);
+  cJSON_AddNumberToObject(fj, "findings", found < 0 ? 0 : found);
+  cJSON_AddItemToArray(cJSON_GetObjectItem(report, "functions"), fj);
+  return found < 0 ? -1 : found > 0;
+}
+
 static void fuzz_usage(FILE *f) {
   fprintf(f, "usage: lambkin fuzz [FUNCTION...] [-t template.yaml] "
-             "[--time S] [--out DIR] [--seed N]\n"
+             "[--time S] [--jobs N] [--out DIR] [--seed N]\n"
              "                    [--sarif F] [--junit F] [--json F] "
              "[-- libFuzzer flags]\n");
 }
@@ -515,6 +558,7 @@ int lk_cmd_fuzz(int argc, char **argv) {
   o.template_path = "template.yaml";
   o.out = ".lambkin/fuzz";
   o.time_s = 60;
+  o.jobs = 2;
   o.seed = -1;
   for (i = 2; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -541,6 +585,9 @@ int lk_cmd_fuzz(int argc, char **argv) {
     } else if (strcmp(a, "--json") == 0 && v) {
       o.json = v;
       i++;
+    } else if (strcmp(a, "--jobs") == 0 && v) {
+      o.jobs = (int)strtol(v, NULL, 10);
+      i++;
     } else if (strcmp(a, "--seed") == 0 && v) {
       o.seed = strtol(v, NULL, 10);
       i++;
@@ -551,6 +598,10 @@ int lk_cmd_fuzz(int argc, char **argv) {
       return 2;
     }
   }
+  if (o.jobs < 1 || o.jobs > 64) {
+    fprintf(stderr, "lambkin: fuzz: --jobs wants 1..64\n");
+    return 2;
+  }
   if (o.time_s < 1 || o.time_s > 86400) {
     fprintf(stderr, "lambkin: fuzz: --time wants 1..86400 seconds\n");
     return 2;
@@ -559,13 +610,7 @@ int lk_cmd_fuzz(int argc, char **argv) {
            getenv("LAMBKIN_FUZZ_DRIVER") ? getenv("LAMBKIN_FUZZ_DRIVER")
                                          : LK_SOURCE_DIR
                "/build-fuzz/fuzz/fuzz_handler");
-  if (access(driver, X_OK) != 0) {
-    fprintf(stderr,
-            "lambkin: fuzz: no fuzzing driver at %s (run make build-fuzz, "
-            "or set LAMBKIN_FUZZ_DRIVER)\n",
-            driver);
-    return 2;
-  }
+
   if (lk_app_load(o.template_path, &app, err, sizeof(err))) {
     fprintf(stderr, "lambkin: %s\n", err);
     return 2;
@@ -581,13 +626,16 @@ int lk_cmd_fuzz(int argc, char **argv) {
       wanted |= strcmp(o.fns[k], f->name) == 0;
     if (!wanted)
       continue;
-    if (f->kind != LK_RT_C) {
-      if (o.n_fns)
-        printf("%-20s skipped: process mode (%s) is not built yet\n", f->name,
-               f->runtime);
-      continue;
+    if (f->kind == LK_RT_C && access(driver, X_OK) != 0) {
+      fprintf(stderr,
+              "lambkin: fuzz: %s: no fuzzing driver at %s (run make "
+              "build-fuzz, or set LAMBKIN_FUZZ_DRIVER)\n",
+              f->name, driver);
+      rc = -1;
+    } else {
+      rc = f->kind == LK_RT_C ? fuzz_one(&o, app, f, driver, report)
+                              : fuzz_process(&o, app, f, report);
     }
-    rc = fuzz_one(&o, app, f, driver, report);
     if (rc < 0)
       worst = 2;
     else if (rc > 0 && worst == 0)

@@ -29,7 +29,7 @@ class FuzzTest(unittest.TestCase):
                  "--json", os.path.join(out, "r.json")],
                 capture_output=True, text=True, timeout=300)
             self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
-            self.assertIn("echo-python          skipped: process mode",
+            self.assertIn("echo-python          skipped: no S3, SQS",
                           p.stdout)
             self.assertRegex(p.stdout, r"thumb-c +\d+ execs, [1-9]\d* finding")
             repros = glob.glob(os.path.join(out, "findings", "thumb-c",
@@ -68,9 +68,36 @@ class FuzzTest(unittest.TestCase):
             self.assertIn("reproduced", r.stderr)
             self.assertNotIn("not reproduced", r.stderr)
 
+    def test_process_mode_finds_unhandled_errors(self):
+        with tempfile.TemporaryDirectory() as out:
+            p = subprocess.run(
+                [LAMBKIN, "fuzz", "task-python", "-t", TEMPLATE, "--time",
+                 "10", "--jobs", "2", "--out", out, "--seed", "7",
+                 "--json", os.path.join(out, "r.json")],
+                capture_output=True, text=True, timeout=300)
+            self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+            with open(os.path.join(out, "r.json")) as f:
+                rep = json.load(f)
+            fn = rep["functions"][0]
+            self.assertEqual((fn["function"], fn["engine"], fn["source"]),
+                             ("task-python", "process", "sqs"))
+            self.assertGreater(fn["execs"], 100)
+            kinds = {f["state"].split(":")[0] for f in rep["findings"]}
+            self.assertTrue(kinds & {"JSONDecodeError", "KeyError",
+                                     "AttributeError", "TypeError"}, kinds)
+            self.assertEqual(len(kinds), len(rep["findings"]))  # deduped
+            r = subprocess.run([LAMBKIN, "replay",
+                                rep["findings"][0]["reproducer"], "-t",
+                                TEMPLATE, "--state",
+                                os.path.join(out, "replay")],
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(r.returncode, 1, r.stderr)
+            self.assertIn("reproduced", r.stderr)
+
     def test_no_driver_is_a_clear_error(self):
         env = dict(os.environ, LAMBKIN_FUZZ_DRIVER="/nonexistent/driver")
-        p = subprocess.run([LAMBKIN, "fuzz", "-t", TEMPLATE, "--time", "1"],
+        p = subprocess.run([LAMBKIN, "fuzz", "thumb-c", "-t", TEMPLATE,
+                            "--time", "1"],
                            capture_output=True, text=True, env=env,
                            timeout=60)
         self.assertEqual(p.returncode, 2)
