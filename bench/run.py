@@ -254,6 +254,23 @@ def fuzz_execs(seconds=8):
         shutil.rmtree(work, ignore_errors=True)
 
 
+def process_fuzz_execs(seconds=5):
+    """execs/s of lambkin fuzz's process mode on the sample python echo,
+    fed SQS events, 2 jobs."""
+    work = tempfile.mkdtemp(prefix="lambkin-bench-pfuzz-")
+    try:
+        report = os.path.join(work, "r.json")
+        subprocess.run([LAMBKIN, "fuzz", "echo-python", "-t", SAMPLES,
+                        "--source", "sqs", "--time", str(seconds), "--jobs",
+                        "2", "--out", work, "--json", report],
+                       capture_output=True, timeout=300)
+        with open(report) as f:
+            fn = json.load(f)["functions"][0]
+        return fn["execs"] / fn["seconds"]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def cold_start_ms():
     """Wall time of the first python invoke after `lambkin serve` starts."""
     srv = Lambkin(template=SAMPLES)
@@ -277,7 +294,7 @@ def main():
     r = {k: [] for k in ("c8", "c1", "n8", "n1", "o8", "o1", "orss",
                          "idle", "warm", "after", "invokes", "cold", "bad",
                          "g8", "og8", "sqs", "lost", "s3", "s3n",
-                         "fz", "bare")}
+                         "fz", "bare", "pfz")}
     for i in range(ROUNDS):
         print("round %d/%d" % (i + 1, ROUNDS), file=sys.stderr)
         srv = Lambkin()
@@ -316,6 +333,7 @@ def main():
         p50, n = s3_to_start_ms()
         r["s3"].append(p50)
         r["s3n"].append(n)
+        r["pfz"].append(process_fuzz_execs())
         if os.path.exists(os.path.join(FUZZ, "bare_handler")):
             fz, bare = fuzz_execs()
             r["fz"].append(fz)
@@ -358,6 +376,8 @@ def main():
         print("| Fuzzing a C echo in process, execs/s (peer: bare libFuzzer "
               "harness) | %.0f | %.0f | %.2fx | >= 0.5x |"
               % (med(r["fz"]), med(r["bare"]), med(r["fz"]) / med(r["bare"])))
+    print("| Fuzzing the python echo, process mode, 2 jobs, execs/s | %.0f "
+          "| | | >= 500 |" % med(r["pfz"]))
     print("| Python echo, cold start (first invoke) | %.0f ms | | | "
           "<= 150 ms |" % med(r["cold"]))
     print("| `lambkin serve` RSS, idle | %.1f MB | | | <= 10 MB |"

@@ -33,6 +33,7 @@
 
 typedef struct fopts {
   const char *template_path, *out, *sarif, *junit, *json;
+  const char *source; /* --source: seeds for a function with no Events */
   const char *fns[MAX_FNS];
   int n_fns;
   int time_s;
@@ -64,11 +65,11 @@ static int mkdirs(const char *path) {
 
 /* A seed event for the function's first event source; the source's name
  * in *source. NULL when it has none lambkin can shape. */
-static char *seed_event(const lk_app_t *app, const lk_function_t *f,
-                        const char **source) {
+static char *events_seed(const lk_app_t *app, const cJSON *evs,
+                         const char **source) {
   const cJSON *ev;
 
-  cJSON_ArrayForEach(ev, f->events) {
+  cJSON_ArrayForEach(ev, evs) {
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(ev, "Properties");
     const char *type = str(ev, "Type");
 
@@ -156,6 +157,39 @@ static char *seed_event(const lk_app_t *app, const lk_function_t *f,
     }
   }
   return NULL;
+}
+
+/* The seed for a function: from its events, or, with --source, from a
+ * sample of that source (a function with no Events). */
+static char *seed_event(const lk_app_t *app, const lk_function_t *f,
+                        const char *forced, const char **source) {
+  static const struct {
+    const char *name, *type, *props;
+  } kinds[] = {
+      {"s3", "S3", "{\"Bucket\":\"bucket\"}"},
+      {"sqs", "SQS", "{\"Queue\":\"arn:aws:sqs:us-east-1:123456789012:q\"}"},
+      {"logs", "CloudWatchLogs", "{\"LogGroupName\":\"/app\"}"},
+      {"apigw", "Api", "{\"Path\":\"/items/{id}\",\"Method\":\"get\"}"},
+      {"apigw-v2", "HttpApi", "{\"Path\":\"/items/{id}\",\"Method\":\"GET\"}"},
+  };
+  cJSON *events, *one;
+  char *out = NULL;
+  size_t k;
+
+  if (forced == NULL)
+    return events_seed(app, f->events, source);
+  for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+    if (strcmp(kinds[k].name, forced) == 0)
+      break;
+  if (k == sizeof(kinds) / sizeof(kinds[0]))
+    return NULL;
+  events = cJSON_CreateObject();
+  one = cJSON_AddObjectToObject(events, "Source");
+  cJSON_AddStringToObject(one, "Type", kinds[k].type);
+  cJSON_AddItemToObject(one, "Properties", cJSON_Parse(kinds[k].props));
+  out = events_seed(app, events, source);
+  cJSON_Delete(events);
+  return out;
 }
 
 static int run(char *const argv[], char *const envp[], const char *log) {
@@ -314,7 +348,7 @@ static int fuzz_one(const fopts_t *o, const lk_app_t *app,
   char dir[2048], so[4200], seeds[4200], corpus[4200], findings[4200],
       log[4400], seedfile[4400], maxt[32], prefix[4400], seedarg[48];
   const char *source = NULL;
-  char *ev = seed_event(app, f, &source);
+  char *ev = seed_event(app, f, o->source, &source);
   char *argv[16 + MAX_PASS], *envp[8], env_so[4300], env_sym[600],
       env_path[4200];
   int n = 0, rc, i;
@@ -503,14 +537,15 @@ static int write_junit(const char *path, const cJSON *report) {
 static int fuzz_process(const fopts_t *o, lk_app_t *app, lk_function_t *f,
                         cJSON *report) {
   const char *source = NULL;
-  char *ev = seed_event(app, f, &source);
+  char *ev = seed_event(app, f, o->source, &source);
   char findings[4200], state[4200];
   long execs = 0;
   int found;
   cJSON *fj;
 
   if (ev == NULL) {
-    printf("%-20s skipped: no S3, SQS, Logs or API event to shape seeds\n",
+    printf("%-20s skipped: no S3, SQS, Logs or API event to shape seeds "
+           "(--source gives one)\n",
            f->name);
     return 0;
   }
@@ -543,6 +578,7 @@ static int fuzz_process(const fopts_t *o, lk_app_t *app, lk_function_t *f,
 static void fuzz_usage(FILE *f) {
   fprintf(f, "usage: lambkin fuzz [FUNCTION...] [-t template.yaml] "
              "[--time S] [--jobs N] [--out DIR] [--seed N]\n"
+             "                    [--source s3|sqs|logs|apigw|apigw-v2]\n"
              "                    [--sarif F] [--junit F] [--json F] "
              "[-- libFuzzer flags]\n");
 }
@@ -584,6 +620,9 @@ int lk_cmd_fuzz(int argc, char **argv) {
       i++;
     } else if (strcmp(a, "--json") == 0 && v) {
       o.json = v;
+      i++;
+    } else if (strcmp(a, "--source") == 0 && v) {
+      o.source = v;
       i++;
     } else if (strcmp(a, "--jobs") == 0 && v) {
       o.jobs = (int)strtol(v, NULL, 10);
