@@ -154,7 +154,9 @@ static void on_result(const lk_result_t *r, void *ud) {
                   : "unhandled-error",
               r, s);
     if (z->n_corpus < MAX_CORPUS) { /* new behaviour: keep the input */
-      z->corpus[z->n_corpus] = s->event;
+      char *kept = realloc(s->event, s->len + 1); /* not the 256 KB */
+
+      z->corpus[z->n_corpus] = kept ? kept : s->event;
       z->corpus_len[z->n_corpus++] = s->len;
       s->event = NULL;
     }
