@@ -203,6 +203,19 @@ static int busy_instances(lk_fn_t *fn) {
   return n;
 }
 
+/* Invocations running now. An instance that has answered is free for the
+ * next one even before its runtime asks for it (the slot is the
+ * invocation's, not the process's), so a caller that gets its answer and
+ * invokes again is never throttled by its own previous call. */
+static int running(lk_fn_t *fn) {
+  lk_instance_t *in;
+  int n = 0;
+
+  for (in = fn->instances; in; in = in->next)
+    n += in->cur != NULL;
+  return n;
+}
+
 static int instance_cap(lk_fn_t *fn) {
   int r = fn->def->reserved_concurrency;
 
@@ -627,8 +640,7 @@ static void api_invoke(lk_emu_t *emu, lk_http_req_t *req, lk_function_t *def) {
     lk_http_respond(req, 204, h, 1, NULL, 0);
     return;
   }
-  if (!async && reserved >= 0 &&
-      busy_instances(fn) + fn->queued_sync >= reserved) {
+  if (!async && reserved >= 0 && running(fn) + fn->queued_sync >= reserved) {
     api_error(req, 429, "TooManyRequestsException", "Rate Exceeded.");
     return;
   }
