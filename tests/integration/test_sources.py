@@ -290,11 +290,17 @@ class OtherPathsLoopTest(unittest.TestCase):
         self.assertEqual(loop["path"],
                          "sqs-echoer -> sqs://ring -> sqs-echoer")
         self.assertEqual(loop["origin"], "sqs")
-        # Stopped, not lost: the requeued message is still in the queue.
-        a = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
-        a = a["Attributes"]
-        self.assertEqual(int(a["ApproximateNumberOfMessages"]) +
-                         int(a["ApproximateNumberOfMessagesNotVisible"]), 1)
+        # Stopped, not lost: once the first invocation has finished (and
+        # its message is deleted), the requeued message is still there.
+        def left():
+            a = sqs.get_queue_attributes(QueueUrl=url,
+                                         AttributeNames=["All"])["Attributes"]
+            return (int(a["ApproximateNumberOfMessages"]) +
+                    int(a["ApproximateNumberOfMessagesNotVisible"]))
+
+        wait_for(lambda: left() == 1, what="one message left")
+        time.sleep(0.5)
+        self.assertEqual(left(), 1)
 
     def test_function_subscribed_to_its_own_output(self):
         lam = boto3.client("lambda", endpoint_url=self.server.url)
