@@ -86,7 +86,9 @@ static void test_s3_key_stays_encoded(void **state) {
   for (i = 0; key[i]; i++)
     assert_true(key[i] > ' ' && key[i] != '"' && key[i] != '\'' &&
                 key[i] != ';' && key[i] != '`');
-  assert_non_null(strstr(key, "lambkin") != NULL ? key : strstr(key, "%"));
+  /* Every splice carries "lambkin", or (the invalid UTF-8 pair) becomes
+   * percent-escapes. */
+  assert_true(strstr(key, "lambkin") != NULL || strchr(key, '%') != NULL);
   cJSON_Delete(j);
 }
 
@@ -121,7 +123,7 @@ static void test_unknown_input_refused(void **state) {
   (void)state;
   assert_int_equal(lk_event_source(buf, strlen(buf)), LK_SRC_UNKNOWN);
   assert_int_equal(lk_mutate_event(buf, strlen(buf), sizeof(buf), 1, NULL), 0);
-  strcpy(buf, "{broken");
+  snprintf(buf, sizeof(buf), "{broken");
   assert_int_equal(lk_mutate_event(buf, strlen(buf), sizeof(buf), 1, NULL), 0);
 }
 

@@ -58,6 +58,12 @@ class Server:
                 time.sleep(0.05)
         raise RuntimeError("lambkin serve did not start: " + self.output())
 
+    def aws(self, *args, input=None):
+        """Debian's aws CLI against this server; the CompletedProcess."""
+        return subprocess.run([AWS, "--endpoint-url", self.url] + list(args),
+                              capture_output=True, text=True, timeout=60,
+                              input=input)
+
     @property
     def state_dir(self):
         return os.path.join(self.state, "state")

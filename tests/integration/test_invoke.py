@@ -12,7 +12,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lambkin_server import (AWS, LAMBKIN, ROOT, TEMPLATE,  # noqa: E402
+from lambkin_server import (LAMBKIN, ROOT, TEMPLATE,  # noqa: E402
                             Server, stop_cleanly)
 
 import boto3  # noqa: E402
@@ -48,9 +48,7 @@ class InvokeTest(unittest.TestCase):
         return r
 
     def aws(self, *args, check=True):
-        p = subprocess.run([AWS, "--endpoint-url", self.server.url] +
-                           list(args), capture_output=True, text=True,
-                           timeout=60)
+        p = self.server.aws(*args)
         if check and p.returncode != 0:
             self.fail("aws %s failed: %s" % (" ".join(args), p.stderr))
         return p

@@ -9,7 +9,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lambkin_server import AWS, Server, stop_cleanly  # noqa: E402
+from lambkin_server import Server, stop_cleanly  # noqa: E402
 
 import boto3  # noqa: E402
 from botocore.exceptions import ClientError  # noqa: E402
@@ -26,9 +26,7 @@ class LogsTest(unittest.TestCase):
         stop_cleanly(cls.server)
 
     def aws(self, *args):
-        p = subprocess.run([AWS, "--endpoint-url", self.server.url] +
-                           list(args), capture_output=True, text=True,
-                           timeout=60)
+        p = self.server.aws(*args)
         self.assertEqual(p.returncode, 0, p.stderr)
         return json.loads(p.stdout) if p.stdout.strip() else {}
 

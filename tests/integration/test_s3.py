@@ -10,7 +10,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lambkin_server import AWS, ROOT, Server, stop_cleanly  # noqa: E402
+from lambkin_server import ROOT, Server, stop_cleanly  # noqa: E402
 
 import boto3  # noqa: E402
 import botocore.config  # noqa: E402
@@ -31,9 +31,7 @@ class S3Test(unittest.TestCase):
         stop_cleanly(cls.server)
 
     def aws(self, *args, check=True, input=None):
-        p = subprocess.run([AWS, "--endpoint-url", self.server.url] +
-                           list(args), capture_output=True, text=True,
-                           timeout=60, input=input)
+        p = self.server.aws(*args, input=input)
         if check and p.returncode != 0:
             self.fail("aws %s failed: %s" % (" ".join(args), p.stderr))
         return p

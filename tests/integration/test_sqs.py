@@ -12,7 +12,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lambkin_server import AWS, ROOT, Server, stop_cleanly  # noqa: E402
+from lambkin_server import ROOT, Server, stop_cleanly  # noqa: E402
 
 import boto3  # noqa: E402
 import botocore.config  # noqa: E402
@@ -48,9 +48,7 @@ class SqsTest(unittest.TestCase):
         stop_cleanly(cls.server)
 
     def aws(self, *args):
-        p = subprocess.run([AWS, "--endpoint-url", self.server.url] +
-                           list(args), capture_output=True, text=True,
-                           timeout=60)
+        p = self.server.aws(*args)
         self.assertEqual(p.returncode, 0, p.stderr)
         return json.loads(p.stdout) if p.stdout.strip() else {}
 
