@@ -45,6 +45,15 @@ typedef struct lk_emu_opts {
   int persist;           /* keep S3, SQS and Logs in state_dir */
   int max_depth;         /* chain length that stops (default 16) */
   int allow_loops;       /* report loops but let them run to max_depth */
+  /* lambkin fuzz and replay: the sink library preloaded into every
+   * runtime process, the directory of its per-instance reports, a
+   * directory put first on PATH (the tripwire), and who hears of loops. */
+  const char *sink_lib;
+  const char *sink_dir;
+  const char *bin_dir;
+  void (*on_loop)(const char *function, const char *path, const char *event,
+                  void *ud);
+  void *on_loop_ud;
 } lk_emu_opts_t;
 
 /* What one invocation came to. */
@@ -58,6 +67,7 @@ typedef struct lk_result {
   const char *log; /* this invocation's log, START to REPORT */
   size_t log_len;
   double duration_ms;
+  const char *stream; /* the instance's log stream ("" if none ran it) */
 } lk_result_t;
 
 typedef void (*lk_invoke_cb)(const lk_result_t *res, void *ud);
@@ -195,6 +205,8 @@ int lk_fn_prepare(lk_fn_t *fn, char *err, size_t errlen);
 /* lambda.c: what instances report back */
 void lk_emu_instance_ready(lk_instance_t *in);
 void lk_emu_instance_gone(lk_instance_t *in);
+/* Starts queued work and instances; after an instance's slot frees up. */
+void lk_emu_schedule(lk_fn_t *fn);
 void lk_emu_complete(lk_invocation_t *inv, const char *outcome,
                      const char *error_type, const char *body, size_t len);
 /* One line of a function's log: to serve's output, the invocation's log

@@ -27,6 +27,7 @@
 #include "fuzz_proc.h"
 #include "http.h"
 #include "lambkin/lambkin.h"
+#include "mutator.h"
 
 #define MAX_FNS 32
 #define MAX_PASS 32
@@ -36,7 +37,9 @@ typedef struct fopts {
   const char *source; /* --source: seeds for a function with no Events */
   const char *fns[MAX_FNS];
   int n_fns;
-  int time_s;
+  int time_s; /* the whole run; shared among the functions */
+  int fn_time_s;
+  long runs;  /* per function; 0: until the time is up */
   int jobs;
   long seed;
   char *pass[MAX_PASS]; /* libFuzzer flags after "--" */
@@ -275,21 +278,56 @@ static int seen_state(const cJSON *list, const char *fn, const char *state) {
   return 0;
 }
 
+/* The crash state, as ClusterFuzz forms it: the sanitizer's kind of
+ * error and the top three frames' functions ("stack-buffer-overflow in
+ * tag < tag_handler < LLVMFuzzerTestOneInput"). The evidence adds each
+ * frame's file:line. */
+static void crash_state(const char *log, char *state, size_t cap,
+                        char *evidence, size_t ecap) {
+  const char *sum = strstr(log, "SUMMARY: "), *p;
+  size_t so, eo;
+  int k;
+
+  if (sum == NULL)
+    return;
+  sum = strchr(sum + 9, ':'); /* past "AddressSanitizer" */
+  sum = sum ? sum + 2 : log;
+  so = (size_t)snprintf(state, cap, "%.*s", (int)strcspn(sum, " \n"), sum);
+  eo = (size_t)snprintf(evidence, ecap, "%.*s", (int)strcspn(sum, "\n"), sum);
+  for (k = 0, p = log; k < 3 && (p = strstr(p, "\n    #")) != NULL; p++) {
+    const char *in = strstr(p, " in "), *eol = strchr(p + 1, '\n');
+    size_t fl, rest;
+
+    if (in == NULL || (eol && in > eol))
+      continue;
+    in += 4;
+    fl = strcspn(in, " \n");
+    rest = strcspn(in + fl, "\n");
+    if (so < cap)
+      so += (size_t)snprintf(state + so, cap - so, "%s%.*s",
+                             k ? " < " : " in ", (int)fl, in);
+    if (eo < ecap)
+      eo += (size_t)snprintf(evidence + eo, ecap - eo, "\n  #%d %.*s%.*s", k,
+                             (int)fl, in, (int)(rest < 300 ? rest : 300),
+                             in + fl);
+    k++;
+  }
+}
+
 /* Turns each crash file libFuzzer kept in this run into a reproducer JSON
  * and an entry of the report. */
-static int collect(const char *dir, const char *fn, const char *source,
-                   const char *log, time_t since, cJSON *found_list) {
+static int collect(const char *dir, const char *out_dir, const char *fn,
+                   const char *source, const char *log, time_t since,
+                   cJSON *found_list) {
   DIR *d = opendir(dir);
   struct dirent *e;
   int found = 0;
   size_t ll;
   char *logtext = lk_read_file(log, 64u << 20, &ll);
-  const char *summary = logtext ? strstr(logtext, "SUMMARY: ") : NULL;
-  char state[300] = "";
+  char state[300] = "", evidence[1200] = "";
 
-  if (summary)
-    snprintf(state, sizeof(state), "%.*s", (int)strcspn(summary + 9, "\n"),
-             summary + 9);
+  if (logtext)
+    crash_state(logtext, state, sizeof(state), evidence, sizeof(evidence));
   while (d && (e = readdir(d)) != NULL) {
     char path[4600], out[4700];
     size_t len;
@@ -315,17 +353,28 @@ static int collect(const char *dir, const char *fn, const char *source,
     ev = lk_read_file(path, 8u << 20, &len);
     if (ev == NULL)
       continue;
-    rep = cJSON_CreateObject();
-    cJSON_AddStringToObject(rep, "class",
-                            e->d_name[0] == 'c'   ? "crash"
-                            : e->d_name[0] == 'l' ? "leak"
-                                                  : "timeout");
-    cJSON_AddStringToObject(rep, "function", fn);
-    cJSON_AddStringToObject(rep, "source", source);
-    cJSON_AddStringToObject(rep, "state", state);
-    cJSON_AddStringToObject(rep, "event", ev);
+    {
+      const char *cls = e->d_name[0] == 'c'   ? "crash"
+                        : e->d_name[0] == 'l' ? "leak"
+                                              : "timeout";
+      char key[600], hash[33];
+
+      snprintf(key, sizeof(key), "%s\n%s\n%s", cls, fn, state);
+      lk_md5_hex(key, strlen(key), hash);
+      hash[8] = '\0';
+      rep = cJSON_CreateObject();
+      cJSON_AddStringToObject(rep, "class", cls);
+      cJSON_AddStringToObject(rep, "function", fn);
+      cJSON_AddStringToObject(rep, "source", source);
+      cJSON_AddStringToObject(rep, "key", hash);
+      cJSON_AddStringToObject(rep, "sink", state);
+      cJSON_AddStringToObject(rep, "state", state);
+      cJSON_AddStringToObject(rep, "evidence", evidence);
+      cJSON_AddStringToObject(rep, "artifact", path);
+      cJSON_AddStringToObject(rep, "event", ev);
+      snprintf(out, sizeof(out), "%s/%s-%s-%s.json", out_dir, cls, fn, hash);
+    }
     text = cJSON_Print(rep);
-    snprintf(out, sizeof(out), "%s.json", path);
     if (text)
       lk_write_file_atomic(out, text, strlen(text));
     cJSON_DeleteItemFromObject(rep, "event");
@@ -343,10 +392,16 @@ static int collect(const char *dir, const char *fn, const char *source,
   return found;
 }
 
+static void add_function_report(cJSON *report, const char *fn,
+                                const char *source, const char *engine,
+                                long execs, int seconds, int corpus,
+                                int found);
+
 static int fuzz_one(const fopts_t *o, const lk_app_t *app,
                     const lk_function_t *f, const char *driver, cJSON *report) {
   char dir[2048], so[4200], seeds[4200], corpus[4200], findings[4200],
-      log[4400], seedfile[4400], maxt[32], prefix[4400], seedarg[48];
+      artifacts[4200], log[4400], seedfile[4400], maxt[32], prefix[4400],
+      seedarg[48], runs[48], corpora[4200];
   const char *source = NULL;
   char *ev = seed_event(app, f, o->source, &source);
   char *argv[16 + MAX_PASS], *envp[8], env_so[4300], env_sym[600],
@@ -364,11 +419,13 @@ static int fuzz_one(const fopts_t *o, const lk_app_t *app,
   snprintf(so, sizeof(so), "%s/build/%s.so", dir, f->name);
   snprintf(seeds, sizeof(seeds), "%s/seeds/%s", dir, f->name);
   snprintf(corpus, sizeof(corpus), "%s/corpus/%s", dir, f->name);
-  snprintf(findings, sizeof(findings), "%s/findings/%s", dir, f->name);
-  snprintf(log, sizeof(log), "%s/fuzz.log", findings);
+  snprintf(findings, sizeof(findings), "%s/findings", dir);
+  snprintf(artifacts, sizeof(artifacts), "%s/artifacts/%s", dir, f->name);
+  snprintf(log, sizeof(log), "%s/fuzz.log", artifacts);
   snprintf(seedfile, sizeof(seedfile), "%s/%s.json", seeds, source);
   snprintf(prefix, sizeof(prefix), "%s/build", dir);
-  if (mkdirs(seeds) || mkdirs(corpus) || mkdirs(findings) || mkdirs(prefix) ||
+  if (mkdirs(seeds) || mkdirs(corpus) || mkdirs(findings) ||
+      mkdirs(artifacts) || mkdirs(prefix) ||
       lk_write_file_atomic(seedfile, ev, strlen(ev))) {
     free(ev);
     fprintf(stderr, "lambkin: fuzz: cannot write under %s\n", dir);
@@ -379,10 +436,15 @@ static int fuzz_one(const fopts_t *o, const lk_app_t *app,
     fprintf(stderr, "lambkin: fuzz: cannot build %s with clang\n", f->name);
     return -1;
   }
-  snprintf(maxt, sizeof(maxt), "-max_total_time=%d", o->time_s);
-  snprintf(prefix, sizeof(prefix), "-artifact_prefix=%s/", findings);
+  snprintf(maxt, sizeof(maxt), "-max_total_time=%d", o->fn_time_s);
+  snprintf(prefix, sizeof(prefix), "-artifact_prefix=%s/", artifacts);
   argv[n++] = (char *)driver;
-  argv[n++] = maxt;
+  if (o->fn_time_s > 0)
+    argv[n++] = maxt;
+  if (o->runs > 0) {
+    snprintf(runs, sizeof(runs), "-runs=%ld", o->runs);
+    argv[n++] = runs;
+  }
   argv[n++] = prefix;
   argv[n++] = "-print_final_stats=1";
   if (o->seed >= 0) {
@@ -391,8 +453,11 @@ static int fuzz_one(const fopts_t *o, const lk_app_t *app,
   }
   for (i = 0; i < o->n_pass; i++)
     argv[n++] = o->pass[i];
-  argv[n++] = corpus;
+  argv[n++] = corpus; /* the first: where libFuzzer adds new inputs */
   argv[n++] = seeds;
+  snprintf(corpora, sizeof(corpora), "%s/corpora/%s", app->dir, source);
+  if (access(corpora, R_OK) == 0)
+    argv[n++] = corpora;
   argv[n] = NULL;
   snprintf(env_so, sizeof(env_so), "LAMBKIN_FUZZ_SO=%s", so);
   snprintf(env_sym, sizeof(env_sym), "LAMBKIN_FUZZ_SYMBOL=%s", f->handler);
@@ -402,48 +467,89 @@ static int fuzz_one(const fopts_t *o, const lk_app_t *app,
   envp[1] = env_sym;
   envp[2] = env_path;
   envp[3] = NULL;
-  printf("%-20s fuzzing (%s events, %d s) ...\n", f->name, source, o->time_s);
+  printf("%-20s fuzzing (%s events, in process) ...\n", f->name, source);
   fflush(stdout);
   started = time(NULL) - 1;
   rc = run(argv, envp, log);
   execs = final_stat(log, "stat::number_of_executed_units: ");
-  i = collect(findings, f->name, source, log, started,
+  i = collect(artifacts, findings, f->name, source, log, started,
               cJSON_GetObjectItem(report, "findings"));
-  {
-    cJSON *fj = cJSON_CreateObject();
-
-    cJSON_AddStringToObject(fj, "function", f->name);
-    cJSON_AddStringToObject(fj, "source", source);
-    cJSON_AddStringToObject(fj, "engine", "in-process");
-    cJSON_AddNumberToObject(fj, "execs", (double)execs);
-    cJSON_AddNumberToObject(fj, "seconds", o->time_s);
-    cJSON_AddNumberToObject(fj, "findings", i);
-    cJSON_AddItemToArray(cJSON_GetObjectItem(report, "functions"), fj);
-  }
+  add_function_report(report, f->name, source, "in-process", execs,
+                      (int)(time(NULL) - started), -1, i);
   printf("%-20s %ld execs, %d finding(s)%s\n", f->name, execs, i,
          rc == 0 || i ? "" : " (the fuzzer failed: see fuzz.log)");
   return i > 0 ? 1 : rc == 0 ? 0 : -1;
 }
 
-/* "path/file.c:21:5" inside a sanitizer summary: the finding's location. */
-static void location(const char *state, char *file, size_t cap, int *line) {
-  const char *p = strstr(state, ".c:");
-  const char *start;
+/* The finding classes, in the order reports list them, with the SARIF
+ * rule text and level. */
+static const struct {
+  const char *cls, *level, *text;
+} classes[] = {
+    {"crash", "error", "The function crashed, or a sanitizer reported, on an "
+                       "event"},
+    {"leak", "warning", "The function leaked memory on an event"},
+    {"command-injection", "error",
+     "Event data reached a shell: the tripwire command ran"},
+    {"sql-injection", "error",
+     "Event data changed the token structure of a SQL statement"},
+    {"path-traversal", "error",
+     "Event data made the function open a file outside its task root and "
+     "/tmp"},
+    {"log-injection", "warning",
+     "Event data forged a log record: a newline reached the log unescaped"},
+    {"header-injection", "error",
+     "Event data put CR/LF or a new header into an HTTP response"},
+    {"ssrf", "error", "Event data chose the host the function connects to"},
+    {"self-invocation", "error",
+     "The function triggers itself, directly or through S3, SQS or Logs"},
+    {"timeout", "warning", "The function ran past its timeout on an event"},
+    {"unhandled-error", "note",
+     "The function failed with an unhandled error on an event"},
+};
+#define N_CLASSES (sizeof(classes) / sizeof(classes[0]))
+
+/* Where a finding points: a "file.c:21" of a sanitizer report, a
+ * python 'File "x.py", line 7' or a node "(x.js:7:3)" in its evidence;
+ * else the function's line in the template. */
+static void locate(const cJSON *f, const char *template_path, int fn_line,
+                   char *file, size_t cap, int *line) {
+  const char *ev = str(f, "evidence") ? str(f, "evidence") : "";
+  const char *p;
 
   *line = 0;
-  file[0] = '\0';
-  if (p == NULL)
+  if ((p = strstr(ev, "File \"")) != NULL && strstr(p, "\", line ")) {
+    const char *q = strstr(p, "\", line ");
+
+    snprintf(file, cap, "%.*s", (int)(q - p - 6), p + 6);
+    *line = (int)strtol(q + 8, NULL, 10);
     return;
-  for (start = p; start > state && start[-1] != ' '; start--)
-    ;
-  snprintf(file, cap, "%.*s", (int)(p + 2 - start), start);
-  *line = (int)strtol(p + 3, NULL, 10);
+  }
+  for (p = ev; (p = strpbrk(p, ".")) != NULL; p++) {
+    static const char *const exts[] = {".c:", ".js:", ".mjs:", ".cc:"};
+    size_t k;
+
+    for (k = 0; k < sizeof(exts) / sizeof(exts[0]); k++)
+      if (strncmp(p, exts[k], strlen(exts[k])) == 0 &&
+          p[strlen(exts[k])] >= '0' && p[strlen(exts[k])] <= '9') {
+        const char *start = p;
+
+        while (start > ev && !strchr(" (\t\n", start[-1]))
+          start--;
+        snprintf(file, cap, "%.*s", (int)(p + strlen(exts[k]) - 1 - start),
+                 start);
+        *line = (int)strtol(p + strlen(exts[k]), NULL, 10);
+        return;
+      }
+  }
+  snprintf(file, cap, "%s", template_path);
+  *line = fn_line;
 }
 
 static int write_sarif(const char *path, const cJSON *report) {
-  cJSON *doc = cJSON_CreateObject(), *runs, *run, *driver, *results, *rules,
-        *rule;
+  cJSON *doc = cJSON_CreateObject(), *runs, *run, *driver, *results, *rules;
   const cJSON *f;
+  size_t k;
   int err;
 
   cJSON_AddStringToObject(doc, "version", "2.1.0");
@@ -457,35 +563,45 @@ static int write_sarif(const char *path, const cJSON *report) {
   cJSON_AddStringToObject(driver, "name", "lambkin");
   cJSON_AddStringToObject(driver, "version", LK_VERSION);
   rules = cJSON_AddArrayToObject(driver, "rules");
-  rule = cJSON_CreateObject();
-  cJSON_AddStringToObject(rule, "id", "crash");
-  cJSON_AddStringToObject(
-      cJSON_AddObjectToObject(rule, "shortDescription"), "text",
-      "The function crashed or a sanitizer reported on an event");
-  cJSON_AddItemToArray(rules, rule);
+  for (k = 0; k < N_CLASSES; k++) {
+    cJSON *rule = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(rule, "id", classes[k].cls);
+    cJSON_AddStringToObject(rule, "name", classes[k].cls);
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(rule, "shortDescription"),
+                            "text", classes[k].text);
+    cJSON_AddStringToObject(
+        cJSON_AddObjectToObject(rule, "defaultConfiguration"), "level",
+        classes[k].level);
+    cJSON_AddItemToArray(rules, rule);
+  }
   results = cJSON_AddArrayToObject(run, "results");
   cJSON_ArrayForEach(f, cJSON_GetObjectItem(report, "findings")) {
     cJSON *r = cJSON_CreateObject(), *loc, *phys;
-    char msg[800], file[512];
-    int line;
+    char msg[1400];
+    const char *cls = str(f, "class");
 
-    snprintf(msg, sizeof(msg), "%s in %s on a %s event: %s (reproducer %s)",
-             str(f, "class"), str(f, "function"), str(f, "source"),
-             str(f, "state"), str(f, "reproducer"));
-    cJSON_AddStringToObject(r, "ruleId", "crash");
-    cJSON_AddStringToObject(r, "level", "error");
+    snprintf(msg, sizeof(msg), "%s in %s on a %s event: %.900s (reproducer %s)",
+             cls, str(f, "function"), str(f, "source"), str(f, "evidence"),
+             str(f, "reproducer"));
+    cJSON_AddStringToObject(r, "ruleId", cls);
+    for (k = 0; k < N_CLASSES; k++)
+      if (strcmp(classes[k].cls, cls) == 0) {
+        cJSON_AddNumberToObject(r, "ruleIndex", (double)k);
+        cJSON_AddStringToObject(r, "level", classes[k].level);
+      }
     cJSON_AddStringToObject(cJSON_AddObjectToObject(r, "message"), "text", msg);
-    location(str(f, "state"), file, sizeof(file), &line);
-    if (file[0]) {
-      loc = cJSON_CreateObject();
-      phys = cJSON_AddObjectToObject(loc, "physicalLocation");
-      cJSON_AddStringToObject(cJSON_AddObjectToObject(phys, "artifactLocation"),
-                              "uri", file);
-      if (line > 0)
-        cJSON_AddNumberToObject(cJSON_AddObjectToObject(phys, "region"),
-                                "startLine", line);
-      cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "locations"), loc);
-    }
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(r, "partialFingerprints"),
+                            "lambkinFinding/v1", str(f, "key"));
+    loc = cJSON_CreateObject();
+    phys = cJSON_AddObjectToObject(loc, "physicalLocation");
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(phys, "artifactLocation"),
+                            "uri", str(f, "file"));
+    if (cJSON_GetNumberValue(cJSON_GetObjectItem(f, "line")) > 0)
+      cJSON_AddNumberToObject(
+          cJSON_AddObjectToObject(phys, "region"), "startLine",
+          cJSON_GetNumberValue(cJSON_GetObjectItem(f, "line")));
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "locations"), loc);
     cJSON_AddItemToArray(results, r);
   }
   err = lk_save_json(path, doc);
@@ -493,15 +609,17 @@ static int write_sarif(const char *path, const cJSON *report) {
   return err;
 }
 
+/* One testcase per function and class: a clean run is all passes. */
 static int write_junit(const char *path, const cJSON *report) {
   lk_buf_t b;
   const cJSON *fn, *f;
   int tests = 0, failures = 0, err;
+  size_t k;
 
   cJSON_ArrayForEach(fn, cJSON_GetObjectItem(report, "functions")) {
-    tests++;
-    failures += cJSON_GetNumberValue(cJSON_GetObjectItem(fn, "findings")) > 0;
+    tests += (int)N_CLASSES;
   }
+  failures = cJSON_GetArraySize(cJSON_GetObjectItem(report, "findings"));
   lk_buf_init(&b, 16 << 20);
   lk_buf_printf(&b,
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>"
@@ -511,21 +629,26 @@ static int write_junit(const char *path, const cJSON *report) {
   cJSON_ArrayForEach(fn, cJSON_GetObjectItem(report, "functions")) {
     const char *name = str(fn, "function");
 
-    lk_buf_adds(&b, "<testcase classname=\"lambkin.fuzz\" name=\"");
-    lk_xml_escape(&b, name, strlen(name));
-    lk_buf_printf(
-        &b, "\" time=\"%d\">",
-        (int)cJSON_GetNumberValue(cJSON_GetObjectItem(fn, "seconds")));
-    cJSON_ArrayForEach(f, cJSON_GetObjectItem(report, "findings")) {
-      if (strcmp(str(f, "function"), name) != 0)
-        continue;
-      lk_buf_printf(&b, "<failure type=\"%s\" message=\"", str(f, "class"));
-      lk_xml_escape(&b, str(f, "state"), strlen(str(f, "state")));
-      lk_buf_adds(&b, "\">reproducer: ");
-      lk_xml_escape(&b, str(f, "reproducer"), strlen(str(f, "reproducer")));
-      lk_buf_adds(&b, "</failure>");
+    for (k = 0; k < N_CLASSES; k++) {
+      lk_buf_adds(&b, "<testcase classname=\"lambkin.fuzz.");
+      lk_xml_escape(&b, name, strlen(name));
+      lk_buf_printf(
+          &b, "\" name=\"%s\" time=\"%d\">", classes[k].cls,
+          (int)cJSON_GetNumberValue(cJSON_GetObjectItem(fn, "seconds")));
+      cJSON_ArrayForEach(f, cJSON_GetObjectItem(report, "findings")) {
+        const char *ev = str(f, "evidence") ? str(f, "evidence") : "";
+
+        if (strcmp(str(f, "function"), name) != 0 ||
+            strcmp(str(f, "class"), classes[k].cls) != 0)
+          continue;
+        lk_buf_printf(&b, "<failure type=\"%s\" message=\"", classes[k].cls);
+        lk_xml_escape(&b, ev, strlen(ev) < 300 ? strlen(ev) : 300);
+        lk_buf_adds(&b, "\">reproducer: ");
+        lk_xml_escape(&b, str(f, "reproducer"), strlen(str(f, "reproducer")));
+        lk_buf_adds(&b, "</failure>");
+      }
+      lk_buf_adds(&b, "</testcase>\n");
     }
-    lk_buf_adds(&b, "</testcase>\n");
   }
   lk_buf_adds(&b, "</testsuite></testsuites>\n");
   err = lk_write_file_atomic(path, b.data, b.len);
@@ -533,61 +656,140 @@ static int write_junit(const char *path, const cJSON *report) {
   return err;
 }
 
+/* Seed events from corpora/<source>/, beside the template and in
+ * lambkin's own tree (`lambkin event` made them). Adds to seeds[]. */
+static int corpora_seeds(const lk_app_t *app, const char *source,
+                         char **seeds, int n, int max) {
+  const char *roots[2] = {app->dir, LK_SOURCE_DIR};
+  int r;
+
+  for (r = 0; r < 2; r++) {
+    char dir[4200];
+    DIR *d;
+    struct dirent *e;
+
+    if (r == 1 && strcmp(roots[0], roots[1]) == 0)
+      break;
+    snprintf(dir, sizeof(dir), "%s/corpora/%s", roots[r], source);
+    d = opendir(dir);
+    while (d && (e = readdir(d)) != NULL && n < max) {
+      char path[4500];
+      size_t len;
+      char *text;
+
+      if (e->d_name[0] == '.')
+        continue;
+      snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+      text = lk_read_file(path, 256 * 1024 - 1, &len);
+      if (text && lk_event_source(text, len) != LK_SRC_UNKNOWN)
+        seeds[n++] = text;
+      else
+        free(text);
+    }
+    if (d)
+      closedir(d);
+  }
+  return n;
+}
+
+static void add_function_report(cJSON *report, const char *fn,
+                                const char *source, const char *engine,
+                                long execs, int seconds, int corpus,
+                                int found) {
+  cJSON *fj = cJSON_CreateObject();
+
+  cJSON_AddStringToObject(fj, "function", fn);
+  cJSON_AddStringToObject(fj, "source", source);
+  cJSON_AddStringToObject(fj, "engine", engine);
+  cJSON_AddNumberToObject(fj, "execs", (double)execs);
+  cJSON_AddNumberToObject(fj, "seconds", seconds);
+  if (corpus >= 0)
+    cJSON_AddNumberToObject(fj, "corpus", corpus);
+  cJSON_AddNumberToObject(fj, "findings", found);
+  cJSON_AddItemToArray(cJSON_GetObjectItem(report, "functions"), fj);
+}
+
 /* python, node and provided functions: through the emulator. */
 static int fuzz_process(const fopts_t *o, lk_app_t *app, lk_function_t *f,
                         cJSON *report) {
-  const char *source = NULL;
-  char *ev = seed_event(app, f, o->source, &source);
-  char findings[4200], state[4200];
-  long execs = 0;
-  int found;
-  cJSON *fj;
+  lk_fuzz_job_t j;
+  char *seeds[64];
+  uint64_t t0 = uv_hrtime();
+  int i, rc;
 
-  if (ev == NULL) {
+  memset(&j, 0, sizeof(j));
+  seeds[0] = seed_event(app, f, o->source, &j.source);
+  if (seeds[0] == NULL) {
     printf("%-20s skipped: no S3, SQS, Logs or API event to shape seeds "
            "(--source gives one)\n",
            f->name);
     return 0;
   }
-  snprintf(findings, sizeof(findings), "%s/findings/%s", o->out, f->name);
-  snprintf(state, sizeof(state), "%s/state", o->out);
-  if (mkdirs(findings) || mkdirs(state)) {
-    free(ev);
-    return -1;
-  }
-  printf("%-20s fuzzing (%s events, %d s, %d jobs, process mode) ...\n",
-         f->name, source, o->time_s, o->jobs);
+  j.n_seeds = corpora_seeds(app, j.source, seeds, 1, 64);
+  j.seeds = seeds;
+  j.app = app;
+  j.fn = f;
+  j.out = o->out;
+  j.time_s = o->fn_time_s;
+  j.runs = o->runs;
+  j.jobs = o->jobs;
+  j.seed = o->seed >= 0 ? (unsigned)o->seed : (unsigned)time(NULL);
+  j.status = 1;
+  j.report = report;
+  printf("%-20s fuzzing (%s events, %d seed(s), %d jobs, process mode) ...\n",
+         f->name, j.source, j.n_seeds, o->jobs);
   fflush(stdout);
-  found = lk_fuzz_process(app, f, ev, source, o->time_s, o->jobs,
-                          o->seed >= 0 ? (unsigned)o->seed : 0, state, findings,
-                          report, &execs);
-  free(ev);
-  printf("%-20s %ld execs (%.0f/s), %d finding(s)\n", f->name, execs,
-         (double)execs / o->time_s, found < 0 ? 0 : found);
-  fj = cJSON_CreateObject();
-  cJSON_AddStringToObject(fj, "function", f->name);
-  cJSON_AddStringToObject(fj, "source", source);
-  cJSON_AddStringToObject(fj, "engine", "process");
-  cJSON_AddNumberToObject(fj, "execs", (double)execs);
-  cJSON_AddNumberToObject(fj, "seconds", o->time_s);
-  cJSON_AddNumberToObject(fj, "findings", found < 0 ? 0 : found);
-  cJSON_AddItemToArray(cJSON_GetObjectItem(report, "functions"), fj);
-  return found < 0 ? -1 : found > 0;
+  rc = lk_fuzz_process(&j);
+  for (i = 0; i < j.n_seeds; i++)
+    free(seeds[i]);
+  if (rc)
+    return -1;
+  {
+    double secs = (double)(uv_hrtime() - t0) / 1e9;
+
+    printf("%-20s %ld execs (%.0f/s), corpus %d, %d finding(s)\n", f->name,
+           j.execs, (double)j.execs / (secs > 0 ? secs : 1), j.corpus,
+           j.found);
+    add_function_report(report, f->name, j.source, "process", j.execs,
+                        (int)(secs + 0.5), j.corpus, j.found);
+  }
+  return j.found > 0;
 }
 
 static void fuzz_usage(FILE *f) {
   fprintf(f, "usage: lambkin fuzz [FUNCTION...] [-t template.yaml] "
-             "[--time S] [--jobs N] [--out DIR] [--seed N]\n"
-             "                    [--source s3|sqs|logs|apigw|apigw-v2]\n"
+             "[--time S] [--runs N] [--jobs N]\n"
+             "                    [--out DIR] [--seed N] "
+             "[--source s3|sqs|logs|apigw|apigw-v2]\n"
              "                    [--sarif F] [--junit F] [--json F] "
              "[-- libFuzzer flags]\n");
+}
+
+/* A whole decimal number in [lo, hi], or -1. */
+static long number(const char *v, long lo, long hi) {
+  char *end;
+  long n;
+
+  errno = 0;
+  n = strtol(v, &end, 10);
+  if (errno || end == v || *end != '\0' || n < lo || n > hi)
+    return -1;
+  return n;
+}
+
+static int has_event_source(const lk_app_t *app, const lk_function_t *f) {
+  const char *source = NULL;
+  char *ev = seed_event(app, f, NULL, &source);
+
+  free(ev);
+  return ev != NULL;
 }
 
 int lk_cmd_fuzz(int argc, char **argv) {
   fopts_t o;
   lk_app_t *app;
   char err[2048], driver[4200];
-  int i, rc = 0, worst = 0;
+  int i, rc = 0, worst = 0, n_todo = 0, time_set = 0;
   cJSON *report, *finding;
 
   memset(&o, 0, sizeof(o));
@@ -598,6 +800,7 @@ int lk_cmd_fuzz(int argc, char **argv) {
   o.seed = -1;
   for (i = 2; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    long num = 0;
 
     if (strcmp(a, "--") == 0) {
       for (i++; i < argc && o.n_pass < MAX_PASS; i++)
@@ -605,46 +808,45 @@ int lk_cmd_fuzz(int argc, char **argv) {
       break;
     } else if ((strcmp(a, "-t") == 0 || strcmp(a, "--template") == 0) && v) {
       o.template_path = v;
-      i++;
     } else if (strcmp(a, "--out") == 0 && v) {
       o.out = v;
-      i++;
-    } else if (strcmp(a, "--time") == 0 && v) {
-      o.time_s = (int)strtol(v, NULL, 10);
-      i++;
     } else if (strcmp(a, "--sarif") == 0 && v) {
       o.sarif = v;
-      i++;
     } else if (strcmp(a, "--junit") == 0 && v) {
       o.junit = v;
-      i++;
     } else if (strcmp(a, "--json") == 0 && v) {
       o.json = v;
-      i++;
     } else if (strcmp(a, "--source") == 0 && v) {
       o.source = v;
-      i++;
+    } else if (strcmp(a, "--time") == 0 && v) {
+      num = number(v, 1, 7 * 86400);
+      o.time_s = (int)num;
+      time_set = 1;
+    } else if (strcmp(a, "--runs") == 0 && v) {
+      num = number(v, 1, 1000000000L);
+      o.runs = num;
     } else if (strcmp(a, "--jobs") == 0 && v) {
-      o.jobs = (int)strtol(v, NULL, 10);
-      i++;
+      num = number(v, 1, 64);
+      o.jobs = (int)num;
     } else if (strcmp(a, "--seed") == 0 && v) {
-      o.seed = strtol(v, NULL, 10);
-      i++;
+      num = number(v, 0, 4294967295L);
+      o.seed = num;
     } else if (a[0] != '-' && o.n_fns < MAX_FNS) {
       o.fns[o.n_fns++] = a;
+      continue;
     } else {
       fuzz_usage(stderr);
       return 2;
     }
+    if (num < 0) {
+      fprintf(stderr, "lambkin: fuzz: %s wants a number in range, not %s\n",
+              a, v);
+      return 2;
+    }
+    i++;
   }
-  if (o.jobs < 1 || o.jobs > 64) {
-    fprintf(stderr, "lambkin: fuzz: --jobs wants 1..64\n");
-    return 2;
-  }
-  if (o.time_s < 1 || o.time_s > 86400) {
-    fprintf(stderr, "lambkin: fuzz: --time wants 1..86400 seconds\n");
-    return 2;
-  }
+  if (o.runs > 0 && !time_set)
+    o.time_s = 0; /* --runs alone: as many runs as it takes */
   snprintf(driver, sizeof(driver), "%s",
            getenv("LAMBKIN_FUZZ_DRIVER") ? getenv("LAMBKIN_FUZZ_DRIVER")
                                          : LK_SOURCE_DIR
@@ -654,17 +856,37 @@ int lk_cmd_fuzz(int argc, char **argv) {
     fprintf(stderr, "lambkin: %s\n", err);
     return 2;
   }
+  for (i = 0; i < o.n_fns; i++)
+    if (lk_app_function(app, o.fns[i]) == NULL) {
+      fprintf(stderr, "lambkin: fuzz: no function %s\n", o.fns[i]);
+      lk_app_free(app);
+      return 2;
+    }
+  /* --time bounds the whole run: each function gets its share. */
+  for (i = 0; i < app->n_functions; i++) {
+    int k, wanted = o.n_fns == 0 && (o.source || has_event_source(
+                                                     app, &app->functions[i]));
+
+    for (k = 0; k < o.n_fns; k++)
+      wanted |= strcmp(o.fns[k], app->functions[i].name) == 0;
+    n_todo += wanted;
+  }
+  o.fn_time_s = o.time_s > 0 && n_todo > 0 ? o.time_s / n_todo : 0;
+  if (o.time_s > 0 && o.fn_time_s < 1)
+    o.fn_time_s = 1;
   report = cJSON_CreateObject();
   cJSON_AddArrayToObject(report, "functions");
   cJSON_AddArrayToObject(report, "findings");
   for (i = 0; i < app->n_functions; i++) {
     lk_function_t *f = &app->functions[i];
-    int k, wanted = o.n_fns == 0;
+    int k, before, wanted =
+                       o.n_fns == 0 && (o.source || has_event_source(app, f));
 
     for (k = 0; k < o.n_fns; k++)
       wanted |= strcmp(o.fns[k], f->name) == 0;
     if (!wanted)
       continue;
+    before = cJSON_GetArraySize(cJSON_GetObjectItem(report, "findings"));
     if (f->kind == LK_RT_C && access(driver, X_OK) != 0) {
       fprintf(stderr,
               "lambkin: fuzz: %s: no fuzzing driver at %s (run make "
@@ -675,24 +897,44 @@ int lk_cmd_fuzz(int argc, char **argv) {
       rc = f->kind == LK_RT_C ? fuzz_one(&o, app, f, driver, report)
                               : fuzz_process(&o, app, f, report);
     }
+    /* Where each new finding points, for SARIF. */
+    for (k = before;
+         k < cJSON_GetArraySize(cJSON_GetObjectItem(report, "findings")); k++) {
+      cJSON *fd = cJSON_GetArrayItem(cJSON_GetObjectItem(report, "findings"),
+                                     k);
+      char file[4200];
+      int line;
+
+      locate(fd, app->path, f->line, file, sizeof(file), &line);
+      cJSON_AddStringToObject(fd, "file", file);
+      cJSON_AddNumberToObject(fd, "line", line);
+    }
     if (rc < 0)
       worst = 2;
     else if (rc > 0 && worst == 0)
       worst = 1;
   }
-  for (i = 0; i < o.n_fns; i++)
-    if (lk_app_function(app, o.fns[i]) == NULL) {
-      fprintf(stderr, "lambkin: fuzz: no function %s\n", o.fns[i]);
-      worst = 2;
-    }
   lk_app_free(app);
   /* The findings table, then the reports the nightly job asked for. */
   printf("\nfindings: %d\n",
          cJSON_GetArraySize(cJSON_GetObjectItem(report, "findings")));
-  cJSON_ArrayForEach(finding, cJSON_GetObjectItem(report, "findings")) printf(
-      "  %-8s %-20s %-9s %s\n           replay: lambkin replay %s\n",
-      str(finding, "class"), str(finding, "function"), str(finding, "source"),
-      str(finding, "state"), str(finding, "reproducer"));
+  if (cJSON_GetArraySize(cJSON_GetObjectItem(report, "findings")))
+    printf("  %-18s %-22s %-9s %s\n", "CLASS", "FUNCTION", "SOURCE",
+           "EVIDENCE");
+  cJSON_ArrayForEach(finding, cJSON_GetObjectItem(report, "findings")) {
+    const char *ev = str(finding, "evidence") ? str(finding, "evidence") : "";
+    char shown[90];
+    size_t k;
+
+    snprintf(shown, sizeof(shown), "%s", ev);
+    for (k = 0; shown[k]; k++) /* one row per finding */
+      if ((unsigned char)shown[k] < 0x20)
+        shown[k] = ' ';
+    printf("  %-18s %-22s %-9s %s\n  %-18s replay: lambkin replay -t %s %s\n",
+           str(finding, "class"), str(finding, "function"),
+           str(finding, "source"), shown, "", o.template_path,
+           str(finding, "reproducer"));
+  }
   if ((o.json && lk_save_json(o.json, report)) ||
       (o.sarif && write_sarif(o.sarif, report)) ||
       (o.junit && write_junit(o.junit, report))) {
@@ -701,4 +943,64 @@ int lk_cmd_fuzz(int argc, char **argv) {
   }
   cJSON_Delete(report);
   return worst;
+}
+
+/* `lambkin replay` of a finding: the event once more, with the sink
+ * library and every oracle; it reproduces when the same class shows up
+ * on the same function. Exits 1 reproduced, 0 not, 2 could not run. */
+int lk_fuzz_replay(const char *template_path, const char *state_dir,
+                   const cJSON *rec) {
+  const char *cls = str(rec, "class"), *fname = str(rec, "function");
+  const cJSON *ev = cJSON_GetObjectItemCaseSensitive(rec, "event");
+  lk_fuzz_job_t j;
+  lk_app_t *app;
+  char err[2048], out[4200], *event;
+  const cJSON *v;
+  int same = 0;
+
+  if (lk_app_load(template_path, &app, err, sizeof(err))) {
+    fprintf(stderr, "lambkin: %s\n", err);
+    return 2;
+  }
+  memset(&j, 0, sizeof(j));
+  j.fn = lk_app_function(app, fname);
+  if (j.fn == NULL || ev == NULL) {
+    fprintf(stderr, "lambkin: replay: no function %s in %s\n", fname,
+            app->path);
+    lk_app_free(app);
+    return 2;
+  }
+  event =
+      cJSON_IsString(ev) ? strdup(ev->valuestring) : cJSON_PrintUnformatted(ev);
+  snprintf(out, sizeof(out), "%s/replay", state_dir);
+  j.app = app;
+  j.source = str(rec, "source") ? str(rec, "source") : "replay";
+  j.seeds = &event;
+  j.n_seeds = 1;
+  j.out = out;
+  j.jobs = 1;
+  j.replay = 1;
+  j.verdicts = cJSON_CreateArray();
+  if (lk_fuzz_process(&j)) {
+    fprintf(stderr, "lambkin: replay: cannot run %s\n", fname);
+    free(event);
+    cJSON_Delete(j.verdicts);
+    lk_app_free(app);
+    return 2;
+  }
+  cJSON_ArrayForEach(v, j.verdicts) {
+    int match = strcmp(str(v, "class"), cls) == 0 &&
+                strcmp(str(v, "function"), fname) == 0;
+
+    fprintf(stderr, "replay: %s %s: %s%s\n", str(v, "class"),
+            str(v, "function"), str(v, "evidence"),
+            match ? "" : " (another finding)");
+    same |= match;
+  }
+  fprintf(stderr, "replay: %s finding on %s: %s\n", cls, fname,
+          same ? "reproduced" : "not reproduced");
+  free(event);
+  cJSON_Delete(j.verdicts);
+  lk_app_free(app);
+  return same ? 1 : 0;
 }

@@ -1,4 +1,5 @@
-/* Process mode of `lambkin fuzz` (see fuzz_proc.c). */
+/* Process mode of `lambkin fuzz`, and the finding check of `lambkin
+ * replay` (see fuzz_proc.c). */
 #ifndef LK_FUZZ_PROC_H
 #define LK_FUZZ_PROC_H
 
@@ -6,13 +7,32 @@
 
 #include "app.h"
 
-/* Fuzzes fn through the emulator for time_s seconds with jobs invocations
- * in flight, from one seed event; writes a reproducer per new finding into
- * findings_dir and adds it to report["findings"]. Returns the number of
- * findings, or -1 when the emulator cannot start; *execs is set. */
-int lk_fuzz_process(lk_app_t *app, lk_function_t *fn, const char *seed,
-                    const char *source, int time_s, int jobs, unsigned rs,
-                    const char *state_dir, const char *findings_dir,
-                    cJSON *report, long *execs);
+typedef struct lk_fuzz_job {
+  lk_app_t *app;
+  lk_function_t *fn;
+  const char *source;   /* "s3", "sqs", "logs", "apigw", "apigw-v2" */
+  char **seeds;         /* the first corpus (the caller owns them) */
+  int n_seeds;
+  const char *out;      /* --out: state/, sink/, bin/, findings/, corpus/ */
+  int time_s;           /* stop after this long (0: no limit) */
+  long runs;            /* stop after this many invocations (0: no limit) */
+  int jobs;             /* invocations in flight, one instance each */
+  unsigned seed;        /* the mutator's random seed */
+  int replay;           /* run seeds[0] once, unmutated, until all settles */
+  int status;           /* print a status line while it runs */
+  cJSON *report;        /* findings go to report["findings"] */
+  /* results */
+  long execs;
+  int found;
+  int corpus;
+  cJSON *verdicts; /* replay: every verdict of the run (caller frees) */
+} lk_fuzz_job_t;
+
+/* Makes out/bin with the tripwire (also at its fixed path in /tmp) and
+ * finds the sink library; its path goes to sink_lib. 0 or -1. */
+int lk_fuzz_prepare(const char *out, char *sink_lib, size_t cap);
+
+/* Runs the job through a fresh emulator. 0, or -1 when it cannot start. */
+int lk_fuzz_process(lk_fuzz_job_t *job);
 
 #endif

@@ -538,6 +538,9 @@ static void instance_release(lk_instance_t *in) {
   free(in->init_error_type);
   free(in->init_error_body);
   free(in);
+  /* Its slot is free only now: at the cap, the replacement of an instance
+   * killed for a timeout starts here, or the queue would wait forever. */
+  lk_emu_schedule(fn);
 }
 
 static int env_add(char **env, int *n, const char *fmt, ...)
@@ -589,15 +592,26 @@ int lk_instance_spawn(lk_fn_t *fn) {
     return err;
   }
 
-  for (i = 0; pass[i]; i++)
-    if (getenv(pass[i]))
+  for (i = 0; pass[i]; i++) {
+    if (i == 0 && emu->opts.bin_dir) /* the tripwire comes first */
+      env_add(env, &n, "PATH=%s:%s", emu->opts.bin_dir,
+              getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+    else if (getenv(pass[i]))
       env_add(env, &n, "%s=%s", pass[i], getenv(pass[i]));
+  }
+  if (emu->opts.sink_lib) {
+    const char *id = strrchr(in->stream, ']');
+
+    env_add(env, &n, "LD_PRELOAD=%s", emu->opts.sink_lib);
+    env_add(env, &n, "LAMBKIN_SINK_LOG=%s/%s.log", emu->opts.sink_dir,
+            id ? id + 1 : in->stream);
+  }
   /* A sanitized C bootstrap must die the way Lambda reports it: a wild
    * pointer is SIGSEGV, a sanitizer report is SIGABRT, never "exit 1". The
    * instance is killed on every recycle, so leak reports would be noise. */
   env_add(env, &n,
           "ASAN_OPTIONS=%s%shandle_segv=0:handle_sigbus=0:"
-          "abort_on_error=1:detect_leaks=0",
+          "abort_on_error=1:detect_leaks=0:verify_asan_link_order=0",
           getenv("ASAN_OPTIONS") ? getenv("ASAN_OPTIONS") : "",
           getenv("ASAN_OPTIONS") ? ":" : "");
   env_add(env, &n, "UBSAN_OPTIONS=%s%sabort_on_error=1:print_stacktrace=1",

@@ -176,6 +176,9 @@ static void report_loop(lk_emu_t *emu, lk_invocation_t *inv,
   cJSON_AddStringToObject(j, "event", inv->payload);
   lk_journal_event(emu->journal_fd, j);
   cJSON_Delete(j);
+  if (hop->verdict == LK_HOP_LOOP && emu->opts.on_loop)
+    emu->opts.on_loop(inv->fn->def->name, hop->path, inv->payload,
+                      emu->opts.on_loop_ud);
 }
 
 /* Gives inv its place in a chain and its trace header. LK_ELOOP when the
@@ -312,6 +315,10 @@ static void schedule(lk_fn_t *fn) {
                       strlen(body));
     }
   }
+}
+
+void lk_emu_schedule(lk_fn_t *fn) {
+  schedule(fn);
 }
 
 void lk_emu_instance_ready(lk_instance_t *in) {
@@ -489,6 +496,7 @@ static void finish(lk_invocation_t *inv) {
     r.log = inv->log.data ? inv->log.data : "";
     r.log_len = inv->log.len;
     r.duration_ms = inv->duration_ms;
+    r.stream = inv->stream;
     inv->cb(&r, inv->ud);
   }
   inv_free(inv);
@@ -969,7 +977,7 @@ static void abandon(lk_invocation_t *inv) {
   if (inv->cb) {
     lk_result_t r = {
         inv->id, inv->fn->def->name, "error", "Lambkin.Stopping", "", 0, "", 0,
-        0};
+        0, ""};
 
     inv->cb(&r, inv->ud);
   }

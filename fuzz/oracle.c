@@ -1,0 +1,395 @@
+/* Oracles (see oracle.h). The sink report is one line per watched call,
+ * "kind\tfield\tfield", escaped by fuzz/sink.c; the log is the lines the
+ * function printed, as lambkin split them. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cjson/cJSON.h>
+
+#include "mutator.h"
+#include "oracle.h"
+
+#define FIELD_MAX 8192
+
+static int add(lk_verdict_t *out, int n, int max, const char *cls,
+               const char *sink, const char *evidence, size_t elen) {
+  int i;
+
+  for (i = 0; i < n; i++) /* one verdict per (class, sink) and invocation */
+    if (strcmp(out[i].cls, cls) == 0 && strcmp(out[i].sink, sink) == 0)
+      return n;
+  if (n >= max)
+    return n;
+  out[n].cls = cls;
+  snprintf(out[n].sink, sizeof(out[n].sink), "%s", sink);
+  snprintf(out[n].evidence, sizeof(out[n].evidence), "%.*s",
+           (int)(elen < sizeof(out[n].evidence) ? elen
+                                                : sizeof(out[n].evidence) - 1),
+           evidence);
+  return n + 1;
+}
+
+/* Field k of a report line (0 = the kind), unescaped into buf. */
+static size_t field(const char *line, size_t len, int k, char *buf,
+                    size_t cap) {
+  size_t i = 0, o = 0;
+
+  for (; k > 0 && i < len; i++)
+    if (line[i] == '\t')
+      k--;
+  if (k > 0)
+    return 0;
+  for (; i < len && line[i] != '\t' && o + 1 < cap; i++) {
+    char c = line[i];
+
+    if (c == '\\' && i + 1 < len) {
+      c = line[++i];
+      if (c == 't')
+        c = '\t';
+      else if (c == 'n')
+        c = '\n';
+      else if (c == 'r')
+        c = '\r';
+      else if (c == 'x' && i + 2 < len) {
+        char hex[3] = {line[i + 1], line[i + 2], '\0'};
+
+        c = (char)strtol(hex, NULL, 16);
+        i += 2;
+      }
+    }
+    buf[o++] = c;
+  }
+  buf[o] = '\0';
+  return o;
+}
+
+/* ---- SQL: a small lexer, enough to tell literals from structure ---- */
+
+typedef enum { TOK_WORD, TOK_STRING, TOK_NUMBER, TOK_IDENT, TOK_PUNCT } tok_t;
+
+/* Length of the token at sql[i], and its kind. */
+static size_t sql_token(const char *s, size_t len, size_t i, tok_t *kind) {
+  size_t j = i;
+  char q = s[i];
+
+  if (q == '\'' || q == '"' || q == '`' || q == '[') {
+    char close = q == '[' ? ']' : q;
+
+    *kind = q == '\'' ? TOK_STRING : TOK_IDENT;
+    for (j = i + 1; j < len; j++)
+      if (s[j] == close) {
+        if (close != ']' && j + 1 < len && s[j + 1] == close) {
+          j++; /* '' inside a literal is a quote */
+          continue;
+        }
+        return j + 1 - i;
+      }
+    return len - i; /* unterminated: the rest */
+  }
+  if (isdigit((unsigned char)q) ||
+      (q == '.' && i + 1 < len && isdigit((unsigned char)s[i + 1]))) {
+    *kind = TOK_NUMBER;
+    while (j < len && (isalnum((unsigned char)s[j]) || s[j] == '.'))
+      j++;
+    return j - i;
+  }
+  if (isalpha((unsigned char)q) || q == '_' || (unsigned char)q >= 0x80) {
+    *kind = TOK_WORD;
+    while (j < len && (isalnum((unsigned char)s[j]) || s[j] == '_' ||
+                       s[j] == '$' || (unsigned char)s[j] >= 0x80))
+      j++;
+    return j - i;
+  }
+  *kind = TOK_PUNCT;
+  return 1;
+}
+
+int lk_sql_span_injects(const char *sql, size_t len, size_t at, size_t n) {
+  size_t i = 0;
+
+  while (i < len) {
+    size_t tl;
+    tok_t kind;
+
+    if (isspace((unsigned char)sql[i])) {
+      i++;
+      continue;
+    }
+    if (sql[i] == '-' && i + 1 < len && sql[i + 1] == '-') {
+      tl = 2;
+      while (i + tl < len && sql[i + tl] != '\n')
+        tl++;
+      kind = TOK_PUNCT; /* a comment: never a literal */
+    } else if (sql[i] == '/' && i + 1 < len && sql[i + 1] == '*') {
+      const char *end = NULL;
+      size_t k;
+
+      for (k = i + 2; k + 1 < len && end == NULL; k++)
+        if (sql[k] == '*' && sql[k + 1] == '/')
+          end = sql + k + 2;
+      tl = end ? (size_t)(end - (sql + i)) : len - i;
+      kind = TOK_PUNCT;
+    } else {
+      tl = sql_token(sql, len, i, &kind);
+    }
+    if (i <= at && at < i + tl) /* the token where the span starts */
+      return !((kind == TOK_STRING || kind == TOK_NUMBER) &&
+               at + n <= i + tl);
+    i += tl;
+  }
+  return 0; /* the span is whitespace only */
+}
+
+/* ---- paths ---- */
+
+/* Lexical resolution of cwd/path into out: "." and ".." and "//" go. */
+static void resolve(const char *cwd, const char *path, char *out, size_t cap) {
+  char joined[FIELD_MAX];
+  size_t o = 0, i = 0;
+
+  if (path[0] == '/')
+    snprintf(joined, sizeof(joined), "%s", path);
+  else
+    snprintf(joined, sizeof(joined), "%s/%s", cwd, path);
+  out[0] = '\0';
+  while (joined[i]) {
+    size_t l;
+
+    while (joined[i] == '/')
+      i++;
+    for (l = 0; joined[i + l] && joined[i + l] != '/'; l++)
+      ;
+    if (l == 0 || (l == 1 && joined[i] == '.')) {
+      /* nothing */
+    } else if (l == 2 && joined[i] == '.' && joined[i + 1] == '.') {
+      while (o > 0 && out[o - 1] != '/')
+        o--;
+      if (o > 0)
+        o--; /* the slash before it */
+    } else if (o + l + 2 < cap) {
+      out[o++] = '/';
+      memcpy(out + o, joined + i, l);
+      o += l;
+    }
+    out[o] = '\0';
+    i += l;
+  }
+  if (o == 0)
+    snprintf(out, cap, "/");
+}
+
+static int under(const char *path, const char *root) {
+  size_t l = strlen(root);
+
+  while (l > 1 && root[l - 1] == '/')
+    l--;
+  return strncmp(path, root, l) == 0 && (path[l] == '/' || path[l] == '\0');
+}
+
+int lk_path_escapes(const char *cwd, const char *path, const char *root) {
+  char abs[FIELD_MAX], r[FIELD_MAX];
+
+  resolve(cwd, path, abs, sizeof(abs));
+  resolve("/", root ? root : "/nonexistent", r, sizeof(r));
+  return !under(abs, r) && !under(abs, "/tmp");
+}
+
+/* ---- the response of an API Gateway function ---- */
+
+static int bad_header(const char *name, const char *value) {
+  return strpbrk(name, "\r\n") || (value && strpbrk(value, "\r\n")) ||
+         strcasecmp(name, LK_CANARY_HEADER) == 0;
+}
+
+static int judge_headers(const lk_observed_t *o, lk_verdict_t *out, int n,
+                         int max) {
+  cJSON *r = cJSON_ParseWithLength(o->body, o->body_len), *h, *it, *v;
+  char ev[600];
+
+  if (!cJSON_IsObject(r)) {
+    cJSON_Delete(r);
+    return n;
+  }
+  cJSON_ArrayForEach(h, cJSON_GetObjectItemCaseSensitive(r, "headers")) {
+    if (h->string && bad_header(h->string, cJSON_GetStringValue(h))) {
+      snprintf(ev, sizeof(ev), "%s: %s", h->string,
+               cJSON_GetStringValue(h) ? cJSON_GetStringValue(h) : "");
+      n = add(out, n, max, "header-injection", "response header", ev,
+              strlen(ev));
+    }
+  }
+  cJSON_ArrayForEach(h,
+                     cJSON_GetObjectItemCaseSensitive(r, "multiValueHeaders")) {
+    cJSON_ArrayForEach(v, h) {
+      if (h->string && bad_header(h->string, cJSON_GetStringValue(v))) {
+        snprintf(ev, sizeof(ev), "%s: %s", h->string,
+                 cJSON_GetStringValue(v) ? cJSON_GetStringValue(v) : "");
+        n = add(out, n, max, "header-injection", "response header", ev,
+                strlen(ev));
+      }
+    }
+  }
+  cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(r, "cookies")) {
+    if (bad_header("Set-Cookie", cJSON_GetStringValue(it))) {
+      snprintf(ev, sizeof(ev), "Set-Cookie: %s", cJSON_GetStringValue(it));
+      n = add(out, n, max, "header-injection", "response cookie", ev,
+              strlen(ev));
+    }
+  }
+  cJSON_Delete(r);
+  return n;
+}
+
+/* ---- the sink report ---- */
+
+static int judge_sql(const char *sql, size_t len, lk_verdict_t *out, int n,
+                     int max) {
+  size_t k;
+
+  for (k = 0; k < lk_n_attack_payloads; k++) {
+    const char *p = lk_attack_payloads[k];
+    size_t pl = strlen(p);
+    const char *at = sql;
+
+    if (strstr(p, "lambkin") == NULL)
+      continue;
+    while ((at = memmem(at, len - (size_t)(at - sql), p, pl)) != NULL) {
+      if (lk_sql_span_injects(sql, len, (size_t)(at - sql), pl))
+        return add(out, n, max, "sql-injection", "sqlite3_prepare", sql, len);
+      at++;
+    }
+  }
+  return n;
+}
+
+static int judge_sink(const lk_oracle_ctx_t *c, const char *rep, size_t len,
+                      lk_verdict_t *out, int n, int max) {
+  static char a[FIELD_MAX], b[FIELD_MAX], kind[32], cmd[FIELD_MAX];
+  const char *line = rep, *end = rep + len;
+  int tripwire = 0;
+
+  cmd[0] = '\0';
+  while (line < end) {
+    const char *nl = memchr(line, '\n', (size_t)(end - line));
+    size_t ll = nl ? (size_t)(nl - line) : (size_t)(end - line);
+    size_t al;
+
+    field(line, ll, 0, kind, sizeof(kind));
+    al = field(line, ll, 1, a, sizeof(a));
+    field(line, ll, 2, b, sizeof(b));
+    if (strcmp(kind, "tripwire") == 0) {
+      tripwire = 1;
+    } else if (strcmp(kind, "exec") == 0) {
+      const char *base = strrchr(b, '/') ? strrchr(b, '/') + 1 : b;
+
+      if (strcmp(base, LK_CANARY_CMD) == 0)
+        tripwire = 1;
+      else if (cmd[0] == '\0') /* the shell that ran it: the evidence */
+        snprintf(cmd, sizeof(cmd), "%s", a);
+    } else if (strcmp(kind, "sql") == 0) {
+      n = judge_sql(a, al, out, n, max);
+    } else if (strcmp(kind, "sql-error") == 0) {
+      char ev[FIELD_MAX];
+
+      snprintf(ev, sizeof(ev), "%.4000s (sqlite: %.200s)", a, b);
+      n = add(out, n, max, "sql-injection", "sqlite3_prepare", ev,
+              strlen(ev));
+    } else if (strcmp(kind, "open") == 0) {
+      if (strstr(a, LK_CANARY_PATH) &&
+          lk_path_escapes(b, a, c->task_root)) {
+        char ev[FIELD_MAX], abs[FIELD_MAX];
+
+        resolve(b, a, abs, sizeof(abs));
+        snprintf(ev, sizeof(ev), "open(\"%.4000s\") resolves to %.4000s", a,
+                 abs);
+        n = add(out, n, max, "path-traversal", "open", ev, strlen(ev));
+      }
+    } else if (strcmp(kind, "dns") == 0) {
+      if (strstr(a, LK_CANARY_HOST))
+        n = add(out, n, max, "ssrf", "getaddrinfo", a, al);
+    }
+    line += ll + 1;
+  }
+  if (tripwire)
+    n = add(out, n, max, "command-injection", "exec",
+            cmd[0] ? cmd : LK_CANARY_CMD,
+            strlen(cmd[0] ? cmd : LK_CANARY_CMD));
+  return n;
+}
+
+static int judge_log(const lk_observed_t *o, lk_verdict_t *out, int n,
+                     int max) {
+  const char *line = o->log, *end = o->log + o->log_len;
+  size_t cl = strlen(LK_CANARY_LOG);
+
+  while (line && line < end) {
+    const char *nl = memchr(line, '\n', (size_t)(end - line));
+    size_t ll = nl ? (size_t)(nl - line) : (size_t)(end - line);
+
+    if (ll >= cl && memcmp(line, LK_CANARY_LOG, cl) == 0)
+      return add(out, n, max, "log-injection", "log line", line, ll);
+    line += ll + 1;
+  }
+  return n;
+}
+
+/* What an error message gives away to whoever sent the event: the
+ * function's secret key, its environment, or a stack trace. */
+static const char *leak(const lk_oracle_ctx_t *c, const char *msg) {
+  if (c->secret && c->secret[0] && strstr(msg, c->secret))
+    return "the secret access key";
+  if (strstr(msg, "AWS_SECRET_ACCESS_KEY") || strstr(msg, "AWS_SESSION_TOKEN"))
+    return "the environment";
+  if (strstr(msg, "Traceback (most recent call last)") ||
+      strstr(msg, "\n    at "))
+    return "a stack trace";
+  return NULL;
+}
+
+/* A crash is keyed by how the process died, a timeout by its type; an
+ * unhandled error is a finding only when its message leaks (below that,
+ * an error is a behaviour the corpus keeps, not a bug report). */
+static int judge_error(const lk_oracle_ctx_t *c, const lk_observed_t *o,
+                       lk_verdict_t *out, int n, int max) {
+  cJSON *j = cJSON_ParseWithLength(o->body, o->body_len);
+  const char *msg = cJSON_GetStringValue(
+      cJSON_GetObjectItemCaseSensitive(j, "errorMessage"));
+  char ev[2048], state[160];
+
+  snprintf(ev, sizeof(ev), "%.*s",
+           (int)(o->body_len < 1900 ? o->body_len : 1900), o->body);
+  if (strcmp(o->error_type, "Runtime.ExitError") == 0) {
+    const char *why = msg ? strstr(msg, " Error: ") : NULL;
+
+    /* "RequestId: <id> Error: Runtime exited ...": the id differs. */
+    snprintf(state, sizeof(state), "%s",
+             why ? why + 8 : msg ? msg : o->error_type);
+    n = add(out, n, max, "crash", state, ev, strlen(ev));
+  } else if (strcmp(o->error_type, "Sandbox.Timedout") == 0) {
+    n = add(out, n, max, "timeout", o->error_type, ev, strlen(ev));
+  } else if (msg && leak(c, msg)) {
+    snprintf(ev, sizeof(ev), "%s leaks %s: %.1800s", o->error_type,
+             leak(c, msg), msg);
+    n = add(out, n, max, "unhandled-error", o->error_type, ev, strlen(ev));
+  }
+  cJSON_Delete(j);
+  return n;
+}
+
+int lk_oracle_judge(const lk_oracle_ctx_t *c, const lk_observed_t *o,
+                    lk_verdict_t *out, int max) {
+  int n = 0;
+
+  if (o->sink && o->sink_len)
+    n = judge_sink(c, o->sink, o->sink_len, out, n, max);
+  if (o->log && o->log_len)
+    n = judge_log(o, out, n, max);
+  if (c->http && o->outcome && strcmp(o->outcome, "ok") == 0)
+    n = judge_headers(o, out, n, max);
+  if (o->error_type && strcmp(o->error_type, "Lambkin.Stopping") != 0)
+    n = judge_error(c, o, out, n, max);
+  return n;
+}

@@ -1,0 +1,57 @@
+/* Oracles: what one fuzzed invocation proves. Each class is decided by a
+ * canary the attack payloads carry (fuzz/mutator.c) and that cannot show
+ * up by accident: the tripwire command ran, event text changed a SQL
+ * statement's token structure, a file opened outside the task root, a
+ * forged log line, CR/LF in a response header, a DNS lookup of the canary
+ * host. The inputs are what the emulator saw: the sink library's report
+ * (fuzz/sink.c), the invocation's log, its outcome and its response. Pure
+ * functions; the caller owns every buffer. */
+#ifndef LK_ORACLE_H
+#define LK_ORACLE_H
+
+#include <stddef.h>
+
+#define LK_CANARY_CMD "lambkin-canary-cmd"
+#define LK_CANARY_PATH "lambkin-canary-path"
+#define LK_CANARY_HOST "lambkin-canary.invalid"
+#define LK_CANARY_LOG "LAMBKIN-FORGED-LOG-LINE"
+#define LK_CANARY_HEADER "X-Lambkin-Canary"
+
+#define LK_VERDICT_MAX 8
+
+typedef struct lk_oracle_ctx {
+  const char *task_root; /* the function's code directory */
+  const char *secret;    /* its AWS_SECRET_ACCESS_KEY, to spot a leak */
+  int http;              /* an API Gateway event: judge the headers */
+} lk_oracle_ctx_t;
+
+typedef struct lk_verdict {
+  const char *cls;     /* "crash", "command-injection", ... (static) */
+  char sink[160];      /* the sink or crash state: part of the dedup key */
+  char evidence[2048]; /* the command line, SQL text, path, header ... */
+} lk_verdict_t;
+
+typedef struct lk_observed {
+  const char *sink; /* the sink library's report lines */
+  size_t sink_len;
+  const char *log; /* the invocation's log */
+  size_t log_len;
+  const char *outcome; /* "ok", "error", "timeout", "crash" */
+  const char *error_type;
+  const char *body; /* response, or the error JSON */
+  size_t body_len;
+} lk_observed_t;
+
+/* Fills out[] with what the invocation proves; returns how many. */
+int lk_oracle_judge(const lk_oracle_ctx_t *c, const lk_observed_t *o,
+                    lk_verdict_t *out, int max);
+
+/* The Su & Wassermann test: 1 when the tainted span sql[at, at+n) is not
+ * inside one literal token, so replacing it with a neutral literal would
+ * change the statement's token structure. */
+int lk_sql_span_injects(const char *sql, size_t len, size_t at, size_t n);
+
+/* 1 when path (relative to cwd) resolves outside root and outside /tmp. */
+int lk_path_escapes(const char *cwd, const char *path, const char *root);
+
+#endif
