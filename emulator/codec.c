@@ -1,4 +1,5 @@
 /* Encodings shared by the wire protocols (see codec.h). */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -313,6 +314,22 @@ int lk_utf8_valid(const void *data, size_t n) {
     i += len;
   }
   return 1;
+}
+
+int lk_mkdirs(const char *path) {
+  char tmp[4096], *p;
+
+  if (strlen(path) >= sizeof(tmp))
+    return -1;
+  snprintf(tmp, sizeof(tmp), "%s", path);
+  for (p = tmp + 1; *p; p++)
+    if (*p == '/') {
+      *p = '\0';
+      if (mkdir(tmp, 0755) && errno != EEXIST)
+        return -1;
+      *p = '/';
+    }
+  return mkdir(tmp, 0755) && errno != EEXIST ? -1 : 0;
 }
 
 int lk_write_file_atomic(const char *path, const void *data, size_t n) {

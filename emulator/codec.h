@@ -40,6 +40,8 @@ int lk_utf8_valid(const void *data, size_t n);
 /* Writes a whole file through a temporary and rename(): a crash leaves the
  * old file or the new one, never half of one. */
 int lk_write_file_atomic(const char *path, const void *data, size_t n);
+/* mkdir -p: makes path and its missing parents; 0 or -1. */
+int lk_mkdirs(const char *path);
 /* Reads a whole file of at most max bytes; NULL if it cannot. The buffer
  * has a NUL after the data; the caller frees it. */
 char *lk_read_file(const char *path, size_t max, size_t *len);

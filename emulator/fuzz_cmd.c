@@ -52,20 +52,6 @@ static const char *str(const cJSON *o, const char *k) {
   return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
-static int mkdirs(const char *path) {
-  char tmp[4096], *p;
-
-  snprintf(tmp, sizeof(tmp), "%s", path);
-  for (p = tmp + 1; *p; p++)
-    if (*p == '/') {
-      *p = '\0';
-      if (mkdir(tmp, 0755) && errno != EEXIST)
-        return -1;
-      *p = '/';
-    }
-  return mkdir(tmp, 0755) && errno != EEXIST ? -1 : 0;
-}
-
 /* A seed event for the function's first event source; the source's name
  * in *source. NULL when it has none lambkin can shape. */
 static char *events_seed(const lk_app_t *app, const cJSON *evs,
@@ -318,7 +304,7 @@ static void crash_state(const char *log, char *state, size_t cap,
  * and an entry of the report. */
 static int collect(const char *dir, const char *out_dir, const char *fn,
                    const char *source, const char *log, time_t since,
-                   cJSON *found_list) {
+                   long execs, cJSON *found_list) {
   DIR *d = opendir(dir);
   struct dirent *e;
   int found = 0;
@@ -371,6 +357,10 @@ static int collect(const char *dir, const char *out_dir, const char *fn,
       cJSON_AddStringToObject(rep, "state", state);
       cJSON_AddStringToObject(rep, "evidence", evidence);
       cJSON_AddStringToObject(rep, "artifact", path);
+      /* libFuzzer stops at its first crash: the run's totals are when. */
+      cJSON_AddNumberToObject(rep, "found_after_s",
+                              (double)(time(NULL) - since));
+      cJSON_AddNumberToObject(rep, "found_at_exec", (double)execs);
       cJSON_AddStringToObject(rep, "event", ev);
       snprintf(out, sizeof(out), "%s/%s-%s-%s.json", out_dir, cls, fn, hash);
     }
@@ -424,8 +414,8 @@ static int fuzz_one(const fopts_t *o, const lk_app_t *app,
   snprintf(log, sizeof(log), "%s/fuzz.log", artifacts);
   snprintf(seedfile, sizeof(seedfile), "%s/%s.json", seeds, source);
   snprintf(prefix, sizeof(prefix), "%s/build", dir);
-  if (mkdirs(seeds) || mkdirs(corpus) || mkdirs(findings) ||
-      mkdirs(artifacts) || mkdirs(prefix) ||
+  if (lk_mkdirs(seeds) || lk_mkdirs(corpus) || lk_mkdirs(findings) ||
+      lk_mkdirs(artifacts) || lk_mkdirs(prefix) ||
       lk_write_file_atomic(seedfile, ev, strlen(ev))) {
     free(ev);
     fprintf(stderr, "lambkin: fuzz: cannot write under %s\n", dir);
@@ -472,7 +462,7 @@ static int fuzz_one(const fopts_t *o, const lk_app_t *app,
   started = time(NULL) - 1;
   rc = run(argv, envp, log);
   execs = final_stat(log, "stat::number_of_executed_units: ");
-  i = collect(artifacts, findings, f->name, source, log, started,
+  i = collect(artifacts, findings, f->name, source, log, started, execs,
               cJSON_GetObjectItem(report, "findings"));
   add_function_report(report, f->name, source, "in-process", execs,
                       (int)(time(NULL) - started), -1, i);

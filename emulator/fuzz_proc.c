@@ -106,20 +106,6 @@ static size_t byte_mutate(uint8_t *d, size_t n, size_t max) {
   return n;
 }
 
-static int mkdirs(const char *path) {
-  char tmp[4096], *p;
-
-  snprintf(tmp, sizeof(tmp), "%s", path);
-  for (p = tmp + 1; *p; p++)
-    if (*p == '/') {
-      *p = '\0';
-      if (mkdir(tmp, 0755) && errno != EEXIST)
-        return -1;
-      *p = '/';
-    }
-  return mkdir(tmp, 0755) && errno != EEXIST ? -1 : 0;
-}
-
 static const char tripwire[] =
     "#!/bin/sh\n"
     "# lambkin's tripwire: event data made the function run this command.\n"
@@ -156,7 +142,7 @@ int lk_fuzz_prepare(const char *out, char *sink_lib, size_t cap) {
 
   snprintf(bin, sizeof(bin), "%s/bin", out);
   snprintf(path, sizeof(path), "%s/" LK_CANARY_CMD, bin);
-  if (mkdirs(bin) || (place_tripwire(path) && access(path, X_OK))) {
+  if (lk_mkdirs(bin) || (place_tripwire(path) && access(path, X_OK))) {
     fprintf(stderr, "lambkin: fuzz: cannot write the tripwire %s\n", path);
     return -1;
   }
@@ -360,7 +346,10 @@ static void on_result(const lk_result_t *r, void *ud) {
                              v[i].cls, v[i].sink);
   }
   free(sink);
-  if (new_sig(z, sig))
+  /* As libFuzzer: an input that timed out or crashed is a finding, not a
+   * parent for more inputs (its children would mostly cost a timeout). */
+  if (new_sig(z, sig) && strcmp(r->outcome, "timeout") != 0 &&
+      strcmp(r->outcome, "crash") != 0)
     keep(z, s);
   free(s->event);
   free(s);
@@ -481,7 +470,7 @@ int lk_fuzz_process(lk_fuzz_job_t *j) {
   z->loop = &loop;
   z->rs = j->seed ? j->seed : 1;
   /* Absolute: the runtimes run in their task root, not here. */
-  if (mkdirs(j->out) || realpath(j->out, out) == NULL ||
+  if (lk_mkdirs(j->out) || realpath(j->out, out) == NULL ||
       lk_fuzz_prepare(out, z->sink_lib, sizeof(z->sink_lib)))
     goto fail;
   snprintf(state, sizeof(state), "%s/state", out);
@@ -490,8 +479,8 @@ int lk_fuzz_process(lk_fuzz_job_t *j) {
   snprintf(z->findings_dir, sizeof(z->findings_dir), "%s/findings", out);
   snprintf(z->corpus_dir, sizeof(z->corpus_dir), "%s/corpus/%s", out,
            j->fn->name);
-  if (mkdirs(state) || mkdirs(z->sink_dir) || mkdirs(z->findings_dir) ||
-      (!j->replay && mkdirs(z->corpus_dir)))
+  if (lk_mkdirs(state) || lk_mkdirs(z->sink_dir) || lk_mkdirs(z->findings_dir) ||
+      (!j->replay && lk_mkdirs(z->corpus_dir)))
     goto fail;
   for (i = 0; i < j->n_seeds && z->n_corpus < MAX_CORPUS; i++) {
     z->corpus[z->n_corpus] = strdup(j->seeds[i]);

@@ -37,6 +37,7 @@ static size_t field(const char *line, size_t len, int k, char *buf,
                     size_t cap) {
   size_t i = 0, o = 0;
 
+  buf[0] = '\0'; /* a missing field is empty, never the last line's */
   for (; k > 0 && i < len; i++)
     if (line[i] == '\t')
       k--;
@@ -209,7 +210,10 @@ static int judge_headers(const lk_observed_t *o, lk_verdict_t *out, int n,
   cJSON *r = cJSON_ParseWithLength(o->body, o->body_len), *h, *it, *v;
   char ev[600];
 
-  if (!cJSON_IsObject(r)) {
+  /* Without statusCode, an HTTP API takes the whole object as the JSON
+   * body (the v2 shorthand), and a REST API answers 502: no headers. */
+  if (!cJSON_IsObject(r) ||
+      cJSON_GetObjectItemCaseSensitive(r, "statusCode") == NULL) {
     cJSON_Delete(r);
     return n;
   }

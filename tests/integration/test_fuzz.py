@@ -14,8 +14,15 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lambkin_server import LAMBKIN  # noqa: E402
 
-TEMPLATE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fuzz",
-                        "template.yaml")
+HERE = os.path.dirname(os.path.abspath(__file__))
+TEMPLATE = os.path.join(HERE, "fuzz", "template.yaml")
+VULN = os.path.join(os.path.dirname(os.path.dirname(HERE)), "handlers",
+                    "vuln", "template.yaml")
+PLANTED = [("crash", "tag-c"), ("command-injection", "convert"),
+           ("sql-injection", "orders"), ("ssrf", "webhook"),
+           ("header-injection", "redirect"), ("log-injection", "audit"),
+           ("self-invocation", "resize"), ("path-traversal", "files"),
+           ("timeout", "report"), ("unhandled-error", "config")]
 
 
 class FuzzTest(unittest.TestCase):
@@ -32,14 +39,16 @@ class FuzzTest(unittest.TestCase):
             self.assertIn("echo-python          skipped: no S3, SQS",
                           p.stdout)
             self.assertRegex(p.stdout, r"thumb-c +\d+ execs, [1-9]\d* finding")
-            repros = glob.glob(os.path.join(out, "findings", "thumb-c",
-                                            "crash-*.json"))
+            repros = glob.glob(os.path.join(out, "findings",
+                                            "crash-thumb-c-*.json"))
             self.assertTrue(repros, p.stdout)
             with open(repros[0]) as f:
                 rep = json.load(f)
             self.assertEqual((rep["class"], rep["function"], rep["source"]),
                              ("crash", "thumb-c", "s3"))
-            self.assertIn("thumb_name.c", rep["state"])
+            self.assertIn("in thumb_name_handler < LLVMFuzzerTestOneInput",
+                          rep["state"])
+            self.assertIn("thumb_name.c:", rep["evidence"])
             rec = json.loads(rep["event"])["Records"][0]
             self.assertGreater(len(rec["s3"]["object"]["key"]), 31)
             with open(os.path.join(out, "r.sarif")) as f:
@@ -53,9 +62,9 @@ class FuzzTest(unittest.TestCase):
             self.assertGreater(loc["region"]["startLine"], 0)
             with open(os.path.join(out, "r.xml")) as f:
                 junit = f.read()
-            self.assertIn('tests="1" failures="1"', junit)
-            self.assertIn('<testcase classname="lambkin.fuzz" '
-                          'name="thumb-c"', junit)
+            self.assertIn('tests="11" failures="1"', junit)
+            self.assertRegex(junit, r'<testcase classname="lambkin.fuzz.'
+                             r'thumb-c" name="crash" time="\d+"><failure')
             with open(os.path.join(out, "r.json")) as f:
                 js = json.load(f)
             self.assertEqual(js["functions"][0]["function"], "thumb-c")
@@ -68,31 +77,97 @@ class FuzzTest(unittest.TestCase):
             self.assertIn("reproduced", r.stderr)
             self.assertNotIn("not reproduced", r.stderr)
 
-    def test_process_mode_finds_unhandled_errors(self):
+    def test_vulnerable_app_findings_twins_reports_and_replay(self):
+        """Every planted bug of handlers/vuln is found, once, within 1000
+        runs per function at a fixed seed; no clean twin has a finding;
+        each reproducer replays; SARIF and JUnit say the same."""
         with tempfile.TemporaryDirectory() as out:
             p = subprocess.run(
-                [LAMBKIN, "fuzz", "task-python", "-t", TEMPLATE, "--time",
-                 "10", "--jobs", "2", "--out", out, "--seed", "7",
-                 "--json", os.path.join(out, "r.json")],
-                capture_output=True, text=True, timeout=300)
+                [LAMBKIN, "fuzz", "-t", VULN, "--runs", "1000", "--seed",
+                 "1", "--jobs", "1", "--out", out,
+                 "--json", os.path.join(out, "r.json"),
+                 "--sarif", os.path.join(out, "r.sarif"),
+                 "--junit", os.path.join(out, "r.xml")],
+                capture_output=True, text=True, timeout=600)
             self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
             with open(os.path.join(out, "r.json")) as f:
                 rep = json.load(f)
-            fn = rep["functions"][0]
-            self.assertEqual((fn["function"], fn["engine"], fn["source"]),
-                             ("task-python", "process", "sqs"))
-            self.assertGreater(fn["execs"], 100)
-            kinds = {f["state"].split(":")[0] for f in rep["findings"]}
-            self.assertTrue(kinds & {"JSONDecodeError", "KeyError",
-                                     "AttributeError", "TypeError"}, kinds)
-            self.assertEqual(len(kinds), len(rep["findings"]))  # deduped
-            r = subprocess.run([LAMBKIN, "replay",
-                                rep["findings"][0]["reproducer"], "-t",
-                                TEMPLATE, "--state",
-                                os.path.join(out, "replay")],
-                               capture_output=True, text=True, timeout=120)
-            self.assertEqual(r.returncode, 1, r.stderr)
-            self.assertIn("reproduced", r.stderr)
+            self.assertEqual(len(rep["functions"]), 20)
+            found = sorted((f["class"], f["function"])
+                           for f in rep["findings"])
+            self.assertEqual(found, sorted(PLANTED), p.stdout)
+            for f in rep["findings"]:
+                with open(f["reproducer"]) as fh:
+                    r = json.load(fh)
+                self.assertEqual(os.path.basename(f["reproducer"]),
+                                 "%s-%s-%s.json" % (r["class"], r["function"],
+                                                    r["key"]))
+                self.assertTrue(r["evidence"] and r["sink"])
+                self.assertGreaterEqual(r["found_at_exec"], 0)
+                json.loads(r["event"])  # the exact event, valid JSON
+            ev = {f["class"]: f["evidence"] for f in rep["findings"]}
+            self.assertIn("lambkin-canary-cmd", ev["command-injection"])
+            self.assertIn("'lambkin'='lambkin", ev["sql-injection"])
+            self.assertIn("resolves to /lambkin-canary-path",
+                          ev["path-traversal"])
+            self.assertIn("resize -> s3://photos/", ev["self-invocation"])
+            self.assertIn("leaks the secret access key",
+                          ev["unhandled-error"])
+            sink = {f["class"]: f["sink"] for f in rep["findings"]}
+            self.assertIn("in tag < tag_handler", sink["crash"])
+
+            with open(os.path.join(out, "r.sarif")) as f:
+                sarif = json.load(f)
+            run = sarif["runs"][0]
+            self.assertEqual(len(run["tool"]["driver"]["rules"]), 11)
+            self.assertEqual(len(run["results"]), len(PLANTED))
+            for res in run["results"]:
+                self.assertTrue(res["partialFingerprints"]["lambkinFinding/v1"])
+                loc = res["locations"][0]["physicalLocation"]
+                uri = loc["artifactLocation"]["uri"]
+                if res["ruleId"] == "crash":
+                    self.assertTrue(uri.endswith("tag.c"), uri)
+                else:
+                    self.assertTrue(uri.endswith("template.yaml") or
+                                    uri.endswith(".py") or
+                                    uri.endswith(".js"), uri)
+                self.assertGreater(loc["region"]["startLine"], 0)
+
+            with open(os.path.join(out, "r.xml")) as f:
+                junit = f.read()
+            self.assertIn('tests="220" failures="10"', junit)
+            self.assertRegex(junit, r'classname="lambkin\.fuzz\.orders" '
+                             r'name="sql-injection" time="\d+"><failure')
+            self.assertRegex(junit, r'classname="lambkin\.fuzz\.orders-safe" '
+                             r'name="sql-injection" time="\d+"></testcase>')
+
+            for f in rep["findings"]:
+                r = subprocess.run([LAMBKIN, "replay", f["reproducer"], "-t",
+                                    VULN, "--state",
+                                    os.path.join(out, "replay")],
+                                   capture_output=True, text=True,
+                                   timeout=120)
+                self.assertEqual(r.returncode, 1, f["class"] + r.stderr)
+                self.assertIn("%s finding on %s: reproduced" %
+                              (f["class"], f["function"]), r.stderr)
+
+            # The corpus persists and is reloaded by the next run.
+            kept = os.listdir(os.path.join(out, "corpus", "orders"))
+            self.assertGreater(len(kept), 1)
+            p = subprocess.run(
+                [LAMBKIN, "fuzz", "orders-safe", "-t", VULN, "--runs", "5",
+                 "--out", out], capture_output=True, text=True, timeout=120)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            self.assertRegex(p.stdout, r"orders-safe +5 execs .*corpus "
+                             r"([2-9]|\d\d+),")
+
+    def test_bad_numbers_are_usage_errors(self):
+        for flag, value in (("--time", "10x"), ("--jobs", "0"),
+                            ("--runs", "-3"), ("--seed", "abc")):
+            p = subprocess.run([LAMBKIN, "fuzz", "-t", VULN, flag, value],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(p.returncode, 2, flag)
+            self.assertIn("%s wants a number" % flag, p.stderr)
 
     def test_source_seeds_a_function_without_events(self):
         samples = os.path.join(os.path.dirname(os.path.dirname(

@@ -1,0 +1,204 @@
+/* The oracles: each class fires on its canary and on nothing that merely
+ * looks like it (a payload inside a SQL literal, a canary path under /tmp,
+ * a header without CR/LF, an error that leaks nothing). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "oracle.h"
+
+static const lk_oracle_ctx_t ctx = {"/srv/task", "s3cr3tKEY", 0};
+
+static int judge(const lk_oracle_ctx_t *c, const char *sink, const char *log,
+                 const char *outcome, const char *etype, const char *body,
+                 lk_verdict_t *v) {
+  lk_observed_t o;
+
+  memset(&o, 0, sizeof(o));
+  o.sink = sink;
+  o.sink_len = sink ? strlen(sink) : 0;
+  o.log = log;
+  o.log_len = log ? strlen(log) : 0;
+  o.outcome = outcome;
+  o.error_type = etype;
+  o.body = body ? body : "";
+  o.body_len = body ? strlen(body) : 0;
+  return lk_oracle_judge(c, &o, v, LK_VERDICT_MAX);
+}
+
+static void sql_span_outside_a_literal_injects(void **state) {
+  const char *inj = "SELECT * FROM t WHERE c = 'al' OR 'lambkin'='lambkin'";
+  const char *p = strstr(inj, "' OR 'lambkin'='lambkin");
+  const char *lit = "SELECT * FROM t WHERE c = 'a\" OR \"lambkin\"=\"lambkin'";
+  const char *q = strstr(lit, "\" OR \"lambkin\"=\"lambkin");
+  const char *doubled = "SELECT 1 WHERE c = 'x'' OR ''lambkin''=''y'";
+  const char *num = "SELECT 1 WHERE id = 1 OR 1=1";
+
+  (void)state;
+  assert_int_equal(lk_sql_span_injects(inj, strlen(inj), (size_t)(p - inj),
+                                       strlen("' OR 'lambkin'='lambkin")),
+                   1);
+  /* The same payload, wholly inside one string literal: no change. */
+  assert_int_equal(lk_sql_span_injects(lit, strlen(lit), (size_t)(q - lit),
+                                       strlen("\" OR \"lambkin\"=\"lambkin")),
+                   0);
+  /* Escaped quotes keep the span in the literal. */
+  assert_int_equal(lk_sql_span_injects(doubled, strlen(doubled),
+                                       (size_t)(strstr(doubled, "x") - doubled),
+                                       10),
+                   0);
+  /* "1 OR 1=1" in a number's place is structure, "1" alone is not. */
+  assert_int_equal(lk_sql_span_injects(num, strlen(num), 20, 8), 1);
+  assert_int_equal(lk_sql_span_injects(num, strlen(num), 20, 1), 0);
+}
+
+static void sql_sink_reports(void **state) {
+  lk_verdict_t v[LK_VERDICT_MAX];
+  int n;
+
+  (void)state;
+  n = judge(&ctx,
+            "sql\tSELECT id FROM o WHERE c = 'a' OR 'lambkin'='lambkin'\n",
+            NULL, "ok", NULL, "{}", v);
+  assert_int_equal(n, 1);
+  assert_string_equal(v[0].cls, "sql-injection");
+  /* A parameterized query never shows the payload: the SQL has '?'. */
+  assert_int_equal(judge(&ctx, "sql\tSELECT id FROM o WHERE c = ?\n", NULL,
+                         "ok", NULL, "{}", v),
+                   0);
+  /* A payload inside a literal: the statement is unchanged. */
+  assert_int_equal(judge(&ctx,
+                         "sql\tSELECT 1 WHERE c = ';lambkin-canary-cmd;'\n",
+                         NULL, "ok", NULL, "{}", v),
+                   0);
+  /* sqlite refusing tainted text is the other signal. */
+  n = judge(&ctx, "sql-error\tSELECT 1 WHERE c = x;lambkin\tnear \";\"\n",
+            NULL, "ok", NULL, "{}", v);
+  assert_int_equal(n, 1);
+  assert_non_null(strstr(v[0].evidence, "sqlite: near"));
+}
+
+static void tripwire_and_shell_evidence(void **state) {
+  lk_verdict_t v[LK_VERDICT_MAX];
+  int n;
+
+  (void)state;
+  /* A shell that carried the payload, but nothing ran: no finding. */
+  assert_int_equal(judge(&ctx,
+                         "exec\t/bin/sh -c echo 'lambkin-canary-cmd'\t/bin/sh\n",
+                         NULL, "ok", NULL, "{}", v),
+                   0);
+  n = judge(&ctx,
+            "exec\t/bin/sh -c echo a;lambkin-canary-cmd;\t/bin/sh\n"
+            "exec\tlambkin-canary-cmd\t/out/bin/lambkin-canary-cmd\n"
+            "tripwire\t\n",
+            NULL, "ok", NULL, "{}", v);
+  assert_int_equal(n, 1);
+  assert_string_equal(v[0].cls, "command-injection");
+  assert_string_equal(v[0].evidence, "/bin/sh -c echo a;lambkin-canary-cmd;");
+}
+
+static void paths_escape_only_outside_root_and_tmp(void **state) {
+  lk_verdict_t v[LK_VERDICT_MAX];
+
+  (void)state;
+  assert_int_equal(lk_path_escapes("/srv/task", "a/../b", "/srv/task"), 0);
+  assert_int_equal(lk_path_escapes("/srv/task", "../../etc/x", "/srv/task"),
+                   1);
+  assert_int_equal(lk_path_escapes("/", "/tmp/up/../f", "/srv/task"), 0);
+  assert_int_equal(lk_path_escapes("/", "/tmp/../etc", "/srv/task"), 1);
+  assert_int_equal(lk_path_escapes("/", "/srv/taskother", "/srv/task"), 1);
+  assert_int_equal(judge(&ctx,
+                         "open\t/tmp/files/lambkin-canary-path\t/srv/task\n",
+                         NULL, "ok", NULL, "{}", v),
+                   0);
+  assert_int_equal(
+      judge(&ctx, "open\t../../../lambkin-canary-path\t/srv/task/sub\n", NULL,
+            "ok", NULL, "{}", v),
+      1);
+  assert_string_equal(v[0].cls, "path-traversal");
+  assert_non_null(strstr(v[0].evidence, "resolves to /lambkin-canary-path"));
+}
+
+static void log_headers_dns(void **state) {
+  lk_verdict_t v[LK_VERDICT_MAX];
+  lk_oracle_ctx_t http = ctx;
+  int n;
+
+  (void)state;
+  http.http = 1;
+  assert_int_equal(judge(&ctx, NULL, "AUDIT x: \\nLAMBKIN-FORGED-LOG-LINE\n",
+                         "ok", NULL, "{}", v),
+                   0); /* escaped: still one line */
+  n = judge(&ctx, NULL, "START\nAUDIT x: a\nLAMBKIN-FORGED-LOG-LINE\nEND\n",
+            "ok", NULL, "{}", v);
+  assert_int_equal(n, 1);
+  assert_string_equal(v[0].cls, "log-injection");
+  n = judge(&http, NULL, NULL, "ok", NULL,
+            "{\"statusCode\":302,\"headers\":{\"Location\":\"/a\\r\\nX: 1\"}}",
+            v);
+  assert_int_equal(n, 1);
+  assert_string_equal(v[0].cls, "header-injection");
+  assert_int_equal(judge(&http, NULL, NULL, "ok", NULL,
+                         "{\"statusCode\":200,\"multiValueHeaders\":{"
+                         "\"X-Lambkin-Canary\":[\"1\"]}}",
+                         v),
+                   1);
+  /* No statusCode: the v2 shorthand, a JSON body, not headers. */
+  assert_int_equal(judge(&http, NULL, NULL, "ok", NULL,
+                         "{\"headers\":{\"a\":\"b\\r\\nc\"}}", v),
+                   0);
+  assert_int_equal(judge(&ctx, "dns\texample.com.lambkin-canary.invalid\t80\n",
+                         NULL, "ok", NULL, "{}", v),
+                   1);
+  assert_string_equal(v[0].cls, "ssrf");
+}
+
+static void errors_crashes_timeouts(void **state) {
+  lk_verdict_t v[LK_VERDICT_MAX];
+
+  (void)state;
+  /* An error that leaks nothing is a behaviour, not a finding. */
+  assert_int_equal(judge(&ctx, NULL, NULL, "error", "KeyError",
+                         "{\"errorMessage\":\"'task'\"}", v),
+                   0);
+  assert_int_equal(judge(&ctx, NULL, NULL, "error", "Error",
+                         "{\"errorMessage\":\"bad: {\\\"K\\\":\\\"s3cr3tKEY\\\"}"
+                         "\"}",
+                         v),
+                   1);
+  assert_string_equal(v[0].cls, "unhandled-error");
+  assert_non_null(strstr(v[0].evidence, "leaks the secret access key"));
+  /* Two crashes of one kind share a key, whatever their request ids. */
+  assert_int_equal(judge(&ctx, NULL, NULL, "crash", "Runtime.ExitError",
+                         "{\"errorMessage\":\"RequestId: 1 Error: Runtime "
+                         "exited with error: signal: Aborted\"}",
+                         v),
+                   1);
+  assert_string_equal(v[0].cls, "crash");
+  assert_string_equal(v[0].sink, "Runtime exited with error: signal: Aborted");
+  assert_int_equal(judge(&ctx, NULL, NULL, "timeout", "Sandbox.Timedout",
+                         "{}", v),
+                   1);
+  assert_string_equal(v[0].cls, "timeout");
+  assert_int_equal(judge(&ctx, NULL, NULL, "error", "Lambkin.Stopping", "{}",
+                         v),
+                   0);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(sql_span_outside_a_literal_injects),
+      cmocka_unit_test(sql_sink_reports),
+      cmocka_unit_test(tripwire_and_shell_evidence),
+      cmocka_unit_test(paths_escape_only_outside_root_and_tmp),
+      cmocka_unit_test(log_headers_dns),
+      cmocka_unit_test(errors_crashes_timeouts),
+  };
+
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
