@@ -32,13 +32,14 @@ build-fuzz: deps
 
 # Fuzzes each of lambkin's own parsers for FUZZ_SECONDS, from its seeds.
 fuzz-self: build-fuzz
-	for t in fuzz_filter fuzz_codec fuzz_app fuzz_http fuzz_mutator; do \
+	for t in fuzz_filter fuzz_codec fuzz_app fuzz_http fuzz_mutator \
+	    fuzz_oracle; do \
 	  mkdir -p $(FUZZ_BUILD)/corpus/$$t && \
 	  $(FUZZ_BUILD)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) \
 	    $(FUZZ_BUILD)/corpus/$$t corpora/$$t || exit 1; \
 	done
 
-demo: build
+demo: build build-fuzz
 	./scripts/demo.sh $(BUILD)
 
 test: build-asan build-fuzz

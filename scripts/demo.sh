@@ -1,7 +1,9 @@
 #!/bin/sh
 # `make demo`: serve the sample app in handlers/, invoke every sample
 # function through the Lambda Invoke API with Debian's aws CLI, print what
-# came back, and stop. Usage: scripts/demo.sh BUILD_DIR
+# came back, and stop; then fuzz the sample vulnerable app in
+# handlers/vuln for at most 60 s and print its findings table.
+# Usage: scripts/demo.sh BUILD_DIR
 set -eu
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -117,3 +119,13 @@ echo "== lambkin serve output"
 cat "$LOG"
 echo "== journal: $(grep -c '"id"' "$WORK/state/journal.jsonl") invocations," \
   "$(grep -c '"type":"loop"' "$WORK/state/journal.jsonl") loop(s) recorded"
+
+echo
+echo "== lambkin fuzz on the sample vulnerable app (handlers/vuln), 60 s at most"
+set +e
+"$LAMBKIN" fuzz -t "$ROOT/handlers/vuln/template.yaml" --time 60 \
+  --runs 1000 --seed 1 --jobs 1 --out "$WORK/fuzz" \
+  --sarif "$WORK/fuzz/report.sarif" --junit "$WORK/fuzz/junit.xml"
+rc=$?
+set -e
+echo "== lambkin fuzz exited $rc (1: findings, as planted)"
