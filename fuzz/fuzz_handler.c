@@ -4,6 +4,9 @@
  * no HTTP and no process in between. The handler's own crashes and
  * sanitizer reports are libFuzzer's findings.
  *   LAMBKIN_FUZZ_SO=handler.so LAMBKIN_FUZZ_SYMBOL=fn fuzz_handler SEEDS
+ * Built with -DLK_FUZZ_HANDLER=fn and linked with the handler's sources,
+ * it is a self-contained target for OSS-Fuzz / ClusterFuzzLite, which
+ * set no environment (one target per handler and source).
  * Host calls: S3 put/get go to an in-process S3 store; invoke and SQS send
  * are accepted and dropped for now. */
 #include <dlfcn.h>
@@ -86,6 +89,17 @@ static int h_sqs_send(const lk_request_t *req, const char *q, const char *b) {
 static const lk_host_t host = {h_respond, h_fail,  h_invoke, h_s3_put,
                                h_s3_get,  h_sqs_send, NULL};
 
+#ifdef LK_FUZZ_HANDLER
+int LK_FUZZ_HANDLER(const lk_request_t *req, lk_response_t *res);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+  (void)argc, (void)argv;
+  handler = LK_FUZZ_HANDLER;
+  if (lk_s3_new("us-east-1", "123456789012", &s3))
+    exit(2);
+  return 0;
+}
+#else
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   const char *so = getenv("LAMBKIN_FUZZ_SO");
   const char *sym = getenv("LAMBKIN_FUZZ_SYMBOL");
@@ -107,6 +121,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
     exit(2);
   return 0;
 }
+#endif
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   lk_request_t req;
