@@ -240,14 +240,22 @@ static int build_so(const lk_function_t *f, const char *so) {
   return k ? run(argv, NULL, NULL) : -1;
 }
 
-static long final_stat(const char *log, const char *key) {
+/* Execs of the run: the final stats, or in fork mode (which prints none)
+ * the last "#N: cov: ..." progress line. */
+static long executed(const char *log) {
+  static const char key[] = "stat::number_of_executed_units: ";
   size_t len;
   char *text = lk_read_file(log, 64u << 20, &len);
-  const char *p = text ? strstr(text, key) : NULL;
+  const char *p = text ? strstr(text, key) : NULL, *q;
   long v = -1;
 
-  if (p)
+  if (p) {
     v = strtol(p + strlen(key), NULL, 10);
+  } else {
+    for (q = text; q && (q = strstr(q, "\n#")) != NULL; q++)
+      if (strstr(q + 2, ": cov: ") == q + 2 + strspn(q + 2, "0123456789"))
+        v = strtol(q + 2, NULL, 10);
+  }
   free(text);
   return v;
 }
@@ -387,11 +395,48 @@ static void add_function_report(cJSON *report, const char *fn,
                                 long execs, int seconds, int corpus,
                                 int found);
 
+static void remove_flat_dir(const char *dir) {
+  DIR *d = opendir(dir);
+  struct dirent *e;
+
+  while (d && (e = readdir(d)) != NULL) {
+    char path[4600];
+
+    if (e->d_name[0] == '.')
+      continue;
+    snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+    unlink(path);
+  }
+  if (d)
+    closedir(d);
+  rmdir(dir);
+}
+
+/* Minimizes the kept corpus with libFuzzer's merge: an input stays only
+ * if it adds coverage. The old corpus goes only once the merge is done. */
+static void merge_corpus(const char *driver, char *const envp[],
+                         const char *corpus, const char *artifacts) {
+  char merged[4300], old[4300], log[4400];
+  char *argv[] = {(char *)driver, "-merge=1", merged, (char *)corpus, NULL};
+
+  snprintf(merged, sizeof(merged), "%s.merged", corpus);
+  snprintf(old, sizeof(old), "%s.old", corpus);
+  snprintf(log, sizeof(log), "%s/merge.log", artifacts);
+  remove_flat_dir(merged);
+  if (lk_mkdirs(merged) || run(argv, envp, log) != 0) {
+    remove_flat_dir(merged);
+    return;
+  }
+  remove_flat_dir(old);
+  if (rename(corpus, old) == 0 && rename(merged, corpus) == 0)
+    remove_flat_dir(old);
+}
+
 static int fuzz_one(const fopts_t *o, const lk_app_t *app,
                     const lk_function_t *f, const char *driver, cJSON *report) {
   char dir[2048], so[4200], seeds[4200], corpus[4200], findings[4200],
       artifacts[4200], log[4400], seedfile[4400], maxt[32], prefix[4400],
-      seedarg[48], runs[48], corpora[4200];
+      seedarg[48], runs[48], corpora[4200], fork[32];
   const char *source = NULL;
   char *ev = seed_event(app, f, o->source, &source);
   char *argv[16 + MAX_PASS], *envp[8], env_so[4300], env_sym[600],
@@ -437,6 +482,10 @@ static int fuzz_one(const fopts_t *o, const lk_app_t *app,
   }
   argv[n++] = prefix;
   argv[n++] = "-print_final_stats=1";
+  if (o->jobs > 1) { /* libFuzzer's fork mode: --jobs processes */
+    snprintf(fork, sizeof(fork), "-fork=%d", o->jobs);
+    argv[n++] = fork;
+  }
   if (o->seed >= 0) {
     snprintf(seedarg, sizeof(seedarg), "-seed=%ld", o->seed);
     argv[n++] = seedarg;
@@ -461,9 +510,10 @@ static int fuzz_one(const fopts_t *o, const lk_app_t *app,
   fflush(stdout);
   started = time(NULL) - 1;
   rc = run(argv, envp, log);
-  execs = final_stat(log, "stat::number_of_executed_units: ");
+  execs = executed(log);
   i = collect(artifacts, findings, f->name, source, log, started, execs,
               cJSON_GetObjectItem(report, "findings"));
+  merge_corpus(driver, envp, corpus, artifacts);
   add_function_report(report, f->name, source, "in-process", execs,
                       (int)(time(NULL) - started), -1, i);
   printf("%-20s %ld execs, %d finding(s)%s\n", f->name, execs, i,
