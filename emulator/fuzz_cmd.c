@@ -7,6 +7,7 @@
  * the emulator instead (process mode, fuzz_proc.c). */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,7 @@ typedef struct fopts {
   long seed;
   char *pass[MAX_PASS]; /* libFuzzer flags after "--" */
   int n_pass;
+  int first; /* --first: stop each function at its first finding */
 } fopts_t;
 
 static const char *str(const cJSON *o, const char *k) {
@@ -318,10 +320,21 @@ static int collect(const char *dir, const char *out_dir, const char *fn,
   int found = 0;
   size_t ll;
   char *logtext = lk_read_file(log, 64u << 20, &ll);
-  char state[300] = "", evidence[1200] = "";
+  char state[300] = "", evidence[1200] = "", cls_buf[40] = "";
+  const char *mark = logtext ? strstr(logtext, "==LAMBKIN== FINDING ") : NULL;
 
-  if (logtext)
+  if (mark) { /* an injection oracle in the driver, not a sanitizer */
+    const char *colon = strstr(mark, ": ");
+    size_t cl = colon ? (size_t)(colon - mark) - 20 : 0;
+
+    snprintf(cls_buf, sizeof(cls_buf), "%.*s", (int)cl, mark + 20);
+    if (colon)
+      snprintf(evidence, sizeof(evidence), "%.*s",
+               (int)strcspn(colon + 2, "\n"), colon + 2);
+    snprintf(state, sizeof(state), "%s", cls_buf);
+  } else if (logtext) {
     crash_state(logtext, state, sizeof(state), evidence, sizeof(evidence));
+  }
   while (d && (e = readdir(d)) != NULL) {
     char path[4600], out[4700];
     size_t len;
@@ -348,9 +361,10 @@ static int collect(const char *dir, const char *out_dir, const char *fn,
     if (ev == NULL)
       continue;
     {
-      const char *cls = e->d_name[0] == 'c'   ? "crash"
-                        : e->d_name[0] == 'l' ? "leak"
-                                              : "timeout";
+      const char *cls = cls_buf[0]              ? cls_buf
+                        : e->d_name[0] == 'c'   ? "crash"
+                        : e->d_name[0] == 'l'   ? "leak"
+                                                : "timeout";
       char key[600], hash[33];
 
       snprintf(key, sizeof(key), "%s\n%s\n%s", cls, fn, state);
@@ -440,7 +454,8 @@ static int fuzz_one(const fopts_t *o, const lk_app_t *app,
   const char *source = NULL;
   char *ev = seed_event(app, f, o->source, &source);
   char *argv[16 + MAX_PASS], *envp[8], env_so[4300], env_sym[600],
-      env_path[4200];
+      env_path[8400], env_pre[4200], env_log[4200], env_root[4200],
+      abs_out[PATH_MAX], abs_art[PATH_MAX], sink_lib[4096];
   int n = 0, rc, i;
   long execs;
   time_t started;
@@ -506,6 +521,22 @@ static int fuzz_one(const fopts_t *o, const lk_app_t *app,
   envp[1] = env_sym;
   envp[2] = env_path;
   envp[3] = NULL;
+  /* The sink library and the tripwire, as in process mode: the driver
+   * judges each call's report (fuzz_handler.c). */
+  if (realpath(o->out, abs_out) && realpath(artifacts, abs_art) &&
+      lk_fuzz_prepare(abs_out, sink_lib, sizeof(sink_lib)) == 0) {
+    snprintf(env_path, sizeof(env_path), "PATH=%s/bin:%s", abs_out,
+             getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+    snprintf(env_pre, sizeof(env_pre), "LD_PRELOAD=%s", sink_lib);
+    snprintf(env_log, sizeof(env_log), "LAMBKIN_SINK_LOG=%s/sink.log",
+             abs_art);
+    snprintf(env_root, sizeof(env_root), "LAMBKIN_TASK_ROOT=%s",
+             f->code_dir);
+    envp[3] = env_pre;
+    envp[4] = env_log;
+    envp[5] = env_root;
+    envp[6] = NULL;
+  }
   printf("%-20s fuzzing (%s events, in process) ...\n", f->name, source);
   fflush(stdout);
   started = time(NULL) - 1;
@@ -775,6 +806,7 @@ static int fuzz_process(const fopts_t *o, lk_app_t *app, lk_function_t *f,
   j.jobs = o->jobs;
   j.seed = o->seed >= 0 ? (unsigned)o->seed : (unsigned)time(NULL);
   j.status = 1;
+  j.first = o->first;
   j.report = report;
   printf("%-20s fuzzing (%s events, %d seed(s), %d jobs, process mode) ...\n",
          f->name, j.source, j.n_seeds, o->jobs);
@@ -798,7 +830,7 @@ static int fuzz_process(const fopts_t *o, lk_app_t *app, lk_function_t *f,
 
 static void fuzz_usage(FILE *f) {
   fprintf(f, "usage: lambkin fuzz [FUNCTION...] [-t template.yaml] "
-             "[--time S] [--runs N] [--jobs N]\n"
+             "[--time S] [--runs N] [--jobs N] [--first]\n"
              "                    [--out DIR] [--seed N] "
              "[--source s3|sqs|logs|apigw|apigw-v2]\n"
              "                    [--sarif F] [--junit F] [--json F] "
@@ -856,6 +888,9 @@ int lk_cmd_fuzz(int argc, char **argv) {
       o.junit = v;
     } else if (strcmp(a, "--json") == 0 && v) {
       o.json = v;
+    } else if (strcmp(a, "--first") == 0) {
+      o.first = 1;
+      continue;
     } else if (strcmp(a, "--source") == 0 && v) {
       o.source = v;
     } else if (strcmp(a, "--time") == 0 && v) {

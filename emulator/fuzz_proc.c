@@ -359,7 +359,7 @@ static void on_result(const lk_result_t *r, void *ud) {
     uv_timer_start(&z->quiet, on_quiet, QUIET_MS, QUIET_MS);
     return;
   }
-  if (j->runs > 0 && z->fired >= j->runs)
+  if ((j->runs > 0 && z->fired >= j->runs) || (j->first && j->found))
     z->stopping = 1;
   if (!z->stopping)
     fire(z);

@@ -20,6 +20,7 @@ typedef struct lk_fuzz_job {
   unsigned seed;        /* the mutator's random seed */
   int replay;           /* run seeds[0] once, unmutated, until all settles */
   int status;           /* print a status line while it runs */
+  int first;            /* stop at the first finding (--first) */
   cJSON *report;        /* findings go to report["findings"] */
   /* results */
   long execs;

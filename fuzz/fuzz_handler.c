@@ -8,15 +8,24 @@
  * it is a self-contained target for OSS-Fuzz / ClusterFuzzLite, which
  * set no environment (one target per handler and source).
  * Host calls: S3 put/get go to an in-process S3 store; invoke and SQS send
- * are accepted and dropped for now. */
+ * are accepted and dropped for now.
+ * With the sink library preloaded and LAMBKIN_SINK_LOG set (lambkin fuzz
+ * does both), the injection oracles judge each call's sink report too: a
+ * verdict prints "==LAMBKIN== FINDING <class>: <evidence>" and aborts, so
+ * libFuzzer keeps the input as a crash. */
 #include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "codec.h"
 #include "lambkin/handler.h"
 #include "mutator.h"
+#include "oracle.h"
 #include "s3.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -123,6 +132,46 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 }
 #endif
 
+/* The sink report of this call, if the sink library wrote one: judged
+ * by the same oracles as process mode. A finding stops the run. */
+static void judge_sinks(void) {
+  static const char *path, *root;
+  static int checked;
+  lk_oracle_ctx_t c = {"/nonexistent", NULL, 0};
+  lk_verdict_t v[LK_VERDICT_MAX];
+  lk_observed_t o;
+  struct stat st;
+  size_t len;
+  char *text;
+  int n;
+
+  if (!checked) {
+    path = getenv("LAMBKIN_SINK_LOG");
+    root = getenv("LAMBKIN_TASK_ROOT");
+    checked = 1;
+  }
+  c.task_root = root ? root : "/nonexistent";
+  if (path == NULL || stat(path, &st) != 0 || st.st_size == 0)
+    return;
+  text = lk_read_file(path, 1 << 20, &len);
+  if (truncate(path, 0) != 0 || text == NULL) {
+    free(text);
+    return;
+  }
+  memset(&o, 0, sizeof(o));
+  o.sink = text;
+  o.sink_len = len;
+  o.outcome = "ok";
+  o.body = "";
+  n = lk_oracle_judge(&c, &o, v, LK_VERDICT_MAX);
+  free(text);
+  if (n > 0) {
+    fprintf(stderr, "==LAMBKIN== FINDING %s: %s\n", v[0].cls,
+            v[0].evidence);
+    abort();
+  }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   lk_request_t req;
   lk_response_t res;
@@ -147,6 +196,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   req.deadline_ms = INT64_MAX / 2;
   req.host = &host;
   handler(&req, &res);
+  judge_sinks();
   free(res.data);
   free(payload);
   return 0;

@@ -18,7 +18,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TEMPLATE = os.path.join(HERE, "fuzz", "template.yaml")
 VULN = os.path.join(os.path.dirname(os.path.dirname(HERE)), "handlers",
                     "vuln", "template.yaml")
-PLANTED = [("crash", "tag-c"), ("command-injection", "convert"),
+PLANTED = [("crash", "tag-c"), ("command-injection", "archive-c"),
+           ("command-injection", "convert"),
            ("sql-injection", "orders"), ("ssrf", "webhook"),
            ("header-injection", "redirect"), ("log-injection", "audit"),
            ("self-invocation", "resize"), ("path-traversal", "files"),
@@ -92,7 +93,7 @@ class FuzzTest(unittest.TestCase):
             self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
             with open(os.path.join(out, "r.json")) as f:
                 rep = json.load(f)
-            self.assertEqual(len(rep["functions"]), 20)
+            self.assertEqual(len(rep["functions"]), 22)
             found = sorted((f["class"], f["function"])
                            for f in rep["findings"])
             self.assertEqual(found, sorted(PLANTED), p.stdout)
@@ -105,8 +106,11 @@ class FuzzTest(unittest.TestCase):
                 self.assertTrue(r["evidence"] and r["sink"])
                 self.assertGreaterEqual(r["found_at_exec"], 0)
                 json.loads(r["event"])  # the exact event, valid JSON
+            ev = {f["function"]: f["evidence"] for f in rep["findings"]}
+            for fn in ("convert", "archive-c"):  # python, and C in process
+                self.assertRegex(ev[fn], r"^/bin/sh -c echo .*"
+                                 r"lambkin-canary-cmd")
             ev = {f["class"]: f["evidence"] for f in rep["findings"]}
-            self.assertIn("lambkin-canary-cmd", ev["command-injection"])
             self.assertIn("'lambkin'='lambkin", ev["sql-injection"])
             self.assertIn("resolves to /lambkin-canary-path",
                           ev["path-traversal"])
@@ -135,7 +139,7 @@ class FuzzTest(unittest.TestCase):
 
             with open(os.path.join(out, "r.xml")) as f:
                 junit = f.read()
-            self.assertIn('tests="220" failures="10"', junit)
+            self.assertIn('tests="242" failures="11"', junit)
             self.assertRegex(junit, r'classname="lambkin\.fuzz\.orders" '
                              r'name="sql-injection" time="\d+"><failure')
             self.assertRegex(junit, r'classname="lambkin\.fuzz\.orders-safe" '

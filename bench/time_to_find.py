@@ -1,0 +1,131 @@
+#!/usr/bin/python3
+"""Time to first finding, per planted bug of handlers/vuln, on one core.
+
+lambkin fuzz runs each planted function alone (--jobs 1, pinned to CPU 0)
+with several seeds; the finding file says when it was found. For the C
+handlers, plain libFuzzer (bare_handler: the same handler, the same seed
+event, no custom mutator, no dictionary) runs the same way and the wall
+time to its first crash is the peer's time. Prints a markdown table of
+medians. Usage: time_to_find.py BUILD_DIR [SEEDS]"""
+import glob
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
+SEEDS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+LAMBKIN = os.path.join(BUILD, "lambkin")
+VULN = os.path.join(ROOT, "handlers", "vuln", "template.yaml")
+FUZZ = os.path.join(ROOT, "build-fuzz", "fuzz")
+LIMIT = 120  # seconds a run may take before it counts as not found
+PIN = ["taskset", "-c", "0"] if shutil.which("taskset") else []
+
+PLANTED = [("tag-c", "crash"), ("convert", "command-injection"),
+           ("orders", "sql-injection"), ("webhook", "ssrf"),
+           ("redirect", "header-injection"), ("audit", "log-injection"),
+           ("resize", "self-invocation"), ("files", "path-traversal"),
+           ("report", "timeout"), ("config", "unhandled-error")]
+# C handlers for the plain-libFuzzer comparison: (function, .c, symbol,
+# seed event).
+C_BUGS = [("tag-c", "handlers/vuln/c/tag.c", "tag_handler",
+           "handlers/vuln/corpora/sqs/text.json"),
+          ("thumb-c", "handlers/c/thumb_name.c", "thumb_name_handler",
+           "corpora/fuzz_mutator/s3.json")]
+
+
+def lambkin_find(fn, seed):
+    work = tempfile.mkdtemp(prefix="lambkin-ttf-")
+    try:
+        subprocess.run(PIN + [LAMBKIN, "fuzz", fn, "-t", VULN, "--jobs", "1",
+                              "--seed", str(seed), "--time", str(LIMIT),
+                              "--first", "--out", work],
+                       capture_output=True, timeout=LIMIT + 60)
+        found = glob.glob(os.path.join(work, "findings", "*-%s-*.json" % fn))
+        if not found:
+            return None
+        with open(found[0]) as f:
+            return json.load(f)["found_after_s"]
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def libfuzzer_find(harness, src, symbol, seed_event, seed, work):
+    """Wall seconds until libFuzzer's first crash, or None."""
+    so = os.path.join(work, symbol + ".so")
+    if not os.path.exists(so):
+        subprocess.run(["clang", "-shared", "-fPIC", "-g", "-O1",
+                        "-fsanitize=fuzzer-no-link,address,undefined",
+                        "-I" + os.path.join(ROOT, "include"), "-o", so,
+                        os.path.join(ROOT, src)], check=True)
+    run = tempfile.mkdtemp(dir=work)
+    seeds, corpus = os.path.join(run, "seeds"), os.path.join(run, "corpus")
+    os.mkdir(seeds)
+    os.mkdir(corpus)
+    shutil.copy(os.path.join(ROOT, seed_event), seeds)
+    env = dict(os.environ, LAMBKIN_FUZZ_SO=so, LAMBKIN_FUZZ_SYMBOL=symbol)
+    t = time.perf_counter()
+    p = subprocess.run(PIN + [os.path.join(FUZZ, harness), "-seed=%d" % seed,
+                              "-max_total_time=%d" % LIMIT,
+                              "-artifact_prefix=%s/" % run, corpus, seeds],
+                       env=env, capture_output=True, text=True)
+    took = time.perf_counter() - t
+    return took if glob.glob(os.path.join(run, "crash-*")) else None
+
+
+def fmt(xs):
+    got = [x for x in xs if x is not None]
+    if not got:
+        return "not found in %d s" % LIMIT, None
+    m = statistics.median(x if x is not None else LIMIT for x in xs)
+    miss = len(xs) - len(got)
+    return "%.2f s%s" % (m, " (%d of %d missed)" % (miss, len(xs))
+                         if miss else ""), m
+
+
+def main():
+    rows = []
+    for fn, cls in PLANTED:
+        times = [lambkin_find(fn, s) for s in range(1, SEEDS + 1)]
+        rows.append((fn, cls, fmt(times)))
+        print("%s: %s" % (fn, times), file=sys.stderr)
+    work = tempfile.mkdtemp(prefix="lambkin-ttf-c-")
+    cmp = []
+    try:
+        for fn, src, sym, ev in C_BUGS:
+            ours = [libfuzzer_find("fuzz_handler", src, sym, ev, s, work)
+                    for s in range(1, SEEDS + 1)]
+            plain = [libfuzzer_find("bare_handler", src, sym, ev, s, work)
+                     for s in range(1, SEEDS + 1)]
+            print("%s: lambkin %s plain %s" % (fn, ours, plain),
+                  file=sys.stderr)
+            cmp.append((fn, fmt(ours), fmt(plain)))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    rev = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
+                         capture_output=True, text=True).stdout.strip()
+    print("Time to first finding, measured %s at commit %s: medians of %d "
+          "seeds, one core (%s), %d s limit." %
+          (time.strftime("%Y-%m-%d"), rev or "?", SEEDS,
+           "taskset -c 0" if PIN else "unpinned", LIMIT))
+    print()
+    print("| planted bug | class | lambkin fuzz | target |")
+    print("|---|---|---|---|")
+    for fn, cls, (text, _) in rows:
+        print("| %s | %s | %s | <= 60 s |" % (fn, cls, text))
+    print()
+    print("| C handler | lambkin in process | plain libFuzzer | ratio | "
+          "target |")
+    print("|---|---|---|---|---|")
+    for fn, (ot, om), (pt, pm) in cmp:
+        ratio = "%.1fx" % (pm / om) if om and pm else "n/a"
+        print("| %s | %s | %s | %s | >= 10x |" % (fn, ot, pt, ratio))
+
+
+if __name__ == "__main__":
+    main()
