@@ -1,10 +1,13 @@
 #!/bin/sh
 # `make bench`: installs serverless-offline (npm) beside the benchmark and
-# prints the comparison table. Usage: bench/run.sh BUILD_DIR
+# prints the comparison table, then the fuzzer's time-to-first-finding
+# table. Usage: bench/run.sh BUILD_DIR
 set -eu
 BUILD=$(cd "${1:-build}" && pwd)
 cd "$(dirname "$0")"
 if [ ! -x peer/node_modules/.bin/serverless ]; then
   (cd peer && npm install --no-audit --no-fund --loglevel=error)
 fi
-exec /usr/bin/python3 run.py "$BUILD"
+/usr/bin/python3 run.py "$BUILD"
+echo
+exec /usr/bin/python3 time_to_find.py "$BUILD"

@@ -5,7 +5,9 @@ lambkin fuzz runs each planted function alone (--jobs 1, pinned to CPU 0)
 with several seeds; the finding file says when it was found. For the C
 handlers, plain libFuzzer (bare_handler: the same handler, the same seed
 event, no custom mutator, no dictionary) runs the same way and the wall
-time to its first crash is the peer's time. Prints a markdown table of
+time to its first crash is the peer's time. Both run the driver
+fuzz_handler.c with the sink library and the tripwire (so both have the
+injection oracles); plain_handler lacks only the event-aware mutator. Prints a markdown table of
 medians. Usage: time_to_find.py BUILD_DIR [SEEDS]"""
 import glob
 import json
@@ -26,14 +28,18 @@ FUZZ = os.path.join(ROOT, "build-fuzz", "fuzz")
 LIMIT = 120  # seconds a run may take before it counts as not found
 PIN = ["taskset", "-c", "0"] if shutil.which("taskset") else []
 
-PLANTED = [("tag-c", "crash"), ("convert", "command-injection"),
+PLANTED = [("tag-c", "crash"), ("archive-c", "command-injection"),
+           ("convert", "command-injection"),
            ("orders", "sql-injection"), ("webhook", "ssrf"),
            ("redirect", "header-injection"), ("audit", "log-injection"),
            ("resize", "self-invocation"), ("files", "path-traversal"),
            ("report", "timeout"), ("config", "unhandled-error")]
+SINK = os.path.join(BUILD, "liblambkin_sink.so")
 # C handlers for the plain-libFuzzer comparison: (function, .c, symbol,
 # seed event).
-C_BUGS = [("tag-c", "handlers/vuln/c/tag.c", "tag_handler",
+C_BUGS = [("archive-c", "handlers/vuln/c/archive.c", "archive_handler",
+           "corpora/fuzz_mutator/s3.json"),
+          ("tag-c", "handlers/vuln/c/tag.c", "tag_handler",
            "handlers/vuln/corpora/sqs/text.json"),
           ("thumb-c", "handlers/c/thumb_name.c", "thumb_name_handler",
            "corpora/fuzz_mutator/s3.json")]
@@ -68,24 +74,36 @@ def libfuzzer_find(harness, src, symbol, seed_event, seed, work):
     os.mkdir(seeds)
     os.mkdir(corpus)
     shutil.copy(os.path.join(ROOT, seed_event), seeds)
-    env = dict(os.environ, LAMBKIN_FUZZ_SO=so, LAMBKIN_FUZZ_SYMBOL=symbol)
+    bindir = os.path.join(work, "bin")
+    if not os.path.exists(bindir):
+        os.mkdir(bindir)
+        trip = os.path.join(bindir, "lambkin-canary-cmd")
+        with open(trip, "w") as f:
+            f.write("#!/bin/sh\nprintf 'tripwire\\t%s\\n' \"$*\" "
+                    ">> \"$LAMBKIN_SINK_LOG\"\n")
+        os.chmod(trip, 0o755)
+    env = dict(os.environ, LAMBKIN_FUZZ_SO=so, LAMBKIN_FUZZ_SYMBOL=symbol,
+               LD_PRELOAD=SINK, LAMBKIN_SINK_LOG=os.path.join(run, "sink"),
+               PATH=bindir + ":" + os.environ["PATH"])
     t = time.perf_counter()
     p = subprocess.run(PIN + [os.path.join(FUZZ, harness), "-seed=%d" % seed,
                               "-max_total_time=%d" % LIMIT,
                               "-artifact_prefix=%s/" % run, corpus, seeds],
-                       env=env, capture_output=True, text=True)
+                       env=env, cwd=run, capture_output=True)
     took = time.perf_counter() - t
     return took if glob.glob(os.path.join(run, "crash-*")) else None
 
 
+
 def fmt(xs):
+    """Median, a miss counting as LIMIT; (text, median, misses)."""
     got = [x for x in xs if x is not None]
-    if not got:
-        return "not found in %d s" % LIMIT, None
-    m = statistics.median(x if x is not None else LIMIT for x in xs)
     miss = len(xs) - len(got)
+    if not got:
+        return "not found in %d s" % LIMIT, LIMIT, miss
+    m = statistics.median(x if x is not None else LIMIT for x in xs)
     return "%.2f s%s" % (m, " (%d of %d missed)" % (miss, len(xs))
-                         if miss else ""), m
+                         if miss else ""), m, miss
 
 
 def main():
@@ -100,7 +118,7 @@ def main():
         for fn, src, sym, ev in C_BUGS:
             ours = [libfuzzer_find("fuzz_handler", src, sym, ev, s, work)
                     for s in range(1, SEEDS + 1)]
-            plain = [libfuzzer_find("bare_handler", src, sym, ev, s, work)
+            plain = [libfuzzer_find("plain_handler", src, sym, ev, s, work)
                      for s in range(1, SEEDS + 1)]
             print("%s: lambkin %s plain %s" % (fn, ours, plain),
                   file=sys.stderr)
@@ -116,15 +134,19 @@ def main():
     print()
     print("| planted bug | class | lambkin fuzz | target |")
     print("|---|---|---|---|")
-    for fn, cls, (text, _) in rows:
+    for fn, cls, (text, _, _) in rows:
         print("| %s | %s | %s | <= 60 s |" % (fn, cls, text))
     print()
     print("| C handler | lambkin in process | plain libFuzzer | ratio | "
           "target |")
     print("|---|---|---|---|---|")
-    for fn, (ot, om), (pt, pm) in cmp:
-        ratio = "%.1fx" % (pm / om) if om and pm else "n/a"
+    for fn, (ot, om, _), (pt, pm, pmiss) in cmp:
+        ratio = "%s%.1fx" % (">= " if pmiss else "", pm / om)
         print("| %s | %s | %s | %s | >= 10x |" % (fn, ot, pt, ratio))
+    print()
+    print("Plain libFuzzer: the same driver, handler, seed event, sink "
+          "library and tripwire, without the event-aware mutator and with "
+          "no dictionary. A bug it misses counts as %d s." % LIMIT)
 
 
 if __name__ == "__main__":

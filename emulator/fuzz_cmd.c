@@ -183,13 +183,17 @@ static char *seed_event(const lk_app_t *app, const lk_function_t *f,
   return out;
 }
 
-static int run(char *const argv[], char *const envp[], const char *log) {
+/* Runs argv (in cwd, when given) and waits; its exit status. */
+static int run(char *const argv[], char *const envp[], const char *log,
+               const char *cwd) {
   pid_t pid = fork();
   int st;
 
   if (pid < 0)
     return -1;
   if (pid == 0) {
+    if (cwd && chdir(cwd) != 0)
+      _exit(127);
     if (log) {
       FILE *f = freopen(log, "w", stdout);
 
@@ -239,7 +243,7 @@ static int build_so(const lk_function_t *f, const char *so) {
   }
   closedir(d);
   argv[n] = NULL;
-  return k ? run(argv, NULL, NULL) : -1;
+  return k ? run(argv, NULL, NULL, NULL) : -1;
 }
 
 /* Execs of the run: the final stats, or in fork mode (which prints none)
@@ -437,7 +441,8 @@ static void merge_corpus(const char *driver, char *const envp[],
   snprintf(old, sizeof(old), "%s.old", corpus);
   snprintf(log, sizeof(log), "%s/merge.log", artifacts);
   remove_flat_dir(merged);
-  if (lk_mkdirs(merged) || run(argv, envp, log) != 0) {
+  /* What a fuzzed command writes lands beside the artifacts. */
+  if (lk_mkdirs(merged) || run(argv, envp, log, artifacts) != 0) {
     remove_flat_dir(merged);
     return;
   }
@@ -448,14 +453,14 @@ static void merge_corpus(const char *driver, char *const envp[],
 
 static int fuzz_one(const fopts_t *o, const lk_app_t *app,
                     const lk_function_t *f, const char *driver, cJSON *report) {
-  char dir[2048], so[4200], seeds[4200], corpus[4200], findings[4200],
+  char dir[PATH_MAX], so[4200], seeds[4200], corpus[4200], findings[4200],
       artifacts[4200], log[4400], seedfile[4400], maxt[32], prefix[4400],
       seedarg[48], runs[48], corpora[4200], fork[32];
   const char *source = NULL;
   char *ev = seed_event(app, f, o->source, &source);
   char *argv[16 + MAX_PASS], *envp[8], env_so[4300], env_sym[600],
-      env_path[8400], env_pre[4200], env_log[4200], env_root[4200],
-      abs_out[PATH_MAX], abs_art[PATH_MAX], sink_lib[4096];
+      env_path[8400], env_pre[4200], env_log[4300], env_root[4200],
+      sink_lib[4096];
   int n = 0, rc, i;
   long execs;
   time_t started;
@@ -465,7 +470,12 @@ static int fuzz_one(const fopts_t *o, const lk_app_t *app,
            f->name);
     return 0;
   }
-  snprintf(dir, sizeof(dir), "%s", o->out);
+  /* Absolute: the driver runs in the artifacts directory. */
+  if (lk_mkdirs(o->out) || realpath(o->out, dir) == NULL) {
+    free(ev);
+    fprintf(stderr, "lambkin: fuzz: cannot write under %s\n", o->out);
+    return -1;
+  }
   snprintf(so, sizeof(so), "%s/build/%s.so", dir, f->name);
   snprintf(seeds, sizeof(seeds), "%s/seeds/%s", dir, f->name);
   snprintf(corpus, sizeof(corpus), "%s/corpus/%s", dir, f->name);
@@ -523,13 +533,12 @@ static int fuzz_one(const fopts_t *o, const lk_app_t *app,
   envp[3] = NULL;
   /* The sink library and the tripwire, as in process mode: the driver
    * judges each call's report (fuzz_handler.c). */
-  if (realpath(o->out, abs_out) && realpath(artifacts, abs_art) &&
-      lk_fuzz_prepare(abs_out, sink_lib, sizeof(sink_lib)) == 0) {
-    snprintf(env_path, sizeof(env_path), "PATH=%s/bin:%s", abs_out,
+  if (lk_fuzz_prepare(dir, sink_lib, sizeof(sink_lib)) == 0) {
+    snprintf(env_path, sizeof(env_path), "PATH=%s/bin:%s", dir,
              getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
     snprintf(env_pre, sizeof(env_pre), "LD_PRELOAD=%s", sink_lib);
     snprintf(env_log, sizeof(env_log), "LAMBKIN_SINK_LOG=%s/sink.log",
-             abs_art);
+             artifacts);
     snprintf(env_root, sizeof(env_root), "LAMBKIN_TASK_ROOT=%s",
              f->code_dir);
     envp[3] = env_pre;
@@ -540,7 +549,7 @@ static int fuzz_one(const fopts_t *o, const lk_app_t *app,
   printf("%-20s fuzzing (%s events, in process) ...\n", f->name, source);
   fflush(stdout);
   started = time(NULL) - 1;
-  rc = run(argv, envp, log);
+  rc = run(argv, envp, log, artifacts); /* a fuzzed command's files */
   execs = executed(log);
   i = collect(artifacts, findings, f->name, source, log, started, execs,
               cJSON_GetObjectItem(report, "findings"));

@@ -4,6 +4,8 @@
  * no HTTP and no process in between. The handler's own crashes and
  * sanitizer reports are libFuzzer's findings.
  *   LAMBKIN_FUZZ_SO=handler.so LAMBKIN_FUZZ_SYMBOL=fn fuzz_handler SEEDS
+ * Built with -DLK_PLAIN_LIBFUZZER it has no custom mutator: the peer
+ * bench/time_to_find.py compares against (same handler, same oracles).
  * Built with -DLK_FUZZ_HANDLER=fn and linked with the handler's sources,
  * it is a self-contained target for OSS-Fuzz / ClusterFuzzLite, which
  * set no environment (one target per handler and source).
@@ -202,9 +204,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   return 0;
 }
 
+#ifndef LK_PLAIN_LIBFUZZER /* plain_handler: libFuzzer's own mutations */
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max,
                                unsigned int seed) {
   size_t n = lk_mutate_event((char *)data, size, max, seed, LLVMFuzzerMutate);
 
   return n ? n : size; /* not an event: leave it for -1 to drop */
 }
+#endif

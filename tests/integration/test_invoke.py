@@ -326,7 +326,7 @@ class CliTest(unittest.TestCase):
         self.assertIn("template.yaml:5: unknown Runtime 'cobol85'", p.stderr)
 
 
-class IdleTest(unittest.TestCase):
+class InstanceTest(unittest.TestCase):
     def test_idle_instances_are_reaped(self):
         server = Server("--idle-timeout", "1")
         try:
@@ -341,6 +341,26 @@ class IdleTest(unittest.TestCase):
             rc, out = server.stop()
         self.assertEqual(rc, 0, out[-2000:])
         self.assertIn("Init Duration", out)
+
+    def test_timeout_at_the_instance_cap_is_replaced(self):
+        # With one instance allowed, the replacement of an instance killed
+        # for its timeout can start only once the old one is gone: the
+        # next invoke must not wait forever for it.
+        server = Server("--max-instances", "1")
+        try:
+            lam = boto3.client("lambda", endpoint_url=server.url,
+                               config=botocore.config.Config(
+                                   read_timeout=20, retries={"max_attempts": 0}))
+            r = lam.invoke(FunctionName="slow-python",
+                           Payload=json.dumps({"sleep": 5}))
+            self.assertEqual(json.loads(r["Payload"].read())["errorType"],
+                             "Sandbox.Timedout")
+            r = lam.invoke(FunctionName="slow-python",
+                           Payload=json.dumps({"sleep": 0}))
+            self.assertEqual(json.loads(r["Payload"].read())["slept"], 0)
+        finally:
+            rc, out = server.stop()
+        self.assertEqual(rc, 0, out[-2000:])
 
 
 if __name__ == "__main__":
