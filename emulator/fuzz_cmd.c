@@ -318,7 +318,7 @@ static void crash_state(const char *log, char *state, size_t cap,
  * and an entry of the report. */
 static int collect(const char *dir, const char *out_dir, const char *fn,
                    const char *source, const char *log, time_t since,
-                   long execs, cJSON *found_list) {
+                   long execs, double took_s, cJSON *found_list) {
   DIR *d = opendir(dir);
   struct dirent *e;
   int found = 0;
@@ -385,7 +385,7 @@ static int collect(const char *dir, const char *out_dir, const char *fn,
       cJSON_AddStringToObject(rep, "artifact", path);
       /* libFuzzer stops at its first crash: the run's totals are when. */
       cJSON_AddNumberToObject(rep, "found_after_s",
-                              (double)(time(NULL) - since));
+                              took_s);
       cJSON_AddNumberToObject(rep, "found_at_exec", (double)execs);
       cJSON_AddStringToObject(rep, "event", ev);
       snprintf(out, sizeof(out), "%s/%s-%s-%s.json", out_dir, cls, fn, hash);
@@ -464,6 +464,7 @@ static int fuzz_one(const fopts_t *o, const lk_app_t *app,
   int n = 0, rc, i;
   long execs;
   time_t started;
+  uint64_t t0;
 
   if (ev == NULL) {
     printf("%-20s skipped: no S3, SQS, Logs or API event to shape seeds\n",
@@ -549,9 +550,11 @@ static int fuzz_one(const fopts_t *o, const lk_app_t *app,
   printf("%-20s fuzzing (%s events, in process) ...\n", f->name, source);
   fflush(stdout);
   started = time(NULL) - 1;
+  t0 = uv_hrtime();
   rc = run(argv, envp, log, artifacts); /* a fuzzed command's files */
   execs = executed(log);
   i = collect(artifacts, findings, f->name, source, log, started, execs,
+              (double)(uv_hrtime() - t0) / 1e9,
               cJSON_GetObjectItem(report, "findings"));
   merge_corpus(driver, envp, corpus, artifacts);
   add_function_report(report, f->name, source, "in-process", execs,

@@ -24,6 +24,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "codec.h"
 #include "lambkin/handler.h"
 #include "mutator.h"
@@ -38,6 +40,42 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max,
 
 static lk_handler_fn *handler;
 static lk_s3_t *s3;
+
+/* An arena for the JSON trees the mutator and the event check build on
+ * every exec. Through ASan's allocator (and libFuzzer's malloc hooks)
+ * each cJSON node cost an unwound stack and a quarantine slot: most of an
+ * exec's time. The arena is emptied before each use and serves cJSON only
+ * while the engine runs, never the handler's own allocations. */
+#define ARENA_SIZE (64u << 20)
+static unsigned char *arena;
+static size_t arena_used;
+
+static void *arena_malloc(size_t n) {
+  n = (n + 15) & ~(size_t)15;
+  if (arena == NULL || n > ARENA_SIZE - arena_used)
+    return malloc(n); /* a huge event: the heap, as before */
+  arena_used += n;
+  return arena + arena_used - n;
+}
+
+static void arena_free(void *p) {
+  if (arena == NULL || (unsigned char *)p < arena ||
+      (unsigned char *)p >= arena + ARENA_SIZE)
+    free(p);
+}
+
+static void engine_begin(void) {
+  static cJSON_Hooks hooks = {arena_malloc, arena_free};
+
+  if (arena == NULL)
+    arena = malloc(ARENA_SIZE);
+  arena_used = 0;
+  cJSON_InitHooks(&hooks);
+}
+
+static void engine_end(void) {
+  cJSON_InitHooks(NULL); /* the handler's host calls use the heap */
+}
 
 static int h_respond(lk_response_t *res, const void *data, size_t len) {
   char *p = malloc(len + 1);
@@ -180,8 +218,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char *payload;
 
   /* Only events a source could send reach the handler. */
-  if (lk_event_source((const char *)data, size) == LK_SRC_UNKNOWN)
+  engine_begin();
+  if (lk_event_source((const char *)data, size) == LK_SRC_UNKNOWN) {
+    engine_end();
     return -1;
+  }
+  engine_end();
   payload = malloc(size + 1);
   if (payload == NULL)
     return 0;
@@ -207,7 +249,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 #ifndef LK_PLAIN_LIBFUZZER /* plain_handler: libFuzzer's own mutations */
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max,
                                unsigned int seed) {
-  size_t n = lk_mutate_event((char *)data, size, max, seed, LLVMFuzzerMutate);
+  size_t n;
+
+  engine_begin();
+  n = lk_mutate_event((char *)data, size, max, seed, LLVMFuzzerMutate);
+  engine_end();
 
   return n ? n : size; /* not an event: leave it for -1 to drop */
 }

@@ -297,7 +297,7 @@ static int reencode_logs(cJSON *root, cJSON *doc) {
                cJSON_GetObjectItemCaseSensitive(
                    cJSON_GetObjectItemCaseSensitive(root, "awslogs"), "data"),
                b64.data);
-  free(js);
+  cJSON_free(js); /* cJSON's allocator: the engine may swap it */
   lk_buf_free(&gz);
   lk_buf_free(&b64);
   return err;
@@ -373,7 +373,7 @@ static int apply(ctx_t *c, cJSON *root, slot_t *s, unsigned *rs,
     if (body)
       set_string(s->owner, cJSON_GetObjectItemCaseSensitive(s->owner, "body"),
                  body);
-    free(body);
+    cJSON_free(body);
     fix_md5(s->owner);
     break;
   }
@@ -424,7 +424,7 @@ size_t lk_mutate_event(char *buf, size_t len, size_t max, unsigned seed,
       n = strlen(out);
       memcpy(buf, out, n);
     }
-    free(out);
+    cJSON_free(out);
   }
   for (i = 0; i < c.n_inner; i++)
     cJSON_Delete(c.inner_docs[i]);
