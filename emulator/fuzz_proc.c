@@ -6,7 +6,8 @@
  * invocation the oracles (fuzz/oracle.c) judge the sink report, the log,
  * the outcome and the response, and the emulator's loop detection reports
  * self-invocation. An input that shows a new outcome, error type,
- * response size class or verdict joins the corpus, which persists in
+ * response or log size class, sink kind or verdict joins the corpus,
+ * which persists in
  * out/corpus/<function>/. Each distinct finding is written once, as
  * out/findings/<class>-<function>-<hash>.json. */
 #include <dirent.h>
@@ -273,6 +274,30 @@ static char *take_sink(fz_t *z, const char *stream, size_t *len) {
   return text;
 }
 
+/* "|exec|sql" for the kinds of line in a sink report, each once, into
+ * out; the bytes written. */
+static size_t sink_kinds(const char *rep, size_t len, char *out, size_t cap) {
+  static const char *const kinds[] = {"exec", "open", "dns", "sql",
+                                      "sql-error", "tripwire"};
+  const char *line = rep, *end = rep + len;
+  unsigned seen = 0;
+  size_t k, o = 0;
+
+  while (line && line < end) {
+    const char *nl = memchr(line, '\n', (size_t)(end - line));
+    size_t kl = strcspn(line, "\t\n");
+
+    for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+      if (kl == strlen(kinds[k]) && memcmp(line, kinds[k], kl) == 0)
+        seen |= 1u << k;
+    line = nl ? nl + 1 : end;
+  }
+  for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
+    if ((seen & (1u << k)) && o + strlen(kinds[k]) + 2 < cap)
+      o += (size_t)snprintf(out + o, cap - o, "|%s", kinds[k]);
+  return o;
+}
+
 static void keep(fz_t *z, shot_t *s) {
   char name[33], path[4500];
 
@@ -338,6 +363,15 @@ static void on_result(const lk_result_t *r, void *ud) {
     bucket++;
   sl = (size_t)snprintf(sig, sizeof(sig), "%s/%s/%zu", r->outcome,
                         r->error_type ? r->error_type : "-", bucket);
+  /* New behaviour also means a sink reached with a canary that no oracle
+   * called a finding (yet), or a log of another length class. */
+  if (sl >= sizeof(sig))
+    sl = sizeof(sig) - 1;
+  sl += sink_kinds(sink, sink_len, sig + sl, sizeof(sig) - sl);
+  for (l = r->log_len, bucket = 0; l; l >>= 2)
+    bucket++;
+  if (sl < sizeof(sig))
+    sl += (size_t)snprintf(sig + sl, sizeof(sig) - sl, "/log%zu", bucket);
   for (i = 0; i < n; i++) {
     if (strcmp(r->error_type ? r->error_type : "", "Lambkin.Stopping") != 0)
       record(z, j->fn->name, v[i].cls, v[i].sink, v[i].evidence, s->event);
