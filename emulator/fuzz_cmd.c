@@ -831,11 +831,21 @@ static int fuzz_process(const fopts_t *o, lk_app_t *app, lk_function_t *f,
   {
     double secs = (double)(uv_hrtime() - t0) / 1e9;
 
-    printf("%-20s %ld execs (%.0f/s), corpus %d, %d finding(s)\n", f->name,
+    printf("%-20s %ld execs (%.0f/s), corpus %d, %d finding(s)", f->name,
            j.execs, (double)j.execs / (secs > 0 ? secs : 1), j.corpus,
            j.found);
+    if (j.coverage > 0)
+      printf(", %ld lines covered", j.coverage);
+    printf("\n");
     add_function_report(report, f->name, j.source, "process", j.execs,
                         (int)(secs + 0.5), j.corpus, j.found);
+    if (j.coverage > 0)
+      cJSON_AddNumberToObject(
+          cJSON_GetArrayItem(cJSON_GetObjectItem(report, "functions"),
+                             cJSON_GetArraySize(
+                                 cJSON_GetObjectItem(report, "functions")) -
+                                 1),
+          "lines_covered", (double)j.coverage);
   }
   return j.found > 0;
 }

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,30 +231,27 @@ static void record(fz_t *z, const char *fn, const char *cls, const char *sink,
 }
 
 /* A chain came back to a function already in it. The dedup key is the
- * chain's shape: "a -> s3://bucket -> a", without the object keys. */
+ * way it came back: "via s3://bucket" (the first service edge of the
+ * path, without the object key, which the mutator changes every time),
+ * or "via invoke" for a direct call. */
 static void on_loop(const char *fn, const char *path, const char *event,
                     void *ud) {
   fz_t *z = ud;
-  char shape[600];
-  size_t i, o = 0;
+  const char *edge = strstr(path, "://");
+  char shape[200];
 
-  for (i = 0; path[i] && o + 1 < sizeof(shape); i++) {
-    shape[o++] = path[i];
-    if (strncmp(path + i, "://", 3) == 0) {
-      const char *slash, *next;
+  if (edge) {
+    const char *start = edge, *slash;
 
-      shape[o++] = path[++i];
-      shape[o++] = path[++i];
-      slash = strchr(path + i + 1, '/');
-      next = strstr(path + i + 1, " -> ");
-      if (slash && (next == NULL || slash < next)) {
-        for (i++; path + i < slash && o + 1 < sizeof(shape); i++)
-          shape[o++] = path[i];
-        i = next ? (size_t)(next - path) - 1 : strlen(path) - 1;
-      }
-    }
+    while (start > path && start[-1] != ' ')
+      start--;
+    slash = strchr(edge + 3, '/');
+    snprintf(shape, sizeof(shape), "via %.*s",
+             (int)(slash ? slash - start : (ptrdiff_t)strcspn(start, " ")),
+             start);
+  } else {
+    snprintf(shape, sizeof(shape), "via invoke");
   }
-  shape[o] = '\0';
   record(z, fn, "self-invocation", shape, path, event);
 }
 
@@ -296,6 +294,22 @@ static size_t sink_kinds(const char *rep, size_t len, char *out, size_t cap) {
     if ((seen & (1u << k)) && o + strlen(kinds[k]) + 2 < cap)
       o += (size_t)snprintf(out + o, cap - o, "|%s", kinds[k]);
   return o;
+}
+
+/* The python bootstrap's "cov\tN": lines of the task's code run so far
+ * by that instance; 0 when the report has none. */
+static long sink_cov(const char *rep, size_t len) {
+  const char *p = rep, *end = rep + len;
+  long n = 0;
+
+  while (p && p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+    if (end - p > 4 && memcmp(p, "cov\t", 4) == 0)
+      n = strtol(p + 4, NULL, 10);
+    p = nl ? nl + 1 : end;
+  }
+  return n;
 }
 
 static void keep(fz_t *z, shot_t *s) {
@@ -345,6 +359,7 @@ static void on_result(const lk_result_t *r, void *ud) {
   char sig[1200];
   size_t bucket = 0, l, sink_len, sl;
   char *sink = take_sink(z, r->stream, &sink_len);
+  long cov;
   int n, i;
 
   z->in_flight--;
@@ -368,6 +383,11 @@ static void on_result(const lk_result_t *r, void *ud) {
   if (sl >= sizeof(sig))
     sl = sizeof(sig) - 1;
   sl += sink_kinds(sink, sink_len, sig + sl, sizeof(sig) - sl);
+  cov = sink_cov(sink, sink_len);
+  if (cov > j->coverage)
+    j->coverage = cov;
+  if (cov > 0 && sl < sizeof(sig)) /* new lines of the task's code ran */
+    sl += (size_t)snprintf(sig + sl, sizeof(sig) - sl, "|cov%ld", cov);
   for (l = r->log_len, bucket = 0; l; l >>= 2)
     bucket++;
   if (sl < sizeof(sig))
@@ -457,9 +477,9 @@ static void on_tick(uv_timer_t *t) {
   z->ticks++;
   if (!tty && z->ticks % 10)
     return;
-  printf("%s%-20s %8ld execs %6.0f/s  corpus %4d  findings %d%s",
+  printf("%s%-20s %8ld execs %6.0f/s  corpus %4d  cov %4ld  findings %d%s",
          tty ? "\r" : "  ", j->fn->name, j->execs,
-         (double)j->execs / elapsed_s(z), z->n_corpus, j->found,
+         (double)j->execs / elapsed_s(z), z->n_corpus, j->coverage, j->found,
          tty ? "   " : "\n");
   fflush(stdout);
 }

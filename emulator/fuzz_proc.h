@@ -26,6 +26,7 @@ typedef struct lk_fuzz_job {
   long execs;
   int found;
   int corpus;
+  long coverage;   /* python: lines of the task's code run (0: unknown) */
   cJSON *verdicts; /* replay: every verdict of the run (caller frees) */
 } lk_fuzz_job_t;
 

@@ -155,7 +155,7 @@ async function main() {
     fn = await loadHandler();
   } catch (e) {
     const body = errorBody(e, e.lambdaType);
-    console.error(`[ERROR] ${body.errorType}: ${body.errorMessage}`);
+    console.error(`[ERROR] ${body.errorType}: ${body.errorMessage}`.replace(/\n/g, '\r'));
     await call('POST', '/init/error', JSON.stringify(body),
                { 'Lambda-Runtime-Function-Error-Type': body.errorType });
     process.exit(1);
@@ -178,7 +178,7 @@ async function main() {
       done = call('POST', `/invocation/${id}/response`, out);
     } catch (e) {
       const body = errorBody(e);
-      console.error(`[ERROR] ${body.errorType}: ${body.errorMessage}`);
+      console.error(`[ERROR] ${body.errorType}: ${body.errorMessage}`.replace(/\n/g, '\r'));
       rapi.sock.cork();
       done = call('POST', `/invocation/${id}/error`, JSON.stringify(body),
                   { 'Lambda-Runtime-Function-Error-Type': body.errorType });

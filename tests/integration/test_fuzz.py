@@ -94,6 +94,10 @@ class FuzzTest(unittest.TestCase):
             with open(os.path.join(out, "r.json")) as f:
                 rep = json.load(f)
             self.assertEqual(len(rep["functions"]), 22)
+            fns = {f["function"]: f for f in rep["functions"]}
+            # The python bootstrap reports line coverage of the task's code.
+            self.assertGreater(fns["orders"].get("lines_covered", 0), 5)
+            self.assertNotIn("lines_covered", fns["files"])  # node: none
             found = sorted((f["class"], f["function"])
                            for f in rep["findings"])
             self.assertEqual(found, sorted(PLANTED), p.stdout)
@@ -115,6 +119,8 @@ class FuzzTest(unittest.TestCase):
             self.assertIn("resolves to /lambkin-canary-path",
                           ev["path-traversal"])
             self.assertIn("resize -> s3://photos/", ev["self-invocation"])
+            sinks = {f["class"]: f["sink"] for f in rep["findings"]}
+            self.assertEqual(sinks["self-invocation"], "via s3://photos")
             self.assertIn("leaks the secret access key",
                           ev["unhandled-error"])
             sink = {f["class"]: f["sink"] for f in rep["findings"]}
