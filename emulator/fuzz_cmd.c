@@ -36,6 +36,7 @@
 typedef struct fopts {
   const char *template_path, *out, *sarif, *junit, *json;
   const char *source; /* --source: seeds for a function with no Events */
+  const char *seeds;  /* --seeds FILE|DIR: more seed events */
   const char *fns[MAX_FNS];
   int n_fns;
   int time_s; /* the whole run; shared among the functions */
@@ -412,6 +413,9 @@ static void add_function_report(cJSON *report, const char *fn,
                                 const char *source, const char *engine,
                                 long execs, int seconds, int corpus,
                                 int found);
+static int read_seeds(const char *path, char **seeds, int n, int max);
+static char *first_seed(const fopts_t *o, const lk_app_t *app,
+                        const lk_function_t *f, const char **source);
 
 static void remove_flat_dir(const char *dir) {
   DIR *d = opendir(dir);
@@ -457,7 +461,7 @@ static int fuzz_one(const fopts_t *o, const lk_app_t *app,
       artifacts[4200], log[4400], seedfile[4400], maxt[32], prefix[4400],
       seedarg[48], runs[48], corpora[4200], fork[32];
   const char *source = NULL;
-  char *ev = seed_event(app, f, o->source, &source);
+  char *ev = first_seed(o, app, f, &source);
   char *argv[16 + MAX_PASS], *envp[8], env_so[4300], env_sym[600],
       env_path[8400], env_pre[4200], env_log[4300], env_root[4200],
       sink_lib[4096];
@@ -493,6 +497,18 @@ static int fuzz_one(const fopts_t *o, const lk_app_t *app,
     return -1;
   }
   free(ev);
+  if (o->seeds) { /* --seeds: beside the generated one */
+    char *given[64];
+    int k, n_given = read_seeds(o->seeds, given, 0, 64);
+
+    for (k = 0; k < n_given; k++) {
+      char path[4500];
+
+      snprintf(path, sizeof(path), "%s/given-%d.json", seeds, k);
+      lk_write_file_atomic(path, given[k], strlen(given[k]));
+      free(given[k]);
+    }
+  }
   if (build_so(f, so) != 0) {
     fprintf(stderr, "lambkin: fuzz: cannot build %s with clang\n", f->name);
     return -1;
@@ -739,40 +755,68 @@ static int write_junit(const char *path, const cJSON *report) {
   return err;
 }
 
+/* Adds to seeds[] every event in path (a file, or the files of a
+ * directory) that a known source could send; the new count. */
+static int read_seeds(const char *path, char **seeds, int n, int max) {
+  DIR *d = opendir(path);
+  struct dirent *e;
+  const char *one = d ? NULL : path;
+
+  while (n < max && (one || (d && (e = readdir(d)) != NULL))) {
+    char file[4500];
+    size_t len;
+    char *text;
+
+    if (one) {
+      snprintf(file, sizeof(file), "%s", one);
+      one = NULL;
+      d = NULL;
+    } else if (e->d_name[0] == '.') {
+      continue;
+    } else {
+      snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
+    }
+    text = lk_read_file(file, 256 * 1024 - 1, &len);
+    if (text && lk_event_source(text, len) != LK_SRC_UNKNOWN)
+      seeds[n++] = text;
+    else
+      free(text);
+    if (d == NULL)
+      break;
+  }
+  if (d)
+    closedir(d);
+  return n;
+}
+
 /* Seed events from corpora/<source>/, beside the template and in
- * lambkin's own tree (`lambkin event` made them). Adds to seeds[]. */
-static int corpora_seeds(const lk_app_t *app, const char *source,
-                         char **seeds, int n, int max) {
+ * lambkin's own tree (`lambkin event` made them), and from --seeds. */
+static int corpora_seeds(const fopts_t *o, const lk_app_t *app,
+                         const char *source, char **seeds, int n, int max) {
   const char *roots[2] = {app->dir, LK_SOURCE_DIR};
   int r;
 
   for (r = 0; r < 2; r++) {
     char dir[4200];
-    DIR *d;
-    struct dirent *e;
 
     if (r == 1 && strcmp(roots[0], roots[1]) == 0)
       break;
     snprintf(dir, sizeof(dir), "%s/corpora/%s", roots[r], source);
-    d = opendir(dir);
-    while (d && (e = readdir(d)) != NULL && n < max) {
-      char path[4500];
-      size_t len;
-      char *text;
-
-      if (e->d_name[0] == '.')
-        continue;
-      snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-      text = lk_read_file(path, 256 * 1024 - 1, &len);
-      if (text && lk_event_source(text, len) != LK_SRC_UNKNOWN)
-        seeds[n++] = text;
-      else
-        free(text);
-    }
-    if (d)
-      closedir(d);
+    n = read_seeds(dir, seeds, n, max);
   }
-  return n;
+  return o->seeds ? read_seeds(o->seeds, seeds, n, max) : n;
+}
+
+/* The first seed: shaped by the function's events (or --source), else the
+ * first event of --seeds, whose shape then names the source. */
+static char *first_seed(const fopts_t *o, const lk_app_t *app,
+                        const lk_function_t *f, const char **source) {
+  char *ev = seed_event(app, f, o->source, source), *given[1];
+
+  if (ev || o->seeds == NULL || read_seeds(o->seeds, given, 0, 1) == 0)
+    return ev;
+  *source = lk_source_name(lk_event_source(given[0], strlen(given[0])));
+  return given[0];
 }
 
 static void add_function_report(cJSON *report, const char *fn,
@@ -801,14 +845,14 @@ static int fuzz_process(const fopts_t *o, lk_app_t *app, lk_function_t *f,
   int i, rc;
 
   memset(&j, 0, sizeof(j));
-  seeds[0] = seed_event(app, f, o->source, &j.source);
+  seeds[0] = first_seed(o, app, f, &j.source);
   if (seeds[0] == NULL) {
     printf("%-20s skipped: no S3, SQS, Logs or API event to shape seeds "
            "(--source gives one)\n",
            f->name);
     return 0;
   }
-  j.n_seeds = corpora_seeds(app, j.source, seeds, 1, 64);
+  j.n_seeds = corpora_seeds(o, app, j.source, seeds, 1, 64);
   j.seeds = seeds;
   j.app = app;
   j.fn = f;
@@ -854,7 +898,7 @@ static void fuzz_usage(FILE *f) {
   fprintf(f, "usage: lambkin fuzz [FUNCTION...] [-t template.yaml] "
              "[--time S] [--runs N] [--jobs N] [--first]\n"
              "                    [--out DIR] [--seed N] "
-             "[--source s3|sqs|logs|apigw|apigw-v2]\n"
+             "[--source s3|sqs|logs|apigw|apigw-v2] [--seeds FILE|DIR]\n"
              "                    [--sarif F] [--junit F] [--json F] "
              "[-- libFuzzer flags]\n");
 }
@@ -915,6 +959,8 @@ int lk_cmd_fuzz(int argc, char **argv) {
       continue;
     } else if (strcmp(a, "--source") == 0 && v) {
       o.source = v;
+    } else if (strcmp(a, "--seeds") == 0 && v) {
+      o.seeds = v;
     } else if (strcmp(a, "--time") == 0 && v) {
       num = number(v, 1, 7 * 86400);
       o.time_s = (int)num;
@@ -961,7 +1007,7 @@ int lk_cmd_fuzz(int argc, char **argv) {
     }
   /* --time bounds the whole run: each function gets its share. */
   for (i = 0; i < app->n_functions; i++) {
-    int k, wanted = o.n_fns == 0 && (o.source || has_event_source(
+    int k, wanted = o.n_fns == 0 && (o.source || o.seeds || has_event_source(
                                                      app, &app->functions[i]));
 
     for (k = 0; k < o.n_fns; k++)
@@ -977,7 +1023,7 @@ int lk_cmd_fuzz(int argc, char **argv) {
   for (i = 0; i < app->n_functions; i++) {
     lk_function_t *f = &app->functions[i];
     int k, before, wanted =
-                       o.n_fns == 0 && (o.source || has_event_source(app, f));
+                       o.n_fns == 0 && (o.source || o.seeds || has_event_source(app, f));
 
     for (k = 0; k < o.n_fns; k++)
       wanted |= strcmp(o.fns[k], f->name) == 0;

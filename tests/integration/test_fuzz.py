@@ -195,6 +195,21 @@ class FuzzTest(unittest.TestCase):
             self.assertEqual((fn["source"], fn["findings"]), ("apigw-v2", 0))
             self.assertGreater(fn["execs"], 100)
 
+    def test_seed_files_shape_a_function_without_events(self):
+        samples = os.path.join(os.path.dirname(VULN), "..", "template.yaml")
+        seeds = os.path.join(os.path.dirname(VULN), "corpora", "sqs")
+        with tempfile.TemporaryDirectory() as out:
+            p = subprocess.run(
+                [LAMBKIN, "fuzz", "echo-python", "-t", samples, "--seeds",
+                 seeds, "--runs", "50", "--out", out, "--json",
+                 os.path.join(out, "r.json")],
+                capture_output=True, text=True, timeout=300)
+            self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+            with open(os.path.join(out, "r.json")) as f:
+                fn = json.load(f)["functions"][0]
+            self.assertEqual((fn["source"], fn["execs"]), ("sqs", 50))
+            self.assertGreater(fn["lines_covered"], 0)
+
     def test_no_driver_is_a_clear_error(self):
         env = dict(os.environ, LAMBKIN_FUZZ_DRIVER="/nonexistent/driver")
         p = subprocess.run([LAMBKIN, "fuzz", "thumb-c", "-t", TEMPLATE,
