@@ -205,9 +205,16 @@ static void judge_sinks(void) {
   o.body = "";
   n = lk_oracle_judge(&c, &o, v, LK_VERDICT_MAX);
   free(text);
-  if (n > 0) {
-    fprintf(stderr, "==LAMBKIN== FINDING %s: %s\n", v[0].cls,
-            v[0].evidence);
+  if (n > 0) { /* one line: lambkin fuzz reads it back */
+    const char *e;
+
+    fprintf(stderr, "==LAMBKIN== FINDING %s: ", v[0].cls);
+    for (e = v[0].evidence; *e; e++)
+      if ((unsigned char)*e < 0x20)
+        fprintf(stderr, "\\x%02x", (unsigned char)*e);
+      else
+        fputc(*e, stderr);
+    fputc('\n', stderr);
     abort();
   }
 }

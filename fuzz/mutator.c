@@ -26,6 +26,7 @@ const char *const lk_attack_payloads[] = {
     "\nLAMBKIN-FORGED-LOG-LINE",     /* log forging */
     "\r\nX-Lambkin-Canary: 1",       /* header injection */
     "http://lambkin-canary.invalid/", /* SSRF: the canary host */
+    "http://169.254.169.254/latest/meta-data/", /* SSRF: instance metadata */
     "lambkin-canary.invalid",
     "%0d%0aX-Lambkin-Canary:%201",
     "{{lambkin}}${lambkin}",

@@ -314,6 +314,9 @@ static int judge_sink(const lk_oracle_ctx_t *c, const char *rep, size_t len,
     } else if (strcmp(kind, "dns") == 0) {
       if (strstr(a, LK_CANARY_HOST))
         n = add(out, n, max, "ssrf", "getaddrinfo", a, al);
+    } else if (strcmp(kind, "connect") == 0) {
+      if (strncmp(a, "169.254.", 8) == 0) /* instance metadata */
+        n = add(out, n, max, "ssrf", "connect", a, al);
     }
     line += ll + 1;
   }

@@ -1,6 +1,7 @@
 /* The sink library, liblambkin_sink.so: preloaded into a function's
  * runtime processes while `lambkin fuzz` or `lambkin replay` runs them. It
- * watches the calls event data must not reach (exec, open, DNS, SQLite)
+ * watches the calls event data must not reach (exec, open, DNS, connect,
+ * SQLite)
  * and, when one carries a lambkin canary, appends a line
  * "kind\tdetail\tdetail2\n" to the file named by LAMBKIN_SINK_LOG. The
  * emulator reads that file after each invocation (fuzz/oracle.c decides).
@@ -11,7 +12,9 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -259,6 +262,31 @@ EXPORT struct hostent *gethostbyname(const char *name) {
     return NULL;
   }
   return f(name);
+}
+
+/* ---- connect: the instance metadata address, SSRF's favourite target.
+ * Nothing in lambkin serves it (credentials come from the environment),
+ * so a function only goes there when event data sent it; it is refused
+ * at once rather than left to time out. */
+
+EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len) {
+  int (*f)(int, const struct sockaddr *, socklen_t) = real("connect");
+
+  if (sa && sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+    const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+    const unsigned char *ip = (const unsigned char *)&in->sin_addr;
+
+    if (ip[0] == 169 && ip[1] == 254) {
+      char where[32];
+
+      snprintf(where, sizeof(where), "%u.%u.%u.%u:%u", ip[0], ip[1], ip[2],
+               ip[3], (unsigned)ntohs(in->sin_port));
+      emit("connect", where, strlen(where), NULL);
+      errno = ECONNREFUSED;
+      return -1;
+    }
+  }
+  return f(fd, sa, len);
 }
 
 /* ---- SQLite: the statement text, and whether it compiled ----

@@ -156,6 +156,13 @@ static void log_headers_dns(void **state) {
                          NULL, "ok", NULL, "{}", v),
                    1);
   assert_string_equal(v[0].cls, "ssrf");
+  assert_int_equal(judge(&ctx, "connect\t169.254.169.254:80\n", NULL, "ok",
+                         NULL, "{}", v),
+                   1);
+  assert_string_equal(v[0].sink, "connect");
+  assert_int_equal(judge(&ctx, "connect\t10.0.0.1:80\n", NULL, "ok", NULL,
+                         "{}", v),
+                   0);
 }
 
 static void errors_crashes_timeouts(void **state) {
