@@ -124,7 +124,7 @@ echo
 echo "== lambkin fuzz on the sample vulnerable app (handlers/vuln), 60 s at most"
 set +e
 "$LAMBKIN" fuzz -t "$ROOT/handlers/vuln/template.yaml" --time 60 \
-  --runs 1000 --seed 1 --jobs 1 --out "$WORK/fuzz" \
+  --runs 2000 --seed 1 --jobs 1 --out "$WORK/fuzz" \
   --sarif "$WORK/fuzz/report.sarif" --junit "$WORK/fuzz/junit.xml"
 rc=$?
 set -e
