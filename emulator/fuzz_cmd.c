@@ -259,7 +259,7 @@ static long executed(const char *log) {
   if (p) {
     v = strtol(p + strlen(key), NULL, 10);
   } else {
-    for (q = text; q && (q = strstr(q, "\n#")) != NULL; q++)
+    for (q = text ? strstr(text, "\n#") : NULL; q; q = strstr(q + 1, "\n#"))
       if (strstr(q + 2, ": cov: ") == q + 2 + strspn(q + 2, "0123456789"))
         v = strtol(q + 2, NULL, 10);
   }
@@ -295,7 +295,8 @@ static void crash_state(const char *log, char *state, size_t cap,
   sum = sum ? sum + 2 : log;
   so = (size_t)snprintf(state, cap, "%.*s", (int)strcspn(sum, " \n"), sum);
   eo = (size_t)snprintf(evidence, ecap, "%.*s", (int)strcspn(sum, "\n"), sum);
-  for (k = 0, p = log; k < 3 && (p = strstr(p, "\n    #")) != NULL; p++) {
+  for (k = 0, p = strstr(log, "\n    #"); k < 3 && p;
+       p = strstr(p + 1, "\n    #")) {
     const char *in = strstr(p, " in "), *eol = strchr(p + 1, '\n');
     size_t fl, rest;
 
@@ -419,9 +420,9 @@ static char *first_seed(const fopts_t *o, const lk_app_t *app,
 
 static void remove_flat_dir(const char *dir) {
   DIR *d = opendir(dir);
-  struct dirent *e;
+  struct dirent *e = d ? readdir(d) : NULL;
 
-  while (d && (e = readdir(d)) != NULL) {
+  for (; e; e = readdir(d)) {
     char path[4600];
 
     if (e->d_name[0] == '.')
@@ -617,14 +618,15 @@ static void locate(const cJSON *f, const char *template_path, int fn_line,
   const char *p;
 
   *line = 0;
-  if ((p = strstr(ev, "File \"")) != NULL && strstr(p, "\", line ")) {
+  p = strstr(ev, "File \"");
+  if (p && strstr(p, "\", line ")) {
     const char *q = strstr(p, "\", line ");
 
     snprintf(file, cap, "%.*s", (int)(q - p - 6), p + 6);
     *line = (int)strtol(q + 8, NULL, 10);
     return;
   }
-  for (p = ev; (p = strpbrk(p, ".")) != NULL; p++) {
+  for (p = strchr(ev, '.'); p; p = strchr(p + 1, '.')) {
     static const char *const exts[] = {".c:", ".js:", ".mjs:", ".cc:"};
     size_t k;
 
@@ -757,35 +759,31 @@ static int write_junit(const char *path, const cJSON *report) {
 
 /* Adds to seeds[] every event in path (a file, or the files of a
  * directory) that a known source could send; the new count. */
+static int read_one_seed(const char *path, char **seeds, int n, int max) {
+  size_t len;
+  char *text = n < max ? lk_read_file(path, 256 * 1024 - 1, &len) : NULL;
+
+  if (text && lk_event_source(text, len) != LK_SRC_UNKNOWN)
+    seeds[n++] = text;
+  else
+    free(text);
+  return n;
+}
+
 static int read_seeds(const char *path, char **seeds, int n, int max) {
   DIR *d = opendir(path);
-  struct dirent *e;
-  const char *one = d ? NULL : path;
+  struct dirent *e = d ? readdir(d) : NULL;
+  char file[4500];
 
-  while (n < max && (one || (d && (e = readdir(d)) != NULL))) {
-    char file[4500];
-    size_t len;
-    char *text;
-
-    if (one) {
-      snprintf(file, sizeof(file), "%s", one);
-      one = NULL;
-      d = NULL;
-    } else if (e->d_name[0] == '.') {
+  if (d == NULL)
+    return read_one_seed(path, seeds, n, max);
+  for (; e && n < max; e = readdir(d)) {
+    if (e->d_name[0] == '.')
       continue;
-    } else {
-      snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
-    }
-    text = lk_read_file(file, 256 * 1024 - 1, &len);
-    if (text && lk_event_source(text, len) != LK_SRC_UNKNOWN)
-      seeds[n++] = text;
-    else
-      free(text);
-    if (d == NULL)
-      break;
+    snprintf(file, sizeof(file), "%s/%s", path, e->d_name);
+    n = read_one_seed(file, seeds, n, max); /* not into subfolders */
   }
-  if (d)
-    closedir(d);
+  closedir(d);
   return n;
 }
 
@@ -848,7 +846,7 @@ static int fuzz_process(const fopts_t *o, lk_app_t *app, lk_function_t *f,
   seeds[0] = first_seed(o, app, f, &j.source);
   if (seeds[0] == NULL) {
     printf("%-20s skipped: no S3, SQS, Logs or API event to shape seeds "
-           "(--source gives one)\n",
+           "(--source or --seeds gives one)\n",
            f->name);
     return 0;
   }

@@ -487,9 +487,9 @@ static void on_tick(uv_timer_t *t) {
 /* Earlier runs' corpus: every file that is still an event of the source. */
 static void load_corpus(fz_t *z) {
   DIR *d = opendir(z->corpus_dir);
-  struct dirent *e;
+  struct dirent *e = d ? readdir(d) : NULL;
 
-  while (d && (e = readdir(d)) != NULL && z->n_corpus < MAX_CORPUS) {
+  for (; e && z->n_corpus < MAX_CORPUS; e = readdir(d)) {
     char path[4800];
     size_t len;
     char *text;

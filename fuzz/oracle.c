@@ -256,15 +256,14 @@ static int judge_sql(const char *sql, size_t len, lk_verdict_t *out, int n,
   for (k = 0; k < lk_n_attack_payloads; k++) {
     const char *p = lk_attack_payloads[k];
     size_t pl = strlen(p);
-    const char *at = sql;
+    const char *at;
 
     if (strstr(p, "lambkin") == NULL)
       continue;
-    while ((at = memmem(at, len - (size_t)(at - sql), p, pl)) != NULL) {
+    for (at = memmem(sql, len, p, pl); at;
+         at = memmem(at + 1, len - (size_t)(at + 1 - sql), p, pl))
       if (lk_sql_span_injects(sql, len, (size_t)(at - sql), pl))
         return add(out, n, max, "sql-injection", "sqlite3_prepare", sql, len);
-      at++;
-    }
   }
   return n;
 }
