@@ -437,7 +437,13 @@ static void fire(fz_t *z) {
   if (z->job->replay)
     k = 0;
   memcpy(s->event, z->corpus[k], z->corpus_len[k]);
-  if (!z->job->replay) {
+  if (!z->job->replay && z->n_corpus > 1 && rnd(z) % 8 == 0) {
+    int k2 = (int)(rnd(z) % (unsigned)z->n_corpus); /* crossover */
+
+    n = lk_crossover_event(z->corpus[k], z->corpus_len[k], z->corpus[k2],
+                           z->corpus_len[k2], s->event, MAX_EVENT - 1,
+                           rnd(z) + 1);
+  } else if (!z->job->replay) {
     mut_state = rnd(z) * 2654435761u;
     n = lk_mutate_event(s->event, z->corpus_len[k], MAX_EVENT - 1,
                         rnd(z) + 1, byte_mutate);

@@ -1,6 +1,7 @@
 /* The in-process engine for C handlers: a libFuzzer driver that loads a
  * handler shared object (built with -fsanitize=fuzzer-no-link,address,
- * undefined) and calls it with events from the event-aware mutator, with
+ * undefined) and calls it with events from the event-aware mutator (and
+ * its crossover of two events' fields), with
  * no HTTP and no process in between. The handler's own crashes and
  * sanitizer reports are libFuzzer's findings.
  *   LAMBKIN_FUZZ_SO=handler.so LAMBKIN_FUZZ_SYMBOL=fn fuzz_handler SEEDS
@@ -37,6 +38,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max);
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max,
                                unsigned int seed);
+size_t LLVMFuzzerCustomCrossOver(const uint8_t *a, size_t alen,
+                                 const uint8_t *b, size_t blen, uint8_t *out,
+                                 size_t max, unsigned int seed);
 
 static lk_handler_fn *handler;
 static lk_s3_t *s3;
@@ -263,5 +267,17 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max,
   engine_end();
 
   return n ? n : size; /* not an event: leave it for -1 to drop */
+}
+
+size_t LLVMFuzzerCustomCrossOver(const uint8_t *a, size_t alen,
+                                 const uint8_t *b, size_t blen, uint8_t *out,
+                                 size_t max, unsigned int seed) {
+  size_t n;
+
+  engine_begin();
+  n = lk_crossover_event((const char *)a, alen, (const char *)b, blen,
+                         (char *)out, max, seed);
+  engine_end();
+  return n;
 }
 #endif

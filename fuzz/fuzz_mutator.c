@@ -90,6 +90,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     n = lk_mutate_event(buf, size, MAX_EVENT, seed * 2654435761u, flip);
     if (n)
       check_event(buf, n, src);
+    /* Crossover with itself: still an event of its source, fixed up. */
+    n = lk_crossover_event((const char *)data, size, (const char *)data,
+                           size, buf, MAX_EVENT, seed);
+    if (n)
+      check_event(buf, n, src);
   }
   free(buf);
   return 0;

@@ -304,37 +304,57 @@ static int reencode_logs(cJSON *root, cJSON *doc) {
   return err;
 }
 
-static int apply(ctx_t *c, cJSON *root, slot_t *s, unsigned *rs,
-                 lk_byte_mutator mutate) {
-  char *buf = malloc(MAX_FIELD + 1);
-  size_t n, cap = MAX_FIELD;
-  int b64 = s->fix == FIX_HTTP_BODY &&
-            cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s->owner,
-                                                          "isBase64Encoded"));
-  lk_buf_t tmp;
-  int err = 0;
+static int is_b64(const slot_t *s) {
+  return s->fix == FIX_HTTP_BODY &&
+         cJSON_IsTrue(
+             cJSON_GetObjectItemCaseSensitive(s->owner, "isBase64Encoded"));
+}
 
-  if (buf == NULL)
-    return -1;
+/* The slot's value as the function sees it (keys decoded, binary bodies
+ * raw) into buf, at most cap bytes; its length, or -1. */
+static long slot_value(const slot_t *s, char *buf, size_t cap) {
+  const char *v = s->item->valuestring;
+  lk_buf_t tmp;
+  size_t n;
+  int err;
+
   lk_buf_init(&tmp, MAX_FIELD);
-  /* The value as the function sees it: keys decoded, binary bodies raw. */
   if (s->fix == FIX_S3_KEY)
-    err = lk_url_decode(&tmp, s->item->valuestring,
-                        strlen(s->item->valuestring), 1);
-  else if (b64)
-    err = lk_b64_decode(&tmp, s->item->valuestring,
-                        strlen(s->item->valuestring));
+    err = lk_url_decode(&tmp, v, strlen(v), 1);
+  else if (is_b64(s))
+    err = lk_b64_decode(&tmp, v, strlen(v));
   else
-    err = lk_buf_adds(&tmp, s->item->valuestring);
+    err = lk_buf_adds(&tmp, v);
   n = tmp.len < cap ? tmp.len : cap;
   if (n)
     memcpy(buf, tmp.data, n);
   lk_buf_free(&tmp);
-  if (err) {
+  return err ? -1 : (long)n;
+}
+
+/* Changes the slot: a mutation of its value, or (crossover) the donor's
+ * value; then what depends on it is redone. */
+static int apply(ctx_t *c, cJSON *root, slot_t *s, unsigned *rs,
+                 lk_byte_mutator mutate, const char *donor, size_t dlen) {
+  char *buf = malloc(MAX_FIELD + 1);
+  size_t n, cap = MAX_FIELD;
+  int b64 = is_b64(s);
+  lk_buf_t tmp;
+  long got;
+
+  if (buf == NULL)
+    return -1;
+  got = slot_value(s, buf, cap);
+  if (got < 0) {
     free(buf);
     return -1;
   }
-  n = change(buf, n, cap, rs, mutate);
+  if (donor) {
+    n = dlen < cap ? dlen : cap;
+    memcpy(buf, donor, n);
+  } else {
+    n = change(buf, (size_t)got, cap, rs, mutate);
+  }
   if (!b64)
     lk_utf8_repair(buf, n); /* JSON text: no NUL, only UTF-8 */
   buf[n] = '\0';
@@ -419,7 +439,7 @@ size_t lk_mutate_event(char *buf, size_t len, size_t max, unsigned seed,
   memset(&c, 0, sizeof(c));
   collect(&c, root, src);
   if (c.n > 0 && apply(&c, root, &c.slots[next_rand(&rs) % c.n], &rs,
-                       mutate) == 0) {
+                       mutate, NULL, 0) == 0) {
     out = cJSON_PrintUnformatted(root);
     if (out && strlen(out) <= max) {
       n = strlen(out);
@@ -431,5 +451,53 @@ size_t lk_mutate_event(char *buf, size_t len, size_t max, unsigned seed,
     cJSON_Delete(c.inner_docs[i]);
   cJSON_Delete(c.logs_doc);
   cJSON_Delete(root);
+  return n;
+}
+
+size_t lk_crossover_event(const char *a, size_t alen, const char *b,
+                          size_t blen, char *out, size_t max,
+                          unsigned seed) {
+  cJSON *ra = cJSON_ParseWithLength(a, alen);
+  cJSON *rb = cJSON_ParseWithLength(b, blen);
+  lk_source_t src = ra ? source_of(ra) : LK_SRC_UNKNOWN;
+  ctx_t *ca = calloc(1, sizeof(*ca)), *cb = calloc(1, sizeof(*cb));
+  char *donor = malloc(MAX_FIELD + 1), *text = NULL;
+  unsigned rs = seed ? seed : 1;
+  size_t n = 0;
+  long dl;
+  int i;
+
+  if (ca == NULL || cb == NULL || donor == NULL || src == LK_SRC_UNKNOWN ||
+      rb == NULL || source_of(rb) != src)
+    goto done;
+  collect(ca, ra, src);
+  collect(cb, rb, src);
+  if (ca->n == 0 || cb->n == 0)
+    goto done;
+  dl = slot_value(&cb->slots[next_rand(&rs) % cb->n], donor, MAX_FIELD);
+  if (dl < 0 ||
+      apply(ca, ra, &ca->slots[next_rand(&rs) % ca->n], &rs, NULL, donor,
+            (size_t)dl) != 0)
+    goto done;
+  text = cJSON_PrintUnformatted(ra);
+  if (text && strlen(text) <= max) {
+    n = strlen(text);
+    memcpy(out, text, n);
+  }
+done:
+  cJSON_free(text);
+  for (i = 0; ca && i < ca->n_inner; i++)
+    cJSON_Delete(ca->inner_docs[i]);
+  for (i = 0; cb && i < cb->n_inner; i++)
+    cJSON_Delete(cb->inner_docs[i]);
+  if (ca)
+    cJSON_Delete(ca->logs_doc);
+  if (cb)
+    cJSON_Delete(cb->logs_doc);
+  free(ca);
+  free(cb);
+  free(donor);
+  cJSON_Delete(ra);
+  cJSON_Delete(rb);
   return n;
 }

@@ -35,6 +35,13 @@ const char *lk_source_name(lk_source_t s);
 size_t lk_mutate_event(char *buf, size_t len, size_t max, unsigned seed,
                        lk_byte_mutator mutate);
 
+/* Crossover: one outside-data field of event a takes the value of one of
+ * event b's (same source), and what depends on it is redone; the result
+ * goes to out (at most max bytes). 0 when they are not events of one
+ * known source or the result would not fit. */
+size_t lk_crossover_event(const char *a, size_t alen, const char *b,
+                          size_t blen, char *out, size_t max, unsigned seed);
+
 /* The attack payloads the mutator splices in; each carries a canary that
  * cannot appear by accident (see DESIGN.md, oracles). */
 extern const char *const lk_attack_payloads[];

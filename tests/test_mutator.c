@@ -117,6 +117,40 @@ static void test_logs_payload_reencoded(void **state) {
   cJSON_Delete(j);
 }
 
+/* Crossover: sqs.json's only outside-data field is its body, so it must
+ * take one of the other event's values, with md5OfBody redone; an event
+ * of another source is refused. */
+static void test_crossover_takes_a_donor_field(void **state) {
+  size_t alen, blen, clen, n;
+  char *a = read_seed("sqs.json", &alen);
+  char *b = read_seed("sqs-json-body.json", &blen);
+  char *c = read_seed("s3.json", &clen), *out = malloc(MAX), md5[33];
+  cJSON *j, *r;
+  const char *body;
+  unsigned seed;
+
+  (void)state;
+  for (seed = 1; seed < 20; seed++) {
+    n = lk_crossover_event(a, alen, b, blen, out, MAX, seed);
+    assert_true(n > 0);
+    j = cJSON_ParseWithLength(out, n);
+    r = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "Records"), 0);
+    body = cJSON_GetObjectItem(r, "body")->valuestring;
+    lk_md5_hex(body, strlen(body), md5);
+    assert_string_equal(md5, cJSON_GetObjectItem(r, "md5OfBody")->valuestring);
+    /* The body is now b's body, or a string from inside it. */
+    assert_true(strcmp(body, "{\"user\":\"alice\",\"file\":\"x.txt\","
+                             "\"n\":1}") == 0 ||
+                strcmp(body, "alice") == 0 || strcmp(body, "x.txt") == 0);
+    cJSON_Delete(j);
+  }
+  assert_int_equal(lk_crossover_event(a, alen, c, clen, out, MAX, 1), 0);
+  free(a);
+  free(b);
+  free(c);
+  free(out);
+}
+
 static void test_unknown_input_refused(void **state) {
   char buf[64] = "{\"not\":\"an event\"}";
 
@@ -132,6 +166,7 @@ int main(void) {
       cmocka_unit_test(test_sqs_md5_follows_body),
       cmocka_unit_test(test_s3_key_stays_encoded),
       cmocka_unit_test(test_logs_payload_reencoded),
+      cmocka_unit_test(test_crossover_takes_a_donor_field),
       cmocka_unit_test(test_unknown_input_refused),
   };
 
