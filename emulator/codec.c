@@ -316,6 +316,20 @@ int lk_utf8_valid(const void *data, size_t n) {
   return 1;
 }
 
+int lk_parse_long(const char *s, long lo, long hi, long *out) {
+  char *end;
+  long v;
+
+  if (s == NULL || *s == '\0')
+    return LK_EINVAL;
+  errno = 0;
+  v = strtol(s, &end, 10);
+  if (errno || *end || v < lo || v > hi)
+    return LK_EINVAL;
+  *out = v;
+  return 0;
+}
+
 int lk_mkdirs(const char *path) {
   char tmp[4096], *p;
 

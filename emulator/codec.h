@@ -40,6 +40,9 @@ int lk_utf8_valid(const void *data, size_t n);
 /* Writes a whole file through a temporary and rename(): a crash leaves the
  * old file or the new one, never half of one. */
 int lk_write_file_atomic(const char *path, const void *data, size_t n);
+/* A whole decimal number in [lo, hi] into *out: 0, or LK_EINVAL for an
+ * empty string, trailing bytes, overflow or a value out of range. */
+int lk_parse_long(const char *s, long lo, long hi, long *out);
 /* mkdir -p: makes path and its missing parents; 0 or -1. */
 int lk_mkdirs(const char *path);
 /* Reads a whole file of at most max bytes; NULL if it cannot. The buffer

@@ -74,13 +74,14 @@ static int parse(int argc, char **argv, opts_t *o) {
       *slot = v;
       i++;
     } else if (strcmp(a, "--size") == 0 && v) {
-      char *end;
+      long size;
 
-      o->size = strtol(v, &end, 10);
-      if (*end || o->size < 0) {
+      /* S3's largest object: 5 TiB. */
+      if (lk_parse_long(v, 0, 5L * 1024 * 1024 * 1024 * 1024, &size)) {
         fprintf(stderr, "lambkin: --size wants a number\n");
         return -1;
       }
+      o->size = size;
       i++;
     } else if (strcmp(a, "--header") == 0 && v &&
                o->n_headers < MAX_OPT_HEADERS && strchr(v, ':')) {

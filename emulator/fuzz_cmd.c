@@ -41,7 +41,7 @@ typedef struct fopts {
   int n_fns;
   int time_s; /* the whole run; shared among the functions */
   int fn_time_s;
-  long runs;  /* per function; 0: until the time is up */
+  long runs; /* per function; 0: until the time is up */
   int jobs;
   long seed;
   char *pass[MAX_PASS]; /* libFuzzer flags after "--" */
@@ -306,8 +306,8 @@ static void crash_state(const char *log, char *state, size_t cap,
     fl = strcspn(in, " \n");
     rest = strcspn(in + fl, "\n");
     if (so < cap)
-      so += (size_t)snprintf(state + so, cap - so, "%s%.*s",
-                             k ? " < " : " in ", (int)fl, in);
+      so += (size_t)snprintf(state + so, cap - so, "%s%.*s", k ? " < " : " in ",
+                             (int)fl, in);
     if (eo < ecap)
       eo += (size_t)snprintf(evidence + eo, ecap - eo, "\n  #%d %.*s%.*s", k,
                              (int)fl, in, (int)(rest < 300 ? rest : 300),
@@ -367,10 +367,10 @@ static int collect(const char *dir, const char *out_dir, const char *fn,
     if (ev == NULL)
       continue;
     {
-      const char *cls = cls_buf[0]              ? cls_buf
-                        : e->d_name[0] == 'c'   ? "crash"
-                        : e->d_name[0] == 'l'   ? "leak"
-                                                : "timeout";
+      const char *cls = cls_buf[0]            ? cls_buf
+                        : e->d_name[0] == 'c' ? "crash"
+                        : e->d_name[0] == 'l' ? "leak"
+                                              : "timeout";
       char key[600], hash[33];
 
       snprintf(key, sizeof(key), "%s\n%s\n%s", cls, fn, state);
@@ -386,8 +386,7 @@ static int collect(const char *dir, const char *out_dir, const char *fn,
       cJSON_AddStringToObject(rep, "evidence", evidence);
       cJSON_AddStringToObject(rep, "artifact", path);
       /* libFuzzer stops at its first crash: the run's totals are when. */
-      cJSON_AddNumberToObject(rep, "found_after_s",
-                              took_s);
+      cJSON_AddNumberToObject(rep, "found_after_s", took_s);
       cJSON_AddNumberToObject(rep, "found_at_exec", (double)execs);
       cJSON_AddStringToObject(rep, "event", ev);
       snprintf(out, sizeof(out), "%s/%s-%s-%s.json", out_dir, cls, fn, hash);
@@ -412,8 +411,7 @@ static int collect(const char *dir, const char *out_dir, const char *fn,
 
 static void add_function_report(cJSON *report, const char *fn,
                                 const char *source, const char *engine,
-                                long execs, int seconds, int corpus,
-                                int found);
+                                long execs, int seconds, int corpus, int found);
 static int read_seeds(const char *path, char **seeds, int n, int max);
 static char *first_seed(const fopts_t *o, const lk_app_t *app,
                         const lk_function_t *f, const char **source);
@@ -557,8 +555,7 @@ static int fuzz_one(const fopts_t *o, const lk_app_t *app,
     snprintf(env_pre, sizeof(env_pre), "LD_PRELOAD=%s", sink_lib);
     snprintf(env_log, sizeof(env_log), "LAMBKIN_SINK_LOG=%s/sink.log",
              artifacts);
-    snprintf(env_root, sizeof(env_root), "LAMBKIN_TASK_ROOT=%s",
-             f->code_dir);
+    snprintf(env_root, sizeof(env_root), "LAMBKIN_TASK_ROOT=%s", f->code_dir);
     envp[3] = env_pre;
     envp[4] = env_log;
     envp[5] = env_root;
@@ -586,8 +583,9 @@ static int fuzz_one(const fopts_t *o, const lk_app_t *app,
 static const struct {
   const char *cls, *level, *text;
 } classes[] = {
-    {"crash", "error", "The function crashed, or a sanitizer reported, on an "
-                       "event"},
+    {"crash", "error",
+     "The function crashed, or a sanitizer reported, on an "
+     "event"},
     {"leak", "warning", "The function leaked memory on an event"},
     {"command-injection", "error",
      "Event data reached a shell: the tripwire command ran"},
@@ -874,8 +872,7 @@ static int fuzz_process(const fopts_t *o, lk_app_t *app, lk_function_t *f,
     double secs = (double)(uv_hrtime() - t0) / 1e9;
 
     printf("%-20s %ld execs (%.0f/s), corpus %d, %d finding(s)", f->name,
-           j.execs, (double)j.execs / (secs > 0 ? secs : 1), j.corpus,
-           j.found);
+           j.execs, (double)j.execs / (secs > 0 ? secs : 1), j.corpus, j.found);
     if (j.coverage > 0)
       printf(", %ld lines covered", j.coverage);
     printf("\n");
@@ -883,10 +880,9 @@ static int fuzz_process(const fopts_t *o, lk_app_t *app, lk_function_t *f,
                         (int)(secs + 0.5), j.corpus, j.found);
     if (j.coverage > 0)
       cJSON_AddNumberToObject(
-          cJSON_GetArrayItem(cJSON_GetObjectItem(report, "functions"),
-                             cJSON_GetArraySize(
-                                 cJSON_GetObjectItem(report, "functions")) -
-                                 1),
+          cJSON_GetArrayItem(
+              cJSON_GetObjectItem(report, "functions"),
+              cJSON_GetArraySize(cJSON_GetObjectItem(report, "functions")) - 1),
           "lines_covered", (double)j.coverage);
   }
   return j.found > 0;
@@ -901,16 +897,11 @@ static void fuzz_usage(FILE *f) {
              "[-- libFuzzer flags]\n");
 }
 
-/* A whole decimal number in [lo, hi], or -1. */
+/* A whole decimal number in [lo, hi] (lo >= 0), or -1. */
 static long number(const char *v, long lo, long hi) {
-  char *end;
   long n;
 
-  errno = 0;
-  n = strtol(v, &end, 10);
-  if (errno || end == v || *end != '\0' || n < lo || n > hi)
-    return -1;
-  return n;
+  return lk_parse_long(v, lo, hi, &n) ? -1 : n;
 }
 
 static int has_event_source(const lk_app_t *app, const lk_function_t *f) {
@@ -926,6 +917,7 @@ int lk_cmd_fuzz(int argc, char **argv) {
   lk_app_t *app;
   char err[2048], driver[4200];
   int i, rc = 0, worst = 0, n_todo = 0, time_set = 0;
+  char *wanted; /* per function: fuzz it */
   cJSON *report, *finding;
 
   memset(&o, 0, sizeof(o));
@@ -980,8 +972,8 @@ int lk_cmd_fuzz(int argc, char **argv) {
       return 2;
     }
     if (num < 0) {
-      fprintf(stderr, "lambkin: fuzz: %s wants a number in range, not %s\n",
-              a, v);
+      fprintf(stderr, "lambkin: fuzz: %s wants a number in range, not %s\n", a,
+              v);
       return 2;
     }
     i++;
@@ -1004,13 +996,19 @@ int lk_cmd_fuzz(int argc, char **argv) {
       return 2;
     }
   /* --time bounds the whole run: each function gets its share. */
+  wanted = calloc((size_t)app->n_functions + 1, 1);
+  if (wanted == NULL) {
+    lk_app_free(app);
+    return 2;
+  }
   for (i = 0; i < app->n_functions; i++) {
-    int k, wanted = o.n_fns == 0 && (o.source || o.seeds || has_event_source(
-                                                     app, &app->functions[i]));
+    int k;
 
+    wanted[i] = o.n_fns == 0 && (o.source || o.seeds ||
+                                 has_event_source(app, &app->functions[i]));
     for (k = 0; k < o.n_fns; k++)
-      wanted |= strcmp(o.fns[k], app->functions[i].name) == 0;
-    n_todo += wanted;
+      wanted[i] |= strcmp(o.fns[k], app->functions[i].name) == 0;
+    n_todo += wanted[i];
   }
   o.fn_time_s = o.time_s > 0 && n_todo > 0 ? o.time_s / n_todo : 0;
   if (o.time_s > 0 && o.fn_time_s < 1)
@@ -1020,12 +1018,9 @@ int lk_cmd_fuzz(int argc, char **argv) {
   cJSON_AddArrayToObject(report, "findings");
   for (i = 0; i < app->n_functions; i++) {
     lk_function_t *f = &app->functions[i];
-    int k, before, wanted =
-                       o.n_fns == 0 && (o.source || o.seeds || has_event_source(app, f));
+    int k, before;
 
-    for (k = 0; k < o.n_fns; k++)
-      wanted |= strcmp(o.fns[k], f->name) == 0;
-    if (!wanted)
+    if (!wanted[i])
       continue;
     before = cJSON_GetArraySize(cJSON_GetObjectItem(report, "findings"));
     if (f->kind == LK_RT_C && access(driver, X_OK) != 0) {
@@ -1041,8 +1036,8 @@ int lk_cmd_fuzz(int argc, char **argv) {
     /* Where each new finding points, for SARIF. */
     for (k = before;
          k < cJSON_GetArraySize(cJSON_GetObjectItem(report, "findings")); k++) {
-      cJSON *fd = cJSON_GetArrayItem(cJSON_GetObjectItem(report, "findings"),
-                                     k);
+      cJSON *fd =
+          cJSON_GetArrayItem(cJSON_GetObjectItem(report, "findings"), k);
       char file[4200];
       int line;
 
@@ -1055,6 +1050,7 @@ int lk_cmd_fuzz(int argc, char **argv) {
     else if (rc > 0 && worst == 0)
       worst = 1;
   }
+  free(wanted);
   lk_app_free(app);
   /* The findings table, then the reports the nightly job asked for. */
   printf("\nfindings: %d\n",

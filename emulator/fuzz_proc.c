@@ -113,7 +113,8 @@ static const char tripwire[] =
     "# lambkin's tripwire: event data made the function run this command.\n"
     "# The payloads of lambkin fuzz name it; nothing else does.\n"
     "if [ -n \"$LAMBKIN_SINK_LOG\" ]; then\n"
-    "  printf 'tripwire\\t%s\\n' \"$*\" | tr -d '\\r' >> \"$LAMBKIN_SINK_LOG\"\n"
+    "  printf 'tripwire\\t%s\\n' \"$*\" | tr -d '\\r' >> "
+    "\"$LAMBKIN_SINK_LOG\"\n"
     "fi\n"
     "exit 0\n";
 
@@ -275,8 +276,8 @@ static char *take_sink(fz_t *z, const char *stream, size_t *len) {
 /* "|exec|sql" for the kinds of line in a sink report, each once, into
  * out; the bytes written. */
 static size_t sink_kinds(const char *rep, size_t len, char *out, size_t cap) {
-  static const char *const kinds[] = {"exec", "open", "dns", "sql",
-                                      "sql-error", "tripwire"};
+  static const char *const kinds[] = {"exec", "open",      "dns",
+                                      "sql",  "sql-error", "tripwire"};
   const char *line = rep, *end = rep + len;
   unsigned seen = 0;
   size_t k, o = 0;
@@ -396,8 +397,8 @@ static void on_result(const lk_result_t *r, void *ud) {
     if (strcmp(r->error_type ? r->error_type : "", "Lambkin.Stopping") != 0)
       record(z, j->fn->name, v[i].cls, v[i].sink, v[i].evidence, s->event);
     if (sl < sizeof(sig))
-      sl += (size_t)snprintf(sig + sl, sizeof(sig) - sl, "|%s:%.60s",
-                             v[i].cls, v[i].sink);
+      sl += (size_t)snprintf(sig + sl, sizeof(sig) - sl, "|%s:%.60s", v[i].cls,
+                             v[i].sink);
   }
   free(sink);
   /* As libFuzzer: an input that timed out or crashed is a finding, not a
@@ -445,8 +446,8 @@ static void fire(fz_t *z) {
                            rnd(z) + 1);
   } else if (!z->job->replay) {
     mut_state = rnd(z) * 2654435761u;
-    n = lk_mutate_event(s->event, z->corpus_len[k], MAX_EVENT - 1,
-                        rnd(z) + 1, byte_mutate);
+    n = lk_mutate_event(s->event, z->corpus_len[k], MAX_EVENT - 1, rnd(z) + 1,
+                        byte_mutate);
   }
   s->len = n ? n : z->corpus_len[k];
   s->event[s->len] = '\0';
@@ -458,8 +459,8 @@ static void fire(fz_t *z) {
   }
   z->in_flight++;
   z->fired++;
-  if (lk_emu_invoke(z->emu, z->job->fn, s->event, s->len, 0, "fuzz", NULL,
-                    NULL, on_result, s)) {
+  if (lk_emu_invoke(z->emu, z->job->fn, s->event, s->len, 0, "fuzz", NULL, NULL,
+                    on_result, s)) {
     z->in_flight--;
     free(s->event);
     free(s);
@@ -539,8 +540,8 @@ int lk_fuzz_process(lk_fuzz_job_t *j) {
   snprintf(z->findings_dir, sizeof(z->findings_dir), "%s/findings", out);
   snprintf(z->corpus_dir, sizeof(z->corpus_dir), "%s/corpus/%s", out,
            j->fn->name);
-  if (lk_mkdirs(state) || lk_mkdirs(z->sink_dir) || lk_mkdirs(z->findings_dir) ||
-      (!j->replay && lk_mkdirs(z->corpus_dir)))
+  if (lk_mkdirs(state) || lk_mkdirs(z->sink_dir) ||
+      lk_mkdirs(z->findings_dir) || (!j->replay && lk_mkdirs(z->corpus_dir)))
     goto fail;
   for (i = 0; i < j->n_seeds && z->n_corpus < MAX_CORPUS; i++) {
     z->corpus[z->n_corpus] = strdup(j->seeds[i]);

@@ -10,18 +10,18 @@
 typedef struct lk_fuzz_job {
   lk_app_t *app;
   lk_function_t *fn;
-  const char *source;   /* "s3", "sqs", "logs", "apigw", "apigw-v2" */
-  char **seeds;         /* the first corpus (the caller owns them) */
+  const char *source; /* "s3", "sqs", "logs", "apigw", "apigw-v2" */
+  char **seeds;       /* the first corpus (the caller owns them) */
   int n_seeds;
-  const char *out;      /* --out: state/, sink/, bin/, findings/, corpus/ */
-  int time_s;           /* stop after this long (0: no limit) */
-  long runs;            /* stop after this many invocations (0: no limit) */
-  int jobs;             /* invocations in flight, one instance each */
-  unsigned seed;        /* the mutator's random seed */
-  int replay;           /* run seeds[0] once, unmutated, until all settles */
-  int status;           /* print a status line while it runs */
-  int first;            /* stop at the first finding (--first) */
-  cJSON *report;        /* findings go to report["findings"] */
+  const char *out; /* --out: state/, sink/, bin/, findings/, corpus/ */
+  int time_s;      /* stop after this long (0: no limit) */
+  long runs;       /* stop after this many invocations (0: no limit) */
+  int jobs;        /* invocations in flight, one instance each */
+  unsigned seed;   /* the mutator's random seed */
+  int replay;      /* run seeds[0] once, unmutated, until all settles */
+  int status;      /* print a status line while it runs */
+  int first;       /* stop at the first finding (--first) */
+  cJSON *report;   /* findings go to report["findings"] */
   /* results */
   long execs;
   int found;

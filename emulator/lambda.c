@@ -975,9 +975,11 @@ int lk_emu_port(const lk_emu_t *emu) {
  * owner hears of it (an SQS batch then stays in its queue). */
 static void abandon(lk_invocation_t *inv) {
   if (inv->cb) {
-    lk_result_t r = {
-        inv->id, inv->fn->def->name, "error", "Lambkin.Stopping", "", 0, "", 0,
-        0, ""};
+    lk_result_t r = {inv->id, inv->fn->def->name,
+                     "error", "Lambkin.Stopping",
+                     "",      0,
+                     "",      0,
+                     0,       ""};
 
     inv->cb(&r, inv->ud);
   }

@@ -10,6 +10,7 @@
 #include <cjson/cJSON.h>
 
 #include "app.h"
+#include "codec.h"
 #include "apigw.h"
 #include "emu.h"
 #include "event_cmd.h"
@@ -87,19 +88,14 @@ static void usage(FILE *f) {
           "3 loop found\n");
 }
 
-/* Bounded integer parse: no atoi (STYLE.md). */
+/* An option's number, whole and in [lo, hi] (lk_parse_long). */
 static int parse_int(const char *s, long lo, long hi, int *out) {
-  char *end;
   long v;
+  int err = lk_parse_long(s, lo, hi, &v);
 
-  if (s == NULL || *s == '\0')
-    return LK_EINVAL;
-  errno = 0;
-  v = strtol(s, &end, 10);
-  if (errno || *end || v < lo || v > hi)
-    return LK_EINVAL;
-  *out = (int)v;
-  return 0;
+  if (err == 0)
+    *out = (int)v;
+  return err;
 }
 
 static int parse_args(int argc, char **argv, cli_t *c) {

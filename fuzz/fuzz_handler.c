@@ -139,7 +139,7 @@ static int h_sqs_send(const lk_request_t *req, const char *q, const char *b) {
   return 0;
 }
 
-static const lk_host_t host = {h_respond, h_fail,  h_invoke, h_s3_put,
+static const lk_host_t host = {h_respond, h_fail,     h_invoke, h_s3_put,
                                h_s3_get,  h_sqs_send, NULL};
 
 #ifdef LK_FUZZ_HANDLER

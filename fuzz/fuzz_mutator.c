@@ -91,8 +91,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (n)
       check_event(buf, n, src);
     /* Crossover with itself: still an event of its source, fixed up. */
-    n = lk_crossover_event((const char *)data, size, (const char *)data,
-                           size, buf, MAX_EVENT, seed);
+    n = lk_crossover_event((const char *)data, size, (const char *)data, size,
+                           buf, MAX_EVENT, seed);
     if (n)
       check_event(buf, n, src);
   }

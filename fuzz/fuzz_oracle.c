@@ -13,10 +13,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const char *const known[] = {
-    "crash",         "command-injection", "sql-injection",
-    "path-traversal", "log-injection",    "header-injection",
-    "ssrf",          "self-invocation",   "timeout",
-    "unhandled-error"};
+    "crash",         "command-injection", "sql-injection", "path-traversal",
+    "log-injection", "header-injection",  "ssrf",          "self-invocation",
+    "timeout",       "unhandled-error"};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static const lk_oracle_ctx_t c = {"/srv/task", "secret", 1};

@@ -16,21 +16,21 @@
 #define MAX_FIELD 4096 /* longest field value the mutator writes */
 
 const char *const lk_attack_payloads[] = {
-    ";lambkin-canary-cmd;",          /* shell: the tripwire on PATH */
-    "$(lambkin-canary-cmd)",         /* shell substitution */
-    "`lambkin-canary-cmd`",          /* shell backticks */
-    "|/tmp/lambkin-canary-cmd",      /* shell pipe to the fixed path */
-    "' OR 'lambkin'='lambkin",       /* SQL string break */
-    "\" OR \"lambkin\"=\"lambkin",   /* SQL, double quotes */
+    ";lambkin-canary-cmd;",                  /* shell: the tripwire on PATH */
+    "$(lambkin-canary-cmd)",                 /* shell substitution */
+    "`lambkin-canary-cmd`",                  /* shell backticks */
+    "|/tmp/lambkin-canary-cmd",              /* shell pipe to the fixed path */
+    "' OR 'lambkin'='lambkin",               /* SQL string break */
+    "\" OR \"lambkin\"=\"lambkin",           /* SQL, double quotes */
     "../../../../../../lambkin-canary-path", /* path traversal */
-    "\nLAMBKIN-FORGED-LOG-LINE",     /* log forging */
-    "\r\nX-Lambkin-Canary: 1",       /* header injection */
-    "http://lambkin-canary.invalid/", /* SSRF: the canary host */
+    "\nLAMBKIN-FORGED-LOG-LINE",             /* log forging */
+    "\r\nX-Lambkin-Canary: 1",               /* header injection */
+    "http://lambkin-canary.invalid/",        /* SSRF: the canary host */
     "http://169.254.169.254/latest/meta-data/", /* SSRF: instance metadata */
     "lambkin-canary.invalid",
     "%0d%0aX-Lambkin-Canary:%201",
     "{{lambkin}}${lambkin}",
-    "\xc3\x28",                      /* an invalid UTF-8 pair, repaired */
+    "\xc3\x28", /* an invalid UTF-8 pair, repaired */
 };
 const size_t lk_n_attack_payloads =
     sizeof(lk_attack_payloads) / sizeof(lk_attack_payloads[0]);
@@ -104,8 +104,8 @@ const char *lk_source_name(lk_source_t s) {
   return names[s];
 }
 
-static void add(ctx_t *c, cJSON *parent, cJSON *item, fix_t fix,
-                cJSON *owner, cJSON *inner) {
+static void add(ctx_t *c, cJSON *parent, cJSON *item, fix_t fix, cJSON *owner,
+                cJSON *inner) {
   if (c->n < MAX_SLOTS && cJSON_IsString(item)) {
     slot_t *s = &c->slots[c->n++];
 
@@ -180,8 +180,8 @@ static void collect(ctx_t *c, cJSON *root, lk_source_t src) {
     }
     break;
   case LK_SRC_LOGS: {
-    const char *data = str(cJSON_GetObjectItemCaseSensitive(root, "awslogs"),
-                           "data");
+    const char *data =
+        str(cJSON_GetObjectItemCaseSensitive(root, "awslogs"), "data");
     lk_buf_t gz, js;
 
     lk_buf_init(&gz, 1 << 20);
@@ -191,24 +191,22 @@ static void collect(ctx_t *c, cJSON *root, lk_source_t src) {
       c->logs_doc = cJSON_ParseWithLength(js.data, js.len);
     lk_buf_free(&gz);
     lk_buf_free(&js);
-    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(c->logs_doc,
-                                                           "logEvents"))
-        add(c, r, cJSON_GetObjectItemCaseSensitive(r, "message"), FIX_LOG,
-            NULL, NULL);
+    cJSON_ArrayForEach(
+        r, cJSON_GetObjectItemCaseSensitive(c->logs_doc, "logEvents"))
+        add(c, r, cJSON_GetObjectItemCaseSensitive(r, "message"), FIX_LOG, NULL,
+            NULL);
     break;
   }
   case LK_SRC_APIGW_V1:
   case LK_SRC_APIGW_V2: {
-    static const char *const maps[] = {"pathParameters",
-                                       "queryStringParameters",
-                                       "multiValueQueryStringParameters",
-                                       "headers", "cookies"};
+    static const char *const maps[] = {
+        "pathParameters", "queryStringParameters",
+        "multiValueQueryStringParameters", "headers", "cookies"};
     size_t k;
 
     add(c, root,
-        cJSON_GetObjectItemCaseSensitive(root, src == LK_SRC_APIGW_V1
-                                                   ? "path"
-                                                   : "rawPath"),
+        cJSON_GetObjectItemCaseSensitive(
+            root, src == LK_SRC_APIGW_V1 ? "path" : "rawPath"),
         FIX_NONE, root, NULL);
     add(c, root, cJSON_GetObjectItemCaseSensitive(root, "rawQueryString"),
         FIX_NONE, root, NULL);
@@ -220,8 +218,8 @@ static void collect(ctx_t *c, cJSON *root, lk_source_t src) {
       cJSON_DeleteItemFromObjectCaseSensitive(root, "body");
       cJSON_AddStringToObject(root, "body", "");
     }
-    add(c, root, cJSON_GetObjectItemCaseSensitive(root, "body"),
-        FIX_HTTP_BODY, root, NULL);
+    add(c, root, cJSON_GetObjectItemCaseSensitive(root, "body"), FIX_HTTP_BODY,
+        root, NULL);
     break;
   }
   default:
@@ -404,10 +402,10 @@ static int apply(ctx_t *c, cJSON *root, slot_t *s, unsigned *rs,
     cJSON *h = cJSON_GetObjectItemCaseSensitive(s->owner, "headers");
     cJSON *it;
 
-    cJSON_ArrayForEach(it, h) if (it->string &&
-                                  strcasecmp(it->string, "content-length") ==
-                                      0 &&
-                                  cJSON_IsString(it)) {
+    cJSON_ArrayForEach(it,
+                       h) if (it->string &&
+                              strcasecmp(it->string, "content-length") == 0 &&
+                              cJSON_IsString(it)) {
       char len[24];
 
       snprintf(len, sizeof(len), "%zu", n);
@@ -438,8 +436,8 @@ size_t lk_mutate_event(char *buf, size_t len, size_t max, unsigned seed,
   }
   memset(&c, 0, sizeof(c));
   collect(&c, root, src);
-  if (c.n > 0 && apply(&c, root, &c.slots[next_rand(&rs) % c.n], &rs,
-                       mutate, NULL, 0) == 0) {
+  if (c.n > 0 && apply(&c, root, &c.slots[next_rand(&rs) % c.n], &rs, mutate,
+                       NULL, 0) == 0) {
     out = cJSON_PrintUnformatted(root);
     if (out && strlen(out) <= max) {
       n = strlen(out);
@@ -455,8 +453,7 @@ size_t lk_mutate_event(char *buf, size_t len, size_t max, unsigned seed,
 }
 
 size_t lk_crossover_event(const char *a, size_t alen, const char *b,
-                          size_t blen, char *out, size_t max,
-                          unsigned seed) {
+                          size_t blen, char *out, size_t max, unsigned seed) {
   cJSON *ra = cJSON_ParseWithLength(a, alen);
   cJSON *rb = cJSON_ParseWithLength(b, blen);
   lk_source_t src = ra ? source_of(ra) : LK_SRC_UNKNOWN;
@@ -475,9 +472,8 @@ size_t lk_crossover_event(const char *a, size_t alen, const char *b,
   if (ca->n == 0 || cb->n == 0)
     goto done;
   dl = slot_value(&cb->slots[next_rand(&rs) % cb->n], donor, MAX_FIELD);
-  if (dl < 0 ||
-      apply(ca, ra, &ca->slots[next_rand(&rs) % ca->n], &rs, NULL, donor,
-            (size_t)dl) != 0)
+  if (dl < 0 || apply(ca, ra, &ca->slots[next_rand(&rs) % ca->n], &rs, NULL,
+                      donor, (size_t)dl) != 0)
     goto done;
   text = cJSON_PrintUnformatted(ra);
   if (text && strlen(text) <= max) {

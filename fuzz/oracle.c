@@ -137,8 +137,7 @@ int lk_sql_span_injects(const char *sql, size_t len, size_t at, size_t n) {
       tl = sql_token(sql, len, i, &kind);
     }
     if (i <= at && at < i + tl) /* the token where the span starts */
-      return !((kind == TOK_STRING || kind == TOK_NUMBER) &&
-               at + n <= i + tl);
+      return !((kind == TOK_STRING || kind == TOK_NUMBER) && at + n <= i + tl);
     i += tl;
   }
   return 0; /* the span is whitespace only */
@@ -298,11 +297,9 @@ static int judge_sink(const lk_oracle_ctx_t *c, const char *rep, size_t len,
       char ev[FIELD_MAX];
 
       snprintf(ev, sizeof(ev), "%.4000s (sqlite: %.200s)", a, b);
-      n = add(out, n, max, "sql-injection", "sqlite3_prepare", ev,
-              strlen(ev));
+      n = add(out, n, max, "sql-injection", "sqlite3_prepare", ev, strlen(ev));
     } else if (strcmp(kind, "open") == 0) {
-      if (strstr(a, LK_CANARY_PATH) &&
-          lk_path_escapes(b, a, c->task_root)) {
+      if (strstr(a, LK_CANARY_PATH) && lk_path_escapes(b, a, c->task_root)) {
         char ev[FIELD_MAX], abs[FIELD_MAX];
 
         resolve(b, a, abs, sizeof(abs));
@@ -321,8 +318,7 @@ static int judge_sink(const lk_oracle_ctx_t *c, const char *rep, size_t len,
   }
   if (tripwire)
     n = add(out, n, max, "command-injection", "exec",
-            cmd[0] ? cmd : LK_CANARY_CMD,
-            strlen(cmd[0] ? cmd : LK_CANARY_CMD));
+            cmd[0] ? cmd : LK_CANARY_CMD, strlen(cmd[0] ? cmd : LK_CANARY_CMD));
   return n;
 }
 
@@ -361,8 +357,8 @@ static const char *leak(const lk_oracle_ctx_t *c, const char *msg) {
 static int judge_error(const lk_oracle_ctx_t *c, const lk_observed_t *o,
                        lk_verdict_t *out, int n, int max) {
   cJSON *j = cJSON_ParseWithLength(o->body, o->body_len);
-  const char *msg = cJSON_GetStringValue(
-      cJSON_GetObjectItemCaseSensitive(j, "errorMessage"));
+  const char *msg =
+      cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "errorMessage"));
   char ev[2048], state[160];
 
   snprintf(ev, sizeof(ev), "%.*s",
@@ -372,7 +368,9 @@ static int judge_error(const lk_oracle_ctx_t *c, const lk_observed_t *o,
 
     /* "RequestId: <id> Error: Runtime exited ...": the id differs. */
     snprintf(state, sizeof(state), "%s",
-             why ? why + 8 : msg ? msg : o->error_type);
+             why   ? why + 8
+             : msg ? msg
+                   : o->error_type);
     n = add(out, n, max, "crash", state, ev, strlen(ev));
   } else if (strcmp(o->error_type, "Sandbox.Timedout") == 0) {
     n = add(out, n, max, "timeout", o->error_type, ev, strlen(ev));

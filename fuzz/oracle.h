@@ -3,9 +3,10 @@
  * up by accident: the tripwire command ran, event text changed a SQL
  * statement's token structure, a file opened outside the task root, a
  * forged log line, CR/LF in a response header, a DNS lookup of the canary
- * host or a connect to the instance metadata address. The inputs are what the emulator saw: the sink library's report
- * (fuzz/sink.c), the invocation's log, its outcome and its response. Pure
- * functions; the caller owns every buffer. */
+ * host or a connect to the instance metadata address. The inputs are what the
+ * emulator saw: the sink library's report (fuzz/sink.c), the invocation's log,
+ * its outcome and its response. Pure functions; the caller owns every buffer.
+ */
 #ifndef LK_ORACLE_H
 #define LK_ORACLE_H
 

@@ -35,8 +35,8 @@ int sqlite3_prepare(sqlite3 *, const char *, int, sqlite3_stmt **,
                     const char **);
 int sqlite3_prepare_v2(sqlite3 *, const char *, int, sqlite3_stmt **,
                        const char **);
-int sqlite3_prepare_v3(sqlite3 *, const char *, int, unsigned,
-                       sqlite3_stmt **, const char **);
+int sqlite3_prepare_v3(sqlite3 *, const char *, int, unsigned, sqlite3_stmt **,
+                       const char **);
 int sqlite3_exec(sqlite3 *, const char *,
                  int (*)(void *, int, char **, char **), void *, char **);
 
@@ -69,8 +69,7 @@ static size_t put(char *out, size_t o, size_t cap, const char *s, size_t n) {
  * open, write and close: it may run between fork and exec. */
 static void emit(const char *kind, const char *a, size_t alen, const char *b) {
   const char *path = getenv("LAMBKIN_SINK_LOG");
-  int (*open_fn)(const char *, int, ...) =
-      (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
+  static int (*open_fn)(const char *, int, ...);
   char line[REPORT_MAX];
   size_t o;
   int fd, saved = errno;
@@ -86,6 +85,8 @@ static void emit(const char *kind, const char *a, size_t alen, const char *b) {
   }
   line[o++] = '\n';
   /* libc's open, not the watched one below: no report of the report. */
+  if (open_fn == NULL)
+    open_fn = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
   fd = open_fn ? open_fn(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)
                : -1;
   if (fd >= 0) {
@@ -97,6 +98,10 @@ static void emit(const char *kind, const char *a, size_t alen, const char *b) {
   errno = saved;
 }
 
+/* The function this library wraps. Each wrapper keeps it in a static,
+ * looked up on first use: a dlsym on every open() would cost python and
+ * node a hash lookup per file. Two threads racing there store the same
+ * pointer. */
 static void *real(const char *name) {
   return dlsym(RTLD_NEXT, name);
 }
@@ -130,29 +135,37 @@ static void watch_exec(const char *file, char *const argv[]) {
 }
 
 EXPORT int execve(const char *path, char *const argv[], char *const envp[]) {
-  int (*f)(const char *, char *const[], char *const[]) = real("execve");
+  static int (*f)(const char *, char *const[], char *const[]);
 
+  if (f == NULL)
+    f = real("execve");
   watch_exec(path, argv);
   return f(path, argv, envp);
 }
 
 EXPORT int execv(const char *path, char *const argv[]) {
-  int (*f)(const char *, char *const[]) = real("execv");
+  static int (*f)(const char *, char *const[]);
 
+  if (f == NULL)
+    f = real("execv");
   watch_exec(path, argv);
   return f(path, argv);
 }
 
 EXPORT int execvp(const char *file, char *const argv[]) {
-  int (*f)(const char *, char *const[]) = real("execvp");
+  static int (*f)(const char *, char *const[]);
 
+  if (f == NULL)
+    f = real("execvp");
   watch_exec(file, argv);
   return f(file, argv);
 }
 
 EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]) {
-  int (*f)(const char *, char *const[], char *const[]) = real("execvpe");
+  static int (*f)(const char *, char *const[], char *const[]);
 
+  if (f == NULL)
+    f = real("execvpe");
   watch_exec(file, argv);
   return f(file, argv, envp);
 }
@@ -160,18 +173,22 @@ EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]) {
 /* system() and popen() run /bin/sh through glibc's own posix_spawn, which
  * no preload sees: watch the command here. */
 EXPORT int system(const char *cmd) {
-  int (*f)(const char *) = real("system");
+  static int (*f)(const char *);
   char *const argv[] = {"/bin/sh", "-c", (char *)cmd, NULL};
 
+  if (f == NULL)
+    f = real("system");
   if (cmd)
     watch_exec("/bin/sh", argv);
   return f(cmd);
 }
 
 EXPORT FILE *popen(const char *cmd, const char *mode) {
-  FILE *(*f)(const char *, const char *) = real("popen");
+  static FILE *(*f)(const char *, const char *);
   char *const argv[] = {"/bin/sh", "-c", (char *)cmd, NULL};
 
+  if (f == NULL)
+    f = real("popen");
   if (cmd)
     watch_exec("/bin/sh", argv);
   return f(cmd, mode);
@@ -189,17 +206,25 @@ static void watch_open(const char *path) {
   emit("open", path, strlen(path), cwd);
 }
 
-#define OPEN_LIKE(name)                                                        \
-  EXPORT int name(const char *path, int flags, ...) {                          \
-    int (*f)(const char *, int, ...) = real(#name);                            \
-    mode_t mode = 0;                                                           \
-                                                                               \
-    if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {             \
+/* open's third argument, which exists only with O_CREAT or O_TMPFILE. */
+#define OPEN_MODE(flags, mode)                                                 \
+  do {                                                                         \
+    if (((flags)&O_CREAT) || ((flags)&O_TMPFILE) == O_TMPFILE) {               \
       va_list ap;                                                              \
       va_start(ap, flags);                                                     \
-      mode = (mode_t)va_arg(ap, int);                                          \
+      (mode) = (mode_t)va_arg(ap, int);                                        \
       va_end(ap);                                                              \
     }                                                                          \
+  } while (0)
+
+#define OPEN_LIKE(name)                                                        \
+  EXPORT int name(const char *path, int flags, ...) {                          \
+    static int (*f)(const char *, int, ...);                                   \
+    mode_t mode = 0;                                                           \
+                                                                               \
+    OPEN_MODE(flags, mode);                                                    \
+    if (f == NULL)                                                             \
+      f = real(#name);                                                         \
     watch_open(path);                                                          \
     return f(path, flags, mode);                                               \
   }
@@ -208,15 +233,12 @@ OPEN_LIKE(open64)
 
 #define OPENAT_LIKE(name)                                                      \
   EXPORT int name(int dir, const char *path, int flags, ...) {                 \
-    int (*f)(int, const char *, int, ...) = real(#name);                       \
+    static int (*f)(int, const char *, int, ...);                              \
     mode_t mode = 0;                                                           \
                                                                                \
-    if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {             \
-      va_list ap;                                                              \
-      va_start(ap, flags);                                                     \
-      mode = (mode_t)va_arg(ap, int);                                          \
-      va_end(ap);                                                              \
-    }                                                                          \
+    OPEN_MODE(flags, mode);                                                    \
+    if (f == NULL)                                                             \
+      f = real(#name);                                                         \
     watch_open(path);                                                          \
     return f(dir, path, flags, mode);                                          \
   }
@@ -224,15 +246,19 @@ OPENAT_LIKE(openat)
 OPENAT_LIKE(openat64)
 
 EXPORT FILE *fopen(const char *path, const char *mode) {
-  FILE *(*f)(const char *, const char *) = real("fopen");
+  static FILE *(*f)(const char *, const char *);
 
+  if (f == NULL)
+    f = real("fopen");
   watch_open(path);
   return f(path, mode);
 }
 
 EXPORT FILE *fopen64(const char *path, const char *mode) {
-  FILE *(*f)(const char *, const char *) = real("fopen64");
+  static FILE *(*f)(const char *, const char *);
 
+  if (f == NULL)
+    f = real("fopen64");
   watch_open(path);
   return f(path, mode);
 }
@@ -241,9 +267,11 @@ EXPORT FILE *fopen64(const char *path, const char *mode) {
 
 EXPORT int getaddrinfo(const char *node, const char *service,
                        const struct addrinfo *hints, struct addrinfo **res) {
-  int (*f)(const char *, const char *, const struct addrinfo *,
-           struct addrinfo **) = real("getaddrinfo");
+  static int (*f)(const char *, const char *, const struct addrinfo *,
+                  struct addrinfo **);
 
+  if (f == NULL)
+    f = real("getaddrinfo");
   /* The canary host is under .invalid, which never resolves (RFC 6761):
    * answer at once rather than wait on a resolver. */
   if (node && strstr(node, CANARY)) {
@@ -254,8 +282,10 @@ EXPORT int getaddrinfo(const char *node, const char *service,
 }
 
 EXPORT struct hostent *gethostbyname(const char *name) {
-  struct hostent *(*f)(const char *) = real("gethostbyname");
+  static struct hostent *(*f)(const char *);
 
+  if (f == NULL)
+    f = real("gethostbyname");
   if (name && strstr(name, CANARY)) {
     emit("dns", name, strlen(name), NULL);
     h_errno = HOST_NOT_FOUND;
@@ -270,8 +300,10 @@ EXPORT struct hostent *gethostbyname(const char *name) {
  * at once rather than left to time out. */
 
 EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len) {
-  int (*f)(int, const struct sockaddr *, socklen_t) = real("connect");
+  static int (*f)(int, const struct sockaddr *, socklen_t);
 
+  if (f == NULL)
+    f = real("connect");
   if (sa && sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
     const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
     const unsigned char *ip = (const unsigned char *)&in->sin_addr;
@@ -319,11 +351,14 @@ typedef int (*prepare_fn)(sqlite3 *, const char *, int, sqlite3_stmt **,
                           const char **);
 
 #define PREPARE_LIKE(name)                                                     \
-  EXPORT int name(sqlite3 *db, const char *sql, int n, sqlite3_stmt **st,     \
+  EXPORT int name(sqlite3 *db, const char *sql, int n, sqlite3_stmt **st,      \
                   const char **tail) {                                         \
-    prepare_fn f = (prepare_fn)sqlite_fn(#name);                               \
-    int rc = f ? f(db, sql, n, st, tail) : 1;                                  \
+    static prepare_fn f;                                                       \
+    int rc;                                                                    \
                                                                                \
+    if (f == NULL)                                                             \
+      f = (prepare_fn)sqlite_fn(#name);                                        \
+    rc = f ? f(db, sql, n, st, tail) : 1;                                      \
     watch_sql(db, sql, n, rc);                                                 \
     return rc;                                                                 \
   }
@@ -333,12 +368,14 @@ PREPARE_LIKE(sqlite3_prepare_v2)
 EXPORT int sqlite3_prepare_v3(sqlite3 *db, const char *sql, int n,
                               unsigned flags, sqlite3_stmt **st,
                               const char **tail) {
-  int (*f)(sqlite3 *, const char *, int, unsigned, sqlite3_stmt **,
-           const char **) =
-      (int (*)(sqlite3 *, const char *, int, unsigned, sqlite3_stmt **,
-               const char **))sqlite_fn("sqlite3_prepare_v3");
-  int rc = f ? f(db, sql, n, flags, st, tail) : 1;
+  static int (*f)(sqlite3 *, const char *, int, unsigned, sqlite3_stmt **,
+                  const char **);
+  int rc;
 
+  if (f == NULL)
+    f = (int (*)(sqlite3 *, const char *, int, unsigned, sqlite3_stmt **,
+                 const char **))sqlite_fn("sqlite3_prepare_v3");
+  rc = f ? f(db, sql, n, flags, st, tail) : 1;
   watch_sql(db, sql, n, rc);
   return rc;
 }
@@ -346,12 +383,15 @@ EXPORT int sqlite3_prepare_v3(sqlite3 *db, const char *sql, int n,
 EXPORT int sqlite3_exec(sqlite3 *db, const char *sql,
                         int (*cb)(void *, int, char **, char **), void *arg,
                         char **err) {
-  int (*f)(sqlite3 *, const char *, int (*)(void *, int, char **, char **),
-           void *, char **) =
-      (int (*)(sqlite3 *, const char *, int (*)(void *, int, char **, char **),
-               void *, char **))sqlite_fn("sqlite3_exec");
-  int rc = f ? f(db, sql, cb, arg, err) : 1;
+  typedef int (*exec_fn)(sqlite3 *, const char *,
+                         int (*)(void *, int, char **, char **), void *,
+                         char **);
+  static exec_fn f;
+  int rc;
 
+  if (f == NULL)
+    f = (exec_fn)sqlite_fn("sqlite3_exec");
+  rc = f ? f(db, sql, cb, arg, err) : 1;
   watch_sql(db, sql, -1, rc);
   return rc;
 }

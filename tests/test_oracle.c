@@ -76,8 +76,8 @@ static void sql_sink_reports(void **state) {
                          NULL, "ok", NULL, "{}", v),
                    0);
   /* sqlite refusing tainted text is the other signal. */
-  n = judge(&ctx, "sql-error\tSELECT 1 WHERE c = x;lambkin\tnear \";\"\n",
-            NULL, "ok", NULL, "{}", v);
+  n = judge(&ctx, "sql-error\tSELECT 1 WHERE c = x;lambkin\tnear \";\"\n", NULL,
+            "ok", NULL, "{}", v);
   assert_int_equal(n, 1);
   assert_non_null(strstr(v[0].evidence, "sqlite: near"));
 }
@@ -88,10 +88,10 @@ static void tripwire_and_shell_evidence(void **state) {
 
   (void)state;
   /* A shell that carried the payload, but nothing ran: no finding. */
-  assert_int_equal(judge(&ctx,
-                         "exec\t/bin/sh -c echo 'lambkin-canary-cmd'\t/bin/sh\n",
-                         NULL, "ok", NULL, "{}", v),
-                   0);
+  assert_int_equal(
+      judge(&ctx, "exec\t/bin/sh -c echo 'lambkin-canary-cmd'\t/bin/sh\n", NULL,
+            "ok", NULL, "{}", v),
+      0);
   n = judge(&ctx,
             "exec\t/bin/sh -c echo a;lambkin-canary-cmd;\t/bin/sh\n"
             "exec\tlambkin-canary-cmd\t/out/bin/lambkin-canary-cmd\n"
@@ -107,8 +107,7 @@ static void paths_escape_only_outside_root_and_tmp(void **state) {
 
   (void)state;
   assert_int_equal(lk_path_escapes("/srv/task", "a/../b", "/srv/task"), 0);
-  assert_int_equal(lk_path_escapes("/srv/task", "../../etc/x", "/srv/task"),
-                   1);
+  assert_int_equal(lk_path_escapes("/srv/task", "../../etc/x", "/srv/task"), 1);
   assert_int_equal(lk_path_escapes("/", "/tmp/up/../f", "/srv/task"), 0);
   assert_int_equal(lk_path_escapes("/", "/tmp/../etc", "/srv/task"), 1);
   assert_int_equal(lk_path_escapes("/", "/srv/taskother", "/srv/task"), 1);
@@ -116,10 +115,10 @@ static void paths_escape_only_outside_root_and_tmp(void **state) {
                          "open\t/tmp/files/lambkin-canary-path\t/srv/task\n",
                          NULL, "ok", NULL, "{}", v),
                    0);
-  assert_int_equal(
-      judge(&ctx, "open\t../../../lambkin-canary-path\t/srv/task/sub\n", NULL,
-            "ok", NULL, "{}", v),
-      1);
+  assert_int_equal(judge(&ctx,
+                         "open\t../../../lambkin-canary-path\t/srv/task/sub\n",
+                         NULL, "ok", NULL, "{}", v),
+                   1);
   assert_string_equal(v[0].cls, "path-traversal");
   assert_non_null(strstr(v[0].evidence, "resolves to /lambkin-canary-path"));
 }
@@ -156,13 +155,12 @@ static void log_headers_dns(void **state) {
                          NULL, "ok", NULL, "{}", v),
                    1);
   assert_string_equal(v[0].cls, "ssrf");
-  assert_int_equal(judge(&ctx, "connect\t169.254.169.254:80\n", NULL, "ok",
-                         NULL, "{}", v),
-                   1);
+  assert_int_equal(
+      judge(&ctx, "connect\t169.254.169.254:80\n", NULL, "ok", NULL, "{}", v),
+      1);
   assert_string_equal(v[0].sink, "connect");
-  assert_int_equal(judge(&ctx, "connect\t10.0.0.1:80\n", NULL, "ok", NULL,
-                         "{}", v),
-                   0);
+  assert_int_equal(
+      judge(&ctx, "connect\t10.0.0.1:80\n", NULL, "ok", NULL, "{}", v), 0);
 }
 
 static void errors_crashes_timeouts(void **state) {
@@ -173,11 +171,12 @@ static void errors_crashes_timeouts(void **state) {
   assert_int_equal(judge(&ctx, NULL, NULL, "error", "KeyError",
                          "{\"errorMessage\":\"'task'\"}", v),
                    0);
-  assert_int_equal(judge(&ctx, NULL, NULL, "error", "Error",
-                         "{\"errorMessage\":\"bad: {\\\"K\\\":\\\"s3cr3tKEY\\\"}"
-                         "\"}",
-                         v),
-                   1);
+  assert_int_equal(
+      judge(&ctx, NULL, NULL, "error", "Error",
+            "{\"errorMessage\":\"bad: {\\\"K\\\":\\\"s3cr3tKEY\\\"}"
+            "\"}",
+            v),
+      1);
   assert_string_equal(v[0].cls, "unhandled-error");
   assert_non_null(strstr(v[0].evidence, "leaks the secret access key"));
   /* Two crashes of one kind share a key, whatever their request ids. */
@@ -188,13 +187,11 @@ static void errors_crashes_timeouts(void **state) {
                    1);
   assert_string_equal(v[0].cls, "crash");
   assert_string_equal(v[0].sink, "Runtime exited with error: signal: Aborted");
-  assert_int_equal(judge(&ctx, NULL, NULL, "timeout", "Sandbox.Timedout",
-                         "{}", v),
-                   1);
+  assert_int_equal(
+      judge(&ctx, NULL, NULL, "timeout", "Sandbox.Timedout", "{}", v), 1);
   assert_string_equal(v[0].cls, "timeout");
-  assert_int_equal(judge(&ctx, NULL, NULL, "error", "Lambkin.Stopping", "{}",
-                         v),
-                   0);
+  assert_int_equal(
+      judge(&ctx, NULL, NULL, "error", "Lambkin.Stopping", "{}", v), 0);
 }
 
 int main(void) {
