@@ -347,6 +347,11 @@ class EventCommandTest(unittest.TestCase):
         p = subprocess.run([LAMBKIN, "event", "nope"], capture_output=True,
                            timeout=30)
         self.assertEqual(p.returncode, 2)
+        for size in ("", "12x", "-1", "99999999999999999999"):
+            p = subprocess.run([LAMBKIN, "event", "s3", "--size", size],
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(p.returncode, 2, size)
+            self.assertIn("--size wants a number", p.stderr)
 
     def test_sample_event_drives_a_function(self):
         ev = subprocess.run([LAMBKIN, "event", "s3", "--bucket", "uploads",
