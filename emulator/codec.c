@@ -16,7 +16,7 @@
 #include "codec.h"
 #include "lambkin/lambkin.h"
 
-static int hexval(char c) {
+int lk_hexval(char c) {
   if (c >= '0' && c <= '9')
     return c - '0';
   if (c >= 'a' && c <= 'f')
@@ -33,9 +33,9 @@ int lk_url_decode(lk_buf_t *out, const char *in, size_t n, int form) {
   for (i = 0; i < n && err == 0; i++) {
     char c = in[i];
 
-    if (c == '%' && i + 2 < n && hexval(in[i + 1]) >= 0 &&
-        hexval(in[i + 2]) >= 0) {
-      c = (char)(hexval(in[i + 1]) * 16 + hexval(in[i + 2]));
+    if (c == '%' && i + 2 < n && lk_hexval(in[i + 1]) >= 0 &&
+        lk_hexval(in[i + 2]) >= 0) {
+      c = (char)(lk_hexval(in[i + 1]) * 16 + lk_hexval(in[i + 2]));
       i += 2;
     } else if (c == '+' && form) {
       c = ' ';
@@ -215,7 +215,8 @@ int lk_xml_unescape(lk_buf_t *out, const char *s, size_t n) {
         if (hexa)
           p++;
         for (; semi && p < semi; p++) {
-          int d = hexa ? hexval(*p) : (*p >= '0' && *p <= '9' ? *p - '0' : -1);
+          int d =
+              hexa ? lk_hexval(*p) : (*p >= '0' && *p <= '9' ? *p - '0' : -1);
 
           if (d < 0 || v > 0x10FFFF)
             break;

@@ -9,6 +9,8 @@
 
 #include "buf.h"
 
+/* The value of one hex digit, or -1. */
+int lk_hexval(char c);
 /* Percent-decodes n bytes; form=1 also turns '+' into ' '. */
 int lk_url_decode(lk_buf_t *out, const char *in, size_t n, int form);
 /* Percent-encodes all but RFC 3986 unreserved bytes (and '/' if keep_slash). */

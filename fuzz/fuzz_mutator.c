@@ -1,8 +1,11 @@
-/* libFuzzer target for the event-aware mutator itself, and its custom
- * mutator hook (the same one the function fuzzer will use). Invariants on
- * every event it writes: valid JSON of the same source; md5OfBody is the
- * body's MD5 (SQS); keys decode (S3); the awslogs payload still decodes
- * to a log document (Logs); a base64 body still decodes (API Gateway). */
+/* libFuzzer target for the event-aware mutator itself, its fast path
+ * (spanmut.c) and its custom mutator hook (the same one the function
+ * fuzzer will use). Invariants on every event they write: valid JSON of
+ * the same source; md5OfBody is the body's MD5 (SQS); keys decode (S3);
+ * the awslogs payload still decodes to a log document (Logs); a base64
+ * body still decodes (API Gateway). The fast path's scanner never names
+ * a source cJSON would not, and its remembered spans write what a fresh
+ * scan writes. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +15,7 @@
 #include "check.h"
 #include "codec.h"
 #include "mutator.h"
+#include "spanmut.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max);
@@ -74,18 +78,51 @@ static void check_event(const char *ev, size_t n, lk_source_t want) {
   cJSON_Delete(j);
 }
 
+/* The fast path on one event: its output, and a second mutation of it by
+ * the object that remembers its spans and by one that scans afresh. */
+static void check_fast(const uint8_t *data, size_t size, lk_source_t src,
+                       char *buf, char *copy, unsigned seed) {
+  lk_spanmut_t *warm = lk_spanmut_new(), *cold = lk_spanmut_new();
+  size_t n, n1, n2;
+
+  CHECK(warm != NULL && cold != NULL);
+  memcpy(buf, data, size);
+  n = lk_spanmut_mutate(warm, buf, size, MAX_EVENT, seed, flip);
+  if (n) {
+    check_event(buf, n, src);
+    CHECK(lk_spanmut_source(warm, buf, n) == src);
+    memcpy(copy, buf, n);
+    n1 = lk_spanmut_mutate(warm, buf, n, MAX_EVENT, seed + 1, flip);
+    n2 = lk_spanmut_mutate(cold, copy, n, MAX_EVENT, seed + 1, flip);
+    CHECK(n1 == n2 && memcmp(buf, copy, n1) == 0);
+  }
+  lk_spanmut_free(warm);
+  lk_spanmut_free(cold);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   lk_source_t src = lk_event_source((const char *)data, size);
-  char *buf;
+  lk_spanmut_t *scan = lk_spanmut_new();
+  lk_source_t seen;
+  char *buf, *copy;
   size_t n;
   unsigned seed;
 
+  CHECK(scan != NULL);
+  seen = lk_spanmut_source(scan, (const char *)data, size);
+  CHECK(seen == LK_SRC_UNKNOWN || seen == src);
+  lk_spanmut_free(scan);
   if (src == LK_SRC_UNKNOWN || size > MAX_EVENT)
     return 0;
   buf = malloc(MAX_EVENT);
-  if (buf == NULL)
+  copy = malloc(MAX_EVENT);
+  if (buf == NULL || copy == NULL) {
+    free(buf);
+    free(copy);
     return 0;
+  }
   for (seed = 1; seed <= 8; seed++) {
+    check_fast(data, size, src, buf, copy, seed * 2654435761u);
     memcpy(buf, data, size);
     n = lk_mutate_event(buf, size, MAX_EVENT, seed * 2654435761u, flip);
     if (n)
@@ -97,6 +134,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       check_event(buf, n, src);
   }
   free(buf);
+  free(copy);
   return 0;
 }
 

@@ -227,9 +227,12 @@ static void collect(ctx_t *c, cJSON *root, lk_source_t src) {
   }
 }
 
-/* The new value of one field, as bytes. */
-static size_t change(char *buf, size_t n, size_t cap, unsigned *rs,
-                     lk_byte_mutator mutate) {
+unsigned lk_mutate_rand(unsigned *state) {
+  return next_rand(state);
+}
+
+size_t lk_mutate_value(char *buf, size_t n, size_t cap, unsigned *rs,
+                       lk_byte_mutator mutate) {
   unsigned op = next_rand(rs) % 10;
 
   if (op < 6 && mutate) {
@@ -247,6 +250,21 @@ static size_t change(char *buf, size_t n, size_t cap, unsigned *rs,
     n += pl;
   }
   return n > cap ? cap : n;
+}
+
+int lk_s3_key_encode(lk_buf_t *out, const char *key, size_t n) {
+  size_t i;
+  int err = 0;
+
+  for (i = 0; i < n && err == 0; i++) {
+    unsigned char c = (unsigned char)key[i];
+
+    if (c == ' ') /* S3 writes spaces as '+' */
+      err = lk_buf_add(out, "+", 1);
+    else
+      err = lk_url_encode(out, key + i, 1, 1);
+  }
+  return err;
 }
 
 /* Replaces a string in place; an object member keeps its name (cJSON's
@@ -351,27 +369,14 @@ static int apply(ctx_t *c, cJSON *root, slot_t *s, unsigned *rs,
     n = dlen < cap ? dlen : cap;
     memcpy(buf, donor, n);
   } else {
-    n = change(buf, (size_t)got, cap, rs, mutate);
+    n = lk_mutate_value(buf, (size_t)got, cap, rs, mutate);
   }
   if (!b64)
     lk_utf8_repair(buf, n); /* JSON text: no NUL, only UTF-8 */
   buf[n] = '\0';
   lk_buf_init(&tmp, 4 * MAX_FIELD + 8);
   if (s->fix == FIX_S3_KEY) {
-    size_t i;
-    lk_buf_t enc;
-
-    lk_buf_init(&enc, 4 * MAX_FIELD);
-    lk_url_encode(&enc, buf, n, 1);
-    for (i = 0; i < enc.len; i++) { /* S3 writes spaces as '+' */
-      if (i + 2 < enc.len && memcmp(enc.data + i, "%20", 3) == 0) {
-        lk_buf_add(&tmp, "+", 1);
-        i += 2;
-      } else {
-        lk_buf_add(&tmp, enc.data + i, 1);
-      }
-    }
-    lk_buf_free(&enc);
+    lk_s3_key_encode(&tmp, buf, n);
   } else if (b64) {
     lk_b64_encode(&tmp, buf, n);
   } else {
