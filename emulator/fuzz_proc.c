@@ -8,7 +8,10 @@
  * self-invocation. An input that shows a new outcome, error type,
  * response or log size class, sink kind or verdict joins the corpus,
  * which persists in
- * out/corpus/<function>/. Each distinct finding is written once, as
+ * out/corpus/<function>/. A run first replays that folder's files
+ * unchanged and deletes those that show nothing new (libFuzzer's merge,
+ * by this mode's signatures), so the folder keeps one input per
+ * behaviour. Each distinct finding is written once, as
  * out/findings/<class>-<function>-<hash>.json. */
 #include <dirent.h>
 #include <errno.h>
@@ -46,6 +49,8 @@ typedef struct fz {
   char *corpus[MAX_CORPUS];
   size_t corpus_len[MAX_CORPUS];
   int n_corpus;
+  char *loaded[MAX_CORPUS]; /* file of an earlier run's input, or NULL */
+  int first_loaded, n_loaded, replayed; /* their indexes; merge progress */
   char *sigs[MAX_SIGS];
   int n_sigs;
   char keys[MAX_KEYS][33]; /* findings already written */
@@ -62,6 +67,7 @@ typedef struct shot {
   fz_t *fz;
   char *event;
   size_t len;
+  int merge; /* corpus index of an earlier run's input replayed as is, or -1 */
 } shot_t;
 
 static unsigned rnd(fz_t *z) {
@@ -402,10 +408,17 @@ static void on_result(const lk_result_t *r, void *ud) {
   }
   free(sink);
   /* As libFuzzer: an input that timed out or crashed is a finding, not a
-   * parent for more inputs (its children would mostly cost a timeout). */
-  if (new_sig(z, sig) && strcmp(r->outcome, "timeout") != 0 &&
-      strcmp(r->outcome, "crash") != 0)
+   * parent for more inputs (its children would mostly cost a timeout). An
+   * earlier run's input is in the corpus already; if it shows nothing new
+   * (or is such a finding), its file goes. */
+  if (s->merge >= 0) {
+    if (!new_sig(z, sig) || strcmp(r->outcome, "timeout") == 0 ||
+        strcmp(r->outcome, "crash") == 0)
+      unlink(z->loaded[s->merge]);
+  } else if (new_sig(z, sig) && strcmp(r->outcome, "timeout") != 0 &&
+             strcmp(r->outcome, "crash") != 0) {
     keep(z, s);
+  }
   free(s->event);
   free(s);
   if (j->replay) { /* let what it set off run: a loop shows only there */
@@ -435,10 +448,15 @@ static void fire(fz_t *z) {
     free(s);
     return;
   }
+  s->merge = -1;
   if (z->job->replay)
     k = 0;
+  if (z->replayed < z->n_loaded) /* merge: earlier runs' inputs as they are */
+    s->merge = k = z->first_loaded + z->replayed++;
   memcpy(s->event, z->corpus[k], z->corpus_len[k]);
-  if (!z->job->replay && z->n_corpus > 1 && rnd(z) % 8 == 0) {
+  if (s->merge >= 0) {
+    /* as it is */
+  } else if (!z->job->replay && z->n_corpus > 1 && rnd(z) % 8 == 0) {
     int k2 = (int)(rnd(z) % (unsigned)z->n_corpus); /* crossover */
 
     n = lk_crossover_event(z->corpus[k], z->corpus_len[k], z->corpus[k2],
@@ -491,29 +509,33 @@ static void on_tick(uv_timer_t *t) {
   fflush(stdout);
 }
 
-/* Earlier runs' corpus: every file that is still an event of the source. */
+/* Earlier runs' corpus: every file that is still an event of the source,
+ * in name order (readdir's order would make --seed runs differ). */
 static void load_corpus(fz_t *z) {
-  DIR *d = opendir(z->corpus_dir);
-  struct dirent *e = d ? readdir(d) : NULL;
+  struct dirent **names = NULL;
+  int n = scandir(z->corpus_dir, &names, NULL, alphasort), i;
 
-  for (; e && z->n_corpus < MAX_CORPUS; e = readdir(d)) {
-    char path[4800];
+  z->first_loaded = z->n_corpus;
+  for (i = 0; i < n; i++) {
+    char path[4800], *text = NULL, *file = NULL;
     size_t len;
-    char *text;
 
-    if (e->d_name[0] == '.')
-      continue;
-    snprintf(path, sizeof(path), "%s/%s", z->corpus_dir, e->d_name);
-    text = lk_read_file(path, MAX_EVENT - 1, &len);
-    if (text && lk_event_source(text, len) != LK_SRC_UNKNOWN) {
+    snprintf(path, sizeof(path), "%s/%s", z->corpus_dir, names[i]->d_name);
+    if (names[i]->d_name[0] != '.' && z->n_corpus < MAX_CORPUS)
+      text = lk_read_file(path, MAX_EVENT - 1, &len);
+    if (text && lk_event_source(text, len) != LK_SRC_UNKNOWN)
+      file = strdup(path);
+    if (file) {
+      z->loaded[z->n_corpus] = file;
       z->corpus[z->n_corpus] = text;
       z->corpus_len[z->n_corpus++] = len;
     } else {
       free(text);
     }
+    free(names[i]);
   }
-  if (d)
-    closedir(d);
+  free(names);
+  z->n_loaded = z->n_corpus - z->first_loaded;
 }
 
 int lk_fuzz_process(lk_fuzz_job_t *j) {
@@ -598,8 +620,10 @@ fail:
   else if (uv_loop_close(&loop))
     fprintf(stderr, "lambkin: fuzz: a handle outlived the run\n");
   j->corpus = z->n_corpus;
-  for (i = 0; i < z->n_corpus; i++)
+  for (i = 0; i < z->n_corpus; i++) {
     free(z->corpus[i]);
+    free(z->loaded[i]);
+  }
   for (i = 0; i < z->n_sigs; i++)
     free(z->sigs[i]);
   free(z);

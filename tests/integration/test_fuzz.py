@@ -175,6 +175,26 @@ class FuzzTest(unittest.TestCase):
             self.assertRegex(p.stdout, r"orders-safe +5 execs .*corpus "
                              r"([2-9]|\d\d+),")
 
+            # A run replays the kept inputs first and deletes the files
+            # that show nothing new (a merge): of an input and a copy laid
+            # out differently, one goes.
+            cdir = os.path.join(out, "corpus", "orders")
+            before = sorted(os.listdir(cdir))
+            with open(os.path.join(cdir, before[0])) as f:
+                ev = json.load(f)
+            with open(os.path.join(cdir, "0-copy.json"), "w") as f:
+                json.dump(ev, f, indent=2)
+            p = subprocess.run(
+                [LAMBKIN, "fuzz", "orders", "-t", VULN, "--seed", "1",
+                 "--runs", str(len(before) + 1), "--out", out],
+                capture_output=True, text=True, timeout=120)
+            self.assertIn(p.returncode, (0, 1), p.stdout + p.stderr)
+            after = os.listdir(cdir)
+            self.assertLessEqual(len(after), len(before))
+            self.assertFalse("0-copy.json" in after and before[0] in after,
+                             after)
+            self.assertGreater(len(after), 0)
+
     def test_bad_numbers_are_usage_errors(self):
         for flag, value in (("--time", "10x"), ("--jobs", "0"),
                             ("--runs", "-3"), ("--seed", "abc")):
