@@ -15,6 +15,7 @@ medians. Usage: time_to_find.py BUILD_DIR [SEEDS]"""
 import glob
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -69,6 +70,19 @@ REPORTS = (b"ERROR: AddressSanitizer", b"runtime error:", b"deadly signal",
            b"==LAMBKIN== FINDING")
 
 
+def tripwire(work):
+    """A folder holding the tripwire lambkin-canary-cmd, to put on PATH."""
+    bindir = os.path.join(work, "bin")
+    if not os.path.exists(bindir):
+        os.mkdir(bindir)
+        trip = os.path.join(bindir, "lambkin-canary-cmd")
+        with open(trip, "w") as f:
+            f.write("#!/bin/sh\nprintf 'tripwire\\t%s\\n' \"$*\" "
+                    ">> \"$LAMBKIN_SINK_LOG\"\n")
+        os.chmod(trip, 0o755)
+    return bindir
+
+
 def libfuzzer_find(harness, src, symbol, seed_event, seed, work):
     """(wall seconds, fuzzing seconds) until libFuzzer's first finding,
     or None."""
@@ -83,14 +97,7 @@ def libfuzzer_find(harness, src, symbol, seed_event, seed, work):
     os.mkdir(seeds)
     os.mkdir(corpus)
     shutil.copy(os.path.join(ROOT, seed_event), seeds)
-    bindir = os.path.join(work, "bin")
-    if not os.path.exists(bindir):
-        os.mkdir(bindir)
-        trip = os.path.join(bindir, "lambkin-canary-cmd")
-        with open(trip, "w") as f:
-            f.write("#!/bin/sh\nprintf 'tripwire\\t%s\\n' \"$*\" "
-                    ">> \"$LAMBKIN_SINK_LOG\"\n")
-        os.chmod(trip, 0o755)
+    bindir = tripwire(work)
     env = dict(os.environ, LAMBKIN_FUZZ_SO=so, LAMBKIN_FUZZ_SYMBOL=symbol,
                LD_PRELOAD=SINK, LAMBKIN_SINK_LOG=os.path.join(run, "sink"),
                PATH=bindir + ":" + os.environ["PATH"],
@@ -119,18 +126,78 @@ def libfuzzer_find(harness, src, symbol, seed_event, seed, work):
 
 
 
+AFL_LIMIT = 60  # seconds of AFL++ fuzzing per run
+AFL_SEEDS = 3
+
+
+def afl_target(src, symbol, work):
+    """The plain driver (fuzz_handler.c, no custom mutator) with the handler
+    linked in, for AFL++: the handler instrumented by afl-clang-fast, the
+    driver and engine not, as in plain_handler."""
+    exe = os.path.join(work, "afl_" + symbol)
+    if os.path.exists(exe):
+        return exe
+    inc = ["-D_GNU_SOURCE", "-I" + os.path.join(ROOT, "include"),
+           "-I" + os.path.join(ROOT, "emulator"),
+           "-I" + os.path.join(ROOT, "fuzz"), "-isystem", "/usr/include/cjson"]
+    drv, obj = exe + "_driver.o", exe + "_handler.o"
+    subprocess.run(["clang", "-c", "-O2", "-DLK_PLAIN_LIBFUZZER",
+                    "-DLK_FUZZ_HANDLER=" + symbol] + inc +
+                   ["-o", drv, os.path.join(ROOT, "fuzz", "fuzz_handler.c")],
+                   check=True)
+    env = dict(os.environ, AFL_QUIET="1")
+    subprocess.run(["afl-clang-fast", "-c", "-g", "-O1",
+                    "-fsanitize=address,undefined",
+                    "-I" + os.path.join(ROOT, "include"), "-o", obj,
+                    os.path.join(ROOT, src)], check=True, env=env)
+    subprocess.run(["afl-clang-fast", "-fsanitize=fuzzer,address,undefined",
+                    "-o", exe, drv, obj,
+                    os.path.join(FUZZ, "liblambkin_engine.a"),
+                    os.path.join(FUZZ, "libllhttp_engine.a"),
+                    "-luv", "-lcjson", "-lyaml", "-lcrypto", "-lz", "-ldl"],
+                   check=True, env=env)
+    return exe
+
+
+def afl_find(src, symbol, seed_event, seed, work):
+    """(wall seconds, fuzzing seconds) until AFL++'s first crash, or None.
+    Fuzzing time is the time:N (ms) AFL++ writes in the crash's name,
+    counted from the end of its calibration."""
+    exe = afl_target(src, symbol, work)
+    run = tempfile.mkdtemp(dir=work)
+    seeds, out = os.path.join(run, "seeds"), os.path.join(run, "out")
+    os.mkdir(seeds)
+    shutil.copy(os.path.join(ROOT, seed_event), seeds)
+    env = dict(os.environ, AFL_NO_UI="1", AFL_SKIP_CPUFREQ="1",
+               AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES="1",
+               AFL_BENCH_UNTIL_CRASH="1", AFL_NO_AFFINITY="1",
+               AFL_PRELOAD=SINK, LAMBKIN_SINK_LOG=os.path.join(run, "sink"),
+               PATH=tripwire(work) + ":" + os.environ["PATH"])
+    t = time.perf_counter()
+    subprocess.run(PIN + ["afl-fuzz", "-s", str(seed), "-V", str(AFL_LIMIT),
+                          "-i", seeds, "-o", out, "--", exe],
+                   env=env, cwd=run, capture_output=True)
+    took = time.perf_counter() - t
+    crashes = glob.glob(os.path.join(out, "default", "crashes", "id:*"))
+    if not crashes:
+        return None
+    ms = [int(part[5:]) for part in os.path.basename(min(crashes)).split(",")
+          if part.startswith("time:")]
+    return took, (ms[0] / 1000.0 if ms else took)
+
+
 def pick(runs, k):
     """Field k of each run's (wall, fuzzing) pair; a miss stays None."""
     return [r[k] if r is not None else None for r in runs]
 
 
-def fmt(xs):
-    """Median, a miss counting as LIMIT; (text, median, misses)."""
+def fmt(xs, limit=LIMIT):
+    """Median, a miss counting as limit; (text, median, misses)."""
     got = [x for x in xs if x is not None]
     miss = len(xs) - len(got)
     if not got:
-        return "not found in %d s" % LIMIT, LIMIT, miss
-    m = statistics.median(x if x is not None else LIMIT for x in xs)
+        return "not found in %d s" % limit, limit, miss
+    m = statistics.median(x if x is not None else limit for x in xs)
     missed = " (%d of %d missed)" % (miss, len(xs)) if miss else ""
     return "%s s%s" % (("%.4f" if m < 0.1 else "%.2f") % m, missed), m, miss
 
@@ -149,10 +216,13 @@ def main():
                     for s in range(1, SEEDS + 1)]
             plain = [libfuzzer_find("plain_handler", src, sym, ev, s, work)
                      for s in range(1, SEEDS + 1)]
-            print("%s: lambkin %s plain %s" % (fn, ours, plain),
+            afl = [afl_find(src, sym, ev, s, work)
+                   for s in range(1, min(SEEDS, AFL_SEEDS) + 1)]
+            print("%s: lambkin %s plain %s afl++ %s" % (fn, ours, plain, afl),
                   file=sys.stderr)
             cmp.append((fn, fmt(pick(ours, 1)), fmt(pick(plain, 1)),
-                        fmt(pick(ours, 0)), fmt(pick(plain, 0))))
+                        fmt(pick(ours, 0)), fmt(pick(plain, 0)),
+                        fmt(pick(afl, 1), AFL_LIMIT)))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     rev = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
@@ -168,19 +238,34 @@ def main():
         print("| %s | %s | %s | <= 60 s |" % (fn, cls, text))
     print()
     print("| C handler | lambkin in process | plain libFuzzer | ratio | "
-          "wall time with start-up: lambkin / plain | target |")
-    print("|---|---|---|---|---|---|")
-    for fn, (ot, om, _), (pt, pm, pmiss), (ow, _, _), (pw, _, _) in cmp:
+          "AFL++ | ratio | wall time with start-up: lambkin / plain | "
+          "target |")
+    print("|---|---|---|---|---|---|---|---|")
+    for fn, (ot, om, _), (pt, pm, pmiss), (ow, _, _), (pw, _, _), \
+            (at, am, amiss) in cmp:
         ratio = "%s%.0fx" % (">= " if pmiss else "", pm / max(om, 1e-4))
-        print("| %s | %s | %s | %s | %s / %s | >= 10x |" %
-              (fn, ot, pt, ratio, ow, pw))
+        aratio = "%s%.0fx" % (">= " if amiss else "", am / max(om, 1e-4))
+        print("| %s | %s | %s | %s | %s | %s | %s / %s | >= 10x |" %
+              (fn, ot, pt, ratio, at, aratio, ow, pw))
     print()
     print("Plain libFuzzer: the same driver, handler, seed event, sink "
           "library and tripwire, without the event-aware mutator and with "
           "no dictionary. Times are fuzzing time, from libFuzzer's INITED "
           "line to the first line of the report (the same start-up, about "
           "0.1 s, is in the wall times). A bug it misses counts as %d s; "
-          "ratios use at least 0.1 ms for lambkin." % LIMIT)
+          "ratios use at least 0.1 ms for lambkin. AFL++ (Debian's "
+          "afl-fuzz %s, %d seeds of at most %d s): the same driver without "
+          "the custom mutator and with the handler linked in and "
+          "instrumented by afl-clang-fast, no dictionary; its time is the "
+          "time:N of its first crash file, counted from the end of its "
+          "calibration." % (LIMIT, afl_version(), min(SEEDS, AFL_SEEDS),
+                            AFL_LIMIT))
+
+
+def afl_version():
+    p = subprocess.run(["afl-fuzz", "-h"], capture_output=True, text=True)
+    m = re.search(r"afl-fuzz\S*?(\d+\.\d+\w*)", p.stdout + p.stderr)
+    return m.group(1) if m else "?"
 
 
 if __name__ == "__main__":

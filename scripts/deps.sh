@@ -1,10 +1,11 @@
 #!/bin/sh
 # Installs the Debian packages lambkin builds and tests with, only the ones
-# missing, and npm. Safe to run again.
+# missing, and npm. Safe to run again. Arguments name more packages (the
+# benchmark's peers).
 set -eu
 pkgs="build-essential cmake pkg-config libuv1-dev libcjson-dev libcmocka-dev
 libyaml-dev libssl-dev zlib1g-dev clang libclang-rt-14-dev node-llhttp awscli python3-boto3
-nodejs curl wrk"
+nodejs curl wrk $*"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
