@@ -364,7 +364,7 @@ static void on_result(const lk_result_t *r, void *ud) {
   lk_verdict_t v[LK_VERDICT_MAX];
   lk_observed_t o;
   char sig[1200];
-  size_t bucket = 0, l, sink_len, sl;
+  size_t bucket = 0, l, sink_len, sl, cov_at, cov_end;
   char *sink = take_sink(z, r->stream, &sink_len);
   long cov;
   int n, i;
@@ -393,8 +393,10 @@ static void on_result(const lk_result_t *r, void *ud) {
   cov = sink_cov(sink, sink_len);
   if (cov > j->coverage)
     j->coverage = cov;
+  cov_at = sl < sizeof(sig) ? sl : sizeof(sig) - 1;
   if (cov > 0 && sl < sizeof(sig)) /* new lines of the task's code ran */
     sl += (size_t)snprintf(sig + sl, sizeof(sig) - sl, "|cov%ld", cov);
+  cov_end = sl < sizeof(sig) ? sl : sizeof(sig) - 1;
   for (l = r->log_len, bucket = 0; l; l >>= 2)
     bucket++;
   if (sl < sizeof(sig))
@@ -412,7 +414,11 @@ static void on_result(const lk_result_t *r, void *ud) {
    * earlier run's input is in the corpus already; if it shows nothing new
    * (or is such a finding), its file goes. */
   if (s->merge >= 0) {
-    if (!new_sig(z, sig) || strcmp(r->outcome, "timeout") == 0 ||
+    /* A replay of the same input runs no new lines, so its signature
+     * lacks the "|covN" the first one had: judge by the rest, plus
+     * whether new lines ran. */
+    memmove(sig + cov_at, sig + cov_end, strlen(sig + cov_end) + 1);
+    if (!(new_sig(z, sig) || cov > 0) || strcmp(r->outcome, "timeout") == 0 ||
         strcmp(r->outcome, "crash") == 0)
       unlink(z->loaded[s->merge]);
   } else if (new_sig(z, sig) && strcmp(r->outcome, "timeout") != 0 &&
