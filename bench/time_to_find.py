@@ -6,9 +6,9 @@ with several seeds; the finding file says when it was found. For the C
 handlers, plain libFuzzer (bare_handler: the same handler, the same seed
 event, no custom mutator, no dictionary) runs the same way and the wall
 time to its first crash is the peer's time: fuzzing time, from the
-INITED line to the report, since both share a start-up of about 0.1 s
-that would hide bugs found within a few thousand execs (the wall time is
-printed too). Both run the driver
+INITED line to the report, since both share a start-up (some 20 ms
+here) that would hide bugs found within a few thousand execs (the wall
+time is printed too). Both run the driver
 fuzz_handler.c with the sink library and the tripwire (so both have the
 injection oracles); plain_handler lacks only the event-aware mutator. Prints a markdown table of
 medians. Usage: time_to_find.py BUILD_DIR [SEEDS]"""
@@ -251,8 +251,8 @@ def main():
     print("Plain libFuzzer: the same driver, handler, seed event, sink "
           "library and tripwire, without the event-aware mutator and with "
           "no dictionary. Times are fuzzing time, from libFuzzer's INITED "
-          "line to the first line of the report (the same start-up, about "
-          "0.1 s, is in the wall times). A bug it misses counts as %d s; "
+          "line to the first line of the report; the wall times add the "
+          "start-up both share. A bug it misses counts as %d s; "
           "ratios use at least 0.1 ms for lambkin. AFL++ (Debian's "
           "afl-fuzz %s, %d seeds of at most %d s): the same driver without "
           "the custom mutator and with the handler linked in and "
