@@ -565,14 +565,14 @@ int lk_instance_spawn(lk_fn_t *fn) {
   lk_function_t *def = fn->def;
   lk_instance_t *in;
   uv_process_options_t po;
-  uv_stdio_container_t stdio[3];
-  char *env[ENV_MAX], *args[4], path[PATH_MAX];
+  uv_stdio_container_t stdio[4];
+  char *env[ENV_MAX], *args[4], path[PATH_MAX], sink[PATH_MAX];
   static const char *pass[] = {"PATH", "HOME", "LANG", "LD_LIBRARY_PATH", NULL};
   lk_http_opts_t ho = {"127.0.0.1", 0, LK_SYNC_MAX_PAYLOAD};
   char day[16], hex[33];
   time_t now = time(NULL);
   struct tm tm;
-  int n = 0, i, err;
+  int n = 0, i, err, sink_fd = -1;
 
   in = calloc(1, sizeof(*in));
   if (in == NULL)
@@ -599,12 +599,24 @@ int lk_instance_spawn(lk_fn_t *fn) {
     else if (getenv(pass[i]))
       env_add(env, &n, "%s=%s", pass[i], getenv(pass[i]));
   }
-  if (emu->opts.sink_lib) {
+  if (emu->opts.sink_lib) { /* see fuzz/sink.c: an fd, and the file's name */
     const char *id = strrchr(in->stream, ']');
+    struct stat st;
 
+    snprintf(sink, sizeof(sink), "%s/%s.log", emu->opts.sink_dir,
+             id ? id + 1 : in->stream);
     env_add(env, &n, "LD_PRELOAD=%s", emu->opts.sink_lib);
-    env_add(env, &n, "LAMBKIN_SINK_LOG=%s/%s.log", emu->opts.sink_dir,
-            id ? id + 1 : in->stream);
+    env_add(env, &n, "LAMBKIN_SINK_LOG=%s", sink);
+    sink_fd = open(sink, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (sink_fd >= 0 && fstat(sink_fd, &st) != 0) {
+      close(sink_fd);
+      sink_fd = -1;
+    }
+    if (sink_fd >= 0) {
+      env_add(env, &n, "LAMBKIN_SINK_FD=3");
+      env_add(env, &n, "LAMBKIN_SINK_ID=%llu:%llu",
+              (unsigned long long)st.st_dev, (unsigned long long)st.st_ino);
+    }
   }
   /* A sanitized C bootstrap must die the way Lambda reports it: a wild
    * pointer is SIGSEGV, a sanitizer report is SIGABRT, never "exit 1". The
@@ -682,10 +694,14 @@ int lk_instance_spawn(lk_fn_t *fn) {
   po.env = env;
   po.cwd = def->code_dir;
   po.exit_cb = on_proc_exit;
+  stdio[3].flags = UV_INHERIT_FD;
+  stdio[3].data.fd = sink_fd;
   po.stdio = stdio;
-  po.stdio_count = 3;
+  po.stdio_count = sink_fd >= 0 ? 4 : 3;
   in->spawn_ns = uv_hrtime();
   err = uv_spawn(emu->loop, &in->proc, &po);
+  if (sink_fd >= 0)
+    close(sink_fd); /* the child has its own */
   for (i = 0; i < n; i++)
     free(env[i]);
   in->open_handles = 3; /* out, err, timer; proc added below */

@@ -3,12 +3,15 @@
  * watches the calls event data must not reach (exec, open, DNS, connect,
  * SQLite)
  * and, when one carries a lambkin canary, appends a line
- * "kind\tdetail\tdetail2\n" to the file named by LAMBKIN_SINK_LOG. The
- * emulator reads that file after each invocation (fuzz/oracle.c decides).
- * A file named in the environment rather than an inherited fd: Python's
- * subprocess closes inherited fds in the children where a shell and the
- * tripwire run, but passes the environment on. Only canary-carrying calls
- * are written, so an ordinary function pays a strstr per watched call. */
+ * "kind\tdetail\tdetail2\n" to the report file. The emulator reads that
+ * file after each invocation (fuzz/oracle.c decides). The runtime process
+ * writes over the fd the emulator opened and passed down
+ * (LAMBKIN_SINK_FD); a child that lost it (Python's subprocess closes
+ * inherited fds before the shell or the tripwire runs) opens the file by
+ * the name the environment still carries (LAMBKIN_SINK_LOG). The fd is
+ * used only while it is still that file (LAMBKIN_SINK_ID, "dev:ino"): a
+ * child may have reused the number. Only canary-carrying calls are
+ * written, so an ordinary function pays a strstr per watched call. */
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define CANARY "lambkin-canary"
@@ -64,17 +68,42 @@ static size_t put(char *out, size_t o, size_t cap, const char *s, size_t n) {
   return o;
 }
 
+/* The inherited report fd, if it is still the report file; else -1. */
+static int inherited_fd(void) {
+  const char *fds = getenv("LAMBKIN_SINK_FD"), *id = getenv("LAMBKIN_SINK_ID");
+  unsigned long long dev = 0, ino = 0;
+  struct stat st;
+  int fd = 0;
+
+  if (fds == NULL || id == NULL || fds[0] == '\0')
+    return -1;
+  for (; *fds >= '0' && *fds <= '9' && fd < 4096; fds++)
+    fd = fd * 10 + (*fds - '0');
+  for (; *id >= '0' && *id <= '9'; id++)
+    dev = dev * 10 + (unsigned long long)(*id - '0');
+  if (*id++ != ':')
+    return -1;
+  for (; *id >= '0' && *id <= '9'; id++)
+    ino = ino * 10 + (unsigned long long)(*id - '0');
+  if (*fds != '\0' || fstat(fd, &st) != 0 ||
+      (unsigned long long)st.st_dev != dev ||
+      (unsigned long long)st.st_ino != ino)
+    return -1;
+  return fd;
+}
+
 /* One report line, written with a single write(2) to an O_APPEND file so
  * the lines of a shell and of its parent do not interleave. Only getenv,
- * open, write and close: it may run between fork and exec. */
+ * fstat, open, write and close: it may run between fork and exec. */
 static void emit(const char *kind, const char *a, size_t alen, const char *b) {
   const char *path = getenv("LAMBKIN_SINK_LOG");
   static int (*open_fn)(const char *, int, ...);
   char line[REPORT_MAX];
   size_t o;
-  int fd, saved = errno;
+  int fd, saved = errno, own = 0;
 
-  if (path == NULL || path[0] == '\0')
+  fd = inherited_fd();
+  if (fd < 0 && (path == NULL || path[0] == '\0'))
     return;
   o = put(line, 0, sizeof(line) - 2, kind, strlen(kind));
   line[o++] = '\t';
@@ -85,15 +114,18 @@ static void emit(const char *kind, const char *a, size_t alen, const char *b) {
   }
   line[o++] = '\n';
   /* libc's open, not the watched one below: no report of the report. */
-  if (open_fn == NULL)
+  if (fd < 0 && open_fn == NULL)
     open_fn = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
-  fd = open_fn ? open_fn(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)
-               : -1;
+  if (fd < 0 && open_fn) {
+    fd = open_fn(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    own = 1;
+  }
   if (fd >= 0) {
     ssize_t w = write(fd, line, o);
 
     (void)w;
-    close(fd);
+    if (own)
+      close(fd);
   }
   errno = saved;
 }

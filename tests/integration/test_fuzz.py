@@ -195,6 +195,48 @@ class FuzzTest(unittest.TestCase):
                              after)
             self.assertGreater(len(after), 0)
 
+    def test_sink_reports_over_the_inherited_fd_or_the_named_file(self):
+        """The runtime process reports over the fd the emulator passed
+        down; a child that lost it (Python's subprocess closes it) opens
+        the file the environment names. A number reused for another file
+        is not written to."""
+        sink = os.path.join(os.path.dirname(LAMBKIN), "liblambkin_sink.so")
+        probe = ("import subprocess\n"
+                 "try: open('/nonexistent/lambkin-canary-parent')\n"
+                 "except OSError: pass\n"
+                 "subprocess.run(['/bin/cat', '/nonexistent/lambkin-canary-"
+                 "child'], stderr=subprocess.DEVNULL)\n")
+        with tempfile.TemporaryDirectory() as d:
+            rep, named = os.path.join(d, "fd.log"), os.path.join(d, "n.log")
+            fd = os.open(rep, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            st = os.fstat(fd)
+            env = dict(os.environ, LD_PRELOAD=sink, LAMBKIN_SINK_LOG=named,
+                       LAMBKIN_SINK_FD=str(fd),
+                       LAMBKIN_SINK_ID="%d:%d" % (st.st_dev, st.st_ino))
+            subprocess.run(["/usr/bin/python3", "-c", probe], env=env,
+                           pass_fds=(fd,), check=True, timeout=60)
+            # The same number open on another file: the named file, only.
+            other = os.open(os.path.join(d, "other"),
+                            os.O_WRONLY | os.O_CREAT, 0o600)
+            os.dup2(other, fd)
+            subprocess.run(["/usr/bin/python3", "-c",
+                            "open('/nonexistent/lambkin-canary-reused')"],
+                           env=env, pass_fds=(fd,), timeout=60,
+                           stderr=subprocess.DEVNULL)
+            os.close(fd)
+            os.close(other)
+            with open(rep) as f:
+                over_fd = f.read()
+            with open(named) as f:
+                by_name = f.read()
+            with open(os.path.join(d, "other")) as f:
+                self.assertEqual(f.read(), "")
+        self.assertIn("open\t/nonexistent/lambkin-canary-parent", over_fd)
+        self.assertNotIn("canary-parent", by_name)
+        self.assertIn("exec\t/bin/cat /nonexistent/lambkin-canary-child",
+                      by_name)
+        self.assertIn("open\t/nonexistent/lambkin-canary-reused", by_name)
+
     def test_bad_numbers_are_usage_errors(self):
         for flag, value in (("--time", "10x"), ("--jobs", "0"),
                             ("--runs", "-3"), ("--seed", "abc")):
