@@ -36,7 +36,8 @@ PLANTED = [("tag-c", "crash"), ("archive-c", "command-injection"),
            ("convert", "command-injection"),
            ("orders", "sql-injection"), ("webhook", "ssrf"),
            ("redirect", "header-injection"), ("audit", "log-injection"),
-           ("resize", "self-invocation"), ("files", "path-traversal"),
+           ("resize", "self-invocation"), ("shrink-c", "self-invocation"),
+           ("files", "path-traversal"),
            ("report", "timeout"), ("config", "unhandled-error")]
 SINK = os.path.join(BUILD, "liblambkin_sink.so")
 # C handlers for the plain-libFuzzer comparison: (function, .c, symbol,

@@ -337,7 +337,14 @@ static int collect(const char *dir, const char *out_dir, const char *fn,
     if (colon)
       snprintf(evidence, sizeof(evidence), "%.*s",
                (int)strcspn(colon + 2, "\n"), colon + 2);
-    snprintf(state, sizeof(state), "%s", cls_buf);
+    /* A loop is keyed by its path, as in process mode ("via s3://b"). */
+    if (strncmp(evidence, "via ", 4) == 0)
+      snprintf(state, sizeof(state), "%.*s",
+               strstr(evidence, " (") ? (int)(strstr(evidence, " (") - evidence)
+                                      : (int)strlen(evidence),
+               evidence);
+    else
+      snprintf(state, sizeof(state), "%s", cls_buf);
   } else if (logtext) {
     crash_state(logtext, state, sizeof(state), evidence, sizeof(evidence));
   }
@@ -433,6 +440,71 @@ static void remove_flat_dir(const char *dir) {
   rmdir(dir);
 }
 
+/* A key filter's prefix and suffix (Filter.S3Key.Rules), "" if none. */
+static void key_rules(const cJSON *filter, const char **prefix,
+                      const char **suffix) {
+  const cJSON *r;
+
+  *prefix = *suffix = "";
+  cJSON_ArrayForEach(
+      r, cJSON_GetObjectItemCaseSensitive(
+             cJSON_GetObjectItemCaseSensitive(filter, "S3Key"), "Rules")) {
+    const char *name = str(r, "Name"), *value = str(r, "Value");
+
+    if (name && value && strcasecmp(name, "prefix") == 0)
+      *prefix = value;
+    if (name && value && strcasecmp(name, "suffix") == 0)
+      *suffix = value;
+  }
+}
+
+/* For the in-process driver's self-invocation oracle: what would run this
+ * function again, one per line: "invoke\tNAME", "s3\tBUCKET\tPREFIX\t
+ * SUFFIX" (its S3 events and the template's bucket notifications to it)
+ * and "sqs\tQUEUE" (its SQS event sources). */
+static void self_triggers(const lk_app_t *app, const lk_function_t *f,
+                          char *out, size_t cap) {
+  const cJSON *ev, *c;
+  const char *pre, *suf;
+  size_t o = 0;
+  int i;
+
+  o += (size_t)snprintf(out + o, cap - o, "invoke\t%s\ninvoke\t%s\n", f->name,
+                        f->arn);
+  cJSON_ArrayForEach(ev, f->events) {
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(ev, "Properties");
+    const char *type = str(ev, "Type");
+
+    if (o >= cap || type == NULL)
+      continue;
+    if (strcmp(type, "S3") == 0 && str(p, "Bucket")) {
+      key_rules(cJSON_GetObjectItemCaseSensitive(p, "Filter"), &pre, &suf);
+      o += (size_t)snprintf(out + o, cap - o, "s3\t%s\t%s\t%s\n",
+                            str(p, "Bucket"), pre, suf);
+    } else if (strcmp(type, "SQS") == 0 && str(p, "Queue")) {
+      const char *q = strrchr(str(p, "Queue"), ':');
+
+      o += (size_t)snprintf(out + o, cap - o, "sqs\t%s\n",
+                            q ? q + 1 : str(p, "Queue"));
+    }
+  }
+  for (i = 0; i < app->n_buckets && o < cap; i++)
+    cJSON_ArrayForEach(
+        c, cJSON_GetObjectItemCaseSensitive(app->buckets[i].notification,
+                                            "LambdaConfigurations")) {
+      const char *fn = str(c, "Function");
+
+      if (o >= cap || fn == NULL ||
+          (strcmp(fn, f->arn) != 0 && strcmp(fn, f->name) != 0))
+        continue;
+      key_rules(cJSON_GetObjectItemCaseSensitive(c, "Filter"), &pre, &suf);
+      o += (size_t)snprintf(out + o, cap - o, "s3\t%s\t%s\t%s\n",
+                            app->buckets[i].name, pre, suf);
+    }
+  if (o >= cap && strrchr(out, '\n')) /* cut short: no partial line */
+    strrchr(out, '\n')[1] = '\0';
+}
+
 /* Minimizes the kept corpus with libFuzzer's merge: an input stays only
  * if it adds coverage. The old corpus goes only once the merge is done. */
 static void merge_corpus(const char *driver, char *const envp[],
@@ -461,9 +533,9 @@ static int fuzz_one(const fopts_t *o, const lk_app_t *app,
       seedarg[48], runs[48], corpora[4200], fork[32];
   const char *source = NULL;
   char *ev = first_seed(o, app, f, &source);
-  char *argv[16 + MAX_PASS], *envp[8], env_so[4300], env_sym[600],
+  char *argv[16 + MAX_PASS], *envp[9], env_so[4300], env_sym[600],
       env_path[8400], env_pre[4200], env_log[4300], env_root[4200],
-      sink_lib[4096];
+      sink_lib[4096], env_loops[4096];
   int n = 0, rc, i;
   long execs;
   time_t started;
@@ -543,10 +615,13 @@ static int fuzz_one(const fopts_t *o, const lk_app_t *app,
   snprintf(env_sym, sizeof(env_sym), "LAMBKIN_FUZZ_SYMBOL=%s", f->handler);
   snprintf(env_path, sizeof(env_path), "PATH=%s",
            getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+  snprintf(env_loops, sizeof(env_loops), "LAMBKIN_FUZZ_LOOPS=");
+  self_triggers(app, f, env_loops + 19, sizeof(env_loops) - 19);
   envp[0] = env_so;
   envp[1] = env_sym;
   envp[2] = env_path;
-  envp[3] = NULL;
+  envp[3] = env_loops;
+  envp[4] = NULL;
   /* The sink library and the tripwire, as in process mode: the driver
    * judges each call's report (fuzz_handler.c). */
   if (lk_fuzz_prepare(dir, sink_lib, sizeof(sink_lib)) == 0) {
@@ -556,10 +631,10 @@ static int fuzz_one(const fopts_t *o, const lk_app_t *app,
     snprintf(env_log, sizeof(env_log), "LAMBKIN_SINK_LOG=%s/sink.log",
              artifacts);
     snprintf(env_root, sizeof(env_root), "LAMBKIN_TASK_ROOT=%s", f->code_dir);
-    envp[3] = env_pre;
-    envp[4] = env_log;
-    envp[5] = env_root;
-    envp[6] = NULL;
+    envp[4] = env_pre;
+    envp[5] = env_log;
+    envp[6] = env_root;
+    envp[7] = NULL;
   }
   printf("%-20s fuzzing (%s events, in process) ...\n", f->name, source);
   fflush(stdout);

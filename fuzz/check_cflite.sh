@@ -19,7 +19,8 @@ export OUT="$TMP/out" LAMBKIN_SRC="$SRC_DIR"
 n=0
 for t in fuzz_filter fuzz_codec fuzz_app fuzz_http fuzz_mutator fuzz_oracle \
          handler_thumb_name_s3 handler_tag_sqs handler_tag_safe_sqs \
-         handler_archive_s3 handler_archive_safe_s3; do
+         handler_archive_s3 handler_archive_safe_s3 handler_shrink_s3 \
+         handler_shrink_safe_s3; do
   for f in "$t" "$t.dict" "$t.options" "${t}_seed_corpus.zip"; do
     [ -s "$OUT/$f" ] || { echo "missing $OUT/$f"; exit 1; }
   done

@@ -11,7 +11,10 @@
  * it is a self-contained target for OSS-Fuzz / ClusterFuzzLite, which
  * set no environment (one target per handler and source).
  * Host calls: S3 put/get go to an in-process S3 store; invoke and SQS send
- * are accepted and dropped for now.
+ * are accepted and dropped. A call that would run this function again
+ * (LAMBKIN_FUZZ_LOOPS, which lambkin fuzz writes from the template: its
+ * name, its S3 buckets with their key filters, its SQS queues) is a
+ * self-invocation finding.
  * With the sink library preloaded and LAMBKIN_SINK_LOG set (lambkin fuzz
  * does both), the injection oracles judge each call's sink report too: a
  * verdict prints "==LAMBKIN== FINDING <class>: <evidence>" and aborts, so
@@ -87,6 +90,57 @@ static void engine_end(void) {
 
 /* The response is kept only until the next exec, so one buffer serves:
  * an allocation per exec through ASan cost more than most handlers. */
+/* One finding, on one line lambkin fuzz reads back; libFuzzer keeps the
+ * input as a crash. */
+static void report_finding(const char *cls, const char *evidence) {
+  const char *e;
+
+  fprintf(stderr, "==LAMBKIN== FINDING %s: ", cls);
+  for (e = evidence; *e; e++)
+    if ((unsigned char)*e < 0x20)
+      fprintf(stderr, "\\x%02x", (unsigned char)*e);
+    else
+      fputc(*e, stderr);
+  fputc('\n', stderr);
+  abort();
+}
+
+/* The lines of LAMBKIN_FUZZ_LOOPS: "kind\ta\tb\tc". */
+#define MAX_LOOPS 64
+static struct { char kind[8], a[256], b[256], c[256]; } loops[MAX_LOOPS];
+static int n_loops;
+
+static void read_loops(void) {
+  const char *p = getenv("LAMBKIN_FUZZ_LOOPS");
+
+  while (p && *p && n_loops < MAX_LOOPS) {
+    size_t len = strcspn(p, "\n"), f = 0, i = 0;
+    char *fields[4];
+
+    fields[0] = loops[n_loops].kind;
+    fields[1] = loops[n_loops].a;
+    fields[2] = loops[n_loops].b;
+    fields[3] = loops[n_loops].c;
+    for (; i < len; i++) { /* fields cut at their size, tabs split */
+      size_t cap = f == 0 ? sizeof(loops[0].kind) : sizeof(loops[0].a);
+      size_t at = strlen(fields[f]);
+
+      if (p[i] == '\t' && f < 3)
+        f++;
+      else if (p[i] != '\t' && at + 1 < cap)
+        fields[f][at] = p[i];
+    }
+    n_loops++;
+    p += len + (p[len] == '\n');
+  }
+}
+
+static int has_suffix(const char *s, const char *suf) {
+  size_t n = strlen(s), k = strlen(suf);
+
+  return n >= k && strcmp(s + n - k, suf) == 0;
+}
+
 static int h_respond(lk_response_t *res, const void *data, size_t len) {
   if (len + 1 > reply_cap) {
     char *p = realloc(reply, len + 1);
@@ -113,7 +167,16 @@ static int h_fail(lk_response_t *res, const char *type, const char *msg) {
 
 static int h_invoke(const lk_request_t *req, const char *fn, const void *p,
                     size_t len, int async, lk_bytes_t *out) {
-  (void)req, (void)fn, (void)p, (void)len, (void)async;
+  int i;
+
+  (void)req, (void)p, (void)len, (void)async;
+  for (i = 0; fn && i < n_loops; i++) {
+    size_t k = strlen(loops[i].a);
+
+    if (strcmp(loops[i].kind, "invoke") == 0 &&
+        strncmp(fn, loops[i].a, k) == 0 && (fn[k] == '\0' || fn[k] == ':'))
+      report_finding("self-invocation", "via invoke");
+  }
   if (out) {
     out->data = NULL;
     out->len = 0;
@@ -123,7 +186,18 @@ static int h_invoke(const lk_request_t *req, const char *fn, const void *p,
 
 static int h_s3_put(const lk_request_t *req, const char *bucket,
                     const char *key, const void *data, size_t len) {
+  int i;
+
   (void)req;
+  for (i = 0; bucket && key && i < n_loops; i++)
+    if (strcmp(loops[i].kind, "s3") == 0 && strcmp(bucket, loops[i].a) == 0 &&
+        strncmp(key, loops[i].b, strlen(loops[i].b)) == 0 &&
+        has_suffix(key, loops[i].c)) {
+      char ev[600];
+
+      snprintf(ev, sizeof(ev), "via s3://%s (key %.500s)", bucket, key);
+      report_finding("self-invocation", ev);
+    }
   lk_s3_create_bucket(s3, bucket);
   return lk_s3_put_object(s3, bucket, key, data, len, NULL, NULL);
 }
@@ -144,7 +218,17 @@ static int h_s3_get(const lk_request_t *req, const char *bucket,
 }
 
 static int h_sqs_send(const lk_request_t *req, const char *q, const char *b) {
-  (void)req, (void)q, (void)b;
+  const char *name = q && strrchr(q, '/') ? strrchr(q, '/') + 1 : q;
+  int i;
+
+  (void)req, (void)b;
+  for (i = 0; name && i < n_loops; i++)
+    if (strcmp(loops[i].kind, "sqs") == 0 && strcmp(name, loops[i].a) == 0) {
+      char ev[300];
+
+      snprintf(ev, sizeof(ev), "via sqs://%s", name);
+      report_finding("self-invocation", ev);
+    }
   return 0;
 }
 
@@ -156,6 +240,7 @@ static const lk_host_t host = {h_respond, h_fail,     h_invoke, h_s3_put,
 static void engine_init(void) {
   char md5[33];
 
+  read_loops();
   fast = lk_spanmut_new();
   if (fast == NULL || lk_s3_new("us-east-1", "123456789012", &s3))
     exit(2);
@@ -227,18 +312,8 @@ static void judge_sinks(void) {
   o.body = "";
   n = lk_oracle_judge(&c, &o, v, LK_VERDICT_MAX);
   free(text);
-  if (n > 0) { /* one line: lambkin fuzz reads it back */
-    const char *e;
-
-    fprintf(stderr, "==LAMBKIN== FINDING %s: ", v[0].cls);
-    for (e = v[0].evidence; *e; e++)
-      if ((unsigned char)*e < 0x20)
-        fprintf(stderr, "\\x%02x", (unsigned char)*e);
-      else
-        fputc(*e, stderr);
-    fputc('\n', stderr);
-    abort();
-  }
+  if (n > 0)
+    report_finding(v[0].cls, v[0].evidence);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

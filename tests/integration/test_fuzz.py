@@ -23,7 +23,8 @@ PLANTED = [("crash", "tag-c"), ("command-injection", "archive-c"),
            ("command-injection", "convert"),
            ("sql-injection", "orders"), ("ssrf", "webhook"),
            ("header-injection", "redirect"), ("log-injection", "audit"),
-           ("self-invocation", "resize"), ("path-traversal", "files"),
+           ("self-invocation", "resize"), ("self-invocation", "shrink-c"),
+           ("path-traversal", "files"),
            ("timeout", "report"), ("unhandled-error", "config")]
 
 
@@ -94,7 +95,7 @@ class FuzzTest(unittest.TestCase):
             self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
             with open(os.path.join(out, "r.json")) as f:
                 rep = json.load(f)
-            self.assertEqual(len(rep["functions"]), 22)
+            self.assertEqual(len(rep["functions"]), 24)
             fns = {f["function"]: f for f in rep["functions"]}
             # The python bootstrap reports line coverage of the task's code.
             self.assertGreater(fns["orders"].get("lines_covered", 0), 5)
@@ -123,9 +124,14 @@ class FuzzTest(unittest.TestCase):
             self.assertIn("'lambkin'='lambkin", ev["sql-injection"])
             self.assertIn("resolves to /lambkin-canary-path",
                           ev["path-traversal"])
-            self.assertIn("resize -> s3://photos/", ev["self-invocation"])
-            sinks = {f["class"]: f["sink"] for f in rep["findings"]}
-            self.assertEqual(sinks["self-invocation"], "via s3://photos")
+            loops = {f["function"]: f for f in rep["findings"]
+                     if f["class"] == "self-invocation"}
+            self.assertIn("resize -> s3://photos/", loops["resize"]["evidence"])
+            self.assertEqual(loops["resize"]["sink"], "via s3://photos")
+            # In process, from the template's trigger of the C function.
+            self.assertIn("via s3://media (key uploads/small/",
+                          loops["shrink-c"]["evidence"])
+            self.assertEqual(loops["shrink-c"]["sink"], "via s3://media")
             self.assertIn("leaks the secret access key",
                           ev["unhandled-error"])
             sink = {f["class"]: f["sink"] for f in rep["findings"]}
@@ -150,7 +156,7 @@ class FuzzTest(unittest.TestCase):
 
             with open(os.path.join(out, "r.xml")) as f:
                 junit = f.read()
-            self.assertIn('tests="242" failures="%d"' % len(found), junit)
+            self.assertIn('tests="264" failures="%d"' % len(found), junit)
             self.assertRegex(junit, r'classname="lambkin\.fuzz\.orders" '
                              r'name="sql-injection" time="\d+"><failure')
             self.assertRegex(junit, r'classname="lambkin\.fuzz\.orders-safe" '

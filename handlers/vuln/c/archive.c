@@ -12,39 +12,12 @@
 
 #include <lambkin/handler.h>
 
+#include "s3event.h"
+
 int archive_handler(const lk_request_t *req, lk_response_t *res);
 int archive_safe_handler(const lk_request_t *req, lk_response_t *res);
 
 extern char **environ;
-
-static int hex(int c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-/* The S3 key, URL-decoded ('+' is a space), into out; 0 if none. */
-static int s3_key(const char *payload, char *out, size_t cap) {
-  const char *k = strstr(payload, "\"key\":\"");
-  size_t o = 0;
-
-  if (k == NULL)
-    return 0;
-  for (k += 7; *k && *k != '"' && o + 1 < cap; k++) {
-    if (*k == '%' && hex(k[1]) >= 0 && hex(k[2]) >= 0) {
-      out[o++] = (char)(hex(k[1]) * 16 + hex(k[2]));
-      k += 2;
-    } else {
-      out[o++] = *k == '+' ? ' ' : *k;
-    }
-  }
-  out[o] = '\0';
-  return 1;
-}
 
 int archive_handler(const lk_request_t *req, lk_response_t *res) {
   char key[512], cmd[700];
