@@ -282,7 +282,7 @@ static int sub(ctx_t *c, yaml_node_t *at, const char *s, yaml_node_t *vars,
   size_t n;
   int err = 0;
 
-  while (err == 0 && (open = strstr(p, "${")) != NULL) {
+  for (open = strstr(p, "${"); err == 0 && open; open = strstr(p, "${")) {
     err = lk_buf_add(out, p, (size_t)(open - p));
     close = strchr(open, '}');
     if (err || close == NULL)
@@ -775,7 +775,7 @@ static int has_c_sources(const char *dir) {
 
   if (d == NULL)
     return 0;
-  while (!found && (e = readdir(d)) != NULL) {
+  for (e = readdir(d); !found && e; e = readdir(d)) {
     size_t n = strlen(e->d_name);
 
     found = n > 2 && strcmp(e->d_name + n - 2, ".c") == 0;
@@ -1197,7 +1197,8 @@ static char *read_file(const char *path, size_t *len, int *err) {
     return NULL;
   }
   lk_buf_init(&b, MAX_TEMPLATE_BYTES);
-  while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0 && *err == 0)
+  for (n = fread(chunk, 1, sizeof(chunk), f); n > 0 && *err == 0;
+       n = fread(chunk, 1, sizeof(chunk), f))
     *err = lk_buf_add(&b, chunk, n);
   fclose(f);
   if (*err) {

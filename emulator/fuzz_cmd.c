@@ -234,7 +234,7 @@ static int build_so(const lk_function_t *f, const char *so) {
   argv[n++] = inc;
   argv[n++] = "-o";
   argv[n++] = (char *)so;
-  while ((e = readdir(d)) != NULL && k < 40) {
+  for (e = readdir(d); e && k < 40; e = readdir(d)) {
     size_t l = strlen(e->d_name);
 
     if (l > 2 && strcmp(e->d_name + l - 2, ".c") == 0) {
@@ -348,7 +348,7 @@ static int collect(const char *dir, const char *out_dir, const char *fn,
   } else if (logtext) {
     crash_state(logtext, state, sizeof(state), evidence, sizeof(evidence));
   }
-  while (d && (e = readdir(d)) != NULL) {
+  for (e = d ? readdir(d) : NULL; e; e = readdir(d)) {
     char path[4600], out[4700];
     size_t len;
     char *ev;

@@ -65,7 +65,7 @@ static time_t newest_source(const char *dir) {
 
   if (d == NULL)
     return 0;
-  while ((e = readdir(d)) != NULL) {
+  for (e = readdir(d); e; e = readdir(d)) {
     size_t n = strlen(e->d_name);
 
     if (n < 3 || (strcmp(e->d_name + n - 2, ".c") != 0 &&
@@ -138,7 +138,7 @@ int lk_fn_prepare(lk_fn_t *fn, char *err, size_t errlen) {
   argv[argc++] = "-o";
   argv[argc++] = so;
   d = opendir(def->code_dir);
-  while (d && (e = readdir(d)) != NULL && argc < 250) {
+  for (e = d ? readdir(d) : NULL; e && argc < 250; e = readdir(d)) {
     size_t n = strlen(e->d_name);
 
     if (n > 2 && strcmp(e->d_name + n - 2, ".c") == 0 &&

@@ -117,7 +117,7 @@ cJSON *lk_journal_find(const char *dir, const char *id) {
   if (f == NULL)
     return NULL;
   /* The last attempt with this id wins: it holds the final outcome. */
-  while ((n = getline(&line, &cap, f)) > 0) {
+  for (n = getline(&line, &cap, f); n > 0; n = getline(&line, &cap, f)) {
     if (strncmp(line, needle, strlen(needle)) != 0)
       continue;
     cJSON_Delete(found);

@@ -1009,7 +1009,7 @@ void lk_emu_close(lk_emu_t *emu) {
   if (emu->opts.persist)
     save_state(emu);
   uv_close((uv_handle_t *)&emu->check, NULL);
-  while ((inv = emu->retrying) != NULL) {
+  for (inv = emu->retrying; inv; inv = emu->retrying) {
     emu->retrying = inv->next;
     uv_close((uv_handle_t *)inv->retry_timer, (uv_close_cb)free);
     inv->retry_timer = NULL;
@@ -1018,7 +1018,7 @@ void lk_emu_close(lk_emu_t *emu) {
   for (i = 0; i < emu->n_fns; i++) {
     lk_fn_t *fn = &emu->fns[i];
 
-    while ((inv = dequeue(fn)) != NULL) {
+    for (inv = dequeue(fn); inv; inv = dequeue(fn)) {
       if (inv->req)
         api_error(inv->req, 503, "ServiceException", "lambkin is stopping");
       inv->req = NULL;
