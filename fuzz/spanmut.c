@@ -26,7 +26,7 @@ typedef enum { G_S3, G_SQS, G_HTTP, G_V1_PATH, G_V2_PATH, G_ALL } group_t;
 typedef struct span {
   uint32_t off, len; /* a string's contents, between its quotes */
   uint8_t kind, group;
-  uint8_t json; /* an SQS body that looks like JSON (has a slow twin) */
+  uint8_t json; /* an SQS body that looks like JSON: its slow twins */
   int16_t dep;  /* the aux span to redo when this one changes, or -1 */
 } span_t;
 
@@ -303,14 +303,24 @@ static int add_aux(scan_t *sc, uint32_t off, uint32_t len) {
 
 static int value(scan_t *sc, role_t role, int depth);
 
-/* An SQS body whose text may hold JSON, whose fields the slow path
- * reaches (from the escaped text: an escaped '{' is a rare miss). */
+/* An SQS body whose text may hold JSON has fields only the slow path
+ * reaches: as many slow twins as it has string members (\":\" in the
+ * escaped text), so they are picked about as often as the slow path's
+ * collect() picks them; 0 for a body that is not JSON. An estimate from
+ * the escaped text, at most 16. */
 static int looks_json(const char *s, size_t n) {
   size_t k = 0;
+  int members = 0;
 
   while (k < n && (unsigned char)s[k] <= 0x20)
     k++;
-  return k < n && (s[k] == '{' || s[k] == '[');
+  if (k >= n || (s[k] != '{' && s[k] != '['))
+    return 0;
+  for (; k + 5 <= n && members < 16; k++)
+    if (s[k] == '\\' && s[k + 1] == '"' && s[k + 2] == ':' &&
+        s[k + 3] == '\\' && s[k + 4] == '"')
+      members++;
+  return members ? members : 1;
 }
 
 /* A string value for the field of this (role, key), when it is one. */
@@ -455,7 +465,7 @@ static int top_member(scan_t *sc, int id, int depth) {
 
 static int record_member(scan_t *sc, role_t role, int id, int depth) {
   uint32_t off, len;
-  int c = peek(sc), e, slot;
+  int c = peek(sc), e, slot, twins;
 
   if (role == R_S3)
     return value(sc, c == '{' ? R_S3_OBJECT : R_SKIP, depth);
@@ -496,10 +506,11 @@ static int record_member(scan_t *sc, role_t role, int id, int depth) {
     }
     slot = add_slot(sc, off, len, K_SQS_BODY, G_SQS);
     sc->rec_body = slot;
-    if (slot >= 0 && looks_json(sc->s + off, len)) {
-      sc->m->slot[slot].json = 1;
+    twins = slot >= 0 ? looks_json(sc->s + off, len) : 0;
+    if (slot >= 0)
+      sc->m->slot[slot].json = (uint8_t)twins;
+    while (twins-- > 0)
       add_slot(sc, 0, 0, K_SLOW, G_SQS); /* its inner fields: a tree */
-    }
     return 0;
   case 4: /* messageAttributes */
     return value(sc, c == '{' || c == '[' ? R_ATTRS : R_SKIP, depth);
@@ -887,8 +898,8 @@ static size_t apply(lk_spanmut_t *sm, const char *text, size_t len, map_t *m,
   sm->last = sm->next;
   sm->next = swap;
   sm->last_len = out;
-  /* A body that starts or stops looking like JSON gains or loses its slow
-   * twin: the next mutation scans afresh. */
+  /* A body whose JSON members changed in number has other slow twins:
+   * the next mutation scans afresh. */
   sm->map_ok =
       s->kind != K_SQS_BODY || looks_json(sm->last + s->off, s->len) == s->json;
   return out;
