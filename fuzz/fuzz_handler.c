@@ -88,8 +88,6 @@ static void engine_end(void) {
   cJSON_InitHooks(NULL); /* the handler's host calls use the heap */
 }
 
-/* The response is kept only until the next exec, so one buffer serves:
- * an allocation per exec through ASan cost more than most handlers. */
 /* One finding, on one line lambkin fuzz reads back; libFuzzer keeps the
  * input as a crash. */
 static void report_finding(const char *cls, const char *evidence) {
@@ -141,6 +139,8 @@ static int has_suffix(const char *s, const char *suf) {
   return n >= k && strcmp(s + n - k, suf) == 0;
 }
 
+/* The response is kept only until the next exec, so one buffer serves:
+ * an allocation per exec through ASan cost more than most handlers. */
 static int h_respond(lk_response_t *res, const void *data, size_t len) {
   if (len + 1 > reply_cap) {
     char *p = realloc(reply, len + 1);
