@@ -98,14 +98,20 @@ class Lambkin:
         self.state = tempfile.mkdtemp(prefix="lambkin-bench-")
         self.port = free_port()
         self.api_port = free_port()
+        self.err = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             [LAMBKIN, "serve", "-t", template, "--port", str(self.port),
              "--api-port", str(self.api_port), "--state", self.state, "-q"]
             + list(extra),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=self.err)
         self.base = "http://127.0.0.1:%d" % self.port
         self.api = "http://127.0.0.1:%d" % self.api_port
-        wait_http(self.base + "/2015-03-31/functions/", self.proc)
+        try:
+            wait_http(self.base + "/2015-03-31/functions/", self.proc)
+        except RuntimeError:
+            self.err.seek(0)
+            sys.stderr.write(self.err.read().decode(errors="replace"))
+            raise
 
     def url(self, fn):
         return self.base + INVOKE % fn

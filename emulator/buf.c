@@ -66,20 +66,36 @@ int lk_buf_adds(lk_buf_t *b, const char *s) {
   return lk_buf_add(b, s, strlen(s));
 }
 
+/* Formats straight into the spare room first; only output that does not
+ * fit is formatted a second time, into a grown buffer. */
 int lk_buf_printf(lk_buf_t *b, const char *fmt, ...) {
   va_list ap;
+  size_t room = b->cap > b->len ? b->cap - b->len : 0;
   int n, err;
 
   va_start(ap, fmt);
-  n = vsnprintf(NULL, 0, fmt, ap);
+  n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, ap);
   va_end(ap);
-  if (n < 0)
+  if (n < 0) {
+    if (b->data)
+      b->data[b->len] = '\0';
     return LK_EINVAL;
-  if ((size_t)n > b->max - b->len)
+  }
+  if ((size_t)n > b->max - b->len) {
+    if (b->data)
+      b->data[b->len] = '\0'; /* unchanged, as promised */
     return LK_E2BIG;
+  }
+  if ((size_t)n < room) {
+    b->len += (size_t)n;
+    return 0;
+  }
   err = grow(b, b->len + (size_t)n);
-  if (err)
+  if (err) {
+    if (b->data)
+      b->data[b->len] = '\0';
     return err;
+  }
   va_start(ap, fmt);
   vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
   va_end(ap);
@@ -145,4 +161,16 @@ char *lk_buf_steal(lk_buf_t *b, size_t *len) {
   b->data = NULL;
   b->len = b->cap = 0;
   return p;
+}
+
+size_t lk_str_copy(char *dst, size_t size, const char *src) {
+  size_t n = strlen(src);
+
+  if (size) {
+    size_t k = n < size ? n : size - 1;
+
+    memcpy(dst, src, k);
+    dst[k] = '\0';
+  }
+  return n;
 }

@@ -25,4 +25,9 @@ int lk_buf_add_json_str(lk_buf_t *b, const char *s, size_t n);
 /* Hands the bytes to the caller (free() them); the buffer is empty after. */
 char *lk_buf_steal(lk_buf_t *b, size_t *len);
 
+/* Copies src into dst[size], cut to fit and always NUL-terminated: what
+ * snprintf(dst, size, "%s", src) does, without parsing a format on paths
+ * that run for every invocation. Returns strlen(src). */
+size_t lk_str_copy(char *dst, size_t size, const char *src);
+
 #endif

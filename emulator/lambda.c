@@ -189,7 +189,7 @@ static int place(lk_emu_t *emu, lk_invocation_t *inv, const char *incoming,
 
   lk_lineage_enter(emu->lineage, incoming, inv->fn->def->name, edge,
                    inv->source, inv->id, hop);
-  snprintf(inv->trace, sizeof(inv->trace), "%s", hop->trace);
+  lk_str_copy(inv->trace, sizeof(inv->trace), hop->trace);
   if (hop->verdict == LK_HOP_OK)
     return 0;
   stop = hop->verdict == LK_HOP_DEPTH || !emu->opts.allow_loops;
@@ -257,7 +257,7 @@ static void start(lk_instance_t *in, lk_invocation_t *inv) {
   inv->pid = in->pid;
   inv->mem_mb = in->mem_mb;
   inv->init_ms = 0;
-  snprintf(inv->stream, sizeof(inv->stream), "%s", in->stream);
+  lk_str_copy(inv->stream, sizeof(inv->stream), in->stream);
   if (in->cold) {
     inv->init_ms = in->init_ms;
     in->cold = 0;

@@ -125,14 +125,14 @@ void lk_lineage_enter(lk_lineage_t *l, const char *incoming, const char *fn,
   lk_hex(id, 16);
   s = &l->ring[slot(id)];
   memset(s, 0, sizeof(*s));
-  snprintf(s->id, sizeof(s->id), "%s", id);
-  snprintf(s->root, sizeof(s->root), "%s", root);
+  lk_str_copy(s->id, sizeof(s->id), id);
+  lk_str_copy(s->root, sizeof(s->root), root);
   if (parent) {
     s->depth = parent->depth + 1;
     s->chain_start_ms = parent->chain_start_ms;
     s->chain_invocations = parent->chain_invocations + 1;
-    snprintf(s->origin, sizeof(s->origin), "%s", parent->origin);
-    snprintf(s->origin_id, sizeof(s->origin_id), "%s", parent->origin_id);
+    lk_str_copy(s->origin, sizeof(s->origin), parent->origin);
+    lk_str_copy(s->origin_id, sizeof(s->origin_id), parent->origin_id);
     in_chain = in_path(parent->path, fn);
     int n = snprintf(s->path, sizeof(s->path), "%s -> %s -> %s", parent->path,
                      edge, fn);
@@ -142,16 +142,16 @@ void lk_lineage_enter(lk_lineage_t *l, const char *incoming, const char *fn,
   } else {
     s->chain_start_ms = now;
     s->chain_invocations = 1;
-    snprintf(s->origin, sizeof(s->origin), "%s", origin ? origin : edge);
-    snprintf(s->origin_id, sizeof(s->origin_id), "%s", inv_id ? inv_id : "");
-    snprintf(s->path, sizeof(s->path), "%s", fn);
+    lk_str_copy(s->origin, sizeof(s->origin), origin ? origin : edge);
+    lk_str_copy(s->origin_id, sizeof(s->origin_id), inv_id ? inv_id : "");
+    lk_str_copy(s->path, sizeof(s->path), fn);
   }
 
   hop->depth = s->depth;
   hop->chain_invocations = s->chain_invocations;
-  snprintf(hop->path, sizeof(hop->path), "%s", s->path);
-  snprintf(hop->origin, sizeof(hop->origin), "%s", s->origin);
-  snprintf(hop->origin_id, sizeof(hop->origin_id), "%s", s->origin_id);
+  lk_str_copy(hop->path, sizeof(hop->path), s->path);
+  lk_str_copy(hop->origin, sizeof(hop->origin), s->origin);
+  lk_str_copy(hop->origin_id, sizeof(hop->origin_id), s->origin_id);
   hop->rate = now > s->chain_start_ms ? s->chain_invocations * 1000.0 /
                                             (double)(now - s->chain_start_ms)
                                       : (double)s->chain_invocations * 1000.0;

@@ -20,6 +20,8 @@
 typedef struct fixture {
   uv_loop_t loop;
   uv_async_t done;
+  uv_timer_t later;         /* answers /later a moment after it came */
+  lk_http_req_t *later_req; /* the request it will answer */
   lk_http_server_t *srv;
   int port;
   void (*client)(struct fixture *);
@@ -27,21 +29,39 @@ typedef struct fixture {
   int failed;
 } fixture_t;
 
-/* Echoes what it parsed, so the client can assert on it. */
-static void on_req(lk_http_req_t *req, void *ud) {
-  fixture_t *f = ud;
+static void echo(lk_http_req_t *req) {
   char body[1024];
   const char *x = lk_http_header(req, "x-test");
-  int n;
+  int n = snprintf(body, sizeof(body), "%s %s ?%s x=%s len=%zu", req->method,
+                   req->path, req->query, x ? x : "-", req->body.len);
+
+  lk_http_respond(req, 200, NULL, 0, body, (size_t)n);
+}
+
+static void on_later(uv_timer_t *t) {
+  fixture_t *f = t->data;
+  lk_http_req_t *req = f->later_req;
+
+  f->later_req = NULL;
+  echo(req);
+}
+
+/* Echoes what it parsed, so the client can assert on it. /later is
+ * answered 50 ms on, so the client can act while it is in flight. */
+static void on_req(lk_http_req_t *req, void *ud) {
+  fixture_t *f = ud;
 
   f->requests++;
   if (req->body_too_large) {
     lk_http_respond(req, 413, NULL, 0, "too large", 9);
     return;
   }
-  n = snprintf(body, sizeof(body), "%s %s ?%s x=%s len=%zu", req->method,
-               req->path, req->query, x ? x : "-", req->body.len);
-  lk_http_respond(req, 200, NULL, 0, body, (size_t)n);
+  if (strcmp(req->path, "/later") == 0 && f->later_req == NULL) {
+    f->later_req = req;
+    uv_timer_start(&f->later, on_later, 50, 0);
+    return;
+  }
+  echo(req);
 }
 
 static int connect_to(int port) {
@@ -111,6 +131,7 @@ static void on_done(uv_async_t *a) {
   fixture_t *f = a->data;
 
   lk_http_server_free(f->srv);
+  uv_close((uv_handle_t *)&f->later, NULL);
   uv_close((uv_handle_t *)a, NULL);
 }
 
@@ -126,6 +147,8 @@ static void run_client(void (*client)(fixture_t *)) {
   f.client = client;
   uv_async_init(&f.loop, &f.done, on_done);
   f.done.data = &f;
+  uv_timer_init(&f.loop, &f.later);
+  f.later.data = &f;
   pthread_create(&t, NULL, client_main, &f);
   uv_run(&f.loop, UV_RUN_DEFAULT);
   pthread_join(t, NULL);
@@ -172,6 +195,67 @@ static void pipelined(fixture_t *f) {
 static void test_pipelined(void **state) {
   (void)state;
   run_client(pipelined);
+}
+
+/* Bytes that arrive while a request is in flight wait their turn, and a
+ * client that half-closes after its request still gets the answer. */
+static void while_in_flight(fixture_t *f) {
+  char buf[4096];
+  int fd = connect_to(f->port);
+
+  send_str(fd, "GET /later HTTP/1.1\r\nHost: h\r\n\r\n");
+  usleep(10000); /* the first is in flight now */
+  send_str(fd, "GET /next HTTP/1.1\r\nHost: h\r\n\r\n");
+  read_until(fd, buf, sizeof(buf), "HTTP/1.1 200", 2);
+  assert_non_null(strstr(buf, "GET /later "));
+  assert_true(strstr(buf, "GET /later ") < strstr(buf, "GET /next "));
+  close(fd);
+
+  fd = connect_to(f->port);
+  send_str(fd, "GET /later HTTP/1.1\r\nHost: h\r\n\r\n"
+               "GET /after HTTP/1.1\r\nHost: h\r\n\r\n");
+  shutdown(fd, SHUT_WR);
+  read_until(fd, buf, sizeof(buf), NULL, 0); /* to EOF: the server closes */
+  assert_non_null(strstr(buf, "GET /later "));
+  assert_non_null(strstr(buf, "GET /after "));
+  close(fd);
+}
+
+static void test_while_in_flight(void **state) {
+  (void)state;
+  run_client(while_in_flight);
+}
+
+/* A client pipelining far past the pending ceiling while one request is
+ * in flight is held back, not cut off: every request gets its answer. */
+static void flood_in_flight(fixture_t *f) {
+  static const char one[] = "GET /n HTTP/1.1\r\n\r\n";
+  enum { N = 8000 }; /* about 170 KB: past the 64 KB ceiling */
+  size_t len = 0, cap = 4 * 1024 * 1024, n = sizeof(one) - 1;
+  char *all = malloc(N * n), *buf = malloc(cap);
+  const char *p;
+  int fd = connect_to(f->port), i, seen = 0;
+
+  for (i = 0; i < N; i++)
+    memcpy(all + (size_t)i * n, one, n);
+  send_str(fd, "GET /later HTTP/1.1\r\n\r\n");
+  usleep(10000);
+  send_all(fd, all, N * n);
+  shutdown(fd, SHUT_WR);
+  len = read_until(fd, buf, cap, NULL, 0);
+  for (p = buf; (p = strstr(p, "GET /n ")) != NULL; p++)
+    seen++;
+  assert_true(len > 0);
+  assert_non_null(strstr(buf, "GET /later "));
+  assert_int_equal(seen, N);
+  close(fd);
+  free(all);
+  free(buf);
+}
+
+static void test_flood_in_flight(void **state) {
+  (void)state;
+  run_client(flood_in_flight);
 }
 
 static void oversized(fixture_t *f) {
@@ -283,6 +367,20 @@ static void test_buf_ceiling(void **state) {
   assert_int_equal(lk_buf_adds(&b, "9"), LK_E2BIG);
   assert_string_equal(b.data, "12345678");
   lk_buf_free(&b);
+  /* printf: into spare room, growing, and past the ceiling unchanged. */
+  lk_buf_init(&b, 200);
+  assert_int_equal(lk_buf_printf(&b, "%s-%d", "ab", 7), 0);
+  assert_int_equal(lk_buf_printf(&b, "%d", 8), 0);
+  assert_string_equal(b.data, "ab-78");
+  assert_int_equal(lk_buf_printf(&b, "%0100d", 1), 0);
+  assert_int_equal(b.len, 105);
+  assert_int_equal(b.data[104], '1');
+  assert_int_equal(lk_buf_printf(&b, "%0100d", 2), LK_E2BIG);
+  assert_int_equal(b.len, 105);
+  assert_int_equal(strlen(b.data), 105);
+  assert_int_equal(lk_buf_printf(&b, "%s", "x"), 0);
+  assert_int_equal(strlen(b.data), 106);
+  lk_buf_free(&b);
   lk_buf_init(&b, 64);
   assert_int_equal(lk_buf_add_json_str(&b, "a\"b\\\n\x01", 6), 0);
   assert_string_equal(b.data, "\"a\\\"b\\\\\\n\\u0001\"");
@@ -293,6 +391,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_simple_and_keepalive),
       cmocka_unit_test(test_pipelined),
+      cmocka_unit_test(test_while_in_flight),
+      cmocka_unit_test(test_flood_in_flight),
       cmocka_unit_test(test_oversized),
       cmocka_unit_test(test_malformed),
       cmocka_unit_test(test_expect_continue),
