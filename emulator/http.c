@@ -17,6 +17,7 @@
  * client sees the 413 instead of a reset; then we close. */
 #define DISCARD_MAX (64 * 1024 * 1024)
 #define READ_CHUNK (64 * 1024)
+#define CORK_MAX (64 * 1024)
 
 struct lk_http_server {
   uv_tcp_t tcp;
@@ -40,9 +41,11 @@ struct lk_http_conn {
   int last_was_value;
   int head_overflow; /* the head passed a ceiling: 431, not 400 */
   int paused;        /* reading stopped: pending is full */
+  int corked;        /* answers wait in cork until the read is handled */
   int eof;           /* the client finished sending while one was in flight */
   size_t discarded;
   lk_buf_t pending; /* bytes read past the message in flight */
+  lk_buf_t cork;    /* answers written while corked */
   char rbuf[READ_CHUNK];
   lk_http_conn_t *prev, *next;
 };
@@ -131,6 +134,7 @@ static void on_conn_close(uv_handle_t *h) {
   lk_http_conn_t *conn = h->data;
 
   lk_buf_free(&conn->pending);
+  lk_buf_free(&conn->cork);
   free(conn);
 }
 
@@ -270,7 +274,11 @@ static int on_headers_complete(llhttp_t *p) {
     static char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
     uv_buf_t b = uv_buf_init(cont, sizeof(cont) - 1);
 
-    uv_try_write((uv_stream_t *)&conn->tcp, &b, 1);
+    /* Behind any corked answer to an earlier request, never ahead. */
+    if (conn->corked)
+      lk_buf_add(&conn->cork, cont, sizeof(cont) - 1);
+    else
+      uv_try_write((uv_stream_t *)&conn->tcp, &b, 1);
   }
   return 0;
 }
@@ -310,6 +318,69 @@ static void on_write(uv_write_t *w, int status) {
   free(wr);
 }
 
+/* Sends bufs in order: straight to the socket when it takes them; what it
+ * refuses is copied into a write request, behind which later writes
+ * queue. Returns 1 when all is written, 0 when some is queued (on_write
+ * then closes if close_after), or an error. */
+static int send_out(lk_http_conn_t *conn, const uv_buf_t *bufs, int nbufs,
+                    int close_after) {
+  size_t total = 0, skip = 0, n;
+  write_req_t *wr;
+  uv_buf_t one;
+  char *p;
+  int i, err;
+
+  for (i = 0; i < nbufs; i++)
+    total += bufs[i].len;
+  if (total == 0)
+    return 1;
+  /* EAGAIN (an earlier write still queued) just means: queue this one. */
+  err = uv_try_write((uv_stream_t *)&conn->tcp, bufs, (unsigned)nbufs);
+  if (err > 0)
+    skip = (size_t)err;
+  else if (err != UV_EAGAIN && err != UV_ENOSYS)
+    return err;
+  if (skip == total)
+    return 1;
+  wr = malloc(sizeof(*wr) + total - skip);
+  if (wr == NULL)
+    return LK_ENOMEM;
+  wr->conn = conn;
+  wr->close_after = close_after;
+  p = wr->data;
+  for (i = 0; i < nbufs; i++) {
+    if (skip >= bufs[i].len) {
+      skip -= bufs[i].len;
+      continue;
+    }
+    n = bufs[i].len - skip;
+    memcpy(p, bufs[i].base + skip, n);
+    p += n;
+    skip = 0;
+  }
+  one = uv_buf_init(wr->data, (unsigned)(p - wr->data));
+  err = uv_write(&wr->w, (uv_stream_t *)&conn->tcp, &one, 1, on_write);
+  if (err)
+    free(wr);
+  return err ? err : 0;
+}
+
+/* Sends what waits in the cork; 0/1, or an error. */
+static int cork_flush(lk_http_conn_t *conn) {
+  uv_buf_t b;
+  int err;
+
+  if (conn->cork.len == 0)
+    return 1;
+  b = uv_buf_init(conn->cork.data, (unsigned)conn->cork.len);
+  err = send_out(conn, &b, 1, 0);
+  if (conn->cork.cap > 4096)
+    lk_buf_free(&conn->cork); /* a big answer: do not keep its room */
+  else
+    lk_buf_reset(&conn->cork);
+  return err;
+}
+
 /* Writes v in decimal at out; returns the length. */
 static size_t put_uint(char *out, size_t v) {
   char tmp[24];
@@ -332,10 +403,7 @@ static char *put(char *p, const char *s, size_t n) {
 /* The head is sized first and written with memcpy: this runs twice per
  * invocation, and printf was a sixth of the server's own CPU. When the
  * socket takes everything at once (the usual case on loopback), nothing
- * is allocated or copied; only what the kernel refuses is copied into a
- * write request, behind which later writes queue in order.
- * Returns 1 when all of it is written, 0 when some is queued (on_write
- * then closes if close_after), or an error; it never closes itself. */
+ * is allocated or copied. Returns as send_out; it never closes. */
 static int conn_write(lk_http_conn_t *conn, int status,
                       const lk_http_header_t *headers, int n_headers,
                       const void *body, size_t len, int skip_body,
@@ -343,9 +411,8 @@ static int conn_write(lk_http_conn_t *conn, int status,
   static const char conn_close_hdr[] = "Connection: close\r\n";
   const char *reason = lk_http_reason(status);
   char stack[2048], *head = stack, *p;
-  size_t need, sent = 0, rest, i, hlen;
+  size_t need, i, hlen;
   uv_buf_t bufs[2];
-  write_req_t *wr;
   int nbufs = 1, err, with_len = status != 204 && status != 304;
 
   need = sizeof("HTTP/1.1  \r\n") + 24 + strlen(reason) + 2;
@@ -386,40 +453,22 @@ static int conn_write(lk_http_conn_t *conn, int status,
     bufs[1] = uv_buf_init((char *)body, (unsigned)len);
     nbufs = 2;
   }
-  /* EAGAIN (an earlier write still queued) just means: queue this one. */
-  err = uv_try_write((uv_stream_t *)&conn->tcp, bufs, nbufs);
-  if (err > 0)
-    sent = (size_t)err;
-  else if (err != UV_EAGAIN && err != UV_ENOSYS)
-    goto fail;
-  rest = hlen + len - sent;
-  if (rest == 0) {
-    if (head != stack)
-      free(head);
-    return 1;
+  if (conn->corked && !close_after) {
+    /* Answers to pipelined requests go out in one write at the end of
+     * the read (a Runtime API client sends its response and its next
+     * poll together: the 202 and the next event then share a packet). */
+    if (lk_buf_add(&conn->cork, head, hlen) == 0) {
+      if (lk_buf_add(&conn->cork, body, len) == 0) {
+        if (head != stack)
+          free(head);
+        return 1;
+      }
+      conn->cork.len -= hlen;
+    }
   }
-  wr = malloc(sizeof(*wr) + rest);
-  if (wr == NULL) {
-    err = LK_ENOMEM;
-    goto fail;
-  }
-  wr->conn = conn;
-  wr->close_after = close_after;
-  if (sent < hlen) {
-    memcpy(wr->data, head + sent, hlen - sent);
-    memcpy(wr->data + hlen - sent, body, len);
-  } else {
-    memcpy(wr->data, (const char *)body + (sent - hlen), rest);
-  }
-  if (head != stack)
-    free(head);
-  head = NULL;
-  bufs[0] = uv_buf_init(wr->data, (unsigned)rest);
-  err = uv_write(&wr->w, (uv_stream_t *)&conn->tcp, bufs, 1, on_write);
-  if (err == 0)
-    return 0;
-  free(wr);
-fail:
+  err = cork_flush(conn);
+  if (err >= 0)
+    err = send_out(conn, bufs, nbufs, close_after);
   if (head != stack)
     free(head);
   return err;
@@ -487,7 +536,11 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     }
     return;
   }
+  conn->corked = 1;
   conn_feed(conn, buf->base, (size_t)nread);
+  conn->corked = 0;
+  if (!conn->closing && cork_flush(conn) < 0)
+    conn_close(conn);
 }
 
 static void conn_feed(lk_http_conn_t *conn, const char *data, size_t n) {
@@ -615,6 +668,7 @@ static void on_connection(uv_stream_t *server, int status) {
   conn->tcp.data = conn;
   conn->srv = srv;
   lk_buf_init(&conn->pending, READ_CHUNK);
+  lk_buf_init(&conn->cork, CORK_MAX);
   if (uv_accept(server, (uv_stream_t *)&conn->tcp) ||
       srv->n_conns >= LK_HTTP_MAX_CONNS) {
     uv_close((uv_handle_t *)&conn->tcp, on_conn_close);

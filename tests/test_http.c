@@ -351,6 +351,20 @@ static void expect_continue(fixture_t *f) {
   read_until(fd, buf, sizeof(buf), "len=3", 1);
   assert_non_null(strstr(buf, "PUT /e ? x=- len=3"));
   close(fd);
+
+  /* Pipelined behind a request answered in the same read: the 100 comes
+   * after that answer, never ahead of it. */
+  fd = connect_to(f->port);
+  send_str(fd, "GET /first HTTP/1.1\r\n\r\n"
+               "PUT /e HTTP/1.1\r\nContent-Length: 3\r\nExpect: 100-continue"
+               "\r\n\r\n");
+  read_until(fd, buf, sizeof(buf), "100 Continue", 1);
+  assert_non_null(strstr(buf, "GET /first "));
+  assert_true(strstr(buf, "GET /first ") < strstr(buf, "100 Continue"));
+  send_str(fd, "abc");
+  read_until(fd, buf, sizeof(buf), "len=3", 1);
+  assert_non_null(strstr(buf, "PUT /e ? x=- len=3"));
+  close(fd);
 }
 
 static void test_expect_continue(void **state) {
