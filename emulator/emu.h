@@ -192,6 +192,7 @@ struct lk_emu {
   lk_invocation_t *completing; /* finished, waiting for trailing log bytes */
   lk_invocation_t *retrying;   /* async invocations waiting to retry */
   int journal_fd;
+  lk_buf_t journal; /* lines of this check phase, written before answers */
   int closing;
   char endpoint[64];
 };
@@ -221,7 +222,11 @@ uint64_t lk_now_ms(void);
 
 /* journal.c */
 int lk_journal_open(const char *dir);
-int lk_journal_append(int fd, const lk_invocation_t *inv, const char *fn);
+#define LK_JOURNAL_BATCH_MAX (16 * 1024 * 1024) /* bytes of lines per write */
+/* Appends one invocation's line to out (or nothing, on an error). */
+int lk_journal_line(lk_buf_t *out, const lk_invocation_t *inv, const char *fn);
+/* Appends the lines in one write() and empties the buffer. */
+int lk_journal_write(int fd, lk_buf_t *lines);
 /* Appends any record (a loop report, a finding) as one line. */
 int lk_journal_event(int fd, const cJSON *record);
 /* Finds a record by invocation id; the caller frees it with cJSON_Delete. */

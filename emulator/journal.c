@@ -1,7 +1,8 @@
 /* The invocation journal: one JSON object per line in <state>/journal.jsonl,
- * appended with a single write() so concurrent writers (serve and invoke)
- * never interleave records. lk_journal_find() returns a cJSON tree the
- * caller owns. */
+ * appended with single write()s of whole lines so concurrent writers
+ * (serve and invoke) never interleave records. lk_journal_line() formats
+ * into the caller's buffer, lk_journal_write() appends a buffer of lines.
+ * lk_journal_find() returns a cJSON tree the caller owns. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,8 +15,6 @@
 #include "emu.h"
 #include "lambkin/lambkin.h"
 
-#define JOURNAL_LINE_MAX (16 * 1024 * 1024)
-
 int lk_journal_open(const char *dir) {
   char path[4096];
 
@@ -26,59 +25,78 @@ int lk_journal_open(const char *dir) {
 }
 
 /* The event goes in as a JSON string (exact bytes) when it is UTF-8 text,
- * else as base64 under event_b64, so replay sends what was sent. */
-int lk_journal_append(int fd, const lk_invocation_t *inv, const char *fn) {
-  lk_buf_t b;
-  char when[32];
+ * else as base64 under event_b64, so replay sends what was sent. A line
+ * that does not fit is left out whole: out is as it was. */
+int lk_journal_line(lk_buf_t *out, const lk_invocation_t *inv, const char *fn) {
+  lk_buf_t *b = out;
+  size_t start = out->len;
+  char when[32], ms[32];
   time_t now = time(NULL);
   struct tm tm;
   int err;
-  ssize_t w;
 
-  if (fd < 0)
-    return 0;
   gmtime_r(&now, &tm);
   strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  lk_buf_init(&b, JOURNAL_LINE_MAX);
-  err = lk_buf_printf(
-      &b, "{\"id\":\"%s\",\"time\":\"%s\",\"function\":", inv->id, when);
-  err = err ? err : lk_buf_add_json_str(&b, fn, strlen(fn));
-  err = err ? err
-            : lk_buf_printf(&b,
-                            ",\"source\":\"%s\",\"async\":%s,"
-                            "\"attempt\":%d,\"trace\":\"%s\",",
-                            inv->source, inv->async ? "true" : "false",
-                            inv->attempt, inv->trace);
+  snprintf(ms, sizeof(ms), "%.2f", inv->duration_ms);
+  err = lk_buf_adds(b, "{\"id\":\"");
+  err = err ? err : lk_buf_adds(b, inv->id);
+  err = err ? err : lk_buf_adds(b, "\",\"time\":\"");
+  err = err ? err : lk_buf_adds(b, when);
+  err = err ? err : lk_buf_adds(b, "\",\"function\":");
+  err = err ? err : lk_buf_add_json_str(b, fn, strlen(fn));
+  err = err ? err : lk_buf_adds(b, ",\"source\":\"");
+  err = err ? err : lk_buf_adds(b, inv->source);
+  err = err ? err : lk_buf_adds(b, "\",\"async\":");
+  err = err ? err : lk_buf_adds(b, inv->async ? "true" : "false");
+  err = err ? err : lk_buf_printf(b, ",\"attempt\":%d", inv->attempt);
+  err = err ? err : lk_buf_adds(b, ",\"trace\":\"");
+  err = err ? err : lk_buf_adds(b, inv->trace);
+  err = err ? err : lk_buf_adds(b, "\",");
   if (err == 0 && lk_utf8_valid(inv->payload, inv->len)) {
-    err = lk_buf_adds(&b, "\"event\":");
-    err = err ? err : lk_buf_add_json_str(&b, inv->payload, inv->len);
+    err = lk_buf_adds(b, "\"event\":");
+    err = err ? err : lk_buf_add_json_str(b, inv->payload, inv->len);
   } else if (err == 0) {
-    err = lk_buf_adds(&b, "\"event_b64\":\"");
-    err = err ? err : lk_b64_encode(&b, inv->payload, inv->len);
-    err = err ? err : lk_buf_adds(&b, "\"");
+    err = lk_buf_adds(b, "\"event_b64\":\"");
+    err = err ? err : lk_b64_encode(b, inv->payload, inv->len);
+    err = err ? err : lk_buf_adds(b, "\"");
   }
-  err = err ? err
-            : lk_buf_printf(&b,
-                            ",\"outcome\":\"%s\",\"duration_ms\":"
-                            "%.2f,\"error_type\":",
-                            inv->outcome, inv->duration_ms);
+  err = err ? err : lk_buf_adds(b, ",\"outcome\":\"");
+  err = err ? err : lk_buf_adds(b, inv->outcome);
+  err = err ? err : lk_buf_adds(b, "\",\"duration_ms\":");
+  err = err ? err : lk_buf_adds(b, ms);
+  err = err ? err : lk_buf_adds(b, ",\"error_type\":");
   if (err == 0 && inv->error_type)
-    err = lk_buf_add_json_str(&b, inv->error_type, strlen(inv->error_type));
+    err = lk_buf_add_json_str(b, inv->error_type, strlen(inv->error_type));
   else if (err == 0)
-    err = lk_buf_adds(&b, "null");
-  err = err ? err : lk_buf_adds(&b, ",\"error\":");
+    err = lk_buf_adds(b, "null");
+  err = err ? err : lk_buf_adds(b, ",\"error\":");
   if (err == 0 && inv->error_type && inv->body)
-    err = lk_buf_add_json_str(&b, inv->body,
+    err = lk_buf_add_json_str(b, inv->body,
                               inv->body_len > 4096 ? 4096 : inv->body_len);
   else if (err == 0)
-    err = lk_buf_adds(&b, "null");
-  err = err ? err : lk_buf_adds(&b, "}\n");
-  if (err == 0) {
-    w = write(fd, b.data, b.len);
-    if (w < 0 || (size_t)w != b.len)
+    err = lk_buf_adds(b, "null");
+  err = err ? err : lk_buf_adds(b, "}\n");
+  if (err) {
+    out->len = start;
+    if (out->data)
+      out->data[start] = '\0';
+  }
+  return err;
+}
+
+int lk_journal_write(int fd, lk_buf_t *lines) {
+  ssize_t w;
+  int err = 0;
+
+  if (fd >= 0 && lines->len) {
+    w = write(fd, lines->data, lines->len);
+    if (w < 0 || (size_t)w != lines->len)
       err = LK_EIO;
   }
-  lk_buf_free(&b);
+  if (lines->cap > 1024 * 1024)
+    lk_buf_free(lines); /* after a big event: do not keep its room */
+  else
+    lk_buf_reset(lines);
   return err;
 }
 

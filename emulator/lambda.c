@@ -450,7 +450,9 @@ static int max_attempts(lk_fn_t *fn) {
   return 1 + (r >= 0 ? r : 2);
 }
 
-static void finish(lk_invocation_t *inv) {
+/* The END and REPORT lines and the journal line; the caller writes the
+ * journal (lk_journal_write) before it delivers. */
+static void record(lk_invocation_t *inv) {
   lk_fn_t *fn = inv->fn;
   lk_emu_t *emu = fn->emu;
   double d = inv->duration_ms;
@@ -464,7 +466,19 @@ static void finish(lk_invocation_t *inv) {
           "ms\tMemory Size: %d MB\tMax Memory Used: %d MB%s",
           inv->id, d, (unsigned long long)(d < 1 ? 1 : (d + 0.999)),
           fn->def->memory_mb, inv->mem_mb, init);
-  lk_journal_append(emu->journal_fd, inv, fn->def->name);
+  if (emu->journal_fd < 0)
+    return;
+  if (lk_journal_line(&emu->journal, inv, fn->def->name) == LK_E2BIG &&
+      emu->journal.len) { /* the batch is full: write it, start anew */
+    lk_journal_write(emu->journal_fd, &emu->journal);
+    lk_journal_line(&emu->journal, inv, fn->def->name);
+  }
+}
+
+/* A retry, the answer, or the caller's callback. */
+static void deliver(lk_invocation_t *inv) {
+  lk_fn_t *fn = inv->fn;
+  lk_emu_t *emu = fn->emu;
 
   if (inv->async && inv->error_type && inv->attempt < max_attempts(fn) &&
       !emu->closing) {
@@ -502,6 +516,12 @@ static void finish(lk_invocation_t *inv) {
   inv_free(inv);
 }
 
+static void finish(lk_invocation_t *inv) {
+  record(inv);
+  lk_journal_write(inv->fn->emu->journal_fd, &inv->fn->emu->journal);
+  deliver(inv);
+}
+
 static void on_check(uv_check_t *c) {
   lk_emu_t *emu = c->data;
   lk_invocation_t *list = emu->completing, *next, *rev = NULL;
@@ -512,10 +532,15 @@ static void on_check(uv_check_t *c) {
     list->next = rev;
     rev = list;
   }
+  /* The journal lines of this turn in one write, before any answer
+   * leaves: a client that has its answer finds the invocation there. */
+  for (list = rev; list; list = list->next)
+    record(list);
+  lk_journal_write(emu->journal_fd, &emu->journal);
   for (; rev; rev = next) {
     next = rev->next;
     rev->next = NULL;
-    finish(rev);
+    deliver(rev);
   }
   if (!emu->opts.quiet)
     fflush(stdout);
@@ -836,6 +861,7 @@ int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
   if (emu->opts.state_dir == NULL)
     emu->opts.state_dir = ".lambkin";
   emu->journal_fd = -1;
+  lk_buf_init(&emu->journal, LK_JOURNAL_BATCH_MAX);
   emu->fns = calloc((size_t)app->n_functions + 1, sizeof(*emu->fns));
   if (emu->fns == NULL) {
     free(emu);
@@ -1039,6 +1065,7 @@ void lk_emu_free(lk_emu_t *emu) {
     free(emu->fns[i].so_path);
   if (emu->journal_fd >= 0)
     close(emu->journal_fd);
+  lk_buf_free(&emu->journal);
   lk_s3_free(emu->s3);
   lk_sources_free(emu->sources);
   lk_apigw_free(emu->apigw);
