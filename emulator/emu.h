@@ -143,6 +143,7 @@ struct lk_fn {
   uv_timer_t scale_timer; /* re-runs schedule() once a wait is long */
   char access_key[24];
   char secret_key[48];
+  char log_group[300]; /* /aws/lambda/NAME */
 };
 
 struct lk_instance {

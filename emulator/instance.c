@@ -116,6 +116,7 @@ int lk_fn_prepare(lk_fn_t *fn, char *err, size_t errlen) {
   lk_hex(fn->access_key + 4, 16);
   memcpy(fn->access_key, "LKIA", 4);
   lk_hex(fn->secret_key, 40);
+  snprintf(fn->log_group, sizeof(fn->log_group), "/aws/lambda/%s", def->name);
   if (def->kind != LK_RT_C)
     return 0;
   snprintf(dir, sizeof(dir), "%s/build", state);

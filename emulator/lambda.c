@@ -69,13 +69,9 @@ void lk_emu_log_line(lk_emu_t *emu, lk_fn_t *fn, lk_invocation_t *inv,
   if (!emu->opts.quiet)
     printf("[%s %.8s] %.*s\n", fn->def->name, inv ? inv->id : "--------",
            (int)len, line);
-  if (emu->logs && stream && stream[0]) {
-    char group[300];
-
-    snprintf(group, sizeof(group), "/aws/lambda/%s", fn->def->name);
-    lk_logs_put(emu->logs, group, stream, (int64_t)lk_now_ms(), line, len,
-                inv ? inv->trace : NULL);
-  }
+  if (emu->logs && stream && stream[0])
+    lk_logs_put(emu->logs, fn->log_group, stream, (int64_t)lk_now_ms(), line,
+                len, inv ? inv->trace : NULL);
   if (inv == NULL)
     return;
   /* Keep the newest bytes: Tail wants the end of the log. */
@@ -109,6 +105,20 @@ static void log_fmt(lk_invocation_t *inv, const char *fmt, ...) {
   if (n > 0)
     lk_emu_log_line(inv->fn->emu, inv->fn, inv, inv->stream, line,
                     (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+/* START and END: "<before><request id><after>", without a format. */
+static void log_id(lk_invocation_t *inv, const char *before,
+                   const char *after) {
+  char line[128];
+  size_t a = strlen(before), b = strlen(inv->id), c = strlen(after);
+
+  if (a + b + c > sizeof(line))
+    return;
+  memcpy(line, before, a);
+  memcpy(line + a, inv->id, b);
+  memcpy(line + a + b, after, c);
+  lk_emu_log_line(inv->fn->emu, inv->fn, inv, inv->stream, line, a + b + c);
 }
 
 /* ---- invocations ---- */
@@ -262,7 +272,7 @@ static void start(lk_instance_t *in, lk_invocation_t *inv) {
     inv->init_ms = in->init_ms;
     in->cold = 0;
   }
-  log_fmt(inv, "START RequestId: %s Version: $LATEST", inv->id);
+  log_id(inv, "START RequestId: ", " Version: $LATEST");
   lk_instance_dispatch(in, inv);
 }
 
@@ -460,7 +470,7 @@ static void record(lk_invocation_t *inv) {
 
   if (inv->init_ms > 0)
     snprintf(init, sizeof(init), "\tInit Duration: %.2f ms", inv->init_ms);
-  log_fmt(inv, "END RequestId: %s", inv->id);
+  log_id(inv, "END RequestId: ", "");
   log_fmt(inv,
           "REPORT RequestId: %s\tDuration: %.2f ms\tBilled Duration: %llu "
           "ms\tMemory Size: %d MB\tMax Memory Used: %d MB%s",

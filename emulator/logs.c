@@ -21,6 +21,7 @@ typedef struct event {
   int64_t ts, ingested;
   uint64_t seq;
   char *msg;
+  size_t len; /* strlen(msg): the budget's count, without a cold re-read */
 } event_t;
 
 typedef struct stream {
@@ -214,7 +215,7 @@ int lk_logs_subscribe(lk_logs_t *l, const char *group, const char *name,
 static void drop_oldest(lk_logs_t *l, stream_t *s) {
   event_t *e = &s->ev[s->start];
 
-  l->bytes -= strlen(e->msg);
+  l->bytes -= e->len;
   free(e->msg);
   s->start = (s->start + 1) % s->cap;
   s->n--;
@@ -268,9 +269,10 @@ static event_t *append(lk_logs_t *l, stream_t *s, int64_t ts, const char *msg,
   e->ts = ts;
   e->ingested = (int64_t)lk_now_ms();
   e->seq = ++l->seq;
+  e->len = strlen(e->msg);
   s->n++;
   s->next_seq++;
-  l->bytes += strlen(e->msg);
+  l->bytes += e->len;
   enforce_budget(l, s);
   return e;
 }
