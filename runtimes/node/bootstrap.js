@@ -14,12 +14,15 @@ const BASE = '/2018-06-01/runtime';
 const MAX_HEAD = 64 * 1024;
 
 // A minimal HTTP/1.1 client on one keep-alive socket. Requests are
-// pipelined: the response POST and the next long poll leave in one write,
-// which halves the round trips per invoke compared with the http module.
-// The Runtime API always answers with Content-Length.
+// pipelined: request() queues one (a string body), flush() writes all
+// that are queued as one string, so the response POST and the next long
+// poll leave in one write. That halves the round trips per invoke
+// compared with the http module. The Runtime API always answers with
+// Content-Length.
 class Rapi {
   constructor() {
     this.waiting = [];
+    this.out = '';
     this.buf = Buffer.alloc(0);
     this.sock = net.connect(Number(port), host);
     this.sock.setNoDelay(true);
@@ -32,13 +35,17 @@ class Rapi {
   }
 
   request(method, p, body, headers) {
-    const b = body === undefined ? Buffer.alloc(0) : Buffer.from(body);
+    const b = body === undefined ? '' : body;
     let head = `${method} ${BASE}${p} HTTP/1.1\r\nHost: ${host}\r\n` +
-               `Content-Length: ${b.length}\r\n`;
-    for (const [k, v] of Object.entries(headers || {})) head += `${k}: ${v}\r\n`;
-    this.sock.write(head + '\r\n');
-    if (b.length) this.sock.write(b);
+               `Content-Length: ${Buffer.byteLength(b)}\r\n`;
+    if (headers) for (const k of Object.keys(headers)) head += `${k}: ${headers[k]}\r\n`;
+    this.out += head + '\r\n' + b;
     return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+
+  flush() {
+    this.sock.write(this.out); // utf8, as Content-Length counted it
+    this.out = '';
   }
 
   onData(d) {
@@ -49,24 +56,37 @@ class Rapi {
         if (this.buf.length > MAX_HEAD) this.sock.destroy(new Error('head too large'));
         return;
       }
-      const lines = this.buf.toString('latin1', 0, end).split('\r\n');
+      // One pass over the head, no split arrays: this runs for every
+      // invocation, and the function's process shares the machine.
+      const head = this.buf.toString('latin1', 0, end);
       const headers = {};
-      for (const l of lines.slice(1)) {
-        const c = l.indexOf(':');
-        if (c > 0) headers[l.slice(0, c).trim().toLowerCase()] = l.slice(c + 1).trim();
+      const status = parseInt(head.slice(head.indexOf(' ') + 1), 10);
+      let i = head.indexOf('\r\n');
+      while (i >= 0) {
+        const next = head.indexOf('\r\n', i + 2);
+        const stop = next < 0 ? head.length : next;
+        const c = head.indexOf(':', i + 2);
+        if (c > i + 2 && c < stop) {
+          headers[head.slice(i + 2, c).trim().toLowerCase()] = head.slice(c + 1, stop).trim();
+        }
+        i = next;
       }
       const len = Number(headers['content-length'] || 0);
       if (this.buf.length < end + 4 + len) return;
       const body = this.buf.subarray(end + 4, end + 4 + len);
       this.buf = this.buf.subarray(end + 4 + len);
       const w = this.waiting.shift();
-      if (w) w.resolve({ status: Number(lines[0].split(' ')[1]), headers, body });
+      if (w) w.resolve({ status, headers, body });
     }
   }
 }
 
 const rapi = new Rapi();
-const call = (method, p, body, headers) => rapi.request(method, p, body, headers);
+const call = (method, p, body, headers) => {
+  const r = rapi.request(method, p, body, headers);
+  rapi.flush();
+  return r;
+};
 
 function errorBody(err, type) {
   const e = err instanceof Error ? err : new Error(String(err));
@@ -113,19 +133,43 @@ async function loadHandler() {
   return fn;
 }
 
+// Fixed for the life of the instance: read once (each process.env read
+// is a getenv through an interceptor).
+const ENV = {
+  functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+  functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
+  memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+  logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
+  logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
+};
+
 function context(headers) {
   const deadline = Number(headers['lambda-runtime-deadline-ms'] || 0);
   return {
     awsRequestId: headers['lambda-runtime-aws-request-id'],
     invokedFunctionArn: headers['lambda-runtime-invoked-function-arn'],
-    functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
-    functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
-    memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
-    logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
-    logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
+    functionName: ENV.functionName,
+    functionVersion: ENV.functionVersion,
+    memoryLimitInMB: ENV.memoryLimitInMB,
+    logGroupName: ENV.logGroupName,
+    logStreamName: ENV.logStreamName,
     callbackWaitsForEmptyEventLoop: true,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    clientContext: jsonHeader(headers['lambda-runtime-client-context']),
+    identity: jsonHeader(headers['lambda-runtime-cognito-identity']),
   };
+}
+
+// The mobile SDK's client context and Cognito identity, as Lambda's Node
+// runtime hands them over: parsed, or undefined when absent (lambkin
+// sends "{}" then, and the Python bootstrap reads that as None too).
+function jsonHeader(v) {
+  if (!v || v === '{}') return undefined;
+  try {
+    return JSON.parse(v);
+  } catch (e) {
+    return undefined;
+  }
 }
 
 function run(fn, event, ctx) {
@@ -174,17 +218,15 @@ async function main() {
       const event = next.body.length ? JSON.parse(next.body) : {};
       const result = await run(fn, event, context(next.headers));
       const out = JSON.stringify(result === undefined ? null : result);
-      rapi.sock.cork();
-      done = call('POST', `/invocation/${id}/response`, out);
+      done = rapi.request('POST', `/invocation/${id}/response`, out);
     } catch (e) {
       const body = errorBody(e);
       console.error(`[ERROR] ${body.errorType}: ${body.errorMessage}`.replace(/\n/g, '\r'));
-      rapi.sock.cork();
-      done = call('POST', `/invocation/${id}/error`, JSON.stringify(body),
-                  { 'Lambda-Runtime-Function-Error-Type': body.errorType });
+      done = rapi.request('POST', `/invocation/${id}/error`, JSON.stringify(body),
+                          { 'Lambda-Runtime-Function-Error-Type': body.errorType });
     }
-    pending = call('GET', '/invocation/next');
-    rapi.sock.uncork();
+    pending = rapi.request('GET', '/invocation/next');
+    rapi.flush();
     await done;
   }
 }
