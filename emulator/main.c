@@ -12,6 +12,7 @@
 #include "app.h"
 #include "codec.h"
 #include "apigw.h"
+#include "check.h"
 #include "emu.h"
 #include "event_cmd.h"
 #include "fuzz_cmd.h"
@@ -50,6 +51,9 @@ static void usage(FILE *f) {
           "  replay FILE|ID        re-run a journaled or saved event\n"
           "  event SOURCE [opts]   print a sample s3, sqs, logs, apigw or "
           "apigw-v2 event\n"
+          "  check [--dot|--json]  find loops, missing limits and broad "
+          "policies in the\n"
+          "                        template, without running it\n"
           "  fuzz [FUNCTION...]    fuzz functions with mutated events "
           "(--time S, --runs N,\n"
           "                        --jobs N, --out DIR, --seed N, --sarif/"
@@ -510,6 +514,8 @@ int main(int argc, char **argv) {
     return lk_cmd_event(argc, argv);
   if (strcmp(cmd, "fuzz") == 0)
     return lk_cmd_fuzz(argc, argv);
+  if (strcmp(cmd, "check") == 0)
+    return lk_cmd_check(argc, argv);
   if (parse_args(argc, argv, &c))
     return 2;
   if (strcmp(cmd, "serve") == 0)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # `make demo`: serve the sample app in handlers/, invoke every sample
 # function through the Lambda Invoke API with Debian's aws CLI, print what
-# came back, and stop; then fuzz the sample vulnerable app in
+# came back, show `lambkin check` finding its loops, and stop; then fuzz the sample vulnerable app in
 # handlers/vuln for at most 60 s and print its findings table.
 # Usage: scripts/demo.sh BUILD_DIR
 set -eu
@@ -109,6 +109,11 @@ curl -s -o /dev/null -w '   GET /malformed -> %{http_code}\n' "$API/malformed"
 
 echo
 echo "== the bug lambkin exists to catch: a function that triggers itself"
+printf '== lambkin check finds the loops in the template, before anything runs\n'
+set +e
+"$LAMBKIN" check -t "$ROOT/handlers/template.yaml" 2>&1 | grep -F '[loop]' |
+  sed "s|^$ROOT/||; s/^/   /"
+set -e
 printf '== aws s3 cp to s3://photos (thumbnailer writes back into it)\n'
 "$AWS" --endpoint-url "$URL" s3 cp --no-progress "$WORK/photo.jpg" s3://photos/cat.jpg |
   sed 's/^/   /'

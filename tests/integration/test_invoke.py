@@ -326,6 +326,53 @@ class CliTest(unittest.TestCase):
         self.assertIn("template.yaml:5: unknown Runtime 'cobol85'", p.stderr)
 
 
+class CheckTest(unittest.TestCase):
+    """`lambkin check`: the sample app's four deliberate loops, found
+    from the template alone (the same four test_sources sees happen)."""
+
+    LOOPS = {"thumbnailer -> s3://photos -> thumbnailer",
+             "self-invoker -> self-invoker",
+             "sqs-echoer -> sqs://ring -> sqs-echoer",
+             "log-shouter -> logs:/aws/lambda/log-shouter -> log-shouter"}
+
+    def check(self, *args, template=TEMPLATE):
+        return subprocess.run([LAMBKIN, "check", "-t", template] + list(args),
+                              capture_output=True, text=True, timeout=60)
+
+    def test_sample_loops(self):
+        p = self.check()
+        self.assertEqual(p.returncode, 3, p.stderr)
+        errors = [l for l in p.stdout.splitlines() if ": error: " in l]
+        self.assertEqual(len(errors), 4, p.stdout)
+        self.assertTrue(all(l.startswith(TEMPLATE + ":") and
+                            l.endswith("[loop]") for l in errors))
+        p = self.check("--json")
+        found = json.loads(p.stdout)
+        loops = [f for f in found if f["rule"] == "loop"]
+        self.assertEqual({f["cycle"] for f in loops}, self.LOOPS)
+        self.assertTrue(all(f["usd_per_day"] > 0 for f in loops))
+        thumb = [f for f in loops if f["function"] == "thumbnailer"][0]
+        self.assertEqual(thumb["line"], 273)  # where the resource starts
+        p = self.check("--dot")
+        self.assertTrue(p.stdout.startswith("digraph lambkin {"))
+        self.assertIn('"thumbnailer" -> "s3://photos" [label="S3CrudPolicy",'
+                      'style=dashed,color=red];', p.stdout)
+
+    def test_clean_template_and_bad_usage(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "template.yaml")
+            os.mkdir(os.path.join(d, "src"))
+            with open(path, "w") as f:
+                f.write("Resources:\n  F:\n    Type: AWS::Serverless::Function"
+                        "\n    Properties:\n      Runtime: python3.11\n"
+                        "      CodeUri: src/\n      Handler: a.b\n")
+            p = self.check(template=path)
+            self.assertEqual((p.returncode, p.stdout), (0, ""), p.stderr)
+            self.assertIn("0 finding(s)", p.stderr)
+        p = self.check("--nope")
+        self.assertEqual(p.returncode, 2)
+
+
 class InstanceTest(unittest.TestCase):
     def test_idle_instances_are_reaped(self):
         server = Server("--idle-timeout", "1")

@@ -1,0 +1,280 @@
+/* lambkin check: loops found from the template alone (through buckets,
+ * queues, log groups and direct invokes, with S3 key filters honoured),
+ * over-broad policies, and functions without limits. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "app.h"
+#include "check.h"
+#include "lambkin/lambkin.h"
+
+static char dir[256];
+
+#define HEAD                                                                   \
+  "Transform: AWS::Serverless-2016-10-31\n"                                    \
+  "Resources:\n"
+
+/* A python function named NAME, with EXTRA properties (indented 6). */
+#define FN(logical, name, extra)                                               \
+  "  " logical ":\n"                                                           \
+  "    Type: AWS::Serverless::Function\n"                                      \
+  "    Properties:\n"                                                          \
+  "      FunctionName: " name "\n"                                             \
+  "      Runtime: python3.11\n"                                                \
+  "      CodeUri: src/\n"                                                      \
+  "      Handler: h.handler\n" extra
+
+#define BUCKET(logical, name)                                                  \
+  "  " logical ":\n"                                                           \
+  "    Type: AWS::S3::Bucket\n"                                                \
+  "    Properties: {BucketName: " name "}\n"
+
+/* Run by every object created in the bucket REF. */
+#define ON_NEW(ref)                                                            \
+  "      Events:\n"                                                            \
+  "        New: {Type: S3, Properties: {Bucket: !Ref " ref ", "                \
+  "Events: 's3:ObjectCreated:*'}}\n"
+
+/* Run by the photos bucket for keys under in/; may write ACTION on the
+ * keys matching KEYS. */
+#define UNDER_IN(action, keys)                                                 \
+  "      Events:\n"                                                            \
+  "        New:\n"                                                             \
+  "          Type: S3\n"                                                       \
+  "          Properties:\n"                                                    \
+  "            Bucket: !Ref Photos\n"                                          \
+  "            Events: 's3:ObjectCreated:*'\n"                                 \
+  "            Filter: {S3Key: {Rules: [{Name: prefix, Value: in/}]}}\n"       \
+  "      Policies:\n"                                                          \
+  "        - Statement:\n"                                                     \
+  "            - Effect: Allow\n"                                              \
+  "              Action: " action "\n"                                         \
+  "              Resource: arn:aws:s3:::photos/" keys "\n"
+
+/* The findings for a template text; the caller deletes them. */
+static cJSON *check(const char *text) {
+  char path[512], err[1024];
+  lk_app_t *app = NULL;
+  cJSON *out;
+  FILE *f;
+
+  snprintf(path, sizeof(path), "%s/template.yaml", dir);
+  f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+  if (lk_app_load(path, &app, err, sizeof(err)))
+    fail_msg("template: %s", err);
+  out = lk_check_app(app);
+  assert_non_null(out);
+  lk_app_free(app);
+  return out;
+}
+
+/* How many findings of the rule; the first one's message in *msg. */
+static int count(const cJSON *all, const char *rule, const char **msg) {
+  const cJSON *f;
+  int n = 0;
+
+  cJSON_ArrayForEach(f, all) {
+    if (strcmp(cJSON_GetObjectItem(f, "rule")->valuestring, rule) != 0)
+      continue;
+    if (n++ == 0 && msg)
+      *msg = cJSON_GetObjectItem(f, "message")->valuestring;
+  }
+  return n;
+}
+
+static const char *cycle_of(const cJSON *all) {
+  const cJSON *f;
+
+  cJSON_ArrayForEach(f, all) {
+    const cJSON *c = cJSON_GetObjectItem(f, "cycle");
+
+    if (c)
+      return c->valuestring;
+  }
+  return "";
+}
+
+static int setup(void **state) {
+  char src[300];
+
+  (void)state;
+  snprintf(dir, sizeof(dir), "/tmp/lambkin-test-check-XXXXXX");
+  assert_non_null(mkdtemp(dir));
+  snprintf(src, sizeof(src), "%s/src", dir);
+  mkdir(src, 0755);
+  return 0;
+}
+
+static int teardown(void **state) {
+  char cmd[300];
+
+  (void)state;
+  snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+  return system(cmd);
+}
+
+static void test_s3_loop_and_key_filters(void **state) {
+  const char *msg = NULL;
+  cJSON *r;
+
+  (void)state;
+  /* Writes the bucket that triggers it: a loop, with its cost. */
+  r = check(HEAD BUCKET("Photos", "photos") FN(
+      "Thumb", "thumb",
+      ON_NEW("Photos") "      Policies:\n"
+                       "        - S3CrudPolicy: {BucketName: !Ref Photos}\n"));
+  assert_int_equal(count(r, "loop", &msg), 1);
+  assert_string_equal(cycle_of(r), "thumb -> s3://photos -> thumb");
+  assert_non_null(strstr(msg, "a day"));
+  cJSON_Delete(r);
+
+  /* Triggered under in/, allowed to write only out/: no loop. */
+  r = check(HEAD BUCKET("Photos", "photos")
+                FN("Thumb", "thumb", UNDER_IN("s3:PutObject", "out/*")));
+  assert_int_equal(count(r, "loop", NULL), 0);
+  cJSON_Delete(r);
+
+  /* The same, allowed to write in/: the loop is back. */
+  r = check(HEAD BUCKET("Photos", "photos") FN(
+      "Thumb", "thumb", UNDER_IN("[s3:GetObject, 's3:Put*']", "in/*")));
+  assert_int_equal(count(r, "loop", NULL), 1);
+  cJSON_Delete(r);
+}
+
+static void test_chains_logs_and_invoke(void **state) {
+  cJSON *r;
+
+  (void)state;
+  /* Two functions through two queues: one loop, reported once. */
+  r = check(HEAD "  Q1:\n    Type: AWS::SQS::Queue\n"
+                 "    Properties: {QueueName: q1}\n"
+                 "  Q2:\n    Type: AWS::SQS::Queue\n"
+                 "    Properties: {QueueName: q2}\n" FN(
+                     "A", "a",
+                     "      Events:\n"
+                     "        In: {Type: SQS, Properties: {Queue: !GetAtt "
+                     "Q1.Arn}}\n"
+                     "      Policies:\n"
+                     "        - SQSSendMessagePolicy: {QueueName: !GetAtt "
+                     "Q2.QueueName}\n")
+                     FN("B", "b",
+                        "      Events:\n"
+                        "        In: {Type: SQS, Properties: {Queue: "
+                        "!GetAtt Q2.Arn}}\n"
+                        "      Policies:\n"
+                        "        - SQSSendMessagePolicy: {QueueName: "
+                        "!GetAtt Q1.QueueName}\n"));
+  assert_int_equal(count(r, "loop", NULL), 1);
+  assert_string_equal(cycle_of(r), "a -> sqs://q2 -> b -> sqs://q1 -> a");
+  /* And neither queue has a RedrivePolicy. */
+  assert_int_equal(count(r, "no-redrive", NULL), 2);
+  cJSON_Delete(r);
+
+  /* A subscription filter on the function's own log group. */
+  r = check(
+      HEAD FN("L", "shout", "") "  Sub:\n"
+                                "    Type: AWS::Logs::SubscriptionFilter\n"
+                                "    Properties:\n"
+                                "      LogGroupName: /aws/lambda/shout\n"
+                                "      FilterPattern: SHOUT\n"
+                                "      DestinationArn: !GetAtt L.Arn\n");
+  assert_int_equal(count(r, "loop", NULL), 1);
+  assert_string_equal(cycle_of(r), "shout -> logs:/aws/lambda/shout -> shout");
+  cJSON_Delete(r);
+
+  /* Allowed to invoke every function, itself among them. */
+  r = check(HEAD FN("S", "self",
+                    "      Policies:\n"
+                    "        - LambdaInvokePolicy: {FunctionName: '*'}\n"));
+  assert_int_equal(count(r, "loop", NULL), 1);
+  assert_string_equal(cycle_of(r), "self -> self");
+  assert_int_equal(count(r, "broad-policy", NULL), 1);
+  cJSON_Delete(r);
+}
+
+static void test_broad_policies(void **state) {
+  const char *msg = NULL;
+  cJSON *r;
+
+  (void)state;
+  /* A managed policy that writes every bucket: broad, and a loop through
+   * the bucket that triggers it. */
+  r = check(HEAD BUCKET("Up", "uploads") FN(
+      "F", "f", ON_NEW("Up") "      Policies: [AmazonS3FullAccess]\n"));
+  assert_int_equal(count(r, "broad-policy", &msg), 1);
+  assert_non_null(strstr(msg, "AmazonS3FullAccess"));
+  assert_int_equal(count(r, "loop", NULL), 1);
+  cJSON_Delete(r);
+
+  r = check(HEAD FN("F", "f",
+                    "      Policies:\n"
+                    "        - Statement:\n"
+                    "            - Effect: Allow\n"
+                    "              Action: '*'\n"
+                    "              Resource: '*'\n"));
+  assert_int_equal(count(r, "broad-policy", &msg), 1);
+  assert_non_null(strstr(msg, "every action on every resource"));
+  cJSON_Delete(r);
+
+  r = check(HEAD FN("F", "f",
+                    "      Policies:\n"
+                    "        - Statement:\n"
+                    "            Effect: Allow\n"
+                    "            Action: 'dynamodb:*'\n"
+                    "            Resource: '*'\n"));
+  assert_int_equal(count(r, "broad-policy", &msg), 1);
+  assert_non_null(strstr(msg, "dynamodb:*"));
+  cJSON_Delete(r);
+}
+
+static void test_limits_and_clean(void **state) {
+  cJSON *r;
+
+  (void)state;
+  /* S3-triggered, no reserved concurrency, no DLQ: two warnings. */
+  r = check(HEAD BUCKET("Up", "uploads") FN("F", "f", ON_NEW("Up")));
+  assert_int_equal(count(r, "no-concurrency-limit", NULL), 1);
+  assert_int_equal(count(r, "no-dead-letter", NULL), 1);
+  assert_int_equal(cJSON_GetArraySize(r), 2);
+  cJSON_Delete(r);
+
+  /* The same with both limits, and an API function: nothing to say. */
+  r = check(HEAD BUCKET(
+      "Up",
+      "uploads") "  Dlq:\n"
+                 "    Type: AWS::SQS::Queue\n" FN(
+                     "F", "f",
+                     "      ReservedConcurrentExecutions: 5\n"
+                     "      DeadLetterQueue: {Type: SQS, TargetArn: !GetAtt "
+                     "Dlq.Arn}\n" ON_NEW("Up") "      Policies:\n"
+                                               "        - S3ReadPolicy: "
+                                               "{BucketName: !Ref Up}\n")
+                     FN("Api", "api",
+                        "      Events:\n"
+                        "        Get: {Type: HttpApi, Properties: {Path: /, "
+                        "Method: GET}}\n"));
+  assert_int_equal(cJSON_GetArraySize(r), 0);
+  cJSON_Delete(r);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_s3_loop_and_key_filters),
+      cmocka_unit_test(test_chains_logs_and_invoke),
+      cmocka_unit_test(test_broad_policies),
+      cmocka_unit_test(test_limits_and_clean),
+  };
+
+  return cmocka_run_group_tests(tests, setup, teardown);
+}
