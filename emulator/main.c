@@ -12,7 +12,7 @@
 #include "app.h"
 #include "codec.h"
 #include "apigw.h"
-#include "check.h"
+#include "check_cmd.h"
 #include "emu.h"
 #include "event_cmd.h"
 #include "fuzz_cmd.h"

@@ -14,7 +14,7 @@
 #include <strings.h>
 
 #include "buf.h"
-#include "check.h"
+#include "check_cmd.h"
 #include "lambkin/lambkin.h"
 
 #define MAX_NODES 512
@@ -464,6 +464,18 @@ static void report_cycle(graph_t *g) {
   }
   o += (size_t)snprintf(path + o, o < sizeof(path) ? sizeof(path) - o : 0,
                         " -> %s", g->nodes[g->path[0]].name);
+  {
+    const cJSON *seen;
+
+    /* Two policies granting the same write make two edges, not two
+     * loops: one finding per path. */
+    cJSON_ArrayForEach(seen, g->findings) {
+      const cJSON *c = cJSON_GetObjectItem(seen, "cycle");
+
+      if (c && strcmp(c->valuestring, path) == 0)
+        return;
+    }
+  }
   {
     const lk_function_t *f = &g->app->functions[first];
     cJSON *last;

@@ -4,8 +4,8 @@
  * policies let it write), finds the cycles in it, and reports functions
  * without limits and policies wider than any code needs.
  * lk_check_app() returns a cJSON array of findings the caller owns. */
-#ifndef LK_CHECK_H
-#define LK_CHECK_H
+#ifndef LK_CHECK_CMD_H
+#define LK_CHECK_CMD_H
 
 #include <stdio.h>
 
