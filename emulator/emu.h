@@ -185,7 +185,8 @@ struct lk_emu {
   struct lk_lineage *lineage;
   struct lk_sources *sources;
   struct lk_apigw *apigw;
-  int loops; /* loops and too-deep chains reported */
+  int loops;     /* loops and too-deep chains reported */
+  cJSON *access; /* access.c: the (function, action, resource) seen */
   lk_fn_t *fns;
   int n_fns;
   uv_timer_t reaper;

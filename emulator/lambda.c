@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "codec.h"
+#include "access.h"
 #include "emu.h"
 #include "s3.h"
 #include "sqs.h"
@@ -730,6 +731,7 @@ static void on_api(lk_http_req_t *req, void *ud) {
   const char *slash;
   lk_function_t *def;
 
+  lk_access_note(emu, req);
   if (strncmp(p, API_PREFIX, sizeof(API_PREFIX) - 1) != 0) {
     const char *target = lk_http_header(req, "X-Amz-Target");
 
@@ -1076,6 +1078,7 @@ void lk_emu_free(lk_emu_t *emu) {
   if (emu->journal_fd >= 0)
     close(emu->journal_fd);
   lk_buf_free(&emu->journal);
+  lk_access_free(emu);
   lk_s3_free(emu->s3);
   lk_sources_free(emu->sources);
   lk_apigw_free(emu->apigw);

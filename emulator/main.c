@@ -13,6 +13,7 @@
 #include "codec.h"
 #include "apigw.h"
 #include "check_cmd.h"
+#include "policy_cmd.h"
 #include "emu.h"
 #include "event_cmd.h"
 #include "fuzz_cmd.h"
@@ -54,6 +55,10 @@ static void usage(FILE *f) {
           "  check [--dot|--json]  find loops, missing limits and broad "
           "policies in the\n"
           "                        template, without running it\n"
+          "  policy [--state DIR]  least-privilege policies from the calls "
+          "functions made,\n"
+          "                        and the calls their Policies would "
+          "refuse\n"
           "  fuzz [FUNCTION...]    fuzz functions with mutated events "
           "(--time S, --runs N,\n"
           "                        --jobs N, --out DIR, --seed N, --sarif/"
@@ -516,6 +521,8 @@ int main(int argc, char **argv) {
     return lk_cmd_fuzz(argc, argv);
   if (strcmp(cmd, "check") == 0)
     return lk_cmd_check(argc, argv);
+  if (strcmp(cmd, "policy") == 0)
+    return lk_cmd_policy(argc, argv);
   if (parse_args(argc, argv, &c))
     return 2;
   if (strcmp(cmd, "serve") == 0)

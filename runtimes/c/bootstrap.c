@@ -300,6 +300,7 @@ static int service_call(const lk_request_t *req, const char *method,
                         const char *path, const char *headers, const void *body,
                         size_t len, lk_bytes_t *out) {
   const char *ep = getenv("AWS_ENDPOINT_URL");
+  const char *token = getenv("AWS_SESSION_TOKEN");
   char extra[2048];
   conn_t *c;
   reply_t r;
@@ -314,9 +315,13 @@ static int service_call(const lk_request_t *req, const char *method,
     free(c);
     return -111;
   }
+  /* The session token names the function's credentials, as an SDK's
+   * X-Amz-Security-Token does: lambkin attributes the call by it. */
   snprintf(extra, sizeof(extra),
-           "%sX-Amzn-Trace-Id: %s\r\nConnection: close\r\n",
-           headers ? headers : "", req->trace_id ? req->trace_id : "");
+           "%sX-Amzn-Trace-Id: %s\r\n%s%s%sConnection: close\r\n",
+           headers ? headers : "", req->trace_id ? req->trace_id : "",
+           token ? "X-Amz-Security-Token: " : "", token ? token : "",
+           token ? "\r\n" : "");
   if (send_request(c, method, path, extra, body, len) == 0 &&
       read_reply(c, &r) == 0) {
     rc = r.status < 300 ? 0 : r.status == 404 ? -2 : -5;

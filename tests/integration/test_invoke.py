@@ -373,6 +373,47 @@ class CheckTest(unittest.TestCase):
         self.assertEqual(p.returncode, 2)
 
 
+class PolicyTest(unittest.TestCase):
+    """`lambkin policy`: the calls functions made, attributed by their
+    credentials (boto3's SigV4 and the C client's session token), as
+    least-privilege policies, against what their Policies grant."""
+
+    def test_observed_calls_and_refusals(self):
+        server = Server()
+        try:
+            lam = boto3.client("lambda", endpoint_url=server.url)
+            r = lam.invoke(FunctionName="store-c", Payload=b'{"n": 1}')
+            self.assertNotIn("FunctionError", r)
+            # boto3 in the function, its own credentials; the second call
+            # is the loop lambkin stops, still a call the function made.
+            lam.invoke(FunctionName="self-invoker", Payload=b"{}")
+            # A call with the test's own credentials is nobody's.
+            boto3.client("s3", endpoint_url=server.url).list_buckets()
+            p = subprocess.run([LAMBKIN, "policy", "-t", TEMPLATE, "--state",
+                                server.state_dir], capture_output=True,
+                               text=True, timeout=60)
+        finally:
+            server.stop()
+        self.assertEqual(p.returncode, 1, p.stderr)
+        docs = json.loads(p.stdout)
+        self.assertEqual(set(docs), {"store-c", "self-invoker"})
+        store = {st["Resource"]: set(st["Action"])
+                 for st in docs["store-c"]["Statement"]}
+        self.assertEqual(store, {
+            "arn:aws:s3:::uploads/in/*": {"s3:PutObject", "s3:GetObject"},
+            "arn:aws:sqs:us-east-1:123456789012:jobs": {"sqs:SendMessage"}})
+        self.assertEqual(docs["self-invoker"]["Statement"][0]["Resource"],
+                         "arn:aws:lambda:us-east-1:123456789012:function:"
+                         "self-invoker")
+        # store-c declares no Policies: each of its calls is refused in
+        # AWS. self-invoker's LambdaInvokePolicy covers its call.
+        self.assertIn("store-c: s3:PutObject on arn:aws:s3:::uploads/in/* "
+                      "is not granted", p.stderr)
+        self.assertIn("store-c: sqs:SendMessage on ", p.stderr)
+        self.assertNotIn("self-invoker:", p.stderr)
+        self.assertIn("3 call(s) their Policies would refuse", p.stderr)
+
+
 class InstanceTest(unittest.TestCase):
     def test_idle_instances_are_reaped(self):
         server = Server("--idle-timeout", "1")

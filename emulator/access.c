@@ -1,0 +1,226 @@
+/* Observed access: service calls attributed to the function whose
+ * credentials they carry, named as IAM names them, journaled once per
+ * (function, action, resource). See access.h. The set of seen triples is
+ * owned by the emulator and freed by lk_access_free(). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <cjson/cJSON.h>
+
+#include "access.h"
+#include "app.h"
+#include "buf.h"
+#include "codec.h"
+#include "lambkin/lambkin.h"
+#include "sqs.h"
+
+#define API_PREFIX "/2015-03-31/functions"
+
+/* The function whose credentials signed the request, or NULL. */
+static lk_fn_t *caller(const lk_emu_t *emu, const lk_http_req_t *req) {
+  const char *auth = lk_http_header(req, "Authorization");
+  const char *token = lk_http_header(req, "X-Amz-Security-Token");
+  const char *cred = auth ? strstr(auth, "Credential=") : NULL;
+  int i;
+
+  for (i = 0; cred && i < emu->n_fns; i++) {
+    size_t n = strlen(emu->fns[i].access_key);
+
+    if (strncmp(cred + 11, emu->fns[i].access_key, n) == 0 &&
+        cred[11 + n] == '/')
+      return &emu->fns[i];
+  }
+  if (token && strncmp(token, "lambkin-", 8) == 0)
+    for (i = 0; i < emu->n_fns; i++)
+      if (strcmp(token + 8, emu->fns[i].def->name) == 0)
+        return &emu->fns[i];
+  return NULL;
+}
+
+/* One field of a form (a=1&b=2), decoded into out. */
+static int form_get(const char *src, size_t len, const char *key, char *out,
+                    size_t cap) {
+  size_t k = strlen(key), i = 0;
+
+  while (i < len) {
+    const char *amp = memchr(src + i, '&', len - i);
+    size_t end = amp ? (size_t)(amp - src) : len;
+
+    if (end - i > k && src[i + k] == '=' && memcmp(src + i, key, k) == 0) {
+      lk_buf_t b;
+
+      lk_buf_init(&b, cap - 1);
+      lk_url_decode(&b, src + i + k + 1, end - i - k - 1, 1);
+      snprintf(out, cap, "%s", b.data ? b.data : "");
+      lk_buf_free(&b);
+      return 1;
+    }
+    i = end + 1;
+  }
+  return 0;
+}
+
+/* A queue given as URL, ARN or name (lambkin takes all three). */
+static void queue_arn(const lk_emu_t *emu, const char *q, char *out,
+                      size_t cap) {
+  const char *name = q;
+
+  if (strrchr(q, '/'))
+    name = strrchr(q, '/') + 1;
+  else if (strrchr(q, ':'))
+    name = strrchr(q, ':') + 1;
+  if (name[0])
+    snprintf(out, cap, "arn:aws:sqs:%s:%s:%s", emu->app->region,
+             emu->app->account, name);
+  else
+    snprintf(out, cap, "*");
+}
+
+static int describe_sqs(const lk_emu_t *emu, const lk_http_req_t *req,
+                        const char *target, char *action, size_t alen,
+                        char *resource, size_t rlen) {
+  char op[64] = "", url[512] = "";
+
+  if (target) {
+    cJSON *in = cJSON_ParseWithLength(req->body.data ? req->body.data : "",
+                                      req->body.len);
+    const cJSON *q = cJSON_GetObjectItemCaseSensitive(in, "QueueUrl");
+
+    snprintf(op, sizeof(op), "%s", strchr(target, '.') + 1);
+    if (cJSON_IsString(q))
+      snprintf(url, sizeof(url), "%s", q->valuestring);
+    cJSON_Delete(in);
+  } else {
+    const char *src = req->body.len ? req->body.data : req->query;
+    size_t len = req->body.len ? req->body.len : strlen(req->query);
+
+    form_get(src, len, "Action", op, sizeof(op));
+    if (!form_get(src, len, "QueueUrl", url, sizeof(url)))
+      snprintf(url, sizeof(url), "%s", req->path);
+  }
+  if (op[0] == '\0')
+    return LK_ENOENT;
+  snprintf(action, alen, "sqs:%s", op);
+  queue_arn(emu, url, resource, rlen);
+  return 0;
+}
+
+static int describe_logs(const lk_emu_t *emu, const lk_http_req_t *req,
+                         const char *target, char *action, size_t alen,
+                         char *resource, size_t rlen) {
+  cJSON *in = cJSON_ParseWithLength(req->body.data ? req->body.data : "",
+                                    req->body.len);
+  const cJSON *g = cJSON_GetObjectItemCaseSensitive(in, "logGroupName");
+
+  snprintf(action, alen, "logs:%s", strchr(target, '.') + 1);
+  if (cJSON_IsString(g))
+    snprintf(resource, rlen, "arn:aws:logs:%s:%s:log-group:%s:*",
+             emu->app->region, emu->app->account, g->valuestring);
+  else
+    snprintf(resource, rlen, "*");
+  cJSON_Delete(in);
+  return 0;
+}
+
+/* S3 REST: the bucket and key from the path, the action from the method.
+ * A key is cut to its folder, so the set stays small and the policy
+ * reads as one would write it. */
+static int describe_s3(const lk_http_req_t *req, char *action, size_t alen,
+                       char *resource, size_t rlen) {
+  const char *p = req->path + 1, *slash = strchr(p, '/');
+  const char *m = req->method;
+  int has_key = slash && slash[1];
+  char bucket[256];
+  const char *op;
+
+  if (*p == '\0') {
+    snprintf(action, alen, "s3:ListAllMyBuckets");
+    snprintf(resource, rlen, "*");
+    return 0;
+  }
+  snprintf(bucket, sizeof(bucket), "%.*s",
+           (int)(slash ? (size_t)(slash - p) : strlen(p)), p);
+  if (has_key) {
+    const char *key = slash + 1, *dir = strrchr(key, '/');
+
+    op = strcmp(m, "PUT") == 0      ? "s3:PutObject"
+         : strcmp(m, "DELETE") == 0 ? "s3:DeleteObject"
+                                    : "s3:GetObject";
+    snprintf(resource, rlen, "arn:aws:s3:::%s/%.*s*", bucket,
+             (int)(dir ? (size_t)(dir - key + 1) : 0), key);
+  } else {
+    op = strcmp(m, "PUT") == 0      ? "s3:CreateBucket"
+         : strcmp(m, "DELETE") == 0 ? "s3:DeleteBucket"
+         : strcmp(m, "POST") == 0   ? "s3:DeleteObject" /* ?delete */
+                                    : "s3:ListBucket";
+    snprintf(resource, rlen, "arn:aws:s3:::%s%s", bucket,
+             strcmp(m, "POST") == 0 ? "/*" : "");
+  }
+  snprintf(action, alen, "%s", op);
+  return 0;
+}
+
+int lk_access_describe(const lk_emu_t *emu, const lk_http_req_t *req,
+                       char *action, size_t alen, char *resource, size_t rlen) {
+  const char *target = lk_http_header(req, "X-Amz-Target");
+  const char *p = req->path;
+
+  if (strncmp(p, API_PREFIX, sizeof(API_PREFIX) - 1) == 0) {
+    const char *name = p + sizeof(API_PREFIX) - 1;
+    const char *end;
+
+    if (*name != '/' || name[1] == '\0') {
+      snprintf(action, alen, "lambda:ListFunctions");
+      snprintf(resource, rlen, "*");
+      return 0;
+    }
+    name++;
+    end = strchr(name, '/');
+    snprintf(action, alen, "%s",
+             end && strcmp(end, "/invocations") == 0 ? "lambda:InvokeFunction"
+                                                     : "lambda:GetFunction");
+    snprintf(resource, rlen, "arn:aws:lambda:%s:%s:function:%.*s",
+             emu->app->region, emu->app->account,
+             (int)(end ? (size_t)(end - name) : strlen(name)), name);
+    return 0;
+  }
+  if (target && strncmp(target, "AmazonSQS.", 10) == 0)
+    return describe_sqs(emu, req, target, action, alen, resource, rlen);
+  if (target && strncmp(target, "Logs_20140328.", 14) == 0)
+    return describe_logs(emu, req, target, action, alen, resource, rlen);
+  if (lk_sqs_is_query(req))
+    return describe_sqs(emu, req, NULL, action, alen, resource, rlen);
+  return describe_s3(req, action, alen, resource, rlen);
+}
+
+void lk_access_note(lk_emu_t *emu, const lk_http_req_t *req) {
+  lk_fn_t *fn = caller(emu, req);
+  char action[128], resource[768], key[1024];
+  cJSON *rec;
+
+  if (fn == NULL || lk_access_describe(emu, req, action, sizeof(action),
+                                       resource, sizeof(resource)) != 0)
+    return;
+  snprintf(key, sizeof(key), "%s\t%s\t%s", fn->def->name, action, resource);
+  if (emu->access == NULL)
+    emu->access = cJSON_CreateObject();
+  if (emu->access == NULL ||
+      cJSON_GetObjectItemCaseSensitive(emu->access, key) != NULL ||
+      cJSON_GetArraySize(emu->access) >= LK_ACCESS_MAX)
+    return;
+  cJSON_AddTrueToObject(emu->access, key);
+  rec = cJSON_CreateObject();
+  cJSON_AddStringToObject(rec, "type", "access");
+  cJSON_AddStringToObject(rec, "function", fn->def->name);
+  cJSON_AddStringToObject(rec, "action", action);
+  cJSON_AddStringToObject(rec, "resource", resource);
+  lk_journal_event(emu->journal_fd, rec);
+  cJSON_Delete(rec);
+}
+
+void lk_access_free(lk_emu_t *emu) {
+  cJSON_Delete(emu->access);
+  emu->access = NULL;
+}
