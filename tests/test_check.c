@@ -1,6 +1,7 @@
 /* lambkin check: loops found from the template alone (through buckets,
  * queues, log groups and direct invokes, with S3 key filters honoured),
- * over-broad policies, and functions without limits. */
+ * over-broad policies, and functions without limits; and lambkin
+ * policy's reading of what Policies grant. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +15,7 @@
 
 #include "app.h"
 #include "check_cmd.h"
+#include "policy_cmd.h"
 #include "lambkin/lambkin.h"
 
 static char dir[256];
@@ -272,12 +274,60 @@ static void test_limits_and_clean(void **state) {
   cJSON_Delete(r);
 }
 
+/* lambkin policy's reading of Policies, as AWS would grant. */
+static void test_policy_grants(void **state) {
+  char path[512], err[1024];
+  lk_app_t *app = NULL;
+  const lk_function_t *f;
+  const char *by = NULL;
+  FILE *fp;
+
+  (void)state;
+  snprintf(path, sizeof(path), "%s/template.yaml", dir);
+  fp = fopen(path, "w");
+  assert_non_null(fp);
+  fputs(HEAD BUCKET("Photos", "photos")
+            FN("F", "f",
+               "      Policies:\n"
+               "        - S3CrudPolicy: {BucketName: !Ref Photos}\n"
+               "        - AmazonS3ReadOnlyAccess\n"
+               "        - Statement:\n"
+               "            - Effect: Allow\n"
+               "              Action: 'sqs:Send*'\n"
+               "              Resource: arn:aws:sqs:*:*:jobs\n"),
+        fp);
+  fclose(fp);
+  if (lk_app_load(path, &app, err, sizeof(err)))
+    fail_msg("template: %s", err);
+  f = lk_app_function(app, "f");
+  assert_true(lk_policy_grants(app, f, "s3:PutObject",
+                               "arn:aws:s3:::photos/thumbs/*", &by));
+  assert_string_equal(by, "S3CrudPolicy");
+  assert_false(
+      lk_policy_grants(app, f, "s3:PutObject", "arn:aws:s3:::other/*", NULL));
+  /* Read-only on every bucket: a read elsewhere, no write. */
+  assert_true(
+      lk_policy_grants(app, f, "s3:GetObject", "arn:aws:s3:::other/*", &by));
+  assert_string_equal(by, "AmazonS3ReadOnlyAccess");
+  assert_true(lk_policy_grants(app, f, "sqs:SendMessage",
+                               "arn:aws:sqs:us-east-1:123456789012:jobs", &by));
+  assert_false(lk_policy_grants(app, f, "sqs:SendMessage",
+                                "arn:aws:sqs:us-east-1:123456789012:other",
+                                NULL));
+  assert_false(lk_policy_grants(app, f, "lambda:InvokeFunction",
+                                "arn:aws:lambda:us-east-1:1:function:f", NULL));
+  /* Every function may write its logs. */
+  assert_true(lk_policy_grants(app, f, "logs:PutLogEvents", "*", &by));
+  lk_app_free(app);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_s3_loop_and_key_filters),
       cmocka_unit_test(test_chains_logs_and_invoke),
       cmocka_unit_test(test_broad_policies),
       cmocka_unit_test(test_limits_and_clean),
+      cmocka_unit_test(test_policy_grants),
   };
 
   return cmocka_run_group_tests(tests, setup, teardown);
