@@ -68,6 +68,7 @@ invoke fail-python '{"why":"a handled exception"}'
 invoke slow-python '{"sleep":5}'
 invoke crash-c '{"segv":true}'
 invoke one-python '{"sleep":0.1}'
+invoke store-c '{"from":"a C function that calls S3 and SQS"}'
 
 printf '== echo-c again, warm, with --log-type Tail\n'
 "$AWS" --endpoint-url "$URL" lambda invoke --function-name echo-c \
@@ -124,6 +125,13 @@ echo "== lambkin serve output"
 cat "$LOG"
 echo "== journal: $(grep -c '"id"' "$WORK/state/journal.jsonl") invocations," \
   "$(grep -c '"type":"loop"' "$WORK/state/journal.jsonl") loop(s) recorded"
+
+echo
+echo "== lambkin policy: what the functions called, against what their Policies grant"
+set +e
+"$LAMBKIN" policy -t "$ROOT/handlers/template.yaml" --state "$WORK/state" \
+  2>&1 >/dev/null | sed 's/^/   /'
+set -e
 
 echo
 echo "== lambkin fuzz on the sample vulnerable app (handlers/vuln), 60 s at most"
