@@ -19,7 +19,8 @@
 #define LK_SYNC_MAX_PAYLOAD (6 * 1024 * 1024)
 #define LK_ASYNC_MAX_PAYLOAD (1024 * 1024)
 #define LK_LOG_TAIL 4096
-#define LK_LOG_KEEP (64 * 1024) /* log kept per invocation, newest bytes */
+#define LK_LOG_KEEP (64 * 1024)    /* log kept per invocation, newest bytes */
+#define LK_CLIENT_CONTEXT_MAX 3583 /* X-Amz-Client-Context, base64 bytes */
 #define LK_LINE_MAX (256 * 1024)
 #define LK_QUEUE_MAX 10000 /* waiting invocations per function */
 #define LK_INIT_TIMEOUT_MS 10000
@@ -107,8 +108,9 @@ struct lk_invocation {
   int async;
   int attempt;
   const char *source;
-  lk_http_req_t *req; /* Invoke API caller waiting for the answer */
-  int tail;           /* X-Amz-Log-Type: Tail */
+  lk_http_req_t *req;   /* Invoke API caller waiting for the answer */
+  int tail;             /* X-Amz-Log-Type: Tail */
+  char *client_context; /* X-Amz-Client-Context, decoded JSON; or NULL */
   lk_invoke_cb cb;
   void *ud;
   uint64_t start_ns;

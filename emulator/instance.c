@@ -313,7 +313,8 @@ void lk_instance_dispatch(lk_instance_t *in, lk_invocation_t *inv) {
   h[2] = (lk_http_header_t){"Lambda-Runtime-Invoked-Function-Arn", def->arn};
   h[3] = (lk_http_header_t){"Lambda-Runtime-Trace-Id", inv->trace};
   h[4] = (lk_http_header_t){"Content-Type", "application/json"};
-  h[5] = (lk_http_header_t){"Lambda-Runtime-Client-Context", "{}"};
+  h[5] = (lk_http_header_t){"Lambda-Runtime-Client-Context",
+                            inv->client_context ? inv->client_context : "{}"};
   h[6] = (lk_http_header_t){"Lambda-Runtime-Cognito-Identity", "{}"};
   inv->start_ns = uv_hrtime();
   uv_timer_start(&in->timer, on_timeout, timeout_ms, 0);

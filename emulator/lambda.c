@@ -126,6 +126,7 @@ static void log_id(lk_invocation_t *inv, const char *before,
 
 static void inv_free(lk_invocation_t *inv) {
   free(inv->payload);
+  free(inv->client_context);
   free(inv->error_type);
   free(inv->body);
   lk_buf_free(&inv->log);
@@ -633,15 +634,40 @@ static void respond_json(lk_http_req_t *req, int status, cJSON *j) {
   cJSON_Delete(j);
 }
 
+/* X-Amz-Client-Context: base64 of a JSON object, at most 3583 bytes, as
+ * Lambda takes it. Returns the JSON on one line (caller frees), NULL
+ * when the header is absent; *bad is set when it is not valid. */
+static char *client_context(const lk_http_req_t *req, int *bad) {
+  const char *h = lk_http_header(req, "X-Amz-Client-Context");
+  lk_buf_t dec;
+  cJSON *j = NULL;
+  char *out = NULL;
+
+  *bad = 0;
+  if (h == NULL)
+    return NULL;
+  lk_buf_init(&dec, LK_CLIENT_CONTEXT_MAX);
+  if (strlen(h) > LK_CLIENT_CONTEXT_MAX || lk_b64_decode(&dec, h, strlen(h)) ||
+      (j = cJSON_ParseWithLength(dec.data ? dec.data : "", dec.len)) == NULL ||
+      !cJSON_IsObject(j))
+    *bad = 1;
+  else /* printed anew: JSON may hold raw CR/LF, a header must not */
+    out = cJSON_PrintUnformatted(j);
+  cJSON_Delete(j);
+  lk_buf_free(&dec);
+  return out;
+}
+
 static void api_invoke(lk_emu_t *emu, lk_http_req_t *req, lk_function_t *def) {
   lk_fn_t *fn = &emu->fns[def - emu->app->functions];
   const char *type = lk_http_header(req, "X-Amz-Invocation-Type");
   const char *log = lk_http_header(req, "X-Amz-Log-Type");
   const char *body = req->body.data ? req->body.data : "";
   size_t len = req->body.len;
-  int async = 0, reserved = def->reserved_concurrency;
+  int async = 0, reserved = def->reserved_concurrency, bad_cc;
   lk_invocation_t *inv;
   cJSON *parsed;
+  char *cc;
 
   if (type == NULL || strcmp(type, "RequestResponse") == 0) {
     async = 0;
@@ -678,26 +704,41 @@ static void api_invoke(lk_emu_t *emu, lk_http_req_t *req, lk_function_t *def) {
     return;
   }
   cJSON_Delete(parsed);
+  cc = client_context(req, &bad_cc);
+  if (bad_cc) {
+    api_error(req, 400, "InvalidRequestContentException",
+              "Client context must be a valid Base64-encoded JSON object.");
+    return;
+  }
   if (type && strcmp(type, "DryRun") == 0) {
+    free(cc);
     lk_http_header_t h[] = {{"x-amzn-RequestId", "dryrun"}};
 
     lk_http_respond(req, 204, h, 1, NULL, 0);
     return;
   }
   if (!async && reserved >= 0 && running(fn) + fn->queued_sync >= reserved) {
+    free(cc);
     api_error(req, 429, "TooManyRequestsException", "Rate Exceeded.");
     return;
   }
   if (fn->queued >= LK_QUEUE_MAX) {
+    free(cc);
     api_error(req, 429, "TooManyRequestsException",
               "Too many queued invocations for %s", def->name);
     return;
   }
   inv = inv_new(fn, body, len, async, "api");
   if (inv == NULL) {
+    free(cc);
     api_error(req, 500, "ServiceException", "out of memory");
     return;
   }
+  /* Lambda hands the client context over on synchronous invokes only. */
+  if (async)
+    free(cc);
+  else
+    inv->client_context = cc;
   {
     lk_hop_t hop;
 

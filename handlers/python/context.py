@@ -16,4 +16,9 @@ def handler(event, context):
         "arn": context.invoked_function_arn,
         "remaining_ms": context.get_remaining_time_in_millis(),
         "pid": os.getpid(),
+        "client_context": None if context.client_context is None else {
+            "custom": context.client_context.custom,
+            "app_title": getattr(context.client_context.client,
+                                 "app_title", None),
+        },
     }

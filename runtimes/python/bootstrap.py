@@ -103,11 +103,38 @@ class Context:
         self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME", "")
         cc = headers.get("Lambda-Runtime-Client-Context")
         ci = headers.get("Lambda-Runtime-Cognito-Identity")
-        self.client_context = json.loads(cc) if cc and cc != "{}" else None
+        self.client_context = client_context(cc)
         self.identity = json.loads(ci) if ci and ci != "{}" else None
 
     def get_remaining_time_in_millis(self):
         return max(0, self._deadline_ms - int(time.time() * 1000))
+
+
+class ClientContext:
+    """context.client_context as Lambda's Python runtime builds it: the
+    JSON's client (itself an object), custom and env as attributes."""
+    __slots__ = ["custom", "env", "client"]
+
+
+class Client:
+    __slots__ = ["installation_id", "app_title", "app_version_name",
+                 "app_version_code", "app_package_name"]
+
+
+def from_dict(cls, d):
+    obj = cls()
+    for field in cls.__slots__:
+        setattr(obj, field, d.get(field))
+    return obj
+
+
+def client_context(header):
+    if not header or header == "{}":
+        return None
+    cc = from_dict(ClientContext, json.loads(header))
+    if isinstance(cc.client, dict):
+        cc.client = from_dict(Client, cc.client)
+    return cc
 
 
 class Api:

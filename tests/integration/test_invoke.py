@@ -17,6 +17,7 @@ from lambkin_server import (LAMBKIN, ROOT, TEMPLATE,  # noqa: E402
 
 import boto3  # noqa: E402
 import botocore.config  # noqa: E402
+import botocore.exceptions  # noqa: E402
 
 SAMPLE_FUNCTIONS = {"echo-c", "crash-c", "echo-python", "context-python",
                     "fail-python", "slow-python", "one-python", "echo-node",
@@ -256,6 +257,24 @@ class InvokeTest(unittest.TestCase):
         self.assertTrue(all(a["error_type"] == "ValueError"
                             for a in attempts))
         self.assertEqual(attempts[0]["event"], '{"why": "async"}')
+
+    def test_client_context(self):
+        cc = {"client": {"app_title": "lambkin-demo", "installation_id": "i"},
+              "custom": {"k": "v"}, "env": {"platform": "test"}}
+        # JSON whitespace may hold CR/LF; the function still gets it whole.
+        raw = json.dumps(cc, indent="\r\n").encode()
+        r = self.invoke("context-python",
+                        ClientContext=base64.b64encode(raw).decode())
+        self.assertEqual(json.loads(r["body"])["client_context"],
+                         {"custom": {"k": "v"}, "app_title": "lambkin-demo"})
+        r = self.invoke("context-python")
+        self.assertIsNone(json.loads(r["body"])["client_context"])
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            self.invoke("context-python",
+                        ClientContext=base64.b64encode(b"[1]").decode())
+        self.assertEqual(e.exception.response["Error"]["Code"],
+                         "InvalidRequestContentException")
+        self.assert_still_serving()
 
     def test_journal_and_replay(self):
         r = self.invoke("echo-python", {"replay": "me"})
