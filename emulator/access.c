@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "codec.h"
 #include "lambkin/lambkin.h"
+#include "policy_cmd.h"
 #include "sqs.h"
 
 #define API_PREFIX "/2015-03-31/functions"
@@ -127,8 +128,8 @@ static int describe_logs(const lk_emu_t *emu, const lk_http_req_t *req,
 /* S3 REST: the bucket and key from the path, the action from the method.
  * A key is cut to its folder, so the set stays small and the policy
  * reads as one would write it. */
-static int describe_s3(const lk_http_req_t *req, char *action, size_t alen,
-                       char *resource, size_t rlen) {
+static int describe_s3(const lk_http_req_t *req, int exact, char *action,
+                       size_t alen, char *resource, size_t rlen) {
   const char *p = req->path + 1, *slash = strchr(p, '/');
   const char *m = req->method;
   int has_key = slash && slash[1];
@@ -148,8 +149,11 @@ static int describe_s3(const lk_http_req_t *req, char *action, size_t alen,
     op = strcmp(m, "PUT") == 0      ? "s3:PutObject"
          : strcmp(m, "DELETE") == 0 ? "s3:DeleteObject"
                                     : "s3:GetObject";
-    snprintf(resource, rlen, "arn:aws:s3:::%s/%.*s*", bucket,
-             (int)(dir ? (size_t)(dir - key + 1) : 0), key);
+    if (exact)
+      snprintf(resource, rlen, "arn:aws:s3:::%s/%s", bucket, key);
+    else
+      snprintf(resource, rlen, "arn:aws:s3:::%s/%.*s*", bucket,
+               (int)(dir ? (size_t)(dir - key + 1) : 0), key);
   } else {
     op = strcmp(m, "PUT") == 0      ? "s3:CreateBucket"
          : strcmp(m, "DELETE") == 0 ? "s3:DeleteBucket"
@@ -162,7 +166,7 @@ static int describe_s3(const lk_http_req_t *req, char *action, size_t alen,
   return 0;
 }
 
-int lk_access_describe(const lk_emu_t *emu, const lk_http_req_t *req,
+int lk_access_describe(const lk_emu_t *emu, const lk_http_req_t *req, int exact,
                        char *action, size_t alen, char *resource, size_t rlen) {
   const char *target = lk_http_header(req, "X-Amz-Target");
   const char *p = req->path;
@@ -192,24 +196,86 @@ int lk_access_describe(const lk_emu_t *emu, const lk_http_req_t *req,
     return describe_logs(emu, req, target, action, alen, resource, rlen);
   if (lk_sqs_is_query(req))
     return describe_sqs(emu, req, NULL, action, alen, resource, rlen);
-  return describe_s3(req, action, alen, resource, rlen);
+  return describe_s3(req, exact, action, alen, resource, rlen);
 }
 
-void lk_access_note(lk_emu_t *emu, const lk_http_req_t *req) {
+/* AccessDenied in the shape the service's clients parse. */
+static void deny(const lk_emu_t *emu, lk_http_req_t *req, const lk_fn_t *fn,
+                 const char *action, const char *resource) {
+  const char *target = lk_http_header(req, "X-Amz-Target");
+  char msg[2600], id[37];
+  lk_buf_t b;
+  lk_http_header_t h[4];
+  int n = 0, status = 403;
+
+  snprintf(msg, sizeof(msg),
+           "User: arn:aws:sts::%s:assumed-role/%s-role/%s is not authorized "
+           "to perform: %s on resource: %s because no identity-based policy "
+           "allows the %s action",
+           emu->app->account, fn->def->name, fn->def->name, action, resource,
+           action);
+  lk_uuid(id);
+  lk_buf_init(&b, 16384);
+  if (strncmp(action, "sqs:", 4) == 0 && target) { /* SQS JSON 1.0 */
+    h[n++] = (lk_http_header_t){"Content-Type", "application/x-amz-json-1.0"};
+    h[n++] = (lk_http_header_t){"x-amzn-query-error", "AccessDenied;Sender"};
+    lk_buf_adds(&b, "{\"__type\":\"com.amazonaws.sqs#AccessDenied\","
+                    "\"message\":");
+    lk_buf_add_json_str(&b, msg, strlen(msg));
+    lk_buf_adds(&b, "}");
+  } else if (strncmp(action, "sqs:", 4) == 0) { /* SQS query */
+    h[n++] = (lk_http_header_t){"Content-Type", "text/xml"};
+    lk_buf_adds(&b, "<?xml version=\"1.0\"?><ErrorResponse><Error><Type>"
+                    "Sender</Type><Code>AccessDenied</Code><Message>");
+    lk_xml_escape(&b, msg, strlen(msg));
+    lk_buf_printf(&b,
+                  "</Message></Error><RequestId>%s</RequestId>"
+                  "</ErrorResponse>",
+                  id);
+  } else if (strncmp(action, "s3:", 3) == 0) { /* S3 REST-XML */
+    h[n++] = (lk_http_header_t){"Content-Type", "application/xml"};
+    lk_buf_adds(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error>"
+                    "<Code>AccessDenied</Code><Message>");
+    lk_xml_escape(&b, msg, strlen(msg));
+    lk_buf_printf(&b, "</Message><RequestId>%s</RequestId></Error>", id);
+  } else { /* Lambda's REST-JSON and Logs' JSON 1.1 */
+    if (strncmp(action, "logs:", 5) == 0)
+      status = 400;
+    h[n++] = (lk_http_header_t){"Content-Type", "application/json"};
+    h[n++] = (lk_http_header_t){"x-amzn-ErrorType", "AccessDeniedException"};
+    lk_buf_adds(&b, "{\"__type\":\"AccessDeniedException\",\"message\":");
+    lk_buf_add_json_str(&b, msg, strlen(msg));
+    lk_buf_adds(&b, "}");
+  }
+  h[n++] = (lk_http_header_t){"x-amzn-RequestId", id};
+  lk_http_respond(req, status, h, n, b.data ? b.data : "", b.len);
+  lk_buf_free(&b);
+}
+
+int lk_access_check(lk_emu_t *emu, lk_http_req_t *req) {
   lk_fn_t *fn = caller(emu, req);
-  char action[128], resource[768], key[1024];
+  char action[128], resource[2048], key[2300];
   cJSON *rec;
 
-  if (fn == NULL || lk_access_describe(emu, req, action, sizeof(action),
-                                       resource, sizeof(resource)) != 0)
-    return;
+  if (fn == NULL)
+    return 0;
+  if (emu->opts.enforce_policies &&
+      lk_access_describe(emu, req, 1, action, sizeof(action), resource,
+                         sizeof(resource)) == 0 &&
+      !lk_policy_grants(emu->app, fn->def, action, resource, NULL)) {
+    deny(emu, req, fn, action, resource);
+    return LK_EACCES;
+  }
+  if (lk_access_describe(emu, req, 0, action, sizeof(action), resource,
+                         sizeof(resource)) != 0)
+    return 0;
   snprintf(key, sizeof(key), "%s\t%s\t%s", fn->def->name, action, resource);
   if (emu->access == NULL)
     emu->access = cJSON_CreateObject();
   if (emu->access == NULL ||
       cJSON_GetObjectItemCaseSensitive(emu->access, key) != NULL ||
       cJSON_GetArraySize(emu->access) >= LK_ACCESS_MAX)
-    return;
+    return 0;
   cJSON_AddTrueToObject(emu->access, key);
   rec = cJSON_CreateObject();
   cJSON_AddStringToObject(rec, "type", "access");
@@ -218,6 +284,7 @@ void lk_access_note(lk_emu_t *emu, const lk_http_req_t *req) {
   cJSON_AddStringToObject(rec, "resource", resource);
   lk_journal_event(emu->journal_fd, rec);
   cJSON_Delete(rec);
+  return 0;
 }
 
 void lk_access_free(lk_emu_t *emu) {

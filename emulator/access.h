@@ -2,8 +2,9 @@
  * is a function's when it carries that function's credentials (the access
  * key in its SigV4 Credential, or its session token). The first time a
  * function makes an action on a resource, a {"type":"access"} record goes
- * to the journal; `lambkin policy` turns those into least-privilege
- * policies and compares them with the template's. */
+ * to the journal (with --enforce-policies, a call its Policies do not
+ * allow is refused instead, as AWS would); `lambkin policy` turns those into
+ * least-privilege policies and compares them with the template's. */
 #ifndef LK_ACCESS_H
 #define LK_ACCESS_H
 
@@ -15,12 +16,15 @@
 #define LK_ACCESS_MAX 4096 /* distinct (function, action, resource) kept */
 
 /* The IAM action and resource ARN of a request to the main endpoint; S3
- * object keys are cut to their folder ("bucket/in/" + "*"). 0, or
- * LK_ENOENT when the request is not one lambkin can name. */
-int lk_access_describe(const lk_emu_t *emu, const lk_http_req_t *req,
+ * object keys are cut to their folder ("bucket/in/" + "*") unless exact.
+ * 0, or LK_ENOENT when the request is not one lambkin can name. */
+int lk_access_describe(const lk_emu_t *emu, const lk_http_req_t *req, int exact,
                        char *action, size_t alen, char *resource, size_t rlen);
-/* Records the request when a function made it (first time only). */
-void lk_access_note(lk_emu_t *emu, const lk_http_req_t *req);
+/* For a request a function made: with --enforce-policies, answers
+ * AccessDenied (in the service's error shape) when its Policies do not
+ * allow it, and returns LK_EACCES; else records it (first time only) and
+ * returns 0, as for any other request. */
+int lk_access_check(lk_emu_t *emu, lk_http_req_t *req);
 void lk_access_free(lk_emu_t *emu);
 
 #endif

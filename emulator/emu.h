@@ -46,6 +46,7 @@ typedef struct lk_emu_opts {
   int persist;           /* keep S3, SQS and Logs in state_dir */
   int max_depth;         /* chain length that stops (default 16) */
   int allow_loops;       /* report loops but let them run to max_depth */
+  int enforce_policies;  /* refuse function calls their Policies deny */
   /* lambkin fuzz and replay: the sink library preloaded into every
    * runtime process, the directory of its per-instance reports, a
    * directory put first on PATH (the tripwire), and who hears of loops. */

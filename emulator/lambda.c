@@ -772,7 +772,8 @@ static void on_api(lk_http_req_t *req, void *ud) {
   const char *slash;
   lk_function_t *def;
 
-  lk_access_note(emu, req);
+  if (lk_access_check(emu, req) != 0)
+    return; /* refused: --enforce-policies */
   if (strncmp(p, API_PREFIX, sizeof(API_PREFIX) - 1) != 0) {
     const char *target = lk_http_header(req, "X-Amz-Target");
 

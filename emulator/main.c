@@ -32,6 +32,7 @@ typedef struct cli {
   int quiet;
   int max_depth;
   int allow_loops;
+  int enforce_policies;
   int api_port;
   int api_timeout;
   int scale_delay; /* -1: the default */
@@ -93,6 +94,8 @@ static void usage(FILE *f) {
           "(default 16)\n"
           "  --allow-loops         report self-invocation loops, but let them "
           "run\n"
+          "  --enforce-policies    refuse a function's calls that its Policies "
+          "do not allow\n"
           "  -q, --quiet           do not echo function output\n"
           "\n"
           "exit codes: 0 ok, 1 function error, 2 usage or template error, "
@@ -166,6 +169,8 @@ static int parse_args(int argc, char **argv, cli_t *c) {
       i++;
     } else if (strcmp(a, "--allow-loops") == 0) {
       c->allow_loops = 1;
+    } else if (strcmp(a, "--enforce-policies") == 0) {
+      c->enforce_policies = 1;
     } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
       c->quiet = 1;
     } else if (a[0] == '-' && a[1] != '\0') {
@@ -252,6 +257,7 @@ static int cmd_serve(const cli_t *c) {
   o.quiet = c->quiet;
   o.max_depth = c->max_depth;
   o.allow_loops = c->allow_loops;
+  o.enforce_policies = c->enforce_policies;
   o.api_port = c->api_port;
   o.api_timeout_s = c->api_timeout;
   o.persist = c->persist;
@@ -387,6 +393,7 @@ static int run_one(const cli_t *c, const char *fname, const char *event,
   o.quiet = 1;
   o.max_depth = c->max_depth;
   o.allow_loops = c->allow_loops;
+  o.enforce_policies = c->enforce_policies;
   o.api_port = -1; /* one event, through the Invoke path only */
   s->loop = loop;
   if (lk_emu_new(loop, app, &o, &s->emu)) {

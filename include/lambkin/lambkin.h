@@ -22,7 +22,8 @@
   XX(ECHILD, -ECHILD, "function process failed")                               \
   XX(EEXIST, -EEXIST, "already exists")                                        \
   XX(ENOSPC, -ENOSPC, "store is full")                                         \
-  XX(ELOOP, -ELOOP, "recursive invocation chain stopped")
+  XX(ELOOP, -ELOOP, "recursive invocation chain stopped")                      \
+  XX(EACCES, -EACCES, "not allowed by the function's policies")
 
 enum {
 #define XX(name, val, msg) LK_##name = val,

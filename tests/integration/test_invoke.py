@@ -433,6 +433,52 @@ class PolicyTest(unittest.TestCase):
         self.assertIn("3 call(s) their Policies would refuse", p.stderr)
 
 
+class EnforceTest(unittest.TestCase):
+    """serve --enforce-policies: a function's calls that its Policies do
+    not allow get AccessDenied in each service's own error shape."""
+
+    def test_denied_in_each_service(self):
+        server = Server("--enforce-policies")
+        try:
+            def as_fn(service, fn):
+                # The function's session token, as its SDK would send it.
+                return boto3.client(service, endpoint_url=server.url,
+                                    aws_access_key_id="LKIATEST",
+                                    aws_secret_access_key="test",
+                                    aws_session_token="lambkin-" + fn)
+            codes = []
+            for call in (
+                    lambda: as_fn("s3", "store-c").put_object(
+                        Bucket="uploads", Key="in/x", Body=b"x"),
+                    lambda: as_fn("sqs", "store-c").send_message(
+                        QueueUrl=server.url + "/123456789012/jobs",
+                        MessageBody="x"),
+                    lambda: as_fn("lambda", "store-c").invoke(
+                        FunctionName="echo-c", Payload=b"{}"),
+                    lambda: as_fn("logs", "store-c").describe_log_groups()):
+                with self.assertRaises(botocore.exceptions.ClientError) as e:
+                    call()
+                codes.append((e.exception.response["Error"]["Code"],
+                              e.exception.response["ResponseMetadata"]
+                              ["HTTPStatusCode"]))
+            self.assertEqual(codes, [("AccessDenied", 403),
+                                     ("AccessDenied", 403),
+                                     ("AccessDeniedException", 403),
+                                     ("AccessDeniedException", 400)])
+            # Granted: thumbnailer's S3CrudPolicy on photos, and what any
+            # function may do with its logs.
+            as_fn("s3", "thumbnailer").put_object(Bucket="photos",
+                                                  Key="x.txt", Body=b"x")
+            # store-c, invoked, finds its own S3 put refused.
+            r = boto3.client("lambda", endpoint_url=server.url).invoke(
+                FunctionName="store-c", Payload=b"{}")
+            self.assertEqual(r["FunctionError"], "Unhandled")
+            self.assertIn(b"an AWS call failed", r["Payload"].read())
+        finally:
+            rc, out = server.stop()
+        self.assertEqual(rc, 0, out)
+
+
 class InstanceTest(unittest.TestCase):
     def test_idle_instances_are_reaped(self):
         server = Server("--idle-timeout", "1")
