@@ -15,6 +15,8 @@
 
 #include "buf.h"
 #include "check_cmd.h"
+#include "codec.h"
+#include "sarif.h"
 #include "lambkin/lambkin.h"
 
 #define MAX_NODES 512
@@ -662,14 +664,54 @@ void lk_check_dot(const lk_app_t *app, FILE *out) {
   free(g);
 }
 
+/* The rules, for SARIF: id, what it means, level. */
+static const char *const rules[][3] = {
+    {"loop", "A cycle in the trigger graph: the function can run itself",
+     "error"},
+    {"broad-policy", "A policy grants far more than a function needs",
+     "warning"},
+    {"no-concurrency-limit",
+     "An event-run function without ReservedConcurrentExecutions", "warning"},
+    {"no-dead-letter",
+     "An asynchronously run function without a DLQ or OnFailure destination",
+     "warning"},
+    {"no-redrive", "An SQS event source without a RedrivePolicy", "warning"},
+};
+
+static int write_sarif(const char *out, const char *template_path,
+                       const cJSON *all) {
+  lk_sarif_t sarif;
+  const cJSON *f;
+  size_t k;
+  int err = lk_sarif_init(&sarif);
+
+  if (err)
+    return err;
+  for (k = 0; k < sizeof(rules) / sizeof(rules[0]); k++)
+    lk_sarif_rule(&sarif, rules[k][0], rules[k][1], rules[k][2]);
+  cJSON_ArrayForEach(f, all) {
+    char msg[1400], key[1400];
+
+    snprintf(msg, sizeof(msg), "%s: %s", str(f, "function"), str(f, "message"));
+    snprintf(key, sizeof(key), "%s/%s/%s", str(f, "rule"), str(f, "function"),
+             cJSON_GetObjectItem(f, "cycle") ? str(f, "cycle") : "");
+    lk_sarif_result(&sarif, str(f, "rule"), str(f, "level"), msg, template_path,
+                    (int)cJSON_GetObjectItem(f, "line")->valuedouble, key);
+  }
+  err = lk_save_json(out, sarif.doc);
+  cJSON_Delete(sarif.doc);
+  return err;
+}
+
 static void check_usage(FILE *f) {
-  fprintf(f, "usage: lambkin check [-t template.yaml] [--dot | --json]\n"
+  fprintf(f, "usage: lambkin check [-t template.yaml] [--dot | --json] "
+             "[--sarif F]\n"
              "exit codes: 0 nothing found, 1 warnings, 2 template error, "
              "3 a loop\n");
 }
 
 int lk_cmd_check(int argc, char **argv) {
-  const char *path = "template.yaml";
+  const char *path = "template.yaml", *sarif = NULL;
   int dot = 0, json = 0, i, rc = 0;
   char err[2048];
   lk_app_t *app;
@@ -683,6 +725,8 @@ int lk_cmd_check(int argc, char **argv) {
       dot = 1;
     } else if (strcmp(argv[i], "--json") == 0) {
       json = 1;
+    } else if (strcmp(argv[i], "--sarif") == 0 && i + 1 < argc) {
+      sarif = argv[++i];
     } else {
       check_usage(stderr);
       return 2;
@@ -705,6 +749,10 @@ int lk_cmd_check(int argc, char **argv) {
       printf("%s:%d: %s: %s: %s [%s]\n", path,
              (int)cJSON_GetObjectItem(f, "line")->valuedouble, str(f, "level"),
              str(f, "function"), str(f, "message"), str(f, "rule"));
+  }
+  if (sarif && write_sarif(sarif, path, all)) {
+    fprintf(stderr, "lambkin: cannot write %s\n", sarif);
+    rc = 2;
   }
   if (dot) {
     lk_check_dot(app, stdout);

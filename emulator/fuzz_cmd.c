@@ -25,6 +25,7 @@
 #include "emu.h"
 #include "events.h"
 #include "fuzz_cmd.h"
+#include "sarif.h"
 #include "fuzz_proc.h"
 #include "http.h"
 #include "lambkin/lambkin.h"
@@ -721,65 +722,31 @@ static void locate(const cJSON *f, const char *template_path, int fn_line,
 }
 
 static int write_sarif(const char *path, const cJSON *report) {
-  cJSON *doc = cJSON_CreateObject(), *runs, *run, *driver, *results, *rules;
+  lk_sarif_t sarif;
   const cJSON *f;
   size_t k;
-  int err;
+  int err = lk_sarif_init(&sarif);
 
-  cJSON_AddStringToObject(doc, "version", "2.1.0");
-  cJSON_AddStringToObject(doc, "$schema",
-                          "https://json.schemastore.org/sarif-2.1.0.json");
-  runs = cJSON_AddArrayToObject(doc, "runs");
-  run = cJSON_CreateObject();
-  cJSON_AddItemToArray(runs, run);
-  driver =
-      cJSON_AddObjectToObject(cJSON_AddObjectToObject(run, "tool"), "driver");
-  cJSON_AddStringToObject(driver, "name", "lambkin");
-  cJSON_AddStringToObject(driver, "version", LK_VERSION);
-  rules = cJSON_AddArrayToObject(driver, "rules");
-  for (k = 0; k < N_CLASSES; k++) {
-    cJSON *rule = cJSON_CreateObject();
-
-    cJSON_AddStringToObject(rule, "id", classes[k].cls);
-    cJSON_AddStringToObject(rule, "name", classes[k].cls);
-    cJSON_AddStringToObject(cJSON_AddObjectToObject(rule, "shortDescription"),
-                            "text", classes[k].text);
-    cJSON_AddStringToObject(
-        cJSON_AddObjectToObject(rule, "defaultConfiguration"), "level",
-        classes[k].level);
-    cJSON_AddItemToArray(rules, rule);
-  }
-  results = cJSON_AddArrayToObject(run, "results");
+  if (err)
+    return err;
+  for (k = 0; k < N_CLASSES; k++)
+    lk_sarif_rule(&sarif, classes[k].cls, classes[k].text, classes[k].level);
   cJSON_ArrayForEach(f, cJSON_GetObjectItem(report, "findings")) {
-    cJSON *r = cJSON_CreateObject(), *loc, *phys;
     char msg[1400];
-    const char *cls = str(f, "class");
+    const char *cls = str(f, "class"), *level = "error";
+    double line = cJSON_GetNumberValue(cJSON_GetObjectItem(f, "line"));
 
     snprintf(msg, sizeof(msg), "%s in %s on a %s event: %.900s (reproducer %s)",
              cls, str(f, "function"), str(f, "source"), str(f, "evidence"),
              str(f, "reproducer"));
-    cJSON_AddStringToObject(r, "ruleId", cls);
     for (k = 0; k < N_CLASSES; k++)
-      if (strcmp(classes[k].cls, cls) == 0) {
-        cJSON_AddNumberToObject(r, "ruleIndex", (double)k);
-        cJSON_AddStringToObject(r, "level", classes[k].level);
-      }
-    cJSON_AddStringToObject(cJSON_AddObjectToObject(r, "message"), "text", msg);
-    cJSON_AddStringToObject(cJSON_AddObjectToObject(r, "partialFingerprints"),
-                            "lambkinFinding/v1", str(f, "key"));
-    loc = cJSON_CreateObject();
-    phys = cJSON_AddObjectToObject(loc, "physicalLocation");
-    cJSON_AddStringToObject(cJSON_AddObjectToObject(phys, "artifactLocation"),
-                            "uri", str(f, "file"));
-    if (cJSON_GetNumberValue(cJSON_GetObjectItem(f, "line")) > 0)
-      cJSON_AddNumberToObject(
-          cJSON_AddObjectToObject(phys, "region"), "startLine",
-          cJSON_GetNumberValue(cJSON_GetObjectItem(f, "line")));
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(r, "locations"), loc);
-    cJSON_AddItemToArray(results, r);
+      if (strcmp(classes[k].cls, cls) == 0)
+        level = classes[k].level;
+    lk_sarif_result(&sarif, cls, level, msg, str(f, "file"),
+                    line > 0 ? (int)line : 0, str(f, "key"));
   }
-  err = lk_save_json(path, doc);
-  cJSON_Delete(doc);
+  err = lk_save_json(path, sarif.doc);
+  cJSON_Delete(sarif.doc);
   return err;
 }
 

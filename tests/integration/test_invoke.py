@@ -372,6 +372,21 @@ class CheckTest(unittest.TestCase):
         self.assertTrue(all(f["usd_per_day"] > 0 for f in loops))
         thumb = [f for f in loops if f["function"] == "thumbnailer"][0]
         self.assertEqual(thumb["line"], 273)  # where the resource starts
+        with tempfile.TemporaryDirectory() as d:
+            sarif = os.path.join(d, "check.sarif")
+            p = self.check("--sarif", sarif)
+            self.assertEqual(p.returncode, 3, p.stderr)
+            with open(sarif) as f:
+                run = json.load(f)["runs"][0]
+        rules = [r["id"] for r in run["tool"]["driver"]["rules"]]
+        self.assertEqual(len(run["results"]), len(found))
+        loop = [r for r in run["results"] if "thumbnailer ->" in
+                r["message"]["text"]][0]
+        self.assertEqual((loop["ruleId"], rules[loop["ruleIndex"]],
+                          loop["level"]), ("loop", "loop", "error"))
+        phys = loop["locations"][0]["physicalLocation"]
+        self.assertEqual((phys["artifactLocation"]["uri"],
+                          phys["region"]["startLine"]), (TEMPLATE, 273))
         p = self.check("--dot")
         self.assertTrue(p.stdout.startswith("digraph lambkin {"))
         self.assertIn('"thumbnailer" -> "s3://photos" [label="S3CrudPolicy",'
