@@ -845,6 +845,63 @@ static int add_env(ctx_t *c, lk_function_t *f, yaml_node_t *vars) {
   return 0;
 }
 
+/* The Properties of the template's AWS::IAM::Role that a function's Role
+ * names (!GetAtt R.Arn, !Ref R or their Fn:: forms); NULL for a role
+ * from outside the template. */
+static yaml_node_t *role_props(ctx_t *c, yaml_node_t *role) {
+  yaml_node_t *arg = NULL, *res;
+  const char *fn = role ? intrinsic(c, role, &arg) : NULL;
+  const char *type;
+  char id[256];
+
+  if (fn == NULL || (strcmp(fn, "GetAtt") != 0 && strcmp(fn, "Ref") != 0))
+    return NULL;
+  if (scalar(seq_at(c, arg, 0)))
+    snprintf(id, sizeof(id), "%s", scalar(seq_at(c, arg, 0)));
+  else if (scalar(arg))
+    snprintf(id, sizeof(id), "%s", scalar(arg));
+  else
+    return NULL;
+  if (strchr(id, '.'))
+    *strchr(id, '.') = '\0';
+  res = map_get(c, c->resources, id);
+  type = res ? res_type(c, res) : NULL;
+  return type && strcmp(type, "AWS::IAM::Role") == 0
+             ? map_get(c, res, "Properties")
+             : NULL;
+}
+
+/* A role's ManagedPolicyArns and its inline Policies' PolicyDocuments, as
+ * the items of a function's Policies. */
+static cJSON *role_policies(ctx_t *c, yaml_node_t *props) {
+  yaml_node_t *arns = map_get(c, props, "ManagedPolicyArns");
+  yaml_node_t *docs = map_get(c, props, "Policies");
+  cJSON *out = cJSON_CreateArray(), *j;
+  int i;
+
+  for (i = 0; out && i < seq_len(arns); i++) {
+    j = to_json(c, seq_at(c, arns, i));
+    if (j == NULL) {
+      cJSON_Delete(out);
+      return NULL;
+    }
+    cJSON_AddItemToArray(out, j);
+  }
+  for (i = 0; out && i < seq_len(docs); i++) {
+    yaml_node_t *doc = map_get(c, seq_at(c, docs, i), "PolicyDocument");
+
+    if (doc == NULL)
+      continue;
+    j = to_json(c, doc);
+    if (j == NULL) {
+      cJSON_Delete(out);
+      return NULL;
+    }
+    cJSON_AddItemToArray(out, j);
+  }
+  return out;
+}
+
 static int load_function(ctx_t *c, const char *id, yaml_node_t *res) {
   lk_app_t *app = c->app;
   yaml_node_t *props = map_get(c, res, "Properties");
@@ -980,6 +1037,13 @@ static int load_function(ctx_t *c, const char *id, yaml_node_t *res) {
   f->policies = n ? to_json(c, n) : cJSON_CreateArray();
   if (f->policies == NULL)
     return LK_EINVAL;
+  n = role_props(c, fprop(c, props, "Role"));
+  if (n) { /* SAM ignores Policies when Role is given: the role's apply */
+    cJSON_Delete(f->policies);
+    f->policies = role_policies(c, n);
+    if (f->policies == NULL)
+      return LK_EINVAL;
+  }
   if (!cJSON_IsArray(f->policies)) {
     cJSON *a = cJSON_CreateArray();
 

@@ -244,6 +244,56 @@ static void test_broad_policies(void **state) {
   cJSON_Delete(r);
 }
 
+/* Role: the template's AWS::IAM::Role is what applies (its inline
+ * PolicyDocuments and ManagedPolicyArns); the function's own Policies,
+ * which SAM then ignores, do not. */
+static void test_role(void **state) {
+  char path[512], err[1024];
+  lk_app_t *app = NULL;
+  cJSON *r;
+  const char *text = HEAD BUCKET(
+      "Photos", "photos") "  R:\n"
+                          "    Type: AWS::IAM::Role\n"
+                          "    Properties:\n"
+                          "      ManagedPolicyArns: "
+                          "[arn:aws:iam::aws:policy/AWSLambdaRole]\n"
+                          "      Policies:\n"
+                          "        - PolicyName: put\n"
+                          "          PolicyDocument:\n"
+                          "            Statement:\n"
+                          "              - Effect: Allow\n"
+                          "                Action: s3:PutObject\n"
+                          "                Resource: !Sub "
+                          "'arn:aws:s3:::${Photos}/*'\n" FN(
+                              "F", "f",
+                              "      Role: !GetAtt R.Arn\n" ON_NEW(
+                                  "Photos") "      Policies:\n"
+                                            "        - SQSSendMessagePolicy: "
+                                            "{QueueName: jobs}\n");
+  FILE *fp;
+
+  (void)state;
+  r = check(text);
+  /* Through the bucket (the inline document) and straight back (the
+   * managed policy invokes every function). */
+  assert_int_equal(count(r, "loop", NULL), 2);
+  assert_int_equal(count(r, "broad-policy", NULL), 1);
+  cJSON_Delete(r);
+  snprintf(path, sizeof(path), "%s/template.yaml", dir);
+  fp = fopen(path, "w");
+  assert_non_null(fp);
+  fputs(text, fp);
+  fclose(fp);
+  if (lk_app_load(path, &app, err, sizeof(err)))
+    fail_msg("template: %s", err);
+  assert_true(lk_policy_grants(app, lk_app_function(app, "f"), "s3:PutObject",
+                               "arn:aws:s3:::photos/a", NULL));
+  assert_false(
+      lk_policy_grants(app, lk_app_function(app, "f"), "sqs:SendMessage",
+                       "arn:aws:sqs:us-east-1:123456789012:jobs", NULL));
+  lk_app_free(app);
+}
+
 static void test_limits_and_clean(void **state) {
   cJSON *r;
 
@@ -326,6 +376,7 @@ int main(void) {
       cmocka_unit_test(test_s3_loop_and_key_filters),
       cmocka_unit_test(test_chains_logs_and_invoke),
       cmocka_unit_test(test_broad_policies),
+      cmocka_unit_test(test_role),
       cmocka_unit_test(test_limits_and_clean),
       cmocka_unit_test(test_policy_grants),
   };
