@@ -170,20 +170,21 @@ static void add_triggers(graph_t *g) {
 
     cJSON_ArrayForEach(ev, f->events) {
       const cJSON *p = cJSON_GetObjectItemCaseSensitive(ev, "Properties");
-      const char *type = str(ev, "Type"), *v;
+      const char *type = str(ev, "Type");
+      const char *bucket = str(p, "Bucket"), *queue = str(p, "Queue");
+      const char *group = str(p, "LogGroupName");
       char why[NAME_MAX_LEN];
 
       if (type == NULL)
         continue;
       snprintf(why, sizeof(why), "event %s", ev->string ? ev->string : type);
-      if (strcmp(type, "S3") == 0 && (v = str(p, "Bucket")) != NULL)
+      if (strcmp(type, "S3") == 0 && bucket)
         key_rules(cJSON_GetObjectItemCaseSensitive(p, "Filter"),
-                  edge(g, node(g, N_S3, v, -1), i, 0, why));
-      else if (strcmp(type, "SQS") == 0 && (v = str(p, "Queue")) != NULL)
-        edge(g, node(g, N_SQS, arn_name(v), -1), i, 0, why);
-      else if (strcmp(type, "CloudWatchLogs") == 0 &&
-               (v = str(p, "LogGroupName")) != NULL)
-        edge(g, node(g, N_LOGS, v, -1), i, 0, why);
+                  edge(g, node(g, N_S3, bucket, -1), i, 0, why));
+      else if (strcmp(type, "SQS") == 0 && queue)
+        edge(g, node(g, N_SQS, arn_name(queue), -1), i, 0, why);
+      else if (strcmp(type, "CloudWatchLogs") == 0 && group)
+        edge(g, node(g, N_LOGS, group, -1), i, 0, why);
     }
   }
   for (i = 0; i < app->n_buckets; i++)

@@ -647,12 +647,13 @@ static char *client_context(const lk_http_req_t *req, int *bad) {
   if (h == NULL)
     return NULL;
   lk_buf_init(&dec, LK_CLIENT_CONTEXT_MAX);
-  if (strlen(h) > LK_CLIENT_CONTEXT_MAX || lk_b64_decode(&dec, h, strlen(h)) ||
-      (j = cJSON_ParseWithLength(dec.data ? dec.data : "", dec.len)) == NULL ||
-      !cJSON_IsObject(j))
-    *bad = 1;
-  else /* printed anew: JSON may hold raw CR/LF, a header must not */
+  if (strlen(h) <= LK_CLIENT_CONTEXT_MAX &&
+      lk_b64_decode(&dec, h, strlen(h)) == 0)
+    j = cJSON_ParseWithLength(dec.data ? dec.data : "", dec.len);
+  if (cJSON_IsObject(j)) /* printed anew: JSON may hold raw CR/LF */
     out = cJSON_PrintUnformatted(j);
+  else
+    *bad = 1;
   cJSON_Delete(j);
   lk_buf_free(&dec);
   return out;
