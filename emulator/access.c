@@ -185,9 +185,20 @@ int lk_access_describe(const lk_emu_t *emu, const lk_http_req_t *req, int exact,
     snprintf(action, alen, "%s",
              end && strcmp(end, "/invocations") == 0 ? "lambda:InvokeFunction"
                                                      : "lambda:GetFunction");
-    snprintf(resource, rlen, "arn:aws:lambda:%s:%s:function:%.*s",
-             emu->app->region, emu->app->account,
-             (int)(end ? (size_t)(end - name) : strlen(name)), name);
+    {
+      /* By name or by (percent-encoded) ARN, qualifier dropped. */
+      const lk_function_t *f;
+      char ref[512];
+      lk_buf_t b;
+
+      lk_buf_init(&b, sizeof(ref) - 1);
+      lk_url_decode(&b, name, end ? (size_t)(end - name) : strlen(name), 0);
+      snprintf(ref, sizeof(ref), "%s", b.data ? b.data : "");
+      lk_buf_free(&b);
+      f = lk_app_function(emu->app, ref);
+      snprintf(resource, rlen, "arn:aws:lambda:%s:%s:function:%s",
+               emu->app->region, emu->app->account, f ? f->name : ref);
+    }
     return 0;
   }
   if (target && strncmp(target, "AmazonSQS.", 10) == 0)

@@ -484,6 +484,11 @@ class EnforceTest(unittest.TestCase):
             # function may do with its logs.
             as_fn("s3", "thumbnailer").put_object(Bucket="photos",
                                                   Key="x.txt", Body=b"x")
+            # Invoked by ARN, the grant on the name still applies.
+            r = as_fn("lambda", "self-invoker").invoke(
+                FunctionName="arn:aws:lambda:us-east-1:123456789012:function:"
+                "self-invoker", Payload=b"{}")
+            self.assertEqual(r["StatusCode"], 200)
             # store-c, invoked, finds its own S3 put refused.
             r = boto3.client("lambda", endpoint_url=server.url).invoke(
                 FunctionName="store-c", Payload=b"{}")
