@@ -371,8 +371,8 @@ class CheckTest(unittest.TestCase):
         self.assertEqual({f["cycle"] for f in loops}, self.LOOPS)
         self.assertTrue(all(f["usd_per_day"] > 0 for f in loops))
         thumb = [f for f in loops if f["function"] == "thumbnailer"][0]
-        with open(TEMPLATE) as f:  # the line where the resource starts
-            start = [i + 1 for i, l in enumerate(f)
+        with open(TEMPLATE) as f:  # the resource's body: after its name
+            start = [i + 2 for i, l in enumerate(f)
                      if l.rstrip() == "  Thumbnailer:"][0]
         self.assertEqual(thumb["line"], start)
         with tempfile.TemporaryDirectory() as d:
