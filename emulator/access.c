@@ -273,7 +273,7 @@ int lk_access_check(lk_emu_t *emu, lk_http_req_t *req) {
   if (emu->opts.enforce_policies &&
       lk_access_describe(emu, req, 1, action, sizeof(action), resource,
                          sizeof(resource)) == 0 &&
-      !lk_policy_grants(emu->app, fn->def, action, resource, NULL)) {
+      !lk_policy_grants(fn->def, action, resource, NULL)) {
     deny(emu, req, fn, action, resource);
     return LK_EACCES;
   }

@@ -18,6 +18,7 @@
 #include "codec.h"
 #include "sarif.h"
 #include "lambkin/lambkin.h"
+#include "policy_cmd.h"
 
 #define MAX_NODES 512
 #define MAX_EDGES 2048
@@ -235,18 +236,16 @@ static void add_write(graph_t *g, int fn, int kind, const char *name,
 static int covers(const cJSON *actions, const char *action) {
   const cJSON *a;
 
-  if (cJSON_IsString(actions))
-    return fnmatch(actions->valuestring, action, FNM_CASEFOLD) == 0;
   cJSON_ArrayForEach(a, actions) {
-    if (cJSON_IsString(a) && fnmatch(a->valuestring, action, FNM_CASEFOLD) == 0)
+    if (fnmatch(a->valuestring, action, FNM_CASEFOLD) == 0)
       return 1;
   }
   return 0;
 }
 
-/* What one resource ARN (or *) of a statement lets a write reach. */
+/* What one resource pattern of a statement lets a write reach. */
 static void statement_writes(graph_t *g, int fn, const cJSON *actions,
-                             const char *res) {
+                             const char *res, const char *why) {
   if (covers(actions, "s3:PutObject")) {
     char bucket[NAME_MAX_LEN];
     const char *key = "*";
@@ -263,11 +262,11 @@ static void statement_writes(graph_t *g, int fn, const cJSON *actions,
       snprintf(bucket, sizeof(bucket), "%s", strcmp(res, "*") ? "" : "*");
     }
     if (bucket[0])
-      add_write(g, fn, N_S3, bucket, key, "policy statement");
+      add_write(g, fn, N_S3, bucket, key, why);
   }
   if (covers(actions, "sqs:SendMessage") &&
       (strcmp(res, "*") == 0 || strncmp(res, "arn:aws:sqs:", 12) == 0))
-    add_write(g, fn, N_SQS, arn_name(res), NULL, "policy statement");
+    add_write(g, fn, N_SQS, arn_name(res), NULL, why);
   if (covers(actions, "lambda:InvokeFunction") &&
       (strcmp(res, "*") == 0 || strncmp(res, "arn:aws:lambda:", 15) == 0)) {
     const char *f = strstr(res, ":function:");
@@ -276,143 +275,93 @@ static void statement_writes(graph_t *g, int fn, const cJSON *actions,
     snprintf(name, sizeof(name), "%s", f ? f + 10 : "*");
     if (strchr(name, ':'))
       *strchr(name, ':') = '\0'; /* a qualifier */
-    add_write(g, fn, N_FN, name, NULL, "policy statement");
+    add_write(g, fn, N_FN, name, NULL, why);
   }
 }
 
-/* An inline policy document: its writes, and whether it is too wide. */
-static void policy_document(graph_t *g, int fn, const cJSON *doc) {
-  const lk_function_t *f = &g->app->functions[fn];
-  const cJSON *st = cJSON_GetObjectItemCaseSensitive(doc, "Statement"), *s, *r;
-  cJSON *one = NULL;
+/* A resource pattern that names every bucket, queue or function: "*", or
+ * an ARN whose name part is only wildcards. */
+static int every(const char *res) {
+  const char *name = strstr(res, ":function:");
+  size_t n;
 
-  if (cJSON_IsObject(st)) { /* a lone statement */
-    one = cJSON_CreateArray();
-    cJSON_AddItemReferenceToArray(one, (cJSON *)st);
-    st = one;
+  if (name)
+    name += 10;
+  else if (strncmp(res, "arn:aws:s3:::", 13) == 0)
+    name = res + 13;
+  else
+    name = arn_name(res);
+  n = strcspn(name, "/"); /* S3: the bucket part */
+  return n > 0 && strspn(name, "*") >= n;
+}
+
+/* Why a statement is wider than any code needs, or NULL. */
+static const char *too_wide(const cJSON *st, char *why, size_t cap) {
+  const cJSON *acts = cJSON_GetObjectItem(st, "Action"), *a, *r;
+  static const char *const writes[] = {"s3:PutObject", "sqs:SendMessage",
+                                       "lambda:InvokeFunction"};
+  int any_res = 0, all_res = 0;
+  size_t k;
+
+  cJSON_ArrayForEach(r, cJSON_GetObjectItem(st, "Resource")) {
+    any_res = any_res || strcmp(r->valuestring, "*") == 0;
+    all_res = all_res || every(r->valuestring);
   }
-  cJSON_ArrayForEach(s, st) {
-    const cJSON *act = cJSON_GetObjectItemCaseSensitive(s, "Action");
-    const cJSON *res = cJSON_GetObjectItemCaseSensitive(s, "Resource");
-    const char *effect = str(s, "Effect");
-    int any_res = cJSON_IsString(res) && strcmp(res->valuestring, "*") == 0;
-    const cJSON *a;
+  cJSON_ArrayForEach(a, acts) {
+    size_t n = strlen(a->valuestring);
 
-    if (effect && strcmp(effect, "Allow") != 0)
-      continue;
-    cJSON_ArrayForEach(r, res) {
-      if (cJSON_IsString(r) && strcmp(r->valuestring, "*") == 0)
-        any_res = 1;
+    if (strcmp(a->valuestring, "*") == 0) {
+      snprintf(why, cap, "allows every action%s",
+               any_res ? " on every resource" : "");
+      return why;
     }
-    a = cJSON_IsString(act) ? act : act ? act->child : NULL;
-    for (; a; a = cJSON_IsString(act) ? NULL : a->next) {
-      const char *v = cJSON_IsString(a) ? a->valuestring : "";
-      size_t n = strlen(v);
-
-      if (strcmp(v, "*") == 0)
-        finding(g, "broad-policy", "warning", f, f->line,
-                "a policy statement allows every action%s",
-                any_res ? " on every resource" : "");
-      else if (any_res && n > 2 && strcmp(v + n - 2, ":*") == 0)
-        finding(g, "broad-policy", "warning", f, f->line,
-                "a policy statement allows %s on every resource", v);
-    }
-    if (cJSON_IsString(res))
-      statement_writes(g, fn, act, res->valuestring);
-    cJSON_ArrayForEach(r, res) {
-      if (cJSON_IsString(r))
-        statement_writes(g, fn, act, r->valuestring);
+    if (any_res && n > 2 && strcmp(a->valuestring + n - 2, ":*") == 0) {
+      snprintf(why, cap, "allows %s on every resource", a->valuestring);
+      return why;
     }
   }
-  cJSON_Delete(one);
+  for (k = 0; all_res && k < sizeof(writes) / sizeof(writes[0]); k++)
+    if (covers(acts, writes[k])) {
+      snprintf(why, cap, "allows %s on every %s", writes[k],
+               k == 0   ? "bucket"
+               : k == 1 ? "queue"
+                        : "function");
+      return why;
+    }
+  return NULL;
 }
 
-/* AWS managed policies that grant more than a function needs, and what
- * they let it write. */
-static const struct managed {
-  const char *name;
-  int s3, sqs, invoke;
-} managed[] = {
-    {"AdministratorAccess", 1, 1, 1},  {"PowerUserAccess", 1, 1, 1},
-    {"AmazonS3FullAccess", 1, 0, 0},   {"AmazonSQSFullAccess", 0, 1, 0},
-    {"AWSLambda_FullAccess", 0, 0, 1}, {"AWSLambdaFullAccess", 0, 0, 1},
-    {"AWSLambdaRole", 0, 0, 1},        {"AWSLambdaExecute", 1, 0, 0},
-};
-
-static void managed_policy(graph_t *g, int fn, const char *p) {
-  const lk_function_t *f = &g->app->functions[fn];
-  const char *name = strrchr(p, '/') ? strrchr(p, '/') + 1 : p;
-  size_t i;
-
-  for (i = 0; i < sizeof(managed) / sizeof(managed[0]); i++) {
-    if (strcmp(name, managed[i].name) != 0)
-      continue;
-    finding(g, "broad-policy", "warning", f, f->line,
-            "managed policy %s grants %s", name,
-            managed[i].s3 && managed[i].sqs ? "nearly everything"
-            : managed[i].s3                 ? "writes to every bucket"
-            : managed[i].sqs                ? "every SQS action on every queue"
-                                            : "invoking every function");
-    if (managed[i].s3)
-      add_write(g, fn, N_S3, "*", "*", name);
-    if (managed[i].sqs)
-      add_write(g, fn, N_SQS, "*", NULL, name);
-    if (managed[i].invoke)
-      add_write(g, fn, N_FN, "*", NULL, name);
-  }
-}
-
-/* SAM policy templates that write: {"S3CrudPolicy": {"BucketName": b}}. */
-static void sam_template(graph_t *g, int fn, const char *tpl,
-                         const cJSON *args) {
-  const lk_function_t *f = &g->app->functions[fn];
-  const char *v;
-  int kind = -1;
-
-  if (strcmp(tpl, "S3CrudPolicy") == 0 || strcmp(tpl, "S3WritePolicy") == 0 ||
-      strcmp(tpl, "S3FullAccessPolicy") == 0) {
-    kind = N_S3;
-    v = str(args, "BucketName");
-  } else if (strcmp(tpl, "SQSSendMessagePolicy") == 0) {
-    kind = N_SQS;
-    v = str(args, "QueueName");
-  } else if (strcmp(tpl, "LambdaInvokePolicy") == 0) {
-    kind = N_FN;
-    v = str(args, "FunctionName");
-  } else {
-    return;
-  }
-  if (v == NULL)
-    return;
-  if (strcmp(v, "*") == 0)
-    finding(g, "broad-policy", "warning", f, f->line, "%s on every %s", tpl,
-            kind == N_S3    ? "bucket"
-            : kind == N_SQS ? "queue"
-                            : "function");
-  if (kind == N_SQS)
-    v = arn_name(v);
-  add_write(g, fn, kind, v, kind == N_S3 ? "*" : NULL, tpl);
-}
-
+/* Each item of a function's Policies, read as lambkin policy reads it
+ * (lk_policy_statements): what it lets the function write, and at most
+ * one broad-policy finding. */
 static void add_writes(graph_t *g) {
   const lk_app_t *app = g->app;
-  const cJSON *p, *t;
-  char group[NAME_MAX_LEN];
+  const cJSON *p, *st, *r;
+  char group[NAME_MAX_LEN], why[256];
   int i;
 
   for (i = 0; i < app->n_functions; i++) {
-    snprintf(group, sizeof(group), "/aws/lambda/%s", app->functions[i].name);
+    const lk_function_t *f = &app->functions[i];
+
+    snprintf(group, sizeof(group), "/aws/lambda/%s", f->name);
     edge(g, i, node(g, N_LOGS, group, -1), 1, "its own log");
-    cJSON_ArrayForEach(p, app->functions[i].policies) {
-      if (cJSON_IsString(p))
-        managed_policy(g, i, p->valuestring);
-      else if (cJSON_GetObjectItemCaseSensitive(p, "Statement"))
-        policy_document(g, i, p);
-      else
-        cJSON_ArrayForEach(t, p) {
-          if (t->string)
-            sam_template(g, i, t->string, t);
+    cJSON_ArrayForEach(p, f->policies) {
+      const char *label = "";
+      cJSON *all = lk_policy_statements(p, &label);
+      int flagged = 0;
+
+      cJSON_ArrayForEach(st, all) {
+        if (!flagged && too_wide(st, why, sizeof(why))) {
+          finding(g, "broad-policy", "warning", f, f->line, "%s %s", label,
+                  why);
+          flagged = 1;
         }
+        cJSON_ArrayForEach(r, cJSON_GetObjectItem(st, "Resource")) {
+          statement_writes(g, i, cJSON_GetObjectItem(st, "Action"),
+                           r->valuestring, label);
+        }
+      }
+      cJSON_Delete(all);
     }
   }
 }

@@ -87,105 +87,122 @@ static int any_match(const cJSON *patterns, const char *s) {
   return 0;
 }
 
-/* A resource pattern of a SAM template with its parameter put in. */
-static int sam_resource(const char *tpl, const char *v, const char *res) {
-  char pat[1024];
-  const char *at = strstr(tpl, "{}");
+/* Strings as a cJSON array (a lone string becomes one item). */
+static cJSON *string_list(const cJSON *v) {
+  cJSON *out = cJSON_CreateArray();
+  const cJSON *e;
 
-  snprintf(pat, sizeof(pat), "%.*s%s%s", (int)(at - tpl), tpl, v, at + 2);
-  return match(pat, res);
-}
-
-/* A managed policy (by name or ARN) allows the action? */
-static int managed_grants(const char *name, const char *action) {
-  size_t i, k;
-
-  if (strrchr(name, '/'))
-    name = strrchr(name, '/') + 1;
-  for (i = 0; i < sizeof(managed) / sizeof(managed[0]); i++) {
-    if (strcmp(name, managed[i].name) != 0)
-      continue;
-    for (k = 0; k < 4 && managed[i].actions[k]; k++)
-      if (match(managed[i].actions[k], action))
-        return 1;
+  if (cJSON_IsString(v))
+    cJSON_AddItemToArray(out, cJSON_CreateString(v->valuestring));
+  cJSON_ArrayForEach(e, v) {
+    if (cJSON_IsString(e))
+      cJSON_AddItemToArray(out, cJSON_CreateString(e->valuestring));
   }
-  return 0;
+  return out;
 }
 
-static int statement_allows(const cJSON *s, const char *action,
-                            const char *resource) {
-  const cJSON *e = cJSON_GetObjectItem(s, "Effect");
+static void add_statement(cJSON *out, cJSON *actions, cJSON *resources) {
+  cJSON *st = cJSON_CreateObject();
 
-  return (!cJSON_IsString(e) || strcmp(e->valuestring, "Allow") == 0) &&
-         any_match(cJSON_GetObjectItem(s, "Action"), action) &&
-         any_match(cJSON_GetObjectItem(s, "Resource"), resource);
+  cJSON_AddItemToObject(st, "Action", actions);
+  cJSON_AddItemToObject(st, "Resource", resources);
+  cJSON_AddItemToArray(out, st);
 }
 
-/* Does one item of a function's Policies allow the call? Its label (the
- * policy's name, or "an inline statement") goes to *label. */
-static int item_grants(const cJSON *item, const char *action,
-                       const char *resource, const char **label) {
+cJSON *lk_policy_statements(const cJSON *item, const char **label) {
+  cJSON *out = cJSON_CreateArray(), *acts, *res;
   const cJSON *st, *s, *t;
   size_t i, k;
 
-  if (cJSON_IsString(item)) {
-    *label = strrchr(item->valuestring, '/')
-                 ? strrchr(item->valuestring, '/') + 1
-                 : item->valuestring;
-    return managed_grants(item->valuestring, action);
+  *label = "a policy";
+  if (cJSON_IsString(item)) { /* a managed policy, by name or ARN */
+    const char *name = strrchr(item->valuestring, '/')
+                           ? strrchr(item->valuestring, '/') + 1
+                           : item->valuestring;
+
+    *label = name;
+    for (i = 0; i < sizeof(managed) / sizeof(managed[0]); i++) {
+      if (strcmp(name, managed[i].name) != 0)
+        continue;
+      acts = cJSON_CreateArray();
+      for (k = 0; k < 4 && managed[i].actions[k]; k++)
+        cJSON_AddItemToArray(acts, cJSON_CreateString(managed[i].actions[k]));
+      res = cJSON_CreateArray();
+      cJSON_AddItemToArray(res, cJSON_CreateString("*"));
+      add_statement(out, acts, res);
+    }
+    return out;
   }
   st = cJSON_GetObjectItemCaseSensitive(item, "Statement");
-  if (st) {
+  if (st) { /* an inline document: its Allow statements */
     *label = "an inline statement";
-    if (cJSON_IsObject(st))
-      return statement_allows(st, action, resource);
-    cJSON_ArrayForEach(s, st) {
-      if (statement_allows(s, action, resource))
-        return 1;
+    for (s = cJSON_IsObject(st) ? st : st->child; s;
+         s = cJSON_IsObject(st) ? NULL : s->next) {
+      const cJSON *e = cJSON_GetObjectItem(s, "Effect");
+
+      if (!cJSON_IsString(e) || strcmp(e->valuestring, "Allow") == 0)
+        add_statement(out, string_list(cJSON_GetObjectItem(s, "Action")),
+                      string_list(cJSON_GetObjectItem(s, "Resource")));
     }
-    return 0;
+    return out;
   }
-  cJSON_ArrayForEach(t, item) {
+  cJSON_ArrayForEach(t, item) { /* SAM templates: {"Name": {Param: v}} */
     for (i = 0; t->string && i < sizeof(sam) / sizeof(sam[0]); i++) {
       const cJSON *v = cJSON_GetObjectItem(t, sam[i].param);
 
       if (strcmp(t->string, sam[i].name) != 0 || !cJSON_IsString(v))
         continue;
       *label = sam[i].name;
-      for (k = 0; k < 8 && sam[i].actions[k]; k++) {
-        if (!match(sam[i].actions[k], action))
-          continue;
-        if (sam_resource(sam[i].resource[0], v->valuestring, resource) ||
-            (sam[i].resource[1] &&
-             sam_resource(sam[i].resource[1], v->valuestring, resource)))
-          return 1;
+      acts = cJSON_CreateArray();
+      for (k = 0; k < 8 && sam[i].actions[k]; k++)
+        cJSON_AddItemToArray(acts, cJSON_CreateString(sam[i].actions[k]));
+      res = cJSON_CreateArray();
+      for (k = 0; k < 2 && sam[i].resource[k]; k++) {
+        const char *at = strstr(sam[i].resource[k], "{}");
+        char pat[1024];
+
+        snprintf(pat, sizeof(pat), "%.*s%s%s", (int)(at - sam[i].resource[k]),
+                 sam[i].resource[k], v->valuestring, at + 2);
+        cJSON_AddItemToArray(res, cJSON_CreateString(pat));
       }
+      add_statement(out, acts, res);
     }
   }
-  return 0;
+  return out;
 }
 
-int lk_policy_grants(const lk_app_t *app, const lk_function_t *f,
-                     const char *action, const char *resource,
-                     const char **by) {
+/* Does one item of a function's Policies allow the call? Its label goes
+ * to *label. */
+static int item_grants(const cJSON *item, const char *action,
+                       const char *resource, const char **label) {
+  cJSON *all = lk_policy_statements(item, label);
+  const cJSON *st;
+  int yes = 0;
+
+  cJSON_ArrayForEach(st, all) {
+    yes = yes || (any_match(cJSON_GetObjectItem(st, "Action"), action) &&
+                  any_match(cJSON_GetObjectItem(st, "Resource"), resource));
+  }
+  cJSON_Delete(all);
+  return yes;
+}
+
+int lk_policy_grants(const lk_function_t *f, const char *action,
+                     const char *resource, const char **by) {
   const cJSON *item;
   const char *label = "";
+  cJSON *basic = cJSON_CreateString("AWSLambdaBasicExecutionRole");
+  int yes;
 
-  (void)app;
   /* SAM gives every function the basic execution role. */
-  if (managed_grants("AWSLambdaBasicExecutionRole", action)) {
-    if (by)
-      *by = "AWSLambdaBasicExecutionRole";
-    return 1;
-  }
-  cJSON_ArrayForEach(item, f->policies) {
-    if (item_grants(item, action, resource, &label)) {
-      if (by)
-        *by = label;
-      return 1;
-    }
-  }
-  return 0;
+  yes = item_grants(basic, action, resource, &label);
+  cJSON_Delete(basic);
+  for (item = f->policies ? f->policies->child : NULL; item && !yes;
+       item = item->next)
+    yes = item_grants(item, action, resource, &label);
+  if (yes && by)
+    *by = label;
+  return yes;
 }
 
 /* {function: {resource: [actions]}} from the journal's access records. */
@@ -249,15 +266,14 @@ static cJSON *document(const cJSON *uses) {
 
 /* Compares what was used with what the template grants; returns how
  * many used calls it would refuse. */
-static int compare(const lk_app_t *app, const lk_function_t *f,
-                   const cJSON *uses) {
+static int compare(const lk_function_t *f, const cJSON *uses) {
   const cJSON *r, *a, *item;
   const char *by;
   int refused = 0;
 
   cJSON_ArrayForEach(r, uses) {
     cJSON_ArrayForEach(a, r) {
-      if (lk_policy_grants(app, f, a->valuestring, r->string, &by))
+      if (lk_policy_grants(f, a->valuestring, r->string, &by))
         continue;
       fprintf(stderr,
               "%s: %s on %s is not granted by its Policies: AccessDenied "
@@ -312,7 +328,7 @@ int lk_cmd_policy(int argc, char **argv) {
 
     cJSON_AddItemToObject(out, uses->string, document(uses));
     if (f)
-      refused += compare(app, f, uses);
+      refused += compare(f, uses);
   }
   text = cJSON_Print(out);
   if (text)

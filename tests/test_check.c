@@ -286,11 +286,11 @@ static void test_role(void **state) {
   fclose(fp);
   if (lk_app_load(path, &app, err, sizeof(err)))
     fail_msg("template: %s", err);
-  assert_true(lk_policy_grants(app, lk_app_function(app, "f"), "s3:PutObject",
+  assert_true(lk_policy_grants(lk_app_function(app, "f"), "s3:PutObject",
                                "arn:aws:s3:::photos/a", NULL));
-  assert_false(
-      lk_policy_grants(app, lk_app_function(app, "f"), "sqs:SendMessage",
-                       "arn:aws:sqs:us-east-1:123456789012:jobs", NULL));
+  assert_false(lk_policy_grants(lk_app_function(app, "f"), "sqs:SendMessage",
+                                "arn:aws:sqs:us-east-1:123456789012:jobs",
+                                NULL));
   lk_app_free(app);
 }
 
@@ -350,24 +350,22 @@ static void test_policy_grants(void **state) {
   if (lk_app_load(path, &app, err, sizeof(err)))
     fail_msg("template: %s", err);
   f = lk_app_function(app, "f");
-  assert_true(lk_policy_grants(app, f, "s3:PutObject",
-                               "arn:aws:s3:::photos/thumbs/*", &by));
+  assert_true(
+      lk_policy_grants(f, "s3:PutObject", "arn:aws:s3:::photos/thumbs/*", &by));
   assert_string_equal(by, "S3CrudPolicy");
   assert_false(
-      lk_policy_grants(app, f, "s3:PutObject", "arn:aws:s3:::other/*", NULL));
+      lk_policy_grants(f, "s3:PutObject", "arn:aws:s3:::other/*", NULL));
   /* Read-only on every bucket: a read elsewhere, no write. */
-  assert_true(
-      lk_policy_grants(app, f, "s3:GetObject", "arn:aws:s3:::other/*", &by));
+  assert_true(lk_policy_grants(f, "s3:GetObject", "arn:aws:s3:::other/*", &by));
   assert_string_equal(by, "AmazonS3ReadOnlyAccess");
-  assert_true(lk_policy_grants(app, f, "sqs:SendMessage",
+  assert_true(lk_policy_grants(f, "sqs:SendMessage",
                                "arn:aws:sqs:us-east-1:123456789012:jobs", &by));
-  assert_false(lk_policy_grants(app, f, "sqs:SendMessage",
-                                "arn:aws:sqs:us-east-1:123456789012:other",
-                                NULL));
-  assert_false(lk_policy_grants(app, f, "lambda:InvokeFunction",
+  assert_false(lk_policy_grants(
+      f, "sqs:SendMessage", "arn:aws:sqs:us-east-1:123456789012:other", NULL));
+  assert_false(lk_policy_grants(f, "lambda:InvokeFunction",
                                 "arn:aws:lambda:us-east-1:1:function:f", NULL));
   /* Every function may write its logs. */
-  assert_true(lk_policy_grants(app, f, "logs:PutLogEvents", "*", &by));
+  assert_true(lk_policy_grants(f, "logs:PutLogEvents", "*", &by));
   lk_app_free(app);
 }
 
