@@ -20,6 +20,7 @@ import botocore.config  # noqa: E402
 import botocore.exceptions  # noqa: E402
 
 SAMPLE_FUNCTIONS = {"echo-c", "crash-c", "echo-python", "context-python",
+                    "context-node",
                     "fail-python", "slow-python", "one-python", "echo-node",
                     "callback-node", "esm-node", "custom-provided",
                     "on-upload", "worker-node", "alerter", "thumbnailer",
@@ -269,6 +270,13 @@ class InvokeTest(unittest.TestCase):
                          {"custom": {"k": "v"}, "app_title": "lambkin-demo"})
         r = self.invoke("context-python")
         self.assertIsNone(json.loads(r["body"])["client_context"])
+        r = self.invoke("context-node",
+                        ClientContext=base64.b64encode(raw).decode())
+        got = json.loads(r["body"])
+        self.assertEqual(got["clientContext"], cc)
+        self.assertEqual(got["requestId"], r["ResponseMetadata"]["RequestId"])
+        r = self.invoke("context-node")
+        self.assertIsNone(json.loads(r["body"])["clientContext"])
         with self.assertRaises(botocore.exceptions.ClientError) as e:
             self.invoke("context-python",
                         ClientContext=base64.b64encode(b"[1]").decode())
