@@ -79,7 +79,7 @@ static void test_sample_app(void **state) {
   assert_int_equal(lk_app_load(LK_SOURCE_DIR "/handlers/template.yaml", &app,
                                err, sizeof(err)),
                    0);
-  assert_int_equal(app->n_functions, 22);
+  assert_int_equal(app->n_functions, 23);
   assert_int_equal(app->n_buckets, 2);
   assert_int_equal(app->n_queues, 3);
   assert_int_equal(app->queues[0].max_receive_count, 2);
