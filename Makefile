@@ -51,8 +51,8 @@ bench: build build-fuzz
 	./bench/run.sh $(BUILD)
 
 format:
-	clang-format -i emulator/*.[ch] include/lambkin/*.h runtimes/c/*.c \
-	  handlers/c/*.c tests/*.c
+	find emulator fuzz include runtimes/c handlers/c tests -name '*.[ch]' \
+	  -exec clang-format -i {} +
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) .lambkin handlers/.lambkin

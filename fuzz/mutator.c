@@ -9,7 +9,9 @@
 
 #include <cjson/cJSON.h>
 
+#include "json.h"
 #include "codec.h"
+#include "mem.h"
 #include "mutator.h"
 
 #define MAX_SLOTS 64
@@ -59,21 +61,10 @@ typedef struct ctx {
   cJSON *logs_doc; /* the decoded awslogs payload, owned here */
 } ctx_t;
 
-static unsigned next_rand(unsigned *s) {
-  *s = *s * 1103515245u + 12345u;
-  return (*s >> 16) & 0x7fff;
-}
-
-static const char *str(const cJSON *o, const char *k) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-  return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
 static lk_source_t source_of(const cJSON *j) {
   const cJSON *rec =
       cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(j, "Records"), 0);
-  const char *es = str(rec, "eventSource");
+  const char *es = lk_json_str(rec, "eventSource");
 
   if (es && strcmp(es, "aws:s3") == 0)
     return LK_SRC_S3;
@@ -81,10 +72,10 @@ static lk_source_t source_of(const cJSON *j) {
     return LK_SRC_SQS;
   if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j, "awslogs")))
     return LK_SRC_LOGS;
-  if (str(j, "version") && strcmp(str(j, "version"), "2.0") == 0 &&
-      str(j, "rawPath"))
+  if (lk_json_str(j, "version") && strcmp(lk_json_str(j, "version"), "2.0") == 0 &&
+      lk_json_str(j, "rawPath"))
     return LK_SRC_APIGW_V2;
-  if (str(j, "httpMethod") && str(j, "path"))
+  if (lk_json_str(j, "httpMethod") && lk_json_str(j, "path"))
     return LK_SRC_APIGW_V1;
   return LK_SRC_UNKNOWN;
 }
@@ -144,102 +135,111 @@ static void add_inner(ctx_t *c, cJSON *node, cJSON *owner, cJSON *doc,
   }
 }
 
-static void collect(ctx_t *c, cJSON *root, lk_source_t src) {
-  cJSON *recs = cJSON_GetObjectItemCaseSensitive(root, "Records"), *r;
+/* S3: each record's object key. */
+static void collect_s3(ctx_t *c, cJSON *recs) {
+  cJSON *r, *o;
 
-  switch (src) {
-  case LK_SRC_S3:
-    cJSON_ArrayForEach(r, recs) {
-      cJSON *o = cJSON_GetObjectItemCaseSensitive(
-          cJSON_GetObjectItemCaseSensitive(r, "s3"), "object");
+  cJSON_ArrayForEach(r, recs) {
+    o = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(r, "s3"), "object");
+    add(c, o, cJSON_GetObjectItemCaseSensitive(o, "key"), FIX_S3_KEY, r, NULL);
+  }
+}
 
-      add(c, o, cJSON_GetObjectItemCaseSensitive(o, "key"), FIX_S3_KEY, r,
-          NULL);
-    }
-    break;
-  case LK_SRC_SQS:
-    cJSON_ArrayForEach(r, recs) {
-      cJSON *body = cJSON_GetObjectItemCaseSensitive(r, "body");
-      cJSON *ma = cJSON_GetObjectItemCaseSensitive(r, "messageAttributes");
-      cJSON *a;
+/* SQS: each body, its string attributes and, for a JSON body, the
+ * strings inside it. */
+static void collect_sqs(ctx_t *c, cJSON *recs) {
+  cJSON *r, *body, *a, *doc;
 
-      add(c, r, body, FIX_SQS_BODY, r, NULL);
-      cJSON_ArrayForEach(a, ma)
-          add(c, a, cJSON_GetObjectItemCaseSensitive(a, "stringValue"),
-              FIX_NONE, r, NULL);
-      if (cJSON_IsString(body) && c->n_inner < 16) {
-        cJSON *doc = cJSON_Parse(body->valuestring);
-
-        if (cJSON_IsObject(doc) || cJSON_IsArray(doc)) {
-          c->inner_docs[c->n_inner++] = doc;
-          add_inner(c, doc, r, doc, 0);
-        } else {
-          cJSON_Delete(doc);
-        }
-      }
-    }
-    break;
-  case LK_SRC_LOGS: {
-    const char *data =
-        str(cJSON_GetObjectItemCaseSensitive(root, "awslogs"), "data");
-    lk_buf_t gz, js;
-
-    lk_buf_init(&gz, 1 << 20);
-    lk_buf_init(&js, 4 << 20);
-    if (data && lk_b64_decode(&gz, data, strlen(data)) == 0 &&
-        lk_gunzip(&js, gz.data, gz.len) == 0)
-      c->logs_doc = cJSON_ParseWithLength(js.data, js.len);
-    lk_buf_free(&gz);
-    lk_buf_free(&js);
+  cJSON_ArrayForEach(r, recs) {
+    body = cJSON_GetObjectItemCaseSensitive(r, "body");
+    add(c, r, body, FIX_SQS_BODY, r, NULL);
     cJSON_ArrayForEach(
-        r, cJSON_GetObjectItemCaseSensitive(c->logs_doc, "logEvents"))
-        add(c, r, cJSON_GetObjectItemCaseSensitive(r, "message"), FIX_LOG, NULL,
-            NULL);
-    break;
-  }
-  case LK_SRC_APIGW_V1:
-  case LK_SRC_APIGW_V2: {
-    static const char *const maps[] = {
-        "pathParameters", "queryStringParameters",
-        "multiValueQueryStringParameters", "headers", "cookies"};
-    size_t k;
-
-    add(c, root,
-        cJSON_GetObjectItemCaseSensitive(
-            root, src == LK_SRC_APIGW_V1 ? "path" : "rawPath"),
-        FIX_NONE, root, NULL);
-    add(c, root, cJSON_GetObjectItemCaseSensitive(root, "rawQueryString"),
-        FIX_NONE, root, NULL);
-    for (k = 0; k < sizeof(maps) / sizeof(maps[0]); k++)
-      add_all(c, cJSON_GetObjectItemCaseSensitive(root, maps[k]), FIX_NONE,
-              root);
-    if (cJSON_GetObjectItemCaseSensitive(root, "body") == NULL ||
-        cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(root, "body"))) {
-      cJSON_DeleteItemFromObjectCaseSensitive(root, "body");
-      cJSON_AddStringToObject(root, "body", "");
+        a, cJSON_GetObjectItemCaseSensitive(r, "messageAttributes")) {
+      add(c, a, cJSON_GetObjectItemCaseSensitive(a, "stringValue"), FIX_NONE,
+          r, NULL);
     }
-    add(c, root, cJSON_GetObjectItemCaseSensitive(root, "body"), FIX_HTTP_BODY,
-        root, NULL);
-    break;
-  }
-  default:
-    break;
+    if (!cJSON_IsString(body) || c->n_inner >= 16)
+      continue;
+    doc = cJSON_Parse(body->valuestring);
+    if (cJSON_IsObject(doc) || cJSON_IsArray(doc)) {
+      c->inner_docs[c->n_inner++] = doc;
+      add_inner(c, doc, r, doc, 0);
+    } else {
+      cJSON_Delete(doc);
+    }
   }
 }
 
-unsigned lk_mutate_rand(unsigned *state) {
-  return next_rand(state);
+/* CloudWatch Logs: each message of the decoded payload. */
+static void collect_logs(ctx_t *c, cJSON *root) {
+  const char *data =
+      lk_json_str(cJSON_GetObjectItemCaseSensitive(root, "awslogs"), "data");
+  lk_buf_t gz, js;
+  cJSON *r;
+
+  lk_buf_init(&gz, 1 << 20);
+  lk_buf_init(&js, 4 << 20);
+  if (data && lk_b64_decode(&gz, data, strlen(data)) == 0 &&
+      lk_gunzip(&js, gz.data, gz.len) == 0)
+    c->logs_doc = cJSON_ParseWithLength(js.data, js.len);
+  lk_buf_free(&gz);
+  lk_buf_free(&js);
+  cJSON_ArrayForEach(r,
+                     cJSON_GetObjectItemCaseSensitive(c->logs_doc, "logEvents")) {
+    add(c, r, cJSON_GetObjectItemCaseSensitive(r, "message"), FIX_LOG, NULL,
+        NULL);
+  }
 }
 
-size_t lk_mutate_value(char *buf, size_t n, size_t cap, unsigned *rs,
+/* API Gateway: the path, the query, parameters, headers, cookies and the
+ * body (an absent one becomes "", so it can grow). */
+static void collect_apigw(ctx_t *c, cJSON *root, int v1) {
+  static const char *const maps[] = {
+      "pathParameters", "queryStringParameters",
+      "multiValueQueryStringParameters", "headers", "cookies"};
+  cJSON *body = cJSON_GetObjectItemCaseSensitive(root, "body");
+  size_t k;
+
+  add(c, root, cJSON_GetObjectItemCaseSensitive(root, v1 ? "path" : "rawPath"),
+      FIX_NONE, root, NULL);
+  add(c, root, cJSON_GetObjectItemCaseSensitive(root, "rawQueryString"),
+      FIX_NONE, root, NULL);
+  for (k = 0; k < sizeof(maps) / sizeof(maps[0]); k++)
+    add_all(c, cJSON_GetObjectItemCaseSensitive(root, maps[k]), FIX_NONE,
+            root);
+  if (body == NULL || cJSON_IsNull(body)) {
+    cJSON_DeleteItemFromObjectCaseSensitive(root, "body");
+    cJSON_AddStringToObject(root, "body", "");
+  }
+  add(c, root, cJSON_GetObjectItemCaseSensitive(root, "body"), FIX_HTTP_BODY,
+      root, NULL);
+}
+
+/* The outside-data fields of an event of src, as slots. */
+static void collect(ctx_t *c, cJSON *root, lk_source_t src) {
+  cJSON *recs = cJSON_GetObjectItemCaseSensitive(root, "Records");
+
+  if (src == LK_SRC_S3)
+    collect_s3(c, recs);
+  else if (src == LK_SRC_SQS)
+    collect_sqs(c, recs);
+  else if (src == LK_SRC_LOGS)
+    collect_logs(c, root);
+  else if (src == LK_SRC_APIGW_V1 || src == LK_SRC_APIGW_V2)
+    collect_apigw(c, root, src == LK_SRC_APIGW_V1);
+}
+
+size_t lk_mutate_value(char *buf, size_t n, size_t cap, lk_rand_t *rs,
                        lk_byte_mutator mutate) {
-  unsigned op = next_rand(rs) % 10;
+  uint32_t op = lk_rand_below(rs, 10);
 
   if (op < 6 && mutate) {
     n = mutate((uint8_t *)buf, n, cap);
   } else {
-    const char *p = lk_attack_payloads[next_rand(rs) % lk_n_attack_payloads];
-    size_t pl = strlen(p), at = n ? next_rand(rs) % (n + 1) : 0;
+    const char *p =
+        lk_attack_payloads[lk_rand_below(rs, (uint32_t)lk_n_attack_payloads)];
+    size_t pl = strlen(p), at = lk_rand_below(rs, (uint32_t)n + 1);
 
     if (op == 9) /* replace the whole value */
       n = 0, at = 0;
@@ -275,20 +275,15 @@ static void set_string(cJSON *parent, cJSON *item, const char *v) {
   if (parent == NULL || item == NULL)
     return;
   fresh = cJSON_CreateString(v);
-  if (fresh == NULL)
+  if (fresh == NULL) /* v is NULL: a value that did not fit */
     return;
-  if (item->string && cJSON_IsObject(parent)) {
-    fresh->string = strdup(item->string);
-    if (fresh->string == NULL) {
-      cJSON_Delete(fresh);
-      return;
-    }
-  }
+  if (item->string && cJSON_IsObject(parent))
+    fresh->string = lk_xstrdup(item->string);
   cJSON_ReplaceItemViaPointer(parent, item, fresh);
 }
 
 static void fix_md5(cJSON *rec) {
-  const char *body = str(rec, "body");
+  const char *body = lk_json_str(rec, "body");
   char md5[33];
 
   if (body == NULL)
@@ -350,16 +345,14 @@ static long slot_value(const slot_t *s, char *buf, size_t cap) {
 
 /* Changes the slot: a mutation of its value, or (crossover) the donor's
  * value; then what depends on it is redone. */
-static int apply(ctx_t *c, cJSON *root, slot_t *s, unsigned *rs,
+static int apply(ctx_t *c, cJSON *root, slot_t *s, lk_rand_t *rs,
                  lk_byte_mutator mutate, const char *donor, size_t dlen) {
-  char *buf = malloc(MAX_FIELD + 1);
+  char *buf = lk_xmalloc(MAX_FIELD + 1);
   size_t n, cap = MAX_FIELD;
   int b64 = is_b64(s);
   lk_buf_t tmp;
   long got;
 
-  if (buf == NULL)
-    return -1;
   got = slot_value(s, buf, cap);
   if (got < 0) {
     free(buf);
@@ -432,7 +425,7 @@ size_t lk_mutate_event(char *buf, size_t len, size_t max, unsigned seed,
   ctx_t c;
   char *out;
   size_t n = 0;
-  unsigned rs = seed ? seed : 1;
+  lk_rand_t rs;
   int i;
 
   if (src == LK_SRC_UNKNOWN) {
@@ -441,7 +434,8 @@ size_t lk_mutate_event(char *buf, size_t len, size_t max, unsigned seed,
   }
   memset(&c, 0, sizeof(c));
   collect(&c, root, src);
-  if (c.n > 0 && apply(&c, root, &c.slots[next_rand(&rs) % c.n], &rs, mutate,
+  lk_rand_seed(&rs, seed);
+  if (c.n > 0 && apply(&c, root, &c.slots[lk_rand_below(&rs, (uint32_t)c.n)], &rs, mutate,
                        NULL, 0) == 0) {
     out = cJSON_PrintUnformatted(root);
     if (out && strlen(out) <= max) {
@@ -462,22 +456,24 @@ size_t lk_crossover_event(const char *a, size_t alen, const char *b,
   cJSON *ra = cJSON_ParseWithLength(a, alen);
   cJSON *rb = cJSON_ParseWithLength(b, blen);
   lk_source_t src = ra ? source_of(ra) : LK_SRC_UNKNOWN;
-  ctx_t *ca = calloc(1, sizeof(*ca)), *cb = calloc(1, sizeof(*cb));
-  char *donor = malloc(MAX_FIELD + 1), *text = NULL;
-  unsigned rs = seed ? seed : 1;
+  ctx_t *ca = lk_xcalloc(1, sizeof(*ca)), *cb = lk_xcalloc(1, sizeof(*cb));
+  char *donor = lk_xmalloc(MAX_FIELD + 1), *text = NULL;
+  lk_rand_t rs;
   size_t n = 0;
   long dl;
   int i;
 
-  if (ca == NULL || cb == NULL || donor == NULL || src == LK_SRC_UNKNOWN ||
-      rb == NULL || source_of(rb) != src)
+  if (src == LK_SRC_UNKNOWN || rb == NULL || source_of(rb) != src)
     goto done;
   collect(ca, ra, src);
   collect(cb, rb, src);
   if (ca->n == 0 || cb->n == 0)
     goto done;
-  dl = slot_value(&cb->slots[next_rand(&rs) % cb->n], donor, MAX_FIELD);
-  if (dl < 0 || apply(ca, ra, &ca->slots[next_rand(&rs) % ca->n], &rs, NULL,
+  lk_rand_seed(&rs, seed);
+  dl = slot_value(&cb->slots[lk_rand_below(&rs, (uint32_t)cb->n)], donor,
+                  MAX_FIELD);
+  if (dl < 0 ||
+      apply(ca, ra, &ca->slots[lk_rand_below(&rs, (uint32_t)ca->n)], &rs, NULL,
                       donor, (size_t)dl) != 0)
     goto done;
   text = cJSON_PrintUnformatted(ra);
@@ -487,14 +483,12 @@ size_t lk_crossover_event(const char *a, size_t alen, const char *b,
   }
 done:
   cJSON_free(text);
-  for (i = 0; ca && i < ca->n_inner; i++)
+  for (i = 0; i < ca->n_inner; i++)
     cJSON_Delete(ca->inner_docs[i]);
-  for (i = 0; cb && i < cb->n_inner; i++)
+  for (i = 0; i < cb->n_inner; i++)
     cJSON_Delete(cb->inner_docs[i]);
-  if (ca)
-    cJSON_Delete(ca->logs_doc);
-  if (cb)
-    cJSON_Delete(cb->logs_doc);
+  cJSON_Delete(ca->logs_doc);
+  cJSON_Delete(cb->logs_doc);
   free(ca);
   free(cb);
   free(donor);

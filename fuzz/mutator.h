@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "rand.h"
 
 typedef enum {
   LK_SRC_UNKNOWN = 0,
@@ -48,11 +49,10 @@ size_t lk_crossover_event(const char *a, size_t alen, const char *b,
  * the same way. lk_mutate_value changes buf[0..n) (at most cap bytes): a
  * byte mutation or an attack payload spliced in; returns the new length.
  * lk_s3_key_encode writes a key as S3 notifications carry it (URL-encoded,
- * '+' for spaces). lk_mutate_rand is the mutator's random step. */
-size_t lk_mutate_value(char *buf, size_t n, size_t cap, unsigned *state,
+ * '+' for spaces). */
+size_t lk_mutate_value(char *buf, size_t n, size_t cap, lk_rand_t *rng,
                        lk_byte_mutator mutate);
 int lk_s3_key_encode(lk_buf_t *out, const char *key, size_t n);
-unsigned lk_mutate_rand(unsigned *state);
 
 /* The attack payloads the mutator splices in; each carries a canary that
  * cannot appear by accident (see DESIGN.md, oracles). */

@@ -267,11 +267,58 @@ static int judge_sql(const char *sql, size_t len, lk_verdict_t *out, int n,
   return n;
 }
 
+/* The processes a shell that event data reached started (by pid), so
+ * what they do is counted as that command injection, not as a finding of
+ * its own: a redirection in an injected command opens a file anywhere. */
+typedef struct injected {
+  long pids[32];
+  int n;
+} injected_t;
+
+static int injected_by(const injected_t *in, long pid, long ppid) {
+  int i;
+
+  for (i = 0; pid > 0 && i < in->n; i++)
+    if (in->pids[i] == pid || in->pids[i] == ppid)
+      return 1;
+  return 0;
+}
+
+static int is_shell(const char *base) {
+  static const char *const shells[] = {"sh", "bash", "dash", "zsh", "ksh"};
+  size_t i;
+
+  for (i = 0; i < sizeof(shells) / sizeof(shells[0]); i++)
+    if (strcmp(base, shells[i]) == 0)
+      return 1;
+  return 0;
+}
+
+static void add_injected(injected_t *in, long pid) {
+  if (pid > 0 && in->n < (int)(sizeof(in->pids) / sizeof(in->pids[0])))
+    in->pids[in->n++] = pid;
+}
+
+/* An open that escapes the task root with the path canary in it. */
+static int judge_open(const lk_oracle_ctx_t *c, const char *path,
+                      const char *cwd, lk_verdict_t *out, int n, int max) {
+  char ev[FIELD_MAX], abs[FIELD_MAX];
+
+  if (strstr(path, LK_CANARY_PATH) == NULL ||
+      !lk_path_escapes(cwd, path, c->task_root))
+    return n;
+  resolve(cwd, path, abs, sizeof(abs));
+  snprintf(ev, sizeof(ev), "open(\"%.4000s\") resolves to %.4000s", path, abs);
+  return add(out, n, max, "path-traversal", "open", ev, strlen(ev));
+}
+
 static int judge_sink(const lk_oracle_ctx_t *c, const char *rep, size_t len,
                       lk_verdict_t *out, int n, int max) {
-  static char a[FIELD_MAX], b[FIELD_MAX], kind[32], cmd[FIELD_MAX];
+  static char a[FIELD_MAX], b[FIELD_MAX], kind[32], cmd[FIELD_MAX], num[32];
   const char *line = rep, *end = rep + len;
+  injected_t shells = {{0}, 0};
   int tripwire = 0;
+  long pid, ppid;
 
   cmd[0] = '\0';
   while (line < end) {
@@ -282,6 +329,10 @@ static int judge_sink(const lk_oracle_ctx_t *c, const char *rep, size_t len,
     field(line, ll, 0, kind, sizeof(kind));
     al = field(line, ll, 1, a, sizeof(a));
     field(line, ll, 2, b, sizeof(b));
+    field(line, ll, 3, num, sizeof(num));
+    pid = strtol(num, NULL, 10);
+    field(line, ll, 4, num, sizeof(num));
+    ppid = strtol(num, NULL, 10);
     if (strcmp(kind, "tripwire") == 0) {
       tripwire = 1;
     } else if (strcmp(kind, "exec") == 0) {
@@ -291,6 +342,8 @@ static int judge_sink(const lk_oracle_ctx_t *c, const char *rep, size_t len,
         tripwire = 1;
       else if (cmd[0] == '\0') /* the shell that ran it: the evidence */
         snprintf(cmd, sizeof(cmd), "%s", a);
+      if (strstr(a, "lambkin-canary") && is_shell(base))
+        add_injected(&shells, pid); /* a shell event data reached */
     } else if (strcmp(kind, "sql") == 0) {
       n = judge_sql(a, al, out, n, max);
     } else if (strcmp(kind, "sql-error") == 0) {
@@ -299,14 +352,10 @@ static int judge_sink(const lk_oracle_ctx_t *c, const char *rep, size_t len,
       snprintf(ev, sizeof(ev), "%.4000s (sqlite: %.200s)", a, b);
       n = add(out, n, max, "sql-injection", "sqlite3_prepare", ev, strlen(ev));
     } else if (strcmp(kind, "open") == 0) {
-      if (strstr(a, LK_CANARY_PATH) && lk_path_escapes(b, a, c->task_root)) {
-        char ev[FIELD_MAX], abs[FIELD_MAX];
-
-        resolve(b, a, abs, sizeof(abs));
-        snprintf(ev, sizeof(ev), "open(\"%.4000s\") resolves to %.4000s", a,
-                 abs);
-        n = add(out, n, max, "path-traversal", "open", ev, strlen(ev));
-      }
+      if (injected_by(&shells, pid, ppid))
+        add_injected(&shells, pid); /* and its own children */
+      else
+        n = judge_open(c, a, b, out, n, max);
     } else if (strcmp(kind, "dns") == 0) {
       if (strstr(a, LK_CANARY_HOST))
         n = add(out, n, max, "ssrf", "getaddrinfo", a, al);

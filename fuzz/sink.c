@@ -3,7 +3,8 @@
  * watches the calls event data must not reach (exec, open, DNS, connect,
  * SQLite)
  * and, when one carries a lambkin canary, appends a line
- * "kind\tdetail\tdetail2\n" to the report file. The emulator reads that
+ * "kind\tdetail\tdetail2\tpid\tppid\n" to the report file (the pids tell
+ * the oracles which process made the call). The emulator reads that
  * file after each invocation (fuzz/oracle.c decides). The runtime process
  * writes over the fd the emulator opened and passed down
  * (LAMBKIN_SINK_FD); a child that lost it (Python's subprocess closes
@@ -68,6 +69,23 @@ static size_t put(char *out, size_t o, size_t cap, const char *s, size_t n) {
   return o;
 }
 
+/* Appends "\t" and the decimal pid (no printf: it may run between fork
+ * and exec). The caller leaves room for it. */
+static size_t put_pid(char *out, size_t o, pid_t pid) {
+  char digits[16];
+  int n = 0;
+  unsigned long v = pid > 0 ? (unsigned long)pid : 0;
+
+  do {
+    digits[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v && n < (int)sizeof(digits));
+  out[o++] = '\t';
+  while (n)
+    out[o++] = digits[--n];
+  return o;
+}
+
 /* The inherited report fd, if it is still the report file; else -1. */
 static int inherited_fd(void) {
   const char *fds = getenv("LAMBKIN_SINK_FD"), *id = getenv("LAMBKIN_SINK_ID");
@@ -105,13 +123,13 @@ static void emit(const char *kind, const char *a, size_t alen, const char *b) {
   fd = inherited_fd();
   if (fd < 0 && (path == NULL || path[0] == '\0'))
     return;
-  o = put(line, 0, sizeof(line) - 2, kind, strlen(kind));
+  o = put(line, 0, sizeof(line) - 48, kind, strlen(kind));
   line[o++] = '\t';
-  o = put(line, o, sizeof(line) - 2, a, alen);
-  if (b) {
-    line[o++] = '\t';
-    o = put(line, o, sizeof(line) - 2, b, strlen(b));
-  }
+  o = put(line, o, sizeof(line) - 48, a, alen);
+  line[o++] = '\t';
+  o = put(line, o, sizeof(line) - 48, b, b ? strlen(b) : 0);
+  o = put_pid(line, o, getpid());
+  o = put_pid(line, o, getppid());
   line[o++] = '\n';
   /* libc's open, not the watched one below: no report of the report. */
   if (fd < 0 && open_fn == NULL)

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "codec.h"
+#include "mem.h"
 #include "spanmut.h"
 
 #define MAX_SPANS 64   /* as mutator.c's MAX_SLOTS */
@@ -79,9 +80,7 @@ typedef struct scan {
 } scan_t;
 
 lk_spanmut_t *lk_spanmut_new(void) {
-  lk_spanmut_t *sm = calloc(1, sizeof(*sm));
-
-  return sm;
+  return lk_xcalloc(1, sizeof(lk_spanmut_t));
 }
 
 void lk_spanmut_free(lk_spanmut_t *sm) {
@@ -93,21 +92,12 @@ void lk_spanmut_free(lk_spanmut_t *sm) {
   free(sm);
 }
 
-static int reserve(lk_spanmut_t *sm, size_t need) {
-  char *a, *b;
-
+static void reserve(lk_spanmut_t *sm, size_t need) {
   if (need <= sm->cap)
-    return 1;
-  a = realloc(sm->last, need);
-  if (a == NULL)
-    return 0;
-  sm->last = a;
-  b = realloc(sm->next, need);
-  if (b == NULL)
-    return 0;
-  sm->next = b;
+    return;
+  sm->last = lk_xrealloc(sm->last, need);
+  sm->next = lk_xrealloc(sm->next, need);
   sm->cap = need;
-  return 1;
 }
 
 /* The text without the spaces between tokens, as cJSON prints it and as
@@ -123,11 +113,7 @@ static const char *flatten(lk_spanmut_t *sm, const char *text, size_t *len) {
   if (i == n)
     return text;
   if (n > sm->flat_cap) {
-    char *p = realloc(sm->flat, n);
-
-    if (p == NULL)
-      return text;
-    sm->flat = p;
+    sm->flat = lk_xrealloc(sm->flat, n);
     sm->flat_cap = n;
   }
   for (i = 0; i < n; i++) {
@@ -821,18 +807,70 @@ typedef struct repl {
   size_t plen;
 } repl_t;
 
+/* The text with the replacements r[0..nr), in order, into sm->next. */
+static void splice(lk_spanmut_t *sm, const char *text, size_t len,
+                   const repl_t *r, int nr) {
+  size_t pos = 0, o = 0;
+  int k;
+
+  for (k = 0; k < nr; k++) {
+    memcpy(sm->next + o, text + pos, r[k].off - pos);
+    o += r[k].off - pos;
+    memcpy(sm->next + o, r[k].p, r[k].plen);
+    o += r[k].plen;
+    pos = r[k].off + r[k].len;
+  }
+  memcpy(sm->next + o, text + pos, len - pos);
+}
+
+/* The spans after each change move; the changed ones (a slot may also be
+ * an aux span: a Content-Length header) take the new length. The later
+ * change first, so the earlier's offset still holds. */
+static void move_spans(map_t *m, const repl_t *r, int nr) {
+  long delta;
+  span_t *sp;
+  int k, i;
+
+  for (k = nr - 1; k >= 0; k--) {
+    delta = (long)r[k].plen - (long)r[k].len;
+    for (i = 0; i < m->n + m->naux; i++) {
+      sp = i < m->n ? &m->slot[i] : &m->aux[i - m->n];
+      if (sp->off == r[k].off && sp->len == r[k].len)
+        sp->len = (uint32_t)r[k].plen;
+      else if (sp->off > r[k].off)
+        sp->off = (uint32_t)((long)sp->off + delta);
+    }
+  }
+}
+
+/* What the changed field's value n bytes long makes its dependent span
+ * (the body's md5OfBody, or a Content-Length) say, into r. */
+static void dependent(const span_t *s, const span_t *a, const char *field,
+                      size_t n, repl_t *r, char md5[33], char cl[24]) {
+  if (s->kind == K_SQS_BODY) {
+    lk_md5_hex(field, n, md5);
+    r->p = md5;
+    r->plen = 32;
+  } else {
+    r->plen = (size_t)snprintf(cl, 24, "%zu", n);
+    r->p = cl;
+  }
+  r->off = a->off;
+  r->len = a->len;
+}
+
 /* Changes slot si of the event text (whose spans are m): a mutation, or
  * the donor's value. What depends on it is redone; the result becomes
  * sm->last, and m its spans. Returns its length, or 0. */
 static size_t apply(lk_spanmut_t *sm, const char *text, size_t len, map_t *m,
-                    int si, const char *donor, size_t dlen, unsigned *rs,
+                    int si, const char *donor, size_t dlen, lk_rand_t *rs,
                     lk_byte_mutator mutate, size_t max) {
   span_t *s = &m->slot[si];
   repl_t r[2], t;
   char md5[33], cl[24], *swap;
-  size_t n, out = len, pos = 0, o = 0;
+  size_t n, out = len;
   long got = span_value(sm, s, text, sm->field);
-  int nr = 1, k, i;
+  int nr = 1, k;
 
   if (got < 0)
     return 0;
@@ -848,18 +886,7 @@ static size_t apply(lk_spanmut_t *sm, const char *text, size_t len, map_t *m,
   r[0].off = s->off;
   r[0].len = s->len;
   if (s->dep >= 0) {
-    const span_t *a = &m->aux[s->dep];
-
-    if (s->kind == K_SQS_BODY) {
-      lk_md5_hex(sm->field, n, md5);
-      r[1].p = md5;
-      r[1].plen = 32;
-    } else {
-      r[1].plen = (size_t)snprintf(cl, sizeof(cl), "%zu", n);
-      r[1].p = cl;
-    }
-    r[1].off = a->off;
-    r[1].len = a->len;
+    dependent(s, &m->aux[s->dep], sm->field, n, &r[1], md5, cl);
     nr = 2;
     if (r[1].off < r[0].off) {
       t = r[0];
@@ -869,31 +896,11 @@ static size_t apply(lk_spanmut_t *sm, const char *text, size_t len, map_t *m,
   }
   for (k = 0; k < nr; k++)
     out = out - r[k].len + r[k].plen;
-  if (out > max || !reserve(sm, out))
+  if (out > max)
     return 0;
-  for (k = 0; k < nr; k++) {
-    memcpy(sm->next + o, text + pos, r[k].off - pos);
-    o += r[k].off - pos;
-    memcpy(sm->next + o, r[k].p, r[k].plen);
-    o += r[k].plen;
-    pos = r[k].off + r[k].len;
-  }
-  memcpy(sm->next + o, text + pos, len - pos);
-  /* The spans after each change move; the changed ones (a slot may also
-   * be an aux span: a Content-Length header) take the new length. The
-   * later change first, so the earlier's offset still holds. */
-  for (k = nr - 1; k >= 0; k--) {
-    long delta = (long)r[k].plen - (long)r[k].len;
-    span_t *sp;
-
-    for (i = 0; i < m->n + m->naux; i++) {
-      sp = i < m->n ? &m->slot[i] : &m->aux[i - m->n];
-      if (sp->off == r[k].off && sp->len == r[k].len)
-        sp->len = (uint32_t)r[k].plen;
-      else if (sp->off > r[k].off)
-        sp->off = (uint32_t)((long)sp->off + delta);
-    }
-  }
+  reserve(sm, out);
+  splice(sm, text, len, r, nr);
+  move_spans(m, r, nr);
   swap = sm->last;
   sm->last = sm->next;
   sm->next = swap;
@@ -911,7 +918,7 @@ static int have(const lk_spanmut_t *sm, const char *ev, size_t len) {
 
 size_t lk_spanmut_mutate(lk_spanmut_t *sm, char *buf, size_t len, size_t max,
                          unsigned seed, lk_byte_mutator mutate) {
-  unsigned rs = seed ? seed : 1;
+  lk_rand_t rs;
   const char *text = buf;
   size_t n;
   int si;
@@ -924,7 +931,8 @@ size_t lk_spanmut_mutate(lk_spanmut_t *sm, char *buf, size_t len, size_t max,
   }
   if (sm->map.n == 0)
     return 0;
-  si = (int)(lk_mutate_rand(&rs) % (unsigned)sm->map.n);
+  lk_rand_seed(&rs, seed);
+  si = (int)lk_rand_below(&rs, (uint32_t)sm->map.n);
   if (sm->map.slot[si].kind == K_SLOW)
     return 0;
   n = apply(sm, text, len, &sm->map, si, NULL, 0, &rs, mutate, max);
@@ -938,7 +946,7 @@ size_t lk_spanmut_mutate(lk_spanmut_t *sm, char *buf, size_t len, size_t max,
 size_t lk_spanmut_crossover(lk_spanmut_t *sm, const char *a, size_t alen,
                             const char *b, size_t blen, char *out, size_t max,
                             unsigned seed) {
-  unsigned rs = seed ? seed : 1;
+  lk_rand_t rs;
   const span_t *d;
   size_t n;
   long dl;
@@ -954,8 +962,9 @@ size_t lk_spanmut_crossover(lk_spanmut_t *sm, const char *a, size_t alen,
   }
   if (sm->map.src != sm->other.src || sm->map.n == 0 || sm->other.n == 0)
     return 0;
-  d = &sm->other.slot[lk_mutate_rand(&rs) % (unsigned)sm->other.n];
-  si = (int)(lk_mutate_rand(&rs) % (unsigned)sm->map.n);
+  lk_rand_seed(&rs, seed);
+  d = &sm->other.slot[lk_rand_below(&rs, (uint32_t)sm->other.n)];
+  si = (int)lk_rand_below(&rs, (uint32_t)sm->map.n);
   if (d->kind == K_SLOW || sm->map.slot[si].kind == K_SLOW)
     return 0;
   dl = span_value(sm, d, b, sm->donor);
@@ -971,7 +980,10 @@ size_t lk_spanmut_crossover(lk_spanmut_t *sm, const char *a, size_t alen,
 
 void lk_spanmut_note(lk_spanmut_t *sm, const char *ev, size_t len) {
   sm->have = 0;
-  if (len == 0 || !reserve(sm, len) || !scan(ev, len, &sm->map))
+  if (len == 0)
+    return;
+  reserve(sm, len);
+  if (!scan(ev, len, &sm->map))
     return;
   memcpy(sm->last, ev, len);
   sm->last_len = len;

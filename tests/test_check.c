@@ -14,8 +14,8 @@
 #include <cmocka.h>
 
 #include "app.h"
-#include "check_cmd.h"
-#include "policy_cmd.h"
+#include "graph.h"
+#include "iam.h"
 #include "lambkin/lambkin.h"
 
 static char dir[256];

@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "codec.h"
-#include "filter.h"
+#include "logfilter.h"
 #include "lambkin/lambkin.h"
 
 static int m(const char *pattern, const char *msg) {

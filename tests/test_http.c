@@ -372,35 +372,6 @@ static void test_expect_continue(void **state) {
   run_client(expect_continue);
 }
 
-static void test_buf_ceiling(void **state) {
-  lk_buf_t b;
-
-  (void)state;
-  lk_buf_init(&b, 8);
-  assert_int_equal(lk_buf_adds(&b, "12345678"), 0);
-  assert_int_equal(lk_buf_adds(&b, "9"), LK_E2BIG);
-  assert_string_equal(b.data, "12345678");
-  lk_buf_free(&b);
-  /* printf: into spare room, growing, and past the ceiling unchanged. */
-  lk_buf_init(&b, 200);
-  assert_int_equal(lk_buf_printf(&b, "%s-%d", "ab", 7), 0);
-  assert_int_equal(lk_buf_printf(&b, "%d", 8), 0);
-  assert_string_equal(b.data, "ab-78");
-  assert_int_equal(lk_buf_printf(&b, "%0100d", 1), 0);
-  assert_int_equal(b.len, 105);
-  assert_int_equal(b.data[104], '1');
-  assert_int_equal(lk_buf_printf(&b, "%0100d", 2), LK_E2BIG);
-  assert_int_equal(b.len, 105);
-  assert_int_equal(strlen(b.data), 105);
-  assert_int_equal(lk_buf_printf(&b, "%s", "x"), 0);
-  assert_int_equal(strlen(b.data), 106);
-  lk_buf_free(&b);
-  lk_buf_init(&b, 64);
-  assert_int_equal(lk_buf_add_json_str(&b, "a\"b\\\n\x01", 6), 0);
-  assert_string_equal(b.data, "\"a\\\"b\\\\\\n\\u0001\"");
-  lk_buf_free(&b);
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_simple_and_keepalive),
@@ -410,7 +381,6 @@ int main(void) {
       cmocka_unit_test(test_oversized),
       cmocka_unit_test(test_malformed),
       cmocka_unit_test(test_expect_continue),
-      cmocka_unit_test(test_buf_ceiling),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -123,6 +123,30 @@ static void paths_escape_only_outside_root_and_tmp(void **state) {
   assert_non_null(strstr(v[0].evidence, "resolves to /lambkin-canary-path"));
 }
 
+/* A file that a shell event data reached opens (a redirection in the
+ * injected command, in the shell or a subshell of it) belongs to that
+ * command injection; the function's own open of the same path is a path
+ * traversal of its own. */
+static void opens_of_an_injected_shell_are_not_traversals(void **state) {
+  static const char shell[] =
+      "exec\t/bin/sh -c echo /tmp/`x>../../lambkin-canary-path`\t/bin/sh"
+      "\t200\t100\n";
+  lk_verdict_t v[LK_VERDICT_MAX];
+  char rep[512];
+
+  (void)state;
+  snprintf(rep, sizeof(rep), "%s%s", shell,
+           "open\t../../lambkin-canary-path\t/srv/task\t201\t200\n");
+  assert_int_equal(judge(&ctx, rep, NULL, "ok", NULL, "{}", v), 0);
+  snprintf(rep, sizeof(rep), "%s%s", shell,
+           "open\t../../lambkin-canary-path\t/srv/task\t200\t100\n");
+  assert_int_equal(judge(&ctx, rep, NULL, "ok", NULL, "{}", v), 0);
+  snprintf(rep, sizeof(rep), "%s%s", shell,
+           "open\t../../lambkin-canary-path\t/srv/task\t100\t1\n");
+  assert_int_equal(judge(&ctx, rep, NULL, "ok", NULL, "{}", v), 1);
+  assert_string_equal(v[0].cls, "path-traversal");
+}
+
 static void log_headers_dns(void **state) {
   lk_verdict_t v[LK_VERDICT_MAX];
   lk_oracle_ctx_t http = ctx;
@@ -200,6 +224,7 @@ int main(void) {
       cmocka_unit_test(sql_sink_reports),
       cmocka_unit_test(tripwire_and_shell_evidence),
       cmocka_unit_test(paths_escape_only_outside_root_and_tmp),
+      cmocka_unit_test(opens_of_an_injected_shell_are_not_traversals),
       cmocka_unit_test(log_headers_dns),
       cmocka_unit_test(errors_crashes_timeouts),
   };

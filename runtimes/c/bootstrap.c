@@ -407,25 +407,17 @@ static int host_sqs_send(const lk_request_t *req, const char *queue,
   return rc;
 }
 
-int main(void) {
-  const char *api = getenv("AWS_LAMBDA_RUNTIME_API");
-  const char *so = getenv("LAMBKIN_HANDLER_SO");
-  const char *sym = getenv("_HANDLER");
-  const char *fname = getenv("AWS_LAMBDA_FUNCTION_NAME");
-  lk_host_t host = {host_respond, host_fail,     host_invoke, host_s3_put,
-                    host_s3_get,  host_sqs_send, NULL};
+/* The handler: "file.so:symbol", "module.symbol" or "symbol" names the
+ * symbol (what follows the last ':' or '.'). NULL once the failure has
+ * gone to /init/error, as Lambda's own runtimes report it. */
+static lk_handler_fn *load_handler(conn_t *c, const char *so,
+                                   const char *sym) {
+  const char *colon = strrchr(sym, ':');
   lk_handler_fn *fn = NULL;
+  char msg[1024], *j;
+  reply_t r;
   void *dl;
-  conn_t *c = malloc(sizeof(conn_t));
-  const char *colon;
 
-  if (api == NULL || so == NULL || sym == NULL || c == NULL)
-    die("AWS_LAMBDA_RUNTIME_API, LAMBKIN_HANDLER_SO and _HANDLER must be set");
-  if (conn_open(c, api))
-    die("cannot reach the Runtime API at %s", api);
-  /* Handler "file.so:symbol" or "module.symbol" or "symbol": the symbol is
-   * what follows the last ':' or '.'. */
-  colon = strrchr(sym, ':');
   if (colon == NULL)
     colon = strrchr(sym, '.');
   if (colon)
@@ -433,29 +425,85 @@ int main(void) {
   dl = dlopen(so, RTLD_NOW | RTLD_LOCAL);
   if (dl)
     *(void **)&fn = dlsym(dl, sym);
-  if (fn == NULL) {
-    char msg[1024];
-    char *j;
-    reply_t r;
+  if (fn)
+    return fn;
+  snprintf(msg, sizeof(msg), "%s", dlerror());
+  j = error_json("Runtime.InvalidEntrypoint", msg);
+  fprintf(stderr, "%s\n", msg);
+  send_request(c, "POST", "/2018-06-01/runtime/init/error",
+               "Lambda-Runtime-Function-Error-Type: "
+               "Runtime.InvalidEntrypoint\r\n",
+               j, j ? strlen(j) : 0);
+  if (read_reply(c, &r) == 0)
+    free(r.body);
+  return NULL;
+}
 
-    snprintf(msg, sizeof(msg), "%s", dl ? dlerror() : dlerror());
-    j = error_json("Runtime.InvalidEntrypoint", msg);
-    fprintf(stderr, "%s\n", msg);
-    send_request(c, "POST", "/2018-06-01/runtime/init/error",
-                 "Lambda-Runtime-Function-Error-Type: "
-                 "Runtime.InvalidEntrypoint\r\n",
-                 j, j ? strlen(j) : 0);
-    if (read_reply(c, &r) == 0)
-      free(r.body);
-    return 1;
+/* One event through the handler, and its answer back to the Runtime
+ * API; 0, or -1 when the API is gone. */
+static int run_one(conn_t *c, lk_handler_fn *fn, const lk_host_t *host,
+                   reply_t *r) {
+  const char *fname = getenv("AWS_LAMBDA_FUNCTION_NAME");
+  lk_request_t req;
+  lk_response_t res;
+  char path[256], extra[256], msg[64];
+  int rc;
+
+  memset(&req, 0, sizeof(req));
+  memset(&res, 0, sizeof(res));
+  req.payload = r->body;
+  req.len = r->len;
+  req.request_id = r->request_id;
+  req.function_name = fname ? fname : "";
+  req.function_arn = r->arn;
+  req.trace_id = r->trace;
+  req.client_context = r->client_context[0] ? r->client_context : NULL;
+  req.cognito_identity = r->cognito[0] ? r->cognito : NULL;
+  req.deadline_ms = r->deadline;
+  req.host = host;
+  rc = fn(&req, &res);
+  if (rc != 0 && !res.failed) {
+    snprintf(msg, sizeof(msg), "handler returned %d", rc);
+    host_fail(&res, "HandlerError", msg);
   }
-  for (;;) {
-    reply_t r;
-    lk_request_t req;
-    lk_response_t res;
-    char path[256];
-    int rc;
+  fflush(stdout);
+  fflush(stderr);
+  if (res.failed) {
+    snprintf(path, sizeof(path), "/2018-06-01/runtime/invocation/%s/error",
+             r->request_id);
+    snprintf(extra, sizeof(extra),
+             "Lambda-Runtime-Function-Error-Type: %s\r\n", res.error_type);
+    rc = send_request(c, "POST", path, extra, res.data, res.len);
+  } else {
+    snprintf(path, sizeof(path), "/2018-06-01/runtime/invocation/%s/response",
+             r->request_id);
+    rc = send_request(c, "POST", path, NULL, res.data ? res.data : "",
+                      res.data ? res.len : 0);
+  }
+  free(res.data);
+  return rc;
+}
 
+int main(void) {
+  const char *api = getenv("AWS_LAMBDA_RUNTIME_API");
+  const char *so = getenv("LAMBKIN_HANDLER_SO");
+  const char *sym = getenv("_HANDLER");
+  const lk_host_t host = {host_respond, host_fail,     host_invoke,
+                          host_s3_put,  host_s3_get,   host_sqs_send,
+                          NULL};
+  conn_t *c = malloc(sizeof(conn_t));
+  lk_handler_fn *fn;
+  reply_t r;
+  int rc;
+
+  if (api == NULL || so == NULL || sym == NULL || c == NULL)
+    die("AWS_LAMBDA_RUNTIME_API, LAMBKIN_HANDLER_SO and _HANDLER must be set");
+  if (conn_open(c, api))
+    die("cannot reach the Runtime API at %s", api);
+  fn = load_handler(c, so, sym);
+  if (fn == NULL)
+    return 1;
+  for (;;) {
     if (send_request(c, "GET", "/2018-06-01/runtime/invocation/next", NULL,
                      NULL, 0) ||
         read_reply(c, &r))
@@ -464,43 +512,8 @@ int main(void) {
       free(r.body);
       continue;
     }
-    memset(&req, 0, sizeof(req));
-    memset(&res, 0, sizeof(res));
-    req.payload = r.body;
-    req.len = r.len;
-    req.request_id = r.request_id;
-    req.function_name = fname ? fname : "";
-    req.function_arn = r.arn;
-    req.trace_id = r.trace;
-    req.client_context = r.client_context[0] ? r.client_context : NULL;
-    req.cognito_identity = r.cognito[0] ? r.cognito : NULL;
-    req.deadline_ms = r.deadline;
-    req.host = &host;
-    rc = fn(&req, &res);
-    if (rc != 0 && !res.failed) {
-      char msg[64];
-
-      snprintf(msg, sizeof(msg), "handler returned %d", rc);
-      host_fail(&res, "HandlerError", msg);
-    }
-    fflush(stdout);
-    fflush(stderr);
-    if (res.failed) {
-      char extra[256];
-
-      snprintf(path, sizeof(path), "/2018-06-01/runtime/invocation/%s/error",
-               r.request_id);
-      snprintf(extra, sizeof(extra),
-               "Lambda-Runtime-Function-Error-Type: %s\r\n", res.error_type);
-      rc = send_request(c, "POST", path, extra, res.data, res.len);
-    } else {
-      snprintf(path, sizeof(path), "/2018-06-01/runtime/invocation/%s/response",
-               r.request_id);
-      rc = send_request(c, "POST", path, NULL, res.data ? res.data : "",
-                        res.data ? res.len : 0);
-    }
+    rc = run_one(c, fn, &host, &r);
     free(r.body);
-    free(res.data);
     if (rc || read_reply(c, &r))
       die("lost the Runtime API");
     free(r.body);

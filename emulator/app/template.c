@@ -1,0 +1,283 @@
+/* Template loader: SAM template.yaml or CloudFormation JSON -> lk_app_t.
+ * Works on libyaml's document tree so every error can name file:line.
+ * This file reads the document and walks its Resources; intrinsics.c
+ * resolves values, resources.c turns each resource into the app model.
+ * The returned app owns all of its strings. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "app_int.h"
+#include "fs.h"
+#include "lambkin/lambkin.h"
+#include "mem.h"
+
+#define MAX_TEMPLATE_BYTES (8 * 1024 * 1024)
+#define MAX_NODES (1 << 20) /* bounds alias expansion ("billion laughs") */
+
+int lk_app_fail(ctx_t *c, const yaml_node_t *n, const char *fmt, ...) {
+  va_list ap;
+  int off;
+
+  if (c->err[0]) /* keep the first, innermost error */
+    return LK_EINVAL;
+  off = snprintf(c->err, c->errlen, "%s:%lu: ", c->file,
+                 n ? (unsigned long)n->start_mark.line + 1 : 1UL);
+  if (off < 0 || (size_t)off >= c->errlen)
+    return LK_EINVAL;
+  va_start(ap, fmt);
+  vsnprintf(c->err + off, c->errlen - (size_t)off, fmt, ap);
+  va_end(ap);
+  return LK_EINVAL;
+}
+
+/* ---- the yaml tree ---- */
+
+yaml_node_t *lk_app_node(ctx_t *c, int id) {
+  return yaml_document_get_node(&c->doc, id);
+}
+
+const char *lk_app_scalar(const yaml_node_t *n) {
+  return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value
+                                          : NULL;
+}
+
+int lk_app_local_tag(const yaml_node_t *n) {
+  return n->tag && n->tag[0] == '!' && n->tag[1] != '!';
+}
+
+yaml_node_t *lk_app_get(ctx_t *c, const yaml_node_t *map, const char *k) {
+  yaml_node_pair_t *p;
+
+  if (map == NULL || map->type != YAML_MAPPING_NODE)
+    return NULL;
+  for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+       p++) {
+    const char *key = lk_app_scalar(lk_app_node(c, p->key));
+
+    if (key && strcmp(key, k) == 0)
+      return lk_app_node(c, p->value);
+  }
+  return NULL;
+}
+
+int lk_app_seq_len(const yaml_node_t *n) {
+  return n && n->type == YAML_SEQUENCE_NODE
+             ? (int)(n->data.sequence.items.top - n->data.sequence.items.start)
+             : 0;
+}
+
+yaml_node_t *lk_app_seq_at(ctx_t *c, const yaml_node_t *n, int i) {
+  return i < lk_app_seq_len(n) ? lk_app_node(c, n->data.sequence.items.start[i])
+                               : NULL;
+}
+
+/* Every !Tag must be an intrinsic: a typo should not pass as a string. */
+static int check_tags(ctx_t *c) {
+  yaml_node_t *n;
+
+  for (n = c->doc.nodes.start; n < c->doc.nodes.top; n++)
+    if (lk_app_local_tag(n) && !lk_app_known_tag((const char *)n->tag + 1))
+      return lk_app_fail(c, n, "unknown tag %s", (const char *)n->tag);
+  return 0;
+}
+
+static int load_resources(ctx_t *c) {
+  yaml_node_pair_t *p;
+  int err = 0;
+
+  if (c->resources == NULL || c->resources->type != YAML_MAPPING_NODE)
+    return lk_app_fail(c, c->resources, "template has no Resources mapping");
+  for (p = c->resources->data.mapping.pairs.start;
+       err == 0 && p < c->resources->data.mapping.pairs.top; p++) {
+    const char *id = lk_app_scalar(lk_app_node(c, p->key));
+    yaml_node_t *res = lk_app_node(c, p->value);
+    const char *type = lk_app_res_type(c, res);
+
+    if (id == NULL || res->type != YAML_MAPPING_NODE)
+      return lk_app_fail(c, res, "a resource must be a mapping under its name");
+    if (type == NULL)
+      return lk_app_fail(c, res, "resource %s has no Type", id);
+    err = lk_app_load_resource(c, id, res, type);
+  }
+  if (err && c->err[0] == '\0')
+    lk_app_fail(c, NULL, "%s", lk_strerror(err));
+  return err;
+}
+
+/* Parses the text into c->doc; 0, or LK_EINVAL with the error written. */
+static int parse(ctx_t *c, const char *text, size_t len) {
+  yaml_parser_t parser;
+  int ok;
+
+  yaml_parser_initialize(&parser);
+  yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+  ok = yaml_parser_load(&parser, &c->doc);
+  if (!ok)
+    snprintf(c->err, c->errlen, "%s:%lu: YAML error: %s", c->file,
+             (unsigned long)parser.problem_mark.line + 1,
+             parser.problem ? parser.problem : "malformed");
+  yaml_parser_delete(&parser);
+  return ok ? 0 : LK_EINVAL;
+}
+
+/* The document's top-level sections, then its resources. */
+static int load_document(ctx_t *c) {
+  yaml_node_t *root = yaml_document_get_root_node(&c->doc);
+  int rc;
+
+  if (root == NULL || root->type != YAML_MAPPING_NODE)
+    return lk_app_fail(c, root, "template must be a mapping with Resources");
+  rc = check_tags(c);
+  if (rc)
+    return rc;
+  c->params = lk_app_get(c, root, "Parameters");
+  c->conditions = lk_app_get(c, root, "Conditions");
+  c->mappings = lk_app_get(c, root, "Mappings");
+  c->globals = lk_app_get(c, root, "Globals");
+  c->resources = lk_app_get(c, root, "Resources");
+  return load_resources(c);
+}
+
+static lk_app_t *app_new(const char *path) {
+  lk_app_t *app = lk_xcalloc(1, sizeof(*app));
+  const char *region = getenv("AWS_REGION");
+  char *slash;
+
+  app->region = lk_xstrdup(region ? region : "us-east-1");
+  app->account = lk_xstrdup("123456789012");
+  app->path = realpath(path, NULL);
+  if (app->path) {
+    app->dir = lk_xstrdup(app->path);
+    slash = strrchr(app->dir, '/');
+    if (slash)
+      *slash = '\0';
+  }
+  return app;
+}
+
+int lk_app_load(const char *path, lk_app_t **out, char *err, size_t errlen) {
+  ctx_t c;
+  char *text;
+  size_t len = 0;
+  int rc;
+
+  memset(&c, 0, sizeof(c));
+  c.file = path;
+  c.err = err;
+  c.errlen = errlen;
+  c.budget = MAX_NODES;
+  err[0] = '\0';
+  *out = NULL;
+  c.app = app_new(path);
+  text = lk_read_file(path, MAX_TEMPLATE_BYTES, &len);
+  if (text == NULL || c.app->path == NULL) {
+    struct stat st;
+    int big = stat(path, &st) == 0 && st.st_size > MAX_TEMPLATE_BYTES;
+
+    if (big)
+      snprintf(err, errlen, "%s:1: template larger than %d bytes", path,
+               MAX_TEMPLATE_BYTES);
+    else
+      snprintf(err, errlen, "%s:1: cannot read template", path);
+    free(text);
+    lk_app_free(c.app);
+    return big ? LK_E2BIG : LK_ENOENT;
+  }
+  rc = parse(&c, text, len);
+  free(text);
+  if (rc == 0) {
+    rc = load_document(&c);
+    yaml_document_delete(&c.doc);
+  }
+  if (rc) {
+    lk_app_free(c.app);
+    return rc;
+  }
+  *out = c.app;
+  return 0;
+}
+
+static void function_free(lk_function_t *f) {
+  int j;
+
+  free(f->logical_id);
+  free(f->name);
+  free(f->arn);
+  free(f->handler);
+  free(f->runtime);
+  free(f->code_dir);
+  for (j = 0; j < f->n_env; j++)
+    free(f->env[j]);
+  free(f->env);
+  cJSON_Delete(f->events);
+  cJSON_Delete(f->policies);
+  cJSON_Delete(f->destinations);
+  free(f->dlq_type);
+  free(f->dlq_target);
+}
+
+void lk_app_free(lk_app_t *app) {
+  int i;
+
+  if (app == NULL)
+    return;
+  for (i = 0; i < app->n_functions; i++)
+    function_free(&app->functions[i]);
+  for (i = 0; i < app->n_buckets; i++) {
+    free(app->buckets[i].logical_id);
+    free(app->buckets[i].name);
+    cJSON_Delete(app->buckets[i].notification);
+  }
+  for (i = 0; i < app->n_queues; i++) {
+    free(app->queues[i].logical_id);
+    free(app->queues[i].name);
+    free(app->queues[i].arn);
+    free(app->queues[i].dlq_arn);
+  }
+  for (i = 0; i < app->n_log_groups; i++) {
+    free(app->log_groups[i].logical_id);
+    free(app->log_groups[i].name);
+  }
+  for (i = 0; i < app->n_subscriptions; i++) {
+    free(app->subscriptions[i].logical_id);
+    free(app->subscriptions[i].log_group);
+    free(app->subscriptions[i].pattern);
+    free(app->subscriptions[i].destination_arn);
+  }
+  free(app->functions);
+  free(app->buckets);
+  free(app->queues);
+  free(app->log_groups);
+  free(app->subscriptions);
+  free(app->path);
+  free(app->dir);
+  free(app->region);
+  free(app->account);
+  free(app);
+}
+
+lk_function_t *lk_app_function(const lk_app_t *app, const char *name) {
+  const char *p = name;
+  size_t n;
+  int i;
+
+  /* arn:aws:lambda:region:acct:function:NAME[:qualifier] */
+  if (strncmp(name, "arn:", 4) == 0) {
+    p = strstr(name, ":function:");
+    if (p == NULL)
+      return NULL;
+    p += 10;
+  }
+  n = strcspn(p, ":");
+  for (i = 0; i < app->n_functions; i++) {
+    lk_function_t *f = &app->functions[i];
+
+    if ((strlen(f->name) == n && strncmp(f->name, p, n) == 0) ||
+        (strlen(f->logical_id) == n && strncmp(f->logical_id, p, n) == 0))
+      return f;
+  }
+  return NULL;
+}

@@ -1,0 +1,40 @@
+/* The commands of the lambkin command line, one file each, and what
+ * serve, invoke and replay share. Every command takes argv as main() got
+ * it (argv[1] is the command's name) and returns the process's exit code:
+ * 0 ok, 1 a function error or findings, 2 usage or template error, 3 a
+ * loop. */
+#ifndef LK_CLI_H
+#define LK_CLI_H
+
+#include <uv.h>
+
+#include "app.h"
+#include "args.h"
+#include "emu.h"
+
+int lk_cmd_serve(int argc, char **argv);
+int lk_cmd_invoke(int argc, char **argv);
+int lk_cmd_replay(int argc, char **argv);
+int lk_cmd_event(int argc, char **argv);
+int lk_cmd_check(int argc, char **argv);
+int lk_cmd_policy(int argc, char **argv);
+int lk_cmd_fuzz(int argc, char **argv);
+
+/* The options of serve, invoke and replay. */
+typedef struct lk_cli_run {
+  const char *template_path;
+  const char *event; /* -e FILE|- */
+  lk_emu_opts_t emu; /* what the options set, the rest 0 */
+  int scale_delay;   /* -1: the default */
+  lk_args_t args;    /* operands */
+} lk_cli_run_t;
+
+/* Parses the shared options; 0, or -1 with the reason printed. */
+int lk_cli_run_args(int argc, char **argv, lk_cli_run_t *c);
+/* The template, or NULL with the error printed. */
+lk_app_t *lk_cli_load(const char *template_path);
+/* Closes the emulator, runs the loop dry, frees both and closes the
+ * loop; 0, or a libuv error when a handle outlived it. */
+int lk_cli_teardown(uv_loop_t *loop, lk_emu_t *emu, lk_app_t *app);
+
+#endif

@@ -1,0 +1,167 @@
+/* `lambkin policy [-t template.yaml] [--state DIR]`: for each function the
+ * journal saw make service calls, the least-privilege policy document
+ * (on stdout, one JSON object keyed by function), then on stderr each
+ * call its template Policies would refuse in AWS and each policy item
+ * that no observed call used. Everything it builds is freed before it
+ * returns. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "cli.h"
+#include "fs.h"
+#include "iam.h"
+
+#define LINE_MAX_BYTES (16 * 1024 * 1024)
+
+/* Adds one access record to {function: {resource: [actions]}}. */
+static void add_use(cJSON *all, const cJSON *rec) {
+  const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(rec, "function"));
+  const char *action = cJSON_GetStringValue(cJSON_GetObjectItem(rec, "action"));
+  const char *resource =
+      cJSON_GetStringValue(cJSON_GetObjectItem(rec, "resource"));
+  cJSON *fn, *acts, *a;
+
+  if (name == NULL || action == NULL || resource == NULL)
+    return;
+  fn = cJSON_GetObjectItemCaseSensitive(all, name);
+  fn = fn ? fn : cJSON_AddObjectToObject(all, name);
+  acts = cJSON_GetObjectItemCaseSensitive(fn, resource);
+  acts = acts ? acts : cJSON_AddArrayToObject(fn, resource);
+  cJSON_ArrayForEach(a, acts) {
+    if (strcmp(a->valuestring, action) == 0)
+      return;
+  }
+  cJSON_AddItemToArray(acts, cJSON_CreateString(action));
+}
+
+/* {function: {resource: [actions]}} from the journal's access records. */
+static cJSON *observed(const char *state) {
+  char path[PATH_MAX], *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
+  cJSON *all = cJSON_CreateObject(), *rec;
+  FILE *f = NULL;
+
+  if (lk_path_join(path, sizeof(path), state, "journal.jsonl") == 0)
+    f = fopen(path, "r");
+  if (f == NULL)
+    return all;
+  for (n = getline(&line, &cap, f); n > 0; n = getline(&line, &cap, f)) {
+    if (n > LINE_MAX_BYTES || strstr(line, "\"type\":\"access\"") == NULL)
+      continue;
+    rec = cJSON_ParseWithLength(line, (size_t)n);
+    add_use(all, rec);
+    cJSON_Delete(rec);
+  }
+  free(line);
+  fclose(f);
+  return all;
+}
+
+/* The least-privilege document: one statement per resource. */
+static cJSON *document(const cJSON *uses) {
+  cJSON *doc = cJSON_CreateObject(), *list, *st;
+  const cJSON *r;
+
+  cJSON_AddStringToObject(doc, "Version", "2012-10-17");
+  list = cJSON_AddArrayToObject(doc, "Statement");
+  cJSON_ArrayForEach(r, uses) {
+    st = cJSON_CreateObject();
+    cJSON_AddStringToObject(st, "Effect", "Allow");
+    cJSON_AddItemToObject(st, "Action", cJSON_Duplicate(r, 1));
+    cJSON_AddStringToObject(st, "Resource", r->string);
+    cJSON_AddItemToArray(list, st);
+  }
+  return doc;
+}
+
+/* Each used call the template's Policies would refuse; how many. */
+static int refusals(const lk_function_t *f, const cJSON *uses) {
+  const cJSON *r, *a;
+  const char *by;
+  int refused = 0;
+
+  cJSON_ArrayForEach(r, uses) {
+    cJSON_ArrayForEach(a, r) {
+      if (lk_policy_grants(f, a->valuestring, r->string, &by))
+        continue;
+      fprintf(stderr,
+              "%s: %s on %s is not granted by its Policies: AccessDenied "
+              "in AWS\n",
+              f->name, a->valuestring, r->string);
+      refused++;
+    }
+  }
+  return refused;
+}
+
+/* Each policy item that no observed call used. */
+static void unused_items(const lk_function_t *f, const cJSON *uses) {
+  const cJSON *r, *a, *item;
+  const char *label;
+  int used;
+
+  cJSON_ArrayForEach(item, f->policies) {
+    label = "";
+    used = 0;
+    cJSON_ArrayForEach(r, uses) {
+      cJSON_ArrayForEach(a, r) {
+        used = used ||
+               lk_policy_item_grants(item, a->valuestring, r->string, &label);
+      }
+    }
+    if (!used)
+      fprintf(stderr, "%s: %s grants what no observed call used\n", f->name,
+              label[0] ? label : "a policy");
+  }
+}
+
+int lk_cmd_policy(int argc, char **argv) {
+  const char *path = "template.yaml", *state = ".lambkin";
+  const lk_opt_t opts[] = {
+      {"template", 't', LK_OPT_STR, &path, 0, 0, NULL, NULL},
+      {"state", 0, LK_OPT_STR, &state, 0, 0, NULL, NULL},
+  };
+  const lk_function_t *f;
+  lk_app_t *app;
+  lk_args_t a;
+  cJSON *all, *out, *uses;
+  char *text;
+  int refused = 0;
+
+  if (lk_args_parse(argc, argv, 2, opts, sizeof(opts) / sizeof(opts[0]),
+                    &a) ||
+      a.n_pos) {
+    fprintf(stderr, "usage: lambkin policy [-t template.yaml] "
+                    "[--state DIR]\n");
+    return 2;
+  }
+  app = lk_cli_load(path);
+  if (app == NULL)
+    return 2;
+  all = observed(state);
+  out = cJSON_CreateObject();
+  cJSON_ArrayForEach(uses, all) {
+    cJSON_AddItemToObject(out, uses->string, document(uses));
+    f = lk_app_function(app, uses->string);
+    if (f) {
+      refused += refusals(f, uses);
+      unused_items(f, uses);
+    }
+  }
+  text = cJSON_Print(out);
+  printf("%s\n", text);
+  free(text);
+  fprintf(stderr,
+          "lambkin policy: %d function(s) seen calling AWS, %d call(s) "
+          "their Policies would refuse\n",
+          cJSON_GetArraySize(all), refused);
+  cJSON_Delete(out);
+  cJSON_Delete(all);
+  lk_app_free(app);
+  return refused ? 1 : 0;
+}

@@ -1,0 +1,335 @@
+/* The one place that wires lambkin together (see emu.h): the services,
+ * the runtime with its hooks into the guard and CloudWatch Logs, the
+ * event sources, API Gateway, and the endpoint that routes each request
+ * to its service after the guard has seen it. The emulator owns all of
+ * them; the app stays the caller's. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access.h"
+#include "emu.h"
+#include "fs.h"
+#include "ids.h"
+#include "lambkin/lambkin.h"
+#include "logs.h"
+#include "loops.h"
+#include "mem.h"
+#include "s3.h"
+#include "sources.h"
+#include "sqs.h"
+
+struct lk_emu {
+  uv_loop_t *loop;
+  lk_app_t *app;
+  lk_emu_opts_t opts;
+  lk_http_server_t *api;
+  lk_journal_t *journal;
+  lk_s3_t *s3;
+  lk_sqs_t *sqs;
+  lk_logs_t *logs;
+  lk_runtime_t *rt;
+  lk_loops_t *loops;
+  lk_access_t *access;
+  lk_sources_t *sources;
+  lk_apigw_t *apigw;
+  int closing;
+  char endpoint[64];
+};
+
+/* One endpoint for every service, as LocalStack does: the Invoke API by
+ * its path, JSON protocols by X-Amz-Target, SQS's query protocol by its
+ * form, and S3 owns every other path. */
+static void on_request(lk_http_req_t *req, void *ud) {
+  lk_emu_t *emu = ud;
+  const char *target = lk_http_header(req, "X-Amz-Target");
+
+  if (lk_access_check(emu->access, req) != 0)
+    return; /* refused: --enforce-policies */
+  if (strncmp(req->path, LK_LAMBDA_API_PREFIX,
+              sizeof(LK_LAMBDA_API_PREFIX) - 1) == 0)
+    lk_runtime_serve(emu->rt, req);
+  else if (target && strncmp(target, "AmazonSQS.", 10) == 0)
+    lk_sqs_serve(emu->sqs, req, 1);
+  else if (target && strncmp(target, "Logs_20140328.", 14) == 0)
+    lk_logs_serve(emu->logs, req);
+  else if (lk_sqs_is_query(req))
+    lk_sqs_serve(emu->sqs, req, 0);
+  else
+    lk_s3_serve(emu->s3, req);
+}
+
+/* The runtime's log hook: each function line into /aws/lambda/<name>. */
+static void on_log(void *ud, const char *group, const char *stream,
+                   const char *line, size_t len, const char *trace) {
+  lk_emu_t *emu = ud;
+
+  lk_logs_put(emu->logs, group, stream, (int64_t)lk_now_ms(), line, len,
+              trace);
+}
+
+/* The runtime's placement hook: the guard's loop watch. */
+static int on_place(void *ud, const lk_placement_t *p, char *trace, char *why,
+                    size_t why_cap) {
+  lk_emu_t *emu = ud;
+
+  return lk_loops_place(emu->loops, p, trace, why, why_cap);
+}
+
+/* ---- --state: the services' contents in <state>/{s3,sqs,logs}.json ---- */
+
+static const char *const state_files[] = {"s3.json", "sqs.json", "logs.json"};
+
+static int state_io(lk_emu_t *emu, int i, const char *path, int save) {
+  if (i == 0)
+    return save ? lk_s3_save(emu->s3, path) : lk_s3_load(emu->s3, path);
+  if (i == 1)
+    return save ? lk_sqs_save(emu->sqs, path) : lk_sqs_load(emu->sqs, path);
+  return save ? lk_logs_save(emu->logs, path) : lk_logs_load(emu->logs, path);
+}
+
+/* A file that is missing is a first run; one that cannot be read stops
+ * start-up rather than silently starting empty. */
+static int load_state(lk_emu_t *emu) {
+  char path[PATH_MAX];
+  int i, rc = 0;
+
+  for (i = 0; i < 3 && rc == 0; i++) {
+    rc = lk_path_join(path, sizeof(path), emu->opts.state_dir, state_files[i]);
+    if (rc == 0)
+      rc = state_io(emu, i, path, 0);
+    if (rc == LK_ENOENT)
+      rc = 0;
+    else if (rc)
+      fprintf(stderr, "lambkin: cannot load %s/%s: %s\n", emu->opts.state_dir,
+              state_files[i], lk_strerror(rc));
+  }
+  return rc;
+}
+
+static void save_state(lk_emu_t *emu) {
+  char path[PATH_MAX];
+  int i, rc = 0;
+
+  for (i = 0; i < 3 && rc == 0; i++) {
+    rc = lk_path_join(path, sizeof(path), emu->opts.state_dir, state_files[i]);
+    if (rc == 0)
+      rc = state_io(emu, i, path, 1);
+  }
+  if (rc)
+    fprintf(stderr, "lambkin: cannot save state in %s: %s\n",
+            emu->opts.state_dir, lk_strerror(rc));
+}
+
+/* ---- start-up, one part each ---- */
+
+static int start_endpoint(lk_emu_t *emu) {
+  const char *host = emu->opts.host ? emu->opts.host : "127.0.0.1";
+  lk_http_opts_t ho = {host, emu->opts.port, LK_S3_MAX_OBJECT};
+  int rc;
+
+  if (emu->opts.port < 0)
+    return 0;
+  rc = lk_http_server_new(emu->loop, &ho, on_request, emu, &emu->api);
+  if (rc) {
+    fprintf(stderr, "lambkin: cannot listen on %s:%d: %s\n", host,
+            emu->opts.port, lk_strerror(rc));
+    return rc;
+  }
+  snprintf(emu->endpoint, sizeof(emu->endpoint), "http://%s:%d", host,
+           lk_http_server_port(emu->api));
+  return 0;
+}
+
+/* The template's buckets, log groups (each function's own too),
+ * subscription filters and queues. */
+static int start_services(lk_emu_t *emu) {
+  const lk_app_t *app = emu->app;
+  char group[300];
+  int i, rc = 0;
+
+  emu->s3 = lk_s3_new(app->region, app->account);
+  emu->logs = lk_logs_new(app->region, app->account);
+  emu->sqs = lk_sqs_new(emu->loop, app->region, app->account, emu->endpoint);
+  for (i = 0; rc == 0 && i < app->n_buckets; i++) {
+    rc = lk_s3_create_bucket(emu->s3, app->buckets[i].name);
+    if (rc)
+      fprintf(stderr, "lambkin: bucket %s: %s\n", app->buckets[i].name,
+              lk_strerror(rc));
+  }
+  for (i = 0; rc == 0 && i < app->n_log_groups; i++)
+    rc = lk_logs_create_group(emu->logs, app->log_groups[i].name);
+  for (i = 0; rc == 0 && i < app->n_functions; i++) {
+    snprintf(group, sizeof(group), "/aws/lambda/%s", app->functions[i].name);
+    rc = lk_logs_create_group(emu->logs, group);
+    if (rc == LK_EEXIST) /* declared in the template too */
+      rc = 0;
+  }
+  for (i = 0; rc == 0 && i < app->n_subscriptions; i++) {
+    const lk_subscription_t *sub = &app->subscriptions[i];
+
+    rc = lk_logs_subscribe(emu->logs, sub->log_group, sub->logical_id,
+                           sub->pattern, sub->destination_arn);
+    if (rc)
+      fprintf(stderr, "lambkin: %s:%d: subscription %s: %s\n", app->path,
+              sub->line, sub->logical_id, lk_strerror(rc));
+  }
+  for (i = 0; rc == 0 && i < app->n_queues; i++) {
+    const lk_queue_t *q = &app->queues[i];
+    lk_sqs_queue_def_t d = {q->name,    q->fifo,    q->visibility_timeout_s,
+                            q->delay_s, q->dlq_arn, q->max_receive_count};
+
+    rc = lk_sqs_create_queue(emu->sqs, &d);
+    if (rc)
+      fprintf(stderr, "lambkin: queue %s: %s\n", q->name, lk_strerror(rc));
+  }
+  return rc;
+}
+
+static int start_runtime(lk_emu_t *emu) {
+  const lk_emu_opts_t *o = &emu->opts;
+  lk_runtime_opts_t ro;
+
+  memset(&ro, 0, sizeof(ro));
+  ro.loop = emu->loop;
+  ro.app = emu->app;
+  ro.journal = emu->journal;
+  ro.endpoint = emu->endpoint;
+  ro.state_dir = o->state_dir;
+  ro.max_instances = o->max_instances;
+  ro.idle_timeout_s = o->idle_timeout_s;
+  ro.retry_delay_ms = o->retry_delay_ms;
+  ro.scale_delay_ms = o->scale_delay_ms;
+  ro.quiet = o->quiet;
+  ro.sink_lib = o->sink_lib;
+  ro.sink_dir = o->sink_dir;
+  ro.bin_dir = o->bin_dir;
+  ro.hooks.place = on_place;
+  ro.hooks.log = on_log;
+  ro.hooks.ud = emu;
+  return lk_runtime_new(&ro, &emu->rt);
+}
+
+static int start_apigw(lk_emu_t *emu) {
+  const char *host = emu->opts.host ? emu->opts.host : "127.0.0.1";
+  int rc;
+
+  if (emu->opts.api_port < 0)
+    return 0;
+  rc = lk_apigw_new(emu->loop, emu->app, emu->rt, emu->opts.host,
+                    emu->opts.api_port, emu->opts.api_timeout_s, &emu->apigw);
+  if (rc)
+    fprintf(stderr, "lambkin: API Gateway cannot listen on %s:%d: %s\n", host,
+            emu->opts.api_port, lk_strerror(rc));
+  return rc;
+}
+
+int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
+               lk_emu_t **out) {
+  lk_emu_t *emu = lk_xcalloc(1, sizeof(*emu));
+  int rc;
+
+  emu->loop = loop;
+  emu->app = app;
+  emu->opts = *opts;
+  if (emu->opts.state_dir == NULL)
+    emu->opts.state_dir = ".lambkin";
+  emu->journal = lk_journal_open(emu->opts.state_dir);
+  emu->loops = lk_loops_new(emu->opts.max_depth, emu->opts.allow_loops,
+                            emu->journal, emu->opts.on_loop,
+                            emu->opts.on_loop_ud);
+  rc = start_endpoint(emu);
+  if (rc == 0)
+    rc = start_services(emu);
+  if (rc == 0)
+    rc = start_runtime(emu);
+  if (rc == 0 && emu->opts.persist)
+    rc = load_state(emu);
+  if (rc == 0)
+    rc = start_apigw(emu);
+  if (rc) {
+    /* Only servers and the SQS timer ran: they close themselves and free
+     * their memory from their close callbacks. */
+    emu->opts.persist = 0;
+    lk_emu_close(emu);
+    lk_emu_free(emu);
+    return rc;
+  }
+  /* Nothing fails from here on. */
+  emu->access =
+      lk_access_new(app, emu->rt, emu->journal, emu->opts.enforce_policies);
+  emu->sources =
+      lk_sources_new(loop, app, emu->rt, emu->s3, emu->sqs, emu->logs);
+  lk_runtime_start(emu->rt);
+  *out = emu;
+  return 0;
+}
+
+lk_apigw_t *lk_emu_apigw(const lk_emu_t *emu) {
+  return emu->apigw;
+}
+
+lk_journal_t *lk_emu_journal(const lk_emu_t *emu) {
+  return emu->journal;
+}
+
+const char *lk_emu_secret(const lk_emu_t *emu, const lk_function_t *fn) {
+  return lk_runtime_secret(emu->rt, fn);
+}
+
+int lk_emu_invoke(lk_emu_t *emu, const lk_function_t *fn, const char *payload,
+                  size_t len, int async, const char *source,
+                  const char *incoming_trace, const char *edge, lk_invoke_cb cb,
+                  void *ud) {
+  return lk_runtime_invoke(emu->rt, fn, payload, len, async, source,
+                           incoming_trace, edge, cb, ud);
+}
+
+int lk_emu_loops(const lk_emu_t *emu) {
+  return lk_loops_count(emu->loops);
+}
+
+int lk_emu_busy(const lk_emu_t *emu) {
+  return lk_runtime_busy(emu->rt);
+}
+
+int lk_emu_port(const lk_emu_t *emu) {
+  return emu->api ? lk_http_server_port(emu->api) : -1;
+}
+
+/* Stops everything: the runtime first (callers still connected hear of
+ * it), then the endpoint, the sources and the services. Callers run the
+ * loop afterwards so the close callbacks can fire. */
+void lk_emu_close(lk_emu_t *emu) {
+  if (emu->closing)
+    return;
+  emu->closing = 1;
+  if (emu->rt)
+    lk_runtime_close(emu->rt);
+  if (emu->api) {
+    lk_http_server_free(emu->api);
+    emu->api = NULL;
+  }
+  lk_sources_close(emu->sources);
+  lk_apigw_close(emu->apigw);
+  if (emu->sqs)
+    lk_sqs_close(emu->sqs);
+  if (emu->opts.persist)
+    save_state(emu);
+}
+
+void lk_emu_free(lk_emu_t *emu) {
+  if (emu == NULL)
+    return;
+  lk_sources_free(emu->sources);
+  lk_apigw_free(emu->apigw);
+  lk_access_free(emu->access);
+  lk_runtime_free(emu->rt);
+  lk_s3_free(emu->s3);
+  lk_sqs_free(emu->sqs);
+  lk_logs_free(emu->logs);
+  lk_loops_free(emu->loops);
+  lk_journal_free(emu->journal);
+  free(emu);
+}

@@ -1,0 +1,596 @@
+/* The trigger graph of `lambkin check`: its loops, missing limits and
+ * over-broad policies, found without running anything. Nodes are the
+ * functions and the buckets, queues and log groups that trigger them or
+ * that they may write; edges go from a resource to the function it runs
+ * (its events, bucket notifications, subscription filters) and from a
+ * function to what its Policies allow it to write (and to its own log
+ * group, which every function writes). A cycle through a function is a
+ * loop. The graph is built per call and freed before it returns. */
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "json.h"
+#include "buf.h"
+#include "graph.h"
+#include "iam.h"
+#include "lambkin/lambkin.h"
+#include "mem.h"
+#include "s3filter.h"
+
+#define MAX_NODES 512
+#define MAX_EDGES 2048
+#define MAX_CYCLES 64
+#define MAX_STEPS 200000 /* bounds the cycle search on a pathological graph */
+#define NAME_MAX_LEN 256
+
+/* us-east-1 list prices, for the cost of a loop. */
+#define USD_PER_REQUEST (0.20 / 1e6)
+#define USD_PER_GB_S 0.0000166667
+#define USD_PER_S3_PUT (0.005 / 1000)
+#define USD_PER_SQS_REQUEST (0.40 / 1e6)
+
+enum { N_FN, N_S3, N_SQS, N_LOGS };
+
+typedef struct node {
+  int kind;
+  char name[NAME_MAX_LEN];
+  int fn; /* index in app->functions, or -1 */
+} node_t;
+
+typedef struct edge {
+  int from, to;
+  int write;              /* function -> resource; else a trigger */
+  char why[NAME_MAX_LEN]; /* the policy, event or filter behind it */
+  char key[NAME_MAX_LEN]; /* write to S3: the object key pattern */
+  char pre[NAME_MAX_LEN]; /* S3 trigger: key prefix and suffix rules */
+  char suf[NAME_MAX_LEN];
+  int in_loop;
+} edge_t;
+
+typedef struct graph {
+  const lk_app_t *app;
+  node_t nodes[MAX_NODES];
+  int n_nodes;
+  edge_t edges[MAX_EDGES];
+  int n_edges;
+  cJSON *findings;
+  /* cycle search */
+  int path[MAX_NODES], path_edge[MAX_NODES], on_path[MAX_NODES];
+  int depth, n_cycles;
+  long steps;
+} graph_t;
+
+static const char *kind_prefix(int kind) {
+  static const char *p[] = {"", "s3://", "sqs://", "logs:"};
+
+  return p[kind];
+}
+
+static void finding(graph_t *g, const char *rule, const char *level,
+                    const lk_function_t *f, int line, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+static void finding(graph_t *g, const char *rule, const char *level,
+                    const lk_function_t *f, int line, const char *fmt, ...) {
+  char msg[1024];
+  va_list ap;
+  cJSON *o = cJSON_CreateObject();
+
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  cJSON_AddStringToObject(o, "rule", rule);
+  cJSON_AddStringToObject(o, "level", level);
+  cJSON_AddStringToObject(o, "function", f ? f->name : "");
+  cJSON_AddNumberToObject(o, "line", line);
+  cJSON_AddStringToObject(o, "message", msg);
+  cJSON_AddItemToArray(g->findings, o);
+}
+
+/* ---- the graph ---- */
+
+static int node(graph_t *g, int kind, const char *name, int fn) {
+  int i;
+
+  for (i = 0; i < g->n_nodes; i++)
+    if (g->nodes[i].kind == kind && strcmp(g->nodes[i].name, name) == 0)
+      return i;
+  if (g->n_nodes == MAX_NODES)
+    return -1;
+  g->nodes[i].kind = kind;
+  lk_str_copy(g->nodes[i].name, sizeof(g->nodes[i].name), name);
+  g->nodes[i].fn = fn;
+  return g->n_nodes++;
+}
+
+static edge_t *edge(graph_t *g, int from, int to, int write, const char *why) {
+  edge_t *e;
+
+  if (from < 0 || to < 0 || g->n_edges == MAX_EDGES)
+    return NULL;
+  e = &g->edges[g->n_edges++];
+  memset(e, 0, sizeof(*e));
+  e->from = from;
+  e->to = to;
+  e->write = write;
+  lk_str_copy(e->why, sizeof(e->why), why);
+  lk_str_copy(e->key, sizeof(e->key), "*");
+  return e;
+}
+
+/* A function by the name, ARN or logical id a template gives it. */
+static int fn_node(graph_t *g, const char *ref) {
+  const lk_function_t *f = ref ? lk_app_function(g->app, ref) : NULL;
+
+  return f ? (int)(f - g->app->functions) : -1;
+}
+
+/* A trigger's key filter (Filter.S3Key.Rules). */
+static void key_rules(const cJSON *filter, edge_t *e) {
+  lk_s3_filter_t f;
+
+  if (e == NULL)
+    return;
+  lk_s3_filter_json(filter, &f);
+  lk_str_copy(e->pre, sizeof(e->pre), f.prefix);
+  lk_str_copy(e->suf, sizeof(e->suf), f.suffix);
+}
+
+/* The last ':'-separated part of an ARN, or the text itself. */
+static const char *arn_name(const char *s) {
+  const char *c = strrchr(s, ':');
+
+  return c ? c + 1 : s;
+}
+
+static void add_triggers(graph_t *g) {
+  const lk_app_t *app = g->app;
+  const cJSON *ev, *c;
+  int i;
+
+  for (i = 0; i < app->n_functions; i++) {
+    const lk_function_t *f = &app->functions[i];
+
+    cJSON_ArrayForEach(ev, f->events) {
+      const cJSON *p = cJSON_GetObjectItemCaseSensitive(ev, "Properties");
+      const char *type = lk_json_str(ev, "Type");
+      const char *bucket = lk_json_str(p, "Bucket"), *queue = lk_json_str(p, "Queue");
+      const char *group = lk_json_str(p, "LogGroupName");
+      char why[NAME_MAX_LEN];
+
+      if (type == NULL)
+        continue;
+      snprintf(why, sizeof(why), "event %s", ev->string ? ev->string : type);
+      if (strcmp(type, "S3") == 0 && bucket)
+        key_rules(cJSON_GetObjectItemCaseSensitive(p, "Filter"),
+                  edge(g, node(g, N_S3, bucket, -1), i, 0, why));
+      else if (strcmp(type, "SQS") == 0 && queue)
+        edge(g, node(g, N_SQS, arn_name(queue), -1), i, 0, why);
+      else if (strcmp(type, "CloudWatchLogs") == 0 && group)
+        edge(g, node(g, N_LOGS, group, -1), i, 0, why);
+    }
+  }
+  for (i = 0; i < app->n_buckets; i++)
+    cJSON_ArrayForEach(
+        c, cJSON_GetObjectItemCaseSensitive(app->buckets[i].notification,
+                                            "LambdaConfigurations")) {
+      int to = fn_node(g, lk_json_str(c, "Function"));
+
+      if (to >= 0)
+        key_rules(cJSON_GetObjectItemCaseSensitive(c, "Filter"),
+                  edge(g, node(g, N_S3, app->buckets[i].name, -1), to, 0,
+                       "bucket notification"));
+    }
+  for (i = 0; i < app->n_subscriptions; i++) {
+    const lk_subscription_t *s = &app->subscriptions[i];
+    int to = fn_node(g, s->destination_arn);
+
+    if (to >= 0 && s->log_group)
+      edge(g, node(g, N_LOGS, s->log_group, -1), to, 0, "subscription filter");
+  }
+}
+
+/* A write the policies allow: to every resource of the kind whose name
+ * matches the pattern (IAM's * and ?), or to the one it names. */
+static void add_write(graph_t *g, int fn, int kind, const char *name,
+                      const char *key, const char *why) {
+  int i, matched = 0, n = g->n_nodes;
+
+  for (i = 0; i < n; i++) {
+    edge_t *e;
+
+    if (g->nodes[i].kind != kind || fnmatch(name, g->nodes[i].name, 0) != 0)
+      continue;
+    matched = 1;
+    e = edge(g, fn, i, 1, why);
+    if (e && key)
+      lk_str_copy(e->key, sizeof(e->key), key);
+  }
+  if (!matched && strpbrk(name, "*?") == NULL) {
+    edge_t *e = edge(g, fn, node(g, kind, name, -1), 1, why);
+
+    if (e && key)
+      lk_str_copy(e->key, sizeof(e->key), key);
+  }
+}
+
+/* Does the action pattern of a statement cover the concrete action? */
+static int covers(const cJSON *actions, const char *action) {
+  const cJSON *a;
+
+  cJSON_ArrayForEach(a, actions) {
+    if (fnmatch(a->valuestring, action, FNM_CASEFOLD) == 0)
+      return 1;
+  }
+  return 0;
+}
+
+/* What one resource pattern of a statement lets a write reach. */
+static void statement_writes(graph_t *g, int fn, const cJSON *actions,
+                             const char *res, const char *why) {
+  if (covers(actions, "s3:PutObject")) {
+    char bucket[NAME_MAX_LEN];
+    const char *key = "*";
+
+    if (strncmp(res, "arn:aws:s3:::", 13) == 0) {
+      const char *slash = strchr(res + 13, '/');
+      size_t n = slash ? (size_t)(slash - res - 13) : strlen(res + 13);
+
+      if (slash == NULL && strchr(res + 13, '*') == NULL)
+        n = 0; /* a bucket ARN: PutObject needs an object ARN */
+      snprintf(bucket, sizeof(bucket), "%.*s", (int)n, res + 13);
+      key = slash ? slash + 1 : "*";
+    } else {
+      snprintf(bucket, sizeof(bucket), "%s", strcmp(res, "*") ? "" : "*");
+    }
+    if (bucket[0])
+      add_write(g, fn, N_S3, bucket, key, why);
+  }
+  if (covers(actions, "sqs:SendMessage") &&
+      (strcmp(res, "*") == 0 || strncmp(res, "arn:aws:sqs:", 12) == 0))
+    add_write(g, fn, N_SQS, arn_name(res), NULL, why);
+  if (covers(actions, "lambda:InvokeFunction") &&
+      (strcmp(res, "*") == 0 || strncmp(res, "arn:aws:lambda:", 15) == 0)) {
+    const char *f = strstr(res, ":function:");
+    char name[NAME_MAX_LEN];
+
+    snprintf(name, sizeof(name), "%s", f ? f + 10 : "*");
+    if (strchr(name, ':'))
+      *strchr(name, ':') = '\0'; /* a qualifier */
+    add_write(g, fn, N_FN, name, NULL, why);
+  }
+}
+
+/* A resource pattern that names every bucket, queue or function: "*", or
+ * an ARN whose name part is only wildcards. */
+static int every(const char *res) {
+  const char *name = strstr(res, ":function:");
+  size_t n;
+
+  if (name)
+    name += 10;
+  else if (strncmp(res, "arn:aws:s3:::", 13) == 0)
+    name = res + 13;
+  else
+    name = arn_name(res);
+  n = strcspn(name, "/"); /* S3: the bucket part */
+  return n > 0 && strspn(name, "*") >= n;
+}
+
+/* Why a statement is wider than any code needs, or NULL. */
+static const char *too_wide(const cJSON *st, char *why, size_t cap) {
+  const cJSON *acts = cJSON_GetObjectItem(st, "Action"), *a, *r;
+  static const char *const writes[] = {"s3:PutObject", "sqs:SendMessage",
+                                       "lambda:InvokeFunction"};
+  int any_res = 0, all_res = 0;
+  size_t k;
+
+  cJSON_ArrayForEach(r, cJSON_GetObjectItem(st, "Resource")) {
+    any_res = any_res || strcmp(r->valuestring, "*") == 0;
+    all_res = all_res || every(r->valuestring);
+  }
+  cJSON_ArrayForEach(a, acts) {
+    size_t n = strlen(a->valuestring);
+
+    if (strcmp(a->valuestring, "*") == 0) {
+      snprintf(why, cap, "allows every action%s",
+               any_res ? " on every resource" : "");
+      return why;
+    }
+    if (any_res && n > 2 && strcmp(a->valuestring + n - 2, ":*") == 0) {
+      snprintf(why, cap, "allows %s on every resource", a->valuestring);
+      return why;
+    }
+  }
+  for (k = 0; all_res && k < sizeof(writes) / sizeof(writes[0]); k++)
+    if (covers(acts, writes[k])) {
+      snprintf(why, cap, "allows %s on every %s", writes[k],
+               k == 0   ? "bucket"
+               : k == 1 ? "queue"
+                        : "function");
+      return why;
+    }
+  return NULL;
+}
+
+/* Each item of a function's Policies, read as lambkin policy reads it
+ * (lk_policy_statements): what it lets the function write, and at most
+ * one broad-policy finding. */
+static void add_writes(graph_t *g) {
+  const lk_app_t *app = g->app;
+  const cJSON *p, *st, *r;
+  char group[NAME_MAX_LEN], why[256];
+  int i;
+
+  for (i = 0; i < app->n_functions; i++) {
+    const lk_function_t *f = &app->functions[i];
+
+    snprintf(group, sizeof(group), "/aws/lambda/%s", f->name);
+    edge(g, i, node(g, N_LOGS, group, -1), 1, "its own log");
+    cJSON_ArrayForEach(p, f->policies) {
+      const char *label = "";
+      cJSON *all = lk_policy_statements(p, &label);
+      int flagged = 0;
+
+      cJSON_ArrayForEach(st, all) {
+        if (!flagged && too_wide(st, why, sizeof(why))) {
+          finding(g, "broad-policy", "warning", f, f->line, "%s %s", label,
+                  why);
+          flagged = 1;
+        }
+        cJSON_ArrayForEach(r, cJSON_GetObjectItem(st, "Resource")) {
+          statement_writes(g, i, cJSON_GetObjectItem(st, "Action"),
+                           r->valuestring, label);
+        }
+      }
+      cJSON_Delete(all);
+    }
+  }
+}
+
+/* ---- loops ---- */
+
+/* Can a key written under the glob pattern land under the trigger's
+ * prefix and suffix? Only the literal ends of the pattern are compared. */
+static int keys_overlap(const char *glob, const char *pre, const char *suf) {
+  size_t lp = strcspn(glob, "*?"), n = strlen(glob), ls;
+  const char *last = glob + n;
+
+  if (lp == n) /* no wildcard: one key */
+    return strncmp(glob, pre, strlen(pre)) == 0 && n >= strlen(suf) &&
+           strcmp(glob + n - strlen(suf), suf) == 0;
+  if (strncmp(glob, pre, lp < strlen(pre) ? lp : strlen(pre)) != 0)
+    return 0;
+  while (last > glob && last[-1] != '*' && last[-1] != '?')
+    last--;
+  ls = strlen(last);
+  if (ls > strlen(suf))
+    return strcmp(last + ls - strlen(suf), suf) == 0;
+  return strcmp(suf + strlen(suf) - ls, last) == 0;
+}
+
+static double fn_hop_usd(const lk_function_t *f) {
+  return USD_PER_REQUEST + f->memory_mb / 1024.0 * USD_PER_GB_S;
+}
+
+static void report_cycle(graph_t *g) {
+  char path[2048];
+  size_t o = 0;
+  double usd = 0;
+  int i, first = -1;
+
+  for (i = 0; i < g->depth; i++) {
+    const node_t *n = &g->nodes[g->path[i]];
+
+    o += (size_t)snprintf(path + o, o < sizeof(path) ? sizeof(path) - o : 0,
+                          "%s%s%s", i ? " -> " : "", kind_prefix(n->kind),
+                          n->name);
+    if (n->kind == N_FN) {
+      usd += fn_hop_usd(&g->app->functions[n->fn]);
+      if (first < 0)
+        first = n->fn;
+    } else if (n->kind == N_S3) {
+      usd += USD_PER_S3_PUT;
+    } else if (n->kind == N_SQS) {
+      usd += 3 * USD_PER_SQS_REQUEST; /* send, receive, delete */
+    }
+    g->edges[g->path_edge[i]].in_loop = 1;
+  }
+  o += (size_t)snprintf(path + o, o < sizeof(path) ? sizeof(path) - o : 0,
+                        " -> %s", g->nodes[g->path[0]].name);
+  {
+    const cJSON *seen;
+
+    /* Two policies granting the same write make two edges, not two
+     * loops: one finding per path. */
+    cJSON_ArrayForEach(seen, g->findings) {
+      const cJSON *c = cJSON_GetObjectItem(seen, "cycle");
+
+      if (c && strcmp(c->valuestring, path) == 0)
+        return;
+    }
+  }
+  {
+    const lk_function_t *f = &g->app->functions[first];
+    cJSON *last;
+
+    finding(g, "loop", "error", f, f->line,
+            "self-invocation loop: %s (about $%.2f a day for one chain at "
+            "one hop per second)",
+            path, usd * 86400);
+    last = cJSON_GetArrayItem(g->findings, cJSON_GetArraySize(g->findings) - 1);
+    if (last) {
+      cJSON_AddStringToObject(last, "cycle", path);
+      cJSON_AddNumberToObject(last, "usd_per_day", usd * 86400);
+    }
+  }
+}
+
+/* Simple cycles through the start function, each reported once: only
+ * from its lowest-numbered function. in: the edge that reached at. */
+static void search(graph_t *g, int start, int at, const edge_t *in) {
+  int i;
+
+  for (i = 0; i < g->n_edges && g->n_cycles < MAX_CYCLES; i++) {
+    const edge_t *e = &g->edges[i];
+    const node_t *to = &g->nodes[e->to];
+
+    if (e->from != at || ++g->steps > MAX_STEPS)
+      continue;
+    if (g->nodes[at].kind == N_S3 && in && in->write && !e->write &&
+        !keys_overlap(in->key, e->pre, e->suf))
+      continue;
+    if (to->kind == N_FN && to->fn < g->nodes[start].fn)
+      continue;
+    g->path_edge[g->depth - 1] = i;
+    if (e->to == start) {
+      report_cycle(g);
+      g->n_cycles++;
+      continue;
+    }
+    if (g->on_path[e->to] || g->depth == MAX_NODES)
+      continue;
+    g->on_path[e->to] = 1;
+    g->path[g->depth++] = e->to;
+    search(g, start, e->to, e);
+    g->depth--;
+    g->on_path[e->to] = 0;
+  }
+}
+
+static void find_loops(graph_t *g) {
+  int i;
+
+  for (i = 0; i < g->n_nodes; i++) {
+    if (g->nodes[i].kind != N_FN)
+      continue;
+    memset(g->on_path, 0, sizeof(g->on_path));
+    g->path[0] = i;
+    g->on_path[i] = 1;
+    g->depth = 1;
+    search(g, i, i, NULL);
+  }
+}
+
+/* ---- limits ---- */
+
+/* Run by a bucket, a log group or (with_sqs) a queue. */
+static int event_triggered(const graph_t *g, int fn, int with_sqs) {
+  int i;
+
+  for (i = 0; i < g->n_edges; i++)
+    if (!g->edges[i].write && g->nodes[g->edges[i].to].fn == fn &&
+        (with_sqs || g->nodes[g->edges[i].from].kind != N_SQS))
+      return 1;
+  return 0;
+}
+
+static void check_limits(graph_t *g) {
+  const lk_app_t *app = g->app;
+  const cJSON *ev;
+  int i;
+
+  for (i = 0; i < app->n_functions; i++) {
+    const lk_function_t *f = &app->functions[i];
+    const cJSON *on_failure =
+        cJSON_GetObjectItemCaseSensitive(f->destinations, "OnFailure");
+
+    /* Only where no caller waits: an event source runs it, so a loop or
+     * a burst has nothing else to slow it down. */
+    if (f->reserved_concurrency < 0 && event_triggered(g, i, 1))
+      finding(g, "no-concurrency-limit", "warning", f, f->line,
+              "no ReservedConcurrentExecutions: nothing but the account's "
+              "limit bounds how many copies a loop or a burst runs");
+    if (event_triggered(g, i, 0) && f->dlq_type == NULL && on_failure == NULL)
+      finding(g, "no-dead-letter", "warning", f, f->line,
+              "invoked asynchronously but has no DeadLetterQueue or "
+              "OnFailure destination: an event that fails 3 times is lost");
+    cJSON_ArrayForEach(ev, f->events) {
+      const cJSON *p = cJSON_GetObjectItemCaseSensitive(ev, "Properties");
+      const char *type = lk_json_str(ev, "Type"), *q = lk_json_str(p, "Queue");
+      int k;
+
+      if (type == NULL || strcmp(type, "SQS") != 0 || q == NULL)
+        continue;
+      for (k = 0; k < app->n_queues; k++)
+        if (strcmp(app->queues[k].name, arn_name(q)) == 0 &&
+            app->queues[k].dlq_arn == NULL)
+          finding(g, "no-redrive", "warning", f, app->queues[k].line,
+                  "queue %s has no RedrivePolicy: a message that keeps "
+                  "failing comes back until its retention ends",
+                  app->queues[k].name);
+    }
+  }
+}
+
+static graph_t *build(const lk_app_t *app) {
+  graph_t *g = lk_xcalloc(1, sizeof(*g));
+  int i;
+
+  g->app = app;
+  g->findings = cJSON_CreateArray();
+  for (i = 0; i < app->n_functions; i++)
+    node(g, N_FN, app->functions[i].name, i);
+  for (i = 0; i < app->n_buckets; i++)
+    node(g, N_S3, app->buckets[i].name, -1);
+  for (i = 0; i < app->n_queues; i++)
+    node(g, N_SQS, app->queues[i].name, -1);
+  for (i = 0; i < app->n_log_groups; i++)
+    node(g, N_LOGS, app->log_groups[i].name, -1);
+  add_triggers(g);
+  add_writes(g);
+  find_loops(g);
+  check_limits(g);
+  return g;
+}
+
+cJSON *lk_check_app(const lk_app_t *app) {
+  graph_t *g = build(app);
+  cJSON *out;
+
+  out = g->findings;
+  free(g);
+  return out;
+}
+
+/* ---- output ---- */
+
+static void dot_id(FILE *out, const node_t *n) {
+  const char *p;
+
+  fprintf(out, "\"%s", kind_prefix(n->kind));
+  for (p = n->name; *p; p++)
+    fprintf(out, *p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
+  fputc('"', out);
+}
+
+void lk_check_dot(const lk_app_t *app, FILE *out) {
+  graph_t *g = build(app);
+  int i;
+
+  fprintf(out, "digraph lambkin {\n  rankdir=LR;\n");
+  for (i = 0; i < g->n_nodes; i++) {
+    fputs("  ", out);
+    dot_id(out, &g->nodes[i]);
+    fprintf(out, " [shape=%s];\n",
+            g->nodes[i].kind == N_FN ? "box" : "ellipse");
+  }
+  for (i = 0; i < g->n_edges; i++) {
+    const edge_t *e = &g->edges[i];
+
+    fputs("  ", out);
+    dot_id(out, &g->nodes[e->from]);
+    fputs(" -> ", out);
+    dot_id(out, &g->nodes[e->to]);
+    fprintf(out, " [label=\"%s\"%s%s];\n", e->why,
+            e->write ? ",style=dashed" : "", e->in_loop ? ",color=red" : "");
+  }
+  fprintf(out, "}\n");
+  cJSON_Delete(g->findings);
+  free(g);
+}
+

@@ -1,0 +1,23 @@
+/* The trigger graph: what the template alone says about the three
+ * mistakes lambkin exists to catch (`lambkin check`). It builds the trigger graph (which bucket,
+ * queue or log group runs which function, and what each function's
+ * policies let it write), finds the cycles in it, and reports functions
+ * without limits and policies wider than any code needs.
+ * lk_check_app() returns a cJSON array of findings the caller owns. */
+#ifndef LK_GRAPH_H
+#define LK_GRAPH_H
+
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#include "app.h"
+
+/* Each finding: {"rule","level" ("error"|"warning"),"function","line",
+ * "message"}; a loop also has "cycle" (the path, as text) and
+ * "usd_per_day" (one chain at one hop per second, list prices). */
+cJSON *lk_check_app(const lk_app_t *app);
+/* The trigger graph in Graphviz dot; the edges of loops in red. */
+void lk_check_dot(const lk_app_t *app, FILE *out);
+
+#endif

@@ -1,0 +1,744 @@
+/* HTTP/1.1 server: libuv streams in, llhttp parses, one request in flight
+ * per connection (pipelined bytes wait in a bounded buffer). llhttp's
+ * lenient flags stay off: they open request smuggling.
+ * The server owns connections; see http.h for who owns a request. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <llhttp.h>
+
+#include "http.h"
+#include "lambkin/lambkin.h"
+#include "mem.h"
+
+#define DEFAULT_MAX_BODY (6 * 1024 * 1024)
+/* Past max_body we keep reading (and discarding) up to this much, so the
+ * client sees the 413 instead of a reset; then we close. */
+#define DISCARD_MAX (64 * 1024 * 1024)
+#define READ_CHUNK (64 * 1024)
+#define CORK_MAX (64 * 1024)
+
+struct lk_http_server {
+  uv_tcp_t tcp;
+  uv_loop_t *loop;
+  lk_http_cb cb;
+  void *ud;
+  size_t max_body;
+  int port;
+  int n_conns;
+  int closing;
+  lk_http_conn_t *conns; /* doubly linked */
+};
+
+struct lk_http_conn {
+  uv_tcp_t tcp;
+  lk_http_server_t *srv;
+  llhttp_t parser;
+  lk_http_req_t *req; /* being parsed or waiting for its answer */
+  int in_flight;      /* req handed to the callback */
+  int closing;
+  int last_was_value;
+  int head_overflow; /* the head passed a ceiling: 431, not 400 */
+  int paused;        /* reading stopped: pending is full */
+  int corked;        /* answers wait in cork until the read is handled */
+  int eof;           /* the client finished sending while one was in flight */
+  size_t discarded;
+  lk_buf_t pending; /* bytes read past the message in flight */
+  lk_buf_t cork;    /* answers written while corked */
+  char rbuf[READ_CHUNK];
+  lk_http_conn_t *prev, *next;
+};
+
+typedef struct write_req {
+  uv_write_t w;
+  lk_http_conn_t *conn;
+  int close_after;
+  char data[]; /* what the socket did not take at once */
+} write_req_t;
+
+static llhttp_settings_t settings;
+
+static int cork_flush(lk_http_conn_t *conn);
+
+const char *lk_http_reason(int status) {
+  /* Functions behind API Gateway may answer any status; the common ones
+   * get their name, the rest a name by class. */
+  static const struct {
+    int code;
+    const char *text;
+  } names[] = {
+      {100, "Continue"},
+      {200, "OK"},
+      {201, "Created"},
+      {202, "Accepted"},
+      {204, "No Content"},
+      {206, "Partial Content"},
+      {301, "Moved Permanently"},
+      {302, "Found"},
+      {303, "See Other"},
+      {304, "Not Modified"},
+      {307, "Temporary Redirect"},
+      {308, "Permanent Redirect"},
+      {400, "Bad Request"},
+      {401, "Unauthorized"},
+      {403, "Forbidden"},
+      {404, "Not Found"},
+      {405, "Method Not Allowed"},
+      {409, "Conflict"},
+      {410, "Gone"},
+      {411, "Length Required"},
+      {412, "Precondition Failed"},
+      {413, "Payload Too Large"},
+      {414, "URI Too Long"},
+      {415, "Unsupported Media Type"},
+      {416, "Range Not Satisfiable"},
+      {422, "Unprocessable Content"},
+      {429, "Too Many Requests"},
+      {431, "Request Header Fields Too Large"},
+      {500, "Internal Server Error"},
+      {501, "Not Implemented"},
+      {502, "Bad Gateway"},
+      {503, "Service Unavailable"},
+      {504, "Gateway Timeout"},
+      {507, "Insufficient Storage"},
+  };
+  static const char *const by_class[] = {"Unknown",      "Informational",
+                                         "Success",      "Redirection",
+                                         "Client Error", "Server Error"};
+  size_t i;
+
+  for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+    if (names[i].code == status)
+      return names[i].text;
+  return status >= 100 && status < 600 ? by_class[status / 100] : by_class[0];
+}
+
+static void req_free(lk_http_req_t *req) {
+  if (req == NULL)
+    return;
+  lk_buf_free(&req->body);
+  lk_buf_free(&req->head_);
+  free(req);
+}
+
+static lk_http_req_t *req_new(size_t max_body) {
+  lk_http_req_t *req = lk_xcalloc(1, sizeof(*req));
+
+  lk_buf_init(&req->body, max_body);
+  lk_buf_init(&req->head_, LK_HTTP_MAX_HEAD_BYTES);
+  return req;
+}
+
+static void on_conn_close(uv_handle_t *h) {
+  lk_http_conn_t *conn = h->data;
+
+  lk_buf_free(&conn->pending);
+  lk_buf_free(&conn->cork);
+  free(conn);
+}
+
+static void conn_close(lk_http_conn_t *conn) {
+  lk_http_server_t *srv = conn->srv;
+  lk_http_req_t *req = conn->req;
+
+  if (conn->closing)
+    return;
+  conn->closing = 1;
+  if (conn->prev)
+    conn->prev->next = conn->next;
+  else
+    srv->conns = conn->next;
+  if (conn->next)
+    conn->next->prev = conn->prev;
+  srv->n_conns--;
+  conn->req = NULL;
+  if (req) {
+    if (conn->in_flight) {
+      /* The handler still owns it: tell it, let it answer into the void. */
+      req->conn_ = NULL;
+      if (req->on_abort)
+        req->on_abort(req);
+    } else {
+      req_free(req);
+    }
+  }
+  uv_close((uv_handle_t *)&conn->tcp, on_conn_close);
+}
+
+/* ---- llhttp callbacks: stitch the pieces into one bounded buffer ---- */
+
+static int on_message_begin(llhttp_t *p) {
+  lk_http_conn_t *conn = p->data;
+
+  conn->req = req_new(conn->srv->max_body);
+  conn->last_was_value = 0;
+  conn->discarded = 0;
+  return 0;
+}
+
+/* Past the head's ceiling the client is owed a 431, not a 400: flag it,
+ * and return HPE_USER itself so llhttp keeps our reason (-1 replaces it). */
+static int head_add(lk_http_conn_t *conn, const char *at, size_t n) {
+  if (lk_buf_add(&conn->req->head_, at, n)) {
+    llhttp_set_error_reason(&conn->parser, "header block too large");
+    conn->head_overflow = 1;
+    return HPE_USER;
+  }
+  return 0;
+}
+
+static int on_url(llhttp_t *p, const char *at, size_t n) {
+  return head_add(p->data, at, n);
+}
+
+static int on_url_complete(llhttp_t *p) {
+  lk_http_conn_t *conn = p->data;
+
+  conn->req->path_len_ = conn->req->head_.len;
+  return head_add(conn, "", 1); /* NUL after the URL */
+}
+
+static int on_header_field(llhttp_t *p, const char *at, size_t n) {
+  lk_http_conn_t *conn = p->data;
+  lk_http_req_t *req = conn->req;
+
+  if (req->n_headers == 0 || conn->last_was_value) {
+    if (req->n_headers == LK_HTTP_MAX_HEADERS) {
+      llhttp_set_error_reason(p, "too many headers");
+      conn->head_overflow = 1;
+      return HPE_USER;
+    }
+    if (req->n_headers > 0 && head_add(conn, "", 1))
+      return HPE_USER;
+    req->hoff_[req->n_headers][0] = req->head_.len;
+    req->hoff_[req->n_headers][1] = 0;
+    req->n_headers++;
+    conn->last_was_value = 0;
+  }
+  return head_add(conn, at, n);
+}
+
+static int on_header_value(llhttp_t *p, const char *at, size_t n) {
+  lk_http_conn_t *conn = p->data;
+  lk_http_req_t *req = conn->req;
+
+  if (!conn->last_was_value) {
+    if (head_add(conn, "", 1))
+      return HPE_USER;
+    req->hoff_[req->n_headers - 1][1] = req->head_.len;
+    conn->last_was_value = 1;
+  }
+  return head_add(conn, at, n);
+}
+
+static int on_headers_complete(llhttp_t *p) {
+  lk_http_conn_t *conn = p->data;
+  lk_http_req_t *req = conn->req;
+  const char *expect;
+  char *base;
+  int i;
+
+  if (head_add(conn, "", 1))
+    return -1; /* not a status code here: 0, 1, 2 mean things */
+  base = req->head_.data;
+  for (i = 0; i < req->n_headers; i++) {
+    req->headers[i].name = base + req->hoff_[i][0];
+    /* A header with an empty value never saw on_header_value. */
+    req->headers[i].value =
+        req->hoff_[i][1] ? base + req->hoff_[i][1] : base + req->head_.len - 1;
+  }
+  req->url = base;
+  req->method = llhttp_method_name(p->method);
+  req->is_head_ = p->method == HTTP_HEAD;
+  {
+    char *q = memchr(base, '?', req->path_len_);
+
+    if (q) {
+      *q = '\0';
+      req->query = q + 1;
+    } else {
+      req->query = base + req->path_len_;
+    }
+    req->path = base;
+  }
+  /* The URL split wrote into url; keep a pristine copy reachable. */
+  if (p->content_length > conn->srv->max_body &&
+      p->content_length != ULLONG_MAX)
+    req->body_too_large = 1;
+  expect = lk_http_header(req, "expect");
+  if (expect && strcasecmp(expect, "100-continue") == 0 &&
+      !req->body_too_large) {
+    static char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    uv_buf_t b = uv_buf_init(cont, sizeof(cont) - 1);
+
+    /* Behind any corked answer to an earlier request, never ahead. */
+    if (conn->corked && lk_buf_room(&conn->cork) >= sizeof(cont) - 1) {
+      lk_buf_add(&conn->cork, cont, sizeof(cont) - 1);
+    } else {
+      if (cork_flush(conn) < 0)
+        return -1;
+      uv_try_write((uv_stream_t *)&conn->tcp, &b, 1);
+    }
+  }
+  return 0;
+}
+
+static int on_body(llhttp_t *p, const char *at, size_t n) {
+  lk_http_conn_t *conn = p->data;
+  lk_http_req_t *req = conn->req;
+
+  if (!req->body_too_large && lk_buf_add(&req->body, at, n) == 0)
+    return 0;
+  req->body_too_large = 1;
+  conn->discarded += n;
+  if (conn->discarded > DISCARD_MAX) {
+    llhttp_set_error_reason(p, "body too large");
+    return -1;
+  }
+  return 0;
+}
+
+static int on_message_complete(llhttp_t *p) {
+  lk_http_conn_t *conn = p->data;
+
+  if (conn->req->body_too_large)
+    lk_buf_reset(&conn->req->body);
+  conn->req->keep_alive_ = llhttp_should_keep_alive(p);
+  return HPE_PAUSED;
+}
+
+/* ---- writing ---- */
+
+static void on_write(uv_write_t *w, int status) {
+  write_req_t *wr = (write_req_t *)w;
+  lk_http_conn_t *conn = wr->conn;
+
+  if ((status < 0 || wr->close_after) && !conn->closing)
+    conn_close(conn);
+  free(wr);
+}
+
+/* Sends bufs in order: straight to the socket when it takes them; what it
+ * refuses is copied into a write request, behind which later writes
+ * queue. Returns 1 when all is written, 0 when some is queued (on_write
+ * then closes if close_after), or an error. */
+static int send_out(lk_http_conn_t *conn, const uv_buf_t *bufs, int nbufs,
+                    int close_after) {
+  size_t total = 0, skip = 0, n;
+  write_req_t *wr;
+  uv_buf_t one;
+  char *p;
+  int i, err;
+
+  for (i = 0; i < nbufs; i++)
+    total += bufs[i].len;
+  if (total == 0)
+    return 1;
+  /* EAGAIN (an earlier write still queued) just means: queue this one. */
+  err = uv_try_write((uv_stream_t *)&conn->tcp, bufs, (unsigned)nbufs);
+  if (err > 0)
+    skip = (size_t)err;
+  else if (err != UV_EAGAIN && err != UV_ENOSYS)
+    return err;
+  if (skip == total)
+    return 1;
+  wr = lk_xmalloc(sizeof(*wr) + total - skip);
+  wr->conn = conn;
+  wr->close_after = close_after;
+  p = wr->data;
+  for (i = 0; i < nbufs; i++) {
+    if (skip >= bufs[i].len) {
+      skip -= bufs[i].len;
+      continue;
+    }
+    n = bufs[i].len - skip;
+    memcpy(p, bufs[i].base + skip, n);
+    p += n;
+    skip = 0;
+  }
+  one = uv_buf_init(wr->data, (unsigned)(p - wr->data));
+  err = uv_write(&wr->w, (uv_stream_t *)&conn->tcp, &one, 1, on_write);
+  if (err)
+    free(wr);
+  return err ? err : 0;
+}
+
+/* Sends what waits in the cork; 0/1, or an error. */
+static int cork_flush(lk_http_conn_t *conn) {
+  uv_buf_t b;
+  int err;
+
+  if (conn->cork.len == 0)
+    return 1;
+  b = uv_buf_init(conn->cork.data, (unsigned)conn->cork.len);
+  err = send_out(conn, &b, 1, 0);
+  if (conn->cork.cap > 4096)
+    lk_buf_free(&conn->cork); /* a big answer: do not keep its room */
+  else
+    lk_buf_reset(&conn->cork);
+  return err;
+}
+
+/* Writes v in decimal at out; returns the length. */
+static size_t put_uint(char *out, size_t v) {
+  char tmp[24];
+  size_t n = 0, i;
+
+  do {
+    tmp[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  for (i = 0; i < n; i++)
+    out[i] = tmp[n - 1 - i];
+  return n;
+}
+
+static char *put(char *p, const char *s, size_t n) {
+  memcpy(p, s, n);
+  return p + n;
+}
+
+/* The head is sized first and written with memcpy: this runs twice per
+ * invocation, and printf was a sixth of the server's own CPU. When the
+ * socket takes everything at once (the usual case on loopback), nothing
+ * is allocated or copied. Returns as send_out; it never closes. */
+static int conn_write(lk_http_conn_t *conn, int status,
+                      const lk_http_header_t *headers, int n_headers,
+                      const void *body, size_t len, int skip_body,
+                      int close_after) {
+  static const char conn_close_hdr[] = "Connection: close\r\n";
+  const char *reason = lk_http_reason(status);
+  char stack[2048], *head = stack, *p;
+  size_t need, i, hlen;
+  uv_buf_t bufs[2];
+  int nbufs = 1, err, with_len = status != 204 && status != 304;
+
+  need = sizeof("HTTP/1.1  \r\n") + 24 + strlen(reason) + 2;
+  for (i = 0; i < (size_t)n_headers; i++)
+    need += strlen(headers[i].name) + strlen(headers[i].value) + 4;
+  need += sizeof("Content-Length: \r\n") + 24 + sizeof(conn_close_hdr);
+  if (need > LK_HTTP_MAX_HEAD_BYTES * 4)
+    return LK_E2BIG;
+  if (need > sizeof(stack))
+    head = lk_xmalloc(need);
+  p = put(head, "HTTP/1.1 ", 9);
+  p += put_uint(p, status < 0 ? 0 : (size_t)status);
+  p = put(p, " ", 1);
+  p = put(p, reason, strlen(reason));
+  p = put(p, "\r\n", 2);
+  for (i = 0; i < (size_t)n_headers; i++) {
+    p = put(p, headers[i].name, strlen(headers[i].name));
+    p = put(p, ": ", 2);
+    p = put(p, headers[i].value, strlen(headers[i].value));
+    p = put(p, "\r\n", 2);
+  }
+  if (with_len) {
+    p = put(p, "Content-Length: ", 16);
+    p += put_uint(p, len);
+    p = put(p, "\r\n", 2);
+  }
+  if (close_after)
+    p = put(p, conn_close_hdr, sizeof(conn_close_hdr) - 1);
+  p = put(p, "\r\n", 2);
+  hlen = (size_t)(p - head);
+  if (skip_body)
+    len = 0;
+  bufs[0] = uv_buf_init(head, (unsigned)hlen);
+  if (len) {
+    bufs[1] = uv_buf_init((char *)body, (unsigned)len);
+    nbufs = 2;
+  }
+  if (conn->corked && !close_after && hlen + len <= lk_buf_room(&conn->cork)) {
+    /* Answers to pipelined requests go out in one write at the end of
+     * the read (a Runtime API client sends its response and its next
+     * poll together: the 202 and the next event then share a packet). */
+    lk_buf_add(&conn->cork, head, hlen);
+    lk_buf_add(&conn->cork, body, len);
+    if (head != stack)
+      free(head);
+    return 1;
+  }
+  err = cork_flush(conn);
+  if (err >= 0)
+    err = send_out(conn, bufs, nbufs, close_after);
+  if (head != stack)
+    free(head);
+  return err;
+}
+
+static void send_error_and_close(lk_http_conn_t *conn, int status,
+                                 const char *msg) {
+  char body[256];
+  int n = snprintf(body, sizeof(body), "{\"message\":\"%s\"}", msg);
+  lk_http_header_t h[] = {{"Content-Type", "application/json"}};
+
+  if (conn->req && !conn->in_flight) {
+    req_free(conn->req);
+    conn->req = NULL;
+  }
+  uv_read_stop((uv_stream_t *)&conn->tcp);
+  if (conn_write(conn, status, h, 1, body, (size_t)n, 0, 1) != 0)
+    conn_close(conn);
+}
+
+/* ---- reading ---- */
+
+static void conn_feed(lk_http_conn_t *conn, const char *data, size_t n);
+
+/* While a request is in flight the socket stays in the loop, and what
+ * arrives waits in pending: stopping and restarting the read for every
+ * request cost two epoll_ctl calls each time. Only a full pending buffer
+ * stops the reading, so a pipelining client is still held to its ceiling. */
+static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
+  lk_http_conn_t *conn = h->data;
+  size_t room = conn->pending.max - conn->pending.len;
+
+  (void)hint;
+  buf->base = conn->rbuf;
+  buf->len = sizeof(conn->rbuf);
+  if (conn->in_flight && room < buf->len)
+    buf->len = room; /* 0 reads as UV_ENOBUFS */
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
+  lk_http_conn_t *conn = s->data;
+
+  if (conn->in_flight && (nread == UV_EOF || nread == UV_ENOBUFS)) {
+    /* Half-closed after its request, or pipelined past the ceiling: the
+     * answer still goes out; conn_resume decides what comes next. */
+    conn->eof = nread == UV_EOF;
+    conn->paused = 1;
+    uv_read_stop(s);
+    return;
+  }
+  if (nread < 0) {
+    conn_close(conn);
+    return;
+  }
+  if (nread == 0)
+    return;
+  if (conn->in_flight) {
+    if (lk_buf_add(&conn->pending, buf->base, (size_t)nread)) {
+      conn_close(conn); /* out of memory: the stream cannot go on */
+      return;
+    }
+    if (conn->pending.len == conn->pending.max) {
+      conn->paused = 1;
+      uv_read_stop(s);
+    }
+    return;
+  }
+  conn->corked = 1;
+  conn_feed(conn, buf->base, (size_t)nread);
+  conn->corked = 0;
+  if (!conn->closing && cork_flush(conn) < 0)
+    conn_close(conn);
+}
+
+static void conn_feed(lk_http_conn_t *conn, const char *data, size_t n) {
+  llhttp_errno_t rc;
+  lk_http_req_t *req;
+
+  if (conn->closing || n == 0)
+    return;
+  rc = llhttp_execute(&conn->parser, data, n);
+  if (rc == HPE_OK)
+    return;
+  if (rc != HPE_PAUSED) {
+    int status = 400;
+
+    if (conn->head_overflow)
+      status = 431;
+    else if (rc == HPE_USER && conn->req && conn->req->body_too_large)
+      status = 413;
+    send_error_and_close(conn, status, lk_http_reason(status));
+    return;
+  }
+  /* One whole message: hold what follows it until this one is answered. */
+  {
+    const char *pos = llhttp_get_error_pos(&conn->parser);
+    size_t used = pos ? (size_t)(pos - data) : n;
+
+    lk_buf_reset(&conn->pending);
+    if (used < n && lk_buf_add(&conn->pending, data + used, n - used)) {
+      send_error_and_close(conn, 400, "pipelined data too large");
+      return;
+    }
+  }
+  req = conn->req;
+  req->conn_ = conn;
+  conn->in_flight = 1;
+  conn->srv->cb(req, conn->srv->ud);
+}
+
+static void conn_resume(lk_http_conn_t *conn) {
+  size_t n;
+  char *rest;
+
+  conn->in_flight = 0;
+  conn->req = NULL;
+  llhttp_resume(&conn->parser);
+  if (conn->pending.len) {
+    rest = lk_buf_steal(&conn->pending, &n);
+    conn_feed(conn, rest, n);
+    free(rest);
+  }
+  if (conn->closing || conn->in_flight)
+    return;
+  if (conn->eof) {
+    conn_close(conn); /* everything it sent is answered */
+  } else if (conn->paused) {
+    conn->paused = 0;
+    uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_read);
+  }
+}
+
+int lk_http_respond(lk_http_req_t *req, int status,
+                    const lk_http_header_t *headers, int n_headers,
+                    const void *body, size_t len) {
+  lk_http_conn_t *conn = req->conn_;
+  int err, close_after;
+
+  if (conn == NULL) { /* client went away */
+    req_free(req);
+    return 0;
+  }
+  close_after = !req->keep_alive_ || conn->srv->closing ||
+                (req->body_too_large && conn->discarded > 0 &&
+                 conn->discarded >= DISCARD_MAX);
+  err = conn_write(conn, status, headers, n_headers, body, len, req->is_head_,
+                   close_after);
+  req_free(req);
+  conn->req = NULL;
+  if (err < 0 || close_after) {
+    conn->in_flight = 0;
+    uv_read_stop((uv_stream_t *)&conn->tcp);
+    if (err != 0) /* written, or failed: either way, done with it */
+      conn_close(conn);
+    return err < 0 ? err : 0;
+  }
+  conn_resume(conn);
+  return 0;
+}
+
+void lk_http_drop(lk_http_req_t *req) {
+  lk_http_conn_t *conn = req->conn_;
+
+  if (conn) {
+    conn->req = NULL;
+    conn->in_flight = 0;
+    conn_close(conn);
+  }
+  req_free(req);
+}
+
+int lk_http_req_open(const lk_http_req_t *req) {
+  return req->conn_ != NULL;
+}
+
+const char *lk_http_header(const lk_http_req_t *req, const char *name) {
+  int i;
+
+  for (i = 0; i < req->n_headers; i++)
+    if (strcasecmp(req->headers[i].name, name) == 0)
+      return req->headers[i].value;
+  return NULL;
+}
+
+/* ---- server ---- */
+
+static void on_connection(uv_stream_t *server, int status) {
+  lk_http_server_t *srv = server->data;
+  lk_http_conn_t *conn;
+
+  if (status < 0)
+    return;
+  conn = lk_xcalloc(1, sizeof(*conn));
+  uv_tcp_init(srv->loop, &conn->tcp);
+  conn->tcp.data = conn;
+  conn->srv = srv;
+  lk_buf_init(&conn->pending, READ_CHUNK);
+  lk_buf_init(&conn->cork, CORK_MAX);
+  if (uv_accept(server, (uv_stream_t *)&conn->tcp) ||
+      srv->n_conns >= LK_HTTP_MAX_CONNS) {
+    uv_close((uv_handle_t *)&conn->tcp, on_conn_close);
+    return;
+  }
+  conn->next = srv->conns;
+  if (srv->conns)
+    srv->conns->prev = conn;
+  srv->conns = conn;
+  srv->n_conns++;
+  uv_tcp_nodelay(&conn->tcp, 1);
+  llhttp_init(&conn->parser, HTTP_REQUEST, &settings);
+  conn->parser.data = conn;
+  uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_read);
+}
+
+int lk_http_server_new(uv_loop_t *loop, const lk_http_opts_t *opts,
+                       lk_http_cb cb, void *ud, lk_http_server_t **out) {
+  lk_http_server_t *srv;
+  struct sockaddr_storage ss;
+  int namelen = sizeof(ss);
+  const char *host = opts && opts->host ? opts->host : "127.0.0.1";
+  int port = opts ? opts->port : 0;
+  int err;
+
+  if (settings.on_message_begin == NULL) {
+    llhttp_settings_init(&settings);
+    settings.on_message_begin = on_message_begin;
+    settings.on_url = on_url;
+    settings.on_url_complete = on_url_complete;
+    settings.on_header_field = on_header_field;
+    settings.on_header_value = on_header_value;
+    settings.on_headers_complete = on_headers_complete;
+    settings.on_body = on_body;
+    settings.on_message_complete = on_message_complete;
+  }
+  srv = lk_xcalloc(1, sizeof(*srv));
+  srv->loop = loop;
+  srv->cb = cb;
+  srv->ud = ud;
+  srv->max_body = opts && opts->max_body ? opts->max_body : DEFAULT_MAX_BODY;
+  uv_tcp_init(loop, &srv->tcp);
+  srv->tcp.data = srv;
+  if (strchr(host, ':'))
+    err = uv_ip6_addr(host, port, (struct sockaddr_in6 *)&ss);
+  else
+    err = uv_ip4_addr(host, port, (struct sockaddr_in *)&ss);
+  if (err == 0)
+    err = uv_tcp_bind(&srv->tcp, (struct sockaddr *)&ss, 0);
+  if (err == 0)
+    err = uv_listen((uv_stream_t *)&srv->tcp, 511, on_connection);
+  if (err == 0)
+    err = uv_tcp_getsockname(&srv->tcp, (struct sockaddr *)&ss, &namelen);
+  if (err) {
+    srv->closing = 1;
+    uv_close((uv_handle_t *)&srv->tcp, (uv_close_cb)free);
+    return err;
+  }
+  srv->port =
+      ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                     : ((struct sockaddr_in *)&ss)->sin_port);
+  *out = srv;
+  return 0;
+}
+
+int lk_http_server_port(const lk_http_server_t *srv) {
+  return srv->port;
+}
+
+static void on_server_close(uv_handle_t *h) {
+  free(h->data);
+}
+
+void lk_http_server_free(lk_http_server_t *srv) {
+  if (srv == NULL)
+    return;
+  srv->closing = 1;
+  while (srv->conns)
+    conn_close(srv->conns);
+  uv_close((uv_handle_t *)&srv->tcp, on_server_close);
+}

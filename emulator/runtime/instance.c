@@ -1,0 +1,542 @@
+/* Function instances: one process each, started with uv_spawn, talking to
+ * its own Runtime API endpoint (rapi.c). An instance is owned by its
+ * function's list and freed once its process has exited and all of its
+ * handles are closed. It reports back through the scheduler's
+ * lk_rt_instance_ready/_gone and lk_rt_complete. */
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "ids.h"
+#include "lambkin/lambkin.h"
+#include "mem.h"
+#include "runtime_int.h"
+
+#define ENV_MAX 256
+
+static void instance_release(lk_instance_t *in);
+static void on_timeout(uv_timer_t *t);
+
+/* ---- where the runtimes live ---- */
+
+static const char *runtime_dir(void) {
+  const char *d = getenv("LAMBKIN_RUNTIME_DIR");
+
+  return d ? d : LK_SOURCE_DIR "/runtimes";
+}
+
+static const char *python_exe(void) {
+  const char *p = getenv("LAMBKIN_PYTHON");
+
+  /* The system python has Debian's boto3; a user's pyenv may not. */
+  if (p)
+    return p;
+  return access("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+}
+
+static const char *node_exe(void) {
+  const char *p = getenv("LAMBKIN_NODE");
+
+  return p ? p : "node";
+}
+
+static const char *c_bootstrap(void) {
+  const char *p = getenv("LAMBKIN_C_BOOTSTRAP");
+
+  return p ? p : LK_BINARY_DIR "/lambkin-bootstrap-c";
+}
+
+/* ---- function output, split into lines ---- */
+
+static void flush_line(lk_instance_t *in, lk_buf_t *lb) {
+  lk_invocation_t *inv = in->cur;
+
+  if (lb->len == 0)
+    return;
+  /* Output read in the same loop turn as the answer belongs to the
+   * invocation that has just finished: it is still on the completing list. */
+  for (inv = inv ? inv : in->fn->rt->completing; inv && !in->cur;
+       inv = inv->next)
+    if (inv->pid == in->pid && inv->fn == in->fn)
+      break;
+  lk_inv_log_line(in->fn, inv, in->stream, lb->data, lb->len);
+  lk_buf_reset(lb);
+}
+
+/* What fits of the bytes: a line longer than the ceiling is cut, never
+ * grown without bound. */
+static void add_cut(lk_buf_t *lb, const char *p, size_t n) {
+  size_t room = lk_buf_room(lb);
+
+  lk_buf_add(lb, p, n < room ? n : room);
+}
+
+static void on_pipe_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
+  (void)h;
+  buf->base = lk_xmalloc(hint);
+  buf->len = hint;
+}
+
+static void on_close_handle(uv_handle_t *h) {
+  lk_instance_t *in = h->data;
+
+  if (--in->open_handles == 0)
+    instance_release(in);
+}
+
+static void on_pipe_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
+  lk_instance_t *in = s->data;
+  lk_buf_t *lb = s == (uv_stream_t *)&in->out ? &in->line_out : &in->line_err;
+  ssize_t i, start = 0;
+
+  if (n < 0) {
+    flush_line(in, lb);
+    if (!uv_is_closing((uv_handle_t *)s))
+      uv_close((uv_handle_t *)s, on_close_handle);
+  }
+  for (i = 0; i < n; i++) {
+    if (buf->base[i] != '\n')
+      continue;
+    add_cut(lb, buf->base + start, (size_t)(i - start));
+    flush_line(in, lb);
+    start = i + 1;
+  }
+  if (n > start) { /* the start of a line still being written */
+    if ((size_t)(n - start) > lk_buf_room(lb))
+      flush_line(in, lb);
+    add_cut(lb, buf->base + start, (size_t)(n - start));
+  }
+  free(buf->base);
+}
+
+/* Max Memory Used: the process's peak RSS (VmHWM). /proc is read at most
+ * every 100 ms per instance, so a hot instance does not pay for it on
+ * every invoke; the value can lag the true peak by that much. */
+void lk_instance_sample_mem(lk_instance_t *in, lk_invocation_t *inv) {
+  char path[64], buf[4096], *hwm;
+  uint64_t now = uv_hrtime();
+  ssize_t n = -1;
+  int fd;
+
+  if (in->mem_read_ns == 0 || now - in->mem_read_ns > 100000000ULL) {
+    in->mem_read_ns = now;
+    snprintf(path, sizeof(path), "/proc/%d/status", in->pid);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      n = read(fd, buf, sizeof(buf) - 1);
+      close(fd);
+    }
+    buf[n > 0 ? n : 0] = '\0';
+    hwm = strstr(buf, "VmHWM:");
+    if (hwm)
+      in->mem_mb = (int)((strtol(hwm + 6, NULL, 10) + 1023) / 1024);
+  }
+  if (inv)
+    inv->mem_mb = in->mem_mb;
+}
+
+/* ---- invocations ---- */
+
+void lk_instance_dispatch(lk_instance_t *in, lk_invocation_t *inv) {
+  const lk_function_t *def = in->fn->def;
+  lk_http_req_t *req = in->next_req;
+  char deadline[32];
+  lk_http_header_t h[8];
+  uint64_t timeout_ms = (uint64_t)def->timeout_s * 1000;
+
+  in->next_req = NULL;
+  in->state = INST_BUSY;
+  in->cur = inv;
+  inv->inst = in;
+  lk_str_copy(inv->stream, sizeof(inv->stream), in->stream);
+  snprintf(deadline, sizeof(deadline), "%llu",
+           (unsigned long long)(lk_now_ms() + timeout_ms));
+  h[0] = (lk_http_header_t){"Lambda-Runtime-Aws-Request-Id", inv->id};
+  h[1] = (lk_http_header_t){"Lambda-Runtime-Deadline-Ms", deadline};
+  h[2] = (lk_http_header_t){"Lambda-Runtime-Invoked-Function-Arn", def->arn};
+  h[3] = (lk_http_header_t){"Lambda-Runtime-Trace-Id", inv->trace};
+  h[4] = (lk_http_header_t){"Content-Type", "application/json"};
+  h[5] = (lk_http_header_t){"Lambda-Runtime-Client-Context",
+                            inv->client_context ? inv->client_context : "{}"};
+  h[6] = (lk_http_header_t){"Lambda-Runtime-Cognito-Identity", "{}"};
+  inv->start_ns = uv_hrtime();
+  uv_timer_start(&in->timer, on_timeout, timeout_ms, 0);
+  lk_http_respond(req, 200, h, 7, inv->payload, inv->len);
+}
+
+static void on_timeout(uv_timer_t *t) {
+  lk_instance_t *in = t->data;
+  lk_invocation_t *inv = in->cur;
+  char msg[160], body[256], when[32];
+  time_t now = time(NULL);
+  struct tm tm;
+
+  if (in->state == INST_STARTING) {
+    /* Init never reached /next: the instance is stuck. */
+    in->killed_for_timeout = 1;
+    lk_instance_kill(in, SIGKILL);
+    return;
+  }
+  if (inv == NULL)
+    return;
+  gmtime_r(&now, &tm);
+  strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+  snprintf(msg, sizeof(msg), "%s %s Task timed out after %d.00 seconds", when,
+           inv->id, in->fn->def->timeout_s);
+  snprintf(body, sizeof(body),
+           "{\"errorMessage\":\"%s\",\"errorType\":\"Sandbox.Timedout\"}", msg);
+  lk_inv_log_line(in->fn, inv, in->stream, msg, strlen(msg));
+  in->cur = NULL;
+  inv->inst = NULL;
+  lk_instance_sample_mem(in, inv);
+  in->killed_for_timeout = 1;
+  lk_instance_kill(in, SIGKILL);
+  lk_rt_complete(inv, "timeout", "Sandbox.Timedout", body, strlen(body));
+}
+
+/* ---- process life ---- */
+
+/* The invocation an exiting process leaves behind ends as Lambda reports
+ * it: Runtime.ExitError with the status or the signal. */
+static void fail_current(lk_instance_t *in, int64_t status, int sig) {
+  lk_invocation_t *inv = in->cur;
+  char body[512], what[64];
+
+  if (sig)
+    snprintf(what, sizeof(what), "signal: %s", strsignal(sig));
+  else
+    snprintf(what, sizeof(what), "exit status %lld", (long long)status);
+  in->cur = NULL;
+  inv->inst = NULL;
+  inv->mem_mb = in->mem_mb;
+  snprintf(body, sizeof(body),
+           "{\"errorMessage\":\"RequestId: %s Error: Runtime exited with "
+           "error: %s\",\"errorType\":\"Runtime.ExitError\"}",
+           inv->id, what);
+  lk_inv_log_line(in->fn, inv, in->stream, body + 17, strcspn(body + 17, "\""));
+  lk_rt_complete(inv, "crash", "Runtime.ExitError", body, strlen(body));
+}
+
+static void on_proc_exit(uv_process_t *p, int64_t status, int sig) {
+  lk_instance_t *in = p->data;
+
+  in->exited = 1;
+  in->exit_status = status;
+  in->term_signal = sig;
+  if (in->state == INST_STARTING)
+    in->fn->n_starting--;
+  in->state = INST_DEAD;
+  uv_timer_stop(&in->timer);
+  if (in->next_req) {
+    lk_http_req_t *r = in->next_req;
+
+    in->next_req = NULL;
+    lk_http_drop(r);
+  }
+  if (in->cur)
+    fail_current(in, status, sig);
+  uv_close((uv_handle_t *)p, on_close_handle);
+  uv_close((uv_handle_t *)&in->timer, on_close_handle);
+  if (in->rapi) {
+    lk_http_server_free(in->rapi);
+    in->rapi = NULL;
+  }
+  lk_rt_instance_gone(in);
+}
+
+void lk_instance_kill(lk_instance_t *in, int sig) {
+  if (!in->exited && in->pid > 0)
+    uv_process_kill(&in->proc, sig);
+}
+
+static void instance_release(lk_instance_t *in) {
+  lk_fn_t *fn = in->fn;
+  lk_instance_t **pp;
+
+  for (pp = &fn->instances; *pp; pp = &(*pp)->next)
+    if (*pp == in) {
+      *pp = in->next;
+      break;
+    }
+  fn->n_instances--;
+  lk_buf_free(&in->line_out);
+  lk_buf_free(&in->line_err);
+  free(in->init_error_type);
+  free(in->init_error_body);
+  free(in);
+  /* Its slot is free only now: at the cap, the replacement of an instance
+   * killed for a timeout starts here, or the queue would wait forever. */
+  lk_rt_schedule(fn);
+}
+
+/* ---- the environment and command of a new process ---- */
+
+typedef struct env {
+  char *vars[ENV_MAX];
+  int n;
+} env_t;
+
+static void env_add(env_t *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void env_add(env_t *e, const char *fmt, ...) {
+  va_list ap;
+
+  if (e->n >= ENV_MAX - 1)
+    return; /* the last slot is the NULL */
+  va_start(ap, fmt);
+  if (vasprintf(&e->vars[e->n], fmt, ap) >= 0)
+    e->n++;
+  va_end(ap);
+}
+
+static void env_free(env_t *e) {
+  int i;
+
+  for (i = 0; i < e->n; i++)
+    free(e->vars[i]);
+}
+
+/* What lambkin passes on from its own environment; the tripwire's folder
+ * comes first on PATH under lambkin fuzz. */
+static void env_inherited(env_t *e, const lk_runtime_opts_t *o) {
+  static const char *pass[] = {"HOME", "LANG", "LD_LIBRARY_PATH", NULL};
+  const char *path = getenv("PATH");
+  int i;
+
+  if (o->bin_dir)
+    env_add(e, "PATH=%s:%s", o->bin_dir, path ? path : "/usr/bin:/bin");
+  else if (path)
+    env_add(e, "PATH=%s", path);
+  for (i = 0; pass[i]; i++)
+    if (getenv(pass[i]))
+      env_add(e, "%s=%s", pass[i], getenv(pass[i]));
+}
+
+/* The sink library of lambkin fuzz (see fuzz/sink.c): its report file as
+ * fd 3, named by dev:ino so a reused fd is never written to, and by name
+ * for children that lost the fd. Returns the fd, or -1. */
+static int env_sink(env_t *e, const lk_runtime_opts_t *o, const char *stream) {
+  const char *id = strrchr(stream, ']');
+  char sink[PATH_MAX], name[128];
+  struct stat st;
+  int fd;
+
+  if (o->sink_lib == NULL)
+    return -1;
+  snprintf(name, sizeof(name), "%s.log", id ? id + 1 : stream);
+  if (lk_path_join(sink, sizeof(sink), o->sink_dir, name) != 0)
+    return -1;
+  env_add(e, "LD_PRELOAD=%s", o->sink_lib);
+  env_add(e, "LAMBKIN_SINK_LOG=%s", sink);
+  fd = open(sink, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd >= 0 && fstat(fd, &st) != 0) {
+    close(fd);
+    fd = -1;
+  }
+  if (fd >= 0) {
+    env_add(e, "LAMBKIN_SINK_FD=3");
+    env_add(e, "LAMBKIN_SINK_ID=%llu:%llu", (unsigned long long)st.st_dev,
+            (unsigned long long)st.st_ino);
+  }
+  return fd;
+}
+
+/* What Lambda sets for a function, and lambkin's credentials for it. */
+static void env_lambda(env_t *e, const lk_instance_t *in) {
+  const lk_fn_t *fn = in->fn;
+  const lk_function_t *def = fn->def;
+  const lk_runtime_t *rt = fn->rt;
+  int i;
+
+  /* A sanitized C bootstrap must die the way Lambda reports it: a wild
+   * pointer is SIGSEGV, a sanitizer report is SIGABRT, never "exit 1". The
+   * instance is killed on every recycle, so leak reports would be noise. */
+  env_add(e,
+          "ASAN_OPTIONS=%s%shandle_segv=0:handle_sigbus=0:"
+          "abort_on_error=1:detect_leaks=0:verify_asan_link_order=0",
+          getenv("ASAN_OPTIONS") ? getenv("ASAN_OPTIONS") : "",
+          getenv("ASAN_OPTIONS") ? ":" : "");
+  env_add(e, "UBSAN_OPTIONS=%s%sabort_on_error=1:print_stacktrace=1",
+          getenv("UBSAN_OPTIONS") ? getenv("UBSAN_OPTIONS") : "",
+          getenv("UBSAN_OPTIONS") ? ":" : "");
+  for (i = 0; i < def->n_env; i++)
+    env_add(e, "%s", def->env[i]);
+  env_add(e, "AWS_LAMBDA_RUNTIME_API=127.0.0.1:%d",
+          lk_http_server_port(in->rapi));
+  env_add(e, "_HANDLER=%s", def->handler);
+  env_add(e, "AWS_LAMBDA_FUNCTION_NAME=%s", def->name);
+  env_add(e, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=%d", def->memory_mb);
+  env_add(e, "AWS_LAMBDA_FUNCTION_VERSION=$LATEST");
+  env_add(e, "AWS_LAMBDA_FUNCTION_TIMEOUT=%d", def->timeout_s);
+  env_add(e, "AWS_REGION=%s", rt->app->region);
+  env_add(e, "AWS_DEFAULT_REGION=%s", rt->app->region);
+  env_add(e, "AWS_EXECUTION_ENV=AWS_Lambda_%s", def->runtime);
+  env_add(e, "LAMBDA_TASK_ROOT=%s", def->code_dir);
+  env_add(e, "LAMBDA_RUNTIME_DIR=%s", runtime_dir());
+  env_add(e, "AWS_LAMBDA_LOG_GROUP_NAME=%s", fn->log_group);
+  env_add(e, "AWS_LAMBDA_LOG_STREAM_NAME=%s", in->stream);
+  env_add(e, "AWS_ACCESS_KEY_ID=%s", fn->access_key);
+  env_add(e, "AWS_SECRET_ACCESS_KEY=%s", fn->secret_key);
+  env_add(e, "AWS_SESSION_TOKEN=lambkin-%s", def->name);
+  env_add(e, "TZ=:UTC");
+  if (rt->opts.endpoint[0])
+    env_add(e, "AWS_ENDPOINT_URL=%s", rt->opts.endpoint);
+  if (def->kind == LK_RT_C)
+    env_add(e, "LAMBKIN_HANDLER_SO=%s", fn->so_path);
+}
+
+/* The command that runs the function's runtime; path is its storage. */
+static void command(const lk_function_t *def, char *args[4], char *path,
+                    size_t cap) {
+  switch (def->kind) {
+  case LK_RT_PYTHON:
+    lk_path_join(path, cap, runtime_dir(), "python/bootstrap.py");
+    args[0] = (char *)python_exe();
+    args[1] = "-u"; /* unbuffered: print() lines arrive as they happen */
+    args[2] = path;
+    args[3] = NULL;
+    break;
+  case LK_RT_NODE:
+    lk_path_join(path, cap, runtime_dir(), "node/bootstrap.js");
+    args[0] = (char *)node_exe();
+    args[1] = path;
+    args[2] = NULL;
+    break;
+  case LK_RT_C:
+    args[0] = (char *)c_bootstrap();
+    args[1] = NULL;
+    break;
+  default:
+    lk_path_join(path, cap, def->code_dir, "bootstrap");
+    args[0] = path;
+    args[1] = NULL;
+  }
+}
+
+/* Starts the process under SCHED_BATCH, which it and its threads inherit.
+ * Every invocation passes through this one event loop twice; an instance
+ * waking from its long poll would otherwise preempt the loop in the middle
+ * of a batch of ready sockets (measured: 0.7 preemptions per invoke with a
+ * Node echo at 8 connections on 2 cores). A batch task still gets its fair
+ * share of CPU; it only gives up the claim to run first on wake-up. The
+ * policy is lambkin's to set: an unprivileged thread may move between
+ * SCHED_OTHER and SCHED_BATCH. Where it cannot, the spawn goes ahead. */
+static int spawn_batch(uv_loop_t *loop, uv_process_t *proc,
+                       const uv_process_options_t *po) {
+  struct sched_param sp = {0};
+  int policy = sched_getscheduler(0);
+  int batch =
+      policy == SCHED_OTHER && sched_setscheduler(0, SCHED_BATCH, &sp) == 0;
+  int err = uv_spawn(loop, proc, po);
+
+  if (batch)
+    sched_setscheduler(0, SCHED_OTHER, &sp);
+  return err;
+}
+
+/* A new instance, its log stream and Runtime API endpoint; NULL when the
+ * endpoint cannot listen (the error in *err). */
+static lk_instance_t *instance_new(lk_fn_t *fn, int *err) {
+  lk_instance_t *in = lk_xcalloc(1, sizeof(*in));
+  lk_http_opts_t ho = {"127.0.0.1", 0, LK_SYNC_MAX_PAYLOAD};
+  char day[16], hex[33];
+  time_t now = time(NULL);
+  struct tm tm;
+
+  in->fn = fn;
+  in->state = INST_STARTING;
+  in->cold = 1;
+  lk_buf_init(&in->line_out, LK_LINE_MAX);
+  lk_buf_init(&in->line_err, LK_LINE_MAX);
+  gmtime_r(&now, &tm);
+  strftime(day, sizeof(day), "%Y/%m/%d", &tm);
+  lk_hex(hex, 32);
+  snprintf(in->stream, sizeof(in->stream), "%s/[$LATEST]%s", day, hex);
+  *err = lk_http_server_new(fn->rt->loop, &ho, lk_rapi_serve, in, &in->rapi);
+  if (*err) {
+    free(in);
+    return NULL;
+  }
+  return in;
+}
+
+/* uv_spawn failed: everything opened for the process is closed, and the
+ * instance is released from the last close callback. */
+static void spawn_failed(lk_instance_t *in) {
+  in->state = INST_DEAD;
+  in->exited = 1;
+  lk_http_server_free(in->rapi);
+  in->rapi = NULL;
+  uv_close((uv_handle_t *)&in->out, on_close_handle);
+  uv_close((uv_handle_t *)&in->err, on_close_handle);
+  uv_close((uv_handle_t *)&in->timer, on_close_handle);
+  in->open_handles++; /* a failed uv_spawn still leaves proc to close */
+  uv_close((uv_handle_t *)&in->proc, on_close_handle);
+}
+
+int lk_instance_spawn(lk_fn_t *fn) {
+  uv_loop_t *loop = fn->rt->loop;
+  lk_instance_t *in;
+  uv_process_options_t po;
+  uv_stdio_container_t stdio[4];
+  char *args[4], path[PATH_MAX];
+  env_t env = {{NULL}, 0};
+  int err, sink_fd;
+
+  in = instance_new(fn, &err);
+  if (in == NULL)
+    return err;
+  env_inherited(&env, &fn->rt->opts);
+  sink_fd = env_sink(&env, &fn->rt->opts, in->stream);
+  env_lambda(&env, in);
+  env.vars[env.n] = NULL;
+  command(fn->def, args, path, sizeof(path));
+  uv_pipe_init(loop, &in->out, 0);
+  uv_pipe_init(loop, &in->err, 0);
+  uv_timer_init(loop, &in->timer);
+  in->out.data = in->err.data = in->timer.data = in->proc.data = in;
+  stdio[0].flags = UV_IGNORE;
+  stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+  stdio[1].data.stream = (uv_stream_t *)&in->out;
+  stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+  stdio[2].data.stream = (uv_stream_t *)&in->err;
+  stdio[3].flags = UV_INHERIT_FD;
+  stdio[3].data.fd = sink_fd;
+  memset(&po, 0, sizeof(po));
+  po.file = args[0];
+  po.args = args;
+  po.env = env.vars;
+  po.cwd = fn->def->code_dir;
+  po.exit_cb = on_proc_exit;
+  po.stdio = stdio;
+  po.stdio_count = sink_fd >= 0 ? 4 : 3;
+  in->spawn_ns = uv_hrtime();
+  err = spawn_batch(loop, &in->proc, &po);
+  if (sink_fd >= 0)
+    close(sink_fd); /* the child has its own */
+  env_free(&env);
+  in->open_handles = 3; /* out, err, timer; proc added below */
+  in->next = fn->instances;
+  fn->instances = in;
+  fn->n_instances++;
+  if (err) {
+    spawn_failed(in);
+    return err;
+  }
+  in->open_handles++;
+  in->pid = in->proc.pid;
+  fn->n_starting++;
+  uv_read_start((uv_stream_t *)&in->out, on_pipe_alloc, on_pipe_read);
+  uv_read_start((uv_stream_t *)&in->err, on_pipe_alloc, on_pipe_read);
+  uv_timer_start(&in->timer, on_timeout, LK_INIT_TIMEOUT_MS, 0);
+  return 0;
+}

@@ -1,0 +1,187 @@
+/* The runtime's life: its functions, the idle reaper, the check phase in
+ * which finished invocations are recorded and delivered, and the way in
+ * for invocations from the other layers (see runtime.h). The runtime owns
+ * its functions and, through them, their instances and queues. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lambkin/lambkin.h"
+#include "mem.h"
+#include "runtime_int.h"
+
+#define REAP_EVERY_MS 1000
+
+lk_fn_t *lk_rt_fn(lk_runtime_t *rt, const lk_function_t *def) {
+  return &rt->fns[def - rt->app->functions];
+}
+
+static void on_reap(uv_timer_t *t) {
+  lk_runtime_t *rt = t->data;
+  uint64_t now = uv_hrtime();
+  uint64_t idle = (uint64_t)rt->opts.idle_timeout_s * 1000000000ULL;
+  lk_instance_t *in;
+  int i;
+
+  for (i = 0; i < rt->n_fns; i++)
+    for (in = rt->fns[i].instances; in; in = in->next)
+      if (in->state == INST_IDLE && now - in->idle_since_ns > idle)
+        lk_instance_kill(in, SIGKILL);
+}
+
+static void on_check(uv_check_t *c) {
+  lk_rt_finish_completed(c->data);
+}
+
+/* Defaults for what the caller left at 0. */
+static void set_defaults(lk_runtime_opts_t *o) {
+  if (o->max_instances <= 0)
+    o->max_instances = 16;
+  if (o->idle_timeout_s <= 0)
+    o->idle_timeout_s = 300;
+  if (o->retry_delay_ms <= 0)
+    o->retry_delay_ms = 1000;
+  if (o->state_dir == NULL)
+    o->state_dir = ".lambkin";
+  if (o->endpoint == NULL)
+    o->endpoint = "";
+}
+
+/* Handles that live as long as the runtime; lk_runtime_close closes them.
+ * They do not keep the loop alive on their own. */
+void lk_runtime_start(lk_runtime_t *rt) {
+  int i;
+
+  rt->started = 1;
+  for (i = 0; i < rt->n_fns; i++) {
+    uv_timer_init(rt->loop, &rt->fns[i].scale_timer);
+    rt->fns[i].scale_timer.data = &rt->fns[i];
+    uv_unref((uv_handle_t *)&rt->fns[i].scale_timer);
+  }
+  uv_timer_init(rt->loop, &rt->reaper);
+  rt->reaper.data = rt;
+  uv_timer_start(&rt->reaper, on_reap, REAP_EVERY_MS, REAP_EVERY_MS);
+  uv_unref((uv_handle_t *)&rt->reaper);
+  uv_check_init(rt->loop, &rt->check);
+  rt->check.data = rt;
+  uv_check_start(&rt->check, on_check);
+  uv_unref((uv_handle_t *)&rt->check);
+}
+
+int lk_runtime_new(const lk_runtime_opts_t *opts, lk_runtime_t **out) {
+  lk_runtime_t *rt = lk_xcalloc(1, sizeof(*rt));
+  char err[1024];
+  int i, rc = 0;
+
+  rt->loop = opts->loop;
+  rt->app = opts->app;
+  rt->opts = *opts;
+  set_defaults(&rt->opts);
+  rt->n_fns = rt->app->n_functions;
+  rt->fns = lk_xcalloc((size_t)rt->n_fns + 1, sizeof(*rt->fns));
+  for (i = 0; i < rt->n_fns && rc == 0; i++) {
+    rt->fns[i].rt = rt;
+    rt->fns[i].def = &rt->app->functions[i];
+    rc = lk_rt_prepare(&rt->fns[i], err, sizeof(err));
+    if (rc)
+      fprintf(stderr, "lambkin: %s\n", err);
+  }
+  if (rc) {
+    lk_runtime_free(rt);
+    return rc;
+  }
+  *out = rt;
+  return 0;
+}
+
+int lk_runtime_invoke(lk_runtime_t *rt, const lk_function_t *def,
+                      const char *payload, size_t len, int async,
+                      const char *source, const char *incoming_trace,
+                      const char *edge, lk_invoke_cb cb, void *ud) {
+  lk_fn_t *fn = lk_rt_fn(rt, def);
+  lk_invocation_t *inv;
+  char why[8];
+
+  if (fn->queued >= LK_QUEUE_MAX || rt->closing)
+    return LK_EBUSY;
+  inv = lk_inv_new(fn, payload, len, async, source);
+  if (lk_inv_place(inv, incoming_trace, edge ? edge : source, why,
+                   sizeof(why))) {
+    lk_inv_free(inv);
+    return LK_ELOOP;
+  }
+  inv->cb = cb;
+  inv->ud = ud;
+  lk_rt_enqueue(fn, inv);
+  lk_rt_schedule(fn);
+  return 0;
+}
+
+int lk_runtime_busy(const lk_runtime_t *rt) {
+  int i;
+
+  if (rt->retrying || rt->completing)
+    return 1;
+  for (i = 0; i < rt->n_fns; i++)
+    if (rt->fns[i].queued || lk_rt_busy_instances(&rt->fns[i]))
+      return 1;
+  return 0;
+}
+
+const lk_function_t *lk_runtime_by_key(const lk_runtime_t *rt,
+                                       const char *key, size_t n) {
+  int i;
+
+  for (i = 0; i < rt->n_fns; i++)
+    if (strlen(rt->fns[i].access_key) == n &&
+        memcmp(rt->fns[i].access_key, key, n) == 0)
+      return rt->fns[i].def;
+  return NULL;
+}
+
+const char *lk_runtime_secret(const lk_runtime_t *rt,
+                              const lk_function_t *fn) {
+  return rt->fns[fn - rt->app->functions].secret_key;
+}
+
+void lk_runtime_close(lk_runtime_t *rt) {
+  lk_invocation_t *inv;
+  lk_instance_t *in;
+  int i;
+
+  if (rt->closing)
+    return;
+  rt->closing = 1; /* no retries, no new instances from here on */
+  if (!rt->started)
+    return; /* nothing ran */
+  lk_rt_finish_completed(rt); /* deliver what already finished */
+  uv_close((uv_handle_t *)&rt->reaper, NULL);
+  uv_close((uv_handle_t *)&rt->check, NULL);
+  for (inv = rt->retrying; inv; inv = rt->retrying) {
+    rt->retrying = inv->next;
+    uv_close((uv_handle_t *)inv->retry_timer, (uv_close_cb)free);
+    inv->retry_timer = NULL;
+    lk_rt_abandon(inv);
+  }
+  for (i = 0; i < rt->n_fns; i++) {
+    lk_fn_t *fn = &rt->fns[i];
+
+    for (inv = lk_rt_dequeue(fn); inv; inv = lk_rt_dequeue(fn))
+      lk_rt_abandon(inv);
+    for (in = fn->instances; in; in = in->next)
+      lk_instance_kill(in, SIGKILL);
+    uv_close((uv_handle_t *)&fn->scale_timer, NULL);
+  }
+}
+
+void lk_runtime_free(lk_runtime_t *rt) {
+  int i;
+
+  if (rt == NULL)
+    return;
+  for (i = 0; i < rt->n_fns; i++)
+    free(rt->fns[i].so_path);
+  free(rt->fns);
+  free(rt);
+}

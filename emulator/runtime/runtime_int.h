@@ -1,0 +1,186 @@
+/* Inside the runtime: the state shared by its files, as libuv keeps
+ * uv-common.h apart from uv.h. runtime.c owns the runtime and its
+ * functions; invocation.c an invocation from acceptance until its result
+ * is delivered; scheduler.c the queues; instance.c and rapi.c an instance
+ * from spawn until its handles are closed; invoke_api.c the Invoke API;
+ * cbuild.c the C handler builds. Nothing outside emulator/runtime
+ * includes this. */
+#ifndef LK_RUNTIME_INT_H
+#define LK_RUNTIME_INT_H
+
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "buf.h"
+#include "runtime.h"
+
+#define LK_LOG_TAIL 4096
+#define LK_LOG_KEEP (64 * 1024)    /* log kept per invocation, newest bytes */
+#define LK_CLIENT_CONTEXT_MAX 3583 /* X-Amz-Client-Context, base64 bytes */
+#define LK_LINE_MAX (256 * 1024)   /* one line of function output */
+
+typedef struct lk_fn lk_fn_t;
+typedef struct lk_instance lk_instance_t;
+typedef struct lk_invocation lk_invocation_t;
+
+typedef enum { INST_STARTING, INST_IDLE, INST_BUSY, INST_DEAD } inst_state_t;
+
+struct lk_invocation {
+  lk_invocation_t *next;
+  lk_fn_t *fn;
+  char id[40];
+  char trace[LK_TRACE_MAX];
+  char *payload;
+  size_t len;
+  int async;
+  int attempt;
+  const char *source;
+  lk_http_req_t *req;   /* Invoke API caller waiting for the answer */
+  int tail;             /* X-Amz-Log-Type: Tail */
+  char *client_context; /* X-Amz-Client-Context, decoded JSON; or NULL */
+  lk_invoke_cb cb;
+  void *ud;
+  uint64_t start_ns;
+  uint64_t queued_ns; /* when it last entered the queue */
+  lk_instance_t *inst;
+  char stream[96]; /* the instance's log stream, kept after it detaches */
+  lk_buf_t log;
+  /* outcome */
+  const char *outcome;
+  char *error_type;
+  char *body;
+  size_t body_len;
+  double duration_ms;
+  int done;
+  int pid; /* the process it ran in, for Max Memory Used */
+  int mem_mb;
+  double init_ms;          /* > 0 on a cold start */
+  uv_timer_t *retry_timer; /* while waiting to retry */
+};
+
+struct lk_fn {
+  lk_runtime_t *rt;
+  const lk_function_t *def;
+  lk_instance_t *instances;
+  int n_instances;
+  int n_starting;
+  lk_invocation_t *qhead, *qtail;
+  int queued;
+  int queued_sync;
+  char *so_path;          /* C handlers: the compiled shared object */
+  uv_timer_t scale_timer; /* re-runs the scheduler once a wait is long */
+  char access_key[24];
+  char secret_key[48];
+  char log_group[300]; /* /aws/lambda/NAME */
+};
+
+struct lk_instance {
+  lk_instance_t *next;
+  lk_fn_t *fn;
+  inst_state_t state;
+  uv_process_t proc;
+  uv_pipe_t out, err;
+  uv_timer_t timer;
+  lk_http_server_t *rapi;
+  lk_http_req_t *next_req; /* parked long poll */
+  lk_invocation_t *cur;
+  int open_handles;
+  int exited;
+  int64_t exit_status;
+  int term_signal;
+  int killed_for_timeout;
+  int cold;
+  int ever_ready;
+  int mem_mb;
+  uint64_t mem_read_ns;
+  uint64_t spawn_ns, idle_since_ns;
+  double init_ms;
+  char *init_error_type;
+  char *init_error_body;
+  char stream[96];
+  lk_buf_t line_out, line_err;
+  int pid;
+};
+
+struct lk_runtime {
+  uv_loop_t *loop;
+  const lk_app_t *app;
+  lk_runtime_opts_t opts;
+  lk_fn_t *fns;
+  int n_fns;
+  uv_timer_t reaper;
+  uv_check_t check;
+  lk_invocation_t *completing; /* finished, waiting for trailing log bytes */
+  lk_invocation_t *retrying;   /* async invocations waiting to retry */
+  int started;
+  int closing;
+};
+
+/* ---- runtime.c ---- */
+lk_fn_t *lk_rt_fn(lk_runtime_t *rt, const lk_function_t *def);
+
+/* ---- invocation.c ---- */
+lk_invocation_t *lk_inv_new(lk_fn_t *fn, const char *payload, size_t len,
+                            int async, const char *source);
+void lk_inv_free(lk_invocation_t *inv);
+/* Gives inv its place in a chain and its trace header; LK_ELOOP when the
+ * chain must stop here (the chain goes to why). */
+int lk_inv_place(lk_invocation_t *inv, const char *incoming, const char *edge,
+                 char *why, size_t why_cap);
+/* One line of a function's log: to serve's output, the invocation's log
+ * (for Tail) and the log hook. inv may be NULL (output between
+ * invocations). */
+void lk_inv_log_line(lk_fn_t *fn, lk_invocation_t *inv, const char *stream,
+                     const char *line, size_t len);
+/* "START RequestId: ..." as the invocation is handed to an instance. */
+void lk_inv_log_start(lk_invocation_t *inv);
+/* A formatted line of the invocation's log. */
+void lk_inv_log_fmt(lk_invocation_t *inv, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The END and REPORT lines and the journal line (not yet written). */
+void lk_inv_record(lk_invocation_t *inv);
+/* The result, as callbacks see it. */
+void lk_inv_result(const lk_invocation_t *inv, lk_result_t *r);
+
+/* ---- scheduler.c ---- */
+void lk_rt_enqueue(lk_fn_t *fn, lk_invocation_t *inv);
+lk_invocation_t *lk_rt_dequeue(lk_fn_t *fn);
+/* Starts queued work and instances; after an instance's slot frees up. */
+void lk_rt_schedule(lk_fn_t *fn);
+/* Invocations running now (an answered one no longer counts). */
+int lk_rt_running(const lk_fn_t *fn);
+int lk_rt_busy_instances(const lk_fn_t *fn);
+/* What instances report back. */
+void lk_rt_instance_ready(lk_instance_t *in);
+void lk_rt_instance_gone(lk_instance_t *in);
+/* An invocation has its outcome; it is finished in the check phase. */
+void lk_rt_complete(lk_invocation_t *inv, const char *outcome,
+                    const char *error_type, const char *body, size_t len);
+/* Records and delivers what completed in this loop turn. */
+void lk_rt_finish_completed(lk_runtime_t *rt);
+/* Ends an invocation that will not run because lambkin is stopping. */
+void lk_rt_abandon(lk_invocation_t *inv);
+
+/* ---- instance.c ---- */
+int lk_instance_spawn(lk_fn_t *fn);
+void lk_instance_dispatch(lk_instance_t *in, lk_invocation_t *inv);
+void lk_instance_kill(lk_instance_t *in, int sig);
+/* Reads the process's peak RSS, at most every 100 ms, into in and inv. */
+void lk_instance_sample_mem(lk_instance_t *in, lk_invocation_t *inv);
+
+/* ---- rapi.c: the Runtime API an instance's process talks to ---- */
+void lk_rapi_serve(lk_http_req_t *req, void *instance);
+
+/* ---- invoke_api.c ---- */
+/* Lambda's REST-JSON error shape. */
+void lk_api_error(lk_http_req_t *req, int status, const char *type,
+                  const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The answer to a synchronous Invoke API caller. */
+void lk_api_respond(lk_invocation_t *inv);
+
+/* ---- cbuild.c ---- */
+/* Credentials, log group and, for C handlers, the compiled .so. */
+int lk_rt_prepare(lk_fn_t *fn, char *err, size_t errlen);
+
+#endif
