@@ -20,14 +20,14 @@ build: deps
 
 build-asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLK_ASAN=ON \
-	  -DLK_UBSAN=ON >/dev/null
+	  -DLK_UBSAN=ON -DLK_STRICT_LOOP=ON >/dev/null
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 
 # lambkin's own parsers under libFuzzer (clang, ASan+UBSan).
 build-fuzz: deps
 	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang \
 	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLK_FUZZ=ON -DLK_ASAN=ON \
-	  -DLK_UBSAN=ON >/dev/null
+	  -DLK_UBSAN=ON -DLK_STRICT_LOOP=ON >/dev/null
 	cmake --build $(FUZZ_BUILD) -j$(JOBS)
 
 # Fuzzes each of lambkin's own parsers for FUZZ_SECONDS, from its seeds.

@@ -65,8 +65,7 @@ static void on_log(void *ud, const char *group, const char *stream,
                    const char *line, size_t len, const char *trace) {
   lk_emu_t *emu = ud;
 
-  lk_logs_put(emu->logs, group, stream, (int64_t)lk_now_ms(), line, len,
-              trace);
+  lk_logs_put(emu->logs, group, stream, (int64_t)lk_now_ms(), line, len, trace);
 }
 
 /* The runtime's placement hook: the guard's loop watch. */
@@ -236,9 +235,9 @@ int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
   if (emu->opts.state_dir == NULL)
     emu->opts.state_dir = ".lambkin";
   emu->journal = lk_journal_open(emu->opts.state_dir);
-  emu->loops = lk_loops_new(emu->opts.max_depth, emu->opts.allow_loops,
-                            emu->journal, emu->opts.on_loop,
-                            emu->opts.on_loop_ud);
+  emu->loops =
+      lk_loops_new(emu->opts.max_depth, emu->opts.allow_loops, emu->journal,
+                   emu->opts.on_loop, emu->opts.on_loop_ud);
   rc = start_endpoint(emu);
   if (rc == 0)
     rc = start_services(emu);
@@ -332,4 +331,27 @@ void lk_emu_free(lk_emu_t *emu) {
   lk_loops_free(emu->loops);
   lk_journal_free(emu->journal);
   free(emu);
+}
+
+static void close_forgotten(uv_handle_t *h, void *arg) {
+  (void)arg;
+#ifdef LK_STRICT_LOOP
+  fprintf(stderr, "lambkin: a %s handle is still open at exit\n",
+          uv_handle_type_name(h->type));
+#endif
+  if (!uv_is_closing(h))
+    uv_close(h, NULL);
+}
+
+int lk_emu_loop_close(uv_loop_t *loop) {
+  int rc = uv_loop_close(loop);
+
+  if (rc == 0)
+    return 0;
+  uv_walk(loop, close_forgotten, NULL);
+#ifdef LK_STRICT_LOOP
+  abort();
+#endif
+  uv_run(loop, UV_RUN_DEFAULT);
+  return uv_loop_close(loop);
 }

@@ -65,5 +65,10 @@ int lk_emu_loops(const lk_emu_t *emu);
 int lk_emu_busy(const lk_emu_t *emu);
 void lk_emu_close(lk_emu_t *emu);
 void lk_emu_free(lk_emu_t *emu);
+/* Closes the loop lambkin ran on, after lk_emu_close() and a uv_run() that
+ * ran dry. A handle still open then is a bug: in test builds
+ * (LK_STRICT_LOOP) it is named and lambkin aborts; otherwise it is closed
+ * and the loop closed again. 0, or the libuv error. */
+int lk_emu_loop_close(uv_loop_t *loop);
 
 #endif

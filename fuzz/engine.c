@@ -48,8 +48,8 @@ static int run(char *const argv[], char *const envp[], const char *log,
   if (pid == 0) {
     if (cwd && chdir(cwd) != 0)
       _exit(127);
-    if (log && (freopen(log, "w", stdout) == NULL ||
-                dup2(fileno(stdout), 2) < 0))
+    if (log &&
+        (freopen(log, "w", stdout) == NULL || dup2(fileno(stdout), 2) < 0))
       _exit(127);
     if (envp)
       execve(argv[0], argv, envp); /* the driver: an absolute path */
@@ -272,8 +272,8 @@ static void command(const lk_engine_job_t *j, const paths_t *p,
 /* The driver's environment: the handler, its self-triggers and, when the
  * sink library is there, the tripwire first on PATH and the sink. The
  * strings live in store and loops. */
-static void environment(const lk_engine_job_t *j, const paths_t *p,
-                        char **envp, char store[][PATH_MAX], lk_buf_t *loops) {
+static void environment(const lk_engine_job_t *j, const paths_t *p, char **envp,
+                        char store[][PATH_MAX], lk_buf_t *loops) {
   const char *path = getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin";
   char sink_lib[PATH_MAX];
   int n = 0, sink = lk_fuzz_prepare(p->dir, sink_lib, sizeof(sink_lib)) == 0;
@@ -358,8 +358,7 @@ int lk_engine_fuzz(const lk_engine_job_t *j) {
     return -1;
   }
   if (build_so(j->fn, p.so) != 0) {
-    fprintf(stderr, "lambkin: fuzz: cannot build %s with clang\n",
-            j->fn->name);
+    fprintf(stderr, "lambkin: fuzz: cannot build %s with clang\n", j->fn->name);
     return -1;
   }
   return fuzz_run(j, &p, source);

@@ -61,8 +61,8 @@ static int fuzz_process(const lk_fuzz_opts_t *o, int time_s, lk_app_t *app,
   if (rc)
     return -1;
   secs = (double)(uv_hrtime() - t0) / 1e9;
-  printf("%-20s %ld execs (%.0f/s), corpus %d, %d finding(s)", f->name,
-         j.execs, (double)j.execs / (secs > 0 ? secs : 1), j.corpus, j.found);
+  printf("%-20s %ld execs (%.0f/s), corpus %d, %d finding(s)", f->name, j.execs,
+         (double)j.execs / (secs > 0 ? secs : 1), j.corpus, j.found);
   if (j.coverage > 0)
     printf(", %ld lines covered", j.coverage);
   printf("\n");
@@ -225,8 +225,7 @@ int lk_fuzz_replay(const char *template_path, const char *state_dir,
                              : cJSON_PrintUnformatted(ev);
   snprintf(out, sizeof(out), "%s/replay", state_dir);
   j.app = app;
-  j.source = lk_json_str(rec, "source") ? lk_json_str(rec, "source")
-                                        : "replay";
+  j.source = lk_json_str(rec, "source") ? lk_json_str(rec, "source") : "replay";
   j.seeds = &event;
   j.n_seeds = 1;
   j.out = out;

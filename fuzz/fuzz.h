@@ -10,18 +10,18 @@
 
 typedef struct lk_fuzz_opts {
   const char *template_path;
-  const char *out;                 /* default .lambkin/fuzz */
+  const char *out;                  /* default .lambkin/fuzz */
   const char *sarif, *junit, *json; /* reports, or NULL */
-  const char *source;              /* --source: seeds for a function with
-                                      no Events */
-  const char *seeds;               /* --seeds FILE|DIR */
-  const char *const *fns;          /* the functions named, or none: all */
+  const char *source;               /* --source: seeds for a function with
+                                       no Events */
+  const char *seeds;                /* --seeds FILE|DIR */
+  const char *const *fns;           /* the functions named, or none: all */
   int n_fns;
-  int time_s;         /* the whole run, shared among the functions */
-  long runs;          /* per function; 0: until the time is up */
+  int time_s; /* the whole run, shared among the functions */
+  long runs;  /* per function; 0: until the time is up */
   int jobs;
-  long seed;          /* -1: a new one */
-  char *const *pass;  /* libFuzzer flags after "--" */
+  long seed;         /* -1: a new one */
+  char *const *pass; /* libFuzzer flags after "--" */
   int n_pass;
   int first;          /* stop each function at its first finding */
   const char *driver; /* the in-process engine's libFuzzer driver */

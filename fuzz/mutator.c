@@ -72,7 +72,8 @@ static lk_source_t source_of(const cJSON *j) {
     return LK_SRC_SQS;
   if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j, "awslogs")))
     return LK_SRC_LOGS;
-  if (lk_json_str(j, "version") && strcmp(lk_json_str(j, "version"), "2.0") == 0 &&
+  if (lk_json_str(j, "version") &&
+      strcmp(lk_json_str(j, "version"), "2.0") == 0 &&
       lk_json_str(j, "rawPath"))
     return LK_SRC_APIGW_V2;
   if (lk_json_str(j, "httpMethod") && lk_json_str(j, "path"))
@@ -156,8 +157,8 @@ static void collect_sqs(ctx_t *c, cJSON *recs) {
     add(c, r, body, FIX_SQS_BODY, r, NULL);
     cJSON_ArrayForEach(
         a, cJSON_GetObjectItemCaseSensitive(r, "messageAttributes")) {
-      add(c, a, cJSON_GetObjectItemCaseSensitive(a, "stringValue"), FIX_NONE,
-          r, NULL);
+      add(c, a, cJSON_GetObjectItemCaseSensitive(a, "stringValue"), FIX_NONE, r,
+          NULL);
     }
     if (!cJSON_IsString(body) || c->n_inner >= 16)
       continue;
@@ -185,8 +186,8 @@ static void collect_logs(ctx_t *c, cJSON *root) {
     c->logs_doc = cJSON_ParseWithLength(js.data, js.len);
   lk_buf_free(&gz);
   lk_buf_free(&js);
-  cJSON_ArrayForEach(r,
-                     cJSON_GetObjectItemCaseSensitive(c->logs_doc, "logEvents")) {
+  cJSON_ArrayForEach(
+      r, cJSON_GetObjectItemCaseSensitive(c->logs_doc, "logEvents")) {
     add(c, r, cJSON_GetObjectItemCaseSensitive(r, "message"), FIX_LOG, NULL,
         NULL);
   }
@@ -195,9 +196,9 @@ static void collect_logs(ctx_t *c, cJSON *root) {
 /* API Gateway: the path, the query, parameters, headers, cookies and the
  * body (an absent one becomes "", so it can grow). */
 static void collect_apigw(ctx_t *c, cJSON *root, int v1) {
-  static const char *const maps[] = {
-      "pathParameters", "queryStringParameters",
-      "multiValueQueryStringParameters", "headers", "cookies"};
+  static const char *const maps[] = {"pathParameters", "queryStringParameters",
+                                     "multiValueQueryStringParameters",
+                                     "headers", "cookies"};
   cJSON *body = cJSON_GetObjectItemCaseSensitive(root, "body");
   size_t k;
 
@@ -206,8 +207,7 @@ static void collect_apigw(ctx_t *c, cJSON *root, int v1) {
   add(c, root, cJSON_GetObjectItemCaseSensitive(root, "rawQueryString"),
       FIX_NONE, root, NULL);
   for (k = 0; k < sizeof(maps) / sizeof(maps[0]); k++)
-    add_all(c, cJSON_GetObjectItemCaseSensitive(root, maps[k]), FIX_NONE,
-            root);
+    add_all(c, cJSON_GetObjectItemCaseSensitive(root, maps[k]), FIX_NONE, root);
   if (body == NULL || cJSON_IsNull(body)) {
     cJSON_DeleteItemFromObjectCaseSensitive(root, "body");
     cJSON_AddStringToObject(root, "body", "");
@@ -435,8 +435,8 @@ size_t lk_mutate_event(char *buf, size_t len, size_t max, unsigned seed,
   memset(&c, 0, sizeof(c));
   collect(&c, root, src);
   lk_rand_seed(&rs, seed);
-  if (c.n > 0 && apply(&c, root, &c.slots[lk_rand_below(&rs, (uint32_t)c.n)], &rs, mutate,
-                       NULL, 0) == 0) {
+  if (c.n > 0 && apply(&c, root, &c.slots[lk_rand_below(&rs, (uint32_t)c.n)],
+                       &rs, mutate, NULL, 0) == 0) {
     out = cJSON_PrintUnformatted(root);
     if (out && strlen(out) <= max) {
       n = strlen(out);
@@ -472,9 +472,8 @@ size_t lk_crossover_event(const char *a, size_t alen, const char *b,
   lk_rand_seed(&rs, seed);
   dl = slot_value(&cb->slots[lk_rand_below(&rs, (uint32_t)cb->n)], donor,
                   MAX_FIELD);
-  if (dl < 0 ||
-      apply(ca, ra, &ca->slots[lk_rand_below(&rs, (uint32_t)ca->n)], &rs, NULL,
-                      donor, (size_t)dl) != 0)
+  if (dl < 0 || apply(ca, ra, &ca->slots[lk_rand_below(&rs, (uint32_t)ca->n)],
+                      &rs, NULL, donor, (size_t)dl) != 0)
     goto done;
   text = cJSON_PrintUnformatted(ra);
   if (text && strlen(text) <= max) {

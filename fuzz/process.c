@@ -122,7 +122,8 @@ static size_t byte_mutate(uint8_t *d, size_t n, size_t max) {
   switch (r % 5) {
   case 0: /* flip a bit */
     if (n)
-      d[lk_rand_below(&bytes_rng, (uint32_t)n)] ^= (uint8_t)(1u << (r >> 8) % 8);
+      d[lk_rand_below(&bytes_rng, (uint32_t)n)] ^=
+          (uint8_t)(1u << (r >> 8) % 8);
     break;
   case 1: /* insert a byte */
     if (n < max) {
@@ -336,7 +337,7 @@ static void sig_add(char *sig, size_t *len, const char *fmt, ...) {
   va_start(ap, fmt);
   n = vsnprintf(sig + *len, SIG_MAX - *len, fmt, ap);
   va_end(ap);
-  *len = n < 0 ? *len
+  *len = n < 0                         ? *len
          : (size_t)n >= SIG_MAX - *len ? SIG_MAX - 1
                                        : *len + (size_t)n;
 }
@@ -390,8 +391,8 @@ static void keep(fz_t *z, shot_t *s) {
  * (or is such a finding), its file goes. */
 static void keep_or_drop(fz_t *z, shot_t *s, const lk_result_t *r, char *sig,
                          size_t cov_at, size_t cov_end, long cov) {
-  int bad = strcmp(r->outcome, "timeout") == 0 ||
-            strcmp(r->outcome, "crash") == 0;
+  int bad =
+      strcmp(r->outcome, "timeout") == 0 || strcmp(r->outcome, "crash") == 0;
 
   if (s->merge >= 0) {
     /* A replay of the same input runs no new lines, so its signature
@@ -610,8 +611,7 @@ static int prepare_dirs(fz_t *z) {
       lk_path_join(z->state, sizeof(z->state), out, "state") ||
       lk_path_join(z->sink_dir, sizeof(z->sink_dir), out, "sink") ||
       lk_path_join(z->bin_dir, sizeof(z->bin_dir), out, "bin") ||
-      lk_path_join(z->findings_dir, sizeof(z->findings_dir), out,
-                   "findings") ||
+      lk_path_join(z->findings_dir, sizeof(z->findings_dir), out, "findings") ||
       lk_path_join(z->corpus_dir, sizeof(z->corpus_dir), out, corpus))
     return -1;
   if (lk_mkdirs(z->state) || lk_mkdirs(z->sink_dir) ||
@@ -711,7 +711,7 @@ int lk_fuzz_process(lk_fuzz_job_t *j) {
       rc = 0;
     }
   }
-  if (uv_loop_close(&loop) && rc == 0)
+  if (lk_emu_loop_close(&loop) && rc == 0)
     fprintf(stderr, "lambkin: fuzz: a handle outlived the run\n");
   j->corpus = z->n_corpus;
   fz_free(z);

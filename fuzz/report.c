@@ -49,8 +49,8 @@ cJSON *lk_report_new(void) {
 }
 
 void lk_report_function(cJSON *report, const char *fn, const char *source,
-                        const char *engine, long execs, int seconds,
-                        int corpus, int found) {
+                        const char *engine, long execs, int seconds, int corpus,
+                        int found) {
   cJSON *fj = cJSON_CreateObject();
 
   cJSON_AddStringToObject(fj, "function", fn);
@@ -84,8 +84,7 @@ static int source_line(const char *ev, char *file, size_t cap, int *line) {
   return 0;
 }
 
-void lk_report_locate(cJSON *finding, const char *template_path,
-                      int fn_line) {
+void lk_report_locate(cJSON *finding, const char *template_path, int fn_line) {
   const char *ev = lk_json_str(finding, "evidence");
   const char *p = ev ? strstr(ev, "File \"") : NULL;
   const char *q = p ? strstr(p, "\", line ") : NULL;
@@ -152,9 +151,8 @@ int lk_report_sarif(const cJSON *report, const char *path) {
   cJSON_ArrayForEach(f, cJSON_GetObjectItem(report, "findings")) {
     cls = lk_json_str(f, "class");
     line = cJSON_GetNumberValue(cJSON_GetObjectItem(f, "line"));
-    snprintf(msg, sizeof(msg),
-             "%s in %s on a %s event: %.900s (reproducer %s)", cls,
-             lk_json_str(f, "function"), lk_json_str(f, "source"),
+    snprintf(msg, sizeof(msg), "%s in %s on a %s event: %.900s (reproducer %s)",
+             cls, lk_json_str(f, "function"), lk_json_str(f, "source"),
              lk_json_str(f, "evidence"), lk_json_str(f, "reproducer"));
     lk_sarif_result(&sarif, cls, level_of(cls), msg, lk_json_str(f, "file"),
                     line > 0 ? (int)line : 0, lk_json_str(f, "key"));

@@ -56,8 +56,8 @@ static char *sqs_seed(const lk_app_t *app, const cJSON *ev, const cJSON *p) {
   cJSON_AddStringToObject(msg, "Body", body);
   cJSON_AddStringToObject(msg, "MD5OfBody", md5);
   recs = cJSON_AddArrayToObject(doc, "Records");
-  cJSON_AddItemToArray(recs, lk_event_sqs_record(app->region,
-                                                 queue ? queue : "queue", msg));
+  cJSON_AddItemToArray(
+      recs, lk_event_sqs_record(app->region, queue ? queue : "queue", msg));
   out = cJSON_PrintUnformatted(doc);
   cJSON_Delete(msg);
   cJSON_Delete(doc);

@@ -17,8 +17,8 @@
 
 /* How one run's findings are named. */
 typedef struct verdict {
-  char cls[40];       /* "" for a sanitizer: the file's kind says */
-  char state[300];    /* the dedup key */
+  char cls[40];    /* "" for a sanitizer: the file's kind says */
+  char state[300]; /* the dedup key */
   char evidence[1200];
 } verdict_t;
 
@@ -54,8 +54,8 @@ static void crash_state(const char *log, verdict_t *v) {
   sum = strchr(sum + 9, ':'); /* past "AddressSanitizer" */
   sum = sum ? sum + 2 : log;
   so = (size_t)snprintf(v->state, cap, "%.*s", (int)strcspn(sum, " \n"), sum);
-  eo = (size_t)snprintf(v->evidence, ecap, "%.*s", (int)strcspn(sum, "\n"),
-                        sum);
+  eo =
+      (size_t)snprintf(v->evidence, ecap, "%.*s", (int)strcspn(sum, "\n"), sum);
   for (k = 0, p = strstr(log, "\n    #"); k < 3 && p;
        p = strstr(p + 1, "\n    #")) {
     in = strstr(p, " in ");
@@ -69,8 +69,8 @@ static void crash_state(const char *log, verdict_t *v) {
       so += (size_t)snprintf(v->state + so, cap - so, "%s%.*s",
                              k ? " < " : " in ", (int)fl, in);
     if (eo < ecap)
-      eo += (size_t)snprintf(v->evidence + eo, ecap - eo, "\n  #%d %.*s%.*s",
-                             k, (int)fl, in, (int)(rest < 300 ? rest : 300),
+      eo += (size_t)snprintf(v->evidence + eo, ecap - eo, "\n  #%d %.*s%.*s", k,
+                             (int)fl, in, (int)(rest < 300 ? rest : 300),
                              in + fl);
     k++;
   }

@@ -62,4 +62,3 @@ int lk_fuzz_prepare(const char *out, char *sink_lib, size_t cap) {
   }
   return 0;
 }
-

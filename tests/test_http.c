@@ -1,5 +1,6 @@
 /* The HTTP server's edge cases, driven over real loopback sockets by a
- * client thread while the server's loop runs in the main thread. */
+ * client thread while the server's loop runs in the main thread; the
+ * client records its checks, the main thread asserts them. */
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -14,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "harness.h"
 #include "http.h"
 #include "lambkin/lambkin.h"
 
@@ -26,7 +28,7 @@ typedef struct fixture {
   int port;
   void (*client)(struct fixture *);
   int requests;
-  int failed;
+  lkt_checks_t checks; /* the client thread's; asserted after join */
 } fixture_t;
 
 static void echo(lk_http_req_t *req) {
@@ -152,7 +154,8 @@ static void run_client(void (*client)(fixture_t *)) {
   pthread_create(&t, NULL, client_main, &f);
   uv_run(&f.loop, UV_RUN_DEFAULT);
   pthread_join(t, NULL);
-  assert_int_equal(uv_loop_close(&f.loop), 0);
+  lkt_loop_close(&f.loop);
+  lkt_assert_checks(&f.checks);
 }
 
 /* ---- cases ---- */
@@ -163,11 +166,11 @@ static void simple_and_keepalive(fixture_t *f) {
 
   send_str(fd, "GET /a/b?x=1 HTTP/1.1\r\nHost: h\r\nX-Test: one\r\n\r\n");
   read_until(fd, buf, sizeof(buf), "GET /a/b ?x=1 x=one len=0", 1);
-  assert_non_null(strstr(buf, "HTTP/1.1 200 OK\r\n"));
-  assert_non_null(strstr(buf, "Content-Length: 25\r\n"));
+  EXPECT(&f->checks, strstr(buf, "HTTP/1.1 200 OK\r\n") != NULL);
+  EXPECT(&f->checks, strstr(buf, "Content-Length: 25\r\n") != NULL);
   send_str(fd, "POST /p HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello");
   read_until(fd, buf, sizeof(buf), "POST /p ? x=- len=5", 1);
-  assert_non_null(strstr(buf, "POST /p ? x=- len=5"));
+  EXPECT(&f->checks, strstr(buf, "POST /p ? x=- len=5") != NULL);
   close(fd);
 }
 
@@ -187,8 +190,9 @@ static void pipelined(fixture_t *f) {
   send_all(fd, req, sizeof(req) - 1);
   read_until(fd, buf, sizeof(buf), "HTTP/1.1 200", 3);
   /* In order, each answered once, the chunked body stitched together. */
-  assert_true(strstr(buf, "GET /1 ") < strstr(buf, "GET /2 "));
-  assert_true(strstr(buf, "GET /2 ") < strstr(buf, "POST /3 ? x=- len=5"));
+  EXPECT(&f->checks, strstr(buf, "GET /1 ") < strstr(buf, "GET /2 "));
+  EXPECT(&f->checks,
+         strstr(buf, "GET /2 ") < strstr(buf, "POST /3 ? x=- len=5"));
   close(fd);
 }
 
@@ -207,8 +211,8 @@ static void while_in_flight(fixture_t *f) {
   usleep(10000); /* the first is in flight now */
   send_str(fd, "GET /next HTTP/1.1\r\nHost: h\r\n\r\n");
   read_until(fd, buf, sizeof(buf), "HTTP/1.1 200", 2);
-  assert_non_null(strstr(buf, "GET /later "));
-  assert_true(strstr(buf, "GET /later ") < strstr(buf, "GET /next "));
+  EXPECT(&f->checks, strstr(buf, "GET /later ") != NULL);
+  EXPECT(&f->checks, strstr(buf, "GET /later ") < strstr(buf, "GET /next "));
   close(fd);
 
   fd = connect_to(f->port);
@@ -216,8 +220,8 @@ static void while_in_flight(fixture_t *f) {
                "GET /after HTTP/1.1\r\nHost: h\r\n\r\n");
   shutdown(fd, SHUT_WR);
   read_until(fd, buf, sizeof(buf), NULL, 0); /* to EOF: the server closes */
-  assert_non_null(strstr(buf, "GET /later "));
-  assert_non_null(strstr(buf, "GET /after "));
+  EXPECT(&f->checks, strstr(buf, "GET /later ") != NULL);
+  EXPECT(&f->checks, strstr(buf, "GET /after ") != NULL);
   close(fd);
 }
 
@@ -245,9 +249,9 @@ static void flood_in_flight(fixture_t *f) {
   len = read_until(fd, buf, cap, NULL, 0);
   for (p = buf; (p = strstr(p, "GET /n ")) != NULL; p++)
     seen++;
-  assert_true(len > 0);
-  assert_non_null(strstr(buf, "GET /later "));
-  assert_int_equal(seen, N);
+  EXPECT(&f->checks, len > 0);
+  EXPECT(&f->checks, strstr(buf, "GET /later ") != NULL);
+  EXPECT_INT(&f->checks, seen, N);
   close(fd);
   free(all);
   free(buf);
@@ -271,8 +275,8 @@ static void oversized(fixture_t *f) {
   memcpy(big + n, "\r\n\r\n", 4);
   send_all(fd, big, n + 4);
   read_until(fd, buf, sizeof(buf), NULL, 0);
-  assert_non_null(strstr(buf, "HTTP/1.1 431 "));
-  assert_non_null(strstr(buf, "Connection: close"));
+  EXPECT(&f->checks, strstr(buf, "HTTP/1.1 431 ") != NULL);
+  EXPECT(&f->checks, strstr(buf, "Connection: close") != NULL);
   close(fd);
 
   /* Too many headers: also 431. */
@@ -283,7 +287,7 @@ static void oversized(fixture_t *f) {
   memcpy(big + n, "\r\n", 2);
   send_all(fd, big, n + 2);
   read_until(fd, buf, sizeof(buf), NULL, 0);
-  assert_non_null(strstr(buf, "HTTP/1.1 431 "));
+  EXPECT(&f->checks, strstr(buf, "HTTP/1.1 431 ") != NULL);
   close(fd);
 
   /* A body past max_body (1024 here): the handler sees the flag and the
@@ -295,8 +299,8 @@ static void oversized(fixture_t *f) {
   send_all(fd, big, n + 4000);
   send_str(fd, "GET /after HTTP/1.1\r\n\r\n");
   read_until(fd, buf, sizeof(buf), "GET /after", 1);
-  assert_non_null(strstr(buf, "HTTP/1.1 413 "));
-  assert_non_null(strstr(buf, "GET /after"));
+  EXPECT(&f->checks, strstr(buf, "HTTP/1.1 413 ") != NULL);
+  EXPECT(&f->checks, strstr(buf, "GET /after") != NULL);
   close(fd);
   free(big);
 }
@@ -322,16 +326,17 @@ static void malformed(fixture_t *f) {
     send_all(fd, bad[i], strlen(bad[i]));
     read_until(fd, buf, sizeof(buf), NULL, 0);
     if (strstr(buf, "HTTP/1.1 400 ") == NULL)
-      fail_msg("case %d answered \"%s\"", i, buf);
+      lkt_fail(&f->checks, __FILE__, __LINE__, "case %d answered \"%s\"", i,
+               buf);
     close(fd);
   }
   /* And the server still answers a good request. */
   fd = connect_to(f->port);
   send_str(fd, "GET /ok HTTP/1.1\r\n\r\n");
   read_until(fd, buf, sizeof(buf), "GET /ok", 1);
-  assert_non_null(strstr(buf, "200 OK"));
+  EXPECT(&f->checks, strstr(buf, "200 OK") != NULL);
   close(fd);
-  assert_int_equal(f->requests, 1);
+  EXPECT_INT(&f->checks, f->requests, 1);
 }
 
 static void test_malformed(void **state) {
@@ -346,10 +351,10 @@ static void expect_continue(fixture_t *f) {
   send_str(fd, "PUT /e HTTP/1.1\r\nContent-Length: 3\r\nExpect: 100-continue"
                "\r\n\r\n");
   read_until(fd, buf, sizeof(buf), "100 Continue", 1);
-  assert_non_null(strstr(buf, "HTTP/1.1 100 Continue"));
+  EXPECT(&f->checks, strstr(buf, "HTTP/1.1 100 Continue") != NULL);
   send_str(fd, "abc");
   read_until(fd, buf, sizeof(buf), "len=3", 1);
-  assert_non_null(strstr(buf, "PUT /e ? x=- len=3"));
+  EXPECT(&f->checks, strstr(buf, "PUT /e ? x=- len=3") != NULL);
   close(fd);
 
   /* Pipelined behind a request answered in the same read: the 100 comes
@@ -359,11 +364,11 @@ static void expect_continue(fixture_t *f) {
                "PUT /e HTTP/1.1\r\nContent-Length: 3\r\nExpect: 100-continue"
                "\r\n\r\n");
   read_until(fd, buf, sizeof(buf), "100 Continue", 1);
-  assert_non_null(strstr(buf, "GET /first "));
-  assert_true(strstr(buf, "GET /first ") < strstr(buf, "100 Continue"));
+  EXPECT(&f->checks, strstr(buf, "GET /first ") != NULL);
+  EXPECT(&f->checks, strstr(buf, "GET /first ") < strstr(buf, "100 Continue"));
   send_str(fd, "abc");
   read_until(fd, buf, sizeof(buf), "len=3", 1);
-  assert_non_null(strstr(buf, "PUT /e ? x=- len=3"));
+  EXPECT(&f->checks, strstr(buf, "PUT /e ? x=- len=3") != NULL);
   close(fd);
 }
 

@@ -1,6 +1,7 @@
 /* The Invoke API's answers and error shapes, as an SDK parses them: the
  * emulator runs in this process on a loopback port, a client thread speaks
- * raw HTTP to it, and the loop must close clean afterwards. */
+ * raw HTTP to it and records what it saw, and the main thread asserts it
+ * once the loop has closed clean. */
 #include <arpa/inet.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -9,17 +10,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "emu.h"
+#include "harness.h"
 #include "lambkin/lambkin.h"
 
 static int port;
 static uv_async_t done;
 static lk_emu_t *emu;
+static lkt_checks_t checks; /* the client thread's; asserted after join */
 
 /* One request on a fresh connection; the whole answer into buf. */
 static void request(const char *head, const char *body, size_t len, char *buf,
@@ -34,12 +39,17 @@ static void request(const char *head, const char *body, size_t len, char *buf,
   sa.sin_family = AF_INET;
   sa.sin_port = htons((unsigned short)port);
   sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+  buf[0] = '\0';
+  if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+    lkt_fail(&checks, __FILE__, __LINE__, "cannot connect to port %d", port);
+    close(fd);
+    return;
+  }
   n = snprintf(h, sizeof(h),
                "%sContent-Length: %zu\r\nConnection: close\r\n"
                "\r\n",
                head, len);
-  assert_int_equal(write(fd, h, (size_t)n), n);
+  EXPECT_INT(&checks, write(fd, h, (size_t)n), n);
   while (len) {
     ssize_t w = write(fd, body, len);
 
@@ -61,7 +71,8 @@ static void request(const char *head, const char *body, size_t len, char *buf,
 
 static void expect(const char *buf, const char *what) {
   if (strstr(buf, what) == NULL)
-    fail_msg("wanted \"%s\" in:\n%s", what, buf);
+    lkt_fail(&checks, __FILE__, __LINE__, "wanted \"%s\" in:\n%.600s", what,
+             buf);
 }
 
 static void *client(void *arg) {
@@ -155,14 +166,42 @@ static void test_error_shapes(void **state) {
   pthread_join(t, NULL);
   lk_emu_free(emu);
   lk_app_free(app);
-  assert_int_equal(uv_loop_close(&loop), 0);
   snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
   assert_int_equal(system(cmd), 0);
+  lkt_loop_close(&loop);
+  lkt_assert_checks(&checks);
+}
+
+/* In test builds a handle still open when lambkin closes its loop is a
+ * failure that names the handle, not something tidied away in silence. */
+static void test_open_handle_at_close_aborts(void **state) {
+  int status;
+  pid_t pid;
+
+  (void)state;
+#ifndef LK_STRICT_LOOP
+  skip(); /* only test builds are strict */
+#endif
+  pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) {
+    uv_loop_t loop;
+    uv_timer_t forgotten;
+
+    uv_loop_init(&loop);
+    uv_timer_init(&loop, &forgotten);
+    lk_emu_loop_close(&loop);
+    _exit(0);
+  }
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  assert_true(WIFSIGNALED(status));
+  assert_int_equal(WTERMSIG(status), SIGABRT);
 }
 
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_error_shapes),
+      cmocka_unit_test(test_open_handle_at_close_aborts),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -118,15 +118,15 @@ static int arn(const lk_app_t *app, const char *type, const char *name,
   if (strcmp(type, "AWS::S3::Bucket") == 0)
     return lk_buf_printf(out, "arn:aws:s3:::%s", name);
   if (strcmp(type, "AWS::SQS::Queue") == 0)
-    return lk_buf_printf(out, "arn:aws:sqs:%s:%s:%s", app->region,
-                         app->account, name);
+    return lk_buf_printf(out, "arn:aws:sqs:%s:%s:%s", app->region, app->account,
+                         name);
   if (strcmp(type, "AWS::Logs::LogGroup") == 0)
-    return lk_buf_printf(out, "arn:aws:logs:%s:%s:log-group:%s:*",
-                         app->region, app->account, name);
+    return lk_buf_printf(out, "arn:aws:logs:%s:%s:log-group:%s:*", app->region,
+                         app->account, name);
   if (strcmp(type, "AWS::IAM::Role") == 0)
     return lk_buf_printf(out, "arn:aws:iam::%s:role/%s", app->account, name);
-  return lk_buf_printf(out, "arn:aws:local:%s:%s:%s", app->region,
-                       app->account, name);
+  return lk_buf_printf(out, "arn:aws:local:%s:%s:%s", app->region, app->account,
+                       name);
 }
 
 static int getatt(ctx_t *c, yaml_node_t *at, const char *id, const char *attr,
@@ -464,7 +464,8 @@ static cJSON *fn_if(ctx_t *c, yaml_node_t *n, yaml_node_t *arg) {
   int truth = 0;
 
   if (lk_app_seq_len(arg) != 3 || cond == NULL) {
-    lk_app_fail(c, n, "!If takes [condition, then, else] with a known condition");
+    lk_app_fail(c, n,
+                "!If takes [condition, then, else] with a known condition");
     return NULL;
   }
   if (condition(c, cond, &truth))
@@ -483,9 +484,9 @@ static cJSON *fn_find_in_map(ctx_t *c, yaml_node_t *n, yaml_node_t *arg) {
       lk_app_str(c, lk_app_seq_at(c, arg, 0), &k1) == 0 &&
       lk_app_str(c, lk_app_seq_at(c, arg, 1), &k2) == 0 &&
       lk_app_str(c, lk_app_seq_at(c, arg, 2), &k3) == 0)
-    v = lk_app_get(
-        c, lk_app_get(c, lk_app_get(c, c->mappings, k1.data), k2.data),
-        k3.data);
+    v = lk_app_get(c,
+                   lk_app_get(c, lk_app_get(c, c->mappings, k1.data), k2.data),
+                   k3.data);
   lk_buf_free(&k1);
   lk_buf_free(&k2);
   lk_buf_free(&k3);
@@ -723,8 +724,7 @@ int lk_app_int_prop(ctx_t *c, yaml_node_t *n, int lo, int hi, int dflt,
   /* CloudFormation takes "30" where it takes 30. */
   if (cJSON_IsString(j) && lk_parse_long(j->valuestring, lo, hi, &v) == 0) {
     *out = (int)v;
-  } else if (!cJSON_IsNumber(j) || j->valuedouble < lo ||
-             j->valuedouble > hi ||
+  } else if (!cJSON_IsNumber(j) || j->valuedouble < lo || j->valuedouble > hi ||
              j->valuedouble != (double)(int)j->valuedouble) {
     cJSON_Delete(j);
     return lk_app_fail(c, n, "expected a whole number from %d to %d", lo, hi);

@@ -176,7 +176,8 @@ static cJSON *role_policies(ctx_t *c, yaml_node_t *props) {
     cJSON_AddItemToArray(out, j);
   }
   for (i = 0; i < lk_app_seq_len(docs); i++) {
-    yaml_node_t *doc = lk_app_get(c, lk_app_seq_at(c, docs, i), "PolicyDocument");
+    yaml_node_t *doc =
+        lk_app_get(c, lk_app_seq_at(c, docs, i), "PolicyDocument");
 
     if (doc == NULL)
       continue;
@@ -232,15 +233,17 @@ static int fn_code(ctx_t *c, const char *id, yaml_node_t *res,
 
   if (n && n->type != YAML_SCALAR_NODE && !lk_app_local_tag(n) &&
       !lk_app_intrinsic(c, n, name, &arg))
-    return lk_app_fail(c, n, "CodeUri must be a local folder, not an S3 "
-                             "location");
+    return lk_app_fail(c, n,
+                       "CodeUri must be a local folder, not an S3 "
+                       "location");
   code = n ? lk_app_str_prop(c, n, &err) : lk_xstrdup(".");
   if (err)
     return err;
   if (strncmp(code, "s3://", 5) == 0) {
     free(code);
-    return lk_app_fail(c, n, "CodeUri must be a local folder, not an S3 "
-                             "location");
+    return lk_app_fail(c, n,
+                       "CodeUri must be a local folder, not an S3 "
+                       "location");
   }
   if (code[0] == '/')
     err = lk_path_join(path, sizeof(path), "", code);
@@ -275,14 +278,14 @@ static int fn_code(ctx_t *c, const char *id, yaml_node_t *res,
 static int fn_limits(ctx_t *c, yaml_node_t *props, lk_function_t *f) {
   int err;
 
-  err = lk_app_int_prop(c, fprop(c, props, "Timeout"), 1, 900, 3,
-                        &f->timeout_s);
+  err =
+      lk_app_int_prop(c, fprop(c, props, "Timeout"), 1, 900, 3, &f->timeout_s);
   if (err == 0)
     err = lk_app_int_prop(c, fprop(c, props, "MemorySize"), 128, 10240, 128,
                           &f->memory_mb);
   if (err == 0)
-    err = lk_app_int_prop(c, fprop(c, props, "ReservedConcurrentExecutions"),
-                          0, 1000, -1, &f->reserved_concurrency);
+    err = lk_app_int_prop(c, fprop(c, props, "ReservedConcurrentExecutions"), 0,
+                          1000, -1, &f->reserved_concurrency);
   return err;
 }
 
@@ -376,16 +379,15 @@ static int load_function(ctx_t *c, const char *id, yaml_node_t *res) {
     err = fn_limits(c, props, f);
   /* Globals first, then the function's own variables override them. */
   if (err == 0)
-    err = add_env(c, f,
-                  lk_app_get(c,
-                             lk_app_get(c,
-                                        lk_app_get(c, c->globals, "Function"),
-                                        "Environment"),
-                             "Variables"));
+    err =
+        add_env(c, f,
+                lk_app_get(c,
+                           lk_app_get(c, lk_app_get(c, c->globals, "Function"),
+                                      "Environment"),
+                           "Variables"));
   if (err == 0)
-    err = add_env(c, f,
-                  lk_app_get(c, lk_app_get(c, props, "Environment"),
-                             "Variables"));
+    err = add_env(
+        c, f, lk_app_get(c, lk_app_get(c, props, "Environment"), "Variables"));
   if (err == 0)
     err = fn_events_policies(c, props, f);
   if (err == 0)
@@ -453,8 +455,8 @@ static int load_queue(ctx_t *c, const char *id, yaml_node_t *res) {
   err = name_of(c, id, res, &q->name);
   if (err)
     return err;
-  q->arn = lk_xasprintf("arn:aws:sqs:%s:%s:%s", app->region, app->account,
-                        q->name);
+  q->arn =
+      lk_xasprintf("arn:aws:sqs:%s:%s:%s", app->region, app->account, q->name);
   len = strlen(q->name);
   q->fifo = len > 5 && strcmp(q->name + len - 5, ".fifo") == 0;
   err = lk_app_int_prop(c, lk_app_get(c, props, "VisibilityTimeout"), 0, 43200,

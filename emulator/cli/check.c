@@ -96,8 +96,7 @@ int lk_cmd_check(int argc, char **argv) {
   cJSON *all;
   char *s;
 
-  if (lk_args_parse(argc, argv, 2, opts, sizeof(opts) / sizeof(opts[0]),
-                    &a) ||
+  if (lk_args_parse(argc, argv, 2, opts, sizeof(opts) / sizeof(opts[0]), &a) ||
       a.n_pos) {
     check_usage(stderr);
     return 2;

@@ -49,25 +49,11 @@ lk_app_t *lk_cli_load(const char *template_path) {
   return app;
 }
 
-static void walk_close(uv_handle_t *h, void *arg) {
-  (void)arg;
-  if (!uv_is_closing(h))
-    uv_close(h, NULL);
-}
-
 int lk_cli_teardown(uv_loop_t *loop, lk_emu_t *emu, lk_app_t *app) {
-  int rc;
-
   if (emu)
     lk_emu_close(emu);
   uv_run(loop, UV_RUN_DEFAULT);
   lk_emu_free(emu);
   lk_app_free(app);
-  rc = uv_loop_close(loop);
-  if (rc) { /* a handle we forgot: close it rather than leak the loop */
-    uv_walk(loop, walk_close, NULL);
-    uv_run(loop, UV_RUN_DEFAULT);
-    rc = uv_loop_close(loop);
-  }
-  return rc;
+  return lk_emu_loop_close(loop);
 }

@@ -199,7 +199,7 @@ static const struct {
   const char *source;
   int (*build)(const opts_t *o);
 } builders[] = {
-    {"s3", s3_event},       {"sqs", sqs_event},         {"logs", logs_event},
+    {"s3", s3_event},       {"sqs", sqs_event},           {"logs", logs_event},
     {"apigw", apigw_event}, {"apigw-v2", apigw_v2_event},
 };
 

@@ -40,8 +40,7 @@ int lk_cmd_fuzz(int argc, char **argv) {
   o.time_s = 60;
   o.jobs = 2;
   o.seed = -1;
-  if (lk_args_parse(argc, argv, 2, opts, sizeof(opts) / sizeof(opts[0]),
-                    &a)) {
+  if (lk_args_parse(argc, argv, 2, opts, sizeof(opts) / sizeof(opts[0]), &a)) {
     fuzz_usage(stderr);
     return 2;
   }

@@ -189,9 +189,10 @@ static int replay_invocation(const lk_cli_run_t *c, const cJSON *rec) {
   memset(&s, 0, sizeof(s));
   rc = run_one(c, fn, event, strlen(event), "replay", &s);
   if (rc == 0) {
-    same = outcome == NULL ||
-           (strcmp(outcome, s.outcome) == 0 &&
-            (etype == NULL || (s.error_type && strcmp(etype, s.error_type) == 0)));
+    same =
+        outcome == NULL ||
+        (strcmp(outcome, s.outcome) == 0 &&
+         (etype == NULL || (s.error_type && strcmp(etype, s.error_type) == 0)));
     fprintf(stderr, "replay: %s outcome %s%s%s; recorded %s%s%s: %s\n", fn,
             s.outcome, s.error_type ? " " : "",
             s.error_type ? s.error_type : "", outcome ? outcome : "(none)",

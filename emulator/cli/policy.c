@@ -133,8 +133,7 @@ int lk_cmd_policy(int argc, char **argv) {
   char *text;
   int refused = 0;
 
-  if (lk_args_parse(argc, argv, 2, opts, sizeof(opts) / sizeof(opts[0]),
-                    &a) ||
+  if (lk_args_parse(argc, argv, 2, opts, sizeof(opts) / sizeof(opts[0]), &a) ||
       a.n_pos) {
     fprintf(stderr, "usage: lambkin policy [-t template.yaml] "
                     "[--state DIR]\n");

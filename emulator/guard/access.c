@@ -99,8 +99,7 @@ static void queue_arn(const lk_app_t *app, const char *q, char *out,
   else if (strrchr(q, ':'))
     name = strrchr(q, ':') + 1;
   if (name[0])
-    snprintf(out, cap, "arn:aws:sqs:%s:%s:%s", app->region, app->account,
-             name);
+    snprintf(out, cap, "arn:aws:sqs:%s:%s:%s", app->region, app->account, name);
   else
     snprintf(out, cap, "*");
 }
@@ -218,9 +217,8 @@ static int describe_lambda(const lk_app_t *app, const lk_http_req_t *req,
   return 0;
 }
 
-int lk_access_describe(const lk_app_t *app, const lk_http_req_t *req,
-                       int exact, char *action, size_t alen, char *resource,
-                       size_t rlen) {
+int lk_access_describe(const lk_app_t *app, const lk_http_req_t *req, int exact,
+                       char *action, size_t alen, char *resource, size_t rlen) {
   const char *target = lk_http_header(req, "X-Amz-Target");
 
   if (strncmp(req->path, LK_LAMBDA_API_PREFIX,

@@ -27,9 +27,8 @@ void lk_access_free(lk_access_t *a);
 /* The IAM action and resource ARN of a request to the main endpoint; S3
  * object keys are cut to their folder ("bucket/in/" + "*") unless exact.
  * 0, or LK_ENOENT when the request is not one lambkin can name. */
-int lk_access_describe(const lk_app_t *app, const lk_http_req_t *req,
-                       int exact, char *action, size_t alen, char *resource,
-                       size_t rlen);
+int lk_access_describe(const lk_app_t *app, const lk_http_req_t *req, int exact,
+                       char *action, size_t alen, char *resource, size_t rlen);
 /* For a request a function made: with enforce, answers AccessDenied (in
  * the service's error shape) when its Policies do not allow it, and
  * returns LK_EACCES; else records it (first time only) and returns 0, as

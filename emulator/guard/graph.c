@@ -158,7 +158,8 @@ static void add_triggers(graph_t *g) {
     cJSON_ArrayForEach(ev, f->events) {
       const cJSON *p = cJSON_GetObjectItemCaseSensitive(ev, "Properties");
       const char *type = lk_json_str(ev, "Type");
-      const char *bucket = lk_json_str(p, "Bucket"), *queue = lk_json_str(p, "Queue");
+      const char *bucket = lk_json_str(p, "Bucket"),
+                 *queue = lk_json_str(p, "Queue");
       const char *group = lk_json_str(p, "LogGroupName");
       char why[NAME_MAX_LEN];
 
@@ -593,4 +594,3 @@ void lk_check_dot(const lk_app_t *app, FILE *out) {
   cJSON_Delete(g->findings);
   free(g);
 }
-

@@ -1,8 +1,8 @@
 /* The trigger graph: what the template alone says about the three
- * mistakes lambkin exists to catch (`lambkin check`). It builds the trigger graph (which bucket,
- * queue or log group runs which function, and what each function's
- * policies let it write), finds the cycles in it, and reports functions
- * without limits and policies wider than any code needs.
+ * mistakes lambkin exists to catch (`lambkin check`). It builds the trigger
+ * graph (which bucket, queue or log group runs which function, and what each
+ * function's policies let it write), finds the cycles in it, and reports
+ * functions without limits and policies wider than any code needs.
  * lk_check_app() returns a cJSON array of findings the caller owns. */
 #ifndef LK_GRAPH_H
 #define LK_GRAPH_H

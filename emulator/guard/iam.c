@@ -169,7 +169,7 @@ cJSON *lk_policy_statements(const cJSON *item, const char **label) {
 }
 
 int lk_policy_item_grants(const cJSON *item, const char *action,
-                       const char *resource, const char **label) {
+                          const char *resource, const char **label) {
   cJSON *all = lk_policy_statements(item, label);
   const cJSON *st;
   int yes = 0;
@@ -199,4 +199,3 @@ int lk_policy_grants(const lk_function_t *f, const char *action,
     *by = label;
   return yes;
 }
-

@@ -57,7 +57,8 @@ static void report(lk_loops_t *l, const lk_placement_t *p, const lk_hop_t *hop,
           "invocations, %.1f/s)%s\n",
           loop ? "LOOP" : "CHAIN TOO DEEP", loop ? "detected" : "stopped",
           hop->path, hop->origin, hop->origin_id, hop->chain_invocations,
-          hop->rate, stopped ? "; chain stopped" : "; allowed by --allow-loops");
+          hop->rate,
+          stopped ? "; chain stopped" : "; allowed by --allow-loops");
   cJSON_AddStringToObject(j, "type", loop ? "loop" : "max-depth");
   cJSON_AddNumberToObject(j, "time_ms", (double)lk_now_ms());
   cJSON_AddStringToObject(j, "function", p->function);

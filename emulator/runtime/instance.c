@@ -206,7 +206,8 @@ static void on_timeout(uv_timer_t *t) {
 /* ---- process life ---- */
 
 /* The invocation an exiting process leaves behind ends as Lambda reports
- * it: Runtime.ExitError with the status or the signal. */
+ * it: Runtime.ExitError with the status or the signal. During shutdown its
+ * caller gets the 503 every other unfinished invocation gets. */
 static void fail_current(lk_instance_t *in, int64_t status, int sig) {
   lk_invocation_t *inv = in->cur;
   char body[512], what[64];
@@ -217,6 +218,10 @@ static void fail_current(lk_instance_t *in, int64_t status, int sig) {
     snprintf(what, sizeof(what), "exit status %lld", (long long)status);
   in->cur = NULL;
   inv->inst = NULL;
+  if (in->fn->rt->closing) { /* killed by the shutdown, not its own fault */
+    lk_rt_abandon(inv);
+    return;
+  }
   inv->mem_mb = in->mem_mb;
   snprintf(body, sizeof(body),
            "{\"errorMessage\":\"RequestId: %s Error: Runtime exited with "
@@ -229,6 +234,8 @@ static void fail_current(lk_instance_t *in, int64_t status, int sig) {
 static void on_proc_exit(uv_process_t *p, int64_t status, int sig) {
   lk_instance_t *in = p->data;
 
+  kill(-in->pid, SIGKILL); /* what it left behind dies with it, as in
+                            * a sandbox that is torn down */
   in->exited = 1;
   in->exit_status = status;
   in->term_signal = sig;
@@ -253,9 +260,11 @@ static void on_proc_exit(uv_process_t *p, int64_t status, int sig) {
   lk_rt_instance_gone(in);
 }
 
+/* The whole process group: a runtime's children (a shell bootstrap's
+ * sleep, a handler's subprocess) hold its pipes open and would outlive it. */
 void lk_instance_kill(lk_instance_t *in, int sig) {
   if (!in->exited && in->pid > 0)
-    uv_process_kill(&in->proc, sig);
+    kill(-in->pid, sig);
 }
 
 static void instance_release(lk_instance_t *in) {
@@ -517,6 +526,7 @@ int lk_instance_spawn(lk_fn_t *fn) {
   po.env = env.vars;
   po.cwd = fn->def->code_dir;
   po.exit_cb = on_proc_exit;
+  po.flags = UV_PROCESS_DETACHED; /* its own process group, killed whole */
   po.stdio = stdio;
   po.stdio_count = sink_fd >= 0 ? 4 : 3;
   in->spawn_ns = uv_hrtime();

@@ -22,7 +22,8 @@ static void reply(lk_http_req_t *req, int status, const char *body) {
 }
 
 static void not_found(lk_http_req_t *req) {
-  reply(req, 404, "{\"errorMessage\":\"not found\",\"errorType\":\"NotFound\"}");
+  reply(req, 404,
+        "{\"errorMessage\":\"not found\",\"errorType\":\"NotFound\"}");
 }
 
 static void on_next_abort(lk_http_req_t *req) {

@@ -129,8 +129,8 @@ int lk_runtime_busy(const lk_runtime_t *rt) {
   return 0;
 }
 
-const lk_function_t *lk_runtime_by_key(const lk_runtime_t *rt,
-                                       const char *key, size_t n) {
+const lk_function_t *lk_runtime_by_key(const lk_runtime_t *rt, const char *key,
+                                       size_t n) {
   int i;
 
   for (i = 0; i < rt->n_fns; i++)
@@ -140,8 +140,7 @@ const lk_function_t *lk_runtime_by_key(const lk_runtime_t *rt,
   return NULL;
 }
 
-const char *lk_runtime_secret(const lk_runtime_t *rt,
-                              const lk_function_t *fn) {
+const char *lk_runtime_secret(const lk_runtime_t *rt, const lk_function_t *fn) {
   return rt->fns[fn - rt->app->functions].secret_key;
 }
 
@@ -154,7 +153,7 @@ void lk_runtime_close(lk_runtime_t *rt) {
     return;
   rt->closing = 1; /* no retries, no new instances from here on */
   if (!rt->started)
-    return; /* nothing ran */
+    return;                   /* nothing ran */
   lk_rt_finish_completed(rt); /* deliver what already finished */
   uv_close((uv_handle_t *)&rt->reaper, NULL);
   uv_close((uv_handle_t *)&rt->check, NULL);
@@ -169,8 +168,11 @@ void lk_runtime_close(lk_runtime_t *rt) {
 
     for (inv = lk_rt_dequeue(fn); inv; inv = lk_rt_dequeue(fn))
       lk_rt_abandon(inv);
-    for (in = fn->instances; in; in = in->next)
+    for (in = fn->instances; in; in = in->next) {
+      if (in->cur) /* answered now: its connection closes before it exits */
+        lk_rt_tell_stopping(in->cur);
       lk_instance_kill(in, SIGKILL);
+    }
     uv_close((uv_handle_t *)&fn->scale_timer, NULL);
   }
 }

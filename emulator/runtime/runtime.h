@@ -23,9 +23,9 @@
 #define LK_SYNC_MAX_PAYLOAD (6 * 1024 * 1024)
 #define LK_ASYNC_MAX_PAYLOAD (1024 * 1024)
 #define LK_LAMBDA_API_PREFIX "/2015-03-31/functions"
-#define LK_TRACE_MAX 200       /* an invocation's X-Amzn-Trace-Id */
-#define LK_SCALE_DELAY_MS 10   /* serve's default --scale-delay */
-#define LK_QUEUE_MAX 10000     /* waiting invocations per function */
+#define LK_TRACE_MAX 200     /* an invocation's X-Amzn-Trace-Id */
+#define LK_SCALE_DELAY_MS 10 /* serve's default --scale-delay */
+#define LK_QUEUE_MAX 10000   /* waiting invocations per function */
 #define LK_INIT_TIMEOUT_MS 10000
 
 typedef struct lk_runtime lk_runtime_t;
@@ -64,8 +64,8 @@ typedef struct lk_runtime_hooks {
   int (*place)(void *ud, const lk_placement_t *p, char *trace, char *why,
                size_t why_cap);
   /* One line of a function's log, for CloudWatch Logs (may be NULL). */
-  void (*log)(void *ud, const char *group, const char *stream,
-              const char *line, size_t len, const char *trace);
+  void (*log)(void *ud, const char *group, const char *stream, const char *line,
+              size_t len, const char *trace);
   void *ud;
 } lk_runtime_hooks_t;
 
@@ -113,8 +113,8 @@ void lk_runtime_serve(lk_runtime_t *rt, lk_http_req_t *req);
 int lk_runtime_busy(const lk_runtime_t *rt);
 /* The function whose instances carry this access key (its n bytes), or
  * NULL. */
-const lk_function_t *lk_runtime_by_key(const lk_runtime_t *rt,
-                                       const char *key, size_t n);
+const lk_function_t *lk_runtime_by_key(const lk_runtime_t *rt, const char *key,
+                                       size_t n);
 /* The secret access key fn's instances get. */
 const char *lk_runtime_secret(const lk_runtime_t *rt, const lk_function_t *fn);
 /* Delivers what has finished, then stops: queued and retrying work ends

@@ -159,7 +159,11 @@ void lk_rt_complete(lk_invocation_t *inv, const char *outcome,
                     const char *error_type, const char *body, size_t len);
 /* Records and delivers what completed in this loop turn. */
 void lk_rt_finish_completed(lk_runtime_t *rt);
-/* Ends an invocation that will not run because lambkin is stopping. */
+/* Answers an invocation's Invoke API caller with the 503 of a stopping
+ * lambkin, while its connection is still open. */
+void lk_rt_tell_stopping(lk_invocation_t *inv);
+/* Ends an invocation that will not finish because lambkin is stopping:
+ * the 503, if not yet told, and Lambkin.Stopping to its callback. */
 void lk_rt_abandon(lk_invocation_t *inv);
 
 /* ---- instance.c ---- */

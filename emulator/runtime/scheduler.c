@@ -95,8 +95,7 @@ static void fail_start(lk_fn_t *fn, int err) {
            "{\"errorMessage\":\"cannot start the runtime: %s\","
            "\"errorType\":\"Runtime.InvalidEntrypoint\"}",
            lk_strerror(err));
-  lk_rt_complete(inv, "crash", "Runtime.InvalidEntrypoint", body,
-                 strlen(body));
+  lk_rt_complete(inv, "crash", "Runtime.InvalidEntrypoint", body, strlen(body));
 }
 
 /* A laptop has few cores: a warm instance that frees up in a moment beats
@@ -150,22 +149,34 @@ void lk_rt_instance_ready(lk_instance_t *in) {
   lk_rt_schedule(fn); /* the next start, if invocations still wait */
 }
 
-/* Why an instance died before its first /next, as Lambda reports it. */
+/* Why an instance died before its first /next, as Lambda reports it: an
+ * INIT_REPORT line in the log and the error the waiting event gets. */
 static void fail_init(lk_instance_t *in, lk_invocation_t *inv) {
+  double ms = (double)(uv_hrtime() - in->spawn_ns) / 1e6;
   char body[256];
 
   if (in->init_error_body) {
-    lk_inv_log_fmt(inv, "INIT_REPORT Status: error Error Type: %s",
-                   in->init_error_type);
+    lk_inv_log_fmt(inv,
+                   "INIT_REPORT Init Duration: %.2f ms\tPhase: init\t"
+                   "Status: error\tError Type: %s",
+                   ms, in->init_error_type);
     lk_rt_complete(inv, "error", in->init_error_type, in->init_error_body,
                    strlen(in->init_error_body));
   } else if (in->killed_for_timeout) {
+    lk_inv_log_fmt(inv,
+                   "INIT_REPORT Init Duration: %.2f ms\tPhase: init\t"
+                   "Status: timeout",
+                   ms);
     snprintf(body, sizeof(body),
              "{\"errorMessage\":\"%s Task timed out during init after "
              "%d.00 seconds\",\"errorType\":\"Sandbox.Timedout\"}",
              inv->id, LK_INIT_TIMEOUT_MS / 1000);
     lk_rt_complete(inv, "timeout", "Sandbox.Timedout", body, strlen(body));
   } else {
+    lk_inv_log_fmt(inv,
+                   "INIT_REPORT Init Duration: %.2f ms\tPhase: init\t"
+                   "Status: error\tError Type: Runtime.ExitError",
+                   ms);
     snprintf(body, sizeof(body),
              "{\"errorMessage\":\"RequestId: %s Error: Runtime exited "
              "with error: %s %d\",\"errorType\":\"Runtime.ExitError\"}",
@@ -304,10 +315,14 @@ void lk_rt_finish_completed(lk_runtime_t *rt) {
     fflush(stdout);
 }
 
-void lk_rt_abandon(lk_invocation_t *inv) {
+void lk_rt_tell_stopping(lk_invocation_t *inv) {
   if (inv->req)
     lk_api_error(inv->req, 503, "ServiceException", "lambkin is stopping");
   inv->req = NULL;
+}
+
+void lk_rt_abandon(lk_invocation_t *inv) {
+  lk_rt_tell_stopping(inv);
   if (inv->cb) {
     lk_result_t r = {inv->id, inv->fn->def->name,
                      "error", "Lambkin.Stopping",

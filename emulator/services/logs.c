@@ -850,7 +850,8 @@ int lk_logs_load(lk_logs_t *l, const char *path) {
       continue;
     cJSON_ArrayForEach(js,
                        cJSON_GetObjectItemCaseSensitive(jg, "subscriptions"))
-        lk_logs_subscribe(l, name, lk_json_str(js, "name"), lk_json_str(js, "pattern"),
+        lk_logs_subscribe(l, name, lk_json_str(js, "name"),
+                          lk_json_str(js, "pattern"),
                           lk_json_str(js, "destination"));
     cJSON_ArrayForEach(jst, cJSON_GetObjectItemCaseSensitive(jg, "streams")) {
       const char *sn = lk_json_str(jst, "name");

@@ -536,8 +536,8 @@ static void list_head(s3req_t *r, bucket_t *b, listing_t *l, lk_buf_t *out) {
 /* A key that the delimiter rolls into a CommonPrefix: 1 when it is (and
  * listed, or already listed), 0 when the key stands on its own. */
 static int list_common(listing_t *l, const char *key, lk_buf_t *common) {
-  const char *hit = l->delim.len ? strstr(key + l->prefix.len, l->delim.data)
-                                 : NULL;
+  const char *hit =
+      l->delim.len ? strstr(key + l->prefix.len, l->delim.data) : NULL;
   size_t cpl;
 
   if (hit == NULL)
@@ -1049,8 +1049,10 @@ static void serve_bucket(s3req_t *r) {
     return;
   }
   for (i = 0; i < sizeof(bucket_ops) / sizeof(bucket_ops[0]); i++)
-    if ((bucket_ops[i].method == NULL || strcmp(m, bucket_ops[i].method) == 0) &&
-        (bucket_ops[i].param == NULL || has_param(r->req, bucket_ops[i].param))) {
+    if ((bucket_ops[i].method == NULL ||
+         strcmp(m, bucket_ops[i].method) == 0) &&
+        (bucket_ops[i].param == NULL ||
+         has_param(r->req, bucket_ops[i].param))) {
       bucket_ops[i].fn(r, b);
       return;
     }

@@ -547,7 +547,8 @@ static int dedup_seen(queue_t *q, const char *id, uint64_t now) {
 }
 
 static void dedup_add(queue_t *q, const char *id, uint64_t now) {
-  q->dedup = lk_xrealloc(q->dedup, sizeof(*q->dedup) * (size_t)(q->n_dedup + 1));
+  q->dedup =
+      lk_xrealloc(q->dedup, sizeof(*q->dedup) * (size_t)(q->n_dedup + 1));
   q->dedup_at =
       lk_xrealloc(q->dedup_at, sizeof(*q->dedup_at) * (size_t)(q->n_dedup + 1));
   q->dedup[q->n_dedup] = lk_xstrdup(id);
@@ -687,7 +688,8 @@ static int run_batch(op_ctx_t *c, entry_fn one) {
   cJSON_ArrayForEach(e, entries) {
     cJSON *res = cJSON_CreateObject();
 
-    cJSON_AddStringToObject(res, "Id", lk_json_str(e, "Id") ? lk_json_str(e, "Id") : "");
+    cJSON_AddStringToObject(res, "Id",
+                            lk_json_str(e, "Id") ? lk_json_str(e, "Id") : "");
     if (one(c, q, e, res)) {
       cJSON_Delete(res);
       batch_failed(failed, lk_json_str(e, "Id"), c);
@@ -1682,8 +1684,10 @@ int lk_sqs_load(lk_sqs_t *sqs, const char *path) {
       m->body = lk_xstrdup(body);
       m->len = strlen(body);
       lk_md5_hex(body, m->len, m->md5_body);
-      m->group = lk_json_str(jm, "group") ? lk_xstrdup(lk_json_str(jm, "group")) : NULL;
-      m->trace = lk_json_str(jm, "trace") ? lk_xstrdup(lk_json_str(jm, "trace")) : NULL;
+      m->group = lk_json_str(jm, "group") ? lk_xstrdup(lk_json_str(jm, "group"))
+                                          : NULL;
+      m->trace = lk_json_str(jm, "trace") ? lk_xstrdup(lk_json_str(jm, "trace"))
+                                          : NULL;
       m->sent_ms = stamp(jm, "sent");
       m->first_recv_ms = stamp(jm, "first_receive");
       m->receive_count = (int)in_int(jm, "receive_count", 0);

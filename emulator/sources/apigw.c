@@ -114,8 +114,8 @@ static int answer_body(const cJSON *res, lk_buf_t *dec, const char **out,
 
 /* v2's shorthand: an answer without statusCode is the body (a bare string
  * as it is, other JSON as JSON), with 200. */
-static void answer_plain(lk_http_req_t *req, const cJSON *res,
-                         const char *body, size_t len) {
+static void answer_plain(lk_http_req_t *req, const cJSON *res, const char *body,
+                         size_t len) {
   lk_http_header_t h[] = {{"Content-Type", "application/json"}};
 
   if (cJSON_IsString(res))
@@ -272,8 +272,8 @@ static void on_request(lk_http_req_t *req, void *ud) {
   snprintf(edge, sizeof(edge), "http:%s %.500s", req->method, req->path);
   x->invoked = 1;
   if (lk_runtime_invoke(gw->rt, best->def, event, strlen(event), 0, "apigw",
-                        lk_http_header(req, "X-Amzn-Trace-Id"), edge,
-                        on_result, x)) {
+                        lk_http_header(req, "X-Amzn-Trace-Id"), edge, on_result,
+                        x)) {
     x->invoked = 0;
     x->req = NULL;
     req->on_abort = NULL;
@@ -323,8 +323,7 @@ static void add_routes(lk_apigw_t *gw, const lk_app_t *app) {
                   lk_json_str(p, "Path"), 0, 0);
       else if (type && strcmp(type, "HttpApi") == 0)
         add_route(gw, &app->functions[i], lk_json_str(p, "Method"),
-                  lk_json_str(p, "Path"), !(fmt && strcmp(fmt, "1.0") == 0),
-                  1);
+                  lk_json_str(p, "Path"), !(fmt && strcmp(fmt, "1.0") == 0), 1);
     }
 }
 

@@ -136,8 +136,8 @@ static void add_body(cJSON *ev, const lk_http_req_t *req) {
 
 /* One decoded query pair: into single (v2 joins repeats with commas, v1
  * keeps the last) and, for v1, into multi as a list. */
-static void add_pair(const char *k, const char *v, cJSON *single,
-                     cJSON *multi, int v2) {
+static void add_pair(const char *k, const char *v, cJSON *single, cJSON *multi,
+                     int v2) {
   cJSON *old = cJSON_GetObjectItemCaseSensitive(single, k), *list;
   char *joined;
 

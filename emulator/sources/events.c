@@ -100,7 +100,8 @@ cJSON *lk_event_sqs_record(const char *region, const char *queue_arn,
   const cJSON *a;
 
   cJSON_AddStringToObject(r, "messageId", lk_json_str(msg, "MessageId"));
-  cJSON_AddStringToObject(r, "receiptHandle", lk_json_str(msg, "ReceiptHandle"));
+  cJSON_AddStringToObject(r, "receiptHandle",
+                          lk_json_str(msg, "ReceiptHandle"));
   cJSON_AddStringToObject(r, "body", lk_json_str(msg, "Body"));
   attrs =
       cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(msg, "Attributes"), 1);

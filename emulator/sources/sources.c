@@ -172,8 +172,7 @@ static void xml_text(const char *conf, const char *end, const char *tag,
 
 /* <LambdaFunctionConfiguration>/<CloudFunctionConfiguration>/
  * <QueueConfiguration> entries of a NotificationConfiguration document. */
-static void xml_targets(lk_sources_t *src, const char *doc,
-                        const change_t *c) {
+static void xml_targets(lk_sources_t *src, const char *doc, const change_t *c) {
   static const struct {
     const char *tag, *target, *kind;
   } kinds[] = {
@@ -459,8 +458,9 @@ static void add_mapping(lk_sources_t *src, const lk_function_t *f,
     m->window_s = 0;
   cJSON_ArrayForEach(
       t, cJSON_GetObjectItemCaseSensitive(p, "FunctionResponseTypes")) {
-    m->report_failures |= cJSON_IsString(t) && strcmp(t->valuestring,
-                                                      "ReportBatchItemFailures") == 0;
+    m->report_failures |=
+        cJSON_IsString(t) &&
+        strcmp(t->valuestring, "ReportBatchItemFailures") == 0;
   }
 }
 

@@ -32,8 +32,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   void *dl = dlopen(getenv("LAMBKIN_FUZZ_SO"), RTLD_NOW);
 
   (void)argc, (void)argv;
-  handler = dl ? (lk_handler_fn *)dlsym(dl, getenv("LAMBKIN_FUZZ_SYMBOL"))
-               : NULL;
+  handler =
+      dl ? (lk_handler_fn *)dlsym(dl, getenv("LAMBKIN_FUZZ_SYMBOL")) : NULL;
   if (handler == NULL) {
     fprintf(stderr, "bare_handler: cannot load the handler\n");
     exit(2);

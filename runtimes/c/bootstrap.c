@@ -410,8 +410,7 @@ static int host_sqs_send(const lk_request_t *req, const char *queue,
 /* The handler: "file.so:symbol", "module.symbol" or "symbol" names the
  * symbol (what follows the last ':' or '.'). NULL once the failure has
  * gone to /init/error, as Lambda's own runtimes report it. */
-static lk_handler_fn *load_handler(conn_t *c, const char *so,
-                                   const char *sym) {
+static lk_handler_fn *load_handler(conn_t *c, const char *so, const char *sym) {
   const char *colon = strrchr(sym, ':');
   lk_handler_fn *fn = NULL;
   char msg[1024], *j;
@@ -471,8 +470,8 @@ static int run_one(conn_t *c, lk_handler_fn *fn, const lk_host_t *host,
   if (res.failed) {
     snprintf(path, sizeof(path), "/2018-06-01/runtime/invocation/%s/error",
              r->request_id);
-    snprintf(extra, sizeof(extra),
-             "Lambda-Runtime-Function-Error-Type: %s\r\n", res.error_type);
+    snprintf(extra, sizeof(extra), "Lambda-Runtime-Function-Error-Type: %s\r\n",
+             res.error_type);
     rc = send_request(c, "POST", path, extra, res.data, res.len);
   } else {
     snprintf(path, sizeof(path), "/2018-06-01/runtime/invocation/%s/response",
@@ -488,9 +487,8 @@ int main(void) {
   const char *api = getenv("AWS_LAMBDA_RUNTIME_API");
   const char *so = getenv("LAMBKIN_HANDLER_SO");
   const char *sym = getenv("_HANDLER");
-  const lk_host_t host = {host_respond, host_fail,     host_invoke,
-                          host_s3_put,  host_s3_get,   host_sqs_send,
-                          NULL};
+  const lk_host_t host = {host_respond, host_fail,     host_invoke, host_s3_put,
+                          host_s3_get,  host_sqs_send, NULL};
   conn_t *c = malloc(sizeof(conn_t));
   lk_handler_fn *fn;
   reply_t r;
