@@ -1,6 +1,7 @@
 /* lambkin fuzz and lambkin replay of a finding (see fuzz.h): which
  * functions, which engine, how long each, and the reports at the end.
  * Everything it loads and builds is freed before it returns. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 #include "app.h"
 #include "engine.h"
+#include "fs.h"
 #include "fuzz.h"
 #include "json.h"
 #include "lambkin/lambkin.h"
@@ -206,7 +208,7 @@ int lk_fuzz_replay(const char *template_path, const char *state_dir,
   const cJSON *ev = cJSON_GetObjectItemCaseSensitive(rec, "event"), *v;
   lk_fuzz_job_t j;
   lk_app_t *app;
-  char err[2048], out[4200], *event;
+  char err[2048], out[PATH_MAX], *event;
   int same = 0, match, rc = 0;
 
   if (lk_app_load(template_path, &app, err, sizeof(err))) {
@@ -221,9 +223,13 @@ int lk_fuzz_replay(const char *template_path, const char *state_dir,
     lk_app_free(app);
     return 2;
   }
+  if (lk_path_join(out, sizeof(out), state_dir, "replay")) {
+    fprintf(stderr, "lambkin: replay: path too long: %s\n", state_dir);
+    lk_app_free(app);
+    return 2;
+  }
   event = cJSON_IsString(ev) ? lk_xstrdup(ev->valuestring)
                              : cJSON_PrintUnformatted(ev);
-  snprintf(out, sizeof(out), "%s/replay", state_dir);
   j.app = app;
   j.source = lk_json_str(rec, "source") ? lk_json_str(rec, "source") : "replay";
   j.seeds = &event;

@@ -13,6 +13,8 @@
 #include "oracle.h"
 
 #define FIELD_MAX 8192
+/* cwd + "/" + path, two fields: resolving one never truncates it. */
+#define RESOLVED_MAX (2 * FIELD_MAX + 2)
 
 static int add(lk_verdict_t *out, int n, int max, const char *cls,
                const char *sink, const char *evidence, size_t elen) {
@@ -145,9 +147,10 @@ int lk_sql_span_injects(const char *sql, size_t len, size_t at, size_t n) {
 
 /* ---- paths ---- */
 
-/* Lexical resolution of cwd/path into out: "." and ".." and "//" go. */
+/* Lexical resolution of cwd/path into out (RESOLVED_MAX bytes): "." and
+ * ".." and "//" go. cwd and path are at most a field each. */
 static void resolve(const char *cwd, const char *path, char *out, size_t cap) {
-  char joined[FIELD_MAX];
+  char joined[RESOLVED_MAX];
   size_t o = 0, i = 0;
 
   if (path[0] == '/')
@@ -190,7 +193,7 @@ static int under(const char *path, const char *root) {
 }
 
 int lk_path_escapes(const char *cwd, const char *path, const char *root) {
-  char abs[FIELD_MAX], r[FIELD_MAX];
+  char abs[RESOLVED_MAX], r[RESOLVED_MAX];
 
   resolve(cwd, path, abs, sizeof(abs));
   resolve("/", root ? root : "/nonexistent", r, sizeof(r));
@@ -302,7 +305,7 @@ static void add_injected(injected_t *in, long pid) {
 /* An open that escapes the task root with the path canary in it. */
 static int judge_open(const lk_oracle_ctx_t *c, const char *path,
                       const char *cwd, lk_verdict_t *out, int n, int max) {
-  char ev[FIELD_MAX], abs[FIELD_MAX];
+  char ev[FIELD_MAX], abs[RESOLVED_MAX];
 
   if (strstr(path, LK_CANARY_PATH) == NULL ||
       !lk_path_escapes(cwd, path, c->task_root))

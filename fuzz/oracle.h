@@ -52,7 +52,8 @@ int lk_oracle_judge(const lk_oracle_ctx_t *c, const lk_observed_t *o,
  * change the statement's token structure. */
 int lk_sql_span_injects(const char *sql, size_t len, size_t at, size_t n);
 
-/* 1 when path (relative to cwd) resolves outside root and outside /tmp. */
+/* 1 when path (relative to cwd) resolves outside root and outside /tmp.
+ * Each string is at most 8191 bytes, as a sink report's fields are. */
 int lk_path_escapes(const char *cwd, const char *path, const char *root);
 
 #endif

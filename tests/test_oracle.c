@@ -102,6 +102,25 @@ static void tripwire_and_shell_evidence(void **state) {
   assert_string_equal(v[0].evidence, "/bin/sh -c echo a;lambkin-canary-cmd;");
 }
 
+/* A deep cwd and a long climb, each within a report field: joined they
+ * pass one field's size, and cutting the join would keep the path inside. */
+static void long_paths_resolve_whole(void **state) {
+  char cwd[4000], path[6000];
+  size_t i, o = 0;
+
+  (void)state;
+  o = (size_t)snprintf(cwd, sizeof(cwd), "/srv/task");
+  for (i = 0; i < 1800; i++)
+    o += (size_t)snprintf(cwd + o, sizeof(cwd) - o, "/a");
+  for (o = 0, i = 0; i < 1801; i++)
+    o += (size_t)snprintf(path + o, sizeof(path) - o, "../");
+  snprintf(path + o, sizeof(path) - o, "etc/x"); /* /srv/etc/x */
+  assert_true(strlen(cwd) + strlen(path) > 8192);
+  assert_int_equal(lk_path_escapes(cwd, path, "/srv/task"), 1);
+  path[o - 3] = '\0'; /* one climb fewer: /srv/task */
+  assert_int_equal(lk_path_escapes(cwd, path, "/srv/task"), 0);
+}
+
 static void paths_escape_only_outside_root_and_tmp(void **state) {
   lk_verdict_t v[LK_VERDICT_MAX];
 
@@ -224,6 +243,7 @@ int main(void) {
       cmocka_unit_test(sql_sink_reports),
       cmocka_unit_test(tripwire_and_shell_evidence),
       cmocka_unit_test(paths_escape_only_outside_root_and_tmp),
+      cmocka_unit_test(long_paths_resolve_whole),
       cmocka_unit_test(opens_of_an_injected_shell_are_not_traversals),
       cmocka_unit_test(log_headers_dns),
       cmocka_unit_test(errors_crashes_timeouts),

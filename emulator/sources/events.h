@@ -1,4 +1,6 @@
-/* The event shapes Lambda's sources send (see events.c). */
+/* The events Lambda's sources send, built as AWS builds them: the S3
+ * notification, the SQS record and the CloudWatch Logs subscription
+ * payload. Each returns a new string or object the caller frees. */
 #ifndef LK_EVENTS_H
 #define LK_EVENTS_H
 
