@@ -123,9 +123,27 @@ static void save_state(lk_emu_t *emu) {
 
 /* ---- start-up, one part each ---- */
 
+/* The state directory, private to this user, and its journal. */
+static int open_state(lk_emu_t *emu) {
+  const char *dir = emu->opts.state_dir;
+  char why[PATH_MAX + 128];
+  int rc;
+
+  if (lk_private_dir(dir, why, sizeof(why))) {
+    fprintf(stderr, "lambkin: state directory %s\n", why);
+    return LK_EINVAL;
+  }
+  rc = lk_journal_open(dir, &emu->journal);
+  if (rc)
+    fprintf(stderr, "lambkin: cannot open the journal in %s: %s%s\n", dir,
+            strerror(-rc), rc == -ELOOP ? " (journal.jsonl is a symlink)" : "");
+  return rc;
+}
+
 static int start_endpoint(lk_emu_t *emu) {
   const char *host = emu->opts.host ? emu->opts.host : "127.0.0.1";
-  lk_http_opts_t ho = {host, emu->opts.port, LK_S3_MAX_OBJECT};
+  lk_http_opts_t ho = {
+      host, emu->opts.port, LK_S3_MAX_OBJECT, &emu->opts.browser, NULL, NULL};
   int rc;
 
   if (emu->opts.port < 0)
@@ -204,6 +222,7 @@ static int start_runtime(lk_emu_t *emu) {
   ro.sink_lib = o->sink_lib;
   ro.sink_dir = o->sink_dir;
   ro.bin_dir = o->bin_dir;
+  ro.browser = &emu->opts.browser;
   ro.hooks.place = on_place;
   ro.hooks.log = on_log;
   ro.hooks.ud = emu;
@@ -212,12 +231,16 @@ static int start_runtime(lk_emu_t *emu) {
 
 static int start_apigw(lk_emu_t *emu) {
   const char *host = emu->opts.host ? emu->opts.host : "127.0.0.1";
+  lk_apigw_opts_t ao;
   int rc;
 
   if (emu->opts.api_port < 0)
     return 0;
-  rc = lk_apigw_new(emu->loop, emu->app, emu->rt, emu->opts.host,
-                    emu->opts.api_port, emu->opts.api_timeout_s, &emu->apigw);
+  ao.host = emu->opts.host;
+  ao.port = emu->opts.api_port;
+  ao.timeout_s = emu->opts.api_timeout_s;
+  ao.browser = &emu->opts.browser;
+  rc = lk_apigw_new(emu->loop, emu->app, emu->rt, &ao, &emu->apigw);
   if (rc)
     fprintf(stderr, "lambkin: API Gateway cannot listen on %s:%d: %s\n", host,
             emu->opts.api_port, lk_strerror(rc));
@@ -234,11 +257,12 @@ int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
   emu->opts = *opts;
   if (emu->opts.state_dir == NULL)
     emu->opts.state_dir = ".lambkin";
-  emu->journal = lk_journal_open(emu->opts.state_dir);
+  rc = open_state(emu);
   emu->loops =
       lk_loops_new(emu->opts.max_depth, emu->opts.allow_loops, emu->journal,
                    emu->opts.on_loop, emu->opts.on_loop_ud);
-  rc = start_endpoint(emu);
+  if (rc == 0)
+    rc = start_endpoint(emu);
   if (rc == 0)
     rc = start_services(emu);
   if (rc == 0)

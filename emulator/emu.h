@@ -33,6 +33,9 @@ typedef struct lk_emu_opts {
   int max_depth;         /* chain length that stops (default 16) */
   int allow_loops;       /* report loops but let them run to max_depth */
   int enforce_policies;  /* refuse function calls their Policies deny */
+  /* What a web page may do: allowed Host names and CORS origins beyond
+   * loopback ones (see browser.h), on every endpoint. */
+  lk_browser_policy_t browser;
   /* lambkin fuzz and replay: the sink library preloaded into every
    * runtime process, the directory of its per-instance reports, a
    * directory put first on PATH (the tripwire), and who hears of loops. */

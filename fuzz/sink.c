@@ -110,12 +110,57 @@ static int inherited_fd(void) {
   return fd;
 }
 
+/* The functions this library wraps, looked up once, when it is loaded:
+ * a first lookup in a forked child before its exec (Python's subprocess
+ * forks, then execs) could deadlock on the loader's lock, and a lookup per
+ * call would cost python and node a hash lookup per file. A wrapper that
+ * runs before the constructor (from another library's) looks up then. */
+static struct {
+  int (*execve)(const char *, char *const[], char *const[]);
+  int (*execv)(const char *, char *const[]);
+  int (*execvp)(const char *, char *const[]);
+  int (*execvpe)(const char *, char *const[], char *const[]);
+  int (*system)(const char *);
+  FILE *(*popen)(const char *, const char *);
+  int (*open)(const char *, int, ...);
+  int (*open64)(const char *, int, ...);
+  int (*openat)(int, const char *, int, ...);
+  int (*openat64)(int, const char *, int, ...);
+  FILE *(*fopen)(const char *, const char *);
+  FILE *(*fopen64)(const char *, const char *);
+  int (*getaddrinfo)(const char *, const char *, const struct addrinfo *,
+                     struct addrinfo **);
+  struct hostent *(*gethostbyname)(const char *);
+  int (*connect)(int, const struct sockaddr *, socklen_t);
+} libc;
+
+#define LOOKUP(name) libc.name = (__typeof__(libc.name))dlsym(RTLD_NEXT, #name)
+
+__attribute__((constructor)) static void resolve_libc(void) {
+  LOOKUP(execve);
+  LOOKUP(execv);
+  LOOKUP(execvp);
+  LOOKUP(execvpe);
+  LOOKUP(system);
+  LOOKUP(popen);
+  LOOKUP(open);
+  LOOKUP(open64);
+  LOOKUP(openat);
+  LOOKUP(openat64);
+  LOOKUP(fopen);
+  LOOKUP(fopen64);
+  LOOKUP(getaddrinfo);
+  LOOKUP(gethostbyname);
+  LOOKUP(connect);
+}
+
+#define REAL(name) (libc.name ? libc.name : (resolve_libc(), libc.name))
+
 /* One report line, written with a single write(2) to an O_APPEND file so
  * the lines of a shell and of its parent do not interleave. Only getenv,
  * fstat, open, write and close: it may run between fork and exec. */
 static void emit(const char *kind, const char *a, size_t alen, const char *b) {
   const char *path = getenv("LAMBKIN_SINK_LOG");
-  static int (*open_fn)(const char *, int, ...);
   char line[REPORT_MAX];
   size_t o;
   int fd, saved = errno, own = 0;
@@ -132,10 +177,8 @@ static void emit(const char *kind, const char *a, size_t alen, const char *b) {
   o = put_pid(line, o, getppid());
   line[o++] = '\n';
   /* libc's open, not the watched one below: no report of the report. */
-  if (fd < 0 && open_fn == NULL)
-    open_fn = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
-  if (fd < 0 && open_fn) {
-    fd = open_fn(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0 && libc.open) {
+    fd = libc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     own = 1;
   }
   if (fd >= 0) {
@@ -146,14 +189,6 @@ static void emit(const char *kind, const char *a, size_t alen, const char *b) {
       close(fd);
   }
   errno = saved;
-}
-
-/* The function this library wraps. Each wrapper keeps it in a static,
- * looked up on first use: a dlsym on every open() would cost python and
- * node a hash lookup per file. Two threads racing there store the same
- * pointer. */
-static void *real(const char *name) {
-  return dlsym(RTLD_NEXT, name);
 }
 
 /* ---- exec: argv joined by spaces, when any word carries the canary ---- */
@@ -185,63 +220,41 @@ static void watch_exec(const char *file, char *const argv[]) {
 }
 
 EXPORT int execve(const char *path, char *const argv[], char *const envp[]) {
-  static int (*f)(const char *, char *const[], char *const[]);
-
-  if (f == NULL)
-    f = real("execve");
   watch_exec(path, argv);
-  return f(path, argv, envp);
+  return REAL(execve)(path, argv, envp);
 }
 
 EXPORT int execv(const char *path, char *const argv[]) {
-  static int (*f)(const char *, char *const[]);
-
-  if (f == NULL)
-    f = real("execv");
   watch_exec(path, argv);
-  return f(path, argv);
+  return REAL(execv)(path, argv);
 }
 
 EXPORT int execvp(const char *file, char *const argv[]) {
-  static int (*f)(const char *, char *const[]);
-
-  if (f == NULL)
-    f = real("execvp");
   watch_exec(file, argv);
-  return f(file, argv);
+  return REAL(execvp)(file, argv);
 }
 
 EXPORT int execvpe(const char *file, char *const argv[], char *const envp[]) {
-  static int (*f)(const char *, char *const[], char *const[]);
-
-  if (f == NULL)
-    f = real("execvpe");
   watch_exec(file, argv);
-  return f(file, argv, envp);
+  return REAL(execvpe)(file, argv, envp);
 }
 
 /* system() and popen() run /bin/sh through glibc's own posix_spawn, which
  * no preload sees: watch the command here. */
 EXPORT int system(const char *cmd) {
-  static int (*f)(const char *);
   char *const argv[] = {"/bin/sh", "-c", (char *)cmd, NULL};
 
-  if (f == NULL)
-    f = real("system");
   if (cmd)
     watch_exec("/bin/sh", argv);
-  return f(cmd);
+  return REAL(system)(cmd);
 }
 
 EXPORT FILE *popen(const char *cmd, const char *mode) {
-  static FILE *(*f)(const char *, const char *);
   char *const argv[] = {"/bin/sh", "-c", (char *)cmd, NULL};
 
-  if (f == NULL)
-    f = real("popen");
   if (cmd)
     watch_exec("/bin/sh", argv);
-  return f(cmd, mode);
+  return REAL(popen)(cmd, mode);
 }
 
 /* ---- files: the path as given, and the directory it is relative to ---- */
@@ -269,79 +282,56 @@ static void watch_open(const char *path) {
 
 #define OPEN_LIKE(name)                                                        \
   EXPORT int name(const char *path, int flags, ...) {                          \
-    static int (*f)(const char *, int, ...);                                   \
     mode_t mode = 0;                                                           \
                                                                                \
     OPEN_MODE(flags, mode);                                                    \
-    if (f == NULL)                                                             \
-      f = real(#name);                                                         \
     watch_open(path);                                                          \
-    return f(path, flags, mode);                                               \
+    return REAL(name)(path, flags, mode);                                      \
   }
 OPEN_LIKE(open)
 OPEN_LIKE(open64)
 
 #define OPENAT_LIKE(name)                                                      \
   EXPORT int name(int dir, const char *path, int flags, ...) {                 \
-    static int (*f)(int, const char *, int, ...);                              \
     mode_t mode = 0;                                                           \
                                                                                \
     OPEN_MODE(flags, mode);                                                    \
-    if (f == NULL)                                                             \
-      f = real(#name);                                                         \
     watch_open(path);                                                          \
-    return f(dir, path, flags, mode);                                          \
+    return REAL(name)(dir, path, flags, mode);                                 \
   }
 OPENAT_LIKE(openat)
 OPENAT_LIKE(openat64)
 
 EXPORT FILE *fopen(const char *path, const char *mode) {
-  static FILE *(*f)(const char *, const char *);
-
-  if (f == NULL)
-    f = real("fopen");
   watch_open(path);
-  return f(path, mode);
+  return REAL(fopen)(path, mode);
 }
 
 EXPORT FILE *fopen64(const char *path, const char *mode) {
-  static FILE *(*f)(const char *, const char *);
-
-  if (f == NULL)
-    f = real("fopen64");
   watch_open(path);
-  return f(path, mode);
+  return REAL(fopen64)(path, mode);
 }
 
 /* ---- DNS: a lookup of the canary host is a request event data steered */
 
 EXPORT int getaddrinfo(const char *node, const char *service,
                        const struct addrinfo *hints, struct addrinfo **res) {
-  static int (*f)(const char *, const char *, const struct addrinfo *,
-                  struct addrinfo **);
-
-  if (f == NULL)
-    f = real("getaddrinfo");
   /* The canary host is under .invalid, which never resolves (RFC 6761):
    * answer at once rather than wait on a resolver. */
   if (node && strstr(node, CANARY)) {
     emit("dns", node, strlen(node), service);
     return EAI_NONAME;
   }
-  return f(node, service, hints, res);
+  return REAL(getaddrinfo)(node, service, hints, res);
 }
 
 EXPORT struct hostent *gethostbyname(const char *name) {
-  static struct hostent *(*f)(const char *);
-
-  if (f == NULL)
-    f = real("gethostbyname");
   if (name && strstr(name, CANARY)) {
     emit("dns", name, strlen(name), NULL);
     h_errno = HOST_NOT_FOUND;
     return NULL;
   }
-  return f(name);
+  return REAL(gethostbyname)(name);
 }
 
 /* ---- connect: the instance metadata address, SSRF's favourite target.
@@ -350,10 +340,6 @@ EXPORT struct hostent *gethostbyname(const char *name) {
  * at once rather than left to time out. */
 
 EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len) {
-  static int (*f)(int, const struct sockaddr *, socklen_t);
-
-  if (f == NULL)
-    f = real("connect");
   if (sa && sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
     const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
     const unsigned char *ip = (const unsigned char *)&in->sin_addr;
@@ -368,7 +354,7 @@ EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len) {
       return -1;
     }
   }
-  return f(fd, sa, len);
+  return REAL(connect)(fd, sa, len);
 }
 
 /* ---- SQLite: the statement text, and whether it compiled ----
@@ -376,26 +362,42 @@ EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len) {
  * _sqlite3 module), where RTLD_NEXT does not look; it is loaded by the
  * time a statement is prepared, so RTLD_NOLOAD finds it. */
 
-static void *sqlite_fn(const char *name) {
-  void *f = real(name), *h;
+/* SQLite's function name for a call from caller: the shared libsqlite3
+ * when one is loaded, else the copy the caller carries (an addon that
+ * bundles SQLite, loaded RTLD_LOCAL, whose calls still reach these
+ * exported wrappers first); NULL when neither has it. Looked up per call:
+ * not every caller carries the same copy. */
+static void *sqlite_fn(const char *name, void *caller) {
+  void *f = dlsym(RTLD_NEXT, name), *h;
+  Dl_info info;
 
-  if (f)
-    return f;
-  h = dlopen("libsqlite3.so.0", RTLD_LAZY | RTLD_NOLOAD);
-  return h ? dlsym(h, name) : NULL;
+  if (f == NULL && (h = dlopen("libsqlite3.so.0", RTLD_LAZY | RTLD_NOLOAD)))
+    f = dlsym(h, name);
+  if (f == NULL && dladdr(caller, &info) && info.dli_fname &&
+      (h = dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD)))
+    f = dlsym(h, name);
+  return f;
 }
 
-static void watch_sql(sqlite3 *db, const char *sql, int n, int rc) {
-  size_t len = sql ? strlen(sql) : 0;
-  const char *(*errmsg)(sqlite3 *) =
-      rc ? (const char *(*)(sqlite3 *))sqlite_fn("sqlite3_errmsg") : NULL;
+/* The statement is sql's first n bytes (n < 0: up to its NUL), as SQLite
+ * reads it: never a byte past that. */
+static void watch_sql(sqlite3 *db, const char *sql, int n, int rc,
+                      void *caller) {
+  size_t len;
+  const char *(*errmsg)(sqlite3 *);
 
-  if (n >= 0 && (size_t)n < len)
-    len = (size_t)n;
-  if (sql == NULL || memmem(sql, len, SQL_CANARY, strlen(SQL_CANARY)) == NULL)
+  if (sql == NULL)
     return;
+  len = n >= 0 ? strnlen(sql, (size_t)n) : strlen(sql);
+  if (memmem(sql, len, SQL_CANARY, strlen(SQL_CANARY)) == NULL)
+    return;
+  errmsg = rc ? (const char *(*)(sqlite3 *))sqlite_fn("sqlite3_errmsg", caller)
+              : NULL;
   emit(rc ? "sql-error" : "sql", sql, len, errmsg ? errmsg(db) : NULL);
 }
+
+/* SQLITE_ERROR, when no SQLite can be found to run the call at all. */
+#define SQLITE_ERROR 1
 
 typedef int (*prepare_fn)(sqlite3 *, const char *, int, sqlite3_stmt **,
                           const char **);
@@ -403,13 +405,11 @@ typedef int (*prepare_fn)(sqlite3 *, const char *, int, sqlite3_stmt **,
 #define PREPARE_LIKE(name)                                                     \
   EXPORT int name(sqlite3 *db, const char *sql, int n, sqlite3_stmt **st,      \
                   const char **tail) {                                         \
-    static prepare_fn f;                                                       \
-    int rc;                                                                    \
+    void *caller = __builtin_return_address(0);                                \
+    prepare_fn f = (prepare_fn)sqlite_fn(#name, caller);                       \
+    int rc = f ? f(db, sql, n, st, tail) : SQLITE_ERROR;                       \
                                                                                \
-    if (f == NULL)                                                             \
-      f = (prepare_fn)sqlite_fn(#name);                                        \
-    rc = f ? f(db, sql, n, st, tail) : 1;                                      \
-    watch_sql(db, sql, n, rc);                                                 \
+    watch_sql(db, sql, n, rc, caller);                                         \
     return rc;                                                                 \
   }
 PREPARE_LIKE(sqlite3_prepare)
@@ -418,15 +418,13 @@ PREPARE_LIKE(sqlite3_prepare_v2)
 EXPORT int sqlite3_prepare_v3(sqlite3 *db, const char *sql, int n,
                               unsigned flags, sqlite3_stmt **st,
                               const char **tail) {
-  static int (*f)(sqlite3 *, const char *, int, unsigned, sqlite3_stmt **,
-                  const char **);
-  int rc;
+  typedef int (*prepare3_fn)(sqlite3 *, const char *, int, unsigned,
+                             sqlite3_stmt **, const char **);
+  void *caller = __builtin_return_address(0);
+  prepare3_fn f = (prepare3_fn)sqlite_fn("sqlite3_prepare_v3", caller);
+  int rc = f ? f(db, sql, n, flags, st, tail) : SQLITE_ERROR;
 
-  if (f == NULL)
-    f = (int (*)(sqlite3 *, const char *, int, unsigned, sqlite3_stmt **,
-                 const char **))sqlite_fn("sqlite3_prepare_v3");
-  rc = f ? f(db, sql, n, flags, st, tail) : 1;
-  watch_sql(db, sql, n, rc);
+  watch_sql(db, sql, n, rc, caller);
   return rc;
 }
 
@@ -436,12 +434,10 @@ EXPORT int sqlite3_exec(sqlite3 *db, const char *sql,
   typedef int (*exec_fn)(sqlite3 *, const char *,
                          int (*)(void *, int, char **, char **), void *,
                          char **);
-  static exec_fn f;
-  int rc;
+  void *caller = __builtin_return_address(0);
+  exec_fn f = (exec_fn)sqlite_fn("sqlite3_exec", caller);
+  int rc = f ? f(db, sql, cb, arg, err) : SQLITE_ERROR;
 
-  if (f == NULL)
-    f = (exec_fn)sqlite_fn("sqlite3_exec");
-  rc = f ? f(db, sql, cb, arg, err) : 1;
-  watch_sql(db, sql, -1, rc);
+  watch_sql(db, sql, -1, rc, caller);
   return rc;
 }

@@ -139,7 +139,7 @@ static void on_done(uv_async_t *a) {
 
 static void run_client(void (*client)(fixture_t *)) {
   fixture_t f;
-  lk_http_opts_t o = {"127.0.0.1", 0, 1024};
+  lk_http_opts_t o = {"127.0.0.1", 0, 1024, NULL, NULL, NULL};
   pthread_t t;
 
   memset(&f, 0, sizeof(f));

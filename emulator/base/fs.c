@@ -37,10 +37,33 @@ int lk_mkdirs(const char *path) {
   for (p = tmp + 1; *p; p++)
     if (*p == '/') {
       *p = '\0';
-      if (mkdir(tmp, 0755) && errno != EEXIST)
+      if (mkdir(tmp, 0700) && errno != EEXIST)
         return -1;
       *p = '/';
     }
+  return 0;
+}
+
+int lk_private_dir(const char *path, char *why, size_t cap) {
+  struct stat st;
+
+  if (lk_mkdirs(path) || stat(path, &st) != 0) {
+    snprintf(why, cap, "%s: cannot create it: %s", path, strerror(errno));
+    return -1;
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    snprintf(why, cap, "%s is not a directory", path);
+    return -1;
+  }
+  if (st.st_uid != geteuid()) {
+    snprintf(why, cap, "%s belongs to uid %u, not to this user", path,
+             (unsigned)st.st_uid);
+    return -1;
+  }
+  if ((st.st_mode & 077) && chmod(path, 0700) != 0) {
+    snprintf(why, cap, "%s: cannot make it private: %s", path, strerror(errno));
+    return -1;
+  }
   return 0;
 }
 
@@ -49,9 +72,11 @@ int lk_write_file_atomic(const char *path, const void *data, size_t n) {
   const char *p = data;
   int fd, err = 0;
 
-  if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+  /* A fresh name of its own (O_EXCL, 0600): nothing planted at a known
+   * name can catch the write. */
+  if (snprintf(tmp, sizeof(tmp), "%s.tmpXXXXXX", path) >= (int)sizeof(tmp))
     return LK_E2BIG;
-  fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  fd = mkostemp(tmp, O_CLOEXEC);
   if (fd < 0)
     return LK_EIO;
   while (n && err == 0) {
@@ -75,7 +100,7 @@ int lk_write_file_atomic(const char *path, const void *data, size_t n) {
 }
 
 char *lk_read_file(const char *path, size_t max, size_t *len) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   struct stat st;
   char *buf = NULL;
   size_t got = 0;

@@ -53,17 +53,26 @@ char *lk_xstrndup(const char *s, size_t n) {
   return p;
 }
 
+char *lk_xvasprintf(const char *fmt, va_list ap) {
+  char *out;
+
+  if (vasprintf(&out, fmt, ap) < 0)
+    oom(strlen(fmt));
+  return out;
+}
+
 char *lk_xasprintf(const char *fmt, ...) {
   va_list ap;
   char *out;
-  int n;
 
   va_start(ap, fmt);
-  n = vasprintf(&out, fmt, ap);
+  out = lk_xvasprintf(fmt, ap);
   va_end(ap);
-  if (n < 0)
-    oom(strlen(fmt));
   return out;
+}
+
+void lk_free_handle(struct uv_handle_s *h) {
+  free(h);
 }
 
 void lk_mem_json_hooks(void) {

@@ -7,6 +7,7 @@
 #ifndef LK_MEM_H
 #define LK_MEM_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 void *lk_xmalloc(size_t n);
@@ -16,6 +17,11 @@ char *lk_xstrdup(const char *s);
 char *lk_xstrndup(const char *s, size_t n);
 /* A new string, printf-style; the caller frees it. */
 char *lk_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *lk_xvasprintf(const char *fmt, va_list ap);
+/* A uv_close callback for a handle allocated on its own: free() itself
+ * has another type, and calling it through a cast is undefined. */
+struct uv_handle_s;
+void lk_free_handle(struct uv_handle_s *h);
 /* Points cJSON at lk_xmalloc again (a fuzz driver that swapped in an
  * arena for its own trees calls this when it is done). */
 void lk_mem_json_hooks(void);

@@ -20,13 +20,24 @@ int lk_cmd_check(int argc, char **argv);
 int lk_cmd_policy(int argc, char **argv);
 int lk_cmd_fuzz(int argc, char **argv);
 
+/* The values of a repeatable, comma-separated option (--allowed-hosts). */
+#define LK_CLI_LIST_MAX 32
+typedef struct lk_cli_list {
+  const char *items[LK_CLI_LIST_MAX];
+  int n;
+  char buf[4096]; /* the items' copies */
+  size_t used;
+} lk_cli_list_t;
+
 /* The options of serve, invoke and replay. */
 typedef struct lk_cli_run {
   const char *template_path;
-  const char *event; /* -e FILE|- */
-  lk_emu_opts_t emu; /* what the options set, the rest 0 */
-  int scale_delay;   /* -1: the default */
-  lk_args_t args;    /* operands */
+  const char *event;     /* -e FILE|- */
+  lk_emu_opts_t emu;     /* what the options set, the rest 0 */
+  int scale_delay;       /* -1: the default */
+  lk_cli_list_t hosts;   /* --allowed-hosts, and --host */
+  lk_cli_list_t origins; /* --cors-origin */
+  lk_args_t args;        /* operands */
 } lk_cli_run_t;
 
 /* Parses the shared options; 0, or -1 with the reason printed. */

@@ -6,6 +6,31 @@
 #include "cli.h"
 #include "lambkin/lambkin.h"
 
+/* Takes "a,b, c" into the list; -1 when it is full. */
+static int add_items(const char *value, void *ud) {
+  lk_cli_list_t *l = ud;
+  const char *p = value;
+
+  while (*p) {
+    size_t n;
+
+    p += strspn(p, " ,");
+    n = strcspn(p, ",");
+    while (n > 0 && p[n - 1] == ' ')
+      n--;
+    if (n == 0)
+      break;
+    if (l->n == LK_CLI_LIST_MAX || l->used + n + 1 > sizeof(l->buf))
+      return -1;
+    memcpy(l->buf + l->used, p, n);
+    l->buf[l->used + n] = '\0';
+    l->items[l->n++] = l->buf + l->used;
+    l->used += n + 1;
+    p += n;
+  }
+  return 0;
+}
+
 int lk_cli_run_args(int argc, char **argv, lk_cli_run_t *c) {
   lk_emu_opts_t *o = &c->emu;
   const lk_opt_t opts[] = {
@@ -26,7 +51,10 @@ int lk_cli_run_args(int argc, char **argv, lk_cli_run_t *c) {
       {"enforce-policies", 0, LK_OPT_FLAG, &o->enforce_policies, 0, 0, NULL,
        NULL},
       {"quiet", 'q', LK_OPT_FLAG, &o->quiet, 0, 0, NULL, NULL},
+      {"allowed-hosts", 0, LK_OPT_CALL, &c->hosts, 0, 0, NULL, add_items},
+      {"cors-origin", 0, LK_OPT_CALL, &c->origins, 0, 0, NULL, add_items},
   };
+  int rc;
 
   memset(c, 0, sizeof(*c));
   c->template_path = "template.yaml";
@@ -34,8 +62,17 @@ int lk_cli_run_args(int argc, char **argv, lk_cli_run_t *c) {
   o->port = 3001;
   o->api_port = 3000;
   o->state_dir = ".lambkin";
-  return lk_args_parse(argc, argv, 2, opts, sizeof(opts) / sizeof(opts[0]),
-                       &c->args);
+  rc = lk_args_parse(argc, argv, 2, opts, sizeof(opts) / sizeof(opts[0]),
+                     &c->args);
+  if (rc == 0 && o->host && add_items(o->host, &c->hosts)) {
+    fprintf(stderr, "lambkin: too many --allowed-hosts\n");
+    rc = -1;
+  }
+  o->browser.hosts = c->hosts.items;
+  o->browser.n_hosts = c->hosts.n;
+  o->browser.origins = c->origins.items;
+  o->browser.n_origins = c->origins.n;
+  return rc;
 }
 
 lk_app_t *lk_cli_load(const char *template_path) {

@@ -73,6 +73,22 @@ static int field(const char *trace, const char *key, char *out, size_t cap) {
   return 0;
 }
 
+static int hex_run(const char *s, int n) {
+  int i;
+
+  for (i = 0; i < n; i++)
+    if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+      return 0;
+  return 1;
+}
+
+/* X-Ray's shape, "1-<8 hex>-<24 hex>", and nothing else: a root from
+ * outside is copied into every trace and journal line of its chain. */
+static int valid_root(const char *r) {
+  return strlen(r) == 35 && r[0] == '1' && r[1] == '-' && hex_run(r + 2, 8) &&
+         r[10] == '-' && hex_run(r + 11, 24);
+}
+
 /* The path alternates function, edge, function...: fn is in the chain when
  * it is one of the even tokens. A path cut at its ceiling ends in "...",
  * which names no function. */
@@ -110,7 +126,8 @@ void lk_lineage_enter(lk_lineage_t *l, const char *incoming, const char *fn,
   memset(hop, 0, sizeof(*hop));
   if (incoming && field(incoming, "Parent", parent_id, sizeof(parent_id)))
     parent = find(l, parent_id);
-  if (!(incoming && field(incoming, "Root", root, sizeof(root)))) {
+  if (!(incoming && field(incoming, "Root", root, sizeof(root)) &&
+        valid_root(root))) {
     char hex[25];
 
     lk_hex(hex, 24);

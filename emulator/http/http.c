@@ -19,6 +19,8 @@
 #define DISCARD_MAX (64 * 1024 * 1024)
 #define READ_CHUNK (64 * 1024)
 #define CORK_MAX (64 * 1024)
+/* Answers a client has not read yet: past this, its requests wait. */
+#define WRITE_QUEUE_MAX (1024 * 1024)
 
 struct lk_http_server {
   uv_tcp_t tcp;
@@ -26,6 +28,9 @@ struct lk_http_server {
   lk_http_cb cb;
   void *ud;
   size_t max_body;
+  const lk_browser_policy_t *browser;
+  int (*admit)(int fd, void *ud);
+  void *admit_ud;
   int port;
   int n_conns;
   int closing;
@@ -40,13 +45,17 @@ struct lk_http_conn {
   int in_flight;      /* req handed to the callback */
   int closing;
   int last_was_value;
+  int head_done;     /* later header callbacks are a chunked body's trailers */
   int head_overflow; /* the head passed a ceiling: 431, not 400 */
   int paused;        /* reading stopped: pending is full */
   int corked;        /* answers wait in cork until the read is handled */
   int eof;           /* the client finished sending while one was in flight */
+  int feeding;       /* conn_feed's loop runs: an answer must not re-enter */
+  int write_held;    /* reading stopped: the client does not read answers */
   size_t discarded;
-  lk_buf_t pending; /* bytes read past the message in flight */
-  lk_buf_t cork;    /* answers written while corked */
+  lk_buf_t pending;   /* bytes read past the message in flight */
+  size_t pending_off; /* of which this many are parsed already */
+  lk_buf_t cork;      /* answers written while corked */
   char rbuf[READ_CHUNK];
   lk_http_conn_t *prev, *next;
 };
@@ -174,6 +183,7 @@ static int on_message_begin(llhttp_t *p) {
 
   conn->req = req_new(conn->srv->max_body);
   conn->last_was_value = 0;
+  conn->head_done = 0;
   conn->discarded = 0;
   return 0;
 }
@@ -200,10 +210,14 @@ static int on_url_complete(llhttp_t *p) {
   return head_add(conn, "", 1); /* NUL after the URL */
 }
 
+/* Trailers are dropped, as most servers drop them: the head's buffer and
+ * the header pointers into it are final once the head is complete. */
 static int on_header_field(llhttp_t *p, const char *at, size_t n) {
   lk_http_conn_t *conn = p->data;
   lk_http_req_t *req = conn->req;
 
+  if (conn->head_done)
+    return 0;
   if (req->n_headers == 0 || conn->last_was_value) {
     if (req->n_headers == LK_HTTP_MAX_HEADERS) {
       llhttp_set_error_reason(p, "too many headers");
@@ -224,6 +238,8 @@ static int on_header_value(llhttp_t *p, const char *at, size_t n) {
   lk_http_conn_t *conn = p->data;
   lk_http_req_t *req = conn->req;
 
+  if (conn->head_done)
+    return 0;
   if (!conn->last_was_value) {
     if (head_add(conn, "", 1))
       return HPE_USER;
@@ -242,6 +258,7 @@ static int on_headers_complete(llhttp_t *p) {
 
   if (head_add(conn, "", 1))
     return -1; /* not a status code here: 0, 1, 2 mean things */
+  conn->head_done = 1;
   base = req->head_.data;
   for (i = 0; i < req->n_headers; i++) {
     req->headers[i].name = base + req->hoff_[i][0];
@@ -311,6 +328,8 @@ static int on_message_complete(llhttp_t *p) {
 
 /* ---- writing ---- */
 
+static void maybe_read_again(lk_http_conn_t *conn);
+
 static void on_write(uv_write_t *w, int status) {
   write_req_t *wr = (write_req_t *)w;
   lk_http_conn_t *conn = wr->conn;
@@ -318,6 +337,13 @@ static void on_write(uv_write_t *w, int status) {
   if ((status < 0 || wr->close_after) && !conn->closing)
     conn_close(conn);
   free(wr);
+  if (conn->write_held && !conn->closing &&
+      uv_stream_get_write_queue_size((uv_stream_t *)&conn->tcp) <
+          WRITE_QUEUE_MAX / 2) {
+    conn->write_held = 0;
+    if (!conn->in_flight)
+      maybe_read_again(conn);
+  }
 }
 
 /* Sends bufs in order: straight to the socket when it takes them; what it
@@ -407,8 +433,11 @@ static char *put(char *p, const char *s, size_t n) {
 static int conn_write(lk_http_conn_t *conn, int status,
                       const lk_http_header_t *headers, int n_headers,
                       const void *body, size_t len, int skip_body,
-                      int close_after) {
+                      int close_after, const char *cors) {
   static const char conn_close_hdr[] = "Connection: close\r\n";
+  static const char cors_hdr[] = "Access-Control-Allow-Origin: ";
+  static const char cors_more[] = "\r\nAccess-Control-Expose-Headers: *"
+                                  "\r\nVary: Origin\r\n";
   const char *reason = lk_http_reason(status);
   char stack[2048], *head = stack, *p;
   size_t need, i, hlen;
@@ -419,6 +448,8 @@ static int conn_write(lk_http_conn_t *conn, int status,
   for (i = 0; i < (size_t)n_headers; i++)
     need += strlen(headers[i].name) + strlen(headers[i].value) + 4;
   need += sizeof("Content-Length: \r\n") + 24 + sizeof(conn_close_hdr);
+  if (cors)
+    need += sizeof(cors_hdr) + strlen(cors) + sizeof(cors_more);
   if (need > LK_HTTP_MAX_HEAD_BYTES * 4)
     return LK_E2BIG;
   if (need > sizeof(stack))
@@ -438,6 +469,11 @@ static int conn_write(lk_http_conn_t *conn, int status,
     p = put(p, "Content-Length: ", 16);
     p += put_uint(p, len);
     p = put(p, "\r\n", 2);
+  }
+  if (cors) {
+    p = put(p, cors_hdr, sizeof(cors_hdr) - 1);
+    p = put(p, cors, strlen(cors));
+    p = put(p, cors_more, sizeof(cors_more) - 1);
   }
   if (close_after)
     p = put(p, conn_close_hdr, sizeof(conn_close_hdr) - 1);
@@ -479,13 +515,25 @@ static void send_error_and_close(lk_http_conn_t *conn, int status,
     conn->req = NULL;
   }
   uv_read_stop((uv_stream_t *)&conn->tcp);
-  if (conn_write(conn, status, h, 1, body, (size_t)n, 0, 1) != 0)
+  if (conn_write(conn, status, h, 1, body, (size_t)n, 0, 1, NULL) != 0)
     conn_close(conn);
 }
 
 /* ---- reading ---- */
 
-static void conn_feed(lk_http_conn_t *conn, const char *data, size_t n);
+static size_t conn_feed(lk_http_conn_t *conn, const char *data, size_t n);
+
+/* Moves the unparsed part of pending to its start, so the room at its end
+ * is all the room there is. Once per read at most, never per request. */
+static void pending_compact(lk_http_conn_t *conn) {
+  lk_buf_t *b = &conn->pending;
+
+  if (conn->pending_off == 0)
+    return;
+  memmove(b->data, b->data + conn->pending_off, b->len - conn->pending_off);
+  b->len -= conn->pending_off;
+  conn->pending_off = 0;
+}
 
 /* While a request is in flight the socket stays in the loop, and what
  * arrives waits in pending: stopping and restarting the read for every
@@ -493,17 +541,43 @@ static void conn_feed(lk_http_conn_t *conn, const char *data, size_t n);
  * stops the reading, so a pipelining client is still held to its ceiling. */
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
   lk_http_conn_t *conn = h->data;
-  size_t room = conn->pending.max - conn->pending.len;
+  size_t room;
 
   (void)hint;
+  pending_compact(conn);
+  room = conn->pending.max - conn->pending.len;
   buf->base = conn->rbuf;
   buf->len = sizeof(conn->rbuf);
   if (conn->in_flight && room < buf->len)
     buf->len = room; /* 0 reads as UV_ENOBUFS */
 }
 
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+
+/* Reading stops for a full pending buffer or for a client that does not
+ * read its answers (paused, and write_held for the second); it starts
+ * again once neither holds. */
+static void maybe_read_again(lk_http_conn_t *conn) {
+  if (conn->closing || conn->eof || conn->write_held || !conn->paused)
+    return;
+  conn->paused = 0;
+  uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_read);
+}
+
+/* A client that pipelines requests and does not read the answers would
+ * have them pile up here: past WRITE_QUEUE_MAX its requests wait. */
+static void hold_if_unread(lk_http_conn_t *conn) {
+  if (conn->closing || uv_stream_get_write_queue_size(
+                           (uv_stream_t *)&conn->tcp) <= WRITE_QUEUE_MAX)
+    return;
+  conn->write_held = 1;
+  conn->paused = 1;
+  uv_read_stop((uv_stream_t *)&conn->tcp);
+}
+
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   lk_http_conn_t *conn = s->data;
+  size_t used;
 
   if (conn->in_flight && (nread == UV_EOF || nread == UV_ENOBUFS)) {
     /* Half-closed after its request, or pipelined past the ceiling: the
@@ -531,68 +605,138 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     return;
   }
   conn->corked = 1;
-  conn_feed(conn, buf->base, (size_t)nread);
+  used = conn_feed(conn, buf->base, (size_t)nread);
   conn->corked = 0;
+  if (!conn->closing && used < (size_t)nread &&
+      lk_buf_add(&conn->pending, buf->base + used, (size_t)nread - used))
+    conn_close(conn); /* cannot happen: a read fits in pending */
   if (!conn->closing && cork_flush(conn) < 0)
     conn_close(conn);
+  hold_if_unread(conn);
 }
 
-static void conn_feed(lk_http_conn_t *conn, const char *data, size_t n) {
+/* Parses data up to the end of one message: 1 when one is whole (the
+ * parser pauses there), 0 when data ran out first, -1 after answering a
+ * parse error. *used is how much of data it took. */
+static int parse_one(lk_http_conn_t *conn, const char *data, size_t n,
+                     size_t *used) {
   llhttp_errno_t rc;
-  lk_http_req_t *req;
+  const char *pos;
+  int status = 400;
 
-  if (conn->closing || n == 0)
-    return;
+  if (llhttp_get_errno(&conn->parser) == HPE_PAUSED)
+    llhttp_resume(&conn->parser);
   rc = llhttp_execute(&conn->parser, data, n);
+  *used = n;
   if (rc == HPE_OK)
-    return;
-  if (rc != HPE_PAUSED) {
-    int status = 400;
-
-    if (conn->head_overflow)
-      status = 431;
-    else if (rc == HPE_USER && conn->req && conn->req->body_too_large)
-      status = 413;
-    send_error_and_close(conn, status, lk_http_reason(status));
-    return;
+    return 0;
+  if (rc == HPE_PAUSED) {
+    pos = llhttp_get_error_pos(&conn->parser);
+    if (pos)
+      *used = (size_t)(pos - data);
+    return 1;
   }
-  /* One whole message: hold what follows it until this one is answered. */
-  {
-    const char *pos = llhttp_get_error_pos(&conn->parser);
-    size_t used = pos ? (size_t)(pos - data) : n;
+  if (conn->head_overflow)
+    status = 431;
+  else if (rc == HPE_USER && conn->req && conn->req->body_too_large)
+    status = 413;
+  send_error_and_close(conn, status, lk_http_reason(status));
+  return -1;
+}
 
-    lk_buf_reset(&conn->pending);
-    if (used < n && lk_buf_add(&conn->pending, data + used, n - used)) {
-      send_error_and_close(conn, 400, "pipelined data too large");
+static void refuse(lk_http_req_t *req, int status, const char *why) {
+  lk_http_header_t h[] = {{"Content-Type", "application/json"}};
+  char body[256];
+  int n = snprintf(body, sizeof(body), "{\"message\":\"%s\"}", why);
+
+  lk_http_respond(req, status, h, 1, body, (size_t)n);
+}
+
+/* An allowed origin's CORS preflight: whatever it asks for. */
+static void preflight(lk_http_req_t *req) {
+  const char *want = lk_http_header(req, "Access-Control-Request-Headers");
+  lk_http_header_t h[] = {
+      {"Access-Control-Allow-Methods",
+       "GET, HEAD, PUT, POST, DELETE, PATCH, OPTIONS"},
+      {"Access-Control-Max-Age", "600"},
+      {"Access-Control-Allow-Headers", want ? want : "*"},
+  };
+
+  lk_http_respond(req, 204, h, 3, NULL, 0);
+}
+
+/* Hands a whole message to the handler, unless the browser policy
+ * refuses it or it is a preflight, which the server answers itself. */
+static void dispatch(lk_http_conn_t *conn) {
+  const lk_browser_policy_t *browser = conn->srv->browser;
+  lk_http_req_t *req = conn->req;
+  const char *why = "";
+  int status;
+
+  req->conn_ = conn;
+  conn->in_flight = 1;
+  if (browser) {
+    status = lk_browser_check(browser, req, &why);
+    if (status) {
+      refuse(req, status, why);
+      return;
+    }
+    req->cors_origin_ = lk_browser_cors_origin(browser, req);
+    if (req->cors_origin_ && lk_browser_is_preflight(req)) {
+      preflight(req);
       return;
     }
   }
-  req = conn->req;
-  req->conn_ = conn;
-  conn->in_flight = 1;
   conn->srv->cb(req, conn->srv->ud);
 }
 
-static void conn_resume(lk_http_conn_t *conn) {
-  size_t n;
-  char *rest;
+/* Parses and dispatches the messages in data one after another; returns
+ * how much of data it took. An answer given inside the callback (the
+ * usual case) lets the loop go on to the next pipelined message, so a
+ * write of thousands of requests is served in a loop, never by recursion,
+ * and nothing is copied per request. The loop stops at a message answered
+ * later: what follows it waits in pending for conn_resume. */
+static size_t conn_feed(lk_http_conn_t *conn, const char *data, size_t n) {
+  size_t off = 0, used;
+  int whole;
 
-  conn->in_flight = 0;
-  conn->req = NULL;
-  llhttp_resume(&conn->parser);
-  if (conn->pending.len) {
-    rest = lk_buf_steal(&conn->pending, &n);
-    conn_feed(conn, rest, n);
-    free(rest);
+  conn->feeding = 1;
+  while (off < n && !conn->closing && !conn->in_flight) {
+    whole = parse_one(conn, data + off, n - off, &used);
+    if (whole < 0)
+      break;
+    off += used;
+    if (whole)
+      dispatch(conn);
+  }
+  conn->feeding = 0;
+  return off;
+}
+
+/* The message in flight was answered later than its callback: go on with
+ * what waited behind it, then with the socket. */
+static void conn_resume(lk_http_conn_t *conn) {
+  lk_buf_t *b = &conn->pending;
+
+  if (b->len > conn->pending_off) {
+    conn->corked = 1;
+    conn->pending_off += conn_feed(conn, b->data + conn->pending_off,
+                                   b->len - conn->pending_off);
+    conn->corked = 0;
+    if (!conn->closing && cork_flush(conn) < 0)
+      conn_close(conn);
+    hold_if_unread(conn);
+  }
+  if (conn->pending_off == b->len) {
+    lk_buf_reset(b);
+    conn->pending_off = 0;
   }
   if (conn->closing || conn->in_flight)
     return;
-  if (conn->eof) {
+  if (conn->eof)
     conn_close(conn); /* everything it sent is answered */
-  } else if (conn->paused) {
-    conn->paused = 0;
-    uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_read);
-  }
+  else
+    maybe_read_again(conn);
 }
 
 int lk_http_respond(lk_http_req_t *req, int status,
@@ -609,17 +753,18 @@ int lk_http_respond(lk_http_req_t *req, int status,
                 (req->body_too_large && conn->discarded > 0 &&
                  conn->discarded >= DISCARD_MAX);
   err = conn_write(conn, status, headers, n_headers, body, len, req->is_head_,
-                   close_after);
+                   close_after, req->cors_origin_);
   req_free(req);
   conn->req = NULL;
+  conn->in_flight = 0;
   if (err < 0 || close_after) {
-    conn->in_flight = 0;
     uv_read_stop((uv_stream_t *)&conn->tcp);
     if (err != 0) /* written, or failed: either way, done with it */
       conn_close(conn);
     return err < 0 ? err : 0;
   }
-  conn_resume(conn);
+  if (!conn->feeding) /* inside the callback, conn_feed's loop goes on */
+    conn_resume(conn);
   return 0;
 }
 
@@ -649,6 +794,15 @@ const char *lk_http_header(const lk_http_req_t *req, const char *name) {
 
 /* ---- server ---- */
 
+static int admitted(lk_http_server_t *srv, lk_http_conn_t *conn) {
+  uv_os_fd_t fd;
+
+  if (srv->admit == NULL)
+    return 1;
+  return uv_fileno((uv_handle_t *)&conn->tcp, &fd) == 0 &&
+         srv->admit(fd, srv->admit_ud) == 0;
+}
+
 static void on_connection(uv_stream_t *server, int status) {
   lk_http_server_t *srv = server->data;
   lk_http_conn_t *conn;
@@ -662,7 +816,7 @@ static void on_connection(uv_stream_t *server, int status) {
   lk_buf_init(&conn->pending, READ_CHUNK);
   lk_buf_init(&conn->cork, CORK_MAX);
   if (uv_accept(server, (uv_stream_t *)&conn->tcp) ||
-      srv->n_conns >= LK_HTTP_MAX_CONNS) {
+      srv->n_conns >= LK_HTTP_MAX_CONNS || !admitted(srv, conn)) {
     uv_close((uv_handle_t *)&conn->tcp, on_conn_close);
     return;
   }
@@ -702,6 +856,9 @@ int lk_http_server_new(uv_loop_t *loop, const lk_http_opts_t *opts,
   srv->cb = cb;
   srv->ud = ud;
   srv->max_body = opts && opts->max_body ? opts->max_body : DEFAULT_MAX_BODY;
+  srv->browser = opts ? opts->browser : NULL;
+  srv->admit = opts ? opts->admit : NULL;
+  srv->admit_ud = opts ? opts->admit_ud : NULL;
   uv_tcp_init(loop, &srv->tcp);
   srv->tcp.data = srv;
   if (strchr(host, ':'))
@@ -716,7 +873,7 @@ int lk_http_server_new(uv_loop_t *loop, const lk_http_opts_t *opts,
     err = uv_tcp_getsockname(&srv->tcp, (struct sockaddr *)&ss, &namelen);
   if (err) {
     srv->closing = 1;
-    uv_close((uv_handle_t *)&srv->tcp, (uv_close_cb)free);
+    uv_close((uv_handle_t *)&srv->tcp, lk_free_handle);
     return err;
   }
   srv->port =

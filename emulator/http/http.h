@@ -11,6 +11,7 @@
 
 #include <uv.h>
 
+#include "browser.h"
 #include "buf.h"
 
 /* Ceilings for every byte a client sends (STYLE.md: every buffer has one). */
@@ -49,6 +50,7 @@ struct lk_http_req {
   size_t path_len_;
   int keep_alive_;
   int is_head_;
+  const char *cors_origin_; /* echoed in Access-Control-Allow-Origin */
 };
 
 typedef void (*lk_http_cb)(lk_http_req_t *req, void *ud);
@@ -57,6 +59,15 @@ typedef struct lk_http_opts {
   const char *host; /* default 127.0.0.1 */
   int port;         /* 0: any free port */
   size_t max_body;  /* default 6 MB */
+  /* Checked on every request before the handler sees it (a refusal is a
+   * 403; an allowed origin's CORS preflight is answered here, and its
+   * answers carry Access-Control-Allow-Origin). NULL: no checks. It must
+   * outlive the server. */
+  const lk_browser_policy_t *browser;
+  /* Asked on every accepted connection (fd is its socket): nonzero closes
+   * it before a byte is read. NULL: every connection is taken. */
+  int (*admit)(int fd, void *ud);
+  void *admit_ud;
 } lk_http_opts_t;
 
 int lk_http_server_new(uv_loop_t *loop, const lk_http_opts_t *opts,

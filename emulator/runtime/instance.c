@@ -19,9 +19,8 @@
 #include "ids.h"
 #include "lambkin/lambkin.h"
 #include "mem.h"
+#include "peer.h"
 #include "runtime_int.h"
-
-#define ENV_MAX 256
 
 static void instance_release(lk_instance_t *in);
 static void on_timeout(uv_timer_t *t);
@@ -289,9 +288,11 @@ static void instance_release(lk_instance_t *in) {
 
 /* ---- the environment and command of a new process ---- */
 
+/* As many variables as it takes, NULL-terminated: a fixed table once
+ * dropped AWS_LAMBDA_RUNTIME_API behind a few hundred of the user's. */
 typedef struct env {
-  char *vars[ENV_MAX];
-  int n;
+  char **vars;
+  int n, cap;
 } env_t;
 
 static void env_add(env_t *e, const char *fmt, ...)
@@ -299,12 +300,25 @@ static void env_add(env_t *e, const char *fmt, ...)
 static void env_add(env_t *e, const char *fmt, ...) {
   va_list ap;
 
-  if (e->n >= ENV_MAX - 1)
-    return; /* the last slot is the NULL */
+  if (e->n + 2 > e->cap) {
+    e->cap = e->cap ? e->cap * 2 : 64;
+    e->vars = lk_xrealloc(e->vars, (size_t)e->cap * sizeof(*e->vars));
+  }
   va_start(ap, fmt);
-  if (vasprintf(&e->vars[e->n], fmt, ap) >= 0)
-    e->n++;
+  e->vars[e->n] = lk_xvasprintf(fmt, ap);
   va_end(ap);
+  e->vars[++e->n] = NULL;
+}
+
+/* 1 when name=... is set already (name ends at '='). */
+static int env_has(const env_t *e, const char *var) {
+  size_t n = strcspn(var, "=");
+  int i;
+
+  for (i = 0; i < e->n; i++)
+    if (strncmp(e->vars[i], var, n) == 0 && e->vars[i][n] == '=')
+      return 1;
+  return 0;
 }
 
 static void env_free(env_t *e) {
@@ -312,6 +326,7 @@ static void env_free(env_t *e) {
 
   for (i = 0; i < e->n; i++)
     free(e->vars[i]);
+  free(e->vars);
 }
 
 /* What lambkin passes on from its own environment; the tripwire's folder
@@ -377,8 +392,6 @@ static void env_lambda(env_t *e, const lk_instance_t *in) {
   env_add(e, "UBSAN_OPTIONS=%s%sabort_on_error=1:print_stacktrace=1",
           getenv("UBSAN_OPTIONS") ? getenv("UBSAN_OPTIONS") : "",
           getenv("UBSAN_OPTIONS") ? ":" : "");
-  for (i = 0; i < def->n_env; i++)
-    env_add(e, "%s", def->env[i]);
   env_add(e, "AWS_LAMBDA_RUNTIME_API=127.0.0.1:%d",
           lk_http_server_port(in->rapi));
   env_add(e, "_HANDLER=%s", def->handler);
@@ -401,6 +414,11 @@ static void env_lambda(env_t *e, const lk_instance_t *in) {
     env_add(e, "AWS_ENDPOINT_URL=%s", rt->opts.endpoint);
   if (def->kind == LK_RT_C)
     env_add(e, "LAMBKIN_HANDLER_SO=%s", fn->so_path);
+  /* The template's last: Lambda refuses to deploy one that sets a
+   * variable it reserves, so lambkin's value of one stands. */
+  for (i = 0; i < def->n_env; i++)
+    if (!env_has(e, def->env[i]))
+      env_add(e, "%s", def->env[i]);
 }
 
 /* The command that runs the function's runtime; path is its storage. */
@@ -452,11 +470,21 @@ static int spawn_batch(uv_loop_t *loop, uv_process_t *proc,
   return err;
 }
 
+/* Only the instance's own processes (its session: it runs under setsid)
+ * may use its Runtime API: another local process that connected could
+ * take the next caller's event, and fail the real invocation. */
+static int admit(int fd, void *ud) {
+  lk_instance_t *in = ud;
+
+  return in->pid > 0 && lk_peer_in_session(fd, in->pid) ? 0 : -1;
+}
+
 /* A new instance, its log stream and Runtime API endpoint; NULL when the
  * endpoint cannot listen (the error in *err). */
 static lk_instance_t *instance_new(lk_fn_t *fn, int *err) {
   lk_instance_t *in = lk_xcalloc(1, sizeof(*in));
-  lk_http_opts_t ho = {"127.0.0.1", 0, LK_SYNC_MAX_PAYLOAD};
+  lk_http_opts_t ho = {"127.0.0.1",          0,     LK_SYNC_MAX_PAYLOAD,
+                       fn->rt->opts.browser, admit, in};
   char day[16], hex[33];
   time_t now = time(NULL);
   struct tm tm;
@@ -498,7 +526,7 @@ int lk_instance_spawn(lk_fn_t *fn) {
   uv_process_options_t po;
   uv_stdio_container_t stdio[4];
   char *args[4], path[PATH_MAX];
-  env_t env = {{NULL}, 0};
+  env_t env = {NULL, 0, 0};
   int err, sink_fd;
 
   in = instance_new(fn, &err);
@@ -507,7 +535,6 @@ int lk_instance_spawn(lk_fn_t *fn) {
   env_inherited(&env, &fn->rt->opts);
   sink_fd = env_sink(&env, &fn->rt->opts, in->stream);
   env_lambda(&env, in);
-  env.vars[env.n] = NULL;
   command(fn->def, args, path, sizeof(path));
   uv_pipe_init(loop, &in->out, 0);
   uv_pipe_init(loop, &in->err, 0);
@@ -547,6 +574,7 @@ int lk_instance_spawn(lk_fn_t *fn) {
   fn->n_starting++;
   uv_read_start((uv_stream_t *)&in->out, on_pipe_alloc, on_pipe_read);
   uv_read_start((uv_stream_t *)&in->err, on_pipe_alloc, on_pipe_read);
+  uv_update_time(loop); /* a C build may have held the loop for seconds */
   uv_timer_start(&in->timer, on_timeout, LK_INIT_TIMEOUT_MS, 0);
   return 0;
 }

@@ -23,17 +23,21 @@ struct lk_journal {
   lk_buf_t line;  /* one line that did not fit the batch's room */
 };
 
-lk_journal_t *lk_journal_open(const char *dir) {
-  lk_journal_t *j = lk_xcalloc(1, sizeof(*j));
+int lk_journal_open(const char *dir, lk_journal_t **out) {
   char path[PATH_MAX];
+  int fd;
 
-  j->fd = -1;
-  lk_buf_init(&j->batch, LK_JOURNAL_BATCH_MAX);
-  lk_buf_init(&j->line, LK_JOURNAL_BATCH_MAX);
-  if ((mkdir(dir, 0755) == 0 || errno == EEXIST) &&
-      lk_path_join(path, sizeof(path), dir, "journal.jsonl") == 0)
-    j->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  return j;
+  *out = NULL;
+  if (lk_path_join(path, sizeof(path), dir, "journal.jsonl"))
+    return LK_E2BIG;
+  fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0)
+    return -errno;
+  *out = lk_xcalloc(1, sizeof(**out));
+  (*out)->fd = fd;
+  lk_buf_init(&(*out)->batch, LK_JOURNAL_BATCH_MAX);
+  lk_buf_init(&(*out)->line, LK_JOURNAL_BATCH_MAX);
+  return 0;
 }
 
 void lk_journal_free(lk_journal_t *j) {
@@ -47,6 +51,10 @@ void lk_journal_free(lk_journal_t *j) {
   free(j);
 }
 
+static void add_str(lk_buf_t *b, const char *s) {
+  lk_buf_add_json_str(b, s, strlen(s));
+}
+
 /* The event goes in as a JSON string (exact bytes) when it is UTF-8 text,
  * else as base64 under event_b64, so replay sends what was sent. */
 static void format(lk_buf_t *b, const lk_journal_inv_t *inv) {
@@ -56,28 +64,30 @@ static void format(lk_buf_t *b, const lk_journal_inv_t *inv) {
 
   gmtime_r(&now, &tm);
   strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  lk_buf_adds(b, "{\"id\":\"");
-  lk_buf_adds(b, inv->id);
-  lk_buf_adds(b, "\",\"time\":\"");
+  /* Every string is escaped, even ours: the trace comes from outside. */
+  lk_buf_adds(b, "{\"id\":");
+  add_str(b, inv->id);
+  lk_buf_adds(b, ",\"time\":\"");
   lk_buf_adds(b, when);
   lk_buf_adds(b, "\",\"function\":");
-  lk_buf_add_json_str(b, inv->function, strlen(inv->function));
-  lk_buf_adds(b, ",\"source\":\"");
-  lk_buf_adds(b, inv->source);
-  lk_buf_adds(b, "\",\"async\":");
+  add_str(b, inv->function);
+  lk_buf_adds(b, ",\"source\":");
+  add_str(b, inv->source);
+  lk_buf_adds(b, ",\"async\":");
   lk_buf_adds(b, inv->async ? "true" : "false");
-  lk_buf_printf(b, ",\"attempt\":%d,\"trace\":\"", inv->attempt);
-  lk_buf_adds(b, inv->trace);
+  lk_buf_printf(b, ",\"attempt\":%d,\"trace\":", inv->attempt);
+  add_str(b, inv->trace);
   if (lk_utf8_valid(inv->event, inv->event_len)) {
-    lk_buf_adds(b, "\",\"event\":");
+    lk_buf_adds(b, ",\"event\":");
     lk_buf_add_json_str(b, inv->event, inv->event_len);
   } else {
-    lk_buf_adds(b, "\",\"event_b64\":\"");
+    lk_buf_adds(b, ",\"event_b64\":\"");
     lk_b64_encode(b, inv->event, inv->event_len);
     lk_buf_adds(b, "\"");
   }
-  lk_buf_printf(b, ",\"outcome\":\"%s\",\"duration_ms\":%.2f,\"error_type\":",
-                inv->outcome, inv->duration_ms);
+  lk_buf_adds(b, ",\"outcome\":");
+  add_str(b, inv->outcome);
+  lk_buf_printf(b, ",\"duration_ms\":%.2f,\"error_type\":", inv->duration_ms);
   if (inv->error_type)
     lk_buf_add_json_str(b, inv->error_type, strlen(inv->error_type));
   else
@@ -94,8 +104,10 @@ static void format(lk_buf_t *b, const lk_journal_inv_t *inv) {
 
 /* The most a line can take: every byte of the event escaped as \u00XX. */
 static size_t worst_case(const lk_journal_inv_t *inv) {
-  return 6 * inv->event_len + 6 * ERROR_KEPT + 6 * strlen(inv->function) +
-         strlen(inv->trace) + 1024;
+  return 6 * (inv->event_len + ERROR_KEPT + strlen(inv->function) +
+              strlen(inv->trace) + strlen(inv->source) + strlen(inv->id) +
+              strlen(inv->outcome)) +
+         1024;
 }
 
 int lk_journal_add(lk_journal_t *j, const lk_journal_inv_t *inv) {

@@ -28,9 +28,9 @@ typedef struct lk_journal_inv {
   size_t error_len;
 } lk_journal_inv_t;
 
-/* Opens (creating the folder) <dir>/journal.jsonl for appending. A journal
- * that cannot be opened still comes back, and writes nothing. */
-lk_journal_t *lk_journal_open(const char *dir);
+/* Opens <dir>/journal.jsonl (0600) for appending, never through a
+ * symlink; 0, or the negative errno (*out is then NULL). */
+int lk_journal_open(const char *dir, lk_journal_t **out);
 /* Writes what the batch holds, then frees. */
 void lk_journal_free(lk_journal_t *j);
 /* Adds one invocation's line to the batch (a full batch is written

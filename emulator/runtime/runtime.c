@@ -159,7 +159,7 @@ void lk_runtime_close(lk_runtime_t *rt) {
   uv_close((uv_handle_t *)&rt->check, NULL);
   for (inv = rt->retrying; inv; inv = rt->retrying) {
     rt->retrying = inv->next;
-    uv_close((uv_handle_t *)inv->retry_timer, (uv_close_cb)free);
+    uv_close((uv_handle_t *)inv->retry_timer, lk_free_handle);
     inv->retry_timer = NULL;
     lk_rt_abandon(inv);
   }

@@ -87,6 +87,7 @@ typedef struct lk_runtime_opts {
   const char *sink_lib;
   const char *sink_dir;
   const char *bin_dir;
+  const lk_browser_policy_t *browser; /* for each Runtime API endpoint */
   lk_runtime_hooks_t hooks;
 } lk_runtime_opts_t;
 

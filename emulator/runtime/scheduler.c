@@ -235,7 +235,7 @@ static void on_retry(uv_timer_t *t) {
       *pp = inv->next;
       break;
     }
-  uv_close((uv_handle_t *)t, (uv_close_cb)free);
+  uv_close((uv_handle_t *)t, lk_free_handle);
   inv->retry_timer = NULL;
   inv->done = 0;
   inv->outcome = NULL;

@@ -926,7 +926,7 @@ static int parse_range(const char *h, size_t size, size_t *from, size_t *to) {
 
 /* GET and HEAD (the HTTP layer sends no body for HEAD, but its length). */
 static void get_object(s3req_t *r, const lk_s3_object_t *o) {
-  lk_http_header_t h[LK_S3_MAX_META + 8];
+  lk_http_header_t h[LK_S3_MAX_META + 10];
   char etag[40], date[40], range[96], names[LK_S3_MAX_META][80];
   size_t from, to;
   int n = 0, i, rc, status = 200;
@@ -942,6 +942,10 @@ static void get_object(s3req_t *r, const lk_s3_object_t *o) {
   h[n++] = (lk_http_header_t){"Last-Modified", date};
   h[n++] = (lk_http_header_t){"Content-Type", o->content_type};
   h[n++] = (lk_http_header_t){"Accept-Ranges", "bytes"};
+  /* An object is whatever a client put: never a page that runs in
+   * lambkin's origin, nor one the browser sniffs into HTML. */
+  h[n++] = (lk_http_header_t){"Content-Security-Policy", "sandbox"};
+  h[n++] = (lk_http_header_t){"X-Content-Type-Options", "nosniff"};
   if (rc == 0) {
     snprintf(range, sizeof(range), "bytes %zu-%zu/%zu", from, to, o->len);
     h[n++] = (lk_http_header_t){"Content-Range", range};

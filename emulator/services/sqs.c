@@ -1566,7 +1566,7 @@ void lk_sqs_close(lk_sqs_t *s) {
   while (s->waiters)
     finish_waiter(s, s->waiters, find_queue(s, s->waiters->queue_name));
   if (s->tick)
-    uv_close((uv_handle_t *)s->tick, (uv_close_cb)free);
+    uv_close((uv_handle_t *)s->tick, lk_free_handle);
   s->tick = NULL;
 }
 

@@ -166,7 +166,7 @@ static int map_response(lk_http_req_t *req, const route_t *r, const char *body,
 
 static void exchange_free(exchange_t *x) {
   if (x->timer)
-    uv_close((uv_handle_t *)x->timer, (uv_close_cb)free);
+    uv_close((uv_handle_t *)x->timer, lk_free_handle);
   free(x);
 }
 
@@ -328,16 +328,17 @@ static void add_routes(lk_apigw_t *gw, const lk_app_t *app) {
 }
 
 int lk_apigw_new(uv_loop_t *loop, const lk_app_t *app, lk_runtime_t *rt,
-                 const char *host, int port, int timeout_s, lk_apigw_t **out) {
+                 const lk_apigw_opts_t *opts, lk_apigw_t **out) {
   lk_apigw_t *gw = lk_xcalloc(1, sizeof(*gw));
-  lk_http_opts_t ho = {host, port, LK_SYNC_MAX_PAYLOAD};
+  lk_http_opts_t ho = {opts->host,    opts->port, LK_SYNC_MAX_PAYLOAD,
+                       opts->browser, NULL,       NULL};
   int err = 0;
 
   *out = NULL;
   gw->loop = loop;
   gw->app = app;
   gw->rt = rt;
-  gw->timeout_s = timeout_s > 0 ? timeout_s : LK_APIGW_TIMEOUT_S;
+  gw->timeout_s = opts->timeout_s > 0 ? opts->timeout_s : LK_APIGW_TIMEOUT_S;
   add_routes(gw, app);
   if (gw->n)
     err = lk_http_server_new(loop, &ho, on_request, gw, &gw->srv);

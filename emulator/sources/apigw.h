@@ -17,9 +17,16 @@ typedef struct lk_apigw lk_apigw_t;
 
 #define LK_APIGW_TIMEOUT_S 29 /* API Gateway's integration limit */
 
+typedef struct lk_apigw_opts {
+  const char *host; /* default 127.0.0.1 */
+  int port;         /* 0: any free port */
+  int timeout_s;    /* integration timeout, then 504 (default 29) */
+  const lk_browser_policy_t *browser; /* see lk_http_opts_t */
+} lk_apigw_opts_t;
+
 /* NULL in *out when the template has no Api or HttpApi events. */
 int lk_apigw_new(uv_loop_t *loop, const lk_app_t *app, lk_runtime_t *rt,
-                 const char *host, int port, int timeout_s, lk_apigw_t **out);
+                 const lk_apigw_opts_t *opts, lk_apigw_t **out);
 int lk_apigw_port(const lk_apigw_t *gw);
 int lk_apigw_n_routes(const lk_apigw_t *gw);
 /* The route table, for serve's banner: "GET /items/{id} -> fn (v1)". */

@@ -518,7 +518,7 @@ void lk_sources_close(lk_sources_t *src) {
   for (i = 0; src && i < src->n_maps; i++)
     src->maps[i].src_closing = 1;
   if (src && src->tick) {
-    uv_close((uv_handle_t *)src->tick, (uv_close_cb)free);
+    uv_close((uv_handle_t *)src->tick, lk_free_handle);
     src->tick = NULL;
   }
 }

@@ -1,8 +1,11 @@
 /* libFuzzer target, end to end: bytes from a real TCP client into lambkin's
- * HTTP server on its own libuv loop. Every request the server accepts is
- * answered 200; whatever the bytes, the client reads back only whole
- * HTTP/1.1 responses, the server never crashes, and every handle closes
- * (the loop closes cleanly after each input). */
+ * HTTP server on its own libuv loop, in one write, so every request after
+ * the first is pipelined. A request whose path starts with /l is answered
+ * on a later loop turn (as an invocation is), the others at once, so both
+ * ways a pipeline resumes are fuzzed; the browser policy (Host, Origin,
+ * CORS preflight) is on. Whatever the bytes, the client reads back only
+ * whole HTTP/1.1 responses, the server never crashes, and every handle
+ * closes (the loop closes cleanly after each input). */
 #include <arpa/inet.h>
 #include "check.h"
 #include <stdint.h>
@@ -18,6 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 typedef struct ctx {
   lk_http_server_t *srv;
+  uv_timer_t timer;
+  lk_http_req_t *later; /* answered when the timer fires */
   uv_poll_t poll;
   int fd;
   char out[65536];
@@ -25,9 +30,28 @@ typedef struct ctx {
   int eof;
 } ctx_t;
 
-static void on_req(lk_http_req_t *req, void *ud) {
-  (void)ud;
+static void answer(lk_http_req_t *req) {
   lk_http_respond(req, req->body_too_large ? 413 : 200, NULL, 0, "ok", 2);
+}
+
+static void on_timer(uv_timer_t *t) {
+  ctx_t *c = t->data;
+  lk_http_req_t *req = c->later;
+
+  c->later = NULL;
+  if (req)
+    answer(req);
+}
+
+static void on_req(lk_http_req_t *req, void *ud) {
+  ctx_t *c = ud;
+
+  if (strncmp(req->path, "/l", 2) == 0 && c->later == NULL) {
+    c->later = req;
+    uv_timer_start(&c->timer, on_timer, 0, 0);
+    return;
+  }
+  answer(req);
 }
 
 static void on_poll(uv_poll_t *p, int status, int events) {
@@ -48,12 +72,17 @@ static void on_poll(uv_poll_t *p, int status, int events) {
     uv_poll_stop(p);
     uv_close((uv_handle_t *)p, NULL);
     lk_http_server_free(c->srv);
+    on_timer(&c->timer); /* an aborted request is still answered */
+    uv_close((uv_handle_t *)&c->timer, NULL);
   }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uv_loop_t loop;
-  lk_http_opts_t o = {"127.0.0.1", 0, 4096};
+  static const char *const hosts[] = {"fuzz.test", ".lan"};
+  static const char *const origins[] = {"https://app.example"};
+  static const lk_browser_policy_t browser = {hosts, 2, origins, 1};
+  lk_http_opts_t o = {"127.0.0.1", 0, 4096, &browser, NULL, NULL};
   struct sockaddr_in sa;
   ctx_t c;
   size_t off = 0;
@@ -61,6 +90,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   memset(&c, 0, sizeof(c));
   CHECK(uv_loop_init(&loop) == 0);
   CHECK(lk_http_server_new(&loop, &o, on_req, &c, &c.srv) == 0);
+  uv_timer_init(&loop, &c.timer);
+  c.timer.data = &c;
   c.fd = socket(AF_INET, SOCK_STREAM, 0);
   memset(&sa, 0, sizeof(sa));
   sa.sin_family = AF_INET;

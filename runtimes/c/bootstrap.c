@@ -18,10 +18,11 @@
 #include "lambkin/handler.h"
 
 #define MAX_BODY (6 * 1024 * 1024 + 1024)
-#define MAX_HEAD 16384
+#define MAX_HEAD 65536 /* a client context of control bytes, escaped: 16 KB */
 
 typedef struct conn {
   int fd;
+  const char *host; /* AWS_LAMBDA_RUNTIME_API, sent as Host */
   char buf[65536];
   size_t pos, len;
 } conn_t;
@@ -76,6 +77,7 @@ static int conn_open(conn_t *c, const char *hostport) {
 
   if (parse_hostport(hostport, &sa))
     return -1;
+  c->host = hostport;
   c->fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (c->fd < 0)
     return -1;
@@ -213,9 +215,9 @@ static int send_request(conn_t *c, const char *method, const char *path,
                         const char *extra, const char *body, size_t len) {
   char head[2048];
   int n = snprintf(head, sizeof(head),
-                   "%s %s HTTP/1.1\r\nHost: lambda\r\n%sContent-Length: "
+                   "%s %s HTTP/1.1\r\nHost: %s\r\n%sContent-Length: "
                    "%zu\r\n\r\n",
-                   method, path, extra ? extra : "", len);
+                   method, path, c->host, extra ? extra : "", len);
 
   if (n < 0 || (size_t)n >= sizeof(head))
     return -1;
