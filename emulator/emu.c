@@ -123,6 +123,12 @@ static void save_state(lk_emu_t *emu) {
 
 /* ---- start-up, one part each ---- */
 
+static void on_journal_rotate(void *ud) {
+  lk_emu_t *emu = ud;
+
+  lk_access_rejournal(emu->access);
+}
+
 /* The state directory, private to this user, and its journal. */
 static int open_state(lk_emu_t *emu) {
   const char *dir = emu->opts.state_dir;
@@ -282,6 +288,7 @@ int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
   /* Nothing fails from here on. */
   emu->access =
       lk_access_new(app, emu->rt, emu->journal, emu->opts.enforce_policies);
+  lk_journal_on_rotate(emu->journal, on_journal_rotate, emu);
   emu->sources =
       lk_sources_new(loop, app, emu->rt, emu->s3, emu->sqs, emu->logs);
   lk_runtime_start(emu->rt);

@@ -16,6 +16,7 @@
 #include "fs.h"
 #include "lambkin/lambkin.h"
 #include "rand.h"
+#include "strmap.h"
 
 /* Past the ceiling the whole buffer goes, every later append fails the
  * same way, and an ignored error leaves nothing half written. */
@@ -115,12 +116,54 @@ static void test_rand(void **state) {
   assert_int_equal(lk_rand_below(&a, 0), 0);
 }
 
+/* The map against a plain array, over random puts, gets and deletes on a
+ * small key space, so runs collide, wrap and shift back often. */
+static void test_strmap(void **state) {
+  enum { KEYS = 300 };
+  lk_strmap_t *m = lk_strmap_new();
+  uint64_t model[KEYS], got;
+  int present[KEYS] = {0}, n = 0, i, k;
+  lk_rand_t r;
+  char key[32];
+
+  (void)state;
+  lk_rand_seed(&r, 7);
+  for (i = 0; i < 200000; i++) {
+    k = (int)lk_rand_below(&r, KEYS);
+    snprintf(key, sizeof(key), "id-%d", k);
+    switch (lk_rand_below(&r, 3)) {
+    case 0:
+      lk_strmap_put(m, key, (uint64_t)i);
+      n += !present[k];
+      present[k] = 1;
+      model[k] = (uint64_t)i;
+      break;
+    case 1:
+      assert_int_equal(lk_strmap_del(m, key), present[k]);
+      n -= present[k];
+      present[k] = 0;
+      break;
+    default:
+      assert_int_equal(lk_strmap_get(m, key, &got), present[k]);
+      if (present[k])
+        assert_true(got == model[k]);
+    }
+    assert_int_equal(lk_strmap_size(m), n);
+  }
+  for (k = 0; k < KEYS; k++) {
+    snprintf(key, sizeof(key), "id-%d", k);
+    assert_int_equal(lk_strmap_get(m, key, NULL), present[k]);
+  }
+  lk_strmap_free(m);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_buf_fails_whole),
       cmocka_unit_test(test_buf_printf_and_json),
       cmocka_unit_test(test_path_join),
       cmocka_unit_test(test_rand),
+      cmocka_unit_test(test_strmap),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

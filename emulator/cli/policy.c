@@ -38,27 +38,21 @@ static void add_use(cJSON *all, const cJSON *rec) {
   cJSON_AddItemToArray(acts, cJSON_CreateString(action));
 }
 
+static void add_line(const char *line, size_t len, void *ud) {
+  cJSON *rec;
+
+  if (len > LINE_MAX_BYTES)
+    return;
+  rec = cJSON_ParseWithLength(line, len);
+  add_use(ud, rec);
+  cJSON_Delete(rec);
+}
+
 /* {function: {resource: [actions]}} from the journal's access records. */
 static cJSON *observed(const char *state) {
-  char path[PATH_MAX], *line = NULL;
-  size_t cap = 0;
-  ssize_t n;
-  cJSON *all = cJSON_CreateObject(), *rec;
-  FILE *f = NULL;
+  cJSON *all = cJSON_CreateObject();
 
-  if (lk_path_join(path, sizeof(path), state, "journal.jsonl") == 0)
-    f = fopen(path, "r");
-  if (f == NULL)
-    return all;
-  for (n = getline(&line, &cap, f); n > 0; n = getline(&line, &cap, f)) {
-    if (n > LINE_MAX_BYTES || strstr(line, "\"type\":\"access\"") == NULL)
-      continue;
-    rec = cJSON_ParseWithLength(line, (size_t)n);
-    add_use(all, rec);
-    cJSON_Delete(rec);
-  }
-  free(line);
-  fclose(f);
+  lk_journal_each(state, "\"type\":\"access\"", add_line, all);
   return all;
 }
 

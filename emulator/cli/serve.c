@@ -1,8 +1,11 @@
 /* `lambkin serve`: the template's functions behind the Lambda API, S3, SQS
  * and CloudWatch Logs on one port, and API Gateway on another, until
  * SIGINT or SIGTERM. */
+#include <arpa/inet.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
 
 #include "cli.h"
 #include "lambkin/lambkin.h"
@@ -19,6 +22,25 @@ static void on_signal(uv_signal_t *s, int sig) {
   lk_emu_close(serving);
   uv_close((uv_handle_t *)&sig_int, NULL);
   uv_close((uv_handle_t *)&sig_term, NULL);
+}
+
+/* Room for LK_HTTP_MAX_CONNS connections on each server, and the pipes
+ * and sockets of every instance: the usual soft limit of 1024 is not. */
+static void raise_fd_limit(void) {
+  struct rlimit r;
+
+  if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur >= 65536)
+    return;
+  r.rlim_cur = r.rlim_max < 65536 ? r.rlim_max : 65536;
+  setrlimit(RLIMIT_NOFILE, &r);
+}
+
+static int is_loopback(const char *host) {
+  struct in_addr a;
+
+  if (strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0)
+    return 1;
+  return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
 }
 
 static void banner(const lk_cli_run_t *c, const lk_app_t *app, lk_emu_t *emu) {
@@ -40,6 +62,12 @@ static void banner(const lk_cli_run_t *c, const lk_app_t *app, lk_emu_t *emu) {
       printf("  %s\n", lk_apigw_route(gw, i, route, sizeof(route)));
   }
   fflush(stdout);
+  if (!is_loopback(host))
+    fprintf(stderr,
+            "lambkin: WARNING: listening on %s, not on loopback. Anyone who "
+            "can reach this address can invoke the functions and read and "
+            "write S3, SQS and Logs: lambkin checks no signatures.\n",
+            host);
 }
 
 int lk_cmd_serve(int argc, char **argv) {
@@ -50,6 +78,7 @@ int lk_cmd_serve(int argc, char **argv) {
 
   if (lk_cli_run_args(argc, argv, &c))
     return 2;
+  raise_fd_limit();
   app = lk_cli_load(c.template_path);
   if (app == NULL)
     return 2;

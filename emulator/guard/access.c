@@ -286,24 +286,46 @@ static void deny(const lk_access_t *a, lk_http_req_t *req,
   lk_buf_free(&b);
 }
 
+static void journal(lk_access_t *a, const char *fn, const char *action,
+                    const char *resource) {
+  cJSON *rec = cJSON_CreateObject();
+
+  cJSON_AddStringToObject(rec, "type", "access");
+  cJSON_AddStringToObject(rec, "function", fn);
+  cJSON_AddStringToObject(rec, "action", action);
+  cJSON_AddStringToObject(rec, "resource", resource);
+  lk_journal_event(a->journal, rec);
+  cJSON_Delete(rec);
+}
+
 /* The first time fn makes action on resource: a record in the journal. */
 static void record(lk_access_t *a, const lk_function_t *fn, const char *action,
                    const char *resource) {
   char key[2300];
-  cJSON *rec;
 
   snprintf(key, sizeof(key), "%s\t%s\t%s", fn->name, action, resource);
   if (cJSON_GetObjectItemCaseSensitive(a->seen, key) != NULL ||
       cJSON_GetArraySize(a->seen) >= LK_ACCESS_MAX)
     return;
   cJSON_AddTrueToObject(a->seen, key);
-  rec = cJSON_CreateObject();
-  cJSON_AddStringToObject(rec, "type", "access");
-  cJSON_AddStringToObject(rec, "function", fn->name);
-  cJSON_AddStringToObject(rec, "action", action);
-  cJSON_AddStringToObject(rec, "resource", resource);
-  lk_journal_event(a->journal, rec);
-  cJSON_Delete(rec);
+  journal(a, fn->name, action, resource);
+}
+
+void lk_access_rejournal(lk_access_t *a) {
+  const cJSON *it;
+
+  cJSON_ArrayForEach(it, a->seen) {
+    char key[2300], *action, *resource;
+
+    snprintf(key, sizeof(key), "%s", it->string);
+    action = strchr(key, '\t');
+    resource = action ? strchr(action + 1, '\t') : NULL;
+    if (resource == NULL)
+      continue;
+    *action++ = '\0';
+    *resource++ = '\0';
+    journal(a, key, action, resource);
+  }
 }
 
 int lk_access_check(lk_access_t *a, lk_http_req_t *req) {

@@ -34,5 +34,8 @@ int lk_access_describe(const lk_app_t *app, const lk_http_req_t *req, int exact,
  * returns LK_EACCES; else records it (first time only) and returns 0, as
  * for any other request. */
 int lk_access_check(lk_access_t *a, lk_http_req_t *req);
+/* Writes every access record so far again: after the journal rotated,
+ * lambkin policy still finds them all. */
+void lk_access_rejournal(lk_access_t *a);
 
 #endif

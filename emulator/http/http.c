@@ -24,6 +24,9 @@
 
 struct lk_http_server {
   uv_tcp_t tcp;
+  uv_timer_t sweep; /* closes connections past their deadline */
+  int open_handles; /* tcp and sweep: freed when both have closed */
+  uint64_t ticks;   /* counts activity: orders connections by their last */
   uv_loop_t *loop;
   lk_http_cb cb;
   void *ud;
@@ -52,6 +55,9 @@ struct lk_http_conn {
   int eof;           /* the client finished sending while one was in flight */
   int feeding;       /* conn_feed's loop runs: an answer must not re-enter */
   int write_held;    /* reading stopped: the client does not read answers */
+  int in_head;       /* reading a request head, against head_deadline */
+  uint64_t deadline; /* loop time it is closed at; 0: none (in flight) */
+  uint64_t active;   /* srv->ticks at its last byte or answer */
   size_t discarded;
   lk_buf_t pending;   /* bytes read past the message in flight */
   size_t pending_off; /* of which this many are parsed already */
@@ -178,10 +184,31 @@ static void conn_close(lk_http_conn_t *conn) {
 
 /* ---- llhttp callbacks: stitch the pieces into one bounded buffer ---- */
 
+/* The deadline a connection is held to now: a head must come whole in
+ * LK_HTTP_HEAD_TIMEOUT_MS from its first byte (a slow one is no excuse,
+ * so it is not pushed back by bytes); a body or an idle keep-alive gets
+ * LK_HTTP_IDLE_TIMEOUT_MS from the last byte; a request in flight is the
+ * handler's, with no deadline here. */
+static void conn_touch(lk_http_conn_t *conn) {
+  uint64_t now = uv_now(conn->srv->loop);
+
+  conn->active = ++conn->srv->ticks;
+  if (conn->in_flight)
+    conn->deadline = 0;
+  else if (!conn->in_head)
+    conn->deadline = now + LK_HTTP_IDLE_TIMEOUT_MS;
+}
+
+static void head_begins(lk_http_conn_t *conn) {
+  conn->in_head = 1;
+  conn->deadline = uv_now(conn->srv->loop) + LK_HTTP_HEAD_TIMEOUT_MS;
+}
+
 static int on_message_begin(llhttp_t *p) {
   lk_http_conn_t *conn = p->data;
 
   conn->req = req_new(conn->srv->max_body);
+  head_begins(conn);
   conn->last_was_value = 0;
   conn->head_done = 0;
   conn->discarded = 0;
@@ -259,6 +286,8 @@ static int on_headers_complete(llhttp_t *p) {
   if (head_add(conn, "", 1))
     return -1; /* not a status code here: 0, 1, 2 mean things */
   conn->head_done = 1;
+  conn->in_head = 0;
+  conn_touch(conn);
   base = req->head_.data;
   for (i = 0; i < req->n_headers; i++) {
     req->headers[i].name = base + req->hoff_[i][0];
@@ -585,6 +614,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     conn->eof = nread == UV_EOF;
     conn->paused = 1;
     uv_read_stop(s);
+    if (conn->eof && conn->req && conn->req->on_hangup)
+      conn->req->on_hangup(conn->req);
     return;
   }
   if (nread < 0) {
@@ -593,6 +624,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   }
   if (nread == 0)
     return;
+  conn_touch(conn);
   if (conn->in_flight) {
     if (lk_buf_add(&conn->pending, buf->base, (size_t)nread)) {
       conn_close(conn); /* out of memory: the stream cannot go on */
@@ -675,6 +707,7 @@ static void dispatch(lk_http_conn_t *conn) {
 
   req->conn_ = conn;
   conn->in_flight = 1;
+  conn_touch(conn);
   if (browser) {
     status = lk_browser_check(browser, req, &why);
     if (status) {
@@ -757,6 +790,7 @@ int lk_http_respond(lk_http_req_t *req, int status,
   req_free(req);
   conn->req = NULL;
   conn->in_flight = 0;
+  conn_touch(conn);
   if (err < 0 || close_after) {
     uv_read_stop((uv_stream_t *)&conn->tcp);
     if (err != 0) /* written, or failed: either way, done with it */
@@ -794,6 +828,44 @@ const char *lk_http_header(const lk_http_req_t *req, const char *name) {
 
 /* ---- server ---- */
 
+/* Past its deadline: a head that did not come whole gets its 408. */
+static void expire(lk_http_conn_t *conn) {
+  if (conn->in_head && conn->req) {
+    conn->in_head = 0; /* the next sweep closes it, read or not */
+    conn->deadline = uv_now(conn->srv->loop) + 1;
+    send_error_and_close(conn, 408, "request head timed out");
+  } else {
+    conn_close(conn);
+  }
+}
+
+static void on_sweep(uv_timer_t *t) {
+  lk_http_server_t *srv = t->data;
+  uint64_t now = uv_now(srv->loop);
+  lk_http_conn_t *conn, *next;
+
+  for (conn = srv->conns; conn; conn = next) {
+    next = conn->next;
+    if (conn->deadline && now >= conn->deadline)
+      expire(conn);
+  }
+}
+
+/* At the ceiling, the connection that has waited longest without a
+ * request in flight makes room: a client that holds every slot with
+ * heads it never finishes cannot lock the others out. 0 when one went. */
+static int make_room(lk_http_server_t *srv) {
+  lk_http_conn_t *conn, *oldest = NULL;
+
+  for (conn = srv->conns; conn; conn = conn->next)
+    if (!conn->in_flight && (oldest == NULL || conn->active < oldest->active))
+      oldest = conn;
+  if (oldest == NULL)
+    return -1;
+  conn_close(oldest);
+  return 0;
+}
+
 static int admitted(lk_http_server_t *srv, lk_http_conn_t *conn) {
   uv_os_fd_t fd;
 
@@ -815,8 +887,8 @@ static void on_connection(uv_stream_t *server, int status) {
   conn->srv = srv;
   lk_buf_init(&conn->pending, READ_CHUNK);
   lk_buf_init(&conn->cork, CORK_MAX);
-  if (uv_accept(server, (uv_stream_t *)&conn->tcp) ||
-      srv->n_conns >= LK_HTTP_MAX_CONNS || !admitted(srv, conn)) {
+  if (uv_accept(server, (uv_stream_t *)&conn->tcp) || !admitted(srv, conn) ||
+      (srv->n_conns >= LK_HTTP_MAX_CONNS && make_room(srv) != 0)) {
     uv_close((uv_handle_t *)&conn->tcp, on_conn_close);
     return;
   }
@@ -828,6 +900,8 @@ static void on_connection(uv_stream_t *server, int status) {
   uv_tcp_nodelay(&conn->tcp, 1);
   llhttp_init(&conn->parser, HTTP_REQUEST, &settings);
   conn->parser.data = conn;
+  conn->active = ++srv->ticks;
+  head_begins(conn);
   uv_read_start((uv_stream_t *)&conn->tcp, on_alloc, on_read);
 }
 
@@ -879,6 +953,11 @@ int lk_http_server_new(uv_loop_t *loop, const lk_http_opts_t *opts,
   srv->port =
       ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                                      : ((struct sockaddr_in *)&ss)->sin_port);
+  srv->open_handles = 2;
+  uv_timer_init(loop, &srv->sweep);
+  srv->sweep.data = srv;
+  uv_timer_start(&srv->sweep, on_sweep, 1000, 1000);
+  uv_unref((uv_handle_t *)&srv->sweep); /* it never keeps the loop alive */
   *out = srv;
   return 0;
 }
@@ -888,7 +967,10 @@ int lk_http_server_port(const lk_http_server_t *srv) {
 }
 
 static void on_server_close(uv_handle_t *h) {
-  free(h->data);
+  lk_http_server_t *srv = h->data;
+
+  if (--srv->open_handles == 0)
+    free(srv);
 }
 
 void lk_http_server_free(lk_http_server_t *srv) {
@@ -897,5 +979,6 @@ void lk_http_server_free(lk_http_server_t *srv) {
   srv->closing = 1;
   while (srv->conns)
     conn_close(srv->conns);
+  uv_close((uv_handle_t *)&srv->sweep, on_server_close);
   uv_close((uv_handle_t *)&srv->tcp, on_server_close);
 }

@@ -18,6 +18,10 @@
 #define LK_HTTP_MAX_HEADERS 100
 #define LK_HTTP_MAX_HEAD_BYTES (16 * 1024) /* URL + all header bytes */
 #define LK_HTTP_MAX_CONNS 1024
+/* A request head must arrive whole within this; a connection with nothing
+ * in flight is closed after this long without a byte. */
+#define LK_HTTP_HEAD_TIMEOUT_MS 10000
+#define LK_HTTP_IDLE_TIMEOUT_MS 75000
 
 typedef struct lk_http_server lk_http_server_t;
 typedef struct lk_http_conn lk_http_conn_t;
@@ -43,6 +47,11 @@ struct lk_http_req {
   /* Called if the client goes away while the request waits for its answer.
    * The handler must still call lk_http_respond() or lk_http_drop(). */
   void (*on_abort)(lk_http_req_t *req);
+  /* Called if the client ends its side of the connection (EOF) while the
+   * request waits: most clients that do have hung up, though HTTP lets a
+   * half-closed one still read its answer. A handler for which an answer
+   * nobody reads is waste may lk_http_drop() the request here. */
+  void (*on_hangup)(lk_http_req_t *req);
   /* private */
   lk_http_conn_t *conn_;
   lk_buf_t head_;

@@ -196,9 +196,10 @@ static int check_payload(lk_http_req_t *req, int async, const char **body,
   return -1;
 }
 
-/* Reserved concurrency and the queue's ceiling; 0, or -1 once the 429 is
- * answered. */
-static int check_capacity(lk_http_req_t *req, lk_fn_t *fn, int async) {
+/* Reserved concurrency and the queues' ceilings; 0, or -1 once the 429
+ * is answered. */
+static int check_capacity(lk_http_req_t *req, lk_fn_t *fn, int async,
+                          size_t len) {
   int reserved = fn->def->reserved_concurrency;
 
   if (!async && reserved >= 0 &&
@@ -211,7 +212,26 @@ static int check_capacity(lk_http_req_t *req, lk_fn_t *fn, int async) {
                  "Too many queued invocations for %s", fn->def->name);
     return -1;
   }
+  if (lk_rt_queue_full(fn->rt, len)) {
+    lk_api_error(req, 429, "TooManyRequestsException",
+                 "Too many bytes of queued invocations");
+    return -1;
+  }
   return 0;
+}
+
+/* The caller of a synchronous invoke went away, or ended its side of the
+ * connection. One still queued is dropped, payload and all: nobody waits
+ * for its answer. One already running finishes, and its answer goes out
+ * (a half-closed caller still reads it) or nowhere. */
+static void on_caller_gone(lk_http_req_t *req) {
+  lk_invocation_t *inv = req->data;
+
+  if (inv == NULL || inv->req != req || lk_rt_unqueue(inv->fn, inv) != 0)
+    return;
+  inv->req = NULL;
+  lk_http_drop(req);
+  lk_inv_free(inv);
 }
 
 static void api_invoke(lk_runtime_t *rt, lk_http_req_t *req,
@@ -239,7 +259,7 @@ static void api_invoke(lk_runtime_t *rt, lk_http_req_t *req,
     lk_http_respond(req, 204, h, 1, NULL, 0);
     return;
   }
-  if (check_capacity(req, fn, type == 1)) {
+  if (check_capacity(req, fn, type == 1, len)) {
     free(cc);
     return;
   }
@@ -265,6 +285,9 @@ static void api_invoke(lk_runtime_t *rt, lk_http_req_t *req,
   } else {
     inv->req = req;
     inv->tail = log && strcmp(log, "Tail") == 0;
+    req->data = inv;
+    req->on_abort = on_caller_gone;
+    req->on_hangup = on_caller_gone;
   }
   lk_rt_enqueue(fn, inv);
   lk_rt_schedule(fn);

@@ -19,25 +19,79 @@
 
 struct lk_journal {
   int fd;
-  lk_buf_t batch; /* lines of this loop turn */
-  lk_buf_t line;  /* one line that did not fit the batch's room */
+  off_t size;          /* of the file fd writes */
+  char path[PATH_MAX]; /* <dir>/journal.jsonl */
+  char old[PATH_MAX];  /* <dir>/journal.1.jsonl */
+  lk_buf_t batch;      /* lines of this loop turn */
+  lk_buf_t line;       /* one line that did not fit the batch's room */
+  void (*on_rotate)(void *ud);
+  void *rotate_ud;
 };
 
+static int open_file(lk_journal_t *j) {
+  struct stat st;
+
+  j->fd = open(j->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW,
+               0600);
+  if (j->fd < 0)
+    return -errno;
+  j->size = fstat(j->fd, &st) == 0 ? st.st_size : 0;
+  return 0;
+}
+
 int lk_journal_open(const char *dir, lk_journal_t **out) {
-  char path[PATH_MAX];
-  int fd;
+  lk_journal_t *j = lk_xcalloc(1, sizeof(*j));
+  int rc = LK_E2BIG;
 
   *out = NULL;
-  if (lk_path_join(path, sizeof(path), dir, "journal.jsonl"))
-    return LK_E2BIG;
-  fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0)
-    return -errno;
-  *out = lk_xcalloc(1, sizeof(**out));
-  (*out)->fd = fd;
-  lk_buf_init(&(*out)->batch, LK_JOURNAL_BATCH_MAX);
-  lk_buf_init(&(*out)->line, LK_JOURNAL_BATCH_MAX);
+  if (lk_path_join(j->path, sizeof(j->path), dir, "journal.jsonl") == 0 &&
+      lk_path_join(j->old, sizeof(j->old), dir, "journal.1.jsonl") == 0)
+    rc = open_file(j);
+  if (rc) {
+    free(j);
+    return rc;
+  }
+  lk_buf_init(&j->batch, LK_JOURNAL_BATCH_MAX);
+  lk_buf_init(&j->line, LK_JOURNAL_BATCH_MAX);
+  *out = j;
   return 0;
+}
+
+void lk_journal_on_rotate(lk_journal_t *j, void (*fn)(void *ud), void *ud) {
+  if (j == NULL)
+    return;
+  j->on_rotate = fn;
+  j->rotate_ud = ud;
+}
+
+/* Past LK_JOURNAL_MAX, journal.jsonl becomes journal.1.jsonl (the one
+ * before goes) and a new one starts, where the hook writes again what
+ * must outlive a rotation (observed access). */
+static void rotate(lk_journal_t *j) {
+  close(j->fd);
+  j->fd = -1;
+  if (rename(j->path, j->old) != 0 || open_file(j) != 0) {
+    fprintf(stderr, "lambkin: cannot rotate the journal %s\n", j->path);
+    if (j->fd < 0)
+      open_file(j); /* keep writing where it can */
+    return;
+  }
+  if (j->on_rotate)
+    j->on_rotate(j->rotate_ud);
+}
+
+/* One write of n bytes; the file rotates once it has passed its cap. */
+static int write_out(lk_journal_t *j, const char *data, size_t n) {
+  ssize_t w;
+
+  if (j->fd < 0)
+    return LK_EIO;
+  w = write(j->fd, data, n);
+  if (w > 0)
+    j->size += w;
+  if (j->size > LK_JOURNAL_MAX)
+    rotate(j);
+  return w < 0 || (size_t)w != n ? LK_EIO : 0;
 }
 
 void lk_journal_free(lk_journal_t *j) {
@@ -132,16 +186,12 @@ int lk_journal_add(lk_journal_t *j, const lk_journal_inv_t *inv) {
 }
 
 int lk_journal_flush(lk_journal_t *j) {
-  ssize_t w;
   int err = 0;
 
   if (j == NULL)
     return 0;
-  if (j->fd >= 0 && j->batch.len) {
-    w = write(j->fd, j->batch.data, j->batch.len);
-    if (w < 0 || (size_t)w != j->batch.len)
-      err = LK_EIO;
-  }
+  if (j->batch.len)
+    err = write_out(j, j->batch.data, j->batch.len);
   if (j->batch.cap > 1024 * 1024)
     lk_buf_free(&j->batch); /* after a big event: do not keep its room */
   else
@@ -152,40 +202,58 @@ int lk_journal_flush(lk_journal_t *j) {
 int lk_journal_event(lk_journal_t *j, const cJSON *record) {
   char *s;
   size_t n;
-  ssize_t w;
+  int err;
 
   if (j == NULL || j->fd < 0)
     return 0;
   s = cJSON_PrintUnformatted(record);
   n = strlen(s);
   s[n] = '\n'; /* over the NUL: one write, one line */
-  w = write(j->fd, s, n + 1);
+  err = write_out(j, s, n + 1);
   free(s);
-  return w < 0 || (size_t)w != n + 1 ? LK_EIO : 0;
+  return err;
+}
+
+int lk_journal_each(const char *dir, const char *needle,
+                    void (*fn)(const char *line, size_t len, void *ud),
+                    void *ud) {
+  static const char *const files[] = {"journal.1.jsonl", "journal.jsonl"};
+  char path[PATH_MAX], *line = NULL;
+  size_t cap = 0, i;
+  ssize_t n;
+  int any = 0;
+  FILE *f;
+
+  for (i = 0; i < 2; i++) {
+    if (lk_path_join(path, sizeof(path), dir, files[i]) != 0 ||
+        (f = fopen(path, "r")) == NULL)
+      continue;
+    any = 1;
+    for (n = getline(&line, &cap, f); n > 0; n = getline(&line, &cap, f))
+      if (strstr(line, needle))
+        fn(line, (size_t)n, ud);
+    fclose(f);
+  }
+  free(line);
+  return any ? 0 : LK_ENOENT;
+}
+
+static void keep_last(const char *line, size_t len, void *ud) {
+  cJSON **found = ud;
+  cJSON *j = cJSON_ParseWithLength(line, len);
+
+  if (j == NULL)
+    return;
+  cJSON_Delete(*found);
+  *found = j;
 }
 
 cJSON *lk_journal_find(const char *dir, const char *id) {
-  char path[PATH_MAX], needle[64];
-  char *line = NULL;
-  size_t cap = 0;
-  ssize_t n;
+  char needle[64];
   cJSON *found = NULL;
-  FILE *f;
 
-  if (lk_path_join(path, sizeof(path), dir, "journal.jsonl") != 0)
-    return NULL;
   snprintf(needle, sizeof(needle), "{\"id\":\"%s\"", id);
-  f = fopen(path, "r");
-  if (f == NULL)
-    return NULL;
   /* The last attempt with this id wins: it holds the final outcome. */
-  for (n = getline(&line, &cap, f); n > 0; n = getline(&line, &cap, f)) {
-    if (strncmp(line, needle, strlen(needle)) != 0)
-      continue;
-    cJSON_Delete(found);
-    found = cJSON_ParseWithLength(line, (size_t)n);
-  }
-  free(line);
-  fclose(f);
+  lk_journal_each(dir, needle, keep_last, &found);
   return found;
 }

@@ -1,10 +1,11 @@
 /* The invocation journal: one JSON object per line in
- * <state>/journal.jsonl. Invocation lines are gathered in a batch and
- * written with one write() per loop turn (lk_journal_flush), before the
- * answers leave; other records (loops, access, findings) go out at once.
- * Whole lines go in single write()s, so concurrent writers (serve and
- * invoke) never interleave records. The journal owns its file and batch;
- * every function takes a NULL journal and then writes nothing. */
+ * <state>/journal.jsonl, rotated to journal.1.jsonl at LK_JOURNAL_MAX.
+ * Invocation lines are gathered in a batch and written with one write() per
+ * loop turn (lk_journal_flush), before the answers leave; other records (loops,
+ * access, findings) go out at once. Whole lines go in single write()s, so
+ * concurrent writers (serve and invoke) never interleave records. The journal
+ * owns its file and batch; every function takes a NULL journal and then writes
+ * nothing. */
 #ifndef LK_JOURNAL_H
 #define LK_JOURNAL_H
 
@@ -13,6 +14,9 @@
 #include <cjson/cJSON.h>
 
 #define LK_JOURNAL_BATCH_MAX (16 * 1024 * 1024) /* bytes of lines per write */
+/* journal.jsonl past this becomes journal.1.jsonl, replacing the one
+ * before: the journal holds at most about twice this. */
+#define LK_JOURNAL_MAX (64 * 1024 * 1024)
 
 typedef struct lk_journal lk_journal_t;
 
@@ -40,8 +44,16 @@ int lk_journal_add(lk_journal_t *j, const lk_journal_inv_t *inv);
 int lk_journal_flush(lk_journal_t *j);
 /* Writes any record (a loop report, a finding) as one line, now. */
 int lk_journal_event(lk_journal_t *j, const cJSON *record);
-/* The last record with this invocation id in <dir>/journal.jsonl; the
+/* Calls fn(ud) after each rotation, to write again into the new file
+ * what must outlive one. */
+void lk_journal_on_rotate(lk_journal_t *j, void (*fn)(void *ud), void *ud);
+/* The last record with this invocation id in <dir>'s journal files; the
  * caller frees it with cJSON_Delete. NULL when there is none. */
 cJSON *lk_journal_find(const char *dir, const char *id);
+/* Calls fn with every line of <dir>'s journal files, oldest first, that
+ * contains needle; 0, or LK_ENOENT when there is no journal. */
+int lk_journal_each(const char *dir, const char *needle,
+                    void (*fn)(const char *line, size_t len, void *ud),
+                    void *ud);
 
 #endif

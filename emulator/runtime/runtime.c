@@ -103,7 +103,7 @@ int lk_runtime_invoke(lk_runtime_t *rt, const lk_function_t *def,
   lk_invocation_t *inv;
   char why[8];
 
-  if (fn->queued >= LK_QUEUE_MAX || rt->closing)
+  if (fn->queued >= LK_QUEUE_MAX || lk_rt_queue_full(rt, len) || rt->closing)
     return LK_EBUSY;
   inv = lk_inv_new(fn, payload, len, async, source);
   if (lk_inv_place(inv, incoming_trace, edge ? edge : source, why,

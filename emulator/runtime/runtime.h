@@ -26,6 +26,9 @@
 #define LK_TRACE_MAX 200     /* an invocation's X-Amzn-Trace-Id */
 #define LK_SCALE_DELAY_MS 10 /* serve's default --scale-delay */
 #define LK_QUEUE_MAX 10000   /* waiting invocations per function */
+/* Payload bytes waiting in every function's queue together: 40 callers of
+ * 6 MB invokes must not cost lambkin a quarter of a gigabyte each time. */
+#define LK_QUEUE_BYTES_MAX (256 * 1024 * 1024)
 #define LK_INIT_TIMEOUT_MS 10000
 
 typedef struct lk_runtime lk_runtime_t;

@@ -113,6 +113,7 @@ struct lk_runtime {
   uv_check_t check;
   lk_invocation_t *completing; /* finished, waiting for trailing log bytes */
   lk_invocation_t *retrying;   /* async invocations waiting to retry */
+  size_t queued_bytes;         /* payloads in every function's queue */
   int started;
   int closing;
 };
@@ -146,6 +147,11 @@ void lk_inv_result(const lk_invocation_t *inv, lk_result_t *r);
 /* ---- scheduler.c ---- */
 void lk_rt_enqueue(lk_fn_t *fn, lk_invocation_t *inv);
 lk_invocation_t *lk_rt_dequeue(lk_fn_t *fn);
+/* Takes inv out of its function's queue, wherever it is; 0, or -1 when it
+ * is not queued. */
+int lk_rt_unqueue(lk_fn_t *fn, lk_invocation_t *inv);
+/* 1 when a payload of len more bytes would pass LK_QUEUE_BYTES_MAX. */
+int lk_rt_queue_full(const lk_runtime_t *rt, size_t len);
 /* Starts queued work and instances; after an instance's slot frees up. */
 void lk_rt_schedule(lk_fn_t *fn);
 /* Invocations running now (an answered one no longer counts). */

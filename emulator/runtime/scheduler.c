@@ -20,8 +20,17 @@ void lk_rt_enqueue(lk_fn_t *fn, lk_invocation_t *inv) {
   fn->qtail = inv;
   inv->queued_ns = uv_hrtime();
   fn->queued++;
+  fn->rt->queued_bytes += inv->len;
   if (!inv->async)
     fn->queued_sync++;
+}
+
+static void unlinked(lk_fn_t *fn, lk_invocation_t *inv) {
+  fn->queued--;
+  fn->rt->queued_bytes -= inv->len;
+  if (!inv->async)
+    fn->queued_sync--;
+  inv->next = NULL;
 }
 
 lk_invocation_t *lk_rt_dequeue(lk_fn_t *fn) {
@@ -32,11 +41,26 @@ lk_invocation_t *lk_rt_dequeue(lk_fn_t *fn) {
   fn->qhead = inv->next;
   if (fn->qhead == NULL)
     fn->qtail = NULL;
-  fn->queued--;
-  if (!inv->async)
-    fn->queued_sync--;
-  inv->next = NULL;
+  unlinked(fn, inv);
   return inv;
+}
+
+int lk_rt_unqueue(lk_fn_t *fn, lk_invocation_t *inv) {
+  lk_invocation_t **pp, *prev = NULL;
+
+  for (pp = &fn->qhead; *pp && *pp != inv; pp = &(*pp)->next)
+    prev = *pp;
+  if (*pp == NULL)
+    return -1;
+  *pp = inv->next;
+  if (fn->qtail == inv)
+    fn->qtail = prev;
+  unlinked(fn, inv);
+  return 0;
+}
+
+int lk_rt_queue_full(const lk_runtime_t *rt, size_t len) {
+  return rt->queued_bytes + len > LK_QUEUE_BYTES_MAX;
 }
 
 int lk_rt_busy_instances(const lk_fn_t *fn) {

@@ -32,6 +32,7 @@ typedef struct stream {
   event_t *ev; /* ring of cap */
   int cap, start, n;
   uint64_t next_seq; /* sequence of the next event appended */
+  uint64_t written;  /* lk_logs's seq at its creation or last event */
 } stream_t;
 
 typedef struct sub {
@@ -51,7 +52,8 @@ typedef struct group {
 struct lk_logs {
   group_t **groups;
   int n;
-  size_t bytes; /* of all messages held */
+  size_t bytes;  /* of all messages held */
+  int n_streams; /* of all groups */
   uint64_t seq;
   char region[32], account[16];
   lk_logs_match_cb cb;
@@ -151,18 +153,51 @@ int lk_logs_create_group(lk_logs_t *l, const char *name) {
   return 0;
 }
 
-static int create_stream(group_t *g, const char *name) {
+static void drop_stream(lk_logs_t *l, group_t *g, int i) {
+  stream_t *s = g->streams[i];
+  int k;
+
+  for (k = 0; k < s->n; k++)
+    l->bytes -= s->ev[(s->start + k) % s->cap].len;
+  stream_free(s);
+  g->streams[i] = g->streams[--g->n];
+  l->n_streams--;
+}
+
+/* At LK_LOGS_MAX_STREAMS the group's least recently written stream goes;
+ * a group with none to give has no room. */
+static int make_room(lk_logs_t *l, group_t *g) {
+  int i, oldest = -1;
+
+  if (l->n_streams < LK_LOGS_MAX_STREAMS)
+    return 0;
+  for (i = 0; i < g->n; i++)
+    if (oldest < 0 || g->streams[i]->written < g->streams[oldest]->written)
+      oldest = i;
+  if (oldest < 0)
+    return LK_ENOSPC;
+  drop_stream(l, g, oldest);
+  return 0;
+}
+
+static int create_stream(lk_logs_t *l, group_t *g, const char *name) {
   stream_t *s;
+  int rc;
 
   if (!valid_name(name, 512))
     return LK_EINVAL;
   if (find_stream(g, name))
     return LK_EEXIST;
+  rc = make_room(l, g);
+  if (rc)
+    return rc;
   g->streams = lk_xrealloc(g->streams, sizeof(s) * (size_t)(g->n + 1));
   s = lk_xcalloc(1, sizeof(*s));
   s->name = lk_xstrdup(name);
   s->created = (int64_t)lk_now_ms();
+  s->written = ++l->seq;
   g->streams[g->n++] = s;
+  l->n_streams++;
   return 0;
 }
 
@@ -249,6 +284,7 @@ static event_t *append(lk_logs_t *l, stream_t *s, int64_t ts, const char *msg,
   e->ts = ts;
   e->ingested = (int64_t)lk_now_ms();
   e->seq = ++l->seq;
+  s->written = e->seq;
   e->len = strlen(e->msg);
   s->n++;
   s->next_seq++;
@@ -307,7 +343,7 @@ int lk_logs_put(lk_logs_t *l, const char *group, const char *stream, int64_t ts,
   }
   s = find_stream(g, stream);
   if (s == NULL) {
-    err = create_stream(g, stream);
+    err = create_stream(l, g, stream);
     if (err)
       return err;
     s = find_stream(g, stream);
@@ -387,10 +423,13 @@ static int op_create_stream(ctx_t *c) {
 
   if (g == NULL)
     return -1;
-  err = create_stream(g, lk_json_str(c->in, "logStreamName"));
+  err = create_stream(c->l, g, lk_json_str(c->in, "logStreamName"));
   if (err == LK_EEXIST)
     return fail(c, "ResourceAlreadyExistsException",
                 "The specified log stream already exists");
+  if (err == LK_ENOSPC)
+    return fail(c, "LimitExceededException",
+                "lambkin holds at most %d log streams", LK_LOGS_MAX_STREAMS);
   if (err)
     return fail(c, "InvalidParameterException", "logStreamName: %s",
                 lk_strerror(err));
@@ -403,9 +442,8 @@ static int op_delete_group(ctx_t *c) {
 
   if (g == NULL)
     return -1;
-  for (i = 0; i < g->n; i++) /* its bytes leave the budget with it */
-    while (g->streams[i]->n)
-      drop_oldest(c->l, g->streams[i]);
+  while (g->n) /* its bytes and streams leave the budgets with it */
+    drop_stream(c->l, g, g->n - 1);
   for (i = 0; i < c->l->n; i++)
     if (c->l->groups[i] == g) {
       memmove(&c->l->groups[i], &c->l->groups[i + 1],
@@ -533,18 +571,84 @@ static int wanted_stream(const cJSON *names, const char *prefix,
   return 0;
 }
 
+/* ---- FilterLogEvents: the group's streams merged by time, on a heap ---- */
+
+typedef struct cursor {
+  const stream_t *s;
+  int at; /* the next event of s to merge */
+} cursor_t;
+
+static const event_t *cursor_event(const cursor_t *c) {
+  return &c->s->ev[(c->s->start + c->at) % c->s->cap];
+}
+
+static int earlier(const cursor_t *a, const cursor_t *b) {
+  const event_t *x = cursor_event(a), *y = cursor_event(b);
+
+  return x->ts < y->ts || (x->ts == y->ts && x->seq < y->seq);
+}
+
+static void sift_down(cursor_t *h, int n, int i) {
+  for (;;) {
+    int l = 2 * i + 1, r = l + 1, m = i;
+    cursor_t t;
+
+    if (l < n && earlier(&h[l], &h[m]))
+      m = l;
+    if (r < n && earlier(&h[r], &h[m]))
+      m = r;
+    if (m == i)
+      return;
+    t = h[i];
+    h[i] = h[m];
+    h[m] = t;
+    i = m;
+  }
+}
+
+/* A heap of the wanted streams that have events; its size in *n. */
+static cursor_t *merge_start(const ctx_t *c, const group_t *g, int *n) {
+  const cJSON *names =
+      cJSON_GetObjectItemCaseSensitive(c->in, "logStreamNames");
+  const char *prefix = lk_json_str(c->in, "logStreamNamePrefix");
+  cursor_t *h = lk_xcalloc((size_t)g->n + 1, sizeof(*h));
+  int i;
+
+  *n = 0;
+  for (i = 0; i < g->n; i++)
+    if (g->streams[i]->n && wanted_stream(names, prefix, g->streams[i]->name))
+      h[(*n)++] = (cursor_t){g->streams[i], 0};
+  for (i = *n / 2 - 1; i >= 0; i--)
+    sift_down(h, *n, i);
+  return h;
+}
+
+/* The next event in time order, and its stream; NULL when all are out. */
+static const event_t *merge_next(cursor_t *h, int *n, const stream_t **s) {
+  const event_t *e;
+
+  if (*n == 0)
+    return NULL;
+  e = cursor_event(&h[0]);
+  *s = h[0].s;
+  if (++h[0].at >= h[0].s->n)
+    h[0] = h[--*n];
+  sift_down(h, *n, 0);
+  return e;
+}
+
 /* Events of the group's streams in time order, filtered; the token is
  * the number already returned. */
 static int op_filter_events(ctx_t *c) {
   group_t *g = need_group(c);
   const char *pattern = lk_json_str(c->in, "filterPattern");
-  const cJSON *names =
-      cJSON_GetObjectItemCaseSensitive(c->in, "logStreamNames");
-  const char *prefix = lk_json_str(c->in, "logStreamNamePrefix");
   const char *tok = lk_json_str(c->in, "nextToken");
   int64_t limit = num(c->in, "limit", PAGE_MAX);
   int skip = tok ? (int)strtol(tok, NULL, 10) : 0, sent = 0, more = 0;
-  int *at, i, bad = 0;
+  int n, bad = 0;
+  const stream_t *s;
+  const event_t *e;
+  cursor_t *heap;
   cJSON *list;
 
   if (g == NULL)
@@ -554,30 +658,10 @@ static int op_filter_events(ctx_t *c) {
     return fail(c, "InvalidParameterException", "Invalid filter pattern");
   if (limit < 1 || limit > PAGE_MAX)
     limit = PAGE_MAX;
-  at = lk_xcalloc((size_t)g->n + 1, sizeof(*at));
+  heap = merge_start(c, g, &n);
   list = cJSON_AddArrayToObject(c->out, "events");
-  for (;;) { /* merge the streams by timestamp */
-    int best = -1;
-    const event_t *be = NULL;
-
-    for (i = 0; i < g->n; i++) {
-      stream_t *s = g->streams[i];
-      const event_t *e;
-
-      if (at[i] >= s->n || !wanted_stream(names, prefix, s->name))
-        continue;
-      e = &s->ev[(s->start + at[i]) % s->cap];
-      if (be == NULL || e->ts < be->ts ||
-          (e->ts == be->ts && e->seq < be->seq)) {
-        be = e;
-        best = i;
-      }
-    }
-    if (be == NULL)
-      break;
-    at[best]++;
-    if (!in_window(c, be) ||
-        !lk_filter_match(pattern, be->msg, strlen(be->msg), NULL))
+  while ((e = merge_next(heap, &n, &s)) != NULL) {
+    if (!in_window(c, e) || !lk_filter_match(pattern, e->msg, e->len, NULL))
       continue;
     if (skip > 0) {
       skip--;
@@ -587,10 +671,10 @@ static int op_filter_events(ctx_t *c) {
       more = 1;
       break;
     }
-    cJSON_AddItemToArray(list, event_json(be, g->streams[best]->name));
+    cJSON_AddItemToArray(list, event_json(e, s->name));
     sent++;
   }
-  free(at);
+  free(heap);
   cJSON_AddArrayToObject(c->out, "searchedLogStreams");
   if (more) {
     char t[24];
@@ -860,7 +944,7 @@ int lk_logs_load(lk_logs_t *l, const char *path) {
 
       if (sn == NULL)
         continue;
-      create_stream(g, sn);
+      create_stream(l, g, sn);
       s = find_stream(g, sn);
       cJSON_ArrayForEach(je, cJSON_GetObjectItemCaseSensitive(jst, "events")) {
         const char *m = lk_json_str(je, "message");

@@ -16,6 +16,9 @@
 #define LK_LOGS_MAX_BYTES (8 * 1024 * 1024) /* all messages together */
 #define LK_LOGS_MAX_MESSAGE (256 * 1024)
 #define LK_LOGS_MAX_GROUPS 1000
+/* Streams of all groups together: a new one past this takes the place of
+ * the least recently written stream of its group, events and all. */
+#define LK_LOGS_MAX_STREAMS 20000
 
 typedef struct lk_logs lk_logs_t;
 

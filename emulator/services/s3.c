@@ -151,18 +151,30 @@ static void emit(lk_s3_t *s3, const char *bucket, const char *event,
     s3->cb(s3->ud, bucket, event, key, o, size, etag, trace);
 }
 
+/* What an object counts against LK_S3_MAX_BYTES: its data, and its key,
+ * content type and metadata, which a flood of empty objects would
+ * otherwise pile up outside the budget. */
+static size_t obj_size(const lk_s3_object_t *o) {
+  size_t n = o->len + strlen(o->key) + strlen(o->content_type);
+  int i;
+
+  for (i = 0; i < o->n_meta; i++)
+    n += strlen(o->meta[i][0]) + strlen(o->meta[i][1]);
+  return n;
+}
+
 /* Stores o under its key, replacing an older version; takes o. */
 static int store(lk_s3_t *s3, bucket_t *b, lk_s3_object_t *o) {
   int i = lower_bound(b, o->key);
   size_t old = 0;
 
   if (i < b->n && strcmp(b->objs[i]->key, o->key) == 0)
-    old = b->objs[i]->len;
-  if (s3->bytes - old + o->len > LK_S3_MAX_BYTES) {
+    old = obj_size(b->objs[i]);
+  if (s3->bytes - old + obj_size(o) > LK_S3_MAX_BYTES) {
     obj_free(o);
     return LK_ENOSPC;
   }
-  s3->bytes = s3->bytes - old + o->len;
+  s3->bytes = s3->bytes - old + obj_size(o);
   o->seq = ++s3->seq;
   o->mtime = time(NULL);
   lk_md5_hex(o->data ? o->data : "", o->len, o->etag);
@@ -234,7 +246,7 @@ int lk_s3_delete(lk_s3_t *s3, const char *bucket, const char *key,
   i = lower_bound(b, key);
   if (i >= b->n || strcmp(b->objs[i]->key, key) != 0)
     return 0; /* S3 deletes what is not there without complaint */
-  s3->bytes -= b->objs[i]->len;
+  s3->bytes -= obj_size(b->objs[i]);
   obj_free(b->objs[i]);
   memmove(&b->objs[i], &b->objs[i + 1],
           sizeof(*b->objs) * (size_t)(b->n - i - 1));
@@ -661,6 +673,11 @@ static void put_notification(s3req_t *r, bucket_t *b) {
     s3_error(r, 400, "MalformedXML",
              "The XML you provided was not well-formed or did not validate "
              "against our published schema");
+    return;
+  }
+  if (r->req->body.len > LK_S3_MAX_NOTIFICATION) {
+    s3_error(r, 400, "EntityTooLarge",
+             "lambkin keeps notification configurations of at most 256 KB");
     return;
   }
   free(b->notification);

@@ -13,6 +13,7 @@
 
 #define LK_S3_MAX_OBJECT (32 * 1024 * 1024) /* one PUT; no multipart */
 #define LK_S3_MAX_BYTES ((size_t)1 << 30)   /* all objects together */
+#define LK_S3_MAX_NOTIFICATION (256 * 1024) /* a bucket's configuration */
 #define LK_S3_MAX_BUCKETS 1000
 #define LK_S3_MAX_META 64
 

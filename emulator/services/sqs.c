@@ -19,6 +19,7 @@
 #include "json.h"
 #include "lambkin/lambkin.h"
 #include "mem.h"
+#include "strmap.h"
 #include "sqs.h"
 
 #define QXMLNS "http://queue.amazonaws.com/doc/2012-11-05/"
@@ -50,6 +51,7 @@ typedef struct msg {
 } msg_t;
 
 typedef struct queue {
+  lk_sqs_t *sqs;
   char *name, *url, *arn;
   int fifo;
   int visibility_s, delay_s, wait_s, max_receive;
@@ -57,10 +59,12 @@ typedef struct queue {
   uint64_t created_ms, modified_ms;
   msg_t *head, *tail;
   int n;
-  /* FIFO deduplication: ids seen in the last five minutes */
-  char **dedup;
+  /* FIFO deduplication: ids seen in the last five minutes, indexed, and
+   * in the order they came, for their expiry (a ring) */
+  lk_strmap_t *dedup;
+  char **dedup_ids;
   uint64_t *dedup_at;
-  int n_dedup;
+  int dedup_head, n_dedup, dedup_cap;
 } queue_t;
 
 typedef struct waiter {
@@ -82,6 +86,7 @@ struct lk_sqs {
   uv_timer_t *tick; /* its own allocation: it outlives a failed start */
   int ticking;
   int closing;
+  size_t bytes; /* bodies and attributes of every queued message */
   unsigned long long seq;
   char region[32], account[16], endpoint[64];
   lk_sqs_send_cb cb;
@@ -121,7 +126,19 @@ static void msg_free(msg_t *m) {
   free(m);
 }
 
+/* What a message counts against LK_SQS_MAX_BODY and LK_SQS_MAX_BYTES:
+ * its body and every attribute's name, type and value, as SQS counts. */
+static size_t msg_size(const msg_t *m) {
+  size_t n = m->len;
+  int i;
+
+  for (i = 0; i < m->n_attrs; i++)
+    n += strlen(m->attrs[i].name) + strlen(m->attrs[i].type) + m->attrs[i].len;
+  return n;
+}
+
 static void unlink_msg(queue_t *q, msg_t *m) {
+  q->sqs->bytes -= msg_size(m);
   if (m->prev)
     m->prev->next = m->next;
   else
@@ -135,6 +152,7 @@ static void unlink_msg(queue_t *q, msg_t *m) {
 }
 
 static void append_msg(queue_t *q, msg_t *m) {
+  q->sqs->bytes += msg_size(m);
   m->prev = q->tail;
   m->next = NULL;
   if (q->tail)
@@ -155,9 +173,10 @@ static void queue_free(queue_t *q) {
     msg_free(m);
   }
   for (i = 0; i < q->n_dedup; i++)
-    free(q->dedup[i]);
-  free(q->dedup);
+    free(q->dedup_ids[(q->dedup_head + i) % q->dedup_cap]);
+  free(q->dedup_ids);
   free(q->dedup_at);
+  lk_strmap_free(q->dedup);
   free(q->name);
   free(q->url);
   free(q->arn);
@@ -226,6 +245,7 @@ int lk_sqs_create_queue(lk_sqs_t *s, const lk_sqs_queue_def_t *def) {
     return LK_ENOSPC;
   s->queues = lk_xrealloc(s->queues, sizeof(q) * (size_t)(s->n + 1));
   q = lk_xcalloc(1, sizeof(*q));
+  q->sqs = s;
   q->name = lk_xstrdup(def->name);
   q->url = lk_xasprintf("%s/%s/%s", s->endpoint, s->account, def->name);
   q->arn =
@@ -528,63 +548,80 @@ static int read_attrs(op_ctx_t *c, const cJSON *ma, msg_t *m) {
   return 0;
 }
 
-static int dedup_seen(queue_t *q, const char *id, uint64_t now) {
-  int i, keep = 0;
+#define DEDUP_WINDOW_MS (5 * 60 * 1000)
 
+/* The oldest id leaves the window (or makes room at the ceiling). */
+static void dedup_pop(queue_t *q) {
+  char *id = q->dedup_ids[q->dedup_head];
+
+  lk_strmap_del(q->dedup, id);
+  free(id);
+  q->dedup_head = (q->dedup_head + 1) % q->dedup_cap;
+  q->n_dedup--;
+}
+
+static int dedup_seen(queue_t *q, const char *id, uint64_t now) {
+  while (q->n_dedup &&
+         now - q->dedup_at[q->dedup_head] > (uint64_t)DEDUP_WINDOW_MS)
+    dedup_pop(q);
+  return q->dedup && lk_strmap_get(q->dedup, id, NULL);
+}
+
+/* The ring grows by doubling up to LK_SQS_MAX_DEDUP, laid out anew from
+ * its head. */
+static void dedup_grow(queue_t *q) {
+  int cap = q->dedup_cap ? q->dedup_cap * 2 : 64, i;
+  char **ids;
+  uint64_t *at;
+
+  if (cap > LK_SQS_MAX_DEDUP)
+    cap = LK_SQS_MAX_DEDUP;
+  ids = lk_xmalloc(sizeof(*ids) * (size_t)cap);
+  at = lk_xmalloc(sizeof(*at) * (size_t)cap);
   for (i = 0; i < q->n_dedup; i++) {
-    if (now - q->dedup_at[i] > 5 * 60 * 1000) {
-      free(q->dedup[i]);
-      continue;
-    }
-    q->dedup[keep] = q->dedup[i];
-    q->dedup_at[keep++] = q->dedup_at[i];
+    ids[i] = q->dedup_ids[(q->dedup_head + i) % q->dedup_cap];
+    at[i] = q->dedup_at[(q->dedup_head + i) % q->dedup_cap];
   }
-  q->n_dedup = keep;
-  for (i = 0; i < q->n_dedup; i++)
-    if (strcmp(q->dedup[i], id) == 0)
-      return 1;
-  return 0;
+  free(q->dedup_ids);
+  free(q->dedup_at);
+  q->dedup_ids = ids;
+  q->dedup_at = at;
+  q->dedup_cap = cap;
+  q->dedup_head = 0;
 }
 
 static void dedup_add(queue_t *q, const char *id, uint64_t now) {
-  q->dedup =
-      lk_xrealloc(q->dedup, sizeof(*q->dedup) * (size_t)(q->n_dedup + 1));
-  q->dedup_at =
-      lk_xrealloc(q->dedup_at, sizeof(*q->dedup_at) * (size_t)(q->n_dedup + 1));
-  q->dedup[q->n_dedup] = lk_xstrdup(id);
-  q->dedup_at[q->n_dedup++] = now;
+  if (q->dedup == NULL)
+    q->dedup = lk_strmap_new();
+  if (q->n_dedup == q->dedup_cap && q->dedup_cap < LK_SQS_MAX_DEDUP)
+    dedup_grow(q);
+  if (q->n_dedup == q->dedup_cap)
+    dedup_pop(q); /* at the ceiling: the oldest id goes early */
+  q->dedup_ids[(q->dedup_head + q->n_dedup) % q->dedup_cap] = lk_xstrdup(id);
+  q->dedup_at[(q->dedup_head + q->n_dedup) % q->dedup_cap] = now;
+  q->n_dedup++;
+  lk_strmap_put(q->dedup, id, now);
 }
 
 static void serve_waiters(lk_sqs_t *s);
 
-/* One message into q from an entry (SendMessage's request or a batch
- * entry); fills res with MessageId and the MD5s. */
-static int send_one(op_ctx_t *c, queue_t *q, const cJSON *e, cJSON *res) {
+/* A new message from an entry's body and attributes, held to SQS's size
+ * limit and lambkin's byte budget; NULL once the error is set. */
+static msg_t *msg_from_entry(op_ctx_t *c, queue_t *q, const cJSON *e) {
   const char *body = lk_json_str(e, "MessageBody");
-  long delay = in_int(e, "DelaySeconds", q->delay_s);
   const char *group = lk_json_str(e, "MessageGroupId");
-  const char *dedup = lk_json_str(e, "MessageDeduplicationId");
-  char dd[33];
-  uint64_t now = now_ms();
   msg_t *m;
 
-  if (body == NULL || body[0] == '\0')
-    return fail(c, "MissingParameter", "MissingParameter",
-                "The request must contain the parameter MessageBody.");
-  if (strlen(body) > LK_SQS_MAX_BODY)
-    return fail(c, "InvalidParameterValue", "InvalidParameterValue",
-                "One or more parameters are invalid. Reason: Message must "
-                "be shorter than %d bytes.",
-                LK_SQS_MAX_BODY);
-  if (delay < 0 || delay > 900)
-    return bad_value(c, "DelaySeconds");
-  if (q->n >= LK_SQS_MAX_MESSAGES)
-    return fail(c, "OverLimit", "OverLimit",
-                "lambkin holds at most %d messages per queue",
-                LK_SQS_MAX_MESSAGES);
-  if (q->fifo && group == NULL)
-    return fail(c, "MissingParameter", "MissingParameter",
-                "The request must contain the parameter MessageGroupId.");
+  if (body == NULL || body[0] == '\0') {
+    fail(c, "MissingParameter", "MissingParameter",
+         "The request must contain the parameter MessageBody.");
+    return NULL;
+  }
+  if (q->fifo && group == NULL) {
+    fail(c, "MissingParameter", "MissingParameter",
+         "The request must contain the parameter MessageGroupId.");
+    return NULL;
+  }
   m = lk_xcalloc(1, sizeof(*m));
   lk_uuid(m->id);
   m->len = strlen(body);
@@ -593,10 +630,41 @@ static int send_one(op_ctx_t *c, queue_t *q, const cJSON *e, cJSON *res) {
   m->trace = c->trace ? lk_xstrdup(c->trace) : NULL;
   lk_md5_hex(body, m->len, m->md5_body);
   if (read_attrs(c, cJSON_GetObjectItemCaseSensitive(e, "MessageAttributes"),
-                 m)) {
-    msg_free(m);
-    return -1;
+                 m) == 0) {
+    if (msg_size(m) > LK_SQS_MAX_BODY)
+      fail(c, "InvalidParameterValue", "InvalidParameterValue",
+           "One or more parameters are invalid. Reason: Message must be "
+           "shorter than %d bytes.",
+           LK_SQS_MAX_BODY);
+    else if (q->sqs->bytes + msg_size(m) > LK_SQS_MAX_BYTES)
+      fail(c, "OverLimit", "OverLimit",
+           "lambkin holds at most %zu MB of messages in all queues",
+           LK_SQS_MAX_BYTES >> 20);
+    else
+      return m;
   }
+  msg_free(m);
+  return NULL;
+}
+
+/* One message into q from an entry (SendMessage's request or a batch
+ * entry): res gets its MessageId and digests. */
+static int send_one(op_ctx_t *c, queue_t *q, const cJSON *e, cJSON *res) {
+  long delay = in_int(e, "DelaySeconds", q->delay_s);
+  const char *dedup = lk_json_str(e, "MessageDeduplicationId");
+  char dd[33];
+  uint64_t now = now_ms();
+  msg_t *m;
+
+  if (delay < 0 || delay > 900)
+    return bad_value(c, "DelaySeconds");
+  if (q->n >= LK_SQS_MAX_MESSAGES)
+    return fail(c, "OverLimit", "OverLimit",
+                "lambkin holds at most %d messages per queue",
+                LK_SQS_MAX_MESSAGES);
+  m = msg_from_entry(c, q, e);
+  if (m == NULL)
+    return -1;
   cJSON_AddStringToObject(res, "MD5OfMessageBody", m->md5_body);
   if (m->n_attrs) {
     char md5[33];
@@ -606,7 +674,7 @@ static int send_one(op_ctx_t *c, queue_t *q, const cJSON *e, cJSON *res) {
   }
   if (q->fifo) {
     if (dedup == NULL) { /* content-based */
-      lk_md5_hex(body, m->len, dd);
+      lk_md5_hex(m->body, m->len, dd);
       dedup = dd;
     }
     if (dedup_seen(q, dedup, now)) { /* accepted, not enqueued again */

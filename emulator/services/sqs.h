@@ -19,6 +19,11 @@
 #define LK_SQS_MAX_MESSAGES 100000 /* per queue */
 #define LK_SQS_MAX_QUEUES 1000
 #define LK_SQS_MAX_ATTRS 10 /* message attributes per message */
+/* Bodies and attributes of all messages of all queues together. */
+#define LK_SQS_MAX_BYTES ((size_t)256 * 1024 * 1024)
+/* FIFO deduplication ids remembered per queue (the window is 5 minutes;
+ * past this many, the oldest are forgotten early). */
+#define LK_SQS_MAX_DEDUP 100000
 
 typedef struct lk_sqs lk_sqs_t;
 
