@@ -256,6 +256,7 @@ static int start_apigw(lk_emu_t *emu) {
 int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
                lk_emu_t **out) {
   lk_emu_t *emu = lk_xcalloc(1, sizeof(*emu));
+  lk_access_opts_t ao;
   int rc;
 
   emu->loop = loop;
@@ -286,8 +287,11 @@ int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
     return rc;
   }
   /* Nothing fails from here on. */
-  emu->access =
-      lk_access_new(app, emu->rt, emu->journal, emu->opts.enforce_policies);
+  ao.enforce = emu->opts.enforce_policies;
+  ao.require_signature = emu->opts.require_signature;
+  ao.credentials = emu->opts.credentials;
+  ao.n_credentials = emu->opts.n_credentials;
+  emu->access = lk_access_new(app, emu->rt, emu->journal, &ao);
   lk_journal_on_rotate(emu->journal, on_journal_rotate, emu);
   emu->sources =
       lk_sources_new(loop, app, emu->rt, emu->s3, emu->sqs, emu->logs);

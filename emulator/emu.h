@@ -36,6 +36,10 @@ typedef struct lk_emu_opts {
   /* What a web page may do: allowed Host names and CORS origins beyond
    * loopback ones (see browser.h), on every endpoint. */
   lk_browser_policy_t browser;
+  /* --require-signature, and --credentials "KEY:SECRET" (see access.h) */
+  int require_signature;
+  const char *const *credentials;
+  int n_credentials;
   /* lambkin fuzz and replay: the sink library preloaded into every
    * runtime process, the directory of its per-instance reports, a
    * directory put first on PATH (the tripwire), and who hears of loops. */

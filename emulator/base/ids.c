@@ -1,5 +1,7 @@
 /* Request ids, random hex and the wall clock (see ids.h). */
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/random.h>
 #include <sys/time.h>
 
 #include "ids.h"
@@ -22,6 +24,26 @@ void lk_hex(char *out, size_t n) {
       r = lk_rand_next64(&ids);
     out[i] = hex[r & 15];
     r >>= 4;
+  }
+  out[n] = '\0';
+}
+
+void lk_secret_hex(char *out, size_t n) {
+  static const char hex[] = "0123456789abcdef";
+  unsigned char bytes[64];
+  size_t i, done = 0;
+
+  while (done < n) {
+    size_t want = n - done > sizeof(bytes) ? sizeof(bytes) : n - done;
+    ssize_t got = getrandom(bytes, want, 0);
+
+    if (got <= 0) { /* no kernel generator: better no lambkin than a weak key */
+      fprintf(stderr, "lambkin: getrandom failed\n");
+      abort();
+    }
+    for (i = 0; i < (size_t)got; i++)
+      out[done + i] = hex[bytes[i] & 15];
+    done += (size_t)got;
   }
   out[n] = '\0';
 }

@@ -11,6 +11,10 @@
 void lk_uuid(char out[37]);
 /* n random lowercase hex digits and a NUL (out holds n + 1 bytes). */
 void lk_hex(char *out, size_t n);
+/* The same from the kernel's generator, for secrets: ids are seen by
+ * every client, and the fast generator's state can be read back from
+ * them. */
+void lk_secret_hex(char *out, size_t n);
 /* Milliseconds since the epoch. */
 uint64_t lk_now_ms(void);
 

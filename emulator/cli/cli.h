@@ -37,10 +37,16 @@ typedef struct lk_cli_run {
   int scale_delay;       /* -1: the default */
   lk_cli_list_t hosts;   /* --allowed-hosts, and --host */
   lk_cli_list_t origins; /* --cors-origin */
+  lk_cli_list_t creds;   /* --credentials KEY:SECRET */
+  char env_cred[512];    /* the environment's, for --require-signature */
+  int allow_unsigned;    /* --allow-unsigned, off loopback */
   lk_args_t args;        /* operands */
 } lk_cli_run_t;
 
-/* Parses the shared options; 0, or -1 with the reason printed. */
+/* 1 for localhost, ::1 and 127.0.0.0/8. */
+int lk_cli_is_loopback(const char *host);
+/* Parses the shared options; 0, or -1 with the reason printed. Off
+ * loopback (--host), --require-signature is on unless --allow-unsigned. */
 int lk_cli_run_args(int argc, char **argv, lk_cli_run_t *c);
 /* The template, or NULL with the error printed. */
 lk_app_t *lk_cli_load(const char *template_path);

@@ -1,6 +1,8 @@
 /* What serve, invoke and replay share: their options, loading the
  * template, and a teardown after which uv_loop_close() succeeds. */
+#include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -31,6 +33,35 @@ static int add_items(const char *value, void *ud) {
   return 0;
 }
 
+int lk_cli_is_loopback(const char *host) {
+  struct in_addr a;
+
+  if (strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0)
+    return 1;
+  return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
+/* "KEY:SECRET", both non-empty. */
+static int add_cred(const char *value, void *ud) {
+  const char *colon = strchr(value, ':');
+
+  if (colon == NULL || colon == value || colon[1] == '\0')
+    return -1;
+  return add_items(value, ud);
+}
+
+/* With --require-signature and no --credentials, the credentials in
+ * lambkin's own environment: the ones the user's aws CLI signs with. */
+static void env_credentials(lk_cli_run_t *c) {
+  const char *key = getenv("AWS_ACCESS_KEY_ID");
+  const char *secret = getenv("AWS_SECRET_ACCESS_KEY");
+
+  if (c->creds.n || key == NULL || secret == NULL || !key[0] || !secret[0])
+    return;
+  snprintf(c->env_cred, sizeof(c->env_cred), "%s:%s", key, secret);
+  c->creds.items[c->creds.n++] = c->env_cred;
+}
+
 int lk_cli_run_args(int argc, char **argv, lk_cli_run_t *c) {
   lk_emu_opts_t *o = &c->emu;
   const lk_opt_t opts[] = {
@@ -53,6 +84,10 @@ int lk_cli_run_args(int argc, char **argv, lk_cli_run_t *c) {
       {"quiet", 'q', LK_OPT_FLAG, &o->quiet, 0, 0, NULL, NULL},
       {"allowed-hosts", 0, LK_OPT_CALL, &c->hosts, 0, 0, NULL, add_items},
       {"cors-origin", 0, LK_OPT_CALL, &c->origins, 0, 0, NULL, add_items},
+      {"credentials", 0, LK_OPT_CALL, &c->creds, 0, 0, NULL, add_cred},
+      {"require-signature", 0, LK_OPT_FLAG, &o->require_signature, 0, 0, NULL,
+       NULL},
+      {"allow-unsigned", 0, LK_OPT_FLAG, &c->allow_unsigned, 0, 0, NULL, NULL},
   };
   int rc;
 
@@ -68,6 +103,12 @@ int lk_cli_run_args(int argc, char **argv, lk_cli_run_t *c) {
     fprintf(stderr, "lambkin: too many --allowed-hosts\n");
     rc = -1;
   }
+  if (rc == 0 && o->host && !lk_cli_is_loopback(o->host) && !c->allow_unsigned)
+    o->require_signature = 1; /* reachable from elsewhere: no anonymity */
+  if (rc == 0 && o->require_signature)
+    env_credentials(c);
+  o->credentials = c->creds.items;
+  o->n_credentials = c->creds.n;
   o->browser.hosts = c->hosts.items;
   o->browser.n_hosts = c->hosts.n;
   o->browser.origins = c->origins.items;

@@ -1,7 +1,6 @@
 /* `lambkin serve`: the template's functions behind the Lambda API, S3, SQS
  * and CloudWatch Logs on one port, and API Gateway on another, until
  * SIGINT or SIGTERM. */
-#include <arpa/inet.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,14 +34,6 @@ static void raise_fd_limit(void) {
   setrlimit(RLIMIT_NOFILE, &r);
 }
 
-static int is_loopback(const char *host) {
-  struct in_addr a;
-
-  if (strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0)
-    return 1;
-  return inet_pton(AF_INET, host, &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
-}
-
 static void banner(const lk_cli_run_t *c, const lk_app_t *app, lk_emu_t *emu) {
   const char *host = c->emu.host ? c->emu.host : "127.0.0.1";
   lk_apigw_t *gw = lk_emu_apigw(emu);
@@ -62,12 +53,15 @@ static void banner(const lk_cli_run_t *c, const lk_app_t *app, lk_emu_t *emu) {
       printf("  %s\n", lk_apigw_route(gw, i, route, sizeof(route)));
   }
   fflush(stdout);
-  if (!is_loopback(host))
+  if (!lk_cli_is_loopback(host))
     fprintf(stderr,
-            "lambkin: WARNING: listening on %s, not on loopback. Anyone who "
-            "can reach this address can invoke the functions and read and "
-            "write S3, SQS and Logs: lambkin checks no signatures.\n",
-            host);
+            "lambkin: WARNING: listening on %s, not on loopback: anyone who "
+            "can reach this address can call lambkin. %s\n",
+            host,
+            c->emu.require_signature
+                ? "Only calls signed with a function's key or --credentials "
+                  "are served."
+                : "--allow-unsigned: unsigned calls are served too.");
 }
 
 int lk_cmd_serve(int argc, char **argv) {

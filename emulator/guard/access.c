@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <cjson/cJSON.h>
 
@@ -15,24 +16,26 @@
 #include "ids.h"
 #include "lambkin/lambkin.h"
 #include "mem.h"
+#include "sigv4.h"
 #include "sqs.h"
 
 struct lk_access {
   const lk_app_t *app;
   const lk_runtime_t *rt;
   lk_journal_t *journal;
-  int enforce;
+  lk_access_opts_t opts;
   cJSON *seen; /* "function\taction\tresource": true */
 };
 
 lk_access_t *lk_access_new(const lk_app_t *app, const lk_runtime_t *rt,
-                           lk_journal_t *journal, int enforce) {
+                           lk_journal_t *journal,
+                           const lk_access_opts_t *opts) {
   lk_access_t *a = lk_xcalloc(1, sizeof(*a));
 
   a->app = app;
   a->rt = rt;
   a->journal = journal;
-  a->enforce = enforce;
+  a->opts = *opts;
   a->seen = cJSON_CreateObject();
   return a;
 }
@@ -42,28 +45,6 @@ void lk_access_free(lk_access_t *a) {
     return;
   cJSON_Delete(a->seen);
   free(a);
-}
-
-/* The function whose credentials signed the request (the access key of a
- * SigV4 Credential), or whose session token it carries; NULL if none. */
-static const lk_function_t *caller(const lk_access_t *a,
-                                   const lk_http_req_t *req) {
-  const char *auth = lk_http_header(req, "Authorization");
-  const char *token = lk_http_header(req, "X-Amz-Security-Token");
-  const char *cred = auth ? strstr(auth, "Credential=") : NULL;
-  const char *slash = cred ? strchr(cred + 11, '/') : NULL;
-  const lk_function_t *f = NULL;
-  int i;
-
-  if (slash)
-    f = lk_runtime_by_key(a->rt, cred + 11, (size_t)(slash - cred - 11));
-  if (f)
-    return f;
-  if (token && strncmp(token, "lambkin-", 8) == 0)
-    for (i = 0; i < a->app->n_functions; i++)
-      if (strcmp(token + 8, a->app->functions[i].name) == 0)
-        return &a->app->functions[i];
-  return NULL;
 }
 
 /* One field of a form (a=1&b=2), decoded into out. */
@@ -233,57 +214,186 @@ int lk_access_describe(const lk_app_t *app, const lk_http_req_t *req, int exact,
   return describe_s3(req, exact, action, alen, resource, rlen);
 }
 
-/* AccessDenied in the shape the service's clients parse. */
-static void deny(const lk_access_t *a, lk_http_req_t *req,
-                 const lk_function_t *fn, const char *action,
-                 const char *resource) {
-  const char *target = lk_http_header(req, "X-Amz-Target");
-  char msg[2600], id[37];
-  lk_buf_t b;
-  lk_http_header_t h[4];
-  int n = 0, status = 403;
+/* Which protocol a request speaks, for the shape of its errors. */
+typedef enum {
+  SVC_S3,
+  SVC_SQS_JSON,
+  SVC_SQS_QUERY,
+  SVC_LAMBDA,
+  SVC_LOGS
+} svc_t;
 
-  snprintf(msg, sizeof(msg),
-           "User: arn:aws:sts::%s:assumed-role/%s-role/%s is not authorized "
-           "to perform: %s on resource: %s because no identity-based policy "
-           "allows the %s action",
-           a->app->account, fn->name, fn->name, action, resource, action);
+static svc_t service_of(const lk_http_req_t *req) {
+  const char *target = lk_http_header(req, "X-Amz-Target");
+
+  if (strncmp(req->path, LK_LAMBDA_API_PREFIX,
+              sizeof(LK_LAMBDA_API_PREFIX) - 1) == 0)
+    return SVC_LAMBDA;
+  if (target && strncmp(target, "AmazonSQS.", 10) == 0)
+    return SVC_SQS_JSON;
+  if (target && strncmp(target, "Logs_20140328.", 14) == 0)
+    return SVC_LOGS;
+  return lk_sqs_is_query(req) ? SVC_SQS_QUERY : SVC_S3;
+}
+
+/* An error in the shape the service's clients parse: S3's and SQS
+ * query's XML, SQS's JSON 1.0 (code after '#'), Lambda's and Logs' JSON
+ * (x-amzn-ErrorType). */
+static void refuse(lk_http_req_t *req, int status, const char *code,
+                   const char *msg) {
+  svc_t svc = service_of(req);
+  lk_http_header_t h[4];
+  char id[37];
+  lk_buf_t b;
+  int n = 0;
+
   lk_uuid(id);
   lk_buf_init(&b, 16384); /* a bounded message: it always fits */
-  if (strncmp(action, "sqs:", 4) == 0 && target) { /* SQS JSON 1.0 */
+  if (svc == SVC_SQS_JSON) {
     h[n++] = (lk_http_header_t){"Content-Type", "application/x-amz-json-1.0"};
-    h[n++] = (lk_http_header_t){"x-amzn-query-error", "AccessDenied;Sender"};
-    lk_buf_adds(&b, "{\"__type\":\"com.amazonaws.sqs#AccessDenied\","
-                    "\"message\":");
+    lk_buf_printf(&b,
+                  "{\"__type\":\"com.amazonaws.sqs#%s\",\"message\":", code);
     lk_buf_add_json_str(&b, msg, strlen(msg));
     lk_buf_adds(&b, "}");
-  } else if (strncmp(action, "sqs:", 4) == 0) { /* SQS query */
+  } else if (svc == SVC_SQS_QUERY) {
     h[n++] = (lk_http_header_t){"Content-Type", "text/xml"};
-    lk_buf_adds(&b, "<?xml version=\"1.0\"?><ErrorResponse><Error><Type>"
-                    "Sender</Type><Code>AccessDenied</Code><Message>");
+    lk_buf_printf(&b,
+                  "<?xml version=\"1.0\"?><ErrorResponse><Error><Type>"
+                  "Sender</Type><Code>%s</Code><Message>",
+                  code);
     lk_xml_escape(&b, msg, strlen(msg));
     lk_buf_printf(&b,
                   "</Message></Error><RequestId>%s</RequestId>"
                   "</ErrorResponse>",
                   id);
-  } else if (strncmp(action, "s3:", 3) == 0) { /* S3 REST-XML */
+  } else if (svc == SVC_S3) {
     h[n++] = (lk_http_header_t){"Content-Type", "application/xml"};
-    lk_buf_adds(&b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error>"
-                    "<Code>AccessDenied</Code><Message>");
+    lk_buf_printf(&b,
+                  "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error>"
+                  "<Code>%s</Code><Message>",
+                  code);
     lk_xml_escape(&b, msg, strlen(msg));
     lk_buf_printf(&b, "</Message><RequestId>%s</RequestId></Error>", id);
-  } else { /* Lambda's REST-JSON and Logs' JSON 1.1 */
-    if (strncmp(action, "logs:", 5) == 0)
-      status = 400;
+  } else {
     h[n++] = (lk_http_header_t){"Content-Type", "application/json"};
-    h[n++] = (lk_http_header_t){"x-amzn-ErrorType", "AccessDeniedException"};
-    lk_buf_adds(&b, "{\"__type\":\"AccessDeniedException\",\"message\":");
+    h[n++] = (lk_http_header_t){"x-amzn-ErrorType", code};
+    lk_buf_printf(&b, "{\"__type\":\"%s\",\"message\":", code);
     lk_buf_add_json_str(&b, msg, strlen(msg));
     lk_buf_adds(&b, "}");
   }
   h[n++] = (lk_http_header_t){"x-amzn-RequestId", id};
   lk_http_respond(req, status, h, n, lk_buf_str(&b), b.len);
   lk_buf_free(&b);
+}
+
+/* AccessDenied, as IAM words it. */
+static void deny(const lk_access_t *a, lk_http_req_t *req,
+                 const lk_function_t *fn, const char *action,
+                 const char *resource) {
+  svc_t svc = service_of(req);
+  char msg[2600];
+
+  snprintf(msg, sizeof(msg),
+           "User: arn:aws:sts::%s:assumed-role/%s-role/%s is not authorized "
+           "to perform: %s on resource: %s because no identity-based policy "
+           "allows the %s action",
+           a->app->account, fn->name, fn->name, action, resource, action);
+  if (svc == SVC_LAMBDA || svc == SVC_LOGS)
+    refuse(req, svc == SVC_LOGS ? 400 : 403, "AccessDeniedException", msg);
+  else
+    refuse(req, 403, "AccessDenied", msg);
+}
+
+/* ---- who made the request ---- */
+
+typedef enum { BAD_SIGNATURE, UNKNOWN_KEY, NO_SIGNATURE } authfail_t;
+
+/* The code each service answers a failed authentication with. */
+static void refuse_auth(lk_http_req_t *req, authfail_t why, const char *msg) {
+  static const char *const codes[][3] = {
+      [SVC_S3] = {"SignatureDoesNotMatch", "InvalidAccessKeyId",
+                  "AccessDenied"},
+      [SVC_SQS_JSON] = {"SignatureDoesNotMatch", "InvalidClientTokenId",
+                        "MissingAuthenticationToken"},
+      [SVC_SQS_QUERY] = {"SignatureDoesNotMatch", "InvalidClientTokenId",
+                         "MissingAuthenticationToken"},
+      [SVC_LAMBDA] = {"InvalidSignatureException",
+                      "UnrecognizedClientException",
+                      "MissingAuthenticationTokenException"},
+      [SVC_LOGS] = {"InvalidSignatureException", "UnrecognizedClientException",
+                    "MissingAuthenticationTokenException"},
+  };
+  svc_t svc = service_of(req);
+
+  refuse(req, svc == SVC_LOGS ? 400 : 403, codes[svc][why], msg);
+}
+
+/* The secret of a configured credential (--credentials), or NULL. */
+static const char *configured_secret(const lk_access_t *a, const char *key) {
+  int i;
+
+  for (i = 0; i < a->opts.n_credentials; i++) {
+    const char *c = a->opts.credentials[i], *colon = strchr(c, ':');
+
+    if (colon && strlen(key) == (size_t)(colon - c) &&
+        strncmp(c, key, strlen(key)) == 0)
+      return colon + 1;
+  }
+  return NULL;
+}
+
+/* A signed request: the function whose key signed it, or anyone's when
+ * lambkin does not know the key (and need not); 0, or -1 once the
+ * refusal is answered. */
+static int check_signature(const lk_access_t *a, lk_http_req_t *req,
+                           const lk_sigv4_t *s, const lk_function_t **fn) {
+  const char *secret, *why;
+
+  *fn = lk_runtime_by_key(a->rt, s->key, strlen(s->key));
+  secret = *fn ? lk_runtime_secret(a->rt, *fn) : configured_secret(a, s->key);
+  if (secret == NULL) {
+    if (!a->opts.require_signature)
+      return 0; /* anyone's key is accepted, as LocalStack accepts it */
+    refuse_auth(req, UNKNOWN_KEY,
+                "The security token included in the request is invalid.");
+    return -1;
+  }
+  if (lk_sigv4_verify(req, s, secret, time(NULL), &why) == 0)
+    return 0;
+  *fn = NULL;
+  refuse_auth(req, BAD_SIGNATURE, why);
+  return -1;
+}
+
+/* Who made the request: *fn is the function whose credentials signed it
+ * or whose session token it carries (both secrets lambkin issued), NULL
+ * for anyone else. 0, or -1 once a refusal is answered: a signature that
+ * does not verify, or with --require-signature none that does. */
+static int authenticate(const lk_access_t *a, lk_http_req_t *req,
+                        const lk_function_t **fn) {
+  const char *token = lk_http_header(req, "X-Amz-Security-Token");
+  lk_sigv4_t s;
+  int rc = lk_sigv4_parse(req, &s);
+
+  *fn = NULL;
+  if (rc == 0)
+    return check_signature(a, req, &s, fn);
+  if (token && (*fn = lk_runtime_by_token(a->rt, token)) != NULL)
+    return 0;
+  if (rc == LK_EINVAL && (a->opts.require_signature ||
+                          strstr(lk_http_header(req, "Authorization")
+                                     ? lk_http_header(req, "Authorization")
+                                     : "",
+                                 "Credential=LKIA"))) {
+    refuse_auth(req, BAD_SIGNATURE, "The request signature is malformed.");
+    return -1;
+  }
+  if (!a->opts.require_signature)
+    return 0;
+  refuse_auth(req, NO_SIGNATURE,
+              "Request is missing Authentication Token (lambkin serve "
+              "--require-signature)");
+  return -1;
 }
 
 static void journal(lk_access_t *a, const char *fn, const char *action,
@@ -329,12 +439,14 @@ void lk_access_rejournal(lk_access_t *a) {
 }
 
 int lk_access_check(lk_access_t *a, lk_http_req_t *req) {
-  const lk_function_t *fn = caller(a, req);
+  const lk_function_t *fn;
   char action[128], resource[2048];
 
+  if (authenticate(a, req, &fn) != 0)
+    return LK_EACCES;
   if (fn == NULL)
     return 0;
-  if (a->enforce &&
+  if (a->opts.enforce &&
       lk_access_describe(a->app, req, 1, action, sizeof(action), resource,
                          sizeof(resource)) == 0 &&
       !lk_policy_grants(fn, action, resource, NULL)) {

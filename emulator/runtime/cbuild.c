@@ -133,9 +133,14 @@ static int build_c(lk_fn_t *fn, char *err, size_t errlen) {
 
 int lk_rt_prepare(lk_fn_t *fn, char *err, size_t errlen) {
   /* Credentials of its own, so every call it makes is attributed. */
+  char rnd[33];
+
   memcpy(fn->access_key, "LKIA", 4);
-  lk_hex(fn->access_key + 4, 16);
-  lk_hex(fn->secret_key, 40);
+  lk_secret_hex(fn->access_key + 4, 16);
+  lk_secret_hex(fn->secret_key, 40);
+  lk_secret_hex(rnd, 32);
+  snprintf(fn->token, sizeof(fn->token), "lambkin-%.64s-%s", fn->def->name,
+           rnd);
   snprintf(fn->log_group, sizeof(fn->log_group), "/aws/lambda/%s",
            fn->def->name);
   return fn->def->kind == LK_RT_C ? build_c(fn, err, errlen) : 0;

@@ -408,7 +408,7 @@ static void env_lambda(env_t *e, const lk_instance_t *in) {
   env_add(e, "AWS_LAMBDA_LOG_STREAM_NAME=%s", in->stream);
   env_add(e, "AWS_ACCESS_KEY_ID=%s", fn->access_key);
   env_add(e, "AWS_SECRET_ACCESS_KEY=%s", fn->secret_key);
-  env_add(e, "AWS_SESSION_TOKEN=lambkin-%s", def->name);
+  env_add(e, "AWS_SESSION_TOKEN=%s", fn->token);
   env_add(e, "TZ=:UTC");
   if (rt->opts.endpoint[0])
     env_add(e, "AWS_ENDPOINT_URL=%s", rt->opts.endpoint);

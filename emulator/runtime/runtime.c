@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "lambkin/lambkin.h"
 #include "mem.h"
 #include "runtime_int.h"
@@ -142,6 +144,18 @@ const lk_function_t *lk_runtime_by_key(const lk_runtime_t *rt, const char *key,
 
 const char *lk_runtime_secret(const lk_runtime_t *rt, const lk_function_t *fn) {
   return rt->fns[fn - rt->app->functions].secret_key;
+}
+
+const lk_function_t *lk_runtime_by_token(const lk_runtime_t *rt,
+                                         const char *token) {
+  size_t n = strlen(token);
+  int i;
+
+  for (i = 0; i < rt->n_fns; i++)
+    if (strlen(rt->fns[i].token) == n &&
+        CRYPTO_memcmp(rt->fns[i].token, token, n) == 0)
+      return rt->fns[i].def;
+  return NULL;
 }
 
 void lk_runtime_close(lk_runtime_t *rt) {

@@ -72,6 +72,7 @@ struct lk_fn {
   uv_timer_t scale_timer; /* re-runs the scheduler once a wait is long */
   char access_key[24];
   char secret_key[48];
+  char token[128]; /* AWS_SESSION_TOKEN: "lambkin-NAME-" and 32 random hex */
   char log_group[300]; /* /aws/lambda/NAME */
 };
 

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -31,8 +32,9 @@ def free_port():
 
 
 class Server:
-    def __init__(self, *extra, template=TEMPLATE, state=None):
-        # state: reuse another run's folder (it is then left in place)
+    def __init__(self, *extra, template=TEMPLATE, state=None, env=None):
+        # state: reuse another run's folder (it is then left in place);
+        # env: lambkin's environment, when not this process's
         self.keep_state = state is not None
         self.state = state or tempfile.mkdtemp(prefix="lambkin-test-")
         self.port = free_port()
@@ -43,7 +45,7 @@ class Server:
             [LAMBKIN, "serve", "-t", template, "--port", str(self.port),
              "--api-port", str(self.api_port),
              "--state", os.path.join(self.state, "state")] + list(extra),
-            stdout=self.log, stderr=subprocess.STDOUT)
+            stdout=self.log, stderr=subprocess.STDOUT, env=env)
         self.url = "http://127.0.0.1:%d" % self.port
         self.api_url = "http://127.0.0.1:%d" % self.api_port
         deadline = time.time() + 60
@@ -54,6 +56,8 @@ class Server:
                 urllib.request.urlopen(self.url + "/2015-03-31/functions/",
                                        timeout=1).read()
                 return
+            except urllib.error.HTTPError:
+                return  # it answers, if only to refuse an unsigned call
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError("lambkin serve did not start: " + self.output())
@@ -97,3 +101,24 @@ def stop_cleanly(server):
         raise AssertionError("lambkin serve ended badly (rc=%d):\n%s"
                              % (rc, out[-4000:]))
     return out
+
+
+def function_credentials(server, function):
+    """(access key, secret, session token) of a running instance of the
+    function, read from its environment as any process of the same user
+    can; None when it has no instance."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/environ" % pid, "rb") as f:
+                env = dict(v.split(b"=", 1) for v in f.read().split(b"\0")
+                           if b"=" in v)
+        except OSError:
+            continue
+        if (env.get(b"AWS_LAMBDA_FUNCTION_NAME") == function.encode() and
+                env.get(b"AWS_ENDPOINT_URL") == server.url.encode()):
+            return (env[b"AWS_ACCESS_KEY_ID"].decode(),
+                    env[b"AWS_SECRET_ACCESS_KEY"].decode(),
+                    env[b"AWS_SESSION_TOKEN"].decode())
+    return None

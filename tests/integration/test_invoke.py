@@ -13,7 +13,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lambkin_server import (LAMBKIN, ROOT, TEMPLATE,  # noqa: E402
-                            Server, stop_cleanly)
+                            Server, function_credentials, stop_cleanly)
 
 import boto3  # noqa: E402
 import botocore.config  # noqa: E402
@@ -466,12 +466,20 @@ class EnforceTest(unittest.TestCase):
     def test_denied_in_each_service(self):
         server = Server("--enforce-policies")
         try:
+            lam = boto3.client("lambda", endpoint_url=server.url)
+            creds = {}
+            for fn in ("store-c", "thumbnailer", "self-invoker"):
+                lam.invoke(FunctionName=fn, Payload=b"{}")  # an instance
+                creds[fn] = function_credentials(server, fn)
+                self.assertIsNotNone(creds[fn], fn)
+
             def as_fn(service, fn):
-                # The function's session token, as its SDK would send it.
+                # The function's own credentials, as its SDK signs with them.
+                key, secret, token = creds[fn]
                 return boto3.client(service, endpoint_url=server.url,
-                                    aws_access_key_id="LKIATEST",
-                                    aws_secret_access_key="test",
-                                    aws_session_token="lambkin-" + fn)
+                                    aws_access_key_id=key,
+                                    aws_secret_access_key=secret,
+                                    aws_session_token=token)
             codes = []
             for call in (
                     lambda: as_fn("s3", "store-c").put_object(
