@@ -83,6 +83,9 @@ def one_round(tree, add):
     add("`lambkin serve` RSS warm, MB", run.own_rss_kb(srv.proc.pid) / 1024)
     srv.stop()
     add("SQS mapping, msgs/s", run.sqs_throughput()[0])
+    s3_rate, sqs_rate = run.write_rates()
+    add("S3 PUT 1 KB, one connection, --state, puts/s", s3_rate)
+    add("SQS SendMessage, one connection, --state, sends/s", sqs_rate)
     add("S3 put to function start, p50 ms", run.s3_to_start_ms()[0])
     add("Fuzzing the python echo, process mode, execs/s",
         run.process_fuzz_execs())

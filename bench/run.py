@@ -226,6 +226,35 @@ def s3_to_start_ms(puts=200):
     return statistics.median(lat) if lat else float("nan"), len(lat)
 
 
+def write_rates(n=2000):
+    """Acknowledged writes per second on one connection, with --state (the
+    bench's Lambkin keeps state: each answer waits for its disk sync): S3
+    PUTs of 1 KB, and single SQS SendMessage calls."""
+    srv = Lambkin()
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", srv.port)
+        call(conn, "PUT", "/rate-bucket")
+        body = b"x" * 1024
+        t0 = time.perf_counter()
+        for i in range(n):
+            call(conn, "PUT", "/rate-bucket/k%d" % i, body)
+        s3 = n / (time.perf_counter() - t0)
+        hdr = {"X-Amz-Target": "AmazonSQS.CreateQueue",
+               "Content-Type": "application/x-amz-json-1.0"}
+        call(conn, "POST", "/", json.dumps({"QueueName": "rate-q"}), hdr)
+        hdr["X-Amz-Target"] = "AmazonSQS.SendMessage"
+        q = srv.base + "/123456789012/rate-q"
+        t0 = time.perf_counter()
+        for i in range(n):
+            call(conn, "POST", "/", json.dumps({"QueueUrl": q,
+                                                 "MessageBody": "m%d" % i}),
+                 hdr)
+        sqs = n / (time.perf_counter() - t0)
+    finally:
+        srv.stop()
+    return s3, sqs
+
+
 FUZZ = os.path.join(ROOT, "build-fuzz", "fuzz")
 
 
@@ -321,7 +350,7 @@ def main():
                 'wrk.headers["Content-Type"] = "application/json"\n')
     r = {k: [] for k in ("c8", "c1", "n8", "n1", "o8", "o1", "orss",
                          "idle", "warm", "after", "after2", "invokes", "cold", "bad",
-                         "g8", "og8", "sqs", "lost", "s3", "s3n",
+                         "g8", "og8", "sqs", "lost", "s3", "s3n", "s3w", "sqsw",
                          "fz", "bare", "pfz")}
     for i in range(ROUNDS):
         print("round %d/%d" % (i + 1, ROUNDS), file=sys.stderr)
@@ -363,6 +392,9 @@ def main():
         rate, lost = sqs_throughput()
         r["sqs"].append(rate)
         r["lost"].append(lost)
+        s3w, sqsw = write_rates()
+        r["s3w"].append(s3w)
+        r["sqsw"].append(sqsw)
         p50, n = s3_to_start_ms()
         r["s3"].append(p50)
         r["s3n"].append(n)
@@ -407,6 +439,10 @@ def main():
           % (med(r["sqs"]), max(r["lost"])))
     print("| S3 put to function start, p50 of %d puts | %.2f ms | | | "
           "<= 1 ms |" % (min(r["s3n"]), med(r["s3"])))
+    print("| S3 PUT 1 KB, one connection, each answered after its disk sync "
+          "| %.0f puts/s | | | |" % med(r["s3w"]))
+    print("| SQS SendMessage, one connection, each answered after its disk "
+          "sync | %.0f sends/s | | | |" % med(r["sqsw"]))
     if r["fz"]:
         print("| Fuzzing a C echo in process, execs/s (peer: bare libFuzzer "
               "harness) | %.0f | %.0f | %.2fx | >= 0.5x |"

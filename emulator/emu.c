@@ -19,6 +19,7 @@
 #include "s3.h"
 #include "sources.h"
 #include "sqs.h"
+#include "state.h"
 
 struct lk_emu {
   uv_loop_t *loop;
@@ -34,6 +35,7 @@ struct lk_emu {
   lk_access_t *access;
   lk_sources_t *sources;
   lk_apigw_t *apigw;
+  lk_state_t *state; /* --state */
   int closing;
   char endpoint[64];
 };
@@ -46,7 +48,8 @@ static void on_request(lk_http_req_t *req, void *ud) {
   const char *target = lk_http_header(req, "X-Amz-Target");
 
   if (lk_access_check(emu->access, req) != 0)
-    return; /* refused: --enforce-policies */
+    return; /* refused: a signature, or --enforce-policies */
+  lk_state_hold(emu->state, req); /* answered once its change is on disk */
   if (strncmp(req->path, LK_LAMBDA_API_PREFIX,
               sizeof(LK_LAMBDA_API_PREFIX) - 1) == 0)
     lk_runtime_serve(emu->rt, req);
@@ -58,6 +61,7 @@ static void on_request(lk_http_req_t *req, void *ud) {
     lk_sqs_serve(emu->sqs, req, 0);
   else
     lk_s3_serve(emu->s3, req);
+  lk_state_settle(emu->state);
 }
 
 /* The runtime's log hook: each function line into /aws/lambda/<name>. */
@@ -74,51 +78,6 @@ static int on_place(void *ud, const lk_placement_t *p, char *trace, char *why,
   lk_emu_t *emu = ud;
 
   return lk_loops_place(emu->loops, p, trace, why, why_cap);
-}
-
-/* ---- --state: the services' contents in <state>/{s3,sqs,logs}.json ---- */
-
-static const char *const state_files[] = {"s3.json", "sqs.json", "logs.json"};
-
-static int state_io(lk_emu_t *emu, int i, const char *path, int save) {
-  if (i == 0)
-    return save ? lk_s3_save(emu->s3, path) : lk_s3_load(emu->s3, path);
-  if (i == 1)
-    return save ? lk_sqs_save(emu->sqs, path) : lk_sqs_load(emu->sqs, path);
-  return save ? lk_logs_save(emu->logs, path) : lk_logs_load(emu->logs, path);
-}
-
-/* A file that is missing is a first run; one that cannot be read stops
- * start-up rather than silently starting empty. */
-static int load_state(lk_emu_t *emu) {
-  char path[PATH_MAX];
-  int i, rc = 0;
-
-  for (i = 0; i < 3 && rc == 0; i++) {
-    rc = lk_path_join(path, sizeof(path), emu->opts.state_dir, state_files[i]);
-    if (rc == 0)
-      rc = state_io(emu, i, path, 0);
-    if (rc == LK_ENOENT)
-      rc = 0;
-    else if (rc)
-      fprintf(stderr, "lambkin: cannot load %s/%s: %s\n", emu->opts.state_dir,
-              state_files[i], lk_strerror(rc));
-  }
-  return rc;
-}
-
-static void save_state(lk_emu_t *emu) {
-  char path[PATH_MAX];
-  int i, rc = 0;
-
-  for (i = 0; i < 3 && rc == 0; i++) {
-    rc = lk_path_join(path, sizeof(path), emu->opts.state_dir, state_files[i]);
-    if (rc == 0)
-      rc = state_io(emu, i, path, 1);
-  }
-  if (rc)
-    fprintf(stderr, "lambkin: cannot save state in %s: %s\n",
-            emu->opts.state_dir, lk_strerror(rc));
 }
 
 /* ---- start-up, one part each ---- */
@@ -275,13 +234,13 @@ int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
   if (rc == 0)
     rc = start_runtime(emu);
   if (rc == 0 && emu->opts.persist)
-    rc = load_state(emu);
+    rc = lk_state_open(loop, emu->opts.state_dir, emu->s3, emu->sqs, emu->logs,
+                       emu->api, &emu->state);
   if (rc == 0)
     rc = start_apigw(emu);
   if (rc) {
     /* Only servers and the SQS timer ran: they close themselves and free
      * their memory from their close callbacks. */
-    emu->opts.persist = 0;
     lk_emu_close(emu);
     lk_emu_free(emu);
     return rc;
@@ -341,6 +300,7 @@ void lk_emu_close(lk_emu_t *emu) {
   emu->closing = 1;
   if (emu->rt)
     lk_runtime_close(emu->rt);
+  lk_state_close(emu->state); /* the held answers go, then the snapshots */
   if (emu->api) {
     lk_http_server_free(emu->api);
     emu->api = NULL;
@@ -349,8 +309,6 @@ void lk_emu_close(lk_emu_t *emu) {
   lk_apigw_close(emu->apigw);
   if (emu->sqs)
     lk_sqs_close(emu->sqs);
-  if (emu->opts.persist)
-    save_state(emu);
 }
 
 void lk_emu_free(lk_emu_t *emu) {
@@ -365,6 +323,7 @@ void lk_emu_free(lk_emu_t *emu) {
   lk_logs_free(emu->logs);
   lk_loops_free(emu->loops);
   lk_journal_free(emu->journal);
+  lk_state_free(emu->state);
   free(emu);
 }
 

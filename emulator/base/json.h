@@ -14,6 +14,9 @@ long lk_json_long(const cJSON *o, const char *k, long def);
 /* A JSON document to a file (atomically) and back; LK_ENOENT when there
  * is no file, LK_EINVAL when it is not JSON. */
 int lk_save_json(const char *path, const cJSON *root);
+/* A service's change, as a record of the state log (--state): durable
+ * when someone is told it happened, so it must reach the disk first. */
+typedef void (*lk_record_cb)(void *ud, const cJSON *record, int durable);
 int lk_load_json(const char *path, cJSON **out);
 
 #endif

@@ -21,6 +21,8 @@
 #define CORK_MAX (64 * 1024)
 /* Answers a client has not read yet: past this, its requests wait. */
 #define WRITE_QUEUE_MAX (1024 * 1024)
+/* Held answers of one connection: an S3 GET of the largest object. */
+#define HOLD_MAX (64 * 1024 * 1024)
 
 struct lk_http_server {
   uv_tcp_t tcp;
@@ -38,6 +40,7 @@ struct lk_http_server {
   int n_conns;
   int closing;
   lk_http_conn_t *conns; /* doubly linked */
+  lk_http_conn_t *held;  /* connections whose answers wait (next_held) */
 };
 
 struct lk_http_conn {
@@ -55,6 +58,9 @@ struct lk_http_conn {
   int eof;           /* the client finished sending while one was in flight */
   int feeding;       /* conn_feed's loop runs: an answer must not re-enter */
   int write_held;    /* reading stopped: the client does not read answers */
+  int held;          /* answers wait in cork for lk_http_release */
+  int held_close;    /* and the connection closes after them */
+  lk_http_conn_t *next_held;
   int in_head;       /* reading a request head, against head_deadline */
   uint64_t deadline; /* loop time it is closed at; 0: none (in flight) */
   uint64_t active;   /* srv->ticks at its last byte or answer */
@@ -161,6 +167,15 @@ static void conn_close(lk_http_conn_t *conn) {
   if (conn->closing)
     return;
   conn->closing = 1;
+  if (conn->held) {
+    lk_http_conn_t **pp;
+
+    for (pp = &srv->held; *pp && *pp != conn; pp = &(*pp)->next_held)
+      ;
+    if (*pp)
+      *pp = conn->next_held;
+    conn->held = 0;
+  }
   if (conn->prev)
     conn->prev->next = conn->next;
   else
@@ -425,7 +440,7 @@ static int cork_flush(lk_http_conn_t *conn) {
   uv_buf_t b;
   int err;
 
-  if (conn->cork.len == 0)
+  if (conn->cork.len == 0 || conn->held)
     return 1;
   b = uv_buf_init(conn->cork.data, (unsigned)conn->cork.len);
   err = send_out(conn, &b, 1, 0);
@@ -515,6 +530,14 @@ static int conn_write(lk_http_conn_t *conn, int status,
     bufs[1] = uv_buf_init((char *)body, (unsigned)len);
     nbufs = 2;
   }
+  if (conn->held && hlen + len <= lk_buf_room(&conn->cork)) {
+    lk_buf_add(&conn->cork, head, hlen);
+    lk_buf_add(&conn->cork, body, len);
+    conn->held_close |= close_after;
+    if (head != stack)
+      free(head);
+    return 1;
+  }
   if (conn->corked && !close_after && hlen + len <= lk_buf_room(&conn->cork)) {
     /* Answers to pipelined requests go out in one write at the end of
      * the read (a Runtime API client sends its response and its next
@@ -544,7 +567,8 @@ static void send_error_and_close(lk_http_conn_t *conn, int status,
     conn->req = NULL;
   }
   uv_read_stop((uv_stream_t *)&conn->tcp);
-  if (conn_write(conn, status, h, 1, body, (size_t)n, 0, 1, NULL) != 0)
+  if (conn_write(conn, status, h, 1, body, (size_t)n, 0, 1, NULL) != 0 &&
+      !conn->held) /* a held one closes when its answers go */
     conn_close(conn);
 }
 
@@ -791,6 +815,10 @@ int lk_http_respond(lk_http_req_t *req, int status,
   conn->req = NULL;
   conn->in_flight = 0;
   conn_touch(conn);
+  if (err > 0 && close_after && conn->held) { /* closes once released */
+    uv_read_stop((uv_stream_t *)&conn->tcp);
+    return 0;
+  }
   if (err < 0 || close_after) {
     uv_read_stop((uv_stream_t *)&conn->tcp);
     if (err != 0) /* written, or failed: either way, done with it */
@@ -811,6 +839,55 @@ void lk_http_drop(lk_http_req_t *req) {
     conn_close(conn);
   }
   req_free(req);
+}
+
+void lk_http_hold(lk_http_req_t *req) {
+  lk_http_conn_t *conn = req->conn_;
+
+  if (conn == NULL || conn->held || conn->closing)
+    return;
+  conn->held = 1;
+  conn->cork.max = HOLD_MAX;
+  conn->next_held = conn->srv->held;
+  conn->srv->held = conn;
+}
+
+/* Its held answers go out; then, if one said so, the connection closes. */
+static void release_one(lk_http_conn_t *conn) {
+  uv_buf_t b;
+  int err = 1;
+
+  conn->held = 0;
+  if (conn->cork.len) {
+    b = uv_buf_init(conn->cork.data, (unsigned)conn->cork.len);
+    err = send_out(conn, &b, 1, conn->held_close);
+  }
+  if (conn->cork.cap > 4096)
+    lk_buf_free(&conn->cork);
+  else
+    lk_buf_reset(&conn->cork);
+  conn->cork.max = CORK_MAX;
+  if (err < 0 || (err > 0 && conn->held_close))
+    conn_close(conn); /* written whole, or failed: done with it */
+}
+
+void lk_http_release(lk_http_server_t *srv) {
+  lk_http_conn_t *conn, *next;
+
+  if (srv == NULL)
+    return;
+  conn = srv->held;
+  srv->held = NULL;
+  for (; conn; conn = next) {
+    next = conn->next_held;
+    conn->next_held = NULL;
+    if (conn->corked) { /* inside its read: the next release sends it */
+      conn->next_held = srv->held;
+      srv->held = conn;
+    } else {
+      release_one(conn);
+    }
+  }
 }
 
 int lk_http_req_open(const lk_http_req_t *req) {

@@ -92,6 +92,13 @@ const char *lk_http_header(const lk_http_req_t *req, const char *name);
 int lk_http_respond(lk_http_req_t *req, int status,
                     const lk_http_header_t *headers, int n_headers,
                     const void *body, size_t len);
+/* Holds the answers on req's connection (whatever their size) until
+ * lk_http_release(): a service whose change must reach the disk before
+ * anyone hears of it answers at once, and the answer waits here. */
+void lk_http_hold(lk_http_req_t *req);
+/* Sends every held answer (those of a connection inside its read wait
+ * for the next call). */
+void lk_http_release(lk_http_server_t *srv);
 /* Releases a request without answering and closes its connection. */
 void lk_http_drop(lk_http_req_t *req);
 /* 1 while the client is still connected. */

@@ -58,7 +58,49 @@ struct lk_logs {
   char region[32], account[16];
   lk_logs_match_cb cb;
   void *ud;
+  lk_record_cb rec_cb; /* --state: the state log */
+  void *rec_ud;
 };
+
+/* ---- records of the state log ---- */
+
+static cJSON *rec_new(const char *op, const char *group) {
+  cJSON *r = cJSON_CreateObject();
+
+  cJSON_AddStringToObject(r, "logs", op);
+  cJSON_AddStringToObject(r, "group", group);
+  return r;
+}
+
+static void record(lk_logs_t *l, cJSON *rec, int durable) {
+  if (l->rec_cb)
+    l->rec_cb(l->rec_ud, rec, durable);
+  cJSON_Delete(rec);
+}
+
+/* {"logs":"events", group, stream, events: []} for the caller to fill;
+ * NULL when nothing records. */
+static cJSON *rec_events(lk_logs_t *l, const char *group, const char *stream,
+                         cJSON **events) {
+  cJSON *r;
+
+  if (l->rec_cb == NULL)
+    return NULL;
+  r = rec_new("events", group);
+  cJSON_AddStringToObject(r, "stream", stream);
+  *events = cJSON_AddArrayToObject(r, "events");
+  return r;
+}
+
+static void add_event(cJSON *events, int64_t ts, const char *msg, size_t len) {
+  cJSON *e = cJSON_CreateObject();
+  char *m = lk_xstrndup(msg, len);
+
+  cJSON_AddNumberToObject(e, "timestamp", (double)ts);
+  cJSON_AddStringToObject(e, "message", m);
+  cJSON_AddItemToArray(events, e);
+  free(m);
+}
 
 lk_logs_t *lk_logs_new(const char *region, const char *account) {
   lk_logs_t *l = lk_xcalloc(1, sizeof(*l));
@@ -349,6 +391,14 @@ int lk_logs_put(lk_logs_t *l, const char *group, const char *stream, int64_t ts,
     s = find_stream(g, stream);
   }
   append(l, s, ts, msg, len);
+  {
+    cJSON *evs, *r = rec_events(l, group, stream, &evs);
+
+    if (r) { /* function output: nobody waits for its sync */
+      add_event(evs, ts, msg, len);
+      record(l, r, 0);
+    }
+  }
   deliver(l, g, s, s->n - 1, trace);
   return 0;
 }
@@ -406,7 +456,8 @@ static stream_t *need_stream(ctx_t *c, group_t *g) {
 }
 
 static int op_create_group(ctx_t *c) {
-  int err = lk_logs_create_group(c->l, lk_json_str(c->in, "logGroupName"));
+  const char *name = lk_json_str(c->in, "logGroupName");
+  int err = lk_logs_create_group(c->l, name);
 
   if (err == LK_EEXIST)
     return fail(c, "ResourceAlreadyExistsException",
@@ -414,6 +465,7 @@ static int op_create_group(ctx_t *c) {
   if (err)
     return fail(c, "InvalidParameterException", "logGroupName: %s",
                 lk_strerror(err));
+  record(c->l, rec_new("group", name), 1);
   return 0;
 }
 
@@ -433,25 +485,37 @@ static int op_create_stream(ctx_t *c) {
   if (err)
     return fail(c, "InvalidParameterException", "logStreamName: %s",
                 lk_strerror(err));
+  if (c->l->rec_cb) {
+    cJSON *r = rec_new("stream", g->name);
+
+    cJSON_AddStringToObject(r, "stream", lk_json_str(c->in, "logStreamName"));
+    record(c->l, r, 1);
+  }
   return 0;
+}
+
+static void remove_group(lk_logs_t *l, group_t *g) {
+  int i;
+
+  while (g->n) /* its bytes and streams leave the budgets with it */
+    drop_stream(l, g, g->n - 1);
+  for (i = 0; i < l->n; i++)
+    if (l->groups[i] == g) {
+      memmove(&l->groups[i], &l->groups[i + 1],
+              sizeof(g) * (size_t)(l->n - i - 1));
+      l->n--;
+      break;
+    }
+  group_free(g);
 }
 
 static int op_delete_group(ctx_t *c) {
   group_t *g = need_group(c);
-  int i;
 
   if (g == NULL)
     return -1;
-  while (g->n) /* its bytes and streams leave the budgets with it */
-    drop_stream(c->l, g, g->n - 1);
-  for (i = 0; i < c->l->n; i++)
-    if (c->l->groups[i] == g) {
-      memmove(&c->l->groups[i], &c->l->groups[i + 1],
-              sizeof(g) * (size_t)(c->l->n - i - 1));
-      c->l->n--;
-      break;
-    }
-  group_free(g);
+  record(c->l, rec_new("rmgroup", g->name), 1);
+  remove_group(c->l, g);
   return 0;
 }
 
@@ -461,6 +525,7 @@ static int op_put_events(ctx_t *c) {
   const cJSON *events = cJSON_GetObjectItemCaseSensitive(c->in, "logEvents");
   const cJSON *e;
   int first, n = cJSON_GetArraySize(events);
+  cJSON *rec, *evs = NULL;
   char token[32];
 
   if (s == NULL)
@@ -475,12 +540,16 @@ static int op_put_events(ctx_t *c) {
       return fail(c, "InvalidParameterException",
                   "each log event needs a timestamp and a message");
   }
+  rec = rec_events(c->l, g->name, s->name, &evs);
   cJSON_ArrayForEach(e, events) {
     const char *m = lk_json_str(e, "message");
 
-    if (append(c->l, s, num(e, "timestamp", 0), m, strlen(m)) == NULL)
-      return fail(c, "ServiceUnavailableException", "out of memory");
+    append(c->l, s, num(e, "timestamp", 0), m, strlen(m));
+    if (rec)
+      add_event(evs, num(e, "timestamp", 0), m, strlen(m));
   }
+  if (rec)
+    record(c->l, rec, 1);
   /* The ring may have dropped old events; the new ones are at the end. */
   first = s->n > n ? s->n - n : 0;
   snprintf(token, sizeof(token), "%llu", (unsigned long long)s->next_seq);
@@ -761,6 +830,18 @@ static int op_put_subscription(ctx_t *c) {
   if (err)
     return fail(c, "InvalidParameterException",
                 "filterName, filterPattern and destinationArn must be valid");
+  if (c->l->rec_cb) {
+    cJSON *r = rec_new("sub", g->name);
+
+    cJSON_AddStringToObject(r, "name", lk_json_str(c->in, "filterName"));
+    cJSON_AddStringToObject(r, "pattern",
+                            lk_json_str(c->in, "filterPattern")
+                                ? lk_json_str(c->in, "filterPattern")
+                                : "");
+    cJSON_AddStringToObject(r, "destination",
+                            lk_json_str(c->in, "destinationArn"));
+    record(c->l, r, 1);
+  }
   return 0;
 }
 
@@ -784,13 +865,9 @@ static int op_describe_subscriptions(ctx_t *c) {
   return 0;
 }
 
-static int op_delete_subscription(ctx_t *c) {
-  group_t *g = need_group(c);
-  const char *name = lk_json_str(c->in, "filterName");
+static int unsubscribe(group_t *g, const char *name) {
   int i;
 
-  if (g == NULL)
-    return -1;
   for (i = 0; name && i < g->n_subs; i++)
     if (strcmp(g->subs[i].name, name) == 0) {
       free(g->subs[i].name);
@@ -799,8 +876,23 @@ static int op_delete_subscription(ctx_t *c) {
       g->subs[i] = g->subs[--g->n_subs];
       return 0;
     }
-  return fail(c, "ResourceNotFoundException",
-              "The specified subscription filter does not exist.");
+  return LK_ENOENT;
+}
+
+static int op_delete_subscription(ctx_t *c) {
+  group_t *g = need_group(c);
+  const char *name = lk_json_str(c->in, "filterName");
+  cJSON *r;
+
+  if (g == NULL)
+    return -1;
+  if (unsubscribe(g, name) != 0)
+    return fail(c, "ResourceNotFoundException",
+                "The specified subscription filter does not exist.");
+  r = rec_new("unsub", g->name);
+  cJSON_AddStringToObject(r, "name", name);
+  record(c->l, r, 1);
+  return 0;
 }
 
 static const struct {
@@ -869,11 +961,12 @@ void lk_logs_serve(lk_logs_t *l, lk_http_req_t *req) {
 
 /* ---- persistence (--state) ---- */
 
-int lk_logs_save(lk_logs_t *l, const char *path) {
+int lk_logs_save(lk_logs_t *l, const char *path, uint64_t gen) {
   cJSON *root = cJSON_CreateObject();
   cJSON *gs = cJSON_AddArrayToObject(root, "groups");
   int i, k, e, err;
 
+  cJSON_AddNumberToObject(root, "aof", (double)gen);
   for (i = 0; i < l->n; i++) {
     group_t *g = l->groups[i];
     cJSON *jg = cJSON_CreateObject(), *ss, *subs;
@@ -915,48 +1008,93 @@ int lk_logs_save(lk_logs_t *l, const char *path) {
   return err;
 }
 
-int lk_logs_load(lk_logs_t *l, const char *path) {
+/* The events of a snapshot's stream or a record into group/stream,
+ * both made when missing. */
+static void load_events(lk_logs_t *l, group_t *g, const char *sn,
+                        const cJSON *events) {
+  const cJSON *je;
+  stream_t *s;
+
+  create_stream(l, g, sn);
+  s = find_stream(g, sn);
+  cJSON_ArrayForEach(je, events) {
+    const char *m = lk_json_str(je, "message");
+    event_t *ev;
+
+    if (s == NULL || m == NULL)
+      continue;
+    ev = append(l, s, num(je, "timestamp", 0), m, strlen(m));
+    ev->ingested = num(je, "ingested", ev->ingested);
+  }
+}
+
+/* The group named by o's field, made when missing; NULL if unnamed. */
+static group_t *group_of(lk_logs_t *l, const cJSON *o, const char *field) {
+  const char *name = lk_json_str(o, field);
+
+  if (name == NULL)
+    return NULL;
+  lk_logs_create_group(l, name);
+  return find_group(l, name);
+}
+
+int lk_logs_load(lk_logs_t *l, const char *path, uint64_t *gen) {
   cJSON *root, *jg;
   int err = lk_load_json(path, &root);
 
   if (err)
     return err;
+  *gen = (uint64_t)num(root, "aof", 0);
   cJSON_ArrayForEach(jg, cJSON_GetObjectItemCaseSensitive(root, "groups")) {
-    const char *name = lk_json_str(jg, "name");
+    group_t *g = group_of(l, jg, "name");
     const cJSON *js, *jst;
-    group_t *g;
 
-    if (name == NULL)
-      continue;
-    lk_logs_create_group(l, name);
-    g = find_group(l, name);
     if (g == NULL)
       continue;
     cJSON_ArrayForEach(js,
                        cJSON_GetObjectItemCaseSensitive(jg, "subscriptions"))
-        lk_logs_subscribe(l, name, lk_json_str(js, "name"),
+        lk_logs_subscribe(l, g->name, lk_json_str(js, "name"),
                           lk_json_str(js, "pattern"),
                           lk_json_str(js, "destination"));
     cJSON_ArrayForEach(jst, cJSON_GetObjectItemCaseSensitive(jg, "streams")) {
-      const char *sn = lk_json_str(jst, "name");
-      const cJSON *je;
-      stream_t *s;
-
-      if (sn == NULL)
-        continue;
-      create_stream(l, g, sn);
-      s = find_stream(g, sn);
-      cJSON_ArrayForEach(je, cJSON_GetObjectItemCaseSensitive(jst, "events")) {
-        const char *m = lk_json_str(je, "message");
-        event_t *ev;
-
-        if (s == NULL || m == NULL)
-          continue;
-        ev = append(l, s, num(je, "timestamp", 0), m, strlen(m));
-        ev->ingested = num(je, "ingested", ev->ingested);
-      }
+      if (lk_json_str(jst, "name"))
+        load_events(l, g, lk_json_str(jst, "name"),
+                    cJSON_GetObjectItemCaseSensitive(jst, "events"));
     }
   }
   cJSON_Delete(root);
   return 0;
+}
+
+void lk_logs_on_record(lk_logs_t *l, lk_record_cb cb, void *ud) {
+  l->rec_cb = cb;
+  l->rec_ud = ud;
+}
+
+void lk_logs_apply(lk_logs_t *l, const cJSON *rec) {
+  const char *op = lk_json_str(rec, "logs");
+  group_t *g;
+
+  if (op == NULL)
+    return;
+  if (strcmp(op, "rmgroup") == 0) {
+    g = find_group(l, lk_json_str(rec, "group"));
+    if (g)
+      remove_group(l, g);
+    return;
+  }
+  g = group_of(l, rec, "group");
+  if (g == NULL || strcmp(op, "group") == 0)
+    return;
+  if (strcmp(op, "stream") == 0 || strcmp(op, "events") == 0) {
+    if (lk_json_str(rec, "stream"))
+      load_events(l, g, lk_json_str(rec, "stream"),
+                  cJSON_GetObjectItemCaseSensitive(rec, "events"));
+  } else if (strcmp(op, "sub") == 0) {
+    lk_logs_subscribe(l, g->name, lk_json_str(rec, "name"),
+                      lk_json_str(rec, "pattern"),
+                      lk_json_str(rec, "destination"));
+  } else if (strcmp(op, "unsub") == 0) {
+    unsubscribe(g, lk_json_str(rec, "name"));
+  }
 }

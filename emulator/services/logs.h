@@ -11,6 +11,7 @@
 #include <cjson/cJSON.h>
 
 #include "http.h"
+#include "json.h"
 
 #define LK_LOGS_MAX_EVENTS 10000 /* per stream: the oldest go first */
 #define LK_LOGS_MAX_BYTES (8 * 1024 * 1024) /* all messages together */
@@ -45,7 +46,12 @@ void lk_logs_serve(lk_logs_t *logs, lk_http_req_t *req);
 
 /* --state: every group, stream, event and subscription to one file, and
  * back (no subscription fires for what is loaded). */
-int lk_logs_save(lk_logs_t *logs, const char *path);
-int lk_logs_load(lk_logs_t *logs, const char *path);
+int lk_logs_save(lk_logs_t *logs, const char *path, uint64_t gen);
+int lk_logs_load(lk_logs_t *logs, const char *path, uint64_t *gen);
+/* Every change from now on goes to cb as a record ({"logs": op, ...}):
+ * function output as plain records, API writes as durable ones; and
+ * lk_logs_apply replays one. */
+void lk_logs_on_record(lk_logs_t *logs, lk_record_cb cb, void *ud);
+void lk_logs_apply(lk_logs_t *logs, const cJSON *record);
 
 #endif

@@ -37,7 +37,28 @@ struct lk_s3 {
   char account[16];
   lk_s3_event_cb cb;
   void *ud;
+  lk_record_cb rec_cb; /* --state: the state log */
+  void *rec_ud;
 };
+
+/* ---- records of the state log ---- */
+
+static cJSON *obj_json(const lk_s3_object_t *o);
+
+/* {"s3": op, "bucket": bucket}, to which the caller adds; sent, freed. */
+static cJSON *rec_new(const char *op, const char *bucket) {
+  cJSON *r = cJSON_CreateObject();
+
+  cJSON_AddStringToObject(r, "s3", op);
+  cJSON_AddStringToObject(r, "bucket", bucket);
+  return r;
+}
+
+static void record(lk_s3_t *s3, cJSON *rec) {
+  if (s3->rec_cb)
+    s3->rec_cb(s3->rec_ud, rec, 1); /* every S3 change is answered */
+  cJSON_Delete(rec);
+}
 
 /* ---- the store ---- */
 
@@ -178,6 +199,12 @@ static int store(lk_s3_t *s3, bucket_t *b, lk_s3_object_t *o) {
   o->seq = ++s3->seq;
   o->mtime = time(NULL);
   lk_md5_hex(o->data ? o->data : "", o->len, o->etag);
+  if (s3->rec_cb) {
+    cJSON *r = rec_new("put", b->name);
+
+    cJSON_AddItemToObject(r, "object", obj_json(o));
+    record(s3, r);
+  }
   if (old || (i < b->n && strcmp(b->objs[i]->key, o->key) == 0)) {
     obj_free(b->objs[i]);
     b->objs[i] = o;
@@ -246,6 +273,12 @@ int lk_s3_delete(lk_s3_t *s3, const char *bucket, const char *key,
   i = lower_bound(b, key);
   if (i >= b->n || strcmp(b->objs[i]->key, key) != 0)
     return 0; /* S3 deletes what is not there without complaint */
+  if (s3->rec_cb) {
+    cJSON *r = rec_new("del", bucket);
+
+    cJSON_AddStringToObject(r, "key", key);
+    record(s3, r);
+  }
   s3->bytes -= obj_size(b->objs[i]);
   obj_free(b->objs[i]);
   memmove(&b->objs[i], &b->objs[i + 1],
@@ -420,6 +453,7 @@ static void create_bucket(s3req_t *r) {
     s3_error(r, 400, "TooManyBuckets", "%s", lk_strerror(err));
     return;
   }
+  record(r->s3, rec_new("bucket", r->bucket));
   snprintf(loc, sizeof(loc), "/%s", r->bucket);
   h[0] = (lk_http_header_t){"Location", loc};
   reply(r, 200, h, 1, NULL, 0);
@@ -432,22 +466,29 @@ static void head_bucket(s3req_t *r, bucket_t *b) {
   reply(r, 200, h, 1, NULL, 0);
 }
 
-static void delete_bucket(s3req_t *r, bucket_t *b) {
+static void remove_bucket(lk_s3_t *s3, bucket_t *b) {
   int i;
 
+  for (i = 0; i < b->n; i++)
+    s3->bytes -= obj_size(b->objs[i]);
+  for (i = 0; i < s3->n; i++)
+    if (s3->buckets[i] == b) {
+      memmove(&s3->buckets[i], &s3->buckets[i + 1],
+              sizeof(b) * (size_t)(s3->n - i - 1));
+      s3->n--;
+      break;
+    }
+  bucket_free(b);
+}
+
+static void delete_bucket(s3req_t *r, bucket_t *b) {
   if (b->n) {
     s3_error(r, 409, "BucketNotEmpty",
              "The bucket you tried to delete is not empty");
     return;
   }
-  for (i = 0; i < r->s3->n; i++)
-    if (r->s3->buckets[i] == b) {
-      memmove(&r->s3->buckets[i], &r->s3->buckets[i + 1],
-              sizeof(b) * (size_t)(r->s3->n - i - 1));
-      r->s3->n--;
-      break;
-    }
-  bucket_free(b);
+  record(r->s3, rec_new("rmbucket", b->name));
+  remove_bucket(r->s3, b);
   reply(r, 204, NULL, 0, NULL, 0);
 }
 
@@ -682,6 +723,12 @@ static void put_notification(s3req_t *r, bucket_t *b) {
   }
   free(b->notification);
   b->notification = lk_xstrndup(body, r->req->body.len);
+  if (r->s3->rec_cb) {
+    cJSON *rec = rec_new("notif", b->name);
+
+    cJSON_AddStringToObject(rec, "doc", b->notification);
+    record(r->s3, rec);
+  }
   reply(r, 200, NULL, 0, NULL, 0);
 }
 
@@ -1132,11 +1179,30 @@ void lk_s3_serve(lk_s3_t *s3, lk_http_req_t *req) {
 
 /* ---- persistence (--state): one JSON document, bodies in base64 ---- */
 
-int lk_s3_save(lk_s3_t *s3, const char *path) {
+static cJSON *obj_json(const lk_s3_object_t *o) {
+  cJSON *jo = cJSON_CreateObject(), *meta;
+  lk_buf_t enc;
+  int m;
+
+  lk_buf_init(&enc, 2 * (size_t)LK_S3_MAX_OBJECT);
+  lk_b64_encode(&enc, o->data, o->len);
+  cJSON_AddStringToObject(jo, "key", o->key);
+  cJSON_AddStringToObject(jo, "data", lk_buf_str(&enc));
+  cJSON_AddStringToObject(jo, "content_type", o->content_type);
+  cJSON_AddNumberToObject(jo, "mtime", (double)o->mtime);
+  meta = cJSON_AddObjectToObject(jo, "meta");
+  for (m = 0; m < o->n_meta; m++)
+    cJSON_AddStringToObject(meta, o->meta[m][0], o->meta[m][1]);
+  lk_buf_free(&enc);
+  return jo;
+}
+
+int lk_s3_save(lk_s3_t *s3, const char *path, uint64_t gen) {
   cJSON *root = cJSON_CreateObject(),
         *bs = cJSON_AddArrayToObject(root, "buckets");
   int i, k, err = 0;
 
+  cJSON_AddNumberToObject(root, "aof", (double)gen);
   for (i = 0; i < s3->n; i++) {
     bucket_t *b = s3->buckets[i];
     cJSON *jb = cJSON_CreateObject(), *objs;
@@ -1147,75 +1213,100 @@ int lk_s3_save(lk_s3_t *s3, const char *path) {
     if (b->notification)
       cJSON_AddStringToObject(jb, "notification", b->notification);
     objs = cJSON_AddArrayToObject(jb, "objects");
-    for (k = 0; k < b->n; k++) {
-      lk_s3_object_t *o = b->objs[k];
-      cJSON *jo = cJSON_CreateObject(), *meta;
-      lk_buf_t enc;
-      int m;
-
-      lk_buf_init(&enc, 2 * (size_t)LK_S3_MAX_OBJECT);
-      lk_b64_encode(&enc, o->data, o->len);
-      cJSON_AddStringToObject(jo, "key", o->key);
-      cJSON_AddStringToObject(jo, "data", lk_buf_str(&enc));
-      cJSON_AddStringToObject(jo, "content_type", o->content_type);
-      cJSON_AddNumberToObject(jo, "mtime", (double)o->mtime);
-      meta = cJSON_AddObjectToObject(jo, "meta");
-      for (m = 0; m < o->n_meta; m++)
-        cJSON_AddStringToObject(meta, o->meta[m][0], o->meta[m][1]);
-      cJSON_AddItemToArray(objs, jo);
-      lk_buf_free(&enc);
-    }
+    for (k = 0; k < b->n; k++)
+      cJSON_AddItemToArray(objs, obj_json(b->objs[k]));
   }
   err = lk_save_json(path, root);
   cJSON_Delete(root);
   return err;
 }
 
-int lk_s3_load(lk_s3_t *s3, const char *path) {
+/* An object of a snapshot or record into b. */
+static void store_json(lk_s3_t *s3, bucket_t *b, const cJSON *jo) {
+  const cJSON *k = cJSON_GetObjectItemCaseSensitive(jo, "key");
+  const cJSON *d = cJSON_GetObjectItemCaseSensitive(jo, "data");
+  const cJSON *ct = cJSON_GetObjectItemCaseSensitive(jo, "content_type");
+  const cJSON *m;
+  lk_s3_object_t *o;
+  lk_buf_t dec;
+
+  if (!cJSON_IsString(k) || !cJSON_IsString(d))
+    return;
+  lk_buf_init(&dec, LK_S3_MAX_OBJECT);
+  if (lk_b64_decode(&dec, d->valuestring, strlen(d->valuestring)) == 0) {
+    o = obj_new(k->valuestring, lk_buf_str(&dec), dec.len,
+                cJSON_IsString(ct) ? ct->valuestring : NULL);
+    cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(jo, "meta")) {
+      if (cJSON_IsString(m))
+        add_meta(o, m->string, m->valuestring);
+    }
+    if (store(s3, b, o) == 0)
+      o->mtime = (time_t)cJSON_GetNumberValue(
+          cJSON_GetObjectItemCaseSensitive(jo, "mtime"));
+  }
+  lk_buf_free(&dec);
+}
+
+/* The bucket named in o, made if missing (the template's exist). */
+static bucket_t *bucket_of(lk_s3_t *s3, const cJSON *o, const char *field) {
+  const char *name = lk_json_str(o, field);
+
+  if (name == NULL)
+    return NULL;
+  lk_s3_create_bucket(s3, name);
+  return find_bucket(s3, name);
+}
+
+int lk_s3_load(lk_s3_t *s3, const char *path, uint64_t *gen) {
   cJSON *root, *jb;
   int err = lk_load_json(path, &root);
 
   if (err)
     return err;
+  *gen = (uint64_t)cJSON_GetNumberValue(
+      cJSON_GetObjectItemCaseSensitive(root, "aof"));
   cJSON_ArrayForEach(jb, cJSON_GetObjectItemCaseSensitive(root, "buckets")) {
-    const cJSON *name = cJSON_GetObjectItemCaseSensitive(jb, "name");
     const cJSON *notif = cJSON_GetObjectItemCaseSensitive(jb, "notification");
+    bucket_t *b = bucket_of(s3, jb, "name");
     const cJSON *jo;
-    bucket_t *b;
 
-    if (!cJSON_IsString(name))
-      continue;
-    lk_s3_create_bucket(s3, name->valuestring); /* the template's exist */
-    b = find_bucket(s3, name->valuestring);
     if (b == NULL)
       continue;
     if (cJSON_IsString(notif) && b->notification == NULL)
       b->notification = lk_xstrdup(notif->valuestring);
-    cJSON_ArrayForEach(jo, cJSON_GetObjectItemCaseSensitive(jb, "objects")) {
-      const cJSON *k = cJSON_GetObjectItemCaseSensitive(jo, "key");
-      const cJSON *d = cJSON_GetObjectItemCaseSensitive(jo, "data");
-      const cJSON *ct = cJSON_GetObjectItemCaseSensitive(jo, "content_type");
-      const cJSON *m;
-      lk_s3_object_t *o;
-      lk_buf_t dec;
-
-      if (!cJSON_IsString(k) || !cJSON_IsString(d))
-        continue;
-      lk_buf_init(&dec, LK_S3_MAX_OBJECT);
-      if (lk_b64_decode(&dec, d->valuestring, strlen(d->valuestring)) == 0) {
-        o = obj_new(k->valuestring, lk_buf_str(&dec), dec.len,
-                    cJSON_IsString(ct) ? ct->valuestring : NULL);
-        cJSON_ArrayForEach(m, cJSON_GetObjectItemCaseSensitive(jo, "meta")) {
-          if (cJSON_IsString(m))
-            add_meta(o, m->string, m->valuestring);
-        }
-        if (store(s3, b, o) == 0)
-          o->mtime = (time_t)cJSON_GetNumberValue(
-              cJSON_GetObjectItemCaseSensitive(jo, "mtime"));
-      }
-      lk_buf_free(&dec);
-    }
+    cJSON_ArrayForEach(jo, cJSON_GetObjectItemCaseSensitive(jb, "objects"))
+        store_json(s3, b, jo);
   }
   cJSON_Delete(root);
   return 0;
+}
+
+void lk_s3_on_record(lk_s3_t *s3, lk_record_cb cb, void *ud) {
+  s3->rec_cb = cb;
+  s3->rec_ud = ud;
+}
+
+void lk_s3_apply(lk_s3_t *s3, const cJSON *rec) {
+  const char *op = lk_json_str(rec, "s3");
+  bucket_t *b;
+
+  if (op == NULL)
+    return;
+  if (strcmp(op, "rmbucket") == 0) {
+    b = find_bucket(s3, lk_json_str(rec, "bucket"));
+    if (b)
+      remove_bucket(s3, b);
+    return;
+  }
+  b = bucket_of(s3, rec, "bucket");
+  if (b == NULL)
+    return;
+  if (strcmp(op, "put") == 0) {
+    store_json(s3, b, cJSON_GetObjectItemCaseSensitive(rec, "object"));
+  } else if (strcmp(op, "del") == 0 && lk_json_str(rec, "key")) {
+    lk_s3_delete(s3, b->name, lk_json_str(rec, "key"), NULL);
+  } else if (strcmp(op, "notif") == 0 && lk_json_str(rec, "doc")) {
+    free(b->notification);
+    b->notification = lk_xstrdup(lk_json_str(rec, "doc"));
+  }
 }

@@ -7,9 +7,11 @@
 #define LK_S3_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "http.h"
+#include "json.h"
 
 #define LK_S3_MAX_OBJECT (32 * 1024 * 1024) /* one PUT; no multipart */
 #define LK_S3_MAX_BYTES ((size_t)1 << 30)   /* all objects together */
@@ -58,8 +60,12 @@ const char *lk_s3_notification(lk_s3_t *s3, const char *bucket);
 
 /* --state: every bucket and object to one file, and back. Loading keeps
  * what exists (the template's buckets) and adds the rest. */
-int lk_s3_save(lk_s3_t *s3, const char *path);
-int lk_s3_load(lk_s3_t *s3, const char *path);
+int lk_s3_save(lk_s3_t *s3, const char *path, uint64_t gen);
+int lk_s3_load(lk_s3_t *s3, const char *path, uint64_t *gen);
+/* Every change from now on goes to cb as a record ({"s3": op, ...}), and
+ * lk_s3_apply replays one. */
+void lk_s3_on_record(lk_s3_t *s3, lk_record_cb cb, void *ud);
+void lk_s3_apply(lk_s3_t *s3, const cJSON *record);
 
 /* Answers one request; the caller has decided it is S3's. */
 void lk_s3_serve(lk_s3_t *s3, lk_http_req_t *req);

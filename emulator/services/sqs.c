@@ -91,9 +91,64 @@ struct lk_sqs {
   char region[32], account[16], endpoint[64];
   lk_sqs_send_cb cb;
   void *ud;
+  lk_record_cb rec_cb; /* --state: the state log */
+  void *rec_ud;
 };
 
 /* An operation's outcome: a result object, or an error to render. */
+/* ---- records of the state log ---- */
+
+static void record(lk_sqs_t *s, cJSON *rec, int durable) {
+  if (s->rec_cb)
+    s->rec_cb(s->rec_ud, rec, durable);
+  cJSON_Delete(rec);
+}
+
+static cJSON *rec_new(const char *op, const queue_t *q) {
+  cJSON *r = cJSON_CreateObject();
+
+  cJSON_AddStringToObject(r, "sqs", op);
+  cJSON_AddStringToObject(r, "queue", q->name);
+  return r;
+}
+
+static cJSON *queue_json(const queue_t *q);
+static cJSON *msg_json(const msg_t *m);
+
+static void record_queue(lk_sqs_t *s, const queue_t *q) {
+  cJSON *r;
+
+  if (s->rec_cb == NULL)
+    return;
+  r = rec_new("queue", q);
+  cJSON_AddItemToObject(r, "def", queue_json(q));
+  record(s, r, 1);
+}
+
+static void record_msg(lk_sqs_t *s, const queue_t *q, const msg_t *m) {
+  cJSON *r;
+
+  if (s->rec_cb == NULL)
+    return;
+  r = rec_new("msg", q);
+  cJSON_AddItemToObject(r, "msg", msg_json(m));
+  record(s, r, 1);
+}
+
+/* A change to one message by id: "del", "recv", or "move" to dest. */
+static void record_id(lk_sqs_t *s, const char *op, const queue_t *q,
+                      const msg_t *m, const char *dest, int durable) {
+  cJSON *r;
+
+  if (s->rec_cb == NULL)
+    return;
+  r = rec_new(op, q);
+  cJSON_AddStringToObject(r, "id", m->id);
+  if (dest)
+    cJSON_AddStringToObject(r, "to", dest);
+  record(s, r, durable);
+}
+
 typedef struct op_ctx {
   lk_sqs_t *sqs;
   const char *op;
@@ -104,6 +159,7 @@ typedef struct op_ctx {
   const char *err_code; /* query protocol code */
   char err_msg[512];
   const char *trace;
+  int internal; /* an event source mapping's: its deletes need no sync */
 } op_ctx_t;
 
 static uint64_t now_ms(void) {
@@ -435,6 +491,7 @@ static int op_create_queue(op_ctx_t *c) {
     q = find_queue(c->sqs, name);
     if (apply_attributes(c, q, attrs))
       return -1;
+    record_queue(c->sqs, q);
   }
   cJSON_AddStringToObject(c->out, "QueueUrl", q->url);
   return 0;
@@ -465,22 +522,37 @@ static int op_list_queues(op_ctx_t *c) {
 
 static void drop_waiters_of(lk_sqs_t *s, queue_t *q);
 
-static int op_delete_queue(op_ctx_t *c) {
-  queue_t *q = need_queue(c);
+static void remove_queue(lk_sqs_t *s, queue_t *q) {
   int i;
 
-  if (q == NULL)
-    return -1;
-  drop_waiters_of(c->sqs, q);
-  for (i = 0; i < c->sqs->n; i++)
-    if (c->sqs->queues[i] == q) {
-      memmove(&c->sqs->queues[i], &c->sqs->queues[i + 1],
-              sizeof(q) * (size_t)(c->sqs->n - i - 1));
-      c->sqs->n--;
+  drop_waiters_of(s, q);
+  for (i = 0; i < s->n; i++)
+    if (s->queues[i] == q) {
+      memmove(&s->queues[i], &s->queues[i + 1],
+              sizeof(q) * (size_t)(s->n - i - 1));
+      s->n--;
       break;
     }
   queue_free(q);
+}
+
+static int op_delete_queue(op_ctx_t *c) {
+  queue_t *q = need_queue(c);
+
+  if (q == NULL)
+    return -1;
+  record(c->sqs, rec_new("rmqueue", q), 1);
+  remove_queue(c->sqs, q);
   return 0;
+}
+
+static void purge(queue_t *q) {
+  while (q->head) {
+    msg_t *m = q->head;
+
+    unlink_msg(q, m);
+    msg_free(m);
+  }
 }
 
 static int op_purge_queue(op_ctx_t *c) {
@@ -488,12 +560,8 @@ static int op_purge_queue(op_ctx_t *c) {
 
   if (q == NULL)
     return -1;
-  while (q->head) {
-    msg_t *m = q->head;
-
-    unlink_msg(q, m);
-    msg_free(m);
-  }
+  record(c->sqs, rec_new("purge", q), 1);
+  purge(q);
   return 0;
 }
 
@@ -689,6 +757,7 @@ static int send_one(op_ctx_t *c, queue_t *q, const cJSON *e, cJSON *res) {
   m->sent_ms = now;
   m->visible_at_ms = now + (uint64_t)delay * 1000;
   append_msg(q, m);
+  record_msg(c->sqs, q, m);
   cJSON_AddStringToObject(res, "MessageId", m->id);
   if (q->fifo) {
     char seq[24];
@@ -888,12 +957,14 @@ static int take(op_ctx_t *c, queue_t *q, cJSON *list) {
       queue_t *dlq = find_queue(c->sqs, q->dlq_arn);
 
       if (dlq && dlq != q) {
+        record_id(c->sqs, "move", q, m, dlq->name, 0);
         unlink_msg(q, m);
         m->visible_at_ms = now;
         append_msg(dlq, m);
         continue;
       }
     }
+    record_id(c->sqs, "recv", q, m, NULL, 0);
     m->receive_count++;
     if (m->first_recv_ms == 0)
       m->first_recv_ms = now;
@@ -959,6 +1030,7 @@ static int delete_one(op_ctx_t *c, queue_t *q, const char *handle) {
                 handle ? handle : "");
   m = by_receipt(q, handle);
   if (m) {
+    record_id(c->sqs, "del", q, m, NULL, !c->internal);
     unlink_msg(q, m);
     msg_free(m);
   }
@@ -1092,10 +1164,12 @@ static int op_get_attributes(op_ctx_t *c) {
 static int op_set_attributes(op_ctx_t *c) {
   queue_t *q = need_queue(c);
 
-  if (q == NULL)
+  if (q == NULL ||
+      apply_attributes(c, q,
+                       cJSON_GetObjectItemCaseSensitive(c->in, "Attributes")))
     return -1;
-  return apply_attributes(
-      c, q, cJSON_GetObjectItemCaseSensitive(c->in, "Attributes"));
+  record_queue(c->sqs, q);
+  return 0;
 }
 
 static const struct {
@@ -1624,6 +1698,7 @@ int lk_sqs_delete(lk_sqs_t *sqs, const char *queue, const char *receipt) {
   if (q == NULL)
     return LK_ENOENT;
   c.sqs = sqs;
+  c.internal = 1;
   return delete_one(&c, q, receipt) ? LK_EINVAL : 0;
 }
 
@@ -1651,54 +1726,63 @@ void lk_sqs_free(lk_sqs_t *s) {
 
 /* ---- persistence (--state) ---- */
 
-int lk_sqs_save(lk_sqs_t *sqs, const char *path) {
+static cJSON *queue_json(const queue_t *q) {
+  cJSON *jq = cJSON_CreateObject();
+
+  cJSON_AddStringToObject(jq, "name", q->name);
+  cJSON_AddBoolToObject(jq, "fifo", q->fifo);
+  cJSON_AddNumberToObject(jq, "visibility", q->visibility_s);
+  cJSON_AddNumberToObject(jq, "delay", q->delay_s);
+  cJSON_AddNumberToObject(jq, "wait", q->wait_s);
+  cJSON_AddNumberToObject(jq, "max_receive", q->max_receive);
+  if (q->dlq_arn)
+    cJSON_AddStringToObject(jq, "dlq", q->dlq_arn);
+  return jq;
+}
+
+static cJSON *msg_json(const msg_t *m) {
+  cJSON *jm = cJSON_CreateObject(), *ja = cJSON_CreateObject();
+  int k;
+
+  cJSON_AddStringToObject(jm, "id", m->id);
+  cJSON_AddStringToObject(jm, "body", m->body);
+  cJSON_AddNumberToObject(jm, "sent", (double)m->sent_ms);
+  cJSON_AddNumberToObject(jm, "first_receive", (double)m->first_recv_ms);
+  cJSON_AddNumberToObject(jm, "receive_count", m->receive_count);
+  if (m->group)
+    cJSON_AddStringToObject(jm, "group", m->group);
+  if (m->trace)
+    cJSON_AddStringToObject(jm, "trace", m->trace);
+  for (k = 0; k < m->n_attrs; k++) {
+    cJSON *a = cJSON_AddObjectToObject(ja, m->attrs[k].name);
+    lk_buf_t b;
+
+    lk_buf_init(&b, 2 * LK_SQS_MAX_BODY);
+    lk_b64_encode(&b, m->attrs[k].value, m->attrs[k].len);
+    cJSON_AddStringToObject(a, "DataType", m->attrs[k].type);
+    cJSON_AddStringToObject(
+        a, m->attrs[k].binary ? "BinaryValue" : "StringValue",
+        m->attrs[k].binary ? lk_buf_str(&b) : m->attrs[k].value);
+    lk_buf_free(&b);
+  }
+  cJSON_AddItemToObject(jm, "attributes", ja);
+  return jm;
+}
+
+int lk_sqs_save(lk_sqs_t *sqs, const char *path, uint64_t gen) {
   cJSON *root = cJSON_CreateObject();
   cJSON *qs = cJSON_AddArrayToObject(root, "queues");
   int i, err;
 
+  cJSON_AddNumberToObject(root, "aof", (double)gen);
   for (i = 0; i < sqs->n; i++) {
-    queue_t *q = sqs->queues[i];
-    cJSON *jq = cJSON_CreateObject(), *ms;
-    msg_t *m;
+    cJSON *jq = queue_json(sqs->queues[i]);
+    cJSON *ms = cJSON_AddArrayToObject(jq, "messages");
+    const msg_t *m;
 
+    for (m = sqs->queues[i]->head; m; m = m->next)
+      cJSON_AddItemToArray(ms, msg_json(m));
     cJSON_AddItemToArray(qs, jq);
-    cJSON_AddStringToObject(jq, "name", q->name);
-    cJSON_AddBoolToObject(jq, "fifo", q->fifo);
-    cJSON_AddNumberToObject(jq, "visibility", q->visibility_s);
-    cJSON_AddNumberToObject(jq, "delay", q->delay_s);
-    cJSON_AddNumberToObject(jq, "wait", q->wait_s);
-    cJSON_AddNumberToObject(jq, "max_receive", q->max_receive);
-    if (q->dlq_arn)
-      cJSON_AddStringToObject(jq, "dlq", q->dlq_arn);
-    ms = cJSON_AddArrayToObject(jq, "messages");
-    for (m = q->head; m; m = m->next) {
-      cJSON *jm = cJSON_CreateObject(), *ja = cJSON_CreateObject();
-      int k;
-
-      cJSON_AddStringToObject(jm, "id", m->id);
-      cJSON_AddStringToObject(jm, "body", m->body);
-      cJSON_AddNumberToObject(jm, "sent", (double)m->sent_ms);
-      cJSON_AddNumberToObject(jm, "first_receive", (double)m->first_recv_ms);
-      cJSON_AddNumberToObject(jm, "receive_count", m->receive_count);
-      if (m->group)
-        cJSON_AddStringToObject(jm, "group", m->group);
-      if (m->trace)
-        cJSON_AddStringToObject(jm, "trace", m->trace);
-      for (k = 0; k < m->n_attrs; k++) {
-        cJSON *a = cJSON_AddObjectToObject(ja, m->attrs[k].name);
-        lk_buf_t b;
-
-        lk_buf_init(&b, 2 * LK_SQS_MAX_BODY);
-        lk_b64_encode(&b, m->attrs[k].value, m->attrs[k].len);
-        cJSON_AddStringToObject(a, "DataType", m->attrs[k].type);
-        cJSON_AddStringToObject(
-            a, m->attrs[k].binary ? "BinaryValue" : "StringValue",
-            m->attrs[k].binary ? lk_buf_str(&b) : m->attrs[k].value);
-        lk_buf_free(&b);
-      }
-      cJSON_AddItemToObject(jm, "attributes", ja);
-      cJSON_AddItemToArray(ms, jm);
-    }
   }
   err = lk_save_json(path, root);
   cJSON_Delete(root);
@@ -1713,62 +1797,134 @@ static uint64_t stamp(const cJSON *o, const char *key) {
              : 0;
 }
 
-/* Messages come back as they were, visible again (an in-flight receive
- * did not survive the stop), with their ids and receive counts. */
-int lk_sqs_load(lk_sqs_t *sqs, const char *path) {
+/* The queue of jq, made or brought to jq's settings; NULL if unnamed. */
+static queue_t *queue_from_json(lk_sqs_t *sqs, const cJSON *jq) {
+  lk_sqs_queue_def_t d = {0};
+  queue_t *q;
+
+  d.name = lk_json_str(jq, "name");
+  if (d.name == NULL)
+    return NULL;
+  d.fifo = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(jq, "fifo"));
+  lk_sqs_create_queue(sqs, &d); /* the template's exist already */
+  q = find_queue(sqs, d.name);
+  if (q == NULL)
+    return NULL;
+  q->visibility_s = (int)in_int(jq, "visibility", 30);
+  q->delay_s = (int)in_int(jq, "delay", 0);
+  q->max_receive = (int)in_int(jq, "max_receive", 0);
+  q->wait_s = (int)in_int(jq, "wait", 0);
+  free(q->dlq_arn);
+  q->dlq_arn =
+      lk_json_str(jq, "dlq") ? lk_xstrdup(lk_json_str(jq, "dlq")) : NULL;
+  return q;
+}
+
+/* A message of a snapshot or record, visible now; NULL if malformed. */
+static msg_t *msg_from_json(lk_sqs_t *sqs, const cJSON *jm) {
+  const char *id = lk_json_str(jm, "id"), *body = lk_json_str(jm, "body");
+  op_ctx_t c = {0};
+  msg_t *m;
+
+  if (id == NULL || body == NULL || strlen(id) != 36)
+    return NULL;
+  m = lk_xcalloc(1, sizeof(*m));
+  c.sqs = sqs;
+  memcpy(m->id, id, 37);
+  m->body = lk_xstrdup(body);
+  m->len = strlen(body);
+  lk_md5_hex(body, m->len, m->md5_body);
+  m->group =
+      lk_json_str(jm, "group") ? lk_xstrdup(lk_json_str(jm, "group")) : NULL;
+  m->trace =
+      lk_json_str(jm, "trace") ? lk_xstrdup(lk_json_str(jm, "trace")) : NULL;
+  m->sent_ms = stamp(jm, "sent");
+  m->first_recv_ms = stamp(jm, "first_receive");
+  m->receive_count = (int)in_int(jm, "receive_count", 0);
+  m->visible_at_ms = now_ms();
+  m->seq = ++sqs->seq;
+  if (read_attrs(&c, cJSON_GetObjectItemCaseSensitive(jm, "attributes"), m)) {
+    msg_free(m);
+    return NULL;
+  }
+  return m;
+}
+
+int lk_sqs_load(lk_sqs_t *sqs, const char *path, uint64_t *gen) {
   cJSON *root, *jq;
   int err = lk_load_json(path, &root);
 
   if (err)
     return err;
+  *gen = stamp(root, "aof");
   cJSON_ArrayForEach(jq, cJSON_GetObjectItemCaseSensitive(root, "queues")) {
-    lk_sqs_queue_def_t d = {0};
+    queue_t *q = queue_from_json(sqs, jq);
     const cJSON *jm;
-    queue_t *q;
 
-    d.name = lk_json_str(jq, "name");
-    if (d.name == NULL)
-      continue;
-    d.fifo = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(jq, "fifo"));
-    d.visibility_timeout_s = (int)in_int(jq, "visibility", 30);
-    d.delay_s = (int)in_int(jq, "delay", 0);
-    d.max_receive_count = (int)in_int(jq, "max_receive", 0);
-    d.dlq_arn = lk_json_str(jq, "dlq");
-    lk_sqs_create_queue(sqs, &d); /* the template's exist already */
-    q = find_queue(sqs, d.name);
-    if (q == NULL)
-      continue;
-    q->wait_s = (int)in_int(jq, "wait", 0);
     cJSON_ArrayForEach(jm, cJSON_GetObjectItemCaseSensitive(jq, "messages")) {
-      op_ctx_t c = {0};
-      msg_t *m;
-      const char *id = lk_json_str(jm, "id"), *body = lk_json_str(jm, "body");
+      msg_t *m = q ? msg_from_json(sqs, jm) : NULL;
 
-      if (id == NULL || body == NULL || strlen(id) != 36)
-        continue;
-      m = lk_xcalloc(1, sizeof(*m));
-      c.sqs = sqs;
-      memcpy(m->id, id, 37);
-      m->body = lk_xstrdup(body);
-      m->len = strlen(body);
-      lk_md5_hex(body, m->len, m->md5_body);
-      m->group = lk_json_str(jm, "group") ? lk_xstrdup(lk_json_str(jm, "group"))
-                                          : NULL;
-      m->trace = lk_json_str(jm, "trace") ? lk_xstrdup(lk_json_str(jm, "trace"))
-                                          : NULL;
-      m->sent_ms = stamp(jm, "sent");
-      m->first_recv_ms = stamp(jm, "first_receive");
-      m->receive_count = (int)in_int(jm, "receive_count", 0);
-      m->visible_at_ms = now_ms();
-      m->seq = ++sqs->seq;
-      if (read_attrs(&c, cJSON_GetObjectItemCaseSensitive(jm, "attributes"),
-                     m)) {
-        msg_free(m);
-        continue;
-      }
-      append_msg(q, m);
+      if (m)
+        append_msg(q, m);
     }
   }
   cJSON_Delete(root);
   return 0;
+}
+
+void lk_sqs_on_record(lk_sqs_t *sqs, lk_record_cb cb, void *ud) {
+  sqs->rec_cb = cb;
+  sqs->rec_ud = ud;
+}
+
+static msg_t *by_id(queue_t *q, const char *id) {
+  msg_t *m;
+
+  for (m = q->head; id && m; m = m->next)
+    if (strcmp(m->id, id) == 0)
+      return m;
+  return NULL;
+}
+
+/* A record on one message of q (del, recv, move). */
+static void apply_to_msg(lk_sqs_t *sqs, queue_t *q, const char *op,
+                         const cJSON *rec) {
+  msg_t *m = by_id(q, lk_json_str(rec, "id"));
+  queue_t *to = find_queue(sqs, lk_json_str(rec, "to"));
+
+  if (m == NULL)
+    return;
+  if (strcmp(op, "recv") == 0) {
+    m->receive_count++;
+    return;
+  }
+  unlink_msg(q, m);
+  if (strcmp(op, "move") == 0 && to)
+    append_msg(to, m);
+  else
+    msg_free(m);
+}
+
+void lk_sqs_apply(lk_sqs_t *sqs, const cJSON *rec) {
+  const char *op = lk_json_str(rec, "sqs");
+  queue_t *q = find_queue(sqs, lk_json_str(rec, "queue"));
+  msg_t *m;
+
+  if (op == NULL)
+    return;
+  if (strcmp(op, "queue") == 0) {
+    queue_from_json(sqs, cJSON_GetObjectItemCaseSensitive(rec, "def"));
+  } else if (q == NULL) {
+    return; /* its queue is gone: so is what the record changed */
+  } else if (strcmp(op, "rmqueue") == 0) {
+    remove_queue(sqs, q);
+  } else if (strcmp(op, "purge") == 0) {
+    purge(q);
+  } else if (strcmp(op, "msg") == 0) {
+    m = msg_from_json(sqs, cJSON_GetObjectItemCaseSensitive(rec, "msg"));
+    if (m)
+      append_msg(q, m);
+  } else {
+    apply_to_msg(sqs, q, op, rec);
+  }
 }

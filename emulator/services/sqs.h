@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "http.h"
+#include "json.h"
 
 #define LK_SQS_MAX_BODY 262144     /* SQS's own message size limit */
 #define LK_SQS_MAX_MESSAGES 100000 /* per queue */
@@ -59,9 +60,15 @@ int lk_sqs_counts(lk_sqs_t *sqs, const char *queue, int *visible,
 int lk_sqs_receive(lk_sqs_t *sqs, const char *queue, int max, cJSON *list);
 int lk_sqs_delete(lk_sqs_t *sqs, const char *queue, const char *receipt);
 
-/* --state: every queue and message to one file, and back. */
-int lk_sqs_save(lk_sqs_t *sqs, const char *path);
-int lk_sqs_load(lk_sqs_t *sqs, const char *path);
+/* --state: every queue and message to one file, and back; gen is the
+ * state log's generation the file includes everything before. A message
+ * comes back visible: an in-flight receive does not survive a stop. */
+int lk_sqs_save(lk_sqs_t *sqs, const char *path, uint64_t gen);
+int lk_sqs_load(lk_sqs_t *sqs, const char *path, uint64_t *gen);
+/* Every change from now on goes to cb as a record ({"sqs": op, ...}), and
+ * lk_sqs_apply replays one. */
+void lk_sqs_on_record(lk_sqs_t *sqs, lk_record_cb cb, void *ud);
+void lk_sqs_apply(lk_sqs_t *sqs, const cJSON *record);
 
 /* Answers one request; the caller has decided it is SQS's (json: 1 for
  * JSON 1.0, 0 for the query protocol). */
