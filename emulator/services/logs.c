@@ -390,15 +390,10 @@ int lk_logs_put(lk_logs_t *l, const char *group, const char *stream, int64_t ts,
       return err;
     s = find_stream(g, stream);
   }
+  /* Function output is not recorded: three lines an invoke would make
+   * the state log the biggest writer of all for a store capped at 8 MB.
+   * It is kept by every snapshot (a clean stop, a rewrite). */
   append(l, s, ts, msg, len);
-  {
-    cJSON *evs, *r = rec_events(l, group, stream, &evs);
-
-    if (r) { /* function output: nobody waits for its sync */
-      add_event(evs, ts, msg, len);
-      record(l, r, 0);
-    }
-  }
   deliver(l, g, s, s->n - 1, trace);
   return 0;
 }

@@ -48,8 +48,8 @@ void lk_logs_serve(lk_logs_t *logs, lk_http_req_t *req);
  * back (no subscription fires for what is loaded). */
 int lk_logs_save(lk_logs_t *logs, const char *path, uint64_t gen);
 int lk_logs_load(lk_logs_t *logs, const char *path, uint64_t *gen);
-/* Every change from now on goes to cb as a record ({"logs": op, ...}):
- * function output as plain records, API writes as durable ones; and
+/* Every change made through the API from now on goes to cb as a durable
+ * record ({"logs": op, ...}); function output (lk_logs_put) does not.
  * lk_logs_apply replays one. */
 void lk_logs_on_record(lk_logs_t *logs, lk_record_cb cb, void *ud);
 void lk_logs_apply(lk_logs_t *logs, const cJSON *record);
