@@ -125,8 +125,9 @@ static char *wanted(const lk_fuzz_opts_t *o, const lk_app_t *app, int *n) {
 
   *n = 0;
   for (i = 0; i < app->n_functions; i++) {
-    want[i] = o->n_fns == 0 && (o->source || o->seeds ||
-                                has_event_source(app, &app->functions[i]));
+    want[i] =
+        o->n_fns == 0 && !app->functions[i].unrunnable &&
+        (o->source || o->seeds || has_event_source(app, &app->functions[i]));
     for (k = 0; k < o->n_fns; k++)
       want[i] |= strcmp(o->fns[k], app->functions[i].name) == 0;
     *n += want[i];
@@ -164,16 +165,22 @@ int lk_fuzz_run(const lk_fuzz_opts_t *o) {
   int i, rc, worst = 0, n_todo, time_s;
   cJSON *report;
 
-  if (lk_app_load(o->template_path, &app, err, sizeof(err))) {
+  if (lk_app_load(o->template_path, &o->app, &app, err, sizeof(err))) {
     fprintf(stderr, "lambkin: %s\n", err);
     return 2;
   }
-  for (i = 0; i < o->n_fns; i++)
-    if (lk_app_function(app, o->fns[i]) == NULL) {
-      fprintf(stderr, "lambkin: fuzz: no function %s\n", o->fns[i]);
+  lk_app_say_warnings(app, stderr);
+  for (i = 0; i < o->n_fns; i++) {
+    const lk_function_t *f = lk_app_function(app, o->fns[i]);
+
+    if (f == NULL || f->unrunnable) {
+      fprintf(stderr, "lambkin: fuzz: %s%s\n",
+              f ? "cannot run " : "no function ",
+              f ? f->unrunnable : o->fns[i]);
       lk_app_free(app);
       return 2;
     }
+  }
   want = wanted(o, app, &n_todo);
   /* --time bounds the whole run: each function gets its share. */
   time_s = o->time_s > 0 && n_todo > 0 ? o->time_s / n_todo : 0;
@@ -201,8 +208,8 @@ int lk_fuzz_run(const lk_fuzz_opts_t *o) {
 
 /* The event once more, with the sink library and every oracle; it
  * reproduces when the same class shows up on the same function. */
-int lk_fuzz_replay(const char *template_path, const char *state_dir,
-                   const cJSON *rec) {
+int lk_fuzz_replay(const char *template_path, const lk_app_opts_t *ao,
+                   const char *state_dir, const cJSON *rec) {
   const char *cls = lk_json_str(rec, "class");
   const char *fname = lk_json_str(rec, "function");
   const cJSON *ev = cJSON_GetObjectItemCaseSensitive(rec, "event"), *v;
@@ -211,7 +218,7 @@ int lk_fuzz_replay(const char *template_path, const char *state_dir,
   char err[2048], out[PATH_MAX], *event;
   int same = 0, match, rc = 0;
 
-  if (lk_app_load(template_path, &app, err, sizeof(err))) {
+  if (lk_app_load(template_path, ao, &app, err, sizeof(err))) {
     fprintf(stderr, "lambkin: %s\n", err);
     return 2;
   }

@@ -8,8 +8,11 @@
 
 #include <cjson/cJSON.h>
 
+#include "app.h"
+
 typedef struct lk_fuzz_opts {
   const char *template_path;
+  lk_app_opts_t app;                /* the template's parameters */
   const char *out;                  /* default .lambkin/fuzz */
   const char *sarif, *junit, *json; /* reports, or NULL */
   const char *source;               /* --source: seeds for a function with
@@ -31,7 +34,7 @@ typedef struct lk_fuzz_opts {
 int lk_fuzz_run(const lk_fuzz_opts_t *o);
 /* `lambkin replay` of a finding record: the event once more, with the
  * sink library and every oracle. 1 reproduced, 0 not, 2 error. */
-int lk_fuzz_replay(const char *template_path, const char *state_dir,
-                   const cJSON *rec);
+int lk_fuzz_replay(const char *template_path, const lk_app_opts_t *ao,
+                   const char *state_dir, const cJSON *rec);
 
 #endif

@@ -57,7 +57,7 @@ static void expect_error(const char *text, const char *msg) {
   const char *path = write_template("bad.yaml", text);
   char want[1200];
 
-  assert_int_equal(lk_app_load(path, &app, err, sizeof(err)), LK_EINVAL);
+  assert_int_equal(lk_app_load(path, NULL, &app, err, sizeof(err)), LK_EINVAL);
   assert_null(app);
   if (msg[0] == '*') { /* any line */
     if (strstr(err, msg + 1) == NULL)
@@ -76,8 +76,8 @@ static void test_sample_app(void **state) {
   int i, found = 0;
 
   (void)state;
-  assert_int_equal(lk_app_load(LK_SOURCE_DIR "/handlers/template.yaml", &app,
-                               err, sizeof(err)),
+  assert_int_equal(lk_app_load(LK_SOURCE_DIR "/handlers/template.yaml", NULL,
+                               &app, err, sizeof(err)),
                    0);
   assert_int_equal(app->n_functions, 23);
   assert_int_equal(app->n_buckets, 2);
@@ -177,7 +177,7 @@ static void test_intrinsics_and_resources(void **state) {
       "    Properties: {Runtime: provided.al2, Handler: h, CodeUri: csrc}\n");
 
   (void)state;
-  if (lk_app_load(path, &app, err, sizeof(err)))
+  if (lk_app_load(path, NULL, &app, err, sizeof(err)))
     fail_msg("%s", err);
   f = lk_app_function(app, "worker-prod");
   assert_non_null(f);
@@ -230,7 +230,7 @@ static void test_json_template(void **state) {
       "}\n");
 
   (void)state;
-  if (lk_app_load(path, &app, err, sizeof(err)))
+  if (lk_app_load(path, NULL, &app, err, sizeof(err)))
     fail_msg("%s", err);
   assert_int_equal(app->n_functions, 1);
   assert_string_equal(app->functions[0].name, "fn-123456789012");
@@ -245,27 +245,73 @@ static void test_json_template(void **state) {
   "    Type: AWS::Serverless::Function\n"                                      \
   "    Properties:\n"
 
+static lk_app_t *load_ok(const char *text) {
+  char err[1024];
+  lk_app_t *app = NULL;
+
+  if (lk_app_load(write_template("ok.yaml", text), NULL, &app, err,
+                  sizeof(err)))
+    fail_msg("load failed: %s", err);
+  return app;
+}
+
+static int warned(const lk_app_t *app, const char *what) {
+  int i;
+
+  for (i = 0; i < app->n_warnings; i++)
+    if (strstr(app->warnings[i], what))
+      return 1;
+  return 0;
+}
+
+/* What lambkin does not run loads, says why, and leaves the rest. */
+static void expect_unrunnable(const char *text, const char *why) {
+  lk_app_t *app = load_ok(text);
+
+  assert_int_equal(app->n_functions, 1);
+  if (app->functions[0].unrunnable == NULL ||
+      strstr(app->functions[0].unrunnable, why) == NULL)
+    fail_msg("unrunnable was \"%s\", wanted \"%s\"",
+             app->functions[0].unrunnable ? app->functions[0].unrunnable
+                                          : "(null)",
+             why);
+  lk_app_free(app);
+}
+
+static void test_loads_what_it_does_not_run(void **state) {
+  lk_app_t *app;
+
+  (void)state;
+  expect_unrunnable(FN_HEAD "      Runtime: python3.11\n      CodeUri: src\n",
+                    "Handler '' must be module.function");
+  expect_unrunnable(FN_HEAD "      Runtime: ruby9\n      Handler: a.b\n",
+                    "runtime ruby9 is not run by lambkin");
+  expect_unrunnable(FN_HEAD "      Runtime: python3.11\n      Handler: a.b\n"
+                            "      CodeUri: nowhere/\n",
+                    "CodeUri 'nowhere/' does not exist");
+  expect_unrunnable(FN_HEAD "      Runtime: provided.al2\n      Handler: x\n"
+                            "      CodeUri: src\n",
+                    "neither an executable bootstrap nor C sources");
+  expect_unrunnable(FN_HEAD "      PackageType: Image\n",
+                    "PackageType Image is not run");
+  expect_unrunnable(FN_HEAD "      Runtime: java21\n      Handler: a.b\n"
+                            "      CodeUri: {Bucket: b, Key: k}\n",
+                    "runtime java21");
+  app = load_ok(FN_HEAD "      Runtime: python3.11\n      Handler: !Bogus x\n"
+                        "      CodeUri: src\n      Environment:\n"
+                        "        Variables: {X: !Ref Missing}\n");
+  assert_true(warned(app, "ok.yaml:6: Fn::Bogus is not evaluated"));
+  assert_true(warned(app, "ok.yaml:9: Ref to 'Missing', which the template "
+                          "does not define"));
+  assert_string_equal(app->functions[0].env[0], "X=Missing");
+  lk_app_free(app);
+}
+
 static void test_bad_templates(void **state) {
   (void)state;
-  expect_error(FN_HEAD "      Runtime: python3.11\n      CodeUri: src\n",
-               "3: function F has no Handler");
-  expect_error(FN_HEAD "      Runtime: ruby9\n      Handler: a.b\n",
-               "5: unknown Runtime 'ruby9'");
-  expect_error(FN_HEAD "      Runtime: python3.11\n      Handler: !Bogus x\n",
-               "6: unknown tag !Bogus");
-  expect_error(FN_HEAD "      Runtime: python3.11\n      Handler: a.b\n"
-                       "      CodeUri: nowhere/\n",
-               "7: CodeUri 'nowhere/' does not exist");
   expect_error(FN_HEAD "      Runtime: python3.11\n      Handler: a.b\n"
                        "      CodeUri: src\n      Timeout: 901\n",
                "8: expected a whole number from 1 to 900");
-  expect_error(FN_HEAD "      Runtime: python3.11\n      Handler: a.b\n"
-                       "      CodeUri: src\n      Environment:\n"
-                       "        Variables: {X: !Ref Missing}\n",
-               "9: Ref to unknown parameter or resource 'Missing'");
-  expect_error(FN_HEAD "      Runtime: provided.al2\n      Handler: x\n"
-                       "      CodeUri: src\n",
-               "7: CodeUri of F has neither an executable bootstrap");
   expect_error("Resources:\n  F: [unclosed\n", "3: YAML error");
   expect_error("just a string\n", "1: template must be a mapping");
   expect_error("Resources:\n  F: {Properties: {}}\n",
@@ -288,7 +334,7 @@ static void test_missing_file(void **state) {
 
   (void)state;
   assert_int_equal(
-      lk_app_load("/nonexistent/template.yaml", &app, err, sizeof(err)),
+      lk_app_load("/nonexistent/template.yaml", NULL, &app, err, sizeof(err)),
       LK_ENOENT);
   assert_string_equal(err, "/nonexistent/template.yaml:1: cannot read "
                            "template");
@@ -298,6 +344,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sample_app),
       cmocka_unit_test(test_intrinsics_and_resources),
+      cmocka_unit_test(test_loads_what_it_does_not_run),
       cmocka_unit_test(test_json_template),
       cmocka_unit_test(test_bad_templates),
       cmocka_unit_test(test_missing_file),

@@ -73,7 +73,7 @@ static cJSON *check(const char *text) {
   assert_non_null(f);
   fputs(text, f);
   fclose(f);
-  if (lk_app_load(path, &app, err, sizeof(err)))
+  if (lk_app_load(path, NULL, &app, err, sizeof(err)))
     fail_msg("template: %s", err);
   out = lk_check_app(app);
   assert_non_null(out);
@@ -284,7 +284,7 @@ static void test_role(void **state) {
   assert_non_null(fp);
   fputs(text, fp);
   fclose(fp);
-  if (lk_app_load(path, &app, err, sizeof(err)))
+  if (lk_app_load(path, NULL, &app, err, sizeof(err)))
     fail_msg("template: %s", err);
   assert_true(lk_policy_grants(lk_app_function(app, "f"), "s3:PutObject",
                                "arn:aws:s3:::photos/a", NULL));
@@ -347,7 +347,7 @@ static void test_policy_grants(void **state) {
                "              Resource: arn:aws:sqs:*:*:jobs\n"),
         fp);
   fclose(fp);
-  if (lk_app_load(path, &app, err, sizeof(err)))
+  if (lk_app_load(path, NULL, &app, err, sizeof(err)))
     fail_msg("template: %s", err);
   f = lk_app_function(app, "f");
   assert_true(

@@ -152,8 +152,8 @@ static void test_error_shapes(void **state) {
   (void)state;
   assert_non_null(mkdtemp(dir));
   assert_int_equal(uv_loop_init(&loop), 0);
-  assert_int_equal(lk_app_load(LK_SOURCE_DIR "/handlers/template.yaml", &app,
-                               err, sizeof(err)),
+  assert_int_equal(lk_app_load(LK_SOURCE_DIR "/handlers/template.yaml", NULL,
+                               &app, err, sizeof(err)),
                    0);
   o.port = 0;
   o.quiet = 1;

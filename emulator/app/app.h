@@ -1,10 +1,14 @@
 /* The app model: what lambkin knows about a SAM/CloudFormation template.
- * lk_app_load() reads template.yaml (or a JSON template), resolves the
- * intrinsics it supports and returns an app that the caller frees with
- * lk_app_free(). Properties that later stages act on (Events, Policies,
- * notification configs) are kept as resolved cJSON trees. */
+ * lk_app_load() reads template.yaml (or a JSON template), resolves its
+ * intrinsics and returns an app that the caller frees with lk_app_free().
+ * Properties that later stages act on (Events, Policies, notification
+ * configs) are kept as resolved cJSON trees. What lambkin does not run
+ * (resource types, runtimes, intrinsics, missing code) loads anyway and
+ * is said in the app's warnings, never as a load error. */
 #ifndef LK_APP_H
 #define LK_APP_H
+
+#include <stdio.h>
 
 #include <cjson/cJSON.h>
 
@@ -12,7 +16,8 @@ typedef enum lk_runtime_kind {
   LK_RT_PROVIDED, /* the user's bootstrap in CodeUri */
   LK_RT_C,        /* provided.* with C sources: lambkin's native bootstrap */
   LK_RT_PYTHON,
-  LK_RT_NODE
+  LK_RT_NODE,
+  LK_RT_NONE /* java, dotnet, ruby, go1.x, Image: checked, not run */
 } lk_runtime_kind_t;
 
 typedef struct lk_function {
@@ -22,7 +27,10 @@ typedef struct lk_function {
   char *handler;
   char *runtime;
   lk_runtime_kind_t kind;
-  char *code_dir; /* absolute CodeUri */
+  char *code_dir; /* absolute CodeUri (or sam build's output) */
+  /* Why lambkin cannot run it (an invoke is answered with this), or
+   * NULL: a runtime it does not run, code that is not there. */
+  char *unrunnable;
   int timeout_s;
   int memory_mb;
   char **env; /* "KEY=VALUE", n_env of them */
@@ -79,11 +87,31 @@ typedef struct lk_app {
   int n_log_groups;
   lk_subscription_t *subscriptions;
   int n_subscriptions;
+  char **warnings; /* "file:line: what", each once, to say at start */
+  int n_warnings;
+  char *inline_dir; /* InlineCode written out; removed by lk_app_free */
 } lk_app_t;
 
-/* On error returns a negative LK_E* and writes "file:line: what" to err. */
-int lk_app_load(const char *path, lk_app_t **out, char *err, size_t errlen);
+/* How parameters get their values, strongest first: overrides (SAM's
+ * --parameter-overrides text), samconfig.toml's parameter_overrides
+ * (from config_file, else samconfig.toml beside the template; section
+ * config_env, else "default"; command picks the [env.<command>] section,
+ * as "local_invoke"), the parameter's Default, a placeholder with a
+ * warning. */
+typedef struct lk_app_opts {
+  const char *overrides;
+  const char *config_file;
+  const char *config_env;
+  const char *command;
+} lk_app_opts_t;
+
+/* On error returns a negative LK_E* and writes "file:line: what" to err.
+ * opts may be NULL. */
+int lk_app_load(const char *path, const lk_app_opts_t *opts, lk_app_t **out,
+                char *err, size_t errlen);
 void lk_app_free(lk_app_t *app);
+/* The warnings, one "lambkin: warning: ..." line each, to f. */
+void lk_app_say_warnings(const lk_app_t *app, FILE *f);
 /* By FunctionName, logical id, or ARN (qualifier ignored). NULL if none. */
 lk_function_t *lk_app_function(const lk_app_t *app, const char *name);
 

@@ -22,6 +22,8 @@ typedef struct ctx {
   size_t errlen;
   yaml_node_t *params, *resources, *conditions, *mappings, *globals;
   lk_app_t *app;
+  cJSON *values;       /* parameter name -> value given (overrides) */
+  cJSON *not_emulated; /* resource type -> how many, for one warning */
   int depth;
   long budget; /* nodes left to expand: bounds alias expansion */
 } ctx_t;
@@ -29,6 +31,10 @@ typedef struct ctx {
 /* Writes "file:line: what" into the context's error, once (the first,
  * innermost error wins); returns LK_EINVAL. */
 int lk_app_fail(ctx_t *c, const yaml_node_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Adds "file:line: what" to the app's warnings, unless it is there. */
+void lk_app_warn(ctx_t *c, const yaml_node_t *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* ---- the yaml tree (template.c) ---- */
@@ -41,8 +47,6 @@ int lk_app_seq_len(const yaml_node_t *n);
 yaml_node_t *lk_app_seq_at(ctx_t *c, const yaml_node_t *n, int i);
 /* 1 for a node tagged !Something (not !!str and friends). */
 int lk_app_local_tag(const yaml_node_t *n);
-/* 1 when tag names an intrinsic lambkin knows (supported or not). */
-int lk_app_known_tag(const char *tag);
 
 /* ---- intrinsics and values (intrinsics.c) ---- */
 /* The intrinsic a node spells, in short (!Ref x) or long ({"Ref": x})
@@ -62,15 +66,22 @@ char *lk_app_str_prop(ctx_t *c, yaml_node_t *n, int *err);
 /* A whole number in [lo, hi] into *out (dflt for a NULL node). */
 int lk_app_int_prop(ctx_t *c, yaml_node_t *n, int lo, int hi, int dflt,
                     int *out);
+
+/* ---- what resources are called (names.c) ---- */
 /* The physical name of resource id (its name property, or the logical id
  * as CloudFormation would make it), appended to out. */
 int lk_app_physical_name(ctx_t *c, const char *id, yaml_node_t *res,
                          lk_buf_t *out);
 const char *lk_app_res_type(ctx_t *c, yaml_node_t *res);
+/* What Ref of the resource gives (a name, ARN, id or URL, by type), and
+ * what GetAtt of any attribute gives, appended to out. */
+int lk_app_ref_value(ctx_t *c, const char *id, yaml_node_t *res, lk_buf_t *out);
+int lk_app_attr_value(ctx_t *c, const char *id, yaml_node_t *res,
+                      const char *attr, lk_buf_t *out);
 
 /* ---- resources (resources.c) ---- */
-/* Loads one resource of a type lambkin models; others are accepted as
- * they are. */
+/* Loads one resource of a type lambkin models; others are counted in
+ * c->not_emulated. */
 int lk_app_load_resource(ctx_t *c, const char *id, yaml_node_t *res,
                          const char *type);
 

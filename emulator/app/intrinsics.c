@@ -3,61 +3,20 @@
  * once at load against the parameters' defaults and the resources'
  * physical names. Each intrinsic is a row of one table. Every function
  * here returns a new value (a cJSON tree or a string) the caller owns. */
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "app_int.h"
 #include "codec.h"
+#include "json.h"
 #include "lambkin/lambkin.h"
 #include "mem.h"
 
 #define VALUE_MAX (1024 * 1024) /* one resolved string */
-
-/* ---- names of things, for Ref and GetAtt ---- */
-
-const char *lk_app_res_type(ctx_t *c, yaml_node_t *res) {
-  return lk_app_scalar(lk_app_get(c, res, "Type"));
-}
-
-/* The property that names a resource of each type lambkin models. */
-static const struct {
-  const char *type, *prop;
-} name_props[] = {
-    {"AWS::Serverless::Function", "FunctionName"},
-    {"AWS::Lambda::Function", "FunctionName"},
-    {"AWS::S3::Bucket", "BucketName"},
-    {"AWS::SQS::Queue", "QueueName"},
-    {"AWS::Logs::LogGroup", "LogGroupName"},
-};
-
-int lk_app_physical_name(ctx_t *c, const char *id, yaml_node_t *res,
-                         lk_buf_t *out) {
-  const char *type = lk_app_res_type(c, res);
-  yaml_node_t *props = lk_app_get(c, res, "Properties");
-  yaml_node_t *v = NULL;
-  size_t i, start = out->len;
-
-  if (type == NULL)
-    type = "";
-  for (i = 0; i < sizeof(name_props) / sizeof(name_props[0]) && !v; i++)
-    if (strcmp(type, name_props[i].type) == 0)
-      v = lk_app_get(c, props, name_props[i].prop);
-  if (v)
-    return lk_app_str(c, v, out);
-  if (lk_buf_adds(out, id))
-    return LK_E2BIG;
-  if (strcmp(type, "AWS::S3::Bucket") == 0) /* bucket names are lowercase */
-    for (i = start; i < out->len; i++)
-      out->data[i] = (char)tolower((unsigned char)out->data[i]);
-  if (strcmp(type, "AWS::SQS::Queue") == 0) {
-    v = lk_app_get(c, props, "FifoQueue");
-    if (lk_app_scalar(v) && strcmp(lk_app_scalar(v), "true") == 0)
-      return lk_buf_adds(out, ".fifo");
-  }
-  return 0;
-}
 
 /* The pseudo parameters, as a stack named "lambkin" would see them. */
 static int pseudo(const lk_app_t *app, const char *id, lk_buf_t *out) {
@@ -78,84 +37,124 @@ static int pseudo(const lk_app_t *app, const char *id, lk_buf_t *out) {
   return LK_ENOENT;
 }
 
+/* A parameter without a value: its first AllowedValue, else a number or
+ * a name-like placeholder, and a warning. */
+static int placeholder(ctx_t *c, yaml_node_t *at, const char *id,
+                       yaml_node_t *p, lk_buf_t *out) {
+  yaml_node_t *allowed = lk_app_seq_at(c, lk_app_get(c, p, "AllowedValues"), 0);
+  const char *type = lk_app_scalar(lk_app_get(c, p, "Type"));
+  size_t i, start = out->len;
+  int err;
+
+  if (allowed)
+    err = lk_app_str(c, allowed, out);
+  else if (type && strcmp(type, "Number") == 0)
+    err = lk_buf_adds(out, "1");
+  else if (lk_buf_adds(out, id) == 0) {
+    for (i = start; i < out->len; i++) /* fit for a bucket's name too */
+      out->data[i] = (char)tolower((unsigned char)out->data[i]);
+    err = 0;
+  } else
+    err = LK_E2BIG;
+  if (err == 0)
+    lk_app_warn(c, at,
+                "parameter %s has no value (--parameter-overrides, "
+                "samconfig.toml or a Default); using '%s'",
+                id, out->data + start);
+  return err;
+}
+
+static int param(ctx_t *c, yaml_node_t *at, const char *id, yaml_node_t *p,
+                 lk_buf_t *out) {
+  const char *given = lk_json_str(c->values, id);
+  yaml_node_t *def = lk_app_get(c, p, "Default");
+
+  if (given)
+    return lk_buf_adds(out, given);
+  if (def)
+    return lk_app_str(c, def, out);
+  return placeholder(c, at, id, p, out);
+}
+
+/* The function whose logical id id starts with, followed by one of
+ * SAM's suffixes for what it generates (".Alias", "Role", ...); the
+ * suffix in *rest. NULL when there is none. */
+static yaml_node_t *implicit_of(ctx_t *c, const char *id, const char **rest) {
+  static const char *const suffixes[] = {".Alias", ".Version", "Alias",
+                                         "Version", "Role"};
+  char fn[256];
+  size_t i, n;
+
+  for (i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+    const char *at = strstr(id, suffixes[i]);
+    yaml_node_t *res;
+    const char *type;
+
+    n = at ? (size_t)(at - id) : 0;
+    if (n == 0 || n >= sizeof(fn))
+      continue;
+    snprintf(fn, sizeof(fn), "%.*s", (int)n, id);
+    res = lk_app_get(c, c->resources, fn);
+    type = res ? lk_app_res_type(c, res) : NULL;
+    if (type && strcmp(type, "AWS::Serverless::Function") == 0) {
+      *rest = at;
+      return res;
+    }
+  }
+  return NULL;
+}
+
+/* A Ref to a name the template does not define: SAM's implicit
+ * resources (ServerlessRestApi, FnRole, Fn.Alias, FnAliaslive) are as
+ * good as defined; anything else is a warning and its own name. */
+static int ref_undefined(ctx_t *c, yaml_node_t *at, const char *id,
+                         lk_buf_t *out) {
+  const char *rest = NULL;
+  yaml_node_t *fn = implicit_of(c, id, &rest);
+  char name[256];
+
+  if (fn && strncmp(rest, "Role", 4) != 0) { /* a version or an alias */
+    const char *alias = lk_app_scalar(
+        lk_app_get(c, lk_app_get(c, fn, "Properties"), "AutoPublishAlias"));
+
+    snprintf(name, sizeof(name), "%.*s", (int)(rest - id), id);
+    if (lk_app_attr_value(c, name, fn, "Arn", out))
+      return LK_E2BIG;
+    if (strstr(rest, "Version"))
+      return lk_buf_adds(out, ":1");
+    return lk_buf_printf(out, ":%s",
+                         rest[0] == '.' ? (alias ? alias : "live") : rest + 5);
+  }
+  if (fn == NULL && strcmp(id, "ServerlessRestApi") != 0 &&
+      strcmp(id, "ServerlessHttpApi") != 0)
+    lk_app_warn(c, at, "Ref to '%s', which the template does not define", id);
+  return lk_buf_adds(out, id);
+}
+
 static int ref(ctx_t *c, yaml_node_t *at, const char *id, lk_buf_t *out) {
   yaml_node_t *p, *res;
-  const char *type;
-  lk_buf_t name;
   int err = pseudo(c->app, id, out);
 
   if (err != LK_ENOENT)
     return err;
   p = lk_app_get(c, c->params, id);
-  if (p) {
-    yaml_node_t *def = lk_app_get(c, p, "Default");
-
-    if (def == NULL)
-      return lk_app_fail(c, at, "parameter '%s' has no Default to Ref", id);
-    return lk_app_str(c, def, out);
-  }
+  if (p)
+    return param(c, at, id, p, out);
   res = lk_app_get(c, c->resources, id);
   if (res == NULL)
-    return lk_app_fail(c, at, "Ref to unknown parameter or resource '%s'", id);
-  type = lk_app_res_type(c, res);
-  if (type == NULL || strcmp(type, "AWS::SQS::Queue") != 0)
-    return lk_app_physical_name(c, id, res, out);
-  lk_buf_init(&name, 1024); /* a queue's Ref is its URL */
-  err = lk_app_physical_name(c, id, res, &name);
-  if (err == 0)
-    err = lk_buf_printf(out, "https://sqs.%s.amazonaws.com/%s/%s",
-                        c->app->region, c->app->account, name.data);
-  lk_buf_free(&name);
-  return err;
-}
-
-/* The ARN of a resource of each type ({r}egion, {a}ccount, {n}ame). */
-static int arn(const lk_app_t *app, const char *type, const char *name,
-               lk_buf_t *out) {
-  if (strstr(type, "Function"))
-    return lk_buf_printf(out, "arn:aws:lambda:%s:%s:function:%s", app->region,
-                         app->account, name);
-  if (strcmp(type, "AWS::S3::Bucket") == 0)
-    return lk_buf_printf(out, "arn:aws:s3:::%s", name);
-  if (strcmp(type, "AWS::SQS::Queue") == 0)
-    return lk_buf_printf(out, "arn:aws:sqs:%s:%s:%s", app->region, app->account,
-                         name);
-  if (strcmp(type, "AWS::Logs::LogGroup") == 0)
-    return lk_buf_printf(out, "arn:aws:logs:%s:%s:log-group:%s:*", app->region,
-                         app->account, name);
-  if (strcmp(type, "AWS::IAM::Role") == 0)
-    return lk_buf_printf(out, "arn:aws:iam::%s:role/%s", app->account, name);
-  return lk_buf_printf(out, "arn:aws:local:%s:%s:%s", app->region, app->account,
-                       name);
+    return ref_undefined(c, at, id, out);
+  return lk_app_ref_value(c, id, res, out);
 }
 
 static int getatt(ctx_t *c, yaml_node_t *at, const char *id, const char *attr,
                   lk_buf_t *out) {
   yaml_node_t *res = lk_app_get(c, c->resources, id);
-  const char *type;
-  lk_buf_t name;
-  int err;
 
-  if (res == NULL)
-    return lk_app_fail(c, at, "GetAtt of unknown resource '%s'", id);
-  type = lk_app_res_type(c, res);
-  lk_buf_init(&name, 1024);
-  err = lk_app_physical_name(c, id, res, &name);
-  if (err) {
-    /* the name's error is the one to report */
-  } else if (strcmp(attr, "Arn") == 0) {
-    err = arn(c->app, type ? type : "", name.data, out);
-  } else if (strcmp(attr, "QueueName") == 0 ||
-             strcmp(attr, "DomainName") == 0) {
-    err = lk_buf_adds(out, name.data);
-  } else if (strcmp(attr, "QueueUrl") == 0) {
-    err = lk_buf_printf(out, "https://sqs.%s.amazonaws.com/%s/%s",
-                        c->app->region, c->app->account, name.data);
-  } else {
-    err = lk_app_fail(c, at, "GetAtt %s.%s is not supported", id, attr);
-  }
-  lk_buf_free(&name);
-  return err;
+  if (res)
+    return lk_app_attr_value(c, id, res, attr, out);
+  lk_app_warn(c, at, "GetAtt of '%s', which the template does not define", id);
+  return lk_buf_printf(out, "arn:aws:local:%s:%s:%s", c->app->region,
+                       c->app->account, id);
 }
 
 /* ${Name}, ${Res.Attr} and ${!Literal} inside a !Sub string. */
@@ -307,6 +306,31 @@ static cJSON *string_of(ctx_t *c, yaml_node_t *n, lk_buf_t *s, int err) {
   return j;
 }
 
+/* A CommaDelimitedList or List<...> parameter's value, as a list. */
+static cJSON *split_list(const char *s) {
+  cJSON *j = cJSON_CreateArray();
+  const char *p = s;
+
+  for (;;) {
+    size_t n = strcspn(p, ",");
+    char *item = lk_xstrndup(p, n);
+
+    cJSON_AddItemToArray(j, cJSON_CreateString(item));
+    free(item);
+    if (p[n] == '\0')
+      return j;
+    p += n + 1;
+  }
+}
+
+static int list_param(ctx_t *c, const char *name) {
+  const char *type =
+      lk_app_scalar(lk_app_get(c, lk_app_get(c, c->params, name), "Type"));
+
+  return type && (strcmp(type, "CommaDelimitedList") == 0 ||
+                  strncmp(type, "List<", 5) == 0);
+}
+
 static cJSON *fn_ref(ctx_t *c, yaml_node_t *n, yaml_node_t *arg) {
   const char *a = lk_app_scalar(arg);
   lk_buf_t s;
@@ -318,6 +342,13 @@ static cJSON *fn_ref(ctx_t *c, yaml_node_t *n, yaml_node_t *arg) {
   if (strcmp(a, "AWS::NoValue") == 0)
     return cJSON_CreateRaw("__novalue__"); /* dropped by the caller */
   lk_buf_init(&s, VALUE_MAX);
+  if (list_param(c, a)) {
+    int err = ref(c, n, a, &s);
+    cJSON *j = err == 0 ? split_list(lk_buf_str(&s)) : NULL;
+
+    lk_buf_free(&s);
+    return j;
+  }
   return string_of(c, n, &s, ref(c, n, a, &s));
 }
 
@@ -505,8 +536,118 @@ static cJSON *fn_condition(ctx_t *c, yaml_node_t *n, yaml_node_t *arg) {
   return condition(c, n, &truth) == 0 ? cJSON_CreateBool(truth) : NULL;
 }
 
-/* Every intrinsic lambkin knows; those without a function are known tags
- * that lambkin does not evaluate. */
+/* !GetAZs: three zones of the region, as a new account has. */
+static cJSON *fn_getazs(ctx_t *c, yaml_node_t *n, yaml_node_t *arg) {
+  cJSON *j = cJSON_CreateArray();
+  char az[96];
+  int i;
+
+  (void)n;
+  (void)arg;
+  for (i = 0; i < 3; i++) {
+    snprintf(az, sizeof(az), "%s%c", c->app->region, 'a' + i);
+    cJSON_AddItemToArray(j, cJSON_CreateString(az));
+  }
+  return j;
+}
+
+static cJSON *plain_json(ctx_t *c, yaml_node_t *n);
+
+/* !Length (AWS::LanguageExtensions): the size of a list. */
+static cJSON *fn_length(ctx_t *c, yaml_node_t *n, yaml_node_t *arg) {
+  cJSON *l = plain_json(c, arg);
+  cJSON *j = l ? cJSON_CreateNumber(cJSON_GetArraySize(l)) : NULL;
+
+  (void)n;
+  cJSON_Delete(l);
+  return j;
+}
+
+/* !ToJsonString (AWS::LanguageExtensions): the value as JSON text. */
+static cJSON *fn_to_json(ctx_t *c, yaml_node_t *n, yaml_node_t *arg) {
+  cJSON *v = plain_json(c, arg), *j = NULL;
+  char *text = v ? cJSON_PrintUnformatted(v) : NULL;
+
+  (void)n;
+  if (text)
+    j = cJSON_CreateString(text);
+  free(text);
+  cJSON_Delete(v);
+  return j;
+}
+
+/* A whole number from a JSON number or string, else -1. */
+static long whole(const cJSON *v) {
+  long n;
+
+  if (cJSON_IsNumber(v))
+    return (long)v->valuedouble;
+  if (cJSON_IsString(v) && lk_parse_long(v->valuestring, 0, 1 << 20, &n) == 0)
+    return n;
+  return -1;
+}
+
+/* The address of an IPv4 CIDR block; 10.0.0.0 for anything else (a
+ * placeholder's value is not a block). */
+static uint32_t block_base(const char *block) {
+  char addr[INET_ADDRSTRLEN];
+  struct in_addr in;
+  size_t n = block ? strcspn(block, "/") : 0;
+
+  if (n == 0 || n >= sizeof(addr))
+    return 10U << 24;
+  memcpy(addr, block, n);
+  addr[n] = '\0';
+  return inet_pton(AF_INET, addr, &in) == 1 ? ntohl(in.s_addr) : 10U << 24;
+}
+
+/* !Cidr [block, count, bits]: count IPv4 subnets of 2^bits addresses
+ * each, from the start of block. */
+static cJSON *fn_cidr(ctx_t *c, yaml_node_t *n, yaml_node_t *arg) {
+  cJSON *a = plain_json(c, arg), *j;
+  long count, bits, i;
+  uint32_t base;
+  char s[32];
+
+  if (a == NULL)
+    return NULL;
+  base = block_base(cJSON_GetStringValue(cJSON_GetArrayItem(a, 0)));
+  count = whole(cJSON_GetArrayItem(a, 1));
+  bits = whole(cJSON_GetArrayItem(a, 2));
+  cJSON_Delete(a);
+  if (count < 1 || count > 256 || bits < 1 || bits > 24) {
+    lk_app_fail(c, n, "!Cidr takes [block, count 1-256, bits 1-24]");
+    return NULL;
+  }
+  j = cJSON_CreateArray();
+  for (i = 0; i < count; i++) {
+    uint32_t at = base + ((uint32_t)i << bits);
+
+    snprintf(s, sizeof(s), "%u.%u.%u.%u/%ld", at >> 24, (at >> 16) & 255,
+             (at >> 8) & 255, at & 255, 32 - bits);
+    cJSON_AddItemToArray(j, cJSON_CreateString(s));
+  }
+  return j;
+}
+
+/* What lambkin does not evaluate (ImportValue: another stack's export;
+ * Cidr; Transform: a macro) gives a placeholder naming it, and a warning:
+ * a value nobody can know here must not stop the app. */
+static cJSON *fn_placeholder(ctx_t *c, yaml_node_t *n, yaml_node_t *arg) {
+  char name[LK_APP_NAME_MAX], value[256];
+  const char *what = lk_app_scalar(arg);
+  yaml_node_t *a;
+
+  if (!lk_app_intrinsic(c, n, name, &a))
+    snprintf(name, sizeof(name), "?");
+  snprintf(value, sizeof(value), "lambkin-%s%s%.120s", name, what ? "-" : "",
+           what ? what : "");
+  lk_app_warn(c, n, "Fn::%s is not evaluated by lambkin; using '%s'", name,
+              value);
+  return cJSON_CreateString(value);
+}
+
+/* Every intrinsic lambkin evaluates; any other is a placeholder. */
 static const struct {
   const char *name;
   cJSON *(*fn)(ctx_t *c, yaml_node_t *n, yaml_node_t *arg);
@@ -525,21 +666,12 @@ static const struct {
     {"And", fn_condition},
     {"Or", fn_condition},
     {"Condition", fn_condition},
-    {"GetAZs", NULL},
-    {"Cidr", NULL},
-    {"ImportValue", NULL},
-    {"Transform", NULL},
+    {"GetAZs", fn_getazs},
+    {"Cidr", fn_cidr},
+    {"Length", fn_length},
+    {"ToJsonString", fn_to_json},
 };
 #define N_INTRINSICS (sizeof(intrinsics) / sizeof(intrinsics[0]))
-
-int lk_app_known_tag(const char *tag) {
-  size_t i;
-
-  for (i = 0; i < N_INTRINSICS; i++)
-    if (strcmp(tag, intrinsics[i].name) == 0)
-      return 1;
-  return 0;
-}
 
 int lk_app_intrinsic(ctx_t *c, yaml_node_t *n, char name[LK_APP_NAME_MAX],
                      yaml_node_t **arg) {
@@ -573,10 +705,9 @@ static cJSON *eval_intrinsic(ctx_t *c, yaml_node_t *n, const char *name,
   size_t i;
 
   for (i = 0; i < N_INTRINSICS; i++)
-    if (strcmp(name, intrinsics[i].name) == 0 && intrinsics[i].fn)
+    if (strcmp(name, intrinsics[i].name) == 0)
       return intrinsics[i].fn(c, n, arg);
-  lk_app_fail(c, n, "intrinsic %s is not supported by lambkin", name);
-  return NULL;
+  return fn_placeholder(c, n, arg);
 }
 
 /* ---- values ---- */
@@ -646,6 +777,18 @@ static cJSON *mapping_json(ctx_t *c, yaml_node_t *n) {
     j = add_item(j, key, lk_app_json(c, lk_app_node(c, p->value)));
   }
   return j;
+}
+
+/* The node's value with its own tag set aside: the argument of a short
+ * form intrinsic (!Length [a, b]) is the tagged node itself. */
+static cJSON *plain_json(ctx_t *c, yaml_node_t *n) {
+  if (!lk_app_local_tag(n))
+    return lk_app_json(c, n);
+  if (n->type == YAML_SEQUENCE_NODE)
+    return sequence_json(c, n);
+  if (n->type == YAML_MAPPING_NODE)
+    return mapping_json(c, n);
+  return cJSON_CreateString((const char *)n->data.scalar.value);
 }
 
 cJSON *lk_app_json(ctx_t *c, yaml_node_t *n) {

@@ -3,6 +3,7 @@
  * and subscription filters. One loader per type, chosen from a table;
  * what each loader reads is owned by the app. */
 #include <ctype.h>
+#include <stdarg.h>
 #include <dirent.h>
 #include <limits.h>
 #include <stdio.h>
@@ -36,26 +37,57 @@ static int name_of(ctx_t *c, const char *id, yaml_node_t *res, char **out) {
 
 /* ---- functions ---- */
 
-static int runtime_kind(const char *rt, lk_runtime_kind_t *kind) {
-  const char *p;
+/* The runtimes lambkin runs, and those Lambda no longer supports (they
+ * run on the local interpreter, with a warning). */
+static const struct {
+  const char *prefix;
+  lk_runtime_kind_t kind;
+} families[] = {
+    {"python", LK_RT_PYTHON},
+    {"nodejs", LK_RT_NODE},
+    {"provided", LK_RT_PROVIDED},
+};
+static const char *const deprecated[] = {
+    "python2.7",  "python3.6",  "python3.7",      "python3.8",  "python3.9",
+    "nodejs",     "nodejs4.3",  "nodejs4.3-edge", "nodejs6.10", "nodejs8.10",
+    "nodejs10.x", "nodejs12.x", "nodejs14.x",     "nodejs16.x", "nodejs18.x",
+};
 
-  if (strncmp(rt, "python3.", 8) == 0) {
-    for (p = rt + 8; isdigit((unsigned char)*p); p++)
-      ;
-    *kind = LK_RT_PYTHON;
-    return *p == '\0' && p > rt + 8 ? 0 : LK_EINVAL;
-  }
-  if (strncmp(rt, "nodejs", 6) == 0) {
-    for (p = rt + 6; isdigit((unsigned char)*p); p++)
-      ;
-    *kind = LK_RT_NODE;
-    return strcmp(p, ".x") == 0 && p > rt + 6 ? 0 : LK_EINVAL;
-  }
-  *kind = LK_RT_PROVIDED;
-  if (strcmp(rt, "provided") == 0 || strcmp(rt, "provided.al2") == 0 ||
-      strcmp(rt, "provided.al2023") == 0)
-    return 0;
+/* 0 with the kind, or LK_EINVAL for a runtime lambkin does not run. */
+static int runtime_kind(const char *rt, lk_runtime_kind_t *kind) {
+  size_t i;
+
+  for (i = 0; i < sizeof(families) / sizeof(families[0]); i++)
+    if (strncmp(rt, families[i].prefix, strlen(families[i].prefix)) == 0) {
+      *kind = families[i].kind;
+      return 0;
+    }
+  *kind = LK_RT_NONE;
   return LK_EINVAL;
+}
+
+static int is_deprecated(const char *rt) {
+  size_t i;
+
+  for (i = 0; i < sizeof(deprecated) / sizeof(deprecated[0]); i++)
+    if (strcmp(rt, deprecated[i]) == 0)
+      return 1;
+  return 0;
+}
+
+/* Marks the function as one lambkin loads but does not run, and why. */
+static void unrunnable(lk_function_t *f, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void unrunnable(lk_function_t *f, const char *fmt, ...) {
+  char why[1024];
+  va_list ap;
+
+  if (f->unrunnable)
+    return;
+  va_start(ap, fmt);
+  vsnprintf(why, sizeof(why), fmt, ap);
+  va_end(ap);
+  f->unrunnable = lk_xstrdup(why);
 }
 
 static int has_c_sources(const char *dir) {
@@ -191,87 +223,188 @@ static cJSON *role_policies(ctx_t *c, yaml_node_t *props) {
   return out;
 }
 
-/* Runtime and Handler, and what kind of process runs them. */
-static int fn_runtime(ctx_t *c, const char *id, yaml_node_t *res,
-                      yaml_node_t *props, lk_function_t *f) {
+/* Runtime and Handler, and what kind of process runs them. A runtime
+ * lambkin does not run, or no Runtime at all, still loads. */
+static int fn_runtime(ctx_t *c, const char *id, yaml_node_t *props,
+                      lk_function_t *f) {
   yaml_node_t *n = fprop(c, props, "Runtime");
   int err;
 
-  if (n == NULL)
-    return lk_app_fail(c, res, "function %s has no Runtime", id);
   f->runtime = lk_app_str_prop(c, n, &err);
   if (err)
     return err;
-  if (runtime_kind(f->runtime, &f->kind))
-    return lk_app_fail(c, n,
-                       "unknown Runtime '%s' (python3.x, nodejs*.x, provided, "
-                       "provided.al2, provided.al2023)",
-                       f->runtime);
+  if (f->runtime == NULL) {
+    f->runtime = lk_xstrdup("");
+    unrunnable(f, "%s has no Runtime", id);
+  } else if (runtime_kind(f->runtime, &f->kind)) {
+    unrunnable(f,
+               "runtime %s is not run by lambkin (it runs python3.x, "
+               "nodejs*.x and provided*); check and policy cover it",
+               f->runtime);
+  } else if (is_deprecated(f->runtime)) {
+    lk_app_warn(c, n,
+                "%s: runtime %s is deprecated in Lambda; it runs on "
+                "the local %s",
+                id, f->runtime, f->kind == LK_RT_NODE ? "node" : "python3");
+  }
   n = fprop(c, props, "Handler");
-  if (n == NULL)
-    return lk_app_fail(c, res, "function %s has no Handler", id);
   f->handler = lk_app_str_prop(c, n, &err);
   if (err)
     return err;
-  if (f->handler[0] == '\0')
-    return lk_app_fail(c, n, "function %s has an empty Handler", id);
+  if (f->handler == NULL)
+    f->handler = lk_xstrdup("");
   if ((f->kind == LK_RT_PYTHON || f->kind == LK_RT_NODE) &&
       strchr(f->handler, '.') == NULL)
-    return lk_app_fail(c, n, "Handler '%s' must be module.function",
-                       f->handler);
+    unrunnable(f, "%s: Handler '%s' must be module.function", id, f->handler);
   return 0;
 }
 
-/* CodeUri: a local folder, relative to the template. A provided runtime
- * runs its bootstrap, or lambkin's own for C sources. */
-static int fn_code(ctx_t *c, const char *id, yaml_node_t *res,
-                   yaml_node_t *props, lk_function_t *f) {
-  yaml_node_t *n = fprop(c, props, "CodeUri"), *arg;
-  char path[PATH_MAX], name[LK_APP_NAME_MAX], *code;
+/* sam build's output for the function into out, when there is one. */
+static int built_dir(ctx_t *c, const char *id, char *out, size_t cap) {
+  char sub[PATH_MAX];
   struct stat st;
+
+  if ((size_t)snprintf(sub, sizeof(sub), ".aws-sam/build/%s", id) >=
+          sizeof(sub) ||
+      lk_path_join(out, cap, c->app->dir, sub) || stat(out, &st) ||
+      !S_ISDIR(st.st_mode))
+    return -1;
+  return 0;
+}
+
+static int has_bootstrap(const char *dir) {
+  char path[PATH_MAX];
+
+  return lk_path_join(path, sizeof(path), dir, "bootstrap") == 0 &&
+         access(path, X_OK) == 0;
+}
+
+/* 1 when dir holds what runs the function: an executable bootstrap or C
+ * sources (provided), or the handler's module (python, node). */
+static int runs_from(const lk_function_t *f, const char *dir) {
+  static const char *const py[] = {".py", "/__init__.py", NULL};
+  static const char *const js[] = {".js", ".mjs", ".cjs", NULL};
+  const char *const *ext = f->kind == LK_RT_PYTHON ? py : js;
+  const char *dot = strrchr(f->handler, '.');
+  char path[PATH_MAX], file[PATH_MAX];
+
+  if (f->kind == LK_RT_PROVIDED)
+    return has_bootstrap(dir) || has_c_sources(dir);
+  if (dot == NULL)
+    return 0;
+  for (; *ext; ext++)
+    if ((size_t)snprintf(file, sizeof(file), "%.*s%s", (int)(dot - f->handler),
+                         f->handler, *ext) < sizeof(file) &&
+        lk_path_join(path, sizeof(path), dir, file) == 0 &&
+        access(path, R_OK) == 0)
+      return 1;
+  return 0;
+}
+
+/* CodeUri as text: a local folder, relative to the template; NULL for
+ * an S3 location (s3:// or a Bucket/Key mapping). */
+static int code_uri(ctx_t *c, yaml_node_t *n, char **out) {
+  char name[LK_APP_NAME_MAX];
+  yaml_node_t *arg;
   int err = 0;
 
-  if (n && n->type != YAML_SCALAR_NODE && !lk_app_local_tag(n) &&
-      !lk_app_intrinsic(c, n, name, &arg))
-    return lk_app_fail(c, n,
-                       "CodeUri must be a local folder, not an S3 "
-                       "location");
-  code = n ? lk_app_str_prop(c, n, &err) : lk_xstrdup(".");
+  *out = NULL;
+  if (n && n->type == YAML_MAPPING_NODE && !lk_app_intrinsic(c, n, name, &arg))
+    return 0;
+  *out = n ? lk_app_str_prop(c, n, &err) : lk_xstrdup(".");
+  if (err == 0 && *out && strncmp(*out, "s3://", 5) == 0) {
+    free(*out);
+    *out = NULL;
+  }
+  return err;
+}
+
+/* The folder the function runs from: CodeUri, or sam build's output when
+ * CodeUri does not hold what runs it (an S3 location, not built yet, a
+ * bootstrap built elsewhere, TypeScript compiled by sam build). */
+static int fn_code(ctx_t *c, const char *id, yaml_node_t *props,
+                   lk_function_t *f) {
+  char path[PATH_MAX] = "", built[PATH_MAX];
+  char *code;
+  struct stat st;
+  int err = code_uri(c, fprop(c, props, "CodeUri"), &code);
+  int has_built = built_dir(c, id, built, sizeof(built)) == 0;
+
   if (err)
     return err;
-  if (strncmp(code, "s3://", 5) == 0) {
-    free(code);
-    return lk_app_fail(c, n,
-                       "CodeUri must be a local folder, not an S3 "
-                       "location");
+  if (code &&
+      lk_path_join(path, sizeof(path), code[0] == '/' ? "" : c->app->dir,
+                   code) == 0 &&
+      stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+    f->code_dir = realpath(path, NULL);
+  if (has_built && (f->code_dir == NULL ||
+                    (f->kind != LK_RT_NONE && !runs_from(f, f->code_dir) &&
+                     runs_from(f, built)))) {
+    free(f->code_dir);
+    f->code_dir = realpath(built, NULL);
   }
-  if (code[0] == '/')
-    err = lk_path_join(path, sizeof(path), "", code);
-  else
-    err = lk_path_join(path, sizeof(path), c->app->dir, code);
-  if (err || stat(path, &st) || !S_ISDIR(st.st_mode)) {
-    err = lk_app_fail(c, n ? n : res,
-                      "CodeUri '%s' does not exist or is not a folder", code);
-    free(code);
-    return err;
+  if (f->code_dir == NULL) {
+    if (code)
+      unrunnable(f, "%s: CodeUri '%s' does not exist (not built yet?)", id,
+                 code);
+    else
+      unrunnable(f,
+                 "%s: CodeUri is an S3 location; lambkin runs local code "
+                 "or sam build's output",
+                 id);
+    f->code_dir = lk_xstrdup(path[0] ? path : c->app->dir);
   }
   free(code);
-  f->code_dir = realpath(path, NULL);
-  if (f->code_dir == NULL)
-    return lk_app_fail(c, n ? n : res, "CodeUri of %s cannot be resolved", id);
-  if (f->kind != LK_RT_PROVIDED)
+  if (f->kind != LK_RT_PROVIDED || f->unrunnable)
     return 0;
-  if (lk_path_join(path, sizeof(path), f->code_dir, "bootstrap") == 0 &&
-      access(path, X_OK) == 0)
-    return 0;
-  if (has_c_sources(f->code_dir)) {
+  if (!runs_from(f, f->code_dir))
+    unrunnable(f,
+               "%s: CodeUri has neither an executable bootstrap nor C "
+               "sources, and there is no .aws-sam/build/%s/bootstrap",
+               id, id);
+  else if (!has_bootstrap(f->code_dir))
     f->kind = LK_RT_C;
+  return 0;
+}
+
+/* InlineCode (python and node), written where the function runs from:
+ * a private folder of the app's, removed with it. */
+static int fn_inline(ctx_t *c, const char *id, yaml_node_t *code,
+                     lk_function_t *f) {
+  const char *dot = strrchr(f->handler, '.');
+  char dir[PATH_MAX], file[PATH_MAX], name[PATH_MAX];
+  char *text;
+  int err;
+
+  f->code_dir = lk_xstrdup(c->app->dir);
+  if ((f->kind != LK_RT_PYTHON && f->kind != LK_RT_NODE) || f->unrunnable ||
+      dot == NULL || strstr(f->handler, "..")) {
+    unrunnable(f, "%s: InlineCode runs for python and nodejs handlers only",
+               id);
     return 0;
   }
-  return lk_app_fail(c, n ? n : res,
-                     "CodeUri of %s has neither an executable bootstrap nor C "
-                     "sources",
-                     id);
+  text = lk_app_str_prop(c, code, &err);
+  if (err)
+    return err;
+  if (c->app->inline_dir == NULL) {
+    const char *tmp = getenv("TMPDIR");
+
+    snprintf(dir, sizeof(dir), "%s/lambkin-inline-XXXXXX",
+             tmp && tmp[0] ? tmp : "/tmp");
+    c->app->inline_dir = mkdtemp(dir) ? lk_xstrdup(dir) : NULL;
+  }
+  snprintf(name, sizeof(name), "%.*s.%s", (int)(dot - f->handler), f->handler,
+           f->kind == LK_RT_PYTHON ? "py" : "js");
+  err = c->app->inline_dir == NULL ||
+        lk_path_join(dir, sizeof(dir), c->app->inline_dir, id) ||
+        lk_path_join(file, sizeof(file), dir, name) || lk_mkdirs(dir) ||
+        lk_write_file_atomic(file, text, strlen(text));
+  free(text);
+  if (err)
+    return lk_app_fail(c, code, "cannot write %s's InlineCode", id);
+  free(f->code_dir);
+  f->code_dir = realpath(dir, NULL);
+  return f->code_dir ? 0 : lk_app_fail(c, code, "InlineCode of %s lost", id);
 }
 
 /* Timeout, MemorySize and ReservedConcurrentExecutions. */
@@ -354,27 +487,31 @@ static int load_function(ctx_t *c, const char *id, yaml_node_t *res) {
   yaml_node_t *props = lk_app_get(c, res, "Properties");
   yaml_node_t *n;
   lk_function_t *f = APPEND(app->functions, app->n_functions);
-  int err;
+  int err, image;
 
   f->line = (int)res->start_mark.line + 1;
   f->logical_id = lk_xstrdup(id);
   f->reserved_concurrency = -1;
   f->max_retry_attempts = -1;
   f->max_event_age_s = -1;
-  if (lk_app_get(c, props, "InlineCode"))
-    return lk_app_fail(c, lk_app_get(c, props, "InlineCode"),
-                       "InlineCode is not supported; use CodeUri");
   n = fprop(c, props, "PackageType");
-  if (lk_app_scalar(n) && strcmp(lk_app_scalar(n), "Image") == 0)
-    return lk_app_fail(c, n, "%s: PackageType Image is not supported", id);
+  image = lk_app_scalar(n) && strcmp(lk_app_scalar(n), "Image") == 0;
+  if (image)
+    unrunnable(f,
+               "%s: PackageType Image is not run by lambkin (it runs zip "
+               "functions); check and policy cover it",
+               id);
   err = name_of(c, id, res, &f->name);
   if (err)
     return err;
   f->arn = lk_xasprintf("arn:aws:lambda:%s:%s:function:%s", app->region,
                         app->account, f->name);
-  err = fn_runtime(c, id, res, props, f);
+  err = fn_runtime(c, id, props, f);
+  if (image)
+    f->kind = LK_RT_NONE;
+  n = lk_app_get(c, props, "InlineCode");
   if (err == 0)
-    err = fn_code(c, id, res, props, f);
+    err = n ? fn_inline(c, id, n, f) : fn_code(c, id, props, f);
   if (err == 0)
     err = fn_limits(c, props, f);
   /* Globals first, then the function's own variables override them. */
@@ -509,8 +646,7 @@ static int load_subscription(ctx_t *c, const char *id, yaml_node_t *res) {
   return err;
 }
 
-/* The resource types lambkin models. Other types (roles, APIs,
- * permissions) are accepted and ignored. */
+/* The resource types lambkin models. */
 static const struct {
   const char *type;
   int (*load)(ctx_t *c, const char *id, yaml_node_t *res);
@@ -522,12 +658,30 @@ static const struct {
     {"AWS::Logs::SubscriptionFilter", load_subscription},
 };
 
+/* Types check and policy read (roles, permissions, APIs), though no
+ * service of lambkin's is behind them: not worth a warning. */
+static const char *const understood[] = {
+    "AWS::IAM::Role",          "AWS::IAM::Policy",
+    "AWS::IAM::ManagedPolicy", "AWS::Lambda::Permission",
+    "AWS::Serverless::Api",    "AWS::Serverless::HttpApi",
+};
+
 int lk_app_load_resource(ctx_t *c, const char *id, yaml_node_t *res,
                          const char *type) {
+  cJSON *count;
   size_t i;
 
+  (void)id;
   for (i = 0; i < sizeof(loaders) / sizeof(loaders[0]); i++)
     if (strcmp(type, loaders[i].type) == 0)
       return loaders[i].load(c, id, res);
+  for (i = 0; i < sizeof(understood) / sizeof(understood[0]); i++)
+    if (strcmp(type, understood[i]) == 0)
+      return 0;
+  count = cJSON_GetObjectItemCaseSensitive(c->not_emulated, type);
+  if (count)
+    cJSON_SetNumberValue(count, count->valuedouble + 1);
+  else
+    cJSON_AddNumberToObject(c->not_emulated, type, 1);
   return 0;
 }

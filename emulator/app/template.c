@@ -5,6 +5,7 @@
  * The returned app owns all of its strings. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -13,9 +14,13 @@
 #include "fs.h"
 #include "lambkin/lambkin.h"
 #include "mem.h"
+#include "params.h"
 
 #define MAX_TEMPLATE_BYTES (8 * 1024 * 1024)
 #define MAX_NODES (1 << 20) /* bounds alias expansion ("billion laughs") */
+#define MAX_WARNINGS 256
+#define MAX_CONFIG_BYTES (1024 * 1024)
+#define SAM_TRANSFORM "AWS::Serverless-2016-10-31"
 
 int lk_app_fail(ctx_t *c, const yaml_node_t *n, const char *fmt, ...) {
   va_list ap;
@@ -31,6 +36,32 @@ int lk_app_fail(ctx_t *c, const yaml_node_t *n, const char *fmt, ...) {
   vsnprintf(c->err + off, c->errlen - (size_t)off, fmt, ap);
   va_end(ap);
   return LK_EINVAL;
+}
+
+void lk_app_warn(ctx_t *c, const yaml_node_t *n, const char *fmt, ...) {
+  lk_app_t *app = c->app;
+  char line[1024];
+  va_list ap;
+  int off, i;
+
+  if (n)
+    off = snprintf(line, sizeof(line), "%s:%lu: ", c->file,
+                   (unsigned long)n->start_mark.line + 1);
+  else
+    off = snprintf(line, sizeof(line), "%s: ", c->file);
+  if (off < 0 || (size_t)off >= sizeof(line))
+    off = 0;
+  va_start(ap, fmt);
+  vsnprintf(line + off, sizeof(line) - (size_t)off, fmt, ap);
+  va_end(ap);
+  for (i = 0; i < app->n_warnings; i++)
+    if (strcmp(app->warnings[i], line) == 0)
+      return;
+  if (app->n_warnings >= MAX_WARNINGS)
+    return;
+  app->warnings = lk_xrealloc(app->warnings,
+                              sizeof(char *) * (size_t)(app->n_warnings + 1));
+  app->warnings[app->n_warnings++] = lk_xstrdup(line);
 }
 
 /* ---- the yaml tree ---- */
@@ -74,22 +105,58 @@ yaml_node_t *lk_app_seq_at(ctx_t *c, const yaml_node_t *n, int i) {
                                : NULL;
 }
 
-/* Every !Tag must be an intrinsic: a typo should not pass as a string. */
-static int check_tags(ctx_t *c) {
-  yaml_node_t *n;
+/* A resource's Condition: 0 when it names a false condition (the
+ * resource is not created). One that cannot be evaluated is a warning,
+ * and the resource stays. */
+static int wanted(ctx_t *c, yaml_node_t *res) {
+  const char *name = lk_app_scalar(lk_app_get(c, res, "Condition"));
+  yaml_node_t *cond = name ? lk_app_get(c, c->conditions, name) : NULL;
+  cJSON *v;
+  int yes = 1;
 
-  for (n = c->doc.nodes.start; n < c->doc.nodes.top; n++)
-    if (lk_app_local_tag(n) && !lk_app_known_tag((const char *)n->tag + 1))
-      return lk_app_fail(c, n, "unknown tag %s", (const char *)n->tag);
-  return 0;
+  if (name == NULL)
+    return 1;
+  if (cond == NULL) {
+    lk_app_warn(c, res, "unknown condition '%s'; the resource is kept", name);
+    return 1;
+  }
+  v = lk_app_json(c, cond);
+  if (v == NULL) {
+    lk_app_warn(c, res, "condition %s: %s; the resource is kept", name, c->err);
+    c->err[0] = '\0';
+  } else {
+    yes = !cJSON_IsFalse(v);
+  }
+  cJSON_Delete(v);
+  return yes;
+}
+
+/* One line for every type lambkin does not emulate, with counts. */
+static void say_not_emulated(ctx_t *c) {
+  lk_buf_t b;
+  cJSON *t;
+
+  if (cJSON_GetArraySize(c->not_emulated) == 0)
+    return;
+  lk_buf_init(&b, 900);
+  cJSON_ArrayForEach(t, c->not_emulated) {
+    lk_buf_printf(&b, "%s%s", b.len ? ", " : "", t->string);
+    if (t->valueint > 1)
+      lk_buf_printf(&b, " x%d", t->valueint);
+  }
+  lk_app_warn(c, NULL, "not emulated (loaded for check and policy): %s",
+              lk_buf_error(&b) ? "too many types to list" : lk_buf_str(&b));
+  lk_buf_free(&b);
 }
 
 static int load_resources(ctx_t *c) {
   yaml_node_pair_t *p;
   int err = 0;
 
-  if (c->resources == NULL || c->resources->type != YAML_MAPPING_NODE)
-    return lk_app_fail(c, c->resources, "template has no Resources mapping");
+  if (c->resources == NULL || c->resources->type != YAML_MAPPING_NODE) {
+    lk_app_warn(c, c->resources, "template has no Resources mapping");
+    return 0;
+  }
   for (p = c->resources->data.mapping.pairs.start;
        err == 0 && p < c->resources->data.mapping.pairs.top; p++) {
     const char *id = lk_app_scalar(lk_app_node(c, p->key));
@@ -100,8 +167,10 @@ static int load_resources(ctx_t *c) {
       return lk_app_fail(c, res, "a resource must be a mapping under its name");
     if (type == NULL)
       return lk_app_fail(c, res, "resource %s has no Type", id);
-    err = lk_app_load_resource(c, id, res, type);
+    if (wanted(c, res))
+      err = lk_app_load_resource(c, id, res, type);
   }
+  say_not_emulated(c);
   if (err && c->err[0] == '\0')
     lk_app_fail(c, NULL, "%s", lk_strerror(err));
   return err;
@@ -123,16 +192,28 @@ static int parse(ctx_t *c, const char *text, size_t len) {
   return ok ? 0 : LK_EINVAL;
 }
 
+/* SAM's transform is what lambkin reads; any other (a macro,
+ * AWS::LanguageExtensions) is not applied, which a user should know. */
+static void check_transform(ctx_t *c, yaml_node_t *t) {
+  int i, n = lk_app_seq_len(t);
+
+  for (i = 0; i < (n ? n : 1); i++) {
+    yaml_node_t *one = n ? lk_app_seq_at(c, t, i) : t;
+    const char *name = lk_app_scalar(one);
+
+    if (one && (name == NULL || strcmp(name, SAM_TRANSFORM) != 0))
+      lk_app_warn(c, one, "Transform %s is not applied by lambkin",
+                  name ? name : "(not a name)");
+  }
+}
+
 /* The document's top-level sections, then its resources. */
 static int load_document(ctx_t *c) {
   yaml_node_t *root = yaml_document_get_root_node(&c->doc);
-  int rc;
 
   if (root == NULL || root->type != YAML_MAPPING_NODE)
     return lk_app_fail(c, root, "template must be a mapping with Resources");
-  rc = check_tags(c);
-  if (rc)
-    return rc;
+  check_transform(c, lk_app_get(c, root, "Transform"));
   c->params = lk_app_get(c, root, "Parameters");
   c->conditions = lk_app_get(c, root, "Conditions");
   c->mappings = lk_app_get(c, root, "Mappings");
@@ -158,9 +239,58 @@ static lk_app_t *app_new(const char *path) {
   return app;
 }
 
-int lk_app_load(const char *path, lk_app_t **out, char *err, size_t errlen) {
-  ctx_t c;
+/* samconfig.toml's parameter_overrides, then the command line's, into
+ * c->values. A samconfig lambkin cannot read is a warning; overrides it
+ * cannot read are the user's error. */
+static int load_values(ctx_t *c, const lk_app_opts_t *o) {
+  char path[PATH_MAX], why[512];
+  const char *cfg = o ? o->config_file : NULL;
+  size_t len;
   char *text;
+
+  c->values = cJSON_CreateObject();
+  if (cfg == NULL && c->app->dir &&
+      lk_path_join(path, sizeof(path), c->app->dir, "samconfig.toml") == 0)
+    cfg = path;
+  text = cfg ? lk_read_file(cfg, MAX_CONFIG_BYTES, &len) : NULL;
+  if (text &&
+      lk_samconfig_parse(text, len, o ? o->config_env : NULL,
+                         o ? o->command : NULL, c->values, why, sizeof(why)))
+    lk_app_warn(c, NULL, "%s: %s; its parameters are not used", cfg, why);
+  else if (text == NULL && o && o->config_file)
+    lk_app_warn(c, NULL, "cannot read %s", o->config_file);
+  free(text);
+  if (o && o->overrides &&
+      lk_params_parse(o->overrides, strlen(o->overrides), c->values, why,
+                      sizeof(why))) {
+    snprintf(c->err, c->errlen, "--parameter-overrides: %s", why);
+    return LK_EINVAL;
+  }
+  return 0;
+}
+
+/* Reads the file; 0, or the error written as the load's. */
+static int read_template(ctx_t *c, const char *path, char **text, size_t *len) {
+  struct stat st;
+  int big;
+
+  *text = lk_read_file(path, MAX_TEMPLATE_BYTES, len);
+  if (*text && c->app->path)
+    return 0;
+  big = stat(path, &st) == 0 && st.st_size > MAX_TEMPLATE_BYTES;
+  if (big)
+    snprintf(c->err, c->errlen, "%s:1: template larger than %d bytes", path,
+             MAX_TEMPLATE_BYTES);
+  else
+    snprintf(c->err, c->errlen, "%s:1: cannot read template", path);
+  free(*text);
+  return big ? LK_E2BIG : LK_ENOENT;
+}
+
+int lk_app_load(const char *path, const lk_app_opts_t *opts, lk_app_t **out,
+                char *err, size_t errlen) {
+  ctx_t c;
+  char *text = NULL;
   size_t len = 0;
   int rc;
 
@@ -172,26 +302,19 @@ int lk_app_load(const char *path, lk_app_t **out, char *err, size_t errlen) {
   err[0] = '\0';
   *out = NULL;
   c.app = app_new(path);
-  text = lk_read_file(path, MAX_TEMPLATE_BYTES, &len);
-  if (text == NULL || c.app->path == NULL) {
-    struct stat st;
-    int big = stat(path, &st) == 0 && st.st_size > MAX_TEMPLATE_BYTES;
-
-    if (big)
-      snprintf(err, errlen, "%s:1: template larger than %d bytes", path,
-               MAX_TEMPLATE_BYTES);
-    else
-      snprintf(err, errlen, "%s:1: cannot read template", path);
-    free(text);
-    lk_app_free(c.app);
-    return big ? LK_E2BIG : LK_ENOENT;
-  }
-  rc = parse(&c, text, len);
+  c.not_emulated = cJSON_CreateObject();
+  rc = read_template(&c, path, &text, &len);
+  if (rc == 0)
+    rc = load_values(&c, opts);
+  if (rc == 0)
+    rc = parse(&c, text, len);
   free(text);
   if (rc == 0) {
     rc = load_document(&c);
     yaml_document_delete(&c.doc);
   }
+  cJSON_Delete(c.values);
+  cJSON_Delete(c.not_emulated);
   if (rc) {
     lk_app_free(c.app);
     return rc;
@@ -217,6 +340,7 @@ static void function_free(lk_function_t *f) {
   cJSON_Delete(f->destinations);
   free(f->dlq_type);
   free(f->dlq_target);
+  free(f->unrunnable);
 }
 
 void lk_app_free(lk_app_t *app) {
@@ -252,11 +376,24 @@ void lk_app_free(lk_app_t *app) {
   free(app->queues);
   free(app->log_groups);
   free(app->subscriptions);
+  for (i = 0; i < app->n_warnings; i++)
+    free(app->warnings[i]);
+  free(app->warnings);
+  if (app->inline_dir)
+    lk_remove_tree(app->inline_dir);
+  free(app->inline_dir);
   free(app->path);
   free(app->dir);
   free(app->region);
   free(app->account);
   free(app);
+}
+
+void lk_app_say_warnings(const lk_app_t *app, FILE *f) {
+  int i;
+
+  for (i = 0; i < app->n_warnings; i++)
+    fprintf(f, "lambkin: warning: %s\n", app->warnings[i]);
 }
 
 lk_function_t *lk_app_function(const lk_app_t *app, const char *name) {

@@ -20,6 +20,9 @@ int lk_private_dir(const char *path, char *why, size_t cap);
  * crash leaves the old file or the new one, never half of one. 0 or
  * LK_EIO. */
 int lk_write_file_atomic(const char *path, const void *data, size_t n);
+/* rm -r: removes path and all below it, never following a symlink;
+ * 0 or -1. */
+int lk_remove_tree(const char *path);
 /* Reads a whole file of at most max bytes, not through a symlink; NULL if
  * it cannot. The buffer
  * has a NUL after the data; the caller frees it. */

@@ -85,8 +85,10 @@ static int print_findings(const cJSON *all, const char *path, int text) {
 int lk_cmd_check(int argc, char **argv) {
   const char *path = "template.yaml", *sarif = NULL;
   int dot = 0, json = 0, rc;
+  lk_app_opts_t ao = {0};
   const lk_opt_t opts[] = {
       {"template", 't', LK_OPT_STR, &path, 0, 0, NULL, NULL},
+      LK_CLI_APP_OPTS(&ao),
       {"dot", 0, LK_OPT_FLAG, &dot, 0, 0, NULL, NULL},
       {"json", 0, LK_OPT_FLAG, &json, 0, 0, NULL, NULL},
       {"sarif", 0, LK_OPT_STR, &sarif, 0, 0, NULL, NULL},
@@ -101,7 +103,7 @@ int lk_cmd_check(int argc, char **argv) {
     check_usage(stderr);
     return 2;
   }
-  app = lk_cli_load(path);
+  app = lk_cli_load(path, &ao);
   if (app == NULL)
     return 2;
   all = lk_check_app(app);

@@ -29,11 +29,21 @@ typedef struct lk_cli_list {
   size_t used;
 } lk_cli_list_t;
 
+/* --parameter-overrides, --config-file and --config-env (SAM's), as rows
+ * of a command's option table filling an lk_app_opts_t. */
+/* clang-format off */
+#define LK_CLI_APP_OPTS(o)                                                     \
+  {"parameter-overrides", 0, LK_OPT_STR, &(o)->overrides, 0, 0, NULL, NULL},   \
+  {"config-file", 0, LK_OPT_STR, &(o)->config_file, 0, 0, NULL, NULL},         \
+  {"config-env", 0, LK_OPT_STR, &(o)->config_env, 0, 0, NULL, NULL}
+/* clang-format on */
+
 /* The options of serve, invoke and replay. */
 typedef struct lk_cli_run {
   const char *template_path;
   const char *event;     /* -e FILE|- */
   lk_emu_opts_t emu;     /* what the options set, the rest 0 */
+  lk_app_opts_t app;     /* parameters */
   int scale_delay;       /* -1: the default */
   lk_cli_list_t hosts;   /* --allowed-hosts, and --host */
   lk_cli_list_t origins; /* --cors-origin */
@@ -48,8 +58,8 @@ int lk_cli_is_loopback(const char *host);
 /* Parses the shared options; 0, or -1 with the reason printed. Off
  * loopback (--host), --require-signature is on unless --allow-unsigned. */
 int lk_cli_run_args(int argc, char **argv, lk_cli_run_t *c);
-/* The template, or NULL with the error printed. */
-lk_app_t *lk_cli_load(const char *template_path);
+/* The template, or NULL with the error printed; its warnings are said. */
+lk_app_t *lk_cli_load(const char *template_path, const lk_app_opts_t *opts);
 /* Closes the emulator, runs the loop dry, frees both and closes the
  * loop; 0, or a libuv error when a handle outlived it. */
 int lk_cli_teardown(uv_loop_t *loop, lk_emu_t *emu, lk_app_t *app);

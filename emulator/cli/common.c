@@ -88,6 +88,7 @@ int lk_cli_run_args(int argc, char **argv, lk_cli_run_t *c) {
       {"require-signature", 0, LK_OPT_FLAG, &o->require_signature, 0, 0, NULL,
        NULL},
       {"allow-unsigned", 0, LK_OPT_FLAG, &c->allow_unsigned, 0, 0, NULL, NULL},
+      LK_CLI_APP_OPTS(&c->app),
   };
   int rc;
 
@@ -116,14 +117,15 @@ int lk_cli_run_args(int argc, char **argv, lk_cli_run_t *c) {
   return rc;
 }
 
-lk_app_t *lk_cli_load(const char *template_path) {
+lk_app_t *lk_cli_load(const char *template_path, const lk_app_opts_t *opts) {
   char err[2048];
   lk_app_t *app;
 
-  if (lk_app_load(template_path, &app, err, sizeof(err))) {
+  if (lk_app_load(template_path, opts, &app, err, sizeof(err))) {
     fprintf(stderr, "lambkin: %s\n", err);
     return NULL;
   }
+  lk_app_say_warnings(app, stderr);
   return app;
 }
 

@@ -31,6 +31,7 @@ int lk_cmd_fuzz(int argc, char **argv) {
       {"jobs", 0, LK_OPT_INT, &o.jobs, 1, 64, NULL, NULL},
       {"seed", 0, LK_OPT_LONG, &o.seed, 0, 4294967295L, NULL, NULL},
       {"first", 0, LK_OPT_FLAG, &o.first, 0, 0, NULL, NULL},
+      LK_CLI_APP_OPTS(&o.app),
   };
   const char *driver = getenv("LAMBKIN_FUZZ_DRIVER");
   lk_args_t a;

@@ -91,7 +91,7 @@ static int run_one(const lk_cli_run_t *c, const char *fname, const char *event,
                    size_t len, const char *source, one_shot_t *s) {
   uv_loop_t *loop = uv_default_loop();
   lk_emu_opts_t o = c->emu;
-  lk_app_t *app = lk_cli_load(c->template_path);
+  lk_app_t *app = lk_cli_load(c->template_path, &c->app);
   lk_function_t *fn;
   cJSON *check;
 
@@ -140,6 +140,7 @@ int lk_cmd_invoke(int argc, char **argv) {
 
   if (lk_cli_run_args(argc, argv, &c))
     return 2;
+  c.app.command = "local_invoke";
   if (c.args.n_pos < 1) {
     fprintf(stderr, "lambkin: invoke needs a FUNCTION\n");
     return 2;
@@ -213,6 +214,7 @@ int lk_cmd_replay(int argc, char **argv) {
 
   if (lk_cli_run_args(argc, argv, &c))
     return 2;
+  c.app.command = "local_invoke";
   if (c.args.n_pos < 1) {
     fprintf(stderr, "lambkin: replay needs a FILE or an invocation ID\n");
     return 2;
@@ -231,7 +233,7 @@ int lk_cmd_replay(int argc, char **argv) {
     rc = 2;
   } else if (lk_json_str(rec, "class")) {
     /* A fuzzer finding: the same oracles judge the event once more. */
-    rc = lk_fuzz_replay(c.template_path, c.emu.state_dir, rec);
+    rc = lk_fuzz_replay(c.template_path, &c.app, c.emu.state_dir, rec);
   } else {
     rc = replay_invocation(&c, rec);
   }

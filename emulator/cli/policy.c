@@ -116,8 +116,10 @@ static void unused_items(const lk_function_t *f, const cJSON *uses) {
 
 int lk_cmd_policy(int argc, char **argv) {
   const char *path = "template.yaml", *state = ".lambkin";
+  lk_app_opts_t ao = {0};
   const lk_opt_t opts[] = {
       {"template", 't', LK_OPT_STR, &path, 0, 0, NULL, NULL},
+      LK_CLI_APP_OPTS(&ao),
       {"state", 0, LK_OPT_STR, &state, 0, 0, NULL, NULL},
   };
   const lk_function_t *f;
@@ -133,7 +135,7 @@ int lk_cmd_policy(int argc, char **argv) {
                     "[--state DIR]\n");
     return 2;
   }
-  app = lk_cli_load(path);
+  app = lk_cli_load(path, &ao);
   if (app == NULL)
     return 2;
   all = observed(state);

@@ -73,7 +73,8 @@ int lk_cmd_serve(int argc, char **argv) {
   if (lk_cli_run_args(argc, argv, &c))
     return 2;
   raise_fd_limit();
-  app = lk_cli_load(c.template_path);
+  c.app.command = "local_start_api";
+  app = lk_cli_load(c.template_path, &c.app);
   if (app == NULL)
     return 2;
   c.emu.scale_delay_ms = c.scale_delay < 0 ? LK_SCALE_DELAY_MS : c.scale_delay;

@@ -122,6 +122,25 @@ static void fail_start(lk_fn_t *fn, int err) {
   lk_rt_complete(inv, "crash", "Runtime.InvalidEntrypoint", body, strlen(body));
 }
 
+/* A function lambkin loaded but cannot run (a java runtime, an Image,
+ * code not built): every call to it is answered with why, at once. */
+static void refuse_all(lk_fn_t *fn) {
+  const lk_function_t *def = fn->def;
+  const char *type = def->kind == LK_RT_NONE ? "Runtime.InvalidRuntime"
+                                             : "Runtime.InvalidEntrypoint";
+  lk_invocation_t *inv;
+  lk_buf_t body;
+
+  while ((inv = lk_rt_dequeue(fn)) != NULL) {
+    lk_buf_init(&body, 4096);
+    lk_buf_adds(&body, "{\"errorMessage\":");
+    lk_buf_add_json_str(&body, def->unrunnable, strlen(def->unrunnable));
+    lk_buf_printf(&body, ",\"errorType\":\"%s\"}", type);
+    lk_rt_complete(inv, "crash", type, lk_buf_str(&body), body.len);
+    lk_buf_free(&body);
+  }
+}
+
 /* A laptop has few cores: a warm instance that frees up in a moment beats
  * a cold start, and more processes than cores only slow every one down.
  * So, unless --scale-delay is 0, another instance starts once the oldest
@@ -153,6 +172,10 @@ void lk_rt_schedule(lk_fn_t *fn) {
 
   if (fn->rt->closing)
     return;
+  if (fn->def->unrunnable) {
+    refuse_all(fn);
+    return;
+  }
   for (in = fn->instances; in && fn->qhead; in = in->next)
     if (in->state == INST_IDLE && in->next_req)
       start(in, lk_rt_dequeue(fn));

@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fwrite(data, 1, size, f);
   fclose(f);
   err[0] = '\0';
-  rc = lk_app_load(path, &app, err, sizeof(err));
+  rc = lk_app_load(path, NULL, &app, err, sizeof(err));
   if (rc == 0) {
     cJSON *all, *one;
 

@@ -345,12 +345,13 @@ class CliTest(unittest.TestCase):
             path = os.path.join(d, "template.yaml")
             with open(path, "w") as f:
                 f.write("Resources:\n  F:\n    Type: AWS::Serverless::Function"
-                        "\n    Properties:\n      Runtime: cobol85\n"
-                        "      Handler: a.b\n")
+                        "\n    Properties:\n      Runtime: python3.12\n"
+                        "      Timeout: 901\n")
             p = subprocess.run([LAMBKIN, "serve", "-t", path, "--port", "0"],
                                capture_output=True, text=True, timeout=30)
         self.assertEqual(p.returncode, 2)
-        self.assertIn("template.yaml:5: unknown Runtime 'cobol85'", p.stderr)
+        self.assertIn("template.yaml:6: expected a whole number from 1 to 900",
+                      p.stderr)
 
 
 class CheckTest(unittest.TestCase):
