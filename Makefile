@@ -14,6 +14,7 @@ all: build
 
 deps:
 	./scripts/deps.sh
+	./scripts/node-sdk.sh
 
 build: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

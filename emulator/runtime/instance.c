@@ -374,6 +374,41 @@ static int env_sink(env_t *e, const lk_runtime_opts_t *o, const char *stream) {
   return fd;
 }
 
+/* Lambda's Node runtimes provide the AWS SDK: the v3 clients from
+ * nodejs18.x on, aws-sdk v2 before. NODE_PATH puts lambkin's copy after
+ * the function's own node_modules (and after a NODE_PATH the template
+ * sets), so a bundled SDK wins, as in Lambda. */
+static void env_node_sdk(env_t *e, const lk_function_t *def) {
+  const char *own = NULL, *v = def->runtime + strlen("nodejs");
+  int i, v2 = strtol(v, NULL, 10) < 18;
+
+  for (i = 0; i < def->n_env; i++)
+    if (strncmp(def->env[i], "NODE_PATH=", 10) == 0)
+      own = def->env[i] + 10;
+  env_add(e, "NODE_PATH=%s%s%s/node/sdk/%s/node_modules", own ? own : "",
+          own ? ":" : "", runtime_dir(), v2 ? "v2" : "v3");
+  if (v2) /* Lambda's v2 says nothing of its maintenance mode */
+    env_add(e, "AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE=1");
+}
+
+/* A template variable. A queue's URL (what its Ref gives) points at
+ * lambkin's endpoint: the JS SDKs send an SQS call to the host of its
+ * QueueUrl, not to AWS_ENDPOINT_URL. */
+static void env_template(env_t *e, const char *kv, const lk_runtime_t *rt) {
+  char prefix[128];
+  const char *at;
+  size_t n;
+
+  n = (size_t)snprintf(prefix, sizeof(prefix), "https://sqs.%s.amazonaws.com/",
+                       rt->app->region);
+  at = rt->opts.endpoint[0] && n < sizeof(prefix) ? strstr(kv, prefix) : NULL;
+  if (at == NULL) {
+    env_add(e, "%s", kv);
+    return;
+  }
+  env_add(e, "%.*s%s/%s", (int)(at - kv), kv, rt->opts.endpoint, at + n);
+}
+
 /* What Lambda sets for a function, and lambkin's credentials for it. */
 static void env_lambda(env_t *e, const lk_instance_t *in) {
   const lk_fn_t *fn = in->fn;
@@ -414,11 +449,13 @@ static void env_lambda(env_t *e, const lk_instance_t *in) {
     env_add(e, "AWS_ENDPOINT_URL=%s", rt->opts.endpoint);
   if (def->kind == LK_RT_C)
     env_add(e, "LAMBKIN_HANDLER_SO=%s", fn->so_path);
+  if (def->kind == LK_RT_NODE)
+    env_node_sdk(e, def);
   /* The template's last: Lambda refuses to deploy one that sets a
    * variable it reserves, so lambkin's value of one stands. */
   for (i = 0; i < def->n_env; i++)
     if (!env_has(e, def->env[i]))
-      env_add(e, "%s", def->env[i]);
+      env_template(e, def->env[i], rt);
 }
 
 /* The command that runs the function's runtime; path is its storage. */

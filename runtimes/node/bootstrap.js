@@ -81,6 +81,41 @@ class Rapi {
   }
 }
 
+// aws-sdk v2 does not read AWS_ENDPOINT_URL (v3 does): point its global
+// config at lambkin when it loads, whoever provides it (lambkin's copy for
+// nodejs16.x and older, or one the function bundles). An endpoint given to
+// a client's constructor still wins.
+function endpointForSdkV2() {
+  const endpoint = process.env.AWS_ENDPOINT_URL;
+  if (!endpoint) return;
+  const Module = require('module');
+  const load = Module._load;
+  const done = new WeakSet();
+  Module._load = function (request, parent, isMain) {
+    const m = load.call(this, request, parent, isMain);
+    if (typeof request === 'string' && request.startsWith('aws-sdk')) {
+      const core = request === 'aws-sdk' ? m : load.call(this, 'aws-sdk/lib/core', parent, false);
+      if (core && core.config && !done.has(core.config)) {
+        done.add(core.config);
+        core.config.update({ endpoint, s3ForcePathStyle: true });
+      }
+    }
+    return m;
+  };
+}
+
+// ES modules do not read NODE_PATH: a bare import the function's own
+// node_modules cannot satisfy is resolved again from the SDK folder the
+// runtime provides (the last entry of NODE_PATH).
+function sdkForEsm() {
+  const Module = require('module');
+  const dirs = (process.env.NODE_PATH || '').split(':').filter(Boolean);
+  if (!Module.register || dirs.length === 0) return;
+  Module.register('./sdk-hooks.mjs', url.pathToFileURL(__filename),
+                  { data: { sdk: dirs[dirs.length - 1] } });
+}
+
+endpointForSdkV2();
 const rapi = new Rapi();
 const call = (method, p, body, headers) => {
   const r = rapi.request(method, p, body, headers);
@@ -113,12 +148,14 @@ async function loadHandler() {
   }
   try {
     if (file.endsWith('.mjs')) {
+      sdkForEsm();
       mod = await import(url.pathToFileURL(file).href);
     } else {
       try {
         mod = require(file);
       } catch (e) {
         if (e.code !== 'ERR_REQUIRE_ESM') throw e;
+        sdkForEsm();
         mod = await import(url.pathToFileURL(file).href);
       }
     }

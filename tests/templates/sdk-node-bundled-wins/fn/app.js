@@ -1,0 +1,2 @@
+const sdk = require('@aws-sdk/client-s3');
+exports.handler = async () => ({ which: sdk.which });
