@@ -184,6 +184,7 @@ static int start_runtime(lk_emu_t *emu) {
   ro.retry_delay_ms = o->retry_delay_ms;
   ro.scale_delay_ms = o->scale_delay_ms;
   ro.quiet = o->quiet;
+  ro.watch = o->watch;
   ro.sink_lib = o->sink_lib;
   ro.sink_dir = o->sink_dir;
   ro.bin_dir = o->bin_dir;

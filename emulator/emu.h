@@ -27,6 +27,7 @@ typedef struct lk_emu_opts {
                             waited this long, one at a time (0: at once) */
   const char *state_dir; /* journal and build products, default .lambkin */
   int quiet;             /* no function output on stdout */
+  int watch;             /* reload a function when its code changes */
   int api_port;          /* API Gateway: 0 any free port, -1 none */
   int api_timeout_s;     /* API Gateway integration timeout (29) */
   int persist;           /* keep S3, SQS and Logs in state_dir */

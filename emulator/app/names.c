@@ -241,11 +241,11 @@ static int res_host(const lk_app_t *app, const res_t *r, lk_buf_t *out) {
     stable_id(r->id, "id", h, 16);
     err = lk_buf_printf(out, "d%.13s.cloudfront.net", h);
   } else if (strstr(r->type, "AppSync"))
-    err = lk_buf_printf(out, "%s.appsync-api.%s.amazonaws.com",
-                        lk_buf_str(&id), app->region);
+    err = lk_buf_printf(out, "%s.appsync-api.%s.amazonaws.com", lk_buf_str(&id),
+                        app->region);
   else if (strstr(r->type, "Api"))
-    err = lk_buf_printf(out, "%s.execute-api.%s.amazonaws.com",
-                        lk_buf_str(&id), app->region);
+    err = lk_buf_printf(out, "%s.execute-api.%s.amazonaws.com", lk_buf_str(&id),
+                        app->region);
   else
     err = lk_buf_printf(out, "%s.%s.%s.amazonaws.com", lk_buf_str(&id),
                         r->service, app->region);
@@ -257,12 +257,12 @@ static int res_host(const lk_app_t *app, const res_t *r, lk_buf_t *out) {
 static int res_url(const lk_app_t *app, const res_t *r, const char *attr,
                    lk_buf_t *out) {
   if (strcmp(r->type, "AWS::SQS::Queue") == 0)
-    return lk_buf_printf(out, "https://sqs.%s.amazonaws.com/%s/%s",
-                         app->region, app->account, r->name);
+    return lk_buf_printf(out, "https://sqs.%s.amazonaws.com/%s/%s", app->region,
+                         app->account, r->name);
   if (strcmp(r->type, "AWS::S3::Bucket") == 0 &&
       strcmp(attr, "WebsiteURL") == 0)
-    return lk_buf_printf(out, "http://%s.s3-website-%s.amazonaws.com",
-                         r->name, app->region);
+    return lk_buf_printf(out, "http://%s.s3-website-%s.amazonaws.com", r->name,
+                         app->region);
   lk_buf_adds(out, "https://");
   res_host(app, r, out);
   return strstr(r->type, "AppSync") ? lk_buf_adds(out, "/graphql")

@@ -50,6 +50,7 @@ typedef struct lk_cli_run {
   lk_cli_list_t creds;   /* --credentials KEY:SECRET */
   char env_cred[512];    /* the environment's, for --require-signature */
   int allow_unsigned;    /* --allow-unsigned, off loopback */
+  int no_watch;          /* --no-watch: serve does not reload code */
   lk_args_t args;        /* operands */
 } lk_cli_run_t;
 

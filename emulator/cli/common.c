@@ -82,6 +82,7 @@ int lk_cli_run_args(int argc, char **argv, lk_cli_run_t *c) {
       {"enforce-policies", 0, LK_OPT_FLAG, &o->enforce_policies, 0, 0, NULL,
        NULL},
       {"quiet", 'q', LK_OPT_FLAG, &o->quiet, 0, 0, NULL, NULL},
+      {"no-watch", 0, LK_OPT_FLAG, &c->no_watch, 0, 0, NULL, NULL},
       {"allowed-hosts", 0, LK_OPT_CALL, &c->hosts, 0, 0, NULL, add_items},
       {"cors-origin", 0, LK_OPT_CALL, &c->origins, 0, 0, NULL, add_items},
       {"credentials", 0, LK_OPT_CALL, &c->creds, 0, 0, NULL, add_cred},

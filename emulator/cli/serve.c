@@ -78,6 +78,7 @@ int lk_cmd_serve(int argc, char **argv) {
   if (app == NULL)
     return 2;
   c.emu.scale_delay_ms = c.scale_delay < 0 ? LK_SCALE_DELAY_MS : c.scale_delay;
+  c.emu.watch = !c.no_watch;
   if (lk_emu_new(loop, app, &c.emu, &emu)) {
     lk_app_free(app);
     return 2;

@@ -131,6 +131,12 @@ static int build_c(lk_fn_t *fn, char *err, size_t errlen) {
   return 0;
 }
 
+int lk_rt_rebuild(lk_fn_t *fn, char *err, size_t errlen) {
+  free(fn->so_path);
+  fn->so_path = NULL;
+  return build_c(fn, err, errlen);
+}
+
 int lk_rt_prepare(lk_fn_t *fn, char *err, size_t errlen) {
   /* Credentials of its own, so every call it makes is attributed. */
   char rnd[33];

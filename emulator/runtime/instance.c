@@ -527,6 +527,7 @@ static lk_instance_t *instance_new(lk_fn_t *fn, int *err) {
   struct tm tm;
 
   in->fn = fn;
+  in->gen = fn->gen;
   in->state = INST_STARTING;
   in->cold = 1;
   lk_buf_init(&in->line_out, LK_LINE_MAX);

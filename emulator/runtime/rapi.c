@@ -3,6 +3,7 @@
  * answers), /invocation/ID/response and /error, and /init/error. Each
  * route is one function; a request is answered here or parked on the
  * instance until the next event. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,7 +73,11 @@ static void next(lk_instance_t *in, lk_http_req_t *req) {
   in->idle_since_ns = uv_hrtime();
   if (in->mem_read_ns == 0)
     lk_instance_sample_mem(in, NULL);
-  lk_rt_instance_ready(in);
+  if (lk_rt_retired(in)) { /* its code changed: the next runs a new one */
+    in->ever_ready = 1;    /* not an init failure */
+    lk_instance_kill(in, SIGKILL);
+  } else
+    lk_rt_instance_ready(in);
 }
 
 /* The JSON error body a runtime posted, made whole if it is not. */

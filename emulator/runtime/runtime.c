@@ -60,6 +60,8 @@ void lk_runtime_start(lk_runtime_t *rt) {
     uv_timer_init(rt->loop, &rt->fns[i].scale_timer);
     rt->fns[i].scale_timer.data = &rt->fns[i];
     uv_unref((uv_handle_t *)&rt->fns[i].scale_timer);
+    if (rt->opts.watch)
+      lk_rt_watch_start(&rt->fns[i]);
   }
   uv_timer_init(rt->loop, &rt->reaper);
   rt->reaper.data = rt;
@@ -188,6 +190,7 @@ void lk_runtime_close(lk_runtime_t *rt) {
       lk_instance_kill(in, SIGKILL);
     }
     uv_close((uv_handle_t *)&fn->scale_timer, NULL);
+    lk_rt_watch_stop(fn);
   }
 }
 

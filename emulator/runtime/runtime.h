@@ -84,6 +84,7 @@ typedef struct lk_runtime_opts {
   int scale_delay_ms;    /* start another instance once an invocation
                             waited this long, one at a time (0: at once) */
   int quiet;             /* no function output on stdout */
+  int watch;             /* reload a function when its code changes */
   /* lambkin fuzz and replay: the sink library preloaded into every
    * runtime process, the directory of its per-instance reports, and a
    * directory put first on PATH (the tripwire). */

@@ -23,6 +23,7 @@
 typedef struct lk_fn lk_fn_t;
 typedef struct lk_instance lk_instance_t;
 typedef struct lk_invocation lk_invocation_t;
+typedef struct lk_watch lk_watch_t;
 
 typedef enum { INST_STARTING, INST_IDLE, INST_BUSY, INST_DEAD } inst_state_t;
 
@@ -74,6 +75,8 @@ struct lk_fn {
   char secret_key[48];
   char token[128]; /* AWS_SESSION_TOKEN: "lambkin-NAME-" and 32 random hex */
   char log_group[300]; /* /aws/lambda/NAME */
+  lk_watch_t *watch;   /* its CodeUri's watchers (code reload), or NULL */
+  unsigned gen;        /* bumped by a code change: older instances retire */
 };
 
 struct lk_instance {
@@ -102,6 +105,7 @@ struct lk_instance {
   char stream[96];
   lk_buf_t line_out, line_err;
   int pid;
+  unsigned gen; /* the function's gen at spawn */
 };
 
 struct lk_runtime {
@@ -158,6 +162,8 @@ void lk_rt_schedule(lk_fn_t *fn);
 /* Invocations running now (an answered one no longer counts). */
 int lk_rt_running(const lk_fn_t *fn);
 int lk_rt_busy_instances(const lk_fn_t *fn);
+/* 1 when the instance runs code older than its function's. */
+int lk_rt_retired(const lk_instance_t *in);
 /* What instances report back. */
 void lk_rt_instance_ready(lk_instance_t *in);
 void lk_rt_instance_gone(lk_instance_t *in);
@@ -193,5 +199,11 @@ void lk_api_respond(lk_invocation_t *inv);
 /* ---- cbuild.c ---- */
 /* Credentials, log group and, for C handlers, the compiled .so. */
 int lk_rt_prepare(lk_fn_t *fn, char *err, size_t errlen);
+/* A C handler's .so built again from its sources (after a change). */
+int lk_rt_rebuild(lk_fn_t *fn, char *err, size_t errlen);
+
+/* ---- watch.c: code reload ---- */
+void lk_rt_watch_start(lk_fn_t *fn);
+void lk_rt_watch_stop(lk_fn_t *fn);
 
 #endif

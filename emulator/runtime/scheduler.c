@@ -63,6 +63,10 @@ int lk_rt_queue_full(const lk_runtime_t *rt, size_t len) {
   return rt->queued_bytes + len > LK_QUEUE_BYTES_MAX;
 }
 
+int lk_rt_retired(const lk_instance_t *in) {
+  return in->gen != in->fn->gen;
+}
+
 int lk_rt_busy_instances(const lk_fn_t *fn) {
   const lk_instance_t *in;
   int n = 0;
