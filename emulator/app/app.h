@@ -44,6 +44,8 @@ typedef struct lk_function {
   int max_event_age_s;    /* -1: default */
   cJSON *destinations;    /* EventInvokeConfig.DestinationConfig or NULL */
   int line;               /* where the resource starts in the template */
+  char **layers; /* the folders of its local layers, last one first */
+  int n_layers;
 } lk_function_t;
 
 typedef struct lk_bucket {
@@ -110,6 +112,12 @@ typedef struct lk_app_opts {
 int lk_app_load(const char *path, const lk_app_opts_t *opts, lk_app_t **out,
                 char *err, size_t errlen);
 void lk_app_free(lk_app_t *app);
+/* SAM's --env-vars document: {"Parameters": {VAR: value}, "LogicalIdOr
+ * FunctionName": {VAR: value}} sets, for each function, the variables
+ * its template declares (as SAM CLI, it adds none); a function's own
+ * entry wins over Parameters. 0, or LK_EINVAL with what in err. */
+int lk_app_env_vars(lk_app_t *app, const cJSON *doc, char *err,
+                    size_t errlen);
 /* The warnings, one "lambkin: warning: ..." line each, to f. */
 void lk_app_say_warnings(const lk_app_t *app, FILE *f);
 /* By FunctionName, logical id, or ARN (qualifier ignored). NULL if none. */

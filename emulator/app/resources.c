@@ -367,6 +367,80 @@ static int fn_code(ctx_t *c, const char *id, yaml_node_t *props,
   return 0;
 }
 
+/* ---- layers ---- */
+
+/* The folder of a layer resource of the template: its ContentUri (or a
+ * local Content), or sam build's output for it, which wins since a
+ * layer's source is often a requirements.txt that only a build makes
+ * into python/. NULL when neither is there. */
+static char *layer_dir(ctx_t *c, const char *id, yaml_node_t *res) {
+  yaml_node_t *props = lk_app_get(c, res, "Properties");
+  yaml_node_t *n = lk_app_get(c, props, "ContentUri");
+  char path[PATH_MAX], *uri;
+  struct stat st;
+  int err = 0;
+
+  if (built_dir(c, id, path, sizeof(path)) == 0)
+    return realpath(path, NULL);
+  if (n == NULL)
+    n = lk_app_get(c, props, "Content");
+  if (code_uri(c, n, &uri) || uri == NULL)
+    return NULL;
+  err = lk_path_join(path, sizeof(path), uri[0] == '/' ? "" : c->app->dir,
+                     uri);
+  free(uri);
+  return err == 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode)
+             ? realpath(path, NULL)
+             : NULL;
+}
+
+/* The template's layer resource an item of Layers names (!Ref L, or the
+ * ARN such a Ref gives), or NULL for a layer from outside. */
+static yaml_node_t *layer_res(ctx_t *c, yaml_node_t *item, const char **id) {
+  char fn[LK_APP_NAME_MAX];
+  yaml_node_t *arg, *res;
+  const char *type;
+
+  if (!lk_app_intrinsic(c, item, fn, &arg) || strcmp(fn, "Ref") != 0 ||
+      lk_app_scalar(arg) == NULL)
+    return NULL;
+  *id = lk_app_scalar(arg);
+  res = lk_app_get(c, c->resources, *id);
+  type = res ? lk_app_res_type(c, res) : NULL;
+  return type && strstr(type, "::LayerVersion") ? res : NULL;
+}
+
+/* Layers: the local ones, last first (a later layer's files win, as
+ * they overwrite earlier ones in /opt); one from outside is a warning. */
+static int fn_layers(ctx_t *c, const char *id, yaml_node_t *props,
+                     lk_function_t *f) {
+  yaml_node_t *list = fprop(c, props, "Layers");
+  int i, n = lk_app_seq_len(list), err = 0;
+
+  for (i = n - 1; i >= 0 && err == 0; i--) {
+    yaml_node_t *item = lk_app_seq_at(c, list, i);
+    const char *lid = NULL;
+    yaml_node_t *res = layer_res(c, item, &lid);
+    char *dir = res ? layer_dir(c, lid, res) : NULL, *what;
+
+    if (dir) {
+      f->layers = lk_xrealloc(f->layers,
+                              sizeof(char *) * (size_t)(f->n_layers + 1));
+      f->layers[f->n_layers++] = dir;
+      continue;
+    }
+    what = lk_app_str_prop(c, item, &err);
+    if (err == 0)
+      lk_app_warn(c, item, "%s: layer %s is not available here (%s); the "
+                  "function runs without it", id, what ? what : "?",
+                  res ? "its content folder does not exist"
+                      : "only a layer of the template, with a local "
+                        "ContentUri, is");
+    free(what);
+  }
+  return err;
+}
+
 /* InlineCode (python and node), written where the function runs from:
  * a private folder of the app's, removed with it. */
 static int fn_inline(ctx_t *c, const char *id, yaml_node_t *code,
@@ -513,6 +587,8 @@ static int load_function(ctx_t *c, const char *id, yaml_node_t *res) {
   if (err == 0)
     err = n ? fn_inline(c, id, n, f) : fn_code(c, id, props, f);
   if (err == 0)
+    err = fn_layers(c, id, props, f);
+  if (err == 0)
     err = fn_limits(c, props, f);
   /* Globals first, then the function's own variables override them. */
   if (err == 0)
@@ -658,12 +734,18 @@ static const struct {
     {"AWS::Logs::SubscriptionFilter", load_subscription},
 };
 
-/* Types check and policy read (roles, permissions, APIs), though no
- * service of lambkin's is behind them: not worth a warning. */
+/* Types check and policy read (roles, permissions, APIs) or functions
+ * use (layers), though no service of lambkin's is behind them: not
+ * worth a warning. */
 static const char *const understood[] = {
-    "AWS::IAM::Role",          "AWS::IAM::Policy",
-    "AWS::IAM::ManagedPolicy", "AWS::Lambda::Permission",
-    "AWS::Serverless::Api",    "AWS::Serverless::HttpApi",
+    "AWS::IAM::Role",
+    "AWS::IAM::Policy",
+    "AWS::IAM::ManagedPolicy",
+    "AWS::Lambda::Permission",
+    "AWS::Serverless::Api",
+    "AWS::Serverless::HttpApi",
+    "AWS::Serverless::LayerVersion",
+    "AWS::Lambda::LayerVersion",
 };
 
 int lk_app_load_resource(ctx_t *c, const char *id, yaml_node_t *res,
@@ -684,4 +766,77 @@ int lk_app_load_resource(ctx_t *c, const char *id, yaml_node_t *res,
   else
     cJSON_AddNumberToObject(c->not_emulated, type, 1);
   return 0;
+}
+
+/* ---- --env-vars ---- */
+
+/* Sets the declared variable key of f to v (a string, number or bool). */
+static int env_override(lk_function_t *f, const cJSON *v, char *err,
+                        size_t errlen) {
+  const char *key = v->string;
+  size_t kl = strlen(key);
+  int i;
+
+  for (i = 0; i < f->n_env; i++)
+    if (strncmp(f->env[i], key, kl) == 0 && f->env[i][kl] == '=')
+      break;
+  if (i == f->n_env)
+    return 0; /* not declared: SAM CLI does not add it either */
+  free(f->env[i]);
+  if (cJSON_IsString(v))
+    f->env[i] = lk_xasprintf("%s=%s", key, v->valuestring);
+  else if (cJSON_IsBool(v))
+    f->env[i] = lk_xasprintf("%s=%s", key, cJSON_IsTrue(v) ? "true" : "false");
+  else if (cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble)
+    f->env[i] = lk_xasprintf("%s=%lld", key, (long long)v->valuedouble);
+  else if (cJSON_IsNumber(v))
+    f->env[i] = lk_xasprintf("%s=%g", key, v->valuedouble);
+  else {
+    f->env[i] = lk_xasprintf("%s=", key);
+    snprintf(err, errlen, "--env-vars: %s of %s must be a string, number or "
+             "boolean", key, f->logical_id);
+    return LK_EINVAL;
+  }
+  return 0;
+}
+
+static int env_section(lk_function_t *f, const cJSON *vars, char *err,
+                       size_t errlen) {
+  const cJSON *v;
+  int rc = 0;
+
+  if (vars == NULL)
+    return 0;
+  if (!cJSON_IsObject(vars)) {
+    snprintf(err, errlen, "--env-vars: the entry of %s must be an object",
+             f->logical_id);
+    return LK_EINVAL;
+  }
+  cJSON_ArrayForEach(v, vars) {
+    if (rc == 0)
+      rc = env_override(f, v, err, errlen);
+  }
+  return rc;
+}
+
+int lk_app_env_vars(lk_app_t *app, const cJSON *doc, char *err,
+                    size_t errlen) {
+  int i, rc = 0;
+
+  if (!cJSON_IsObject(doc)) {
+    snprintf(err, errlen, "--env-vars: the file must hold a JSON object");
+    return LK_EINVAL;
+  }
+  for (i = 0; i < app->n_functions && rc == 0; i++) {
+    lk_function_t *f = &app->functions[i];
+    const cJSON *own = cJSON_GetObjectItemCaseSensitive(doc, f->logical_id);
+
+    if (own == NULL)
+      own = cJSON_GetObjectItemCaseSensitive(doc, f->name);
+    rc = env_section(f, cJSON_GetObjectItemCaseSensitive(doc, "Parameters"),
+                     err, errlen);
+    if (rc == 0)
+      rc = env_section(f, own, err, errlen);
+  }
+  return rc;
 }

@@ -341,6 +341,9 @@ static void function_free(lk_function_t *f) {
   free(f->dlq_type);
   free(f->dlq_target);
   free(f->unrunnable);
+  for (j = 0; j < f->n_layers; j++)
+    free(f->layers[j]);
+  free(f->layers);
 }
 
 void lk_app_free(lk_app_t *app) {

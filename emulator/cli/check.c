@@ -103,7 +103,7 @@ int lk_cmd_check(int argc, char **argv) {
     check_usage(stderr);
     return 2;
   }
-  app = lk_cli_load(path, &ao);
+  app = lk_cli_load(path, &ao, NULL);
   if (app == NULL)
     return 2;
   all = lk_check_app(app);

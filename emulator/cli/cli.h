@@ -44,6 +44,7 @@ typedef struct lk_cli_run {
   const char *event;     /* -e FILE|- */
   lk_emu_opts_t emu;     /* what the options set, the rest 0 */
   lk_app_opts_t app;     /* parameters */
+  const char *env_vars;  /* --env-vars FILE (SAM's format) */
   int scale_delay;       /* -1: the default */
   lk_cli_list_t hosts;   /* --allowed-hosts, and --host */
   lk_cli_list_t origins; /* --cors-origin */
@@ -59,8 +60,10 @@ int lk_cli_is_loopback(const char *host);
 /* Parses the shared options; 0, or -1 with the reason printed. Off
  * loopback (--host), --require-signature is on unless --allow-unsigned. */
 int lk_cli_run_args(int argc, char **argv, lk_cli_run_t *c);
-/* The template, or NULL with the error printed; its warnings are said. */
-lk_app_t *lk_cli_load(const char *template_path, const lk_app_opts_t *opts);
+/* The template, or NULL with the error printed; its warnings are said.
+ * env_vars: SAM's --env-vars file, or NULL. */
+lk_app_t *lk_cli_load(const char *template_path, const lk_app_opts_t *opts,
+                      const char *env_vars);
 /* Closes the emulator, runs the loop dry, frees both and closes the
  * loop; 0, or a libuv error when a handle outlived it. */
 int lk_cli_teardown(uv_loop_t *loop, lk_emu_t *emu, lk_app_t *app);

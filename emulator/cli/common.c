@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "json.h"
 #include "lambkin/lambkin.h"
 
 /* Takes "a,b, c" into the list; -1 when it is full. */
@@ -83,6 +84,7 @@ int lk_cli_run_args(int argc, char **argv, lk_cli_run_t *c) {
        NULL},
       {"quiet", 'q', LK_OPT_FLAG, &o->quiet, 0, 0, NULL, NULL},
       {"no-watch", 0, LK_OPT_FLAG, &c->no_watch, 0, 0, NULL, NULL},
+      {"env-vars", 'n', LK_OPT_STR, &c->env_vars, 0, 0, NULL, NULL},
       {"allowed-hosts", 0, LK_OPT_CALL, &c->hosts, 0, 0, NULL, add_items},
       {"cors-origin", 0, LK_OPT_CALL, &c->origins, 0, 0, NULL, add_items},
       {"credentials", 0, LK_OPT_CALL, &c->creds, 0, 0, NULL, add_cred},
@@ -118,12 +120,32 @@ int lk_cli_run_args(int argc, char **argv, lk_cli_run_t *c) {
   return rc;
 }
 
-lk_app_t *lk_cli_load(const char *template_path, const lk_app_opts_t *opts) {
+/* SAM's --env-vars file, applied to the app's functions. */
+static int env_vars(lk_app_t *app, const char *path, char *err, size_t cap) {
+  cJSON *doc = NULL;
+  int rc = lk_load_json(path, &doc);
+
+  if (rc) {
+    snprintf(err, cap, "--env-vars: cannot read %s as JSON", path);
+    return rc;
+  }
+  rc = lk_app_env_vars(app, doc, err, cap);
+  cJSON_Delete(doc);
+  return rc;
+}
+
+lk_app_t *lk_cli_load(const char *template_path, const lk_app_opts_t *opts,
+                      const char *env_file) {
   char err[2048];
   lk_app_t *app;
 
   if (lk_app_load(template_path, opts, &app, err, sizeof(err))) {
     fprintf(stderr, "lambkin: %s\n", err);
+    return NULL;
+  }
+  if (env_file && env_vars(app, env_file, err, sizeof(err))) {
+    fprintf(stderr, "lambkin: %s\n", err);
+    lk_app_free(app);
     return NULL;
   }
   lk_app_say_warnings(app, stderr);

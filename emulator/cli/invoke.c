@@ -91,7 +91,7 @@ static int run_one(const lk_cli_run_t *c, const char *fname, const char *event,
                    size_t len, const char *source, one_shot_t *s) {
   uv_loop_t *loop = uv_default_loop();
   lk_emu_opts_t o = c->emu;
-  lk_app_t *app = lk_cli_load(c->template_path, &c->app);
+  lk_app_t *app = lk_cli_load(c->template_path, &c->app, c->env_vars);
   lk_function_t *fn;
   cJSON *check;
 

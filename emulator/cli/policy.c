@@ -135,7 +135,7 @@ int lk_cmd_policy(int argc, char **argv) {
                     "[--state DIR]\n");
     return 2;
   }
-  app = lk_cli_load(path, &ao);
+  app = lk_cli_load(path, &ao, NULL);
   if (app == NULL)
     return 2;
   all = observed(state);

@@ -74,7 +74,7 @@ int lk_cmd_serve(int argc, char **argv) {
     return 2;
   raise_fd_limit();
   c.app.command = "local_start_api";
-  app = lk_cli_load(c.template_path, &c.app);
+  app = lk_cli_load(c.template_path, &c.app, c.env_vars);
   if (app == NULL)
     return 2;
   c.emu.scale_delay_ms = c.scale_delay < 0 ? LK_SCALE_DELAY_MS : c.scale_delay;

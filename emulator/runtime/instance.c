@@ -329,20 +329,67 @@ static void env_free(env_t *e) {
   free(e->vars);
 }
 
-/* What lambkin passes on from its own environment; the tripwire's folder
- * comes first on PATH under lambkin fuzz. */
-static void env_inherited(env_t *e, const lk_runtime_opts_t *o) {
-  static const char *pass[] = {"HOME", "LANG", "LD_LIBRARY_PATH", NULL};
-  const char *path = getenv("PATH");
+/* The template's value of a variable, or NULL. */
+static const char *template_var(const lk_function_t *def, const char *name) {
+  size_t n = strlen(name);
   int i;
 
-  if (o->bin_dir)
-    env_add(e, "PATH=%s:%s", o->bin_dir, path ? path : "/usr/bin:/bin");
-  else if (path)
-    env_add(e, "PATH=%s", path);
-  for (i = 0; pass[i]; i++)
-    if (getenv(pass[i]))
-      env_add(e, "%s=%s", pass[i], getenv(pass[i]));
+  for (i = 0; i < def->n_env; i++)
+    if (strncmp(def->env[i], name, n) == 0 && def->env[i][n] == '=')
+      return def->env[i] + n + 1;
+  return NULL;
+}
+
+/* The version a layer's folders are named by: 12 of python3.12, 20 of
+ * nodejs20.x. */
+static int layer_version(const char *runtime) {
+  const char *dot = strchr(runtime, '.');
+
+  if (strncmp(runtime, "python", 6) == 0 && dot)
+    return (int)strtol(dot + 1, NULL, 10);
+  return (int)strtol(runtime + strcspn(runtime, "0123456789"), NULL, 10);
+}
+
+/* name=first:LAYER/sub...:last, the empty parts left out; sub may hold
+ * one %d, the runtime's layer_version. */
+static void env_path(env_t *e, const char *name, const char *first,
+                     const lk_function_t *def, const char *const *subs,
+                     const char *last) {
+  int i, k, version = layer_version(def->runtime);
+  lk_buf_t b;
+
+  lk_buf_init(&b, 64 * 1024);
+  if (first && first[0])
+    lk_buf_adds(&b, first);
+  for (i = 0; i < def->n_layers; i++)
+    for (k = 0; subs[k]; k++) {
+      lk_buf_printf(&b, "%s%s/", b.len ? ":" : "", def->layers[i]);
+      lk_buf_printf(&b, subs[k], version);
+    }
+  if (last && last[0])
+    lk_buf_printf(&b, "%s%s", b.len ? ":" : "", last);
+  if (b.len)
+    env_add(e, "%s=%s", name, lk_buf_str(&b));
+  lk_buf_free(&b);
+}
+
+/* What lambkin passes on from its own environment, with the function's
+ * layers' bin/ and lib/ after, as /opt/bin and /opt/lib are in Lambda;
+ * the tripwire's folder comes first on PATH under lambkin fuzz. */
+static void env_inherited(env_t *e, const lk_runtime_opts_t *o,
+                          const lk_function_t *def) {
+  static const char *const bin[] = {"bin", NULL}, *const lib[] = {"lib", NULL};
+  const char *path = getenv("PATH");
+  char with_tripwire[PATH_MAX * 2];
+
+  snprintf(with_tripwire, sizeof(with_tripwire), "%s:%s",
+           o->bin_dir ? o->bin_dir : "", path ? path : "/usr/bin:/bin");
+  env_path(e, "PATH", o->bin_dir ? with_tripwire : path, def, bin, NULL);
+  env_path(e, "LD_LIBRARY_PATH", getenv("LD_LIBRARY_PATH"), def, lib, NULL);
+  if (getenv("HOME"))
+    env_add(e, "HOME=%s", getenv("HOME"));
+  if (getenv("LANG"))
+    env_add(e, "LANG=%s", getenv("LANG"));
 }
 
 /* The sink library of lambkin fuzz (see fuzz/sink.c): its report file as
@@ -375,20 +422,30 @@ static int env_sink(env_t *e, const lk_runtime_opts_t *o, const char *stream) {
 }
 
 /* Lambda's Node runtimes provide the AWS SDK: the v3 clients from
- * nodejs18.x on, aws-sdk v2 before. NODE_PATH puts lambkin's copy after
- * the function's own node_modules (and after a NODE_PATH the template
- * sets), so a bundled SDK wins, as in Lambda. */
-static void env_node_sdk(env_t *e, const lk_function_t *def) {
-  const char *own = NULL, *v = def->runtime + strlen("nodejs");
-  int i, v2 = strtol(v, NULL, 10) < 18;
+ * nodejs18.x on, aws-sdk v2 before. NODE_PATH puts the layers' modules
+ * and then lambkin's SDK after the function's own node_modules (and
+ * after a NODE_PATH the template sets), so a bundled SDK wins, as in
+ * Lambda. */
+static void env_node(env_t *e, const lk_function_t *def) {
+  static const char *const subs[] = {"nodejs/node%d/node_modules",
+                                     "nodejs/node_modules", NULL};
+  int v2 = strtol(def->runtime + strlen("nodejs"), NULL, 10) < 18;
+  char sdk[PATH_MAX];
 
-  for (i = 0; i < def->n_env; i++)
-    if (strncmp(def->env[i], "NODE_PATH=", 10) == 0)
-      own = def->env[i] + 10;
-  env_add(e, "NODE_PATH=%s%s%s/node/sdk/%s/node_modules", own ? own : "",
-          own ? ":" : "", runtime_dir(), v2 ? "v2" : "v3");
+  snprintf(sdk, sizeof(sdk), "%s/node/sdk/%s/node_modules", runtime_dir(),
+           v2 ? "v2" : "v3");
+  env_path(e, "NODE_PATH", template_var(def, "NODE_PATH"), def, subs, sdk);
   if (v2) /* Lambda's v2 says nothing of its maintenance mode */
     env_add(e, "AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE=1");
+}
+
+/* A python function's layers, as /opt/python and its site-packages are
+ * on sys.path in Lambda (after the function's own folder). */
+static void env_python(env_t *e, const lk_function_t *def) {
+  static const char *const subs[] = {"python/lib/python3.%d/site-packages",
+                                     "python", NULL};
+
+  env_path(e, "PYTHONPATH", template_var(def, "PYTHONPATH"), def, subs, NULL);
 }
 
 /* A template variable. A queue's URL (what its Ref gives) points at
@@ -450,7 +507,9 @@ static void env_lambda(env_t *e, const lk_instance_t *in) {
   if (def->kind == LK_RT_C)
     env_add(e, "LAMBKIN_HANDLER_SO=%s", fn->so_path);
   if (def->kind == LK_RT_NODE)
-    env_node_sdk(e, def);
+    env_node(e, def);
+  if (def->kind == LK_RT_PYTHON)
+    env_python(e, def);
   /* The template's last: Lambda refuses to deploy one that sets a
    * variable it reserves, so lambkin's value of one stands. */
   for (i = 0; i < def->n_env; i++)
@@ -570,7 +629,7 @@ int lk_instance_spawn(lk_fn_t *fn) {
   in = instance_new(fn, &err);
   if (in == NULL)
     return err;
-  env_inherited(&env, &fn->rt->opts);
+  env_inherited(&env, &fn->rt->opts, fn->def);
   sink_fd = env_sink(&env, &fn->rt->opts, in->stream);
   env_lambda(&env, in);
   command(fn->def, args, path, sizeof(path));

@@ -6,6 +6,7 @@ with a function lambkin cannot run still serves the others, to boto3.
 
 expect.json of a case:
   args        extra options for check and invoke (parameters)
+  invoke_args extra options for invoke only (--env-vars)
   template_file  the template's name when not template.yaml
   warnings    substrings that check's warnings must hold
   no_warnings true when check must say no warning at all
@@ -46,10 +47,12 @@ class TemplateCase:
         self.args = self.expect.get("args", [])
 
     def run(self, *argv):
+        invoke = argv[0] == "invoke"
         with tempfile.TemporaryDirectory() as state:
             return subprocess.run(
                 [LAMBKIN] + list(argv) + ["-t", self.template] + self.args +
-                (["--state", state] if argv[0] == "invoke" else []),
+                (["--state", state] + self.expect.get("invoke_args", [])
+                 if invoke else []),
                 capture_output=True, text=True, timeout=120, cwd=self.dir)
 
 

@@ -1,0 +1,3 @@
+const { greet } = require('greet');
+const { v } = require('versioned');
+exports.handler = async () => ({ V_GREET: greet(), V_V: v });
