@@ -185,6 +185,8 @@ static int start_runtime(lk_emu_t *emu) {
   ro.scale_delay_ms = o->scale_delay_ms;
   ro.quiet = o->quiet;
   ro.watch = o->watch;
+  ro.sandbox = o->sandbox;
+  ro.read_only = o->read_only;
   ro.sink_lib = o->sink_lib;
   ro.sink_dir = o->sink_dir;
   ro.bin_dir = o->bin_dir;
@@ -262,6 +264,10 @@ int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
 
 lk_apigw_t *lk_emu_apigw(const lk_emu_t *emu) {
   return emu->apigw;
+}
+
+const char *lk_emu_task_root(const lk_emu_t *emu, const lk_function_t *fn) {
+  return lk_runtime_task_root(emu->rt, fn);
 }
 
 lk_journal_t *lk_emu_journal(const lk_emu_t *emu) {

@@ -28,6 +28,8 @@ typedef struct lk_emu_opts {
   const char *state_dir; /* journal and build products, default .lambkin */
   int quiet;             /* no function output on stdout */
   int watch;             /* reload a function when its code changes */
+  int sandbox;           /* Lambda's file system: /var/task, /opt, /tmp */
+  int read_only;         /* and the rest read-only to functions */
   int api_port;          /* API Gateway: 0 any free port, -1 none */
   int api_timeout_s;     /* API Gateway integration timeout (29) */
   int persist;           /* keep S3, SQS and Logs in state_dir */
@@ -57,6 +59,8 @@ int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
 int lk_emu_port(const lk_emu_t *emu);
 /* The API Gateway front, or NULL when the template has no Api events. */
 lk_apigw_t *lk_emu_apigw(const lk_emu_t *emu);
+/* LAMBDA_TASK_ROOT as fn's instances see it (/var/task in the sandbox). */
+const char *lk_emu_task_root(const lk_emu_t *emu, const lk_function_t *fn);
 /* The journal every record of this emulator goes to. */
 lk_journal_t *lk_emu_journal(const lk_emu_t *emu);
 /* The secret access key fn's instances get (oracles look for leaks). */

@@ -636,9 +636,11 @@ static int start_emu(fz_t *z, uv_loop_t *loop) {
   o.bin_dir = z->bin_dir;
   o.on_loop = on_loop;
   o.on_loop_ud = z;
+  o.sandbox = 1;   /* a mutated event must not reach the developer's */
+  o.read_only = 1; /* files: only /tmp and the sink's folder are writable */
   if (lk_emu_new(loop, j->app, &o, &z->emu))
     return -1;
-  z->octx.task_root = j->fn->code_dir;
+  z->octx.task_root = lk_emu_task_root(z->emu, j->fn);
   z->octx.http = strncmp(j->source, "apigw", 5) == 0;
   z->octx.secret = lk_emu_secret(z->emu, j->fn);
   return 0;

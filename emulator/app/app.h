@@ -44,7 +44,7 @@ typedef struct lk_function {
   int max_event_age_s;    /* -1: default */
   cJSON *destinations;    /* EventInvokeConfig.DestinationConfig or NULL */
   int line;               /* where the resource starts in the template */
-  char **layers; /* the folders of its local layers, last one first */
+  char **layers;          /* the folders of its local layers, last one first */
   int n_layers;
 } lk_function_t;
 
@@ -116,8 +116,7 @@ void lk_app_free(lk_app_t *app);
  * FunctionName": {VAR: value}} sets, for each function, the variables
  * its template declares (as SAM CLI, it adds none); a function's own
  * entry wins over Parameters. 0, or LK_EINVAL with what in err. */
-int lk_app_env_vars(lk_app_t *app, const cJSON *doc, char *err,
-                    size_t errlen);
+int lk_app_env_vars(lk_app_t *app, const cJSON *doc, char *err, size_t errlen);
 /* The warnings, one "lambkin: warning: ..." line each, to f. */
 void lk_app_say_warnings(const lk_app_t *app, FILE *f);
 /* By FunctionName, logical id, or ARN (qualifier ignored). NULL if none. */

@@ -386,8 +386,7 @@ static char *layer_dir(ctx_t *c, const char *id, yaml_node_t *res) {
     n = lk_app_get(c, props, "Content");
   if (code_uri(c, n, &uri) || uri == NULL)
     return NULL;
-  err = lk_path_join(path, sizeof(path), uri[0] == '/' ? "" : c->app->dir,
-                     uri);
+  err = lk_path_join(path, sizeof(path), uri[0] == '/' ? "" : c->app->dir, uri);
   free(uri);
   return err == 0 && stat(path, &st) == 0 && S_ISDIR(st.st_mode)
              ? realpath(path, NULL)
@@ -424,15 +423,17 @@ static int fn_layers(ctx_t *c, const char *id, yaml_node_t *props,
     char *dir = res ? layer_dir(c, lid, res) : NULL, *what;
 
     if (dir) {
-      f->layers = lk_xrealloc(f->layers,
-                              sizeof(char *) * (size_t)(f->n_layers + 1));
+      f->layers =
+          lk_xrealloc(f->layers, sizeof(char *) * (size_t)(f->n_layers + 1));
       f->layers[f->n_layers++] = dir;
       continue;
     }
     what = lk_app_str_prop(c, item, &err);
     if (err == 0)
-      lk_app_warn(c, item, "%s: layer %s is not available here (%s); the "
-                  "function runs without it", id, what ? what : "?",
+      lk_app_warn(c, item,
+                  "%s: layer %s is not available here (%s); the "
+                  "function runs without it",
+                  id, what ? what : "?",
                   res ? "its content folder does not exist"
                       : "only a layer of the template, with a local "
                         "ContentUri, is");
@@ -787,14 +788,17 @@ static int env_override(lk_function_t *f, const cJSON *v, char *err,
     f->env[i] = lk_xasprintf("%s=%s", key, v->valuestring);
   else if (cJSON_IsBool(v))
     f->env[i] = lk_xasprintf("%s=%s", key, cJSON_IsTrue(v) ? "true" : "false");
-  else if (cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble)
+  else if (cJSON_IsNumber(v) &&
+           v->valuedouble == (double)(long long)v->valuedouble)
     f->env[i] = lk_xasprintf("%s=%lld", key, (long long)v->valuedouble);
   else if (cJSON_IsNumber(v))
     f->env[i] = lk_xasprintf("%s=%g", key, v->valuedouble);
   else {
     f->env[i] = lk_xasprintf("%s=", key);
-    snprintf(err, errlen, "--env-vars: %s of %s must be a string, number or "
-             "boolean", key, f->logical_id);
+    snprintf(err, errlen,
+             "--env-vars: %s of %s must be a string, number or "
+             "boolean",
+             key, f->logical_id);
     return LK_EINVAL;
   }
   return 0;
@@ -819,8 +823,7 @@ static int env_section(lk_function_t *f, const cJSON *vars, char *err,
   return rc;
 }
 
-int lk_app_env_vars(lk_app_t *app, const cJSON *doc, char *err,
-                    size_t errlen) {
+int lk_app_env_vars(lk_app_t *app, const cJSON *doc, char *err, size_t errlen) {
   int i, rc = 0;
 
   if (!cJSON_IsObject(doc)) {

@@ -52,6 +52,7 @@ typedef struct lk_cli_run {
   char env_cred[512];    /* the environment's, for --require-signature */
   int allow_unsigned;    /* --allow-unsigned, off loopback */
   int no_watch;          /* --no-watch: serve does not reload code */
+  int no_sandbox;        /* --no-sandbox: no /var/task, shared /tmp */
   lk_args_t args;        /* operands */
 } lk_cli_run_t;
 

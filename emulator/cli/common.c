@@ -84,6 +84,7 @@ int lk_cli_run_args(int argc, char **argv, lk_cli_run_t *c) {
        NULL},
       {"quiet", 'q', LK_OPT_FLAG, &o->quiet, 0, 0, NULL, NULL},
       {"no-watch", 0, LK_OPT_FLAG, &c->no_watch, 0, 0, NULL, NULL},
+      {"no-sandbox", 0, LK_OPT_FLAG, &c->no_sandbox, 0, 0, NULL, NULL},
       {"env-vars", 'n', LK_OPT_STR, &c->env_vars, 0, 0, NULL, NULL},
       {"allowed-hosts", 0, LK_OPT_CALL, &c->hosts, 0, 0, NULL, add_items},
       {"cors-origin", 0, LK_OPT_CALL, &c->origins, 0, 0, NULL, add_items},
@@ -103,6 +104,7 @@ int lk_cli_run_args(int argc, char **argv, lk_cli_run_t *c) {
   o->state_dir = ".lambkin";
   rc = lk_args_parse(argc, argv, 2, opts, sizeof(opts) / sizeof(opts[0]),
                      &c->args);
+  o->sandbox = !c->no_sandbox;
   if (rc == 0 && o->host && add_items(o->host, &c->hosts)) {
     fprintf(stderr, "lambkin: too many --allowed-hosts\n");
     rc = -1;

@@ -105,8 +105,9 @@ static int compile(const char *dir, const char *so) {
   return pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
-/* The C handler's .so, built when missing or older than a source. */
-static int build_c(lk_fn_t *fn, char *err, size_t errlen) {
+/* The C handler's .so, built when missing or older than a source, or
+ * always (force: a source changed within the .so's second). */
+static int build_c(lk_fn_t *fn, int force, char *err, size_t errlen) {
   const char *state = fn->rt->opts.state_dir;
   char dir[PATH_MAX], so[PATH_MAX];
   struct stat st;
@@ -116,7 +117,8 @@ static int build_c(lk_fn_t *fn, char *err, size_t errlen) {
     snprintf(err, errlen, "cannot create %s/build", state);
     return LK_EIO;
   }
-  if (stat(so, &st) != 0 || st.st_mtime < newest_source(fn->def->code_dir)) {
+  if (force || stat(so, &st) != 0 ||
+      st.st_mtime < newest_source(fn->def->code_dir)) {
     if (compile(fn->def->code_dir, so) != 0) {
       snprintf(err, errlen, "%s:%d: C handler of %s did not compile",
                fn->rt->app->path, fn->def->line, fn->def->name);
@@ -134,7 +136,7 @@ static int build_c(lk_fn_t *fn, char *err, size_t errlen) {
 int lk_rt_rebuild(lk_fn_t *fn, char *err, size_t errlen) {
   free(fn->so_path);
   fn->so_path = NULL;
-  return build_c(fn, err, errlen);
+  return build_c(fn, 1, err, errlen);
 }
 
 int lk_rt_prepare(lk_fn_t *fn, char *err, size_t errlen) {
@@ -149,5 +151,5 @@ int lk_rt_prepare(lk_fn_t *fn, char *err, size_t errlen) {
            rnd);
   snprintf(fn->log_group, sizeof(fn->log_group), "/aws/lambda/%s",
            fn->def->name);
-  return fn->def->kind == LK_RT_C ? build_c(fn, err, errlen) : 0;
+  return fn->def->kind == LK_RT_C ? build_c(fn, 0, err, errlen) : 0;
 }

@@ -27,7 +27,7 @@ static void on_timeout(uv_timer_t *t);
 
 /* ---- where the runtimes live ---- */
 
-static const char *runtime_dir(void) {
+const char *lk_rt_runtime_dir(void) {
   const char *d = getenv("LAMBKIN_RUNTIME_DIR");
 
   return d ? d : LK_SOURCE_DIR "/runtimes";
@@ -432,7 +432,7 @@ static void env_node(env_t *e, const lk_function_t *def) {
   int v2 = strtol(def->runtime + strlen("nodejs"), NULL, 10) < 18;
   char sdk[PATH_MAX];
 
-  snprintf(sdk, sizeof(sdk), "%s/node/sdk/%s/node_modules", runtime_dir(),
+  snprintf(sdk, sizeof(sdk), "%s/node/sdk/%s/node_modules", lk_rt_runtime_dir(),
            v2 ? "v2" : "v3");
   env_path(e, "NODE_PATH", template_var(def, "NODE_PATH"), def, subs, sdk);
   if (v2) /* Lambda's v2 says nothing of its maintenance mode */
@@ -494,8 +494,8 @@ static void env_lambda(env_t *e, const lk_instance_t *in) {
   env_add(e, "AWS_REGION=%s", rt->app->region);
   env_add(e, "AWS_DEFAULT_REGION=%s", rt->app->region);
   env_add(e, "AWS_EXECUTION_ENV=AWS_Lambda_%s", def->runtime);
-  env_add(e, "LAMBDA_TASK_ROOT=%s", def->code_dir);
-  env_add(e, "LAMBDA_RUNTIME_DIR=%s", runtime_dir());
+  env_add(e, "LAMBDA_TASK_ROOT=%s", lk_rt_task_root(fn));
+  env_add(e, "LAMBDA_RUNTIME_DIR=%s", lk_rt_runtime_dir());
   env_add(e, "AWS_LAMBDA_LOG_GROUP_NAME=%s", fn->log_group);
   env_add(e, "AWS_LAMBDA_LOG_STREAM_NAME=%s", in->stream);
   env_add(e, "AWS_ACCESS_KEY_ID=%s", fn->access_key);
@@ -518,18 +518,19 @@ static void env_lambda(env_t *e, const lk_instance_t *in) {
 }
 
 /* The command that runs the function's runtime; path is its storage. */
-static void command(const lk_function_t *def, char *args[4], char *path,
-                    size_t cap) {
+static void command(const lk_fn_t *fn, char *args[4], char *path, size_t cap) {
+  const lk_function_t *def = fn->def;
+
   switch (def->kind) {
   case LK_RT_PYTHON:
-    lk_path_join(path, cap, runtime_dir(), "python/bootstrap.py");
+    lk_path_join(path, cap, lk_rt_runtime_dir(), "python/bootstrap.py");
     args[0] = (char *)python_exe();
     args[1] = "-u"; /* unbuffered: print() lines arrive as they happen */
     args[2] = path;
     args[3] = NULL;
     break;
   case LK_RT_NODE:
-    lk_path_join(path, cap, runtime_dir(), "node/bootstrap.js");
+    lk_path_join(path, cap, lk_rt_runtime_dir(), "node/bootstrap.js");
     args[0] = (char *)node_exe();
     args[1] = path;
     args[2] = NULL;
@@ -539,7 +540,7 @@ static void command(const lk_function_t *def, char *args[4], char *path,
     args[1] = NULL;
     break;
   default:
-    lk_path_join(path, cap, def->code_dir, "bootstrap");
+    lk_path_join(path, cap, lk_rt_task_root(fn), "bootstrap");
     args[0] = path;
     args[1] = NULL;
   }
@@ -622,7 +623,7 @@ int lk_instance_spawn(lk_fn_t *fn) {
   lk_instance_t *in;
   uv_process_options_t po;
   uv_stdio_container_t stdio[4];
-  char *args[4], path[PATH_MAX];
+  char *args[4], path[PATH_MAX], **argv = args;
   env_t env = {NULL, 0, 0};
   int err, sink_fd;
 
@@ -632,7 +633,9 @@ int lk_instance_spawn(lk_fn_t *fn) {
   env_inherited(&env, &fn->rt->opts, fn->def);
   sink_fd = env_sink(&env, &fn->rt->opts, in->stream);
   env_lambda(&env, in);
-  command(fn->def, args, path, sizeof(path));
+  command(fn, args, path, sizeof(path));
+  if (fn->rt->sandboxed && fn->def->kind != LK_RT_NONE)
+    argv = lk_rt_sandbox_argv(fn, args);
   uv_pipe_init(loop, &in->out, 0);
   uv_pipe_init(loop, &in->err, 0);
   uv_timer_init(loop, &in->timer);
@@ -645,8 +648,8 @@ int lk_instance_spawn(lk_fn_t *fn) {
   stdio[3].flags = UV_INHERIT_FD;
   stdio[3].data.fd = sink_fd;
   memset(&po, 0, sizeof(po));
-  po.file = args[0];
-  po.args = args;
+  po.file = argv[0];
+  po.args = argv;
   po.env = env.vars;
   po.cwd = fn->def->code_dir;
   po.exit_cb = on_proc_exit;
@@ -658,6 +661,8 @@ int lk_instance_spawn(lk_fn_t *fn) {
   if (sink_fd >= 0)
     close(sink_fd); /* the child has its own */
   env_free(&env);
+  if (argv != args)
+    lk_rt_argv_free(argv);
   in->open_handles = 3; /* out, err, timer; proc added below */
   in->next = fn->instances;
   fn->instances = in;

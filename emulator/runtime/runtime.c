@@ -82,6 +82,7 @@ int lk_runtime_new(const lk_runtime_opts_t *opts, lk_runtime_t **out) {
   rt->app = opts->app;
   rt->opts = *opts;
   set_defaults(&rt->opts);
+  lk_rt_sandbox_probe(rt);
   rt->n_fns = rt->app->n_functions;
   rt->fns = lk_xcalloc((size_t)rt->n_fns + 1, sizeof(*rt->fns));
   for (i = 0; i < rt->n_fns && rc == 0; i++) {
@@ -120,6 +121,11 @@ int lk_runtime_invoke(lk_runtime_t *rt, const lk_function_t *def,
   lk_rt_enqueue(fn, inv);
   lk_rt_schedule(fn);
   return 0;
+}
+
+const char *lk_runtime_task_root(const lk_runtime_t *rt,
+                                 const lk_function_t *fn) {
+  return lk_rt_task_root(&rt->fns[fn - rt->app->functions]);
 }
 
 int lk_runtime_busy(const lk_runtime_t *rt) {

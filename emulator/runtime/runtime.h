@@ -85,6 +85,8 @@ typedef struct lk_runtime_opts {
                             waited this long, one at a time (0: at once) */
   int quiet;             /* no function output on stdout */
   int watch;             /* reload a function when its code changes */
+  int sandbox;           /* Lambda's file system (/var/task, /opt, /tmp) */
+  int read_only;         /* and the rest read-only (fuzz, replay) */
   /* lambkin fuzz and replay: the sink library preloaded into every
    * runtime process, the directory of its per-instance reports, and a
    * directory put first on PATH (the tripwire). */
@@ -126,6 +128,10 @@ const char *lk_runtime_secret(const lk_runtime_t *rt, const lk_function_t *fn);
  * well: it names the function to lambkin without a signature), or NULL. */
 const lk_function_t *lk_runtime_by_token(const lk_runtime_t *rt,
                                          const char *token);
+/* LAMBDA_TASK_ROOT as fn's instances see it: /var/task in the sandbox,
+ * else its CodeUri. */
+const char *lk_runtime_task_root(const lk_runtime_t *rt,
+                                 const lk_function_t *fn);
 /* Delivers what has finished, then stops: queued and retrying work ends
  * (Invoke API callers get 503), instances are killed. */
 void lk_runtime_close(lk_runtime_t *rt);

@@ -119,6 +119,7 @@ struct lk_runtime {
   lk_invocation_t *completing; /* finished, waiting for trailing log bytes */
   lk_invocation_t *retrying;   /* async invocations waiting to retry */
   size_t queued_bytes;         /* payloads in every function's queue */
+  int sandboxed;               /* instances run in lambkin-sandbox */
   int started;
   int closing;
 };
@@ -201,6 +202,18 @@ void lk_api_respond(lk_invocation_t *inv);
 int lk_rt_prepare(lk_fn_t *fn, char *err, size_t errlen);
 /* A C handler's .so built again from its sources (after a change). */
 int lk_rt_rebuild(lk_fn_t *fn, char *err, size_t errlen);
+
+/* ---- sandbox.c: Lambda's file system ---- */
+/* Sets rt->sandboxed when opts.sandbox asks and the kernel allows it;
+ * else says once why not. */
+void lk_rt_sandbox_probe(lk_runtime_t *rt);
+/* LAMBDA_TASK_ROOT as the function sees it. */
+const char *lk_rt_task_root(const lk_fn_t *fn);
+/* cmd run inside the sandbox, as a new argv (lk_rt_argv_free). */
+char **lk_rt_sandbox_argv(const lk_fn_t *fn, char *const *cmd);
+void lk_rt_argv_free(char **argv);
+/* runtimes/ (LAMBKIN_RUNTIME_DIR): the bootstraps and the Node SDK. */
+const char *lk_rt_runtime_dir(void);
 
 /* ---- watch.c: code reload ---- */
 void lk_rt_watch_start(lk_fn_t *fn);

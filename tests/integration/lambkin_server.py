@@ -14,6 +14,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
 LAMBKIN = os.environ.get("LAMBKIN_BIN", os.path.join(ROOT, "build", "lambkin"))
 TEMPLATE = os.path.join(ROOT, "handlers", "template.yaml")
 AWS = "/usr/bin/aws"
+SANDBOX_BIN = os.environ.get("LAMBKIN_SANDBOX",
+                             os.path.join(os.path.dirname(LAMBKIN),
+                                          "lambkin-sandbox"))
+# 1 when this kernel lets lambkin give functions Lambda's file system
+SANDBOX = subprocess.run([SANDBOX_BIN, "--probe"]).returncode == 0
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "test")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "test")
