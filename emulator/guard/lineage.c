@@ -118,12 +118,16 @@ static span_t *find(lk_lineage_t *l, const char *id) {
 void lk_lineage_enter(lk_lineage_t *l, const char *incoming, const char *fn,
                       const char *edge, const char *origin, const char *inv_id,
                       lk_hop_t *hop) {
-  char parent_id[17], root[48], id[17];
+  char parent_id[17], root[48], id[17], sampled[4] = "0";
   span_t *parent = NULL, *s;
   uint64_t now = lk_now_ms();
   int in_chain = 0;
 
   memset(hop, 0, sizeof(*hop));
+  /* The caller's sampling decision carries on down the chain, as X-Ray's */
+  if (incoming && field(incoming, "Sampled", sampled, sizeof(sampled)) &&
+      strcmp(sampled, "1") != 0)
+    snprintf(sampled, sizeof(sampled), "0");
   if (incoming && field(incoming, "Parent", parent_id, sizeof(parent_id)))
     parent = find(l, parent_id);
   if (!(incoming && field(incoming, "Root", root, sizeof(root)) &&
@@ -168,7 +172,8 @@ void lk_lineage_enter(lk_lineage_t *l, const char *incoming, const char *fn,
                                             (double)(now - s->chain_start_ms)
                                       : (double)s->chain_invocations * 1000.0;
   snprintf(hop->trace, sizeof(hop->trace),
-           "Root=%s;Parent=%s;Sampled=0;Lineage=%d", root, id, s->depth);
+           "Root=%s;Parent=%s;Sampled=%s;Lineage=%d", root, id,
+           sampled[0] == '1' ? "1" : "0", s->depth);
   if (s->depth >= l->max_depth)
     hop->verdict = LK_HOP_DEPTH;
   else if (in_chain)

@@ -3,6 +3,7 @@
  * function's list and freed once its process has exited and all of its
  * handles are closed. It reports back through the scheduler's
  * lk_rt_instance_ready/_gone and lk_rt_complete. */
+#include <ctype.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sched.h>
@@ -67,7 +68,13 @@ static void flush_line(lk_instance_t *in, lk_buf_t *lb) {
        inv = inv->next)
     if (inv->pid == in->pid && inv->fn == in->fn)
       break;
-  lk_inv_log_line(in->fn, inv, in->stream, lb->data, lb->len);
+  /* Output after the answer still belongs to that invocation: in Lambda
+   * it lasts until the runtime asks for the next one. */
+  if (inv == NULL && in->last_id[0])
+    lk_inv_log_after(in->fn, in->last_id, in->last_trace, in->stream, lb->data,
+                     lb->len);
+  else
+    lk_inv_log_line(in->fn, inv, in->stream, lb->data, lb->len);
   lk_buf_reset(lb);
 }
 
@@ -156,6 +163,8 @@ void lk_instance_dispatch(lk_instance_t *in, lk_invocation_t *inv) {
   in->state = INST_BUSY;
   in->cur = inv;
   inv->inst = in;
+  lk_str_copy(in->last_id, sizeof(in->last_id), inv->id);
+  lk_str_copy(in->last_trace, sizeof(in->last_trace), inv->trace);
   lk_str_copy(inv->stream, sizeof(inv->stream), in->stream);
   snprintf(deadline, sizeof(deadline), "%llu",
            (unsigned long long)(lk_now_ms() + timeout_ms));
@@ -164,12 +173,14 @@ void lk_instance_dispatch(lk_instance_t *in, lk_invocation_t *inv) {
   h[2] = (lk_http_header_t){"Lambda-Runtime-Invoked-Function-Arn", def->arn};
   h[3] = (lk_http_header_t){"Lambda-Runtime-Trace-Id", inv->trace};
   h[4] = (lk_http_header_t){"Content-Type", "application/json"};
-  h[5] = (lk_http_header_t){"Lambda-Runtime-Client-Context",
-                            inv->client_context ? inv->client_context : "{}"};
-  h[6] = (lk_http_header_t){"Lambda-Runtime-Cognito-Identity", "{}"};
+  /* Lambda sends the client context only when the caller gave one, and
+   * a Cognito identity never for a call that was not made with one. */
+  h[5] =
+      (lk_http_header_t){"Lambda-Runtime-Client-Context", inv->client_context};
   inv->start_ns = uv_hrtime();
   uv_timer_start(&in->timer, on_timeout, timeout_ms, 0);
-  lk_http_respond(req, 200, h, 7, inv->payload, inv->len);
+  lk_http_respond(req, 200, h, inv->client_context ? 6 : 5, inv->payload,
+                  inv->len);
 }
 
 static void on_timeout(uv_timer_t *t) {
@@ -204,6 +215,15 @@ static void on_timeout(uv_timer_t *t) {
 
 /* ---- process life ---- */
 
+void lk_rt_exit_words(char *out, size_t cap, int64_t status, int sig) {
+  if (sig)
+    snprintf(out, cap, "signal: %s", strsignal(sig));
+  else
+    snprintf(out, cap, "exit status %lld", (long long)status);
+  if (sig && cap > 8) /* "signal: killed", as Lambda words it */
+    out[8] = (char)tolower((unsigned char)out[8]);
+}
+
 /* The invocation an exiting process leaves behind ends as Lambda reports
  * it: Runtime.ExitError with the status or the signal. During shutdown its
  * caller gets the 503 every other unfinished invocation gets. */
@@ -211,10 +231,7 @@ static void fail_current(lk_instance_t *in, int64_t status, int sig) {
   lk_invocation_t *inv = in->cur;
   char body[512], what[64];
 
-  if (sig)
-    snprintf(what, sizeof(what), "signal: %s", strsignal(sig));
-  else
-    snprintf(what, sizeof(what), "exit status %lld", (long long)status);
+  lk_rt_exit_words(what, sizeof(what), status, sig);
   in->cur = NULL;
   inv->inst = NULL;
   if (in->fn->rt->closing) { /* killed by the shutdown, not its own fault */
@@ -517,33 +534,60 @@ static void env_lambda(env_t *e, const lk_instance_t *in) {
       env_template(e, def->env[i], rt);
 }
 
-/* The command that runs the function's runtime; path is its storage. */
-static void command(const lk_fn_t *fn, char *args[4], char *path, size_t cap) {
+/* Where a path the function names (/var/task/x, /opt/x) is outside the
+ * sandbox: in its code folder, or in the first of its layers that has
+ * it. */
+static void outside_path(const lk_fn_t *fn, const char *p, char *out,
+                         size_t cap) {
   const lk_function_t *def = fn->def;
+  int i;
 
+  snprintf(out, cap, "%s", p);
+  if (fn->rt->sandboxed)
+    return;
+  if (strncmp(p, "/var/task/", 10) == 0)
+    lk_path_join(out, cap, def->code_dir, p + 10);
+  for (i = 0; strncmp(p, "/opt/", 5) == 0 && i < def->n_layers; i++)
+    if (lk_path_join(out, cap, def->layers[i], p + 5) == 0 &&
+        access(out, X_OK) == 0)
+      return;
+}
+
+/* The command that runs the function's runtime, into args (up to 5 and a
+ * NULL); path and wrap are its storage. A managed runtime starts through
+ * AWS_LAMBDA_EXEC_WRAPPER when the function sets it, as in Lambda (the
+ * script ends with exec "$@"). */
+static void command(const lk_fn_t *fn, char *args[6], char *path, char *wrap,
+                    size_t cap) {
+  const lk_function_t *def = fn->def;
+  const char *wrapper = template_var(def, "AWS_LAMBDA_EXEC_WRAPPER");
+  int n = 0;
+
+  if (wrapper && wrapper[0] &&
+      (def->kind == LK_RT_PYTHON || def->kind == LK_RT_NODE)) {
+    outside_path(fn, wrapper, wrap, cap);
+    args[n++] = wrap;
+  }
   switch (def->kind) {
   case LK_RT_PYTHON:
     lk_path_join(path, cap, lk_rt_runtime_dir(), "python/bootstrap.py");
-    args[0] = (char *)python_exe();
-    args[1] = "-u"; /* unbuffered: print() lines arrive as they happen */
-    args[2] = path;
-    args[3] = NULL;
+    args[n++] = (char *)python_exe();
+    args[n++] = "-u"; /* unbuffered: print() lines arrive as they happen */
+    args[n++] = path;
     break;
   case LK_RT_NODE:
     lk_path_join(path, cap, lk_rt_runtime_dir(), "node/bootstrap.js");
-    args[0] = (char *)node_exe();
-    args[1] = path;
-    args[2] = NULL;
+    args[n++] = (char *)node_exe();
+    args[n++] = path;
     break;
   case LK_RT_C:
-    args[0] = (char *)c_bootstrap();
-    args[1] = NULL;
+    args[n++] = (char *)c_bootstrap();
     break;
   default:
     lk_path_join(path, cap, lk_rt_task_root(fn), "bootstrap");
-    args[0] = path;
-    args[1] = NULL;
+    args[n++] = path;
   }
+  args[n] = NULL;
 }
 
 /* Starts the process under SCHED_BATCH, which it and its threads inherit.
@@ -580,7 +624,7 @@ static int admit(int fd, void *ud) {
  * endpoint cannot listen (the error in *err). */
 static lk_instance_t *instance_new(lk_fn_t *fn, int *err) {
   lk_instance_t *in = lk_xcalloc(1, sizeof(*in));
-  lk_http_opts_t ho = {"127.0.0.1",          0,     LK_SYNC_MAX_PAYLOAD,
+  lk_http_opts_t ho = {"127.0.0.1",          0,     LK_SYNC_MAX_RESPONSE,
                        fn->rt->opts.browser, admit, in};
   char day[16], hex[33];
   time_t now = time(NULL);
@@ -623,7 +667,7 @@ int lk_instance_spawn(lk_fn_t *fn) {
   lk_instance_t *in;
   uv_process_options_t po;
   uv_stdio_container_t stdio[4];
-  char *args[4], path[PATH_MAX], **argv = args;
+  char *args[6], path[PATH_MAX], wrap[PATH_MAX], **argv = args;
   env_t env = {NULL, 0, 0};
   int err, sink_fd;
 
@@ -633,7 +677,7 @@ int lk_instance_spawn(lk_fn_t *fn) {
   env_inherited(&env, &fn->rt->opts, fn->def);
   sink_fd = env_sink(&env, &fn->rt->opts, in->stream);
   env_lambda(&env, in);
-  command(fn, args, path, sizeof(path));
+  command(fn, args, path, wrap, sizeof(path));
   if (fn->rt->sandboxed && fn->def->kind != LK_RT_NONE)
     argv = lk_rt_sandbox_argv(fn, args);
   uv_pipe_init(loop, &in->out, 0);

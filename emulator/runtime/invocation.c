@@ -100,6 +100,17 @@ void lk_inv_log_line(lk_fn_t *fn, lk_invocation_t *inv, const char *stream,
     keep_log(inv, line, len);
 }
 
+void lk_inv_log_after(lk_fn_t *fn, const char *id, const char *trace,
+                      const char *stream, const char *line, size_t len) {
+  lk_runtime_t *rt = fn->rt;
+
+  if (!rt->opts.quiet)
+    printf("[%s %.8s] %.*s\n", fn->def->name, id, (int)len, line);
+  if (rt->opts.hooks.log && stream && stream[0])
+    rt->opts.hooks.log(rt->opts.hooks.ud, fn->log_group, stream, line, len,
+                       trace);
+}
+
 void lk_inv_log_fmt(lk_invocation_t *inv, const char *fmt, ...) {
   char line[512];
   va_list ap;

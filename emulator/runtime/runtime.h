@@ -21,6 +21,7 @@
 #include "journal.h"
 
 #define LK_SYNC_MAX_PAYLOAD (6 * 1024 * 1024)
+#define LK_SYNC_MAX_RESPONSE 6291556 /* Lambda's: 6 MiB and 100 bytes */
 #define LK_ASYNC_MAX_PAYLOAD (1024 * 1024)
 #define LK_LAMBDA_API_PREFIX "/2015-03-31/functions"
 #define LK_TRACE_MAX 200     /* an invocation's X-Amzn-Trace-Id */

@@ -105,7 +105,9 @@ struct lk_instance {
   char stream[96];
   lk_buf_t line_out, line_err;
   int pid;
-  unsigned gen; /* the function's gen at spawn */
+  unsigned gen;     /* the function's gen at spawn */
+  char last_id[40]; /* the last invocation's, for output after its answer */
+  char last_trace[LK_TRACE_MAX];
 };
 
 struct lk_runtime {
@@ -140,6 +142,10 @@ int lk_inv_place(lk_invocation_t *inv, const char *incoming, const char *edge,
  * invocations). */
 void lk_inv_log_line(lk_fn_t *fn, lk_invocation_t *inv, const char *stream,
                      const char *line, size_t len);
+/* A line printed after the invocation id (trace) answered, before the
+ * runtime asked for the next: still that invocation's. */
+void lk_inv_log_after(lk_fn_t *fn, const char *id, const char *trace,
+                      const char *stream, const char *line, size_t len);
 /* "START RequestId: ..." as the invocation is handed to an instance. */
 void lk_inv_log_start(lk_invocation_t *inv);
 /* A formatted line of the invocation's log. */
@@ -184,6 +190,8 @@ void lk_rt_abandon(lk_invocation_t *inv);
 int lk_instance_spawn(lk_fn_t *fn);
 void lk_instance_dispatch(lk_instance_t *in, lk_invocation_t *inv);
 void lk_instance_kill(lk_instance_t *in, int sig);
+/* How Lambda words a process's end: "exit status 1", "signal: killed". */
+void lk_rt_exit_words(char *out, size_t cap, int64_t status, int sig);
 /* Reads the process's peak RSS, at most every 100 ms, into in and inv. */
 void lk_instance_sample_mem(lk_instance_t *in, lk_invocation_t *inv);
 

@@ -204,13 +204,15 @@ void lk_rt_instance_ready(lk_instance_t *in) {
  * INIT_REPORT line in the log and the error the waiting event gets. */
 static void fail_init(lk_instance_t *in, lk_invocation_t *inv) {
   double ms = (double)(uv_hrtime() - in->spawn_ns) / 1e6;
-  char body[256];
+  char body[256], what[64];
 
+  lk_str_copy(inv->stream, sizeof(inv->stream), in->stream);
   if (in->init_error_body) {
     lk_inv_log_fmt(inv,
                    "INIT_REPORT Init Duration: %.2f ms\tPhase: init\t"
                    "Status: error\tError Type: %s",
                    ms, in->init_error_type);
+    lk_inv_log_start(inv);
     lk_rt_complete(inv, "error", in->init_error_type, in->init_error_body,
                    strlen(in->init_error_body));
   } else if (in->killed_for_timeout) {
@@ -222,17 +224,19 @@ static void fail_init(lk_instance_t *in, lk_invocation_t *inv) {
              "{\"errorMessage\":\"%s Task timed out during init after "
              "%d.00 seconds\",\"errorType\":\"Sandbox.Timedout\"}",
              inv->id, LK_INIT_TIMEOUT_MS / 1000);
+    lk_inv_log_start(inv);
     lk_rt_complete(inv, "timeout", "Sandbox.Timedout", body, strlen(body));
   } else {
     lk_inv_log_fmt(inv,
                    "INIT_REPORT Init Duration: %.2f ms\tPhase: init\t"
                    "Status: error\tError Type: Runtime.ExitError",
                    ms);
+    lk_rt_exit_words(what, sizeof(what), in->exit_status, in->term_signal);
     snprintf(body, sizeof(body),
              "{\"errorMessage\":\"RequestId: %s Error: Runtime exited "
-             "with error: %s %d\",\"errorType\":\"Runtime.ExitError\"}",
-             inv->id, in->term_signal ? "signal" : "exit status",
-             in->term_signal ? in->term_signal : (int)in->exit_status);
+             "with error: %s\",\"errorType\":\"Runtime.ExitError\"}",
+             inv->id, what);
+    lk_inv_log_start(inv);
     lk_rt_complete(inv, "crash", "Runtime.ExitError", body, strlen(body));
   }
 }

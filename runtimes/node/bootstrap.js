@@ -198,8 +198,8 @@ function context(headers) {
 }
 
 // The mobile SDK's client context and Cognito identity, as Lambda's Node
-// runtime hands them over: parsed, or undefined when absent (lambkin
-// sends "{}" then, and the Python bootstrap reads that as None too).
+// runtime hands them over: parsed, or undefined when absent (as they are
+// when the caller gave none).
 function jsonHeader(v) {
   if (!v || v === '{}') return undefined;
   try {

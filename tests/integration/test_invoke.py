@@ -188,7 +188,7 @@ class InvokeTest(unittest.TestCase):
         self.assertEqual(r["FunctionError"], "Unhandled")
         err = json.loads(r["body"])
         self.assertEqual(err["errorType"], "Runtime.ExitError")
-        self.assertIn("signal: Segmentation fault", err["errorMessage"])
+        self.assertIn("signal: segmentation fault", err["errorMessage"])
         self.assert_still_serving()
 
     def test_oversize_payload(self):

@@ -143,6 +143,10 @@ class RuntimeApiTest(unittest.TestCase):
         self.assertRegex(r["log"],
                          r"INIT_REPORT Init Duration: [0-9.]+ ms\tPhase: init"
                          r"\tStatus: error\tError Type: Runtime.ConfigError")
+        # START, END and REPORT, in that order, as Lambda logs them
+        self.assertRegex(r["log"], r"INIT_REPORT[^\n]*\nSTART RequestId: "
+                                   r"[-0-9a-f]{36}[^\n]*\nEND RequestId: "
+                                   r"[-0-9a-f]{36}\nREPORT RequestId")
         self.assert_still_serving()
 
     def test_init_timeout(self):
