@@ -38,7 +38,19 @@ struct lk_emu {
   lk_state_t *state; /* --state */
   int closing;
   char endpoint[64];
+  struct retired *retired; /* what a reload replaced (lk_emu_reload) */
 };
+
+/* An app's runtime, sources and API Gateway replaced by a reload: closed
+ * at once, freed with the emulator, once their handles are long gone. */
+typedef struct retired {
+  struct retired *next;
+  lk_app_t *app;
+  lk_runtime_t *rt;
+  lk_access_t *access;
+  lk_sources_t *sources;
+  lk_apigw_t *apigw;
+} retired_t;
 
 /* One endpoint for every service, as LocalStack does: the Invoke API by
  * its path, JSON protocols by X-Amz-Target, SQS's query protocol by its
@@ -125,37 +137,38 @@ static int start_endpoint(lk_emu_t *emu) {
 }
 
 /* The template's buckets, log groups (each function's own too),
- * subscription filters and queues. */
-static int start_services(lk_emu_t *emu) {
+ * subscription filters and queues; one that is there already (a reload,
+ * or a log group the template names too) stays as it is. */
+static int add_resources(lk_emu_t *emu) {
   const lk_app_t *app = emu->app;
   char group[300];
   int i, rc = 0;
 
-  emu->s3 = lk_s3_new(app->region, app->account);
-  emu->logs = lk_logs_new(app->region, app->account);
-  emu->sqs = lk_sqs_new(emu->loop, app->region, app->account, emu->endpoint);
   for (i = 0; rc == 0 && i < app->n_buckets; i++) {
     rc = lk_s3_create_bucket(emu->s3, app->buckets[i].name);
-    if (rc)
+    if (rc && rc != LK_EEXIST)
       fprintf(stderr, "lambkin: bucket %s: %s\n", app->buckets[i].name,
               lk_strerror(rc));
+    rc = rc == LK_EEXIST ? 0 : rc;
   }
-  for (i = 0; rc == 0 && i < app->n_log_groups; i++)
+  for (i = 0; rc == 0 && i < app->n_log_groups; i++) {
     rc = lk_logs_create_group(emu->logs, app->log_groups[i].name);
+    rc = rc == LK_EEXIST ? 0 : rc;
+  }
   for (i = 0; rc == 0 && i < app->n_functions; i++) {
     snprintf(group, sizeof(group), "/aws/lambda/%s", app->functions[i].name);
     rc = lk_logs_create_group(emu->logs, group);
-    if (rc == LK_EEXIST) /* declared in the template too */
-      rc = 0;
+    rc = rc == LK_EEXIST ? 0 : rc;
   }
   for (i = 0; rc == 0 && i < app->n_subscriptions; i++) {
     const lk_subscription_t *sub = &app->subscriptions[i];
 
     rc = lk_logs_subscribe(emu->logs, sub->log_group, sub->logical_id,
                            sub->pattern, sub->destination_arn);
-    if (rc)
+    if (rc && rc != LK_EEXIST)
       fprintf(stderr, "lambkin: %s:%d: subscription %s: %s\n", app->path,
               sub->line, sub->logical_id, lk_strerror(rc));
+    rc = rc == LK_EEXIST ? 0 : rc;
   }
   for (i = 0; rc == 0 && i < app->n_queues; i++) {
     const lk_queue_t *q = &app->queues[i];
@@ -163,10 +176,20 @@ static int start_services(lk_emu_t *emu) {
                             q->delay_s, q->dlq_arn, q->max_receive_count};
 
     rc = lk_sqs_create_queue(emu->sqs, &d);
-    if (rc)
+    if (rc && rc != LK_EEXIST)
       fprintf(stderr, "lambkin: queue %s: %s\n", q->name, lk_strerror(rc));
+    rc = rc == LK_EEXIST ? 0 : rc;
   }
   return rc;
+}
+
+static int start_services(lk_emu_t *emu) {
+  const lk_app_t *app = emu->app;
+
+  emu->s3 = lk_s3_new(app->region, app->account);
+  emu->logs = lk_logs_new(app->region, app->account);
+  emu->sqs = lk_sqs_new(emu->loop, app->region, app->account, emu->endpoint);
+  return add_resources(emu);
 }
 
 static int start_runtime(lk_emu_t *emu) {
@@ -215,10 +238,24 @@ static int start_apigw(lk_emu_t *emu) {
   return rc;
 }
 
+/* What an app needs besides the runtime: observed access, the event
+ * sources; then the runtime starts. */
+static void start_app(lk_emu_t *emu) {
+  lk_access_opts_t ao;
+
+  ao.enforce = emu->opts.enforce_policies;
+  ao.require_signature = emu->opts.require_signature;
+  ao.credentials = emu->opts.credentials;
+  ao.n_credentials = emu->opts.n_credentials;
+  emu->access = lk_access_new(emu->app, emu->rt, emu->journal, &ao);
+  emu->sources = lk_sources_new(emu->loop, emu->app, emu->rt, emu->s3, emu->sqs,
+                                emu->logs);
+  lk_runtime_start(emu->rt);
+}
+
 int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
                lk_emu_t **out) {
   lk_emu_t *emu = lk_xcalloc(1, sizeof(*emu));
-  lk_access_opts_t ao;
   int rc;
 
   emu->loop = loop;
@@ -249,17 +286,53 @@ int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
     return rc;
   }
   /* Nothing fails from here on. */
-  ao.enforce = emu->opts.enforce_policies;
-  ao.require_signature = emu->opts.require_signature;
-  ao.credentials = emu->opts.credentials;
-  ao.n_credentials = emu->opts.n_credentials;
-  emu->access = lk_access_new(app, emu->rt, emu->journal, &ao);
   lk_journal_on_rotate(emu->journal, on_journal_rotate, emu);
-  emu->sources =
-      lk_sources_new(loop, app, emu->rt, emu->s3, emu->sqs, emu->logs);
-  lk_runtime_start(emu->rt);
+  start_app(emu);
   *out = emu;
   return 0;
+}
+
+int lk_emu_reload(lk_emu_t *emu, lk_app_t *app, char *err, size_t errlen) {
+  retired_t *old;
+  lk_runtime_t *rt = emu->rt;
+  lk_app_t *prev = emu->app;
+  int rc;
+
+  /* The new runtime first: it runs nothing until started, so a C
+   * handler that does not build leaves the old app serving. */
+  emu->app = app;
+  rc = start_runtime(emu);
+  if (rc) {
+    snprintf(err, errlen, "its functions cannot be prepared (%s)",
+             lk_strerror(rc));
+    emu->app = prev; /* lk_runtime_new left emu->rt as it was */
+    emu->rt = rt;
+    return rc;
+  }
+  old = lk_xcalloc(1, sizeof(*old));
+  old->app = prev;
+  old->rt = rt;
+  old->access = emu->access;
+  old->sources = emu->sources;
+  old->apigw = emu->apigw;
+  lk_runtime_close(old->rt);
+  lk_sources_close(old->sources);
+  lk_apigw_close(old->apigw); /* its port is free again at once */
+  emu->apigw = NULL;
+  old->next = emu->retired;
+  emu->retired = old;
+  rc = add_resources(emu);
+  if (rc == 0)
+    rc = start_apigw(emu);
+  if (rc)
+    snprintf(err, errlen, "%s; the functions serve without it",
+             lk_strerror(rc));
+  start_app(emu);
+  return rc;
+}
+
+lk_app_t *lk_emu_app(const lk_emu_t *emu) {
+  return emu->app;
 }
 
 lk_apigw_t *lk_emu_apigw(const lk_emu_t *emu) {
@@ -319,8 +392,19 @@ void lk_emu_close(lk_emu_t *emu) {
 }
 
 void lk_emu_free(lk_emu_t *emu) {
+  retired_t *r;
+
   if (emu == NULL)
     return;
+  while ((r = emu->retired) != NULL) {
+    emu->retired = r->next;
+    lk_sources_free(r->sources);
+    lk_apigw_free(r->apigw);
+    lk_access_free(r->access);
+    lk_runtime_free(r->rt);
+    lk_app_free(r->app);
+    free(r);
+  }
   lk_sources_free(emu->sources);
   lk_apigw_free(emu->apigw);
   lk_access_free(emu->access);

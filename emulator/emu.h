@@ -57,6 +57,17 @@ typedef struct lk_emu_opts {
 int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
                lk_emu_t **out);
 int lk_emu_port(const lk_emu_t *emu);
+/* Serves app instead of the one it serves now (a template edited while
+ * serve runs): S3, SQS and Logs keep their data and gain the new app's
+ * resources; the old app's runtime, sources and API Gateway stop, and
+ * the old app becomes the emulator's, freed by lk_emu_free. Call it when
+ * lk_emu_busy is 0, or queued invocations are ended. When the new
+ * functions cannot be prepared, returns an error and keeps serving the
+ * old app (app stays the caller's); any other error is written to err
+ * and the new app serves without what failed. */
+int lk_emu_reload(lk_emu_t *emu, lk_app_t *app, char *err, size_t errlen);
+/* The app it serves now (the caller's to free after lk_emu_free). */
+lk_app_t *lk_emu_app(const lk_emu_t *emu);
 /* The API Gateway front, or NULL when the template has no Api events. */
 lk_apigw_t *lk_emu_apigw(const lk_emu_t *emu);
 /* LAMBDA_TASK_ROOT as fn's instances see it (/var/task in the sandbox). */

@@ -136,6 +136,39 @@ class ReloadTest(unittest.TestCase):
             out = stop_cleanly(srv)
         self.assertNotIn("code changed", out)
 
+    def test_a_template_edit_reloads_the_app_and_keeps_the_data(self):
+        srv, lam = self.start()
+        path = os.path.join(self.root, "template.yaml")
+        try:
+            s3 = boto3.client("s3", endpoint_url=srv.url)
+            s3.create_bucket(Bucket="kept")
+            s3.put_object(Bucket="kept", Key="k", Body=b"still here")
+            with open(path, "a") as f:  # a broken edit: the old app stays
+                f.write("  Broken: [\n")
+            time.sleep(1)
+            self.assertEqual(self.version(lam, "Py"), 1)
+            with open(path, "w") as f:
+                f.write(TEMPLATE + """\
+  Added:
+    Type: AWS::Serverless::Function
+    Properties: {Runtime: nodejs20.x, Handler: app.handler, CodeUri: node/}
+  NewBucket:
+    Type: AWS::S3::Bucket
+    Properties: {BucketName: added-bucket}
+""")
+            deadline = time.time() + 20
+            while time.time() < deadline and "reloaded" not in srv.output():
+                time.sleep(0.1)
+            self.assertEqual(self.version(lam, "Added"), 1)
+            self.assertEqual(self.version(lam, "Py"), 1)
+            self.assertEqual(s3.get_object(Bucket="kept", Key="k")["Body"]
+                             .read(), b"still here")
+            s3.head_bucket(Bucket="added-bucket")
+        finally:
+            out = stop_cleanly(srv)
+        self.assertIn("does not load: still serving the last one", out)
+        self.assertIn("template.yaml changed: reloaded, 4 function(s)", out)
+
     def test_no_watch_keeps_the_old_code(self):
         srv, lam = self.start("--no-watch")
         try:
