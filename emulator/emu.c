@@ -210,6 +210,8 @@ static int start_runtime(lk_emu_t *emu) {
   ro.watch = o->watch;
   ro.sandbox = o->sandbox;
   ro.read_only = o->read_only;
+  ro.debug_port = o->debug_port;
+  ro.debug_function = o->debug_function;
   ro.sink_lib = o->sink_lib;
   ro.sink_dir = o->sink_dir;
   ro.bin_dir = o->bin_dir;

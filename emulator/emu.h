@@ -30,12 +30,14 @@ typedef struct lk_emu_opts {
   int watch;             /* reload a function when its code changes */
   int sandbox;           /* Lambda's file system: /var/task, /opt, /tmp */
   int read_only;         /* and the rest read-only to functions */
-  int api_port;          /* API Gateway: 0 any free port, -1 none */
-  int api_timeout_s;     /* API Gateway integration timeout (29) */
-  int persist;           /* keep S3, SQS and Logs in state_dir */
-  int max_depth;         /* chain length that stops (default 16) */
-  int allow_loops;       /* report loops but let them run to max_depth */
-  int enforce_policies;  /* refuse function calls their Policies deny */
+  int debug_port;        /* --debug-port, --debug-function (runtime.h) */
+  const char *debug_function;
+  int api_port;         /* API Gateway: 0 any free port, -1 none */
+  int api_timeout_s;    /* API Gateway integration timeout (29) */
+  int persist;          /* keep S3, SQS and Logs in state_dir */
+  int max_depth;        /* chain length that stops (default 16) */
+  int allow_loops;      /* report loops but let them run to max_depth */
+  int enforce_policies; /* refuse function calls their Policies deny */
   /* What a web page may do: allowed Host names and CORS origins beyond
    * loopback ones (see browser.h), on every endpoint. */
   lk_browser_policy_t browser;

@@ -85,6 +85,8 @@ int lk_cli_run_args(int argc, char **argv, lk_cli_run_t *c) {
       {"quiet", 'q', LK_OPT_FLAG, &o->quiet, 0, 0, NULL, NULL},
       {"no-watch", 0, LK_OPT_FLAG, &c->no_watch, 0, 0, NULL, NULL},
       {"no-sandbox", 0, LK_OPT_FLAG, &c->no_sandbox, 0, 0, NULL, NULL},
+      {"debug-port", 'd', LK_OPT_INT, &o->debug_port, 1, 65535, NULL, NULL},
+      {"debug-function", 0, LK_OPT_STR, &o->debug_function, 0, 0, NULL, NULL},
       {"env-vars", 'n', LK_OPT_STR, &c->env_vars, 0, 0, NULL, NULL},
       {"allowed-hosts", 0, LK_OPT_CALL, &c->hosts, 0, 0, NULL, add_items},
       {"cors-origin", 0, LK_OPT_CALL, &c->origins, 0, 0, NULL, add_items},

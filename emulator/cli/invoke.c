@@ -84,6 +84,35 @@ static char *read_event(const char *path, size_t *len) {
   return lk_buf_steal(&b, len);
 }
 
+/* Ctrl-C or SIGTERM stops the emulator, and with it the function's
+ * process group: an instance runs in a session of its own, where the
+ * terminal's signal does not reach it (a hung function, or one waiting
+ * for a debugger, must not outlive lambkin). */
+static uv_signal_t stop_int, stop_term;
+static lk_emu_t *running;
+
+static void on_stop(uv_signal_t *h, int sig) {
+  (void)h;
+  (void)sig;
+  fprintf(stderr, "lambkin: stopping\n");
+  lk_emu_close(running);
+}
+
+static void catch_stop(uv_loop_t *loop, lk_emu_t *emu) {
+  running = emu;
+  uv_signal_init(loop, &stop_int);
+  uv_signal_init(loop, &stop_term);
+  uv_signal_start(&stop_int, on_stop, SIGINT);
+  uv_signal_start(&stop_term, on_stop, SIGTERM);
+  uv_unref((uv_handle_t *)&stop_int); /* they keep nothing running */
+  uv_unref((uv_handle_t *)&stop_term);
+}
+
+static void release_stop(void) {
+  uv_close((uv_handle_t *)&stop_int, NULL);
+  uv_close((uv_handle_t *)&stop_term, NULL);
+}
+
 /* The emulator with no API Gateway and a port of its own (functions may
  * call back into the Invoke API), one event, the loop until all is
  * quiet. 0, or 2 when it could not run. */
@@ -119,14 +148,17 @@ static int run_one(const lk_cli_run_t *c, const char *fname, const char *event,
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
+  catch_stop(loop, s->emu);
   if (lk_emu_invoke(s->emu, fn, event, len, 0, source, NULL, NULL, on_result,
                     s)) {
     fprintf(stderr, "lambkin: cannot invoke %s\n", fname);
+    release_stop();
     lk_cli_teardown(loop, s->emu, app);
     return 2;
   }
   uv_run(loop, UV_RUN_DEFAULT);
   s->loops = lk_emu_loops(s->emu);
+  release_stop();
   lk_cli_teardown(loop, s->emu, app);
   return 0;
 }

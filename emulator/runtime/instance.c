@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,6 +58,8 @@ static const char *c_bootstrap(void) {
 
 /* ---- function output, split into lines ---- */
 
+static void add_cut(lk_buf_t *lb, const char *p, size_t n);
+
 static void flush_line(lk_instance_t *in, lk_buf_t *lb) {
   lk_invocation_t *inv = in->cur;
 
@@ -70,11 +73,16 @@ static void flush_line(lk_instance_t *in, lk_buf_t *lb) {
       break;
   /* Output after the answer still belongs to that invocation: in Lambda
    * it lasts until the runtime asks for the next one. */
-  if (inv == NULL && in->last_id[0])
+  if (inv == NULL && in->last_id[0]) {
     lk_inv_log_after(in->fn, in->last_id, in->last_trace, in->stream, lb->data,
                      lb->len);
-  else
+  } else {
+    if (inv == NULL) { /* init: kept for the invocation that waits */
+      add_cut(&in->init_log, lb->data, lb->len);
+      add_cut(&in->init_log, "\n", 1);
+    }
     lk_inv_log_line(in->fn, inv, in->stream, lb->data, lb->len);
+  }
   lk_buf_reset(lb);
 }
 
@@ -99,29 +107,50 @@ static void on_close_handle(uv_handle_t *h) {
     instance_release(in);
 }
 
-static void on_pipe_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
-  lk_instance_t *in = s->data;
-  lk_buf_t *lb = s == (uv_stream_t *)&in->out ? &in->line_out : &in->line_err;
+/* Bytes of output, cut into lines; a partial last line waits. */
+static void feed(lk_instance_t *in, lk_buf_t *lb, const char *p, ssize_t n) {
   ssize_t i, start = 0;
 
-  if (n < 0) {
-    flush_line(in, lb);
-    if (!uv_is_closing((uv_handle_t *)s))
-      uv_close((uv_handle_t *)s, on_close_handle);
-  }
   for (i = 0; i < n; i++) {
-    if (buf->base[i] != '\n')
+    if (p[i] != '\n')
       continue;
-    add_cut(lb, buf->base + start, (size_t)(i - start));
+    add_cut(lb, p + start, (size_t)(i - start));
     flush_line(in, lb);
     start = i + 1;
   }
   if (n > start) { /* the start of a line still being written */
     if ((size_t)(n - start) > lk_buf_room(lb))
       flush_line(in, lb);
-    add_cut(lb, buf->base + start, (size_t)(n - start));
+    add_cut(lb, p + start, (size_t)(n - start));
   }
+}
+
+static void on_pipe_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf) {
+  lk_instance_t *in = s->data;
+  lk_buf_t *lb = s == (uv_stream_t *)&in->out ? &in->line_out : &in->line_err;
+
+  if (n < 0) {
+    flush_line(in, lb);
+    if (!uv_is_closing((uv_handle_t *)s))
+      uv_close((uv_handle_t *)s, on_close_handle);
+  }
+  feed(in, lb, buf->base, n);
   free(buf->base);
+}
+
+/* What a process that has exited left in a pipe, read now: its last
+ * words (why its init failed) belong to the invocation its exit ends,
+ * and the pipe's own read may come a loop turn after that. */
+static void drain(lk_instance_t *in, uv_pipe_t *p, lk_buf_t *lb) {
+  char buf[16384];
+  uv_os_fd_t fd;
+  ssize_t n;
+  int rounds = 64; /* at most 1 MB: the rest comes through the loop */
+
+  if (uv_is_closing((uv_handle_t *)p) || uv_fileno((uv_handle_t *)p, &fd) != 0)
+    return;
+  while (rounds-- > 0 && (n = read(fd, buf, sizeof(buf))) > 0)
+    feed(in, lb, buf, n);
 }
 
 /* Max Memory Used: the process's peak RSS (VmHWM). /proc is read at most
@@ -178,7 +207,8 @@ void lk_instance_dispatch(lk_instance_t *in, lk_invocation_t *inv) {
   h[5] =
       (lk_http_header_t){"Lambda-Runtime-Client-Context", inv->client_context};
   inv->start_ns = uv_hrtime();
-  uv_timer_start(&in->timer, on_timeout, timeout_ms, 0);
+  if (!lk_rt_debugged(in->fn)) /* a debugger may hold it at a breakpoint */
+    uv_timer_start(&in->timer, on_timeout, timeout_ms, 0);
   lk_http_respond(req, 200, h, inv->client_context ? 6 : 5, inv->payload,
                   inv->len);
 }
@@ -265,6 +295,8 @@ static void on_proc_exit(uv_process_t *p, int64_t status, int sig) {
     in->next_req = NULL;
     lk_http_drop(r);
   }
+  drain(in, &in->out, &in->line_out);
+  drain(in, &in->err, &in->line_err);
   if (in->cur)
     fail_current(in, status, sig);
   uv_close((uv_handle_t *)p, on_close_handle);
@@ -295,6 +327,7 @@ static void instance_release(lk_instance_t *in) {
   fn->n_instances--;
   lk_buf_free(&in->line_out);
   lk_buf_free(&in->line_err);
+  lk_buf_free(&in->init_log);
   free(in->init_error_type);
   free(in->init_error_body);
   free(in);
@@ -553,15 +586,48 @@ static void outside_path(const lk_fn_t *fn, const char *p, char *out,
       return;
 }
 
-/* The command that runs the function's runtime, into args (up to 5 and a
- * NULL); path and wrap are its storage. A managed runtime starts through
+/* 1 when the python functions run under can import debugpy (Debian's
+ * python3-debugpy); asked once, and said once when it cannot. */
+static int has_debugpy(void) {
+  static int known = -1;
+  int status = -1;
+  pid_t pid;
+
+  if (known >= 0)
+    return known;
+  pid = fork();
+  if (pid == 0) {
+    execl(python_exe(), python_exe(), "-c", "import debugpy", (char *)NULL);
+    _exit(127);
+  }
+  if (pid > 0)
+    waitpid(pid, &status, 0);
+  known = pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  if (!known)
+    fprintf(stderr,
+            "lambkin: --debug-port: %s cannot import debugpy (Debian: "
+            "apt install python3-debugpy); python runs without a "
+            "debugger\n",
+            python_exe());
+  return known;
+}
+
+/* The command that runs the function's runtime, into args (up to 11 and
+ * a NULL); path and wrap are its storage. A managed runtime starts through
  * AWS_LAMBDA_EXEC_WRAPPER when the function sets it, as in Lambda (the
  * script ends with exec "$@"). */
-static void command(const lk_fn_t *fn, char *args[6], char *path, char *wrap,
+static void command(const lk_fn_t *fn, char *args[12], char *path, char *wrap,
                     size_t cap) {
   const lk_function_t *def = fn->def;
   const char *wrapper = template_var(def, "AWS_LAMBDA_EXEC_WRAPPER");
+  static char debug[32], inspect[64];
   int n = 0;
+
+  debug[0] = '\0';
+  if (lk_rt_debugged(fn)) {
+    snprintf(debug, sizeof(debug), "127.0.0.1:%d", fn->rt->opts.debug_port);
+    snprintf(inspect, sizeof(inspect), "--inspect-brk=%s", debug);
+  }
 
   if (wrapper && wrapper[0] &&
       (def->kind == LK_RT_PYTHON || def->kind == LK_RT_NODE)) {
@@ -573,11 +639,20 @@ static void command(const lk_fn_t *fn, char *args[6], char *path, char *wrap,
     lk_path_join(path, cap, lk_rt_runtime_dir(), "python/bootstrap.py");
     args[n++] = (char *)python_exe();
     args[n++] = "-u"; /* unbuffered: print() lines arrive as they happen */
+    if (debug[0] && has_debugpy()) {
+      args[n++] = "-m";
+      args[n++] = "debugpy";
+      args[n++] = "--listen";
+      args[n++] = debug;
+      args[n++] = "--wait-for-client";
+    }
     args[n++] = path;
     break;
   case LK_RT_NODE:
     lk_path_join(path, cap, lk_rt_runtime_dir(), "node/bootstrap.js");
     args[n++] = (char *)node_exe();
+    if (debug[0])
+      args[n++] = inspect;
     args[n++] = path;
     break;
   case LK_RT_C:
@@ -636,6 +711,7 @@ static lk_instance_t *instance_new(lk_fn_t *fn, int *err) {
   in->cold = 1;
   lk_buf_init(&in->line_out, LK_LINE_MAX);
   lk_buf_init(&in->line_err, LK_LINE_MAX);
+  lk_buf_init(&in->init_log, LK_LOG_TAIL);
   gmtime_r(&now, &tm);
   strftime(day, sizeof(day), "%Y/%m/%d", &tm);
   lk_hex(hex, 32);
@@ -667,7 +743,7 @@ int lk_instance_spawn(lk_fn_t *fn) {
   lk_instance_t *in;
   uv_process_options_t po;
   uv_stdio_container_t stdio[4];
-  char *args[6], path[PATH_MAX], wrap[PATH_MAX], **argv = args;
+  char *args[12], path[PATH_MAX], wrap[PATH_MAX], **argv = args;
   env_t env = {NULL, 0, 0};
   int err, sink_fd;
 
@@ -721,6 +797,7 @@ int lk_instance_spawn(lk_fn_t *fn) {
   uv_read_start((uv_stream_t *)&in->out, on_pipe_alloc, on_pipe_read);
   uv_read_start((uv_stream_t *)&in->err, on_pipe_alloc, on_pipe_read);
   uv_update_time(loop); /* a C build may have held the loop for seconds */
-  uv_timer_start(&in->timer, on_timeout, LK_INIT_TIMEOUT_MS, 0);
+  if (!lk_rt_debugged(fn))
+    uv_timer_start(&in->timer, on_timeout, LK_INIT_TIMEOUT_MS, 0);
   return 0;
 }

@@ -86,6 +86,17 @@ static void keep_log(lk_invocation_t *inv, const char *line, size_t len) {
   lk_buf_add(&inv->log, "\n", 1);
 }
 
+void lk_inv_keep_init(lk_invocation_t *inv, const lk_buf_t *init) {
+  const char *p = init->data, *end = p ? p + init->len : NULL, *nl;
+
+  for (; p && p < end; p = nl + 1) {
+    nl = memchr(p, '\n', (size_t)(end - p));
+    if (nl == NULL)
+      break;
+    keep_log(inv, p, (size_t)(nl - p));
+  }
+}
+
 void lk_inv_log_line(lk_fn_t *fn, lk_invocation_t *inv, const char *stream,
                      const char *line, size_t len) {
   lk_runtime_t *rt = fn->rt;

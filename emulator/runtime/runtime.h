@@ -88,6 +88,11 @@ typedef struct lk_runtime_opts {
   int watch;             /* reload a function when its code changes */
   int sandbox;           /* Lambda's file system (/var/task, /opt, /tmp) */
   int read_only;         /* and the rest read-only (fuzz, replay) */
+  /* --debug-port: python (debugpy) and node (--inspect-brk) instances of
+   * debug_function (NULL: of every function) wait for a debugger on
+   * 127.0.0.1:debug_port, one instance at a time, with no timeout. */
+  int debug_port;
+  const char *debug_function;
   /* lambkin fuzz and replay: the sink library preloaded into every
    * runtime process, the directory of its per-instance reports, and a
    * directory put first on PATH (the tripwire). */

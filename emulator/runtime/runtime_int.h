@@ -105,8 +105,9 @@ struct lk_instance {
   char stream[96];
   lk_buf_t line_out, line_err;
   int pid;
-  unsigned gen;     /* the function's gen at spawn */
-  char last_id[40]; /* the last invocation's, for output after its answer */
+  unsigned gen;      /* the function's gen at spawn */
+  char last_id[40];  /* the last invocation's, for output after its answer */
+  lk_buf_t init_log; /* what it printed before its first invocation */
   char last_trace[LK_TRACE_MAX];
 };
 
@@ -142,6 +143,9 @@ int lk_inv_place(lk_invocation_t *inv, const char *incoming, const char *edge,
  * invocations). */
 void lk_inv_log_line(lk_fn_t *fn, lk_invocation_t *inv, const char *stream,
                      const char *line, size_t len);
+/* What the instance printed while it initialised, into the log of the
+ * invocation that waited for it (Lambda's tail shows it there). */
+void lk_inv_keep_init(lk_invocation_t *inv, const lk_buf_t *init);
 /* A line printed after the invocation id (trace) answered, before the
  * runtime asked for the next: still that invocation's. */
 void lk_inv_log_after(lk_fn_t *fn, const char *id, const char *trace,
@@ -169,6 +173,8 @@ void lk_rt_schedule(lk_fn_t *fn);
 /* Invocations running now (an answered one no longer counts). */
 int lk_rt_running(const lk_fn_t *fn);
 int lk_rt_busy_instances(const lk_fn_t *fn);
+/* 1 when --debug-port applies to the function's instances. */
+int lk_rt_debugged(const lk_fn_t *fn);
 /* 1 when the instance runs code older than its function's. */
 int lk_rt_retired(const lk_instance_t *in);
 /* What instances report back. */

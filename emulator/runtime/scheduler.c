@@ -89,9 +89,21 @@ int lk_rt_running(const lk_fn_t *fn) {
   return n;
 }
 
+int lk_rt_debugged(const lk_fn_t *fn) {
+  const char *want = fn->rt->opts.debug_function;
+  const lk_function_t *def = fn->def;
+
+  return fn->rt->opts.debug_port > 0 &&
+         (def->kind == LK_RT_PYTHON || def->kind == LK_RT_NODE) &&
+         (want == NULL || strcmp(want, def->name) == 0 ||
+          strcmp(want, def->logical_id) == 0);
+}
+
 static int instance_cap(const lk_fn_t *fn) {
   int r = fn->def->reserved_concurrency;
 
+  if (lk_rt_debugged(fn)) /* one debugger port */
+    return 1;
   return r >= 0 ? r : fn->rt->opts.max_instances;
 }
 
@@ -103,6 +115,7 @@ static void start(lk_instance_t *in, lk_invocation_t *inv) {
   if (in->cold) {
     inv->init_ms = in->init_ms;
     in->cold = 0;
+    lk_inv_keep_init(inv, &in->init_log);
   }
   lk_inv_log_start(inv);
   lk_instance_dispatch(in, inv);
@@ -207,6 +220,7 @@ static void fail_init(lk_instance_t *in, lk_invocation_t *inv) {
   char body[256], what[64];
 
   lk_str_copy(inv->stream, sizeof(inv->stream), in->stream);
+  lk_inv_keep_init(inv, &in->init_log);
   if (in->init_error_body) {
     lk_inv_log_fmt(inv,
                    "INIT_REPORT Init Duration: %.2f ms\tPhase: init\t"

@@ -28,6 +28,18 @@ os.environ.setdefault("AWS_PAGER", "")
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 
 
+def write_tree(root, files):
+    """Writes {relative path: text} under root; a bootstrap, a .sh file
+    and anything in a bin/ folder are made executable."""
+    for rel, text in files.items():
+        path = os.path.join(root, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+        if rel.endswith(("bootstrap", ".sh")) or "/bin/" in rel:
+            os.chmod(path, 0o755)
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))

@@ -1,7 +1,9 @@
-"""What a runtime sees of the Runtime API is what Lambda shows it. The
-custom runtime here is the shape of the bash runtime in AWS's custom
-runtime tutorial (a bootstrap that sources the handler's file and loops
-on curl), written for this test: it reports the headers it was given,
+"""What a runtime sees of the Runtime API is what Lambda shows it. Two
+runtimes drive it: AWS's own Node.js Runtime Interface Client (npm
+aws-lambda-ric, installed by the test set-up) as a provided function,
+and a bash runtime of the shape of the one in AWS's custom runtime
+tutorial (a bootstrap that sources the handler's file and loops on
+curl), written for this test: it reports the headers it was given,
 prints after posting its answer, and can answer with any size. A python
 function starts through AWS_LAMBDA_EXEC_WRAPPER.
 """
@@ -15,7 +17,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lambkin_server import Server, stop_cleanly  # noqa: E402
+from lambkin_server import ROOT, Server, stop_cleanly, write_tree  # noqa
 
 import boto3  # noqa: E402
 import botocore.config  # noqa: E402
@@ -76,9 +78,35 @@ def handler(event, context):
     return {"wrapped": os.environ.get("WRAPPED_BY")}
 """
 
+RIC = os.path.join(ROOT, "tests", "js", "node_modules", "aws-lambda-ric",
+                   "bin", "index.mjs")
+RIC_BOOTSTRAP = """#!/bin/sh
+exec node "$RIC_BIN" "$_HANDLER"
+"""
+RIC_APP = """exports.handler = async (event, context) => {
+  if (event.fail) throw new TypeError("asked to fail");
+  console.log("from the handler");
+  return { event, id: context.awsRequestId,
+           clientContext: context.clientContext ?? null,
+           identity: context.identity ?? null,
+           trace: process.env._X_AMZN_TRACE_ID,
+           remaining: context.getRemainingTimeInMillis() > 0 };
+};
+"""
+
 TEMPLATE = """AWSTemplateFormatVersion: '2010-09-09'
 Transform: AWS::Serverless-2016-10-31
 Resources:
+  Ric:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: ric
+      Runtime: provided.al2023
+      Handler: app.handler
+      CodeUri: ric/
+      Environment:
+        Variables:
+          RIC_BIN: %s
   Bash:
     Type: AWS::Serverless::Function
     Properties:
@@ -103,15 +131,10 @@ Resources:
 def write_app():
     top = tempfile.mkdtemp(prefix="lambkin-fidelity-")
     files = {"bash/bootstrap": BOOTSTRAP, "bash/function.sh": FUNCTION_SH,
+             "ric/bootstrap": RIC_BOOTSTRAP, "ric/app.js": RIC_APP,
              "py/app.py": PY_APP, "py/wrapper.sh": WRAPPER,
-             "template.yaml": TEMPLATE}
-    for rel, text in files.items():
-        path = os.path.join(top, rel)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w") as f:
-            f.write(text)
-        if rel.endswith(("bootstrap", ".sh")):
-            os.chmod(path, 0o755)
+             "template.yaml": TEMPLATE % RIC}
+    write_tree(top, files)
     return top
 
 
@@ -180,6 +203,27 @@ class RuntimeFidelityTest(unittest.TestCase):
     def test_exec_wrapper_starts_a_managed_runtime(self):
         got = json.loads(self.invoke("wrapped")["raw"])
         self.assertEqual(got, {"wrapped": "lambkin-test"})
+
+
+    def test_aws_node_runtime_interface_client(self):
+        got = json.loads(self.invoke("ric", {"n": 1})["raw"])
+        self.assertEqual(got["event"], {"n": 1})
+        self.assertRegex(got["id"], r"^[0-9a-f-]{36}$")
+        self.assertEqual((got["clientContext"], got["identity"]), (None, None))
+        self.assertTrue(got["remaining"])
+        self.assertRegex(got["trace"], r"^Root=1-[0-9a-f]{8}-")
+        ctx = base64.b64encode(json.dumps(
+            {"custom": {"app": "mobile"}}).encode()).decode()
+        got = json.loads(self.invoke("ric", ClientContext=ctx)["raw"])
+        self.assertEqual(got["clientContext"]["custom"], {"app": "mobile"})
+        r = self.invoke("ric", {"fail": True})
+        self.assertEqual(r["FunctionError"], "Unhandled")
+        body = json.loads(r["raw"])
+        self.assertEqual((body["errorType"], body["errorMessage"]),
+                         ("TypeError", "asked to fail"))
+        self.assertRegex(self.server.output(),
+                         r"\[ric [0-9a-f]{8}\] \S+\t[0-9a-f-]{36}\tINFO\t"
+                         r"from the handler")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lambkin_server import LAMBKIN, SANDBOX  # noqa: E402
+from lambkin_server import LAMBKIN, write_tree, SANDBOX  # noqa: E402
 
 TEMPLATE = """\
 Transform: AWS::Serverless-2016-10-31
@@ -83,11 +83,7 @@ class SandboxTest(unittest.TestCase):
         files = {"template.yaml": TEMPLATE % self.target, "src/app.py": APP,
                  "src/bin/data.txt": "tool data\n",
                  "layer/python/helper.py": "FROM_LAYER = 1\n"}
-        for rel, text in files.items():
-            path = os.path.join(self.root, rel)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "w") as f:
-                f.write(text)
+        write_tree(self.root, files)
 
     def tearDown(self):
         shutil.rmtree(self.root, ignore_errors=True)
