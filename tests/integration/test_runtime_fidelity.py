@@ -17,7 +17,8 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lambkin_server import ROOT, Server, stop_cleanly, write_tree  # noqa
+from lambkin_server import ROOT, SANDBOX, Server, stop_cleanly  # noqa
+from lambkin_server import write_tree  # noqa: E402
 
 import boto3  # noqa: E402
 import botocore.config  # noqa: E402
@@ -78,7 +79,10 @@ def handler(event, context):
     return {"wrapped": os.environ.get("WRAPPED_BY")}
 """
 
-RIC = os.path.join(ROOT, "tests", "js", "node_modules", "aws-lambda-ric",
+# The RIC comes to the function as a layer (tests/js, where the set-up
+# installs it): in the sandbox it is at /opt, wherever the checkout is.
+JS = os.path.join(ROOT, "tests", "js")
+RIC = os.path.join("/opt" if SANDBOX else JS, "node_modules", "aws-lambda-ric",
                    "bin", "index.mjs")
 RIC_BOOTSTRAP = """#!/bin/sh
 exec node "$RIC_BIN" "$_HANDLER"
@@ -97,6 +101,9 @@ RIC_APP = """exports.handler = async (event, context) => {
 TEMPLATE = """AWSTemplateFormatVersion: '2010-09-09'
 Transform: AWS::Serverless-2016-10-31
 Resources:
+  RicLayer:
+    Type: AWS::Serverless::LayerVersion
+    Properties: {ContentUri: %s}
   Ric:
     Type: AWS::Serverless::Function
     Properties:
@@ -104,6 +111,7 @@ Resources:
       Runtime: provided.al2023
       Handler: app.handler
       CodeUri: ric/
+      Layers: [!Ref RicLayer]
       Environment:
         Variables:
           RIC_BIN: %s
@@ -133,7 +141,7 @@ def write_app():
     files = {"bash/bootstrap": BOOTSTRAP, "bash/function.sh": FUNCTION_SH,
              "ric/bootstrap": RIC_BOOTSTRAP, "ric/app.js": RIC_APP,
              "py/app.py": PY_APP, "py/wrapper.sh": WRAPPER,
-             "template.yaml": TEMPLATE % RIC}
+             "template.yaml": TEMPLATE % (JS, RIC)}
     write_tree(top, files)
     return top
 
