@@ -3,12 +3,14 @@
 # into runtimes/node/sdk/: the v3 clients (nodejs18.x and later) and
 # aws-sdk v2 (nodejs16.x and older). lambkin puts the one a function's
 # runtime would have after the function's own node_modules, so a bundled
-# copy still wins, as in Lambda. Safe to run again.
+# copy still wins, as in Lambda. Safe to run again: it installs again
+# only when a package.json changed.
 set -eu
 cd "$(dirname "$0")/../runtimes/node/sdk"
 for v in v3 v2; do
-  if [ ! -f "$v/node_modules/.installed" ]; then
+  stamp=$(cksum < "$v/package.json")
+  if [ "$(cat "$v/node_modules/.installed" 2>/dev/null)" != "$stamp" ]; then
     (cd "$v" && npm install --no-audit --no-fund --loglevel=error &&
-      touch node_modules/.installed)
+      echo "$stamp" > node_modules/.installed)
   fi
 done

@@ -160,6 +160,12 @@ async function loadHandler() {
       }
     }
   } catch (e) {
+    if (e && (e.code === 'MODULE_NOT_FOUND' || e.code === 'ERR_MODULE_NOT_FOUND') &&
+        fs.existsSync(path.join(root, 'package.json')) &&
+        !fs.existsSync(path.join(root, 'node_modules'))) {
+      e.message += " (the function's package.json lists what npm install or " +
+                   'sam build installs; lambkin runs .aws-sam/build/ once it exists)';
+    }
     throw Object.assign(e, { lambdaType: 'Runtime.ImportModuleError' });
   }
   const fn = mod[fnName] || (mod.default && mod.default[fnName]);

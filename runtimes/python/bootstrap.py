@@ -158,6 +158,18 @@ def error_body(exc, etype=None):
     }
 
 
+def build_hint(root, exc):
+    """Lambda's own message, and a hint when the missing module is a
+    dependency a build would have installed."""
+    if not isinstance(exc, ModuleNotFoundError):
+        return ""
+    for f in ("requirements.txt", "pyproject.toml", "Pipfile"):
+        if os.path.exists(os.path.join(root, f)):
+            return (" (the function's %s lists what sam build installs; "
+                    "lambkin runs .aws-sam/build/ once it exists)" % f)
+    return ""
+
+
 def load_handler(api):
     spec = os.environ["_HANDLER"]
     module_name, _, fn_name = spec.rpartition(".")
@@ -168,8 +180,8 @@ def load_handler(api):
         module = importlib.import_module(module_name.replace("/", "."))
     except Exception as exc:  # noqa: BLE001 - any import failure is init error
         body = error_body(exc, "Runtime.ImportModuleError")
-        body["errorMessage"] = "Unable to import module '%s': %s" % (
-            module_name, exc)
+        body["errorMessage"] = "Unable to import module '%s': %s%s" % (
+            module_name, exc, build_hint(root, exc))
         return fail_init(api, body)
     handler = getattr(module, fn_name, None)
     if handler is None:
