@@ -315,6 +315,16 @@ void lk_instance_kill(lk_instance_t *in, int sig) {
     kill(-in->pid, sig);
 }
 
+void lk_instance_stop_idle(lk_instance_t *in) {
+  lk_http_req_t *r = in->next_req;
+
+  in->next_req = NULL;
+  in->state = INST_DEAD; /* nothing is handed to it until its exit */
+  if (r)
+    lk_http_drop(r);
+  lk_instance_kill(in, SIGKILL);
+}
+
 static void instance_release(lk_instance_t *in) {
   lk_fn_t *fn = in->fn;
   lk_instance_t **pp;

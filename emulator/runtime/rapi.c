@@ -75,7 +75,7 @@ static void next(lk_instance_t *in, lk_http_req_t *req) {
     lk_instance_sample_mem(in, NULL);
   if (lk_rt_retired(in)) { /* its code changed: the next runs a new one */
     in->ever_ready = 1;    /* not an init failure */
-    lk_instance_kill(in, SIGKILL);
+    lk_instance_stop_idle(in);
   } else
     lk_rt_instance_ready(in);
 }

@@ -29,7 +29,7 @@ static void on_reap(uv_timer_t *t) {
   for (i = 0; i < rt->n_fns; i++)
     for (in = rt->fns[i].instances; in; in = in->next)
       if (in->state == INST_IDLE && now - in->idle_since_ns > idle)
-        lk_instance_kill(in, SIGKILL);
+        lk_instance_stop_idle(in);
 }
 
 static void on_check(uv_check_t *c) {

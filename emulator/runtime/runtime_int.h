@@ -196,6 +196,9 @@ void lk_rt_abandon(lk_invocation_t *inv);
 int lk_instance_spawn(lk_fn_t *fn);
 void lk_instance_dispatch(lk_instance_t *in, lk_invocation_t *inv);
 void lk_instance_kill(lk_instance_t *in, int sig);
+/* Kills an idle instance, taking its parked /next first, so that no
+ * invocation is handed to it while its exit is on its way. */
+void lk_instance_stop_idle(lk_instance_t *in);
 /* How Lambda words a process's end: "exit status 1", "signal: killed". */
 void lk_rt_exit_words(char *out, size_t cap, int64_t status, int sig);
 /* Reads the process's peak RSS, at most every 100 ms, into in and inv. */

@@ -45,7 +45,7 @@ static void retire_idle(lk_fn_t *fn) {
 
   for (in = fn->instances; in; in = in->next)
     if (in->state == INST_IDLE)
-      lk_instance_kill(in, SIGKILL);
+      lk_instance_stop_idle(in);
 }
 
 static void on_settle(uv_timer_t *t) {

@@ -72,13 +72,22 @@ def handler(event, context):
 """
 
 
+def outside_tmp():
+    """A folder for a developer's tree that is not under /tmp (the build
+    folder, else /var/tmp), wherever the checkout is."""
+    for d in (os.path.dirname(os.path.realpath(LAMBKIN)), "/var/tmp"):
+        if not d.startswith("/tmp/") and os.access(d, os.W_OK):
+            return d
+    return os.path.expanduser("~")
+
+
 @unittest.skipUnless(SANDBOX, "this kernel refuses unprivileged user "
                      "namespaces: lambkin runs functions without /var/task")
 class SandboxTest(unittest.TestCase):
     def setUp(self):
         # not under /tmp, which is the function's own: a developer's tree
-        self.root = tempfile.mkdtemp(prefix="sandbox-test-",
-                                     dir=os.path.dirname(LAMBKIN))
+        self.root = tempfile.mkdtemp(prefix="lambkin-sandbox-test-",
+                                     dir=outside_tmp())
         self.target = os.path.join(self.root, "developer-file.txt")
         files = {"template.yaml": TEMPLATE % self.target, "src/app.py": APP,
                  "src/bin/data.txt": "tool data\n",
