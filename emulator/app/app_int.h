@@ -24,6 +24,7 @@ typedef struct ctx {
   lk_app_t *app;
   cJSON *values;       /* parameter name -> value given (overrides) */
   cJSON *not_emulated; /* resource type -> how many, for one warning */
+  int cfn;             /* loading an AWS::Lambda::Function: no Globals */
   int depth;
   long budget; /* nodes left to expand: bounds alias expansion */
 } ctx_t;

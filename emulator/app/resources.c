@@ -110,7 +110,9 @@ static int has_c_sources(const char *dir) {
 static yaml_node_t *fprop(ctx_t *c, yaml_node_t *props, const char *k) {
   yaml_node_t *v = lk_app_get(c, props, k);
 
-  return v ? v : lk_app_get(c, lk_app_get(c, c->globals, "Function"), k);
+  if (v || c->cfn) /* SAM's Globals are not CloudFormation's */
+    return v;
+  return lk_app_get(c, lk_app_get(c, c->globals, "Function"), k);
 }
 
 /* KEY=VALUE into the function's environment; a later value for the same
@@ -322,12 +324,12 @@ static int code_uri(ctx_t *c, yaml_node_t *n, char **out) {
 /* The folder the function runs from: CodeUri, or sam build's output when
  * CodeUri does not hold what runs it (an S3 location, not built yet, a
  * bootstrap built elsewhere, TypeScript compiled by sam build). */
-static int fn_code(ctx_t *c, const char *id, yaml_node_t *props,
+static int fn_code(ctx_t *c, const char *id, yaml_node_t *uri,
                    lk_function_t *f) {
   char path[PATH_MAX] = "", built[PATH_MAX];
   char *code;
   struct stat st;
-  int err = code_uri(c, fprop(c, props, "CodeUri"), &code);
+  int err = code_uri(c, uri, &code);
   int has_built = built_dir(c, id, built, sizeof(built)) == 0;
 
   if (err)
@@ -349,8 +351,8 @@ static int fn_code(ctx_t *c, const char *id, yaml_node_t *props,
                  code);
     else
       unrunnable(f,
-                 "%s: CodeUri is an S3 location; lambkin runs local code "
-                 "or sam build's output",
+                 "%s: its code is in S3; lambkin runs local code or "
+                 "sam build's output",
                  id);
     f->code_dir = lk_xstrdup(path[0] ? path : c->app->dir);
   }
@@ -527,11 +529,22 @@ static int fn_events_policies(ctx_t *c, yaml_node_t *props, lk_function_t *f) {
   return 0;
 }
 
+static int cfn_dead_letter(ctx_t *c, yaml_node_t *n, lk_function_t *f) {
+  int err = 0;
+
+  f->dlq_target = lk_app_str_prop(c, lk_app_get(c, n, "TargetArn"), &err);
+  if (err == 0 && f->dlq_target)
+    f->dlq_type = lk_xstrdup(strstr(f->dlq_target, ":sns:") ? "SNS" : "SQS");
+  return err;
+}
+
 /* DeadLetterQueue and EventInvokeConfig: where failed async events go. */
 static int fn_async(ctx_t *c, yaml_node_t *props, lk_function_t *f) {
   yaml_node_t *n = fprop(c, props, "DeadLetterQueue");
   int err = 0;
 
+  if (c->cfn) /* DeadLetterConfig: {TargetArn}, the type in the ARN */
+    return cfn_dead_letter(c, lk_app_get(c, props, "DeadLetterConfig"), f);
   if (n) {
     f->dlq_type = lk_app_str_prop(c, lk_app_get(c, n, "Type"), &err);
     if (err == 0)
@@ -560,7 +573,7 @@ static int fn_async(ctx_t *c, yaml_node_t *props, lk_function_t *f) {
 static int load_function(ctx_t *c, const char *id, yaml_node_t *res) {
   lk_app_t *app = c->app;
   yaml_node_t *props = lk_app_get(c, res, "Properties");
-  yaml_node_t *n;
+  yaml_node_t *n, *code;
   lk_function_t *f = APPEND(app->functions, app->n_functions);
   int err, image;
 
@@ -584,15 +597,17 @@ static int load_function(ctx_t *c, const char *id, yaml_node_t *res) {
   err = fn_runtime(c, id, props, f);
   if (image)
     f->kind = LK_RT_NONE;
-  n = lk_app_get(c, props, "InlineCode");
+  code = c->cfn ? lk_app_get(c, props, "Code") : fprop(c, props, "CodeUri");
+  n = c->cfn ? lk_app_get(c, code, "ZipFile")
+             : lk_app_get(c, props, "InlineCode");
   if (err == 0)
-    err = n ? fn_inline(c, id, n, f) : fn_code(c, id, props, f);
+    err = n ? fn_inline(c, id, n, f) : fn_code(c, id, code, f);
   if (err == 0)
     err = fn_layers(c, id, props, f);
   if (err == 0)
     err = fn_limits(c, props, f);
   /* Globals first, then the function's own variables override them. */
-  if (err == 0)
+  if (err == 0 && !c->cfn)
     err =
         add_env(c, f,
                 lk_app_get(c,
@@ -724,11 +739,23 @@ static int load_subscription(ctx_t *c, const char *id, yaml_node_t *res) {
 }
 
 /* The resource types lambkin models. */
+/* A CloudFormation function: Code (ZipFile, a local folder, or S3)
+ * where SAM has CodeUri, no Globals, no Events. */
+static int load_cfn_function(ctx_t *c, const char *id, yaml_node_t *res) {
+  int err;
+
+  c->cfn = 1;
+  err = load_function(c, id, res);
+  c->cfn = 0;
+  return err;
+}
+
 static const struct {
   const char *type;
   int (*load)(ctx_t *c, const char *id, yaml_node_t *res);
 } loaders[] = {
     {"AWS::Serverless::Function", load_function},
+    {"AWS::Lambda::Function", load_cfn_function},
     {"AWS::S3::Bucket", load_bucket},
     {"AWS::SQS::Queue", load_queue},
     {"AWS::Logs::LogGroup", load_log_group},
