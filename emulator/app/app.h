@@ -46,6 +46,7 @@ typedef struct lk_function {
   int line;               /* where the resource starts in the template */
   char **layers;          /* the folders of its local layers, last one first */
   int n_layers;
+  int inline_code; /* InlineCode or ZipFile: written out by lambkin */
 } lk_function_t;
 
 typedef struct lk_bucket {

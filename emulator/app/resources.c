@@ -481,6 +481,7 @@ static int fn_inline(ctx_t *c, const char *id, yaml_node_t *code,
     return lk_app_fail(c, code, "cannot write %s's InlineCode", id);
   free(f->code_dir);
   f->code_dir = realpath(dir, NULL);
+  f->inline_code = 1;
   return f->code_dir ? 0 : lk_app_fail(c, code, "InlineCode of %s lost", id);
 }
 

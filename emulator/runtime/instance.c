@@ -504,8 +504,12 @@ static void env_node(env_t *e, const lk_function_t *def) {
 static void env_python(env_t *e, const lk_function_t *def) {
   static const char *const subs[] = {"python/lib/python3.%d/site-packages",
                                      "python", NULL};
+  char cfn[PATH_MAX];
 
-  env_path(e, "PYTHONPATH", template_var(def, "PYTHONPATH"), def, subs, NULL);
+  /* Code written inline gets cfnresponse, as in Lambda. */
+  snprintf(cfn, sizeof(cfn), "%s/python/inline", lk_rt_runtime_dir());
+  env_path(e, "PYTHONPATH", template_var(def, "PYTHONPATH"), def, subs,
+           def->inline_code ? cfn : NULL);
 }
 
 /* A template variable. A queue's URL (what its Ref gives) points at
