@@ -3,6 +3,8 @@
  * of the session's processes say whether one of them holds it. */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +12,49 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "codec.h"
 #include "peer.h"
+
+/* The first n whitespace-separated fields of line (cut in place, so
+ * line must be writable); how many there were. */
+static int fields(char *line, const char **out, int n) {
+  int k = 0;
+
+  while (k < n) {
+    line += strspn(line, " \t\n");
+    if (*line == '\0')
+      break;
+    out[k++] = line;
+    line += strcspn(line, " \t\n");
+    if (*line)
+      *line++ = '\0';
+  }
+  return k;
+}
+
+/* An unsigned number in base at s; 1 when there is one. With end NULL
+ * it must be all of s; else it may stop anywhere, and *end says where. */
+static int number(const char *s, int base, unsigned long *out,
+                  const char **end) {
+  char *e;
+
+  if (!isxdigit((unsigned char)*s))
+    return 0;
+  errno = 0;
+  *out = strtoul(s, &e, base);
+  if (errno || e == s || (end == NULL && *e != '\0'))
+    return 0;
+  if (end)
+    *end = e;
+  return 1;
+}
+
+/* "ADDR:PORT" in hex, as /proc/net/tcp writes them. */
+static int hex_pair(const char *s, unsigned long *addr, unsigned long *port) {
+  const char *e;
+
+  return number(s, 16, addr, &e) && *e == ':' && number(e + 1, 16, port, NULL);
+}
 
 /* The inode of the socket whose local end is `from` and remote end `to`
  * (both as the kernel prints them: raw address, port in host order); 0
@@ -24,11 +68,12 @@ static unsigned long socket_inode(unsigned from_addr, unsigned from_port,
   if (f == NULL)
     return 0;
   while (inode == 0 && fgets(line, sizeof(line), f)) {
-    unsigned la, lp, ra, rp;
-    unsigned long ino;
+    const char *fld[10];
+    unsigned long la, lp, ra, rp, ino;
 
-    if (sscanf(line, " %*u: %x:%x %x:%x %*x %*x:%*x %*x:%*x %*x %*u %*u %lu",
-               &la, &lp, &ra, &rp, &ino) == 5 &&
+    /* sl local rem st tx:rx tr:tm retrnsmt uid timeout inode */
+    if (fields(line, fld, 10) == 10 && hex_pair(fld[1], &la, &lp) &&
+        hex_pair(fld[2], &ra, &rp) && number(fld[9], 10, &ino, NULL) &&
         la == from_addr && lp == from_port && ra == to_addr && rp == to_port)
       inode = ino;
   }
@@ -66,6 +111,8 @@ static int holds(pid_t pid, const char *want) {
 /* The session of pid (field 6 of /proc/pid/stat), or -1. */
 static pid_t session_of(pid_t pid) {
   char path[64], buf[512], *p;
+  const char *v[4];
+  unsigned long n;
   FILE *f;
   int sid = -1;
 
@@ -73,9 +120,10 @@ static pid_t session_of(pid_t pid) {
   f = fopen(path, "r");
   if (f == NULL)
     return -1;
+  /* after "(comm)": state ppid pgrp session */
   if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) != NULL &&
-      sscanf(p + 1, " %*c %*d %*d %d", &sid) != 1)
-    sid = -1;
+      fields(p + 1, v, 4) == 4 && number(v[3], 10, &n, NULL) && n <= INT_MAX)
+    sid = (int)n;
   fclose(f);
   return sid;
 }
@@ -105,10 +153,13 @@ int lk_peer_in_session(int fd, pid_t sid) {
     return 0;
   for (found = 0; !found && (e = readdir(d)) != NULL;) {
     pid_t pid;
+    long pid_l;
 
     if (!isdigit((unsigned char)e->d_name[0]))
       continue;
-    pid = (pid_t)atoi(e->d_name);
+    if (lk_parse_long(e->d_name, 1, INT_MAX, &pid_l) != 0)
+      continue;
+    pid = (pid_t)pid_l;
     found = pid != sid && session_of(pid) == sid && holds(pid, want);
   }
   closedir(d);
