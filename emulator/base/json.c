@@ -15,8 +15,11 @@ const char *lk_json_str(const cJSON *o, const char *k) {
 long lk_json_long(const cJSON *o, const char *k, long def) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
 
+  /* Out of range (1e999 parses as infinity) the cast would be undefined. */
   if (cJSON_IsNumber(v))
-    return (long)v->valuedouble;
+    return v->valuedouble >= -9.2e18 && v->valuedouble <= 9.2e18
+               ? (long)v->valuedouble
+               : def;
   if (cJSON_IsString(v))
     return strtol(v->valuestring, NULL, 10);
   return def;

@@ -27,7 +27,7 @@ static const char *const rules[][3] = {
 };
 
 static int line_of(const cJSON *f) {
-  return (int)cJSON_GetNumberValue(cJSON_GetObjectItem(f, "line"));
+  return (int)lk_json_long(f, "line", 0);
 }
 
 static int write_sarif(const char *out, const char *template_path,

@@ -421,9 +421,7 @@ static int fail(ctx_t *c, const char *type, const char *fmt, ...) {
 }
 
 static int64_t num(const cJSON *o, const char *k, int64_t def) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-  return cJSON_IsNumber(v) ? (int64_t)v->valuedouble : def;
+  return lk_json_long(o, k, def);
 }
 
 static group_t *need_group(ctx_t *c) {
@@ -460,7 +458,13 @@ static int op_create_group(ctx_t *c) {
   if (err)
     return fail(c, "InvalidParameterException", "logGroupName: %s",
                 lk_strerror(err));
-  record(c->l, rec_new("group", name), 1);
+  if (c->l->rec_cb) {
+    cJSON *r = rec_new("group", name);
+
+    cJSON_AddNumberToObject(r, "created",
+                            (double)find_group(c->l, name)->created);
+    record(c->l, r, 1);
+  }
   return 0;
 }
 
@@ -481,9 +485,11 @@ static int op_create_stream(ctx_t *c) {
     return fail(c, "InvalidParameterException", "logStreamName: %s",
                 lk_strerror(err));
   if (c->l->rec_cb) {
+    const char *sn = lk_json_str(c->in, "logStreamName");
     cJSON *r = rec_new("stream", g->name);
 
-    cJSON_AddStringToObject(r, "stream", lk_json_str(c->in, "logStreamName"));
+    cJSON_AddStringToObject(r, "stream", sn);
+    cJSON_AddNumberToObject(r, "created", (double)find_stream(g, sn)->created);
     record(c->l, r, 1);
   }
   return 0;
@@ -1005,13 +1011,17 @@ int lk_logs_save(lk_logs_t *l, const char *path, uint64_t gen) {
 
 /* The events of a snapshot's stream or a record into group/stream,
  * both made when missing. */
+/* The stream sn of g, made when missing, with the creation time o
+ * holds, and the events it lists. */
 static void load_events(lk_logs_t *l, group_t *g, const char *sn,
-                        const cJSON *events) {
+                        const cJSON *o, const cJSON *events) {
   const cJSON *je;
   stream_t *s;
 
   create_stream(l, g, sn);
   s = find_stream(g, sn);
+  if (s)
+    s->created = num(o, "created", s->created);
   cJSON_ArrayForEach(je, events) {
     const char *m = lk_json_str(je, "message");
     event_t *ev;
@@ -1039,13 +1049,14 @@ int lk_logs_load(lk_logs_t *l, const char *path, uint64_t *gen) {
 
   if (err)
     return err;
-  *gen = (uint64_t)num(root, "aof", 0);
+  *gen = num(root, "aof", 0) > 0 ? (uint64_t)num(root, "aof", 0) : 0;
   cJSON_ArrayForEach(jg, cJSON_GetObjectItemCaseSensitive(root, "groups")) {
     group_t *g = group_of(l, jg, "name");
     const cJSON *js, *jst;
 
     if (g == NULL)
       continue;
+    g->created = num(jg, "created", g->created);
     cJSON_ArrayForEach(js,
                        cJSON_GetObjectItemCaseSensitive(jg, "subscriptions"))
         lk_logs_subscribe(l, g->name, lk_json_str(js, "name"),
@@ -1053,7 +1064,7 @@ int lk_logs_load(lk_logs_t *l, const char *path, uint64_t *gen) {
                           lk_json_str(js, "destination"));
     cJSON_ArrayForEach(jst, cJSON_GetObjectItemCaseSensitive(jg, "streams")) {
       if (lk_json_str(jst, "name"))
-        load_events(l, g, lk_json_str(jst, "name"),
+        load_events(l, g, lk_json_str(jst, "name"), jst,
                     cJSON_GetObjectItemCaseSensitive(jst, "events"));
     }
   }
@@ -1079,11 +1090,13 @@ void lk_logs_apply(lk_logs_t *l, const cJSON *rec) {
     return;
   }
   g = group_of(l, rec, "group");
-  if (g == NULL || strcmp(op, "group") == 0)
+  if (g == NULL)
     return;
-  if (strcmp(op, "stream") == 0 || strcmp(op, "events") == 0) {
+  if (strcmp(op, "group") == 0) {
+    g->created = num(rec, "created", g->created);
+  } else if (strcmp(op, "stream") == 0 || strcmp(op, "events") == 0) {
     if (lk_json_str(rec, "stream"))
-      load_events(l, g, lk_json_str(rec, "stream"),
+      load_events(l, g, lk_json_str(rec, "stream"), rec,
                   cJSON_GetObjectItemCaseSensitive(rec, "events"));
   } else if (strcmp(op, "sub") == 0) {
     lk_logs_subscribe(l, g->name, lk_json_str(rec, "name"),

@@ -115,7 +115,7 @@ void lk_s3_on_event(lk_s3_t *s3, lk_s3_event_cb cb, void *ud) {
 static bucket_t *find_bucket(lk_s3_t *s3, const char *name) {
   int i;
 
-  for (i = 0; i < s3->n; i++)
+  for (i = 0; name && i < s3->n; i++)
     if (strcmp(s3->buckets[i]->name, name) == 0)
       return s3->buckets[i];
   return NULL;
@@ -438,6 +438,7 @@ static void create_bucket(s3req_t *r) {
   int err = lk_s3_create_bucket(r->s3, r->bucket);
   char loc[80];
   lk_http_header_t h[1];
+  cJSON *rec;
 
   if (err == LK_EEXIST) {
     s3_error(r, 409, "BucketAlreadyOwnedByYou",
@@ -453,7 +454,10 @@ static void create_bucket(s3req_t *r) {
     s3_error(r, 400, "TooManyBuckets", "%s", lk_strerror(err));
     return;
   }
-  record(r->s3, rec_new("bucket", r->bucket));
+  rec = rec_new("bucket", r->bucket);
+  cJSON_AddNumberToObject(rec, "created",
+                          (double)find_bucket(r->s3, r->bucket)->created);
+  record(r->s3, rec);
   snprintf(loc, sizeof(loc), "/%s", r->bucket);
   h[0] = (lk_http_header_t){"Location", loc};
   reply(r, 200, h, 1, NULL, 0);
@@ -1241,8 +1245,7 @@ static void store_json(lk_s3_t *s3, bucket_t *b, const cJSON *jo) {
         add_meta(o, m->string, m->valuestring);
     }
     if (store(s3, b, o) == 0)
-      o->mtime = (time_t)cJSON_GetNumberValue(
-          cJSON_GetObjectItemCaseSensitive(jo, "mtime"));
+      o->mtime = (time_t)lk_json_long(jo, "mtime", (long)o->mtime);
   }
   lk_buf_free(&dec);
 }
@@ -1263,8 +1266,9 @@ int lk_s3_load(lk_s3_t *s3, const char *path, uint64_t *gen) {
 
   if (err)
     return err;
-  *gen = (uint64_t)cJSON_GetNumberValue(
-      cJSON_GetObjectItemCaseSensitive(root, "aof"));
+  *gen = lk_json_long(root, "aof", 0) > 0
+             ? (uint64_t)lk_json_long(root, "aof", 0)
+             : 0;
   cJSON_ArrayForEach(jb, cJSON_GetObjectItemCaseSensitive(root, "buckets")) {
     const cJSON *notif = cJSON_GetObjectItemCaseSensitive(jb, "notification");
     bucket_t *b = bucket_of(s3, jb, "name");
@@ -1272,6 +1276,7 @@ int lk_s3_load(lk_s3_t *s3, const char *path, uint64_t *gen) {
 
     if (b == NULL)
       continue;
+    b->created = (time_t)lk_json_long(jb, "created", (long)b->created);
     if (cJSON_IsString(notif) && b->notification == NULL)
       b->notification = lk_xstrdup(notif->valuestring);
     cJSON_ArrayForEach(jo, cJSON_GetObjectItemCaseSensitive(jb, "objects"))
@@ -1301,7 +1306,9 @@ void lk_s3_apply(lk_s3_t *s3, const cJSON *rec) {
   b = bucket_of(s3, rec, "bucket");
   if (b == NULL)
     return;
-  if (strcmp(op, "put") == 0) {
+  if (strcmp(op, "bucket") == 0) {
+    b->created = (time_t)lk_json_long(rec, "created", (long)b->created);
+  } else if (strcmp(op, "put") == 0) {
     store_json(s3, b, cJSON_GetObjectItemCaseSensitive(rec, "object"));
   } else if (strcmp(op, "del") == 0 && lk_json_str(rec, "key")) {
     lk_s3_delete(s3, b->name, lk_json_str(rec, "key"), NULL);

@@ -4,12 +4,24 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lambkin_server import Server, stop_cleanly  # noqa: E402
 
 import boto3  # noqa: E402
+
+
+def created(s3, logs):
+    """When the bucket, log group and stream were made, as clients see it."""
+    bucket = [b["CreationDate"] for b in s3.list_buckets()["Buckets"]
+              if b["Name"] == "kept"]
+    group = logs.describe_log_groups(
+        logGroupNamePrefix="kept/logs")["logGroups"][0]["creationTime"]
+    stream = logs.describe_log_streams(
+        logGroupName="kept/logs")["logStreams"][0]["creationTime"]
+    return bucket, group, stream
 
 
 class StateTest(unittest.TestCase):
@@ -38,6 +50,8 @@ class StateTest(unittest.TestCase):
             logs.put_log_events(logGroupName="kept/logs", logStreamName="s",
                                 logEvents=[{"timestamp": 1000,
                                             "message": "remember me"}])
+            born = created(s3, logs)
+            time.sleep(1.1)  # a time taken anew at restart would differ
             stop_cleanly(first)
 
             second = Server(state=state)
@@ -61,6 +75,7 @@ class StateTest(unittest.TestCase):
                                          logStreamName="s",
                                          startFromHead=True)["events"]
                 self.assertEqual([e["message"] for e in ev], ["remember me"])
+                self.assertEqual(created(s3, logs), born)
                 # The template's own resources are still there once.
                 names = [b["Name"] for b in s3.list_buckets()["Buckets"]]
                 self.assertEqual(names.count("uploads"), 1)

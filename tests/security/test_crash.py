@@ -59,6 +59,17 @@ def clients(server):
             for s in ("s3", "sqs", "logs")}
 
 
+def created(c):
+    """When the bucket, log group and stream were made, as clients see it."""
+    bucket = [b["CreationDate"] for b in c["s3"].list_buckets()["Buckets"]
+              if b["Name"] == "keep"]
+    group = c["logs"].describe_log_groups(
+        logGroupNamePrefix="/kept")["logGroups"][0]["creationTime"]
+    stream = c["logs"].describe_log_streams(
+        logGroupName="/kept")["logStreams"][0]["creationTime"]
+    return bucket, group, stream
+
+
 def kill(server):
     server.proc.kill()
     server.proc.wait()
@@ -108,6 +119,8 @@ class CrashTest(unittest.TestCase):
                                  logEvents=[{"timestamp": 1000 + i,
                                              "message": "e%d" % i}
                                             for i in range(20)])
+        born = created(c)
+        time.sleep(1.1)  # a time taken anew at restart would differ
         kill(server)
 
         server = self.serve()
@@ -132,6 +145,7 @@ class CrashTest(unittest.TestCase):
                                           startFromHead=True)["events"]
             self.assertEqual([e["message"] for e in ev],
                              ["e%d" % i for i in range(20)])
+            self.assertEqual(created(c), born)
         finally:
             stop_cleanly(server)
 
