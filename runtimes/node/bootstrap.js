@@ -8,6 +8,7 @@ const net = require('net');
 const path = require('path');
 const fs = require('fs');
 const url = require('url');
+const { Writable } = require('stream');
 
 const [host, port] = process.env.AWS_LAMBDA_RUNTIME_API.split(':');
 const BASE = '/2018-06-01/runtime';
@@ -34,12 +35,20 @@ class Rapi {
     this.sock.on('close', () => fail());
   }
 
+  // body: a string, or a Buffer (a streamed response, any bytes), which
+  // goes out at once after what is queued.
   request(method, p, body, headers) {
     const b = body === undefined ? '' : body;
     let head = `${method} ${BASE}${p} HTTP/1.1\r\nHost: ${host}\r\n` +
                `Content-Length: ${Buffer.byteLength(b)}\r\n`;
     if (headers) for (const k of Object.keys(headers)) head += `${k}: ${headers[k]}\r\n`;
-    this.out += head + '\r\n' + b;
+    if (Buffer.isBuffer(b)) {
+      this.sock.write(this.out + head + '\r\n');
+      this.sock.write(b);
+      this.out = '';
+    } else {
+      this.out += head + '\r\n' + b;
+    }
     return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
 
@@ -115,6 +124,80 @@ function sdkForEsm() {
                   { data: { sdk: dirs[dirs.length - 1] } });
 }
 
+// Lambda's Node runtime gives every function a global awslambda for
+// response streaming. A streamed response is gathered here and posted
+// whole, as Lambda answers a plain Invoke of a streaming function.
+const STREAMING = Symbol.for('aws.lambda.runtime.handler.streaming');
+const PRELUDE_TYPE = 'application/vnd.awslambda.http-integration-response';
+
+class HttpResponseStream {
+  // The HTTP status and headers a function URL reads first: JSON, then
+  // eight NUL bytes, before the body (Lambda's wire format).
+  static from(stream, prelude) {
+    stream.setContentType(PRELUDE_TYPE);
+    stream.prelude = Buffer.concat([Buffer.from(JSON.stringify(prelude)), Buffer.alloc(8)]);
+    return stream;
+  }
+}
+
+function defineAwsLambda() {
+  const off = process.env.AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA;
+  if (off === '1' || off === 'true') return;
+  globalThis.awslambda = {
+    streamifyResponse(handler) {
+      handler[STREAMING] = 'response';
+      return handler;
+    },
+    HttpResponseStream,
+  };
+}
+
+class ResponseStream extends Writable {
+  constructor() {
+    super();
+    this.chunks = [];
+    this.contentType = 'application/octet-stream';
+    this.prelude = null;
+  }
+
+  setContentType(type) {
+    this.contentType = type;
+  }
+
+  _write(chunk, encoding, done) {
+    if (this.prelude) {
+      this.chunks.push(this.prelude);
+      this.prelude = null;
+    }
+    this.chunks.push(chunk);
+    done();
+  }
+
+  body() {
+    if (this.prelude) this.chunks.push(this.prelude);
+    return Buffer.concat(this.chunks);
+  }
+}
+
+// As Lambda's runtime does: the handler must be async and must end the
+// stream; what it returns is ignored.
+async function runStreaming(fn, event, ctx) {
+  const stream = new ResponseStream();
+  const finished = new Promise((resolve, reject) => {
+    stream.on('finish', resolve);
+    stream.on('error', reject);
+  });
+  const r = fn(event, stream, ctx);
+  if (!r || typeof r.then !== 'function') {
+    throw new Error('Streaming does not support non-async handlers.');
+  }
+  await r;
+  if (!stream.writableEnded) throw new Error('Response stream is not finished.');
+  await finished;
+  return stream.body();
+}
+
+defineAwsLambda();
 endpointForSdkV2();
 const rapi = new Rapi();
 const call = (method, p, body, headers) => {
@@ -259,8 +342,13 @@ async function main() {
     let done;
     try {
       const event = next.body.length ? JSON.parse(next.body) : {};
-      const result = await run(fn, event, context(next.headers));
-      const out = JSON.stringify(result === undefined ? null : result);
+      let out;
+      if (fn[STREAMING] === 'response') {
+        out = await runStreaming(fn, event, context(next.headers));
+      } else {
+        const result = await run(fn, event, context(next.headers));
+        out = JSON.stringify(result === undefined ? null : result);
+      }
       done = rapi.request('POST', `/invocation/${id}/response`, out);
     } catch (e) {
       const body = errorBody(e);

@@ -98,6 +98,28 @@ RIC_APP = """exports.handler = async (event, context) => {
 };
 """
 
+# Response streaming through the global awslambda Lambda's Node runtime
+# defines; the same file runs under lambkin's runtime and AWS's client.
+STREAM_APP = """const { pipeline } = require("stream/promises");
+const { Readable } = require("stream");
+
+exports.handler = awslambda.streamifyResponse(async (event, stream) => {
+  if (event.http) {
+    stream = awslambda.HttpResponseStream.from(stream, {
+      statusCode: 201, headers: { "x-from": "stream" } });
+  }
+  await pipeline(Readable.from(["one ", "two ", Buffer.from([0xff, 0x0a])]),
+                 stream);
+});
+
+exports.unfinished = awslambda.streamifyResponse(async (event, stream) => {
+  stream.write("started");
+});
+
+exports.plain = (event, stream) => { stream.end("x"); };
+exports.plain = awslambda.streamifyResponse(exports.plain);
+"""
+
 TEMPLATE = """AWSTemplateFormatVersion: '2010-09-09'
 Transform: AWS::Serverless-2016-10-31
 Resources:
@@ -133,6 +155,38 @@ Resources:
       Environment:
         Variables:
           AWS_LAMBDA_EXEC_WRAPPER: /var/task/wrapper.sh
+  Stream:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: stream
+      Runtime: nodejs20.x
+      Handler: stream.handler
+      CodeUri: ric/
+  StreamUnfinished:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: stream-unfinished
+      Runtime: nodejs20.x
+      Handler: stream.unfinished
+      CodeUri: ric/
+  StreamPlain:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: stream-plain
+      Runtime: nodejs20.x
+      Handler: stream.plain
+      CodeUri: ric/
+  RicStream:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: ric-stream
+      Runtime: provided.al2023
+      Handler: stream.handler
+      CodeUri: ric/
+      Layers: [!Ref RicLayer]
+      Environment:
+        Variables:
+          RIC_BIN: %s
 """
 
 
@@ -140,8 +194,9 @@ def write_app():
     top = tempfile.mkdtemp(prefix="lambkin-fidelity-")
     files = {"bash/bootstrap": BOOTSTRAP, "bash/function.sh": FUNCTION_SH,
              "ric/bootstrap": RIC_BOOTSTRAP, "ric/app.js": RIC_APP,
+             "ric/stream.js": STREAM_APP,
              "py/app.py": PY_APP, "py/wrapper.sh": WRAPPER,
-             "template.yaml": TEMPLATE % (JS, RIC)}
+             "template.yaml": TEMPLATE % (JS, RIC, RIC)}
     write_tree(top, files)
     return top
 
@@ -232,6 +287,26 @@ class RuntimeFidelityTest(unittest.TestCase):
         self.assertRegex(self.server.output(),
                          r"\[ric [0-9a-f]{8}\] \S+\t[0-9a-f-]{36}\tINFO\t"
                          r"from the handler")
+
+    def test_response_streaming_as_lambda_and_aws_client_give_it(self):
+        prelude = json.dumps({"statusCode": 201,
+                              "headers": {"x-from": "stream"}},
+                             separators=(",", ":")).encode() + bytes(8)
+        for name in ("stream", "ric-stream"):
+            r = self.invoke(name)
+            self.assertNotIn("FunctionError", r, (name, r["raw"]))
+            self.assertEqual(r["raw"], b"one two \xff\n", name)
+            r = self.invoke(name, {"http": True})
+            self.assertEqual(r["raw"], prelude + b"one two \xff\n", name)
+
+    def test_a_streaming_handler_must_be_async_and_end_its_stream(self):
+        for name, message in (
+                ("stream-unfinished", "Response stream is not finished."),
+                ("stream-plain",
+                 "Streaming does not support non-async handlers.")):
+            r = self.invoke(name)
+            self.assertEqual(r["FunctionError"], "Unhandled", name)
+            self.assertEqual(json.loads(r["raw"])["errorMessage"], message)
 
 
 if __name__ == "__main__":
