@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "access.h"
+#include "buf.h"
 #include "emu.h"
 #include "fs.h"
 #include "ids.h"
@@ -52,6 +53,30 @@ typedef struct retired {
   lk_apigw_t *apigw;
 } retired_t;
 
+/* A JSON-protocol call to a service lambkin does not emulate gets the
+ * error shape its SDK parses (a JSON __type), not S3's XML, which the
+ * SDKs report as a response they cannot read. */
+static void unemulated(lk_http_req_t *req, const char *target) {
+  const char *ct = lk_http_header(req, "Content-Type");
+  lk_http_header_t h[2];
+  char rid[37], msg[160];
+  lk_buf_t b;
+
+  lk_uuid(rid);
+  snprintf(msg, sizeof(msg), "lambkin does not emulate %.100s", target);
+  lk_buf_init(&b, 1024);
+  lk_buf_adds(&b, "{\"__type\":\"UnknownOperationException\",\"message\":");
+  lk_buf_add_json_str(&b, msg, strlen(msg));
+  lk_buf_adds(&b, "}");
+  h[0] = (lk_http_header_t){"x-amzn-RequestId", rid};
+  h[1] = (lk_http_header_t){
+      "Content-Type", ct && strncmp(ct, "application/x-amz-json-1.", 25) == 0
+                          ? ct
+                          : "application/x-amz-json-1.1"};
+  lk_http_respond(req, 400, h, 2, b.data, b.len);
+  lk_buf_free(&b);
+}
+
 /* One endpoint for every service, as LocalStack does: the Invoke API by
  * its path, JSON protocols by X-Amz-Target, SQS's query protocol by its
  * form, and S3 owns every other path. */
@@ -69,6 +94,8 @@ static void on_request(lk_http_req_t *req, void *ud) {
     lk_sqs_serve(emu->sqs, req, 1);
   else if (target && strncmp(target, "Logs_20140328.", 14) == 0)
     lk_logs_serve(emu->logs, req);
+  else if (target)
+    unemulated(req, target);
   else if (lk_sqs_is_query(req))
     lk_sqs_serve(emu->sqs, req, 0);
   else

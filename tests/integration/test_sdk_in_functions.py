@@ -30,6 +30,19 @@ class NodeSdkTest(unittest.TestCase):
             url = sqs.get_queue_url(QueueName="node-q")["QueueUrl"]
             got = sqs.receive_message(QueueUrl=url)["Messages"][0]
             self.assertEqual(got["Body"], "from node")
+            # A service lambkin does not emulate answers in the shape the
+            # SDK parses, naming the call.
+            r = lam.invoke(FunctionName="node-sdk",
+                           Payload=b'{"secret":"db-password"}')
+            self.assertEqual(json.loads(r["Payload"].read()), {
+                "error": "UnknownOperationException",
+                "message": "lambkin does not emulate "
+                           "secretsmanager.GetSecretValue"})
+            sm = boto3.client("secretsmanager", endpoint_url=server.url)
+            with self.assertRaises(sm.exceptions.ClientError) as e:
+                sm.get_secret_value(SecretId="db-password")
+            self.assertEqual(e.exception.response["Error"]["Code"],
+                             "UnknownOperationException")
         finally:
             stop_cleanly(server)
 
