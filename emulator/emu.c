@@ -236,6 +236,7 @@ static int start_runtime(lk_emu_t *emu) {
   ro.quiet = o->quiet;
   ro.watch = o->watch;
   ro.sandbox = o->sandbox;
+  ro.install = o->install;
   ro.read_only = o->read_only;
   ro.debug_port = o->debug_port;
   ro.debug_function = o->debug_function;

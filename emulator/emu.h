@@ -29,6 +29,7 @@ typedef struct lk_emu_opts {
   int quiet;             /* no function output on stdout */
   int watch;             /* reload a function when its code changes */
   int sandbox;           /* Lambda's file system: /var/task, /opt, /tmp */
+  int install;           /* npm/pip install what a function's code lists */
   int read_only;         /* and the rest read-only to functions */
   int debug_port;        /* --debug-port, --debug-function (runtime.h) */
   const char *debug_function;

@@ -636,6 +636,7 @@ static int start_emu(fz_t *z, uv_loop_t *loop) {
   o.bin_dir = z->bin_dir;
   o.on_loop = on_loop;
   o.on_loop_ud = z;
+  o.install = 1;
   o.sandbox = 1;   /* a mutated event must not reach the developer's */
   o.read_only = 1; /* files: only /tmp and the sink's folder are writable */
   if (lk_emu_new(loop, j->app, &o, &z->emu))

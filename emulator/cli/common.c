@@ -85,6 +85,7 @@ int lk_cli_run_args(int argc, char **argv, lk_cli_run_t *c) {
       {"quiet", 'q', LK_OPT_FLAG, &o->quiet, 0, 0, NULL, NULL},
       {"no-watch", 0, LK_OPT_FLAG, &c->no_watch, 0, 0, NULL, NULL},
       {"no-sandbox", 0, LK_OPT_FLAG, &c->no_sandbox, 0, 0, NULL, NULL},
+      {"no-install", 0, LK_OPT_FLAG, &c->no_install, 0, 0, NULL, NULL},
       {"debug-port", 'd', LK_OPT_INT, &o->debug_port, 1, 65535, NULL, NULL},
       {"debug-function", 0, LK_OPT_STR, &o->debug_function, 0, 0, NULL, NULL},
       {"env-vars", 'n', LK_OPT_STR, &c->env_vars, 0, 0, NULL, NULL},
@@ -107,6 +108,7 @@ int lk_cli_run_args(int argc, char **argv, lk_cli_run_t *c) {
   rc = lk_args_parse(argc, argv, 2, opts, sizeof(opts) / sizeof(opts[0]),
                      &c->args);
   o->sandbox = !c->no_sandbox;
+  o->install = !c->no_install;
   if (rc == 0 && o->host && add_items(o->host, &c->hosts)) {
     fprintf(stderr, "lambkin: too many --allowed-hosts\n");
     rc = -1;

@@ -35,7 +35,7 @@ const char *lk_rt_runtime_dir(void) {
   return d ? d : LK_SOURCE_DIR "/runtimes";
 }
 
-static const char *python_exe(void) {
+const char *lk_rt_python_exe(void) {
   const char *p = getenv("LAMBKIN_PYTHON");
 
   /* The system python has Debian's boto3; a user's pyenv may not. */
@@ -481,35 +481,52 @@ static int env_sink(env_t *e, const lk_runtime_opts_t *o, const char *stream) {
   return fd;
 }
 
+/* The dependencies deps.c installed, where sam build would have put them
+ * (beside the code, so before any layer), then the template's own value
+ * of the variable. */
+static const char *with_deps(const lk_fn_t *fn, const char *var, char *out,
+                             size_t cap) {
+  const char *own = template_var(fn->def, var);
+
+  if (fn->deps_dir == NULL)
+    return own;
+  snprintf(out, cap, "%s%s%s", fn->deps_dir, own && own[0] ? ":" : "",
+           own ? own : "");
+  return out;
+}
+
 /* Lambda's Node runtimes provide the AWS SDK: the v3 clients from
  * nodejs18.x on, aws-sdk v2 before. NODE_PATH puts the layers' modules
  * and then lambkin's SDK after the function's own node_modules (and
  * after a NODE_PATH the template sets), so a bundled SDK wins, as in
  * Lambda. */
-static void env_node(env_t *e, const lk_function_t *def) {
+static void env_node(env_t *e, const lk_fn_t *fn) {
   static const char *const subs[] = {"nodejs/node%d/node_modules",
                                      "nodejs/node_modules", NULL};
+  const lk_function_t *def = fn->def;
   int v2 = strtol(def->runtime + strlen("nodejs"), NULL, 10) < 18;
-  char sdk[PATH_MAX];
+  char sdk[PATH_MAX], first[PATH_MAX * 2];
 
   snprintf(sdk, sizeof(sdk), "%s/node/sdk/%s/node_modules", lk_rt_runtime_dir(),
            v2 ? "v2" : "v3");
-  env_path(e, "NODE_PATH", template_var(def, "NODE_PATH"), def, subs, sdk);
+  env_path(e, "NODE_PATH", with_deps(fn, "NODE_PATH", first, sizeof(first)),
+           def, subs, sdk);
   if (v2) /* Lambda's v2 says nothing of its maintenance mode */
     env_add(e, "AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE=1");
 }
 
 /* A python function's layers, as /opt/python and its site-packages are
  * on sys.path in Lambda (after the function's own folder). */
-static void env_python(env_t *e, const lk_function_t *def) {
+static void env_python(env_t *e, const lk_fn_t *fn) {
   static const char *const subs[] = {"python/lib/python3.%d/site-packages",
                                      "python", NULL};
-  char cfn[PATH_MAX];
+  const lk_function_t *def = fn->def;
+  char cfn[PATH_MAX], first[PATH_MAX * 2];
 
   /* Code written inline gets cfnresponse, as in Lambda. */
   snprintf(cfn, sizeof(cfn), "%s/python/inline", lk_rt_runtime_dir());
-  env_path(e, "PYTHONPATH", template_var(def, "PYTHONPATH"), def, subs,
-           def->inline_code ? cfn : NULL);
+  env_path(e, "PYTHONPATH", with_deps(fn, "PYTHONPATH", first, sizeof(first)),
+           def, subs, def->inline_code ? cfn : NULL);
 }
 
 /* A template variable. A queue's URL (what its Ref gives) points at
@@ -571,9 +588,9 @@ static void env_lambda(env_t *e, const lk_instance_t *in) {
   if (def->kind == LK_RT_C)
     env_add(e, "LAMBKIN_HANDLER_SO=%s", fn->so_path);
   if (def->kind == LK_RT_NODE)
-    env_node(e, def);
+    env_node(e, fn);
   if (def->kind == LK_RT_PYTHON)
-    env_python(e, def);
+    env_python(e, fn);
   /* The template's last: Lambda refuses to deploy one that sets a
    * variable it reserves, so lambkin's value of one stands. */
   for (i = 0; i < def->n_env; i++)
@@ -611,7 +628,8 @@ static int has_debugpy(void) {
     return known;
   pid = fork();
   if (pid == 0) {
-    execl(python_exe(), python_exe(), "-c", "import debugpy", (char *)NULL);
+    execl(lk_rt_python_exe(), lk_rt_python_exe(), "-c", "import debugpy",
+          (char *)NULL);
     _exit(127);
   }
   if (pid > 0)
@@ -622,7 +640,7 @@ static int has_debugpy(void) {
             "lambkin: --debug-port: %s cannot import debugpy (Debian: "
             "apt install python3-debugpy); python runs without a "
             "debugger\n",
-            python_exe());
+            lk_rt_python_exe());
   return known;
 }
 
@@ -651,7 +669,7 @@ static void command(const lk_fn_t *fn, char *args[12], char *path, char *wrap,
   switch (def->kind) {
   case LK_RT_PYTHON:
     lk_path_join(path, cap, lk_rt_runtime_dir(), "python/bootstrap.py");
-    args[n++] = (char *)python_exe();
+    args[n++] = (char *)lk_rt_python_exe();
     args[n++] = "-u"; /* unbuffered: print() lines arrive as they happen */
     if (debug[0] && has_debugpy()) {
       args[n++] = "-m";

@@ -205,8 +205,10 @@ void lk_runtime_free(lk_runtime_t *rt) {
 
   if (rt == NULL)
     return;
-  for (i = 0; i < rt->n_fns; i++)
+  for (i = 0; i < rt->n_fns; i++) {
     free(rt->fns[i].so_path);
+    free(rt->fns[i].deps_dir);
+  }
   free(rt->fns);
   free(rt);
 }

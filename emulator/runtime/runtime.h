@@ -87,6 +87,7 @@ typedef struct lk_runtime_opts {
   int quiet;             /* no function output on stdout */
   int watch;             /* reload a function when its code changes */
   int sandbox;           /* Lambda's file system (/var/task, /opt, /tmp) */
+  int install;           /* npm/pip install what a function's code lists */
   int read_only;         /* and the rest read-only (fuzz, replay) */
   /* --debug-port: python (debugpy) and node (--inspect-brk) instances of
    * debug_function (NULL: of every function) wait for a debugger on

@@ -70,6 +70,7 @@ struct lk_fn {
   int queued;
   int queued_sync;
   char *so_path;          /* C handlers: the compiled shared object */
+  char *deps_dir;         /* node_modules or python folder deps.c installed */
   uv_timer_t scale_timer; /* re-runs the scheduler once a wait is long */
   char access_key[24];
   char secret_key[48];
@@ -199,6 +200,8 @@ void lk_instance_kill(lk_instance_t *in, int sig);
 /* Kills an idle instance, taking its parked /next first, so that no
  * invocation is handed to it while its exit is on its way. */
 void lk_instance_stop_idle(lk_instance_t *in);
+/* The python that runs python functions (LAMBKIN_PYTHON, else Debian's). */
+const char *lk_rt_python_exe(void);
 /* How Lambda words a process's end: "exit status 1", "signal: killed". */
 void lk_rt_exit_words(char *out, size_t cap, int64_t status, int sig);
 /* Reads the process's peak RSS, at most every 100 ms, into in and inv. */
@@ -219,6 +222,13 @@ void lk_api_respond(lk_invocation_t *inv);
 int lk_rt_prepare(lk_fn_t *fn, char *err, size_t errlen);
 /* A C handler's .so built again from its sources (after a change). */
 int lk_rt_rebuild(lk_fn_t *fn, char *err, size_t errlen);
+
+/* ---- deps.c ---- */
+/* A node or python function's package.json or requirements.txt
+ * installed once into the state folder when its code has none
+ * installed (opts.install); sets fn->deps_dir, or leaves it NULL with a
+ * warning. Blocks while npm or pip runs. */
+void lk_rt_install_deps(lk_fn_t *fn);
 
 /* ---- sandbox.c: Lambda's file system ---- */
 /* Sets rt->sandboxed when opts.sandbox asks and the kernel allows it;

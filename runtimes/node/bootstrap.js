@@ -114,14 +114,15 @@ function endpointForSdkV2() {
 }
 
 // ES modules do not read NODE_PATH: a bare import the function's own
-// node_modules cannot satisfy is resolved again from the SDK folder the
-// runtime provides (the last entry of NODE_PATH).
+// node_modules cannot satisfy is resolved again from each NODE_PATH
+// folder in turn (the dependencies lambkin installed, the layers', the
+// SDK the runtime provides), as CommonJS modules find it.
 function sdkForEsm() {
   const Module = require('module');
   const dirs = (process.env.NODE_PATH || '').split(':').filter(Boolean);
   if (!Module.register || dirs.length === 0) return;
   Module.register('./sdk-hooks.mjs', url.pathToFileURL(__filename),
-                  { data: { sdk: dirs[dirs.length - 1] } });
+                  { data: { dirs } });
 }
 
 // Lambda's Node runtime gives every function a global awslambda for
