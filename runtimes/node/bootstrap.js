@@ -216,6 +216,24 @@ function errorBody(err, type) {
   };
 }
 
+// An ES module: .mjs, or .js under a package.json of "type": "module"
+// (the nearest one, up to the task root). Such a file is imported, never
+// required: a node that can require() an ES module would otherwise load
+// it without the resolve hook, and its imports would miss NODE_PATH.
+function isEsm(file, root) {
+  if (file.endsWith('.mjs')) return true;
+  if (file.endsWith('.cjs')) return false;
+  for (let dir = path.dirname(file); ; dir = path.dirname(dir)) {
+    try {
+      const type = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).type;
+      return type === 'module';
+    } catch (e) {
+      // no package.json here (or not JSON): look further up
+    }
+    if (dir === root || dir === path.dirname(dir)) return false;
+  }
+}
+
 async function loadHandler() {
   const spec = process.env._HANDLER;
   const dot = spec.lastIndexOf('.');
@@ -231,7 +249,7 @@ async function loadHandler() {
     throw Object.assign(err, { lambdaType: 'Runtime.ImportModuleError' });
   }
   try {
-    if (file.endsWith('.mjs')) {
+    if (isEsm(file, root)) {
       sdkForEsm();
       mod = await import(url.pathToFileURL(file).href);
     } else {

@@ -35,8 +35,8 @@ Resources:
     Properties:
       FunctionName: node-esm
       Runtime: nodejs20.x
-      CodeUri: node/
-      Handler: esm.handler
+      CodeUri: esm/
+      Handler: app.handler
   Py:
     Type: AWS::Serverless::Function
     Properties:
@@ -52,6 +52,10 @@ PACKAGE = json.dumps({"name": "deps-test", "version": "1.0.0",
 NODE_CJS = """const isNumber = require('is-number');
 exports.handler = async (event) => ({ number: isNumber(event.n) });
 """
+# An ES module by its package.json's "type", as the SAM templates for
+# nodejs18.x and later make them.
+ESM_PACKAGE = json.dumps({"name": "deps-esm", "type": "module",
+                          "dependencies": {"is-number": "7.0.0"}})
 NODE_ESM = """import isNumber from 'is-number';
 export const handler = async (event) => ({ number: isNumber(event.n) });
 """
@@ -82,7 +86,8 @@ class DepsTest(unittest.TestCase):
         self.top = tempfile.mkdtemp(prefix="lambkin-deps-")
         write_tree(self.top, {
             "template.yaml": TEMPLATE, "node/package.json": PACKAGE,
-            "node/app.js": NODE_CJS, "node/esm.mjs": NODE_ESM,
+            "node/app.js": NODE_CJS, "esm/package.json": ESM_PACKAGE,
+            "esm/app.js": NODE_ESM,
             "py/app.py": PY_APP,
             "py/requirements.txt": "# built here\n"
                                    "./lkdemo-1.0-py3-none-any.whl\n"})
@@ -114,14 +119,16 @@ class DepsTest(unittest.TestCase):
                              (None, {"twice": 42}))
         finally:
             out = stop_cleanly(server)
-        # one install for the two node functions, one for python
-        self.assertEqual(out.count("installing"), 2, out)
+        # one install for each package.json, one for requirements.txt
+        self.assertEqual(out.count("installing"), 3, out)
         deps = os.path.join(self.state, "state", "deps")
         made = sorted(os.listdir(deps))
-        self.assertEqual([d.split("-")[0] for d in made], ["node", "python"])
-        modules = os.listdir(os.path.join(deps, made[0], "node_modules"))
-        self.assertIn("is-number", modules)
-        self.assertNotIn("left-pad", modules)  # dev dependencies stay out
+        self.assertEqual([d.split("-")[0] for d in made],
+                         ["node", "node", "python"])
+        for d in made[:2]:
+            modules = os.listdir(os.path.join(deps, d, "node_modules"))
+            self.assertIn("is-number", modules)
+            self.assertNotIn("left-pad", modules)  # dev dependencies stay out
         # The user's code folder is left as it was.
         self.assertFalse(os.path.exists(os.path.join(self.top, "node",
                                                      "node_modules")))
