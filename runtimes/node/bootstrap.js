@@ -266,7 +266,9 @@ async function loadHandler() {
         fs.existsSync(path.join(root, 'package.json')) &&
         !fs.existsSync(path.join(root, 'node_modules'))) {
       e.message += " (the function's package.json lists what npm install or " +
-                   'sam build installs; lambkin runs .aws-sam/build/ once it exists)';
+                   'sam build installs: lambkin installs it at start unless ' +
+                   '--no-install, and says so when it cannot; it runs ' +
+                   '.aws-sam/build/ once that exists)';
     }
     throw Object.assign(e, { lambdaType: 'Runtime.ImportModuleError' });
   }

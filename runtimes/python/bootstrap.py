@@ -165,8 +165,10 @@ def build_hint(root, exc):
         return ""
     for f in ("requirements.txt", "pyproject.toml", "Pipfile"):
         if os.path.exists(os.path.join(root, f)):
-            return (" (the function's %s lists what sam build installs; "
-                    "lambkin runs .aws-sam/build/ once it exists)" % f)
+            return (" (the function's %s lists what sam build installs: "
+                    "lambkin installs a requirements.txt at start unless "
+                    "--no-install, and says so when it cannot; it runs "
+                    ".aws-sam/build/ once that exists)" % f)
     return ""
 
 

@@ -148,8 +148,12 @@ class DepsTest(unittest.TestCase):
             self.assertEqual((err, body["errorType"]),
                              ("Unhandled", "Runtime.ImportModuleError"))
             self.assertIn("is-number", body["errorMessage"])
+            # and the error says where the dependencies would come from
+            self.assertIn("unless --no-install", body["errorMessage"])
             err, body = self.invoke(server, "py", {"n": 1})
             self.assertEqual(body["errorType"], "Runtime.ImportModuleError")
+            self.assertIn("No module named 'lkdemo'", body["errorMessage"])
+            self.assertIn("unless --no-install", body["errorMessage"])
         finally:
             stop_cleanly(server)
         self.assertFalse(os.path.exists(os.path.join(self.state, "state",
