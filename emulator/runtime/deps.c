@@ -35,6 +35,21 @@ static const manifest_t npm = {"package.json", "package-lock.json",
                                "node_modules", "node"};
 static const manifest_t pip = {"requirements.txt", NULL, NULL, "python"};
 
+/* Sets whose install failed in this run: the other functions with the
+ * same files, and code changes, do not try again (the next run does). */
+#define MAX_FAILED 64
+static uint64_t failed[MAX_FAILED];
+static int n_failed;
+
+static int failed_before(uint64_t h) {
+  int i;
+
+  for (i = 0; i < n_failed; i++)
+    if (failed[i] == h)
+      return 1;
+  return 0;
+}
+
 /* FNV-1a: a cache key, not a secret. */
 static uint64_t fnv(uint64_t h, const char *p, size_t n) {
   size_t i;
@@ -160,7 +175,7 @@ static void provide(lk_fn_t *fn, const manifest_t *m) {
     lock = lk_read_file(path, MAX_MANIFEST, &lock_n);
   h = fnv(fnv(0xcbf29ce484222325ULL, text, n), lock ? lock : "", lock_n);
   snprintf(name, sizeof(name), "deps/%s-%016" PRIx64, m->tag, h);
-  if (lk_path_join(dir, sizeof(dir), state, name))
+  if (lk_path_join(dir, sizeof(dir), state, name) || failed_before(h))
     goto done;
   if (stat(dir, &st) != 0) {
     snprintf(name, sizeof(name), "deps/.%s-%016" PRIx64 ".%d", m->tag, h,
@@ -178,6 +193,8 @@ static void provide(lk_fn_t *fn, const manifest_t *m) {
               "without them\n",
               fn->def->name, m->file);
       lk_remove_tree(tmp);
+      if (n_failed < MAX_FAILED)
+        failed[n_failed++] = h;
       goto done;
     }
     lk_remove_tree(tmp); /* another lambkin got there first */

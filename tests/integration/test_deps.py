@@ -159,6 +159,28 @@ class DepsTest(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(self.state, "state",
                                                      "deps")))
 
+    def test_a_failed_install_is_one_warning_and_tried_once(self):
+        # Two functions share a package.json that names a package the
+        # registry does not have.
+        bad = json.dumps({"name": "bad", "dependencies": {
+            "lambkin-test-no-such-package-0f3a": "1.0.0"}})
+        write_tree(self.top, {"bad/package.json": bad,
+                              "bad/app.js": NODE_CJS,
+                              "template.yaml": TEMPLATE.replace(
+                                  "CodeUri: node/", "CodeUri: bad/").replace(
+                                  "CodeUri: esm/", "CodeUri: bad/")})
+        server = self.serve()
+        try:
+            err, body = self.invoke(server, "node-cjs", {"n": "1"})
+            self.assertEqual(body["errorType"], "Runtime.ImportModuleError")
+            # the rest of the app serves
+            self.assertEqual(self.invoke(server, "py", {"n": 3}),
+                             (None, {"twice": 6}))
+        finally:
+            out = stop_cleanly(server)
+        self.assertEqual(out.count("could not install"), 1, out)
+        self.assertEqual(out.count("with npm"), 1, out)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
