@@ -1046,10 +1046,12 @@ static group_t *group_of(lk_logs_t *l, const cJSON *o, const char *field) {
 int lk_logs_load(lk_logs_t *l, const char *path, uint64_t *gen) {
   cJSON *root, *jg;
   int err = lk_load_json(path, &root);
+  int64_t aof;
 
   if (err)
     return err;
-  *gen = num(root, "aof", 0) > 0 ? (uint64_t)num(root, "aof", 0) : 0;
+  aof = num(root, "aof", 0);
+  *gen = aof > 0 ? (uint64_t)aof : 0;
   cJSON_ArrayForEach(jg, cJSON_GetObjectItemCaseSensitive(root, "groups")) {
     group_t *g = group_of(l, jg, "name");
     const cJSON *js, *jst;

@@ -1263,12 +1263,12 @@ static bucket_t *bucket_of(lk_s3_t *s3, const cJSON *o, const char *field) {
 int lk_s3_load(lk_s3_t *s3, const char *path, uint64_t *gen) {
   cJSON *root, *jb;
   int err = lk_load_json(path, &root);
+  long aof;
 
   if (err)
     return err;
-  *gen = lk_json_long(root, "aof", 0) > 0
-             ? (uint64_t)lk_json_long(root, "aof", 0)
-             : 0;
+  aof = lk_json_long(root, "aof", 0);
+  *gen = aof > 0 ? (uint64_t)aof : 0;
   cJSON_ArrayForEach(jb, cJSON_GetObjectItemCaseSensitive(root, "buckets")) {
     const cJSON *notif = cJSON_GetObjectItemCaseSensitive(jb, "notification");
     bucket_t *b = bucket_of(s3, jb, "name");

@@ -43,6 +43,12 @@ class NodeSdkTest(unittest.TestCase):
                 sm.get_secret_value(SecretId="db-password")
             self.assertEqual(e.exception.response["Error"]["Code"],
                              "UnknownOperationException")
+            # over the query protocol, the error STS's clients parse
+            sts = boto3.client("sts", endpoint_url=server.url)
+            with self.assertRaises(sts.exceptions.ClientError) as e:
+                sts.get_caller_identity()
+            self.assertEqual(e.exception.response["Error"]["Code"],
+                             "InvalidAction")
         finally:
             stop_cleanly(server)
 
