@@ -45,7 +45,11 @@ typedef struct lk_function {
   cJSON *destinations;    /* EventInvokeConfig.DestinationConfig or NULL */
   int line;               /* where the resource starts in the template */
   char **layers;          /* the folders of its local layers, last one first */
+  char **layer_builds;    /* each one's Metadata.BuildMethod, or NULL */
   int n_layers;
+  /* Metadata {BuildMethod, BuildProperties} of a function whose source
+   * sam build bundles (BuildMethod esbuild), or NULL. */
+  cJSON *build;
   int inline_code; /* InlineCode or ZipFile: written out by lambkin */
 } lk_function_t;
 

@@ -411,6 +411,24 @@ static yaml_node_t *layer_res(ctx_t *c, yaml_node_t *item, const char **id) {
   return type && strstr(type, "::LayerVersion") ? res : NULL;
 }
 
+/* A layer's BuildMethod (python3.12, nodejs20.x, makefile...), or NULL
+ * when it has none or its folder is sam build's output. */
+static char *build_method(ctx_t *c, yaml_node_t *res, const char *dir) {
+  const char *m = lk_app_scalar(
+      lk_app_get(c, lk_app_get(c, res, "Metadata"), "BuildMethod"));
+
+  return m && strstr(dir, "/.aws-sam/build/") == NULL ? lk_xstrdup(m) : NULL;
+}
+
+static void add_layer(ctx_t *c, lk_function_t *f, char *dir, yaml_node_t *res) {
+  size_t n = sizeof(char *) * (size_t)(f->n_layers + 1);
+
+  f->layers = lk_xrealloc(f->layers, n);
+  f->layer_builds = lk_xrealloc(f->layer_builds, n);
+  f->layers[f->n_layers] = dir;
+  f->layer_builds[f->n_layers++] = build_method(c, res, dir);
+}
+
 /* Layers: the local ones, last first (a later layer's files win, as
  * they overwrite earlier ones in /opt); one from outside is a warning. */
 static int fn_layers(ctx_t *c, const char *id, yaml_node_t *props,
@@ -425,9 +443,7 @@ static int fn_layers(ctx_t *c, const char *id, yaml_node_t *props,
     char *dir = res ? layer_dir(c, lid, res) : NULL, *what;
 
     if (dir) {
-      f->layers =
-          lk_xrealloc(f->layers, sizeof(char *) * (size_t)(f->n_layers + 1));
-      f->layers[f->n_layers++] = dir;
+      add_layer(c, f, dir, res);
       continue;
     }
     what = lk_app_str_prop(c, item, &err);
@@ -571,6 +587,19 @@ static int fn_async(ctx_t *c, yaml_node_t *props, lk_function_t *f) {
   return err;
 }
 
+/* Metadata of a node function that sam build bundles with esbuild
+ * (TypeScript, usually), unless its code is sam build's output. */
+static int fn_build(ctx_t *c, yaml_node_t *res, lk_function_t *f) {
+  yaml_node_t *meta = lk_app_get(c, res, "Metadata");
+  const char *m = lk_app_scalar(lk_app_get(c, meta, "BuildMethod"));
+
+  if (m == NULL || strcmp(m, "esbuild") != 0 || f->kind != LK_RT_NODE ||
+      f->inline_code || strstr(f->code_dir, "/.aws-sam/build/"))
+    return 0;
+  f->build = lk_app_json(c, meta);
+  return f->build ? 0 : LK_EINVAL;
+}
+
 static int load_function(ctx_t *c, const char *id, yaml_node_t *res) {
   lk_app_t *app = c->app;
   yaml_node_t *props = lk_app_get(c, res, "Properties");
@@ -605,6 +634,8 @@ static int load_function(ctx_t *c, const char *id, yaml_node_t *res) {
     err = n ? fn_inline(c, id, n, f) : fn_code(c, id, code, f);
   if (err == 0)
     err = fn_layers(c, id, props, f);
+  if (err == 0)
+    err = fn_build(c, res, f);
   if (err == 0)
     err = fn_limits(c, props, f);
   /* Globals first, then the function's own variables override them. */

@@ -341,9 +341,13 @@ static void function_free(lk_function_t *f) {
   free(f->dlq_type);
   free(f->dlq_target);
   free(f->unrunnable);
-  for (j = 0; j < f->n_layers; j++)
+  for (j = 0; j < f->n_layers; j++) {
     free(f->layers[j]);
+    free(f->layer_builds[j]);
+  }
   free(f->layers);
+  free(f->layer_builds);
+  cJSON_Delete(f->build);
 }
 
 void lk_app_free(lk_app_t *app) {

@@ -151,6 +151,6 @@ int lk_rt_prepare(lk_fn_t *fn, char *err, size_t errlen) {
            rnd);
   snprintf(fn->log_group, sizeof(fn->log_group), "/aws/lambda/%s",
            fn->def->name);
-  lk_rt_install_deps(fn);
+  lk_rt_sam_build(fn);
   return fn->def->kind == LK_RT_C ? build_c(fn, 0, err, errlen) : 0;
 }

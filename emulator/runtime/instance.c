@@ -413,8 +413,9 @@ static int layer_version(const char *runtime) {
 /* name=first:LAYER/sub...:last, the empty parts left out; sub may hold
  * one %d, the runtime's layer_version. */
 static void env_path(env_t *e, const char *name, const char *first,
-                     const lk_function_t *def, const char *const *subs,
+                     const lk_fn_t *fn, const char *const *subs,
                      const char *last) {
+  const lk_function_t *def = fn->def;
   int i, k, version = layer_version(def->runtime);
   lk_buf_t b;
 
@@ -423,7 +424,7 @@ static void env_path(env_t *e, const char *name, const char *first,
     lk_buf_adds(&b, first);
   for (i = 0; i < def->n_layers; i++)
     for (k = 0; subs[k]; k++) {
-      lk_buf_printf(&b, "%s%s/", b.len ? ":" : "", def->layers[i]);
+      lk_buf_printf(&b, "%s%s/", b.len ? ":" : "", lk_rt_layer_dir(fn, i));
       lk_buf_printf(&b, subs[k], version);
     }
   if (last && last[0])
@@ -437,15 +438,15 @@ static void env_path(env_t *e, const char *name, const char *first,
  * layers' bin/ and lib/ after, as /opt/bin and /opt/lib are in Lambda;
  * the tripwire's folder comes first on PATH under lambkin fuzz. */
 static void env_inherited(env_t *e, const lk_runtime_opts_t *o,
-                          const lk_function_t *def) {
+                          const lk_fn_t *fn) {
   static const char *const bin[] = {"bin", NULL}, *const lib[] = {"lib", NULL};
   const char *path = getenv("PATH");
   char with_tripwire[PATH_MAX * 2];
 
   snprintf(with_tripwire, sizeof(with_tripwire), "%s:%s",
            o->bin_dir ? o->bin_dir : "", path ? path : "/usr/bin:/bin");
-  env_path(e, "PATH", o->bin_dir ? with_tripwire : path, def, bin, NULL);
-  env_path(e, "LD_LIBRARY_PATH", getenv("LD_LIBRARY_PATH"), def, lib, NULL);
+  env_path(e, "PATH", o->bin_dir ? with_tripwire : path, fn, bin, NULL);
+  env_path(e, "LD_LIBRARY_PATH", getenv("LD_LIBRARY_PATH"), fn, lib, NULL);
   if (getenv("HOME"))
     env_add(e, "HOME=%s", getenv("HOME"));
   if (getenv("LANG"))
@@ -495,6 +496,16 @@ static const char *with_deps(const lk_fn_t *fn, const char *var, char *out,
   return out;
 }
 
+int lk_rt_node_sdk_v2(const lk_function_t *def) {
+  return strtol(def->runtime + strlen("nodejs"), NULL, 10) < 18;
+}
+
+const char *lk_rt_node_sdk(const lk_function_t *def, char *out, size_t cap) {
+  snprintf(out, cap, "%s/node/sdk/%s/node_modules", lk_rt_runtime_dir(),
+           lk_rt_node_sdk_v2(def) ? "v2" : "v3");
+  return out;
+}
+
 /* Lambda's Node runtimes provide the AWS SDK: the v3 clients from
  * nodejs18.x on, aws-sdk v2 before. NODE_PATH puts the layers' modules
  * and then lambkin's SDK after the function's own node_modules (and
@@ -503,14 +514,11 @@ static const char *with_deps(const lk_fn_t *fn, const char *var, char *out,
 static void env_node(env_t *e, const lk_fn_t *fn) {
   static const char *const subs[] = {"nodejs/node%d/node_modules",
                                      "nodejs/node_modules", NULL};
-  const lk_function_t *def = fn->def;
-  int v2 = strtol(def->runtime + strlen("nodejs"), NULL, 10) < 18;
+  int v2 = lk_rt_node_sdk_v2(fn->def);
   char sdk[PATH_MAX], first[PATH_MAX * 2];
 
-  snprintf(sdk, sizeof(sdk), "%s/node/sdk/%s/node_modules", lk_rt_runtime_dir(),
-           v2 ? "v2" : "v3");
-  env_path(e, "NODE_PATH", with_deps(fn, "NODE_PATH", first, sizeof(first)),
-           def, subs, sdk);
+  env_path(e, "NODE_PATH", with_deps(fn, "NODE_PATH", first, sizeof(first)), fn,
+           subs, lk_rt_node_sdk(fn->def, sdk, sizeof(sdk)));
   if (v2) /* Lambda's v2 says nothing of its maintenance mode */
     env_add(e, "AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE=1");
 }
@@ -526,7 +534,7 @@ static void env_python(env_t *e, const lk_fn_t *fn) {
   /* Code written inline gets cfnresponse, as in Lambda. */
   snprintf(cfn, sizeof(cfn), "%s/python/inline", lk_rt_runtime_dir());
   env_path(e, "PYTHONPATH", with_deps(fn, "PYTHONPATH", first, sizeof(first)),
-           def, subs, def->inline_code ? cfn : NULL);
+           fn, subs, def->inline_code ? cfn : NULL);
 }
 
 /* A template variable. A queue's URL (what its Ref gives) points at
@@ -610,9 +618,9 @@ static void outside_path(const lk_fn_t *fn, const char *p, char *out,
   if (fn->rt->sandboxed)
     return;
   if (strncmp(p, "/var/task/", 10) == 0)
-    lk_path_join(out, cap, def->code_dir, p + 10);
+    lk_path_join(out, cap, lk_rt_code_dir(fn), p + 10);
   for (i = 0; strncmp(p, "/opt/", 5) == 0 && i < def->n_layers; i++)
-    if (lk_path_join(out, cap, def->layers[i], p + 5) == 0 &&
+    if (lk_path_join(out, cap, lk_rt_layer_dir(fn, i), p + 5) == 0 &&
         access(out, X_OK) == 0)
       return;
 }
@@ -782,7 +790,7 @@ int lk_instance_spawn(lk_fn_t *fn) {
   in = instance_new(fn, &err);
   if (in == NULL)
     return err;
-  env_inherited(&env, &fn->rt->opts, fn->def);
+  env_inherited(&env, &fn->rt->opts, fn);
   sink_fd = env_sink(&env, &fn->rt->opts, in->stream);
   env_lambda(&env, in);
   command(fn, args, path, wrap, sizeof(path));
@@ -803,7 +811,7 @@ int lk_instance_spawn(lk_fn_t *fn) {
   po.file = argv[0];
   po.args = argv;
   po.env = env.vars;
-  po.cwd = fn->def->code_dir;
+  po.cwd = lk_rt_code_dir(fn);
   po.exit_cb = on_proc_exit;
   po.flags = UV_PROCESS_DETACHED; /* its own process group, killed whole */
   po.stdio = stdio;

@@ -207,7 +207,7 @@ void lk_runtime_free(lk_runtime_t *rt) {
     return;
   for (i = 0; i < rt->n_fns; i++) {
     free(rt->fns[i].so_path);
-    free(rt->fns[i].deps_dir);
+    lk_rt_sam_build_free(&rt->fns[i]);
   }
   free(rt->fns);
   free(rt);

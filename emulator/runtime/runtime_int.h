@@ -71,6 +71,9 @@ struct lk_fn {
   int queued_sync;
   char *so_path;          /* C handlers: the compiled shared object */
   char *deps_dir;         /* node_modules or python folder deps.c installed */
+  char *built_dir;        /* esbuild's bundle (esbuild.c), run instead of
+                             CodeUri; or NULL */
+  char **layer_dirs;      /* def->layers, or deps.c's build of each */
   uv_timer_t scale_timer; /* re-runs the scheduler once a wait is long */
   char access_key[24];
   char secret_key[48];
@@ -223,12 +226,29 @@ int lk_rt_prepare(lk_fn_t *fn, char *err, size_t errlen);
 /* A C handler's .so built again from its sources (after a change). */
 int lk_rt_rebuild(lk_fn_t *fn, char *err, size_t errlen);
 
-/* ---- deps.c ---- */
+/* ---- deps.c: what sam build would do ---- */
 /* A node or python function's package.json or requirements.txt
  * installed once into the state folder when its code has none
- * installed (opts.install); sets fn->deps_dir, or leaves it NULL with a
- * warning. Blocks while npm or pip runs. */
-void lk_rt_install_deps(lk_fn_t *fn);
+ * installed (opts.install), its layers with a BuildMethod built, and
+ * its TypeScript bundled (esbuild.c); sets fn->deps_dir, fn->layer_dirs
+ * and fn->built_dir. What fails is one warning, and the function runs
+ * without it. Blocks while npm, pip or esbuild runs. */
+void lk_rt_sam_build(lk_fn_t *fn);
+void lk_rt_sam_build_free(lk_fn_t *fn);
+/* Runs argv in cwd (with NODE_PATH=node_path when not NULL) and its
+ * output on stderr, for at most seconds; 0 when it exits 0. */
+int lk_rt_run_bounded(char *const *argv, const char *cwd, const char *node_path,
+                      int seconds);
+/* The folder the function runs from: esbuild's bundle or CodeUri. */
+const char *lk_rt_code_dir(const lk_fn_t *fn);
+/* fn's layer folders (def->n_layers of them), built where need be. */
+const char *lk_rt_layer_dir(const lk_fn_t *fn, int i);
+
+/* ---- esbuild.c ---- */
+/* Bundles a function of Metadata BuildMethod esbuild as sam build
+ * does, into the state folder; sets fn->built_dir, or leaves it NULL
+ * with esbuild's errors on stderr. */
+void lk_rt_esbuild(lk_fn_t *fn);
 
 /* ---- sandbox.c: Lambda's file system ---- */
 /* Sets rt->sandboxed when opts.sandbox asks and the kernel allows it;
@@ -241,6 +261,11 @@ char **lk_rt_sandbox_argv(const lk_fn_t *fn, char *const *cmd);
 void lk_rt_argv_free(char **argv);
 /* runtimes/ (LAMBKIN_RUNTIME_DIR): the bootstraps and the Node SDK. */
 const char *lk_rt_runtime_dir(void);
+/* 1 when def's node runtime provides aws-sdk v2 (nodejs16.x and older),
+ * 0 for the v3 clients. */
+int lk_rt_node_sdk_v2(const lk_function_t *def);
+/* The node_modules folder of that SDK, into out. */
+const char *lk_rt_node_sdk(const lk_function_t *def, char *out, size_t cap);
 
 /* ---- watch.c: code reload ---- */
 void lk_rt_watch_start(lk_fn_t *fn);

@@ -46,7 +46,7 @@ void lk_rt_sandbox_probe(lk_runtime_t *rt) {
 
 const char *lk_rt_task_root(const lk_fn_t *fn) {
   return fn->rt->sandboxed && fn->def->kind != LK_RT_NONE ? "/var/task"
-                                                          : fn->def->code_dir;
+                                                          : lk_rt_code_dir(fn);
 }
 
 static void push(char ***v, int *n, const char *s) {
@@ -86,13 +86,13 @@ char **lk_rt_sandbox_argv(const lk_fn_t *fn, char *const *cmd) {
 
   push(&v, &n, sandbox_exe());
   push(&v, &n, "--task");
-  push(&v, &n, def->code_dir);
+  push(&v, &n, lk_rt_code_dir(fn));
   for (i = 0; i < def->n_layers; i++) {
     push(&v, &n, "--layer");
-    push(&v, &n, def->layers[i]);
-    keep(&v, &n, "--keep", def->layers[i]);
+    push(&v, &n, lk_rt_layer_dir(fn, i));
+    keep(&v, &n, "--keep", lk_rt_layer_dir(fn, i));
   }
-  keep(&v, &n, "--keep", def->code_dir);
+  keep(&v, &n, "--keep", lk_rt_code_dir(fn));
   keep(&v, &n, "--keep", lk_rt_runtime_dir());
   keep(&v, &n, "--keep", o->state_dir);
   keep(&v, &n, "--keep", o->sink_dir);

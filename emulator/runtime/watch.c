@@ -54,7 +54,7 @@ static void on_settle(uv_timer_t *t) {
   char err[1024];
 
   fn->gen++;
-  lk_rt_install_deps(fn); /* package.json or requirements.txt changed */
+  lk_rt_sam_build(fn); /* package.json, requirements.txt, TypeScript */
   if (fn->def->kind == LK_RT_C && lk_rt_rebuild(fn, err, sizeof(err)) != 0)
     fprintf(stderr, "lambkin: %s; instances keep the last build\n", err);
   else
