@@ -20,6 +20,7 @@
 #include "s3.h"
 #include "sources.h"
 #include "sqs.h"
+#include "sts.h"
 #include "state.h"
 
 struct lk_emu {
@@ -77,14 +78,22 @@ static void unemulated(lk_http_req_t *req, const char *target) {
   lk_buf_free(&b);
 }
 
+static void serve_sts(lk_emu_t *emu, lk_http_req_t *req,
+                      const lk_function_t *caller) {
+  lk_sts_caller_t who = {emu->app->account, caller ? caller->name : NULL};
+
+  lk_sts_serve(req, &who);
+}
+
 /* One endpoint for every service, as LocalStack does: the Invoke API by
- * its path, JSON protocols by X-Amz-Target, SQS's query protocol by its
- * form, and S3 owns every other path. */
+ * its path, JSON protocols by X-Amz-Target, STS's and SQS's query
+ * protocol by their form, and S3 owns every other path. */
 static void on_request(lk_http_req_t *req, void *ud) {
   lk_emu_t *emu = ud;
   const char *target = lk_http_header(req, "X-Amz-Target");
+  const lk_function_t *caller;
 
-  if (lk_access_check(emu->access, req) != 0)
+  if (lk_access_check(emu->access, req, &caller) != 0)
     return; /* refused: a signature, or --enforce-policies */
   lk_state_hold(emu->state, req); /* answered once its change is on disk */
   if (strncmp(req->path, LK_LAMBDA_API_PREFIX,
@@ -96,6 +105,8 @@ static void on_request(lk_http_req_t *req, void *ud) {
     lk_logs_serve(emu->logs, req);
   else if (target)
     unemulated(req, target);
+  else if (lk_sts_is_request(req))
+    serve_sts(emu, req, caller);
   else if (lk_sqs_is_query(req))
     lk_sqs_serve(emu->sqs, req, 0);
   else

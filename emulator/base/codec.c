@@ -41,6 +41,29 @@ int lk_url_decode(lk_buf_t *out, const char *in, size_t n, int form) {
   return lk_buf_error(out);
 }
 
+int lk_form_get(const char *src, size_t len, const char *key, char *out,
+                size_t cap) {
+  size_t k = strlen(key), i = 0;
+
+  while (i < len) {
+    const char *amp = memchr(src + i, '&', len - i);
+    size_t end = amp ? (size_t)(amp - src) : len;
+
+    if (end - i > k && src[i + k] == '=' && memcmp(src + i, key, k) == 0) {
+      lk_buf_t b;
+
+      /* decoded, it is never longer than it is encoded */
+      lk_buf_init(&b, end - i - k);
+      lk_url_decode(&b, src + i + k + 1, end - i - k - 1, 1);
+      snprintf(out, cap, "%s", b.data ? b.data : "");
+      lk_buf_free(&b);
+      return 1;
+    }
+    i = end + 1;
+  }
+  return 0;
+}
+
 int lk_url_encode(lk_buf_t *out, const char *in, size_t n, int keep_slash) {
   static const char hex[] = "0123456789ABCDEF";
   size_t i;

@@ -16,6 +16,10 @@
 int lk_hexval(char c);
 /* Percent-decodes n bytes; form=1 also turns '+' into ' '. */
 int lk_url_decode(lk_buf_t *out, const char *in, size_t n, int form);
+/* The value of key in an x-www-form-urlencoded text of len bytes,
+ * decoded into out[cap] (cut to fit); 1 when there, else 0. */
+int lk_form_get(const char *src, size_t len, const char *key, char *out,
+                size_t cap);
 /* Percent-encodes all but RFC 3986 unreserved bytes (and '/' if keep_slash). */
 int lk_url_encode(lk_buf_t *out, const char *in, size_t n, int keep_slash);
 int lk_b64_encode(lk_buf_t *out, const void *in, size_t n);

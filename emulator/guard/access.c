@@ -18,6 +18,7 @@
 #include "mem.h"
 #include "sigv4.h"
 #include "sqs.h"
+#include "sts.h"
 
 struct lk_access {
   const lk_app_t *app;
@@ -48,28 +49,6 @@ void lk_access_free(lk_access_t *a) {
 }
 
 /* One field of a form (a=1&b=2), decoded into out. */
-static int form_get(const char *src, size_t len, const char *key, char *out,
-                    size_t cap) {
-  size_t k = strlen(key), i = 0;
-
-  while (i < len) {
-    const char *amp = memchr(src + i, '&', len - i);
-    size_t end = amp ? (size_t)(amp - src) : len;
-
-    if (end - i > k && src[i + k] == '=' && memcmp(src + i, key, k) == 0) {
-      lk_buf_t b;
-
-      lk_buf_init(&b, cap - 1);
-      lk_url_decode(&b, src + i + k + 1, end - i - k - 1, 1);
-      snprintf(out, cap, "%s", b.data ? b.data : "");
-      lk_buf_free(&b);
-      return 1;
-    }
-    i = end + 1;
-  }
-  return 0;
-}
-
 /* A queue given as URL, ARN or name (lambkin takes all three). */
 static void queue_arn(const lk_app_t *app, const char *q, char *out,
                       size_t cap) {
@@ -102,8 +81,8 @@ static int describe_sqs(const lk_app_t *app, const lk_http_req_t *req,
     const char *src = req->body.len ? req->body.data : req->query;
     size_t len = req->body.len ? req->body.len : strlen(req->query);
 
-    form_get(src, len, "Action", op, sizeof(op));
-    if (!form_get(src, len, "QueueUrl", url, sizeof(url)))
+    lk_form_get(src, len, "Action", op, sizeof(op));
+    if (!lk_form_get(src, len, "QueueUrl", url, sizeof(url)))
       snprintf(url, sizeof(url), "%s", req->path);
   }
   if (op[0] == '\0')
@@ -209,6 +188,8 @@ int lk_access_describe(const lk_app_t *app, const lk_http_req_t *req, int exact,
     return describe_sqs(app, req, target, action, alen, resource, rlen);
   if (target && strncmp(target, "Logs_20140328.", 14) == 0)
     return describe_logs(app, req, target, action, alen, resource, rlen);
+  if (lk_sts_is_request(req))
+    return LK_ENOENT; /* GetCallerIdentity needs no permission */
   if (lk_sqs_is_query(req))
     return describe_sqs(app, req, NULL, action, alen, resource, rlen);
   return describe_s3(req, exact, action, alen, resource, rlen);
@@ -438,12 +419,15 @@ void lk_access_rejournal(lk_access_t *a) {
   }
 }
 
-int lk_access_check(lk_access_t *a, lk_http_req_t *req) {
+int lk_access_check(lk_access_t *a, lk_http_req_t *req,
+                    const lk_function_t **caller) {
   const lk_function_t *fn;
   char action[128], resource[2048];
 
+  *caller = NULL;
   if (authenticate(a, req, &fn) != 0)
     return LK_EACCES;
+  *caller = fn;
   if (fn == NULL)
     return 0;
   if (a->opts.enforce &&

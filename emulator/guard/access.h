@@ -45,8 +45,10 @@ int lk_access_describe(const lk_app_t *app, const lk_http_req_t *req, int exact,
  * LK_EACCES returned. A request a function made (its key, or its session
  * token) is then checked against its Policies with enforce (AccessDenied
  * in the service's shape, LK_EACCES) and recorded, first time only.
- * 0: the request goes on. */
-int lk_access_check(lk_access_t *a, lk_http_req_t *req);
+ * 0: the request goes on; *caller is then the function whose
+ * credentials made it, or NULL. */
+int lk_access_check(lk_access_t *a, lk_http_req_t *req,
+                    const lk_function_t **caller);
 /* Writes every access record so far again: after the journal rotated,
  * lambkin policy still finds them all. */
 void lk_access_rejournal(lk_access_t *a);

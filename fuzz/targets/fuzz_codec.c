@@ -1,6 +1,8 @@
 /* libFuzzer target: the wire codecs. Invariants: percent-encoding,
  * base64 and XML escaping each round-trip any bytes exactly; the XML
- * element scanner stays inside its input and only returns text from it. */
+ * element scanner stays inside its input and only returns text from it;
+ * a form field's value always fits its buffer, ended by a NUL, and is
+ * found again when the form is its encoded self. */
 #include "check.h"
 #include <stdint.h>
 #include <string.h>
@@ -35,6 +37,26 @@ static int b64_enc(lk_buf_t *b, const char *s, size_t n) {
   return lk_b64_encode(b, s, n);
 }
 
+static void form(const uint8_t *data, size_t size) {
+  char out[64], small[4];
+  lk_buf_t b;
+  int got;
+
+  memset(out, 'x', sizeof(out));
+  got = lk_form_get((const char *)data, size, "Action", out, sizeof(out));
+  CHECK(got == 0 || memchr(out, '\0', sizeof(out)) != NULL);
+  CHECK(lk_form_get((const char *)data, size, "Action", small, sizeof(small)) ==
+        got);
+  /* Action=<the input, encoded> gives the input back (cut to fit). */
+  lk_buf_init(&b, 16 * size + 16);
+  lk_buf_adds(&b, "A=1&Action=");
+  CHECK(lk_url_encode(&b, (const char *)data, size, 0) == 0);
+  CHECK(lk_form_get(b.data, b.len, "Action", out, sizeof(out)) == 1);
+  CHECK(strncmp(out, (const char *)data,
+                size < sizeof(out) - 1 ? size : sizeof(out) - 1) == 0);
+  lk_buf_free(&b);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   const char *doc = (const char *)data, *end = doc + size, *cur = doc, *v;
   size_t n;
@@ -43,6 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   round_trip(url_enc, url_dec, data, size);
   round_trip(b64_enc, lk_b64_decode, data, size);
   round_trip(lk_xml_escape, lk_xml_unescape, data, size);
+  form(data, size);
   while ((v = lk_xml_next(&cur, end, "Key", &n)) != NULL && found++ < 1000) {
     CHECK(v >= doc && v + n <= end);
     CHECK(cur > doc && cur <= end);

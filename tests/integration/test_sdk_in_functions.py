@@ -43,12 +43,32 @@ class NodeSdkTest(unittest.TestCase):
                 sm.get_secret_value(SecretId="db-password")
             self.assertEqual(e.exception.response["Error"]["Code"],
                              "UnknownOperationException")
-            # over the query protocol, the error STS's clients parse
+            # STS GetCallerIdentity: a function is its role's session
+            r = lam.invoke(FunctionName="node-sdk", Payload=b'{"whoami":1}')
+            me = json.loads(r["Payload"].read())
+            self.assertEqual(me["Account"], "123456789012", me)
+            self.assertEqual(me["Arn"], "arn:aws:sts::123456789012:"
+                             "assumed-role/node-sdk-role/node-sdk")
+            self.assertRegex(me["UserId"], r"^AROA[A-Z2-7]{17}:node-sdk$")
+            again = lam.invoke(FunctionName="node-sdk",
+                               Payload=b'{"whoami":1}')
+            self.assertEqual(json.loads(again["Payload"].read()), me)
+            # anyone else is the account's root, for boto3 and aws
             sts = boto3.client("sts", endpoint_url=server.url)
+            self.assertEqual(sts.get_caller_identity()["Arn"],
+                             "arn:aws:iam::123456789012:root")
+            out = server.aws("sts", "get-caller-identity")
+            self.assertEqual(out.returncode, 0, out.stderr)
+            self.assertEqual(json.loads(out.stdout)["Account"],
+                             "123456789012")
+            # the rest of STS: the error its clients parse, naming it
             with self.assertRaises(sts.exceptions.ClientError) as e:
-                sts.get_caller_identity()
+                sts.assume_role(RoleArn="arn:aws:iam::123456789012:role/x",
+                                RoleSessionName="test")
             self.assertEqual(e.exception.response["Error"]["Code"],
                              "InvalidAction")
+            self.assertIn("sts.AssumeRole",
+                          e.exception.response["Error"]["Message"])
         finally:
             stop_cleanly(server)
 

@@ -16,8 +16,17 @@ async function secret(id) {
   }
 }
 
+// Who am I: the account and the function's own role session, as code
+// that builds ARNs or bucket names from the account id asks at start.
+async function whoami() {
+  const { STSClient, GetCallerIdentityCommand } = require('@aws-sdk/client-sts');
+  const out = await new STSClient({}).send(new GetCallerIdentityCommand({}));
+  return { Account: out.Account, Arn: out.Arn, UserId: out.UserId };
+}
+
 exports.handler = async (event) => {
   if (event.secret) return secret(event.secret);
+  if (event.whoami) return whoami();
   const s3 = new S3Client({});
   const sqs = new SQSClient({});
   await s3.send(new PutObjectCommand({
