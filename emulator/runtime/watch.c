@@ -63,13 +63,37 @@ static void on_settle(uv_timer_t *t) {
   retire_idle(fn);
 }
 
+static void add_tree(lk_watch_t *w, uv_loop_t *loop, const char *dir,
+                     int depth);
+
+/* A folder made (or moved in) under a watched one is watched too. */
+static void watch_new_dir(lk_watch_t *w, uv_fs_event_t *h, const char *name) {
+  char dir[PATH_MAX], sub[PATH_MAX];
+  size_t n = sizeof(dir);
+  struct stat st;
+  int i;
+
+  if (uv_fs_event_getpath(h, dir, &n) != 0 ||
+      lk_path_join(sub, sizeof(sub), dir, name) != 0 || lstat(sub, &st) != 0 ||
+      !S_ISDIR(st.st_mode))
+    return;
+  for (i = 0; i < w->n; i++) {
+    n = sizeof(dir);
+    if (uv_fs_event_getpath(w->dirs[i], dir, &n) == 0 && strcmp(dir, sub) == 0)
+      return; /* watched already */
+  }
+  add_tree(w, h->loop, sub, 1);
+}
+
 static void on_change(uv_fs_event_t *h, const char *name, int events,
                       int status) {
   lk_watch_t *w = h->data;
 
-  (void)events;
-  if (status == 0 && !ignored(name) && !w->fn->rt->closing)
-    uv_timer_start(&w->settle, on_settle, SETTLE_MS, 0);
+  if (status != 0 || ignored(name) || w->fn->rt->closing)
+    return;
+  if (events & UV_RENAME)
+    watch_new_dir(w, h, name);
+  uv_timer_start(&w->settle, on_settle, SETTLE_MS, 0);
 }
 
 static void add_dir(lk_watch_t *w, uv_loop_t *loop, const char *dir) {

@@ -184,6 +184,19 @@ static int task_root(const spec_t *s) {
   return rc;
 }
 
+/* path into opts at *off, with the characters overlayfs's option parser
+ * splits on (',' between options, ':' between lower folders) and its
+ * escape itself behind a backslash; -1 when it does not fit whole. */
+static int add_escaped(char *opts, size_t cap, size_t *off, const char *path) {
+  for (; *path && *off + 3 < cap; path++) {
+    if (*path == ',' || *path == ':' || *path == '\\')
+      opts[(*off)++] = '\\';
+    opts[(*off)++] = *path;
+  }
+  opts[*off] = '\0';
+  return *path ? -1 : 0;
+}
+
 /* The layers over /opt, read-only: the first given is on top. */
 static int layers(const spec_t *s) {
   char opts[PATH_MAX * 4];
@@ -193,10 +206,12 @@ static int layers(const spec_t *s) {
   if (s->n_layers == 0)
     return 0;
   off += (size_t)snprintf(opts, sizeof(opts), "lowerdir=");
-  for (i = 0; i < s->n_layers && off < sizeof(opts); i++)
-    off += (size_t)snprintf(opts + off, sizeof(opts) - off, "%s:",
-                            s->layers[i]);
-  if (off >= sizeof(opts) - 5)
+  for (i = 0; i < s->n_layers; i++) {
+    if (add_escaped(opts, sizeof(opts), &off, s->layers[i]) != 0)
+      break;
+    opts[off++] = ':';
+  }
+  if (i < s->n_layers || off >= sizeof(opts) - 5)
     return fail("too many layers for", "/opt");
   snprintf(opts + off, sizeof(opts) - off, "/opt");
   if (mount("overlay", "/opt", "overlay", MS_RDONLY | MS_NOSUID, opts) != 0)

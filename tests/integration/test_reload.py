@@ -123,6 +123,29 @@ class ReloadTest(unittest.TestCase):
         self.assertIn("Py: code changed", out)
         self.assertIn("C: code changed", out)
 
+    def test_a_folder_made_after_start_is_watched(self):
+        srv, lam = self.start()
+        try:
+            self.assertEqual(self.version(lam, "Node"), 1)
+            # a new folder, then a file in it that the handler uses
+            os.makedirs(os.path.join(self.root, "node", "lib", "deep"))
+            time.sleep(0.3)
+            with open(os.path.join(self.root, "node", "app.js"), "w") as f:
+                f.write("exports.handler = async () => "
+                        "require('./lib/deep/v.js');\n")
+            lib = os.path.join(self.root, "node", "lib", "deep", "v.js")
+            with open(lib, "w") as f:
+                f.write("module.exports = { version: 5 };\n")
+            self.wait_for(lam, "Node", 5)
+            time.sleep(1)  # every change settled: a warm instance has v.js
+            self.assertEqual(self.version(lam, "Node"), 5)
+            # an edit inside the new folder alone is seen
+            with open(lib, "w") as f:
+                f.write("module.exports = { version: 6 };\n")
+            self.wait_for(lam, "Node", 6)
+        finally:
+            stop_cleanly(srv)
+
     def test_a_bytecode_cache_is_not_a_change(self):
         srv, lam = self.start()
         try:

@@ -20,7 +20,7 @@ Transform: AWS::Serverless-2016-10-31
 Resources:
   Tools:
     Type: AWS::Serverless::LayerVersion
-    Properties: {ContentUri: layer/}
+    Properties: {ContentUri: 'layer,v1:x/'}  # what overlayfs splits on
   Reader:
     Type: AWS::Serverless::Function
     Properties:
@@ -91,7 +91,7 @@ class SandboxTest(unittest.TestCase):
         self.target = os.path.join(self.root, "developer-file.txt")
         files = {"template.yaml": TEMPLATE % self.target, "src/app.py": APP,
                  "src/bin/data.txt": "tool data\n",
-                 "layer/python/helper.py": "FROM_LAYER = 1\n"}
+                 "layer,v1:x/python/helper.py": "FROM_LAYER = 1\n"}
         write_tree(self.root, files)
 
     def tearDown(self):
