@@ -100,11 +100,11 @@ typedef struct lk_app {
 } lk_app_t;
 
 /* How parameters get their values, strongest first: overrides (SAM's
- * --parameter-overrides text), samconfig.toml's parameter_overrides
- * (from config_file, else samconfig.toml beside the template; section
- * config_env, else "default"; command picks the [env.<command>] section,
- * as "local_invoke"), the parameter's Default, a placeholder with a
- * warning. */
+ * --parameter-overrides text), samconfig's parameter_overrides (from
+ * config_file, else samconfig.toml, .yaml or .yml beside the template;
+ * section config_env, else "default"; command picks the [env.<command>]
+ * section, as "local_invoke"), the parameter's Default, a placeholder
+ * with a warning. */
 typedef struct lk_app_opts {
   const char *overrides;
   const char *config_file;

@@ -59,7 +59,7 @@ static int placeholder(ctx_t *c, yaml_node_t *at, const char *id,
   if (err == 0)
     lk_app_warn(c, at,
                 "parameter %s has no value (--parameter-overrides, "
-                "samconfig.toml or a Default); using '%s'",
+                "samconfig or a Default); using '%s'",
                 id, out->data + start);
   return err;
 }

@@ -1,11 +1,13 @@
 /* Parameter overrides: SAM CLI's --parameter-overrides text and the
  * parameter_overrides of samconfig.toml, read by a scanner that knows
  * just enough TOML (sections, strings of both quotes, arrays, comments)
- * to skip everything else in the file. Values are copied into the
- * caller's cJSON object. */
+ * to skip everything else in the file, or of samconfig.yaml, read with
+ * libyaml. Values are copied into the caller's cJSON object. */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <yaml.h>
 
 #include "buf.h"
 #include "lambkin/lambkin.h"
@@ -350,5 +352,76 @@ int lk_samconfig_parse(const char *text, size_t len, const char *env,
       rc = apply(found[i], into, err, errlen);
     cJSON_Delete(found[i]);
   }
+  return rc;
+}
+
+/* ---- samconfig.yaml ---- */
+
+/* The value of key in mapping n, or NULL. */
+static yaml_node_t *yget(yaml_document_t *d, yaml_node_t *n, const char *key) {
+  yaml_node_pair_t *p;
+
+  if (n == NULL || n->type != YAML_MAPPING_NODE)
+    return NULL;
+  for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+    yaml_node_t *k = yaml_document_get_node(d, p->key);
+
+    if (k && k->type == YAML_SCALAR_NODE &&
+        strcmp((const char *)k->data.scalar.value, key) == 0)
+      return yaml_document_get_node(d, p->value);
+  }
+  return NULL;
+}
+
+/* parameter_overrides as a string or a list of strings. */
+static int yapply(yaml_document_t *d, yaml_node_t *v, cJSON *into, char *err,
+                  size_t errlen) {
+  yaml_node_item_t *it;
+  int rc = 0;
+
+  if (v && v->type == YAML_SCALAR_NODE)
+    return lk_params_parse((const char *)v->data.scalar.value,
+                           v->data.scalar.length, into, err, errlen);
+  if (v == NULL || v->type != YAML_SEQUENCE_NODE)
+    return 0;
+  for (it = v->data.sequence.items.start;
+       rc == 0 && it < v->data.sequence.items.top; it++) {
+    yaml_node_t *s = yaml_document_get_node(d, *it);
+
+    if (s && s->type == YAML_SCALAR_NODE)
+      rc = lk_params_parse((const char *)s->data.scalar.value,
+                           s->data.scalar.length, into, err, errlen);
+  }
+  return rc;
+}
+
+int lk_samconfig_yaml_parse(const char *text, size_t len, const char *env,
+                            const char *command, cJSON *into, char *err,
+                            size_t errlen) {
+  const char *sections[3] = {"global", "deploy", command};
+  yaml_parser_t parser;
+  yaml_document_t doc;
+  yaml_node_t *root;
+  int i, rc = 0;
+
+  if (!yaml_parser_initialize(&parser))
+    return LK_ENOMEM;
+  yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+  if (!yaml_parser_load(&parser, &doc)) {
+    snprintf(err, errlen, "line %lu: %s",
+             (unsigned long)parser.problem_mark.line + 1,
+             parser.problem ? parser.problem : "not YAML");
+    yaml_parser_delete(&parser);
+    return LK_EINVAL;
+  }
+  root = yget(&doc, yaml_document_get_root_node(&doc), env ? env : "default");
+  for (i = 0; rc == 0 && i < 3 && sections[i]; i++)
+    rc = yapply(&doc,
+                yget(&doc,
+                     yget(&doc, yget(&doc, root, sections[i]), "parameters"),
+                     "parameter_overrides"),
+                into, err, errlen);
+  yaml_document_delete(&doc);
+  yaml_parser_delete(&parser);
   return rc;
 }

@@ -1,8 +1,8 @@
 /* Template parameters the way SAM CLI takes them: --parameter-overrides
  * text ("Key=Value Key2='a b'" or "ParameterKey=K,ParameterValue=V ...")
- * and samconfig.toml's parameter_overrides (a string or an array of
- * strings). Values land in a cJSON object (name -> string) the caller
- * owns; a later value for a name replaces an earlier one. */
+ * and the parameter_overrides of samconfig.toml or samconfig.yaml (a
+ * string or a list of strings). Values land in a cJSON object (name -> string)
+ * the caller owns; a later value for a name replaces an earlier one. */
 #ifndef LK_PARAMS_H
 #define LK_PARAMS_H
 
@@ -24,5 +24,12 @@ int lk_params_parse(const char *text, size_t len, cJSON *into, char *err,
 int lk_samconfig_parse(const char *text, size_t len, const char *env,
                        const char *command, cJSON *into, char *err,
                        size_t errlen);
+
+/* The same from a samconfig.yaml text (SAM's YAML form: env: {global:
+ * {parameters: {parameter_overrides: ...}}, deploy: ..., command: ...}),
+ * a string or a list of strings. */
+int lk_samconfig_yaml_parse(const char *text, size_t len, const char *env,
+                            const char *command, cJSON *into, char *err,
+                            size_t errlen);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "app_int.h"
 #include "fs.h"
@@ -239,23 +240,46 @@ static lk_app_t *app_new(const char *path) {
   return app;
 }
 
-/* samconfig.toml's parameter_overrides, then the command line's, into
+/* The samconfig beside the template, as SAM CLI looks for it: .toml,
+ * then .yaml, then .yml. */
+static const char *find_config(ctx_t *c, char *path, size_t cap) {
+  static const char *const names[] = {"samconfig.toml", "samconfig.yaml",
+                                      "samconfig.yml", NULL};
+  int i;
+
+  for (i = 0; c->app->dir && names[i]; i++)
+    if (lk_path_join(path, cap, c->app->dir, names[i]) == 0 &&
+        access(path, F_OK) == 0)
+      return path;
+  return NULL;
+}
+
+static int is_yaml(const char *path) {
+  size_t n = strlen(path);
+
+  return (n > 5 && strcmp(path + n - 5, ".yaml") == 0) ||
+         (n > 4 && strcmp(path + n - 4, ".yml") == 0);
+}
+
+/* samconfig's parameter_overrides, then the command line's, into
  * c->values. A samconfig lambkin cannot read is a warning; overrides it
  * cannot read are the user's error. */
 static int load_values(ctx_t *c, const lk_app_opts_t *o) {
   char path[PATH_MAX], why[512];
   const char *cfg = o ? o->config_file : NULL;
+  const char *env = o ? o->config_env : NULL, *cmd = o ? o->command : NULL;
   size_t len;
   char *text;
 
   c->values = cJSON_CreateObject();
-  if (cfg == NULL && c->app->dir &&
-      lk_path_join(path, sizeof(path), c->app->dir, "samconfig.toml") == 0)
-    cfg = path;
+  if (cfg == NULL)
+    cfg = find_config(c, path, sizeof(path));
   text = cfg ? lk_read_file(cfg, MAX_CONFIG_BYTES, &len) : NULL;
   if (text &&
-      lk_samconfig_parse(text, len, o ? o->config_env : NULL,
-                         o ? o->command : NULL, c->values, why, sizeof(why)))
+      (is_yaml(cfg) ? lk_samconfig_yaml_parse(text, len, env, cmd, c->values,
+                                              why, sizeof(why))
+                    : lk_samconfig_parse(text, len, env, cmd, c->values, why,
+                                         sizeof(why))))
     lk_app_warn(c, NULL, "%s: %s; its parameters are not used", cfg, why);
   else if (text == NULL && o && o->config_file)
     lk_app_warn(c, NULL, "cannot read %s", o->config_file);

@@ -1,8 +1,8 @@
-/* libFuzzer target: parameter overrides and samconfig.toml. Invariants:
+/* libFuzzer target: parameter overrides and samconfig (TOML, YAML). Invariants:
  * every name set is alphanumeric and at most LK_PARAMS_MAX are set; a
  * value written back as Name="value" (quotes and backslashes escaped)
- * reads back the same; the TOML scanner returns or fails, and what it
- * sets obeys the same rules. */
+ * reads back the same; the TOML scanner and the samconfig.yaml reader
+ * return or fail, and what they set obeys the same rules. */
 #include "check.h"
 #include <ctype.h>
 #include <stdint.h>
@@ -65,6 +65,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   into = cJSON_CreateObject();
   lk_samconfig_parse((const char *)data, size, NULL, "local_invoke", into, err,
                      sizeof(err));
+  check_names(into);
+  cJSON_Delete(into);
+  into = cJSON_CreateObject();
+  lk_samconfig_yaml_parse((const char *)data, size, NULL, "local_invoke", into,
+                          err, sizeof(err));
   check_names(into);
   cJSON_Delete(into);
   return 0;
