@@ -3,6 +3,8 @@
  * BuildProperties sam build passes on, into <state>/build/<name>-<hash
  * of its CodeUri>/, which the function then runs from. The folder's path
  * (fn->built_dir) belongs to the function. */
+#include <dirent.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,8 @@
 
 #define ESBUILD_SECONDS 300
 #define ARGS_MAX 256
+#define BUNDLE_FILES_MAX 10000
+#define BUNDLE_FILE_MAX (256u << 20) /* Lambda's unzipped limit */
 
 typedef struct args {
   char *v[ARGS_MAX + 1];
@@ -129,21 +133,80 @@ static int out_dir(const lk_fn_t *fn, char *out, size_t cap) {
   return lk_path_join(out, cap, fn->rt->opts.state_dir, name);
 }
 
+/* Entries of dir, to a bound; -1 when it cannot be read. */
+static int count(const char *dir) {
+  struct dirent *e;
+  DIR *d = opendir(dir);
+  int n = 0;
+
+  if (d == NULL)
+    return -1;
+  while ((e = readdir(d)) != NULL && n < BUNDLE_FILES_MAX)
+    n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+  closedir(d);
+  return n;
+}
+
+static int same_file(const char *a, const char *b) {
+  size_t na, nb;
+  char *x = lk_read_file(a, BUNDLE_FILE_MAX, &na);
+  char *y = x ? lk_read_file(b, BUNDLE_FILE_MAX, &nb) : NULL;
+  int same = y && na == nb && memcmp(x, y, na) == 0;
+
+  free(x);
+  free(y);
+  return same;
+}
+
+/* 1 when folders a and b hold the same files, byte for byte. */
+static int same_tree(const char *a, const char *b, int depth) {
+  char pa[PATH_MAX], pb[PATH_MAX];
+  struct stat sa, sb;
+  struct dirent *e;
+  DIR *d;
+  int same = depth < 8 && count(a) >= 0 && count(a) == count(b);
+
+  d = same ? opendir(a) : NULL;
+  while (same && d && (e = readdir(d)) != NULL) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+      continue;
+    same = lk_path_join(pa, sizeof(pa), a, e->d_name) == 0 &&
+           lk_path_join(pb, sizeof(pb), b, e->d_name) == 0 &&
+           lstat(pa, &sa) == 0 && lstat(pb, &sb) == 0 &&
+           (S_ISDIR(sa.st_mode)
+                ? S_ISDIR(sb.st_mode) && same_tree(pa, pb, depth + 1)
+                : S_ISREG(sa.st_mode) && S_ISREG(sb.st_mode) &&
+                      sa.st_size == sb.st_size && same_file(pa, pb));
+  }
+  if (d)
+    closedir(d);
+  return same;
+}
+
 /* The new bundle in tmp takes dir's place whole; an instance started
- * before keeps the files it has open. */
+ * before keeps the files it has open. A bundle there already that is
+ * the same, byte for byte, stays: an instance of another lambkin on
+ * the same state folder may be reading it. */
 static int swap_in(const char *tmp, const char *dir) {
   char old[PATH_MAX];
   struct stat st;
+  int rc = 0;
 
+  if (same_tree(tmp, dir, 0)) {
+    lk_remove_tree(tmp);
+    return 0;
+  }
   if ((size_t)snprintf(old, sizeof(old), "%s.old.%d", dir, (int)getpid()) >=
       sizeof(old))
     return -1;
-  if (stat(dir, &st) == 0 && rename(dir, old) != 0)
+  if (stat(dir, &st) == 0 && rename(dir, old) != 0 && errno != ENOENT)
     return -1;
-  if (rename(tmp, dir) != 0)
-    return -1;
+  if (rename(tmp, dir) != 0) {
+    rc = errno == ENOTEMPTY || errno == EEXIST ? 0 : -1;
+    lk_remove_tree(tmp);
+  }
   lk_remove_tree(old);
-  return 0;
+  return rc;
 }
 
 void lk_rt_esbuild(lk_fn_t *fn) {

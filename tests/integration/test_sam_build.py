@@ -9,13 +9,15 @@ is a wheel beside it, so no index is needed."""
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lambkin_server import Server, stop_cleanly, write_tree  # noqa: E402
+from lambkin_server import (LAMBKIN, Server, stop_cleanly,  # noqa: E402
+                            write_tree)
 from test_deps import wheel  # noqa: E402
 
 import boto3  # noqa: E402
@@ -184,6 +186,33 @@ class SamBuildTest(unittest.TestCase):
                          ["package.json", "src"])
         bundles = os.listdir(os.path.join(self.state, "state", "build"))
         self.assertEqual(len(bundles), 2, bundles)
+
+    def test_a_second_lambkin_leaves_the_bundle_in_use_in_place(self):
+        # Another lambkin on the same state folder bundles the same code
+        # at its start: the files the first one's instances run from stay
+        # (replacing them could pull a bundle from under an instance
+        # that is loading it).
+        server = Server(template=os.path.join(self.top, "template.yaml"),
+                        state=self.state)
+        try:
+            self.assertEqual(self.invoke(server, "ts", {"n": "1"}),
+                             (None, {"twice": 2, "number": True}))
+            build = os.path.join(self.state, "state", "build")
+            dirs = [d for d in os.listdir(build)
+                    if d.startswith("ts-") and not d.startswith("ts-esm-")]
+            bundle = os.path.join(build, dirs[0], "app.js")
+            before = os.stat(bundle).st_ino
+            p = subprocess.run(
+                [LAMBKIN, "invoke", "ts", "-q", "--no-watch", "-e", "-",
+                 "-t", os.path.join(self.top, "template.yaml"),
+                 "--state", os.path.join(self.state, "state")],
+                input=b'{"n": "4"}', capture_output=True, timeout=300)
+            self.assertEqual((p.returncode, json.loads(p.stdout)),
+                             (0, {"twice": 8, "number": True}),
+                             p.stderr.decode())
+            self.assertEqual(os.stat(bundle).st_ino, before)
+        finally:
+            stop_cleanly(server)
 
     def test_a_type_error_keeps_the_last_bundle(self):
         server = Server(template=os.path.join(self.top, "template.yaml"),
