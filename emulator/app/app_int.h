@@ -42,7 +42,8 @@ void lk_app_warn(ctx_t *c, const yaml_node_t *n, const char *fmt, ...)
 yaml_node_t *lk_app_node(ctx_t *c, int id);
 /* A scalar's text, or NULL for any other node (or NULL). */
 const char *lk_app_scalar(const yaml_node_t *n);
-/* A mapping's value under key k, or NULL. */
+/* A mapping's value under key k (the last one when k is given twice,
+ * as SAM CLI reads it), or NULL. */
 yaml_node_t *lk_app_get(ctx_t *c, const yaml_node_t *map, const char *k);
 int lk_app_seq_len(const yaml_node_t *n);
 yaml_node_t *lk_app_seq_at(ctx_t *c, const yaml_node_t *n, int i);

@@ -80,13 +80,13 @@ int lk_app_local_tag(const yaml_node_t *n) {
   return n->tag && n->tag[0] == '!' && n->tag[1] != '!';
 }
 
+/* From the end: a key given twice has its last value, as in PyYAML. */
 yaml_node_t *lk_app_get(ctx_t *c, const yaml_node_t *map, const char *k) {
   yaml_node_pair_t *p;
 
   if (map == NULL || map->type != YAML_MAPPING_NODE)
     return NULL;
-  for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
-       p++) {
+  for (p = map->data.mapping.pairs.top; p-- > map->data.mapping.pairs.start;) {
     const char *key = lk_app_scalar(lk_app_node(c, p->key));
 
     if (key && strcmp(key, k) == 0)
