@@ -665,8 +665,14 @@ static void run(fz_t *z, uv_loop_t *loop) {
   for (i = 0; i < (j->replay ? 1 : j->jobs); i++)
     if (j->runs == 0 || z->fired < j->runs)
       fire(z);
-  if (z->in_flight == 0) /* nothing could be fired: stop at once */
+  if (z->in_flight == 0) { /* nothing could be fired: stop at once */
+    if (j->fn->reserved_concurrency == 0)
+      fprintf(stderr,
+              "lambkin fuzz: %s has ReservedConcurrentExecutions 0: Lambda "
+              "throttles every invocation of it; nothing to fuzz\n",
+              j->fn->name);
     stop(z);
+  }
   uv_run(loop, UV_RUN_DEFAULT);
   uv_close((uv_handle_t *)&z->deadline, NULL);
   uv_close((uv_handle_t *)&z->tick, NULL);

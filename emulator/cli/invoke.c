@@ -151,7 +151,13 @@ static int run_one(const lk_cli_run_t *c, const char *fname, const char *event,
   catch_stop(loop, s->emu);
   if (lk_emu_invoke(s->emu, fn, event, len, 0, source, NULL, NULL, on_result,
                     s)) {
-    fprintf(stderr, "lambkin: cannot invoke %s\n", fname);
+    if (fn->reserved_concurrency == 0)
+      fprintf(stderr,
+              "lambkin: %s has ReservedConcurrentExecutions 0: Lambda "
+              "throttles every invocation of it (TooManyRequestsException)\n",
+              fname);
+    else
+      fprintf(stderr, "lambkin: cannot invoke %s\n", fname);
     release_stop();
     lk_cli_teardown(loop, s->emu, app);
     return 2;

@@ -110,6 +110,8 @@ int lk_runtime_invoke(lk_runtime_t *rt, const lk_function_t *def,
 
   if (fn->queued >= LK_QUEUE_MAX || lk_rt_queue_full(rt, len) || rt->closing)
     return LK_EBUSY;
+  if (!async && def->reserved_concurrency == 0)
+    return LK_EBUSY; /* throttled, as Lambda throttles all of them */
   inv = lk_inv_new(fn, payload, len, async, source);
   if (lk_inv_place(inv, incoming_trace, edge ? edge : source, why,
                    sizeof(why))) {

@@ -115,7 +115,9 @@ void lk_runtime_start(lk_runtime_t *rt);
  * is the X-Amzn-Trace-Id of the call that caused it (NULL: a new chain),
  * edge names the path in loop reports. The callback fires once, with the
  * final attempt's result. LK_ELOOP: the chain was stopped; LK_EBUSY: the
- * function's queue is full or lambkin is stopping. */
+ * function's queue is full, lambkin is stopping, or a synchronous call
+ * to a function of ReservedConcurrentExecutions 0 (which Lambda
+ * throttles, every one). */
 int lk_runtime_invoke(lk_runtime_t *rt, const lk_function_t *fn,
                       const char *payload, size_t len, int async,
                       const char *source, const char *incoming_trace,

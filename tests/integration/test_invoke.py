@@ -344,6 +344,28 @@ class CliTest(unittest.TestCase):
         self.assertEqual(p.returncode, 2)
         self.assertIn("no function no-such-function", p.stderr)
 
+    def test_reserved_concurrency_zero_is_throttled_not_waited_on(self):
+        # Lambda throttles every call to such a function; lambkin used to
+        # queue the call for ever.
+        with tempfile.TemporaryDirectory() as d:
+            os.mkdir(os.path.join(d, "src"))
+            with open(os.path.join(d, "src", "app.py"), "w") as f:
+                f.write("def handler(event, context):\n    return 1\n")
+            with open(os.path.join(d, "template.yaml"), "w") as f:
+                f.write("Transform: AWS::Serverless-2016-10-31\n"
+                        "Resources:\n  Off:\n"
+                        "    Type: AWS::Serverless::Function\n"
+                        "    Properties: {Runtime: python3.12, CodeUri: src/,"
+                        " Handler: app.handler,"
+                        " ReservedConcurrentExecutions: 0}\n")
+            p = subprocess.run([LAMBKIN, "invoke", "Off", "-t",
+                                os.path.join(d, "template.yaml"), "--state",
+                                os.path.join(d, "state")],
+                               capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("Off has ReservedConcurrentExecutions 0: Lambda "
+                      "throttles every invocation of it", p.stderr)
+
     def test_bad_template_stops_startup(self):
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "template.yaml")
