@@ -14,6 +14,7 @@
 #include "fs.h"
 #include "ids.h"
 #include "lambkin/lambkin.h"
+#include "dynamodb.h"
 #include "logs.h"
 #include "loops.h"
 #include "mem.h"
@@ -32,6 +33,7 @@ struct lk_emu {
   lk_s3_t *s3;
   lk_sqs_t *sqs;
   lk_logs_t *logs;
+  lk_ddb_t *ddb;
   lk_runtime_t *rt;
   lk_loops_t *loops;
   lk_access_t *access;
@@ -103,6 +105,8 @@ static void on_request(lk_http_req_t *req, void *ud) {
     lk_sqs_serve(emu->sqs, req, 1);
   else if (target && strncmp(target, "Logs_20140328.", 14) == 0)
     lk_logs_serve(emu->logs, req);
+  else if (target && strncmp(target, "DynamoDB_20120810.", 18) == 0)
+    lk_ddb_serve(emu->ddb, req);
   else if (target)
     unemulated(req, target);
   else if (lk_sts_is_request(req))
@@ -208,6 +212,15 @@ static int add_resources(lk_emu_t *emu) {
               sub->line, sub->logical_id, lk_strerror(rc));
     rc = rc == LK_EEXIST ? 0 : rc;
   }
+  for (i = 0; rc == 0 && i < app->n_tables; i++) {
+    char why[512];
+
+    /* one lambkin cannot make is not served; the rest of the app is */
+    if (lk_ddb_create_table(emu->ddb, app->tables[i].spec, why, sizeof(why)) ==
+        LK_EINVAL)
+      fprintf(stderr, "lambkin: warning: %s:%d: table %s is not served: %s\n",
+              app->path, app->tables[i].line, app->tables[i].name, why);
+  }
   for (i = 0; rc == 0 && i < app->n_queues; i++) {
     const lk_queue_t *q = &app->queues[i];
     lk_sqs_queue_def_t d = {q->name,    q->fifo,    q->visibility_timeout_s,
@@ -226,6 +239,7 @@ static int start_services(lk_emu_t *emu) {
 
   emu->s3 = lk_s3_new(app->region, app->account);
   emu->logs = lk_logs_new(app->region, app->account);
+  emu->ddb = lk_ddb_new(app->region, app->account);
   emu->sqs = lk_sqs_new(emu->loop, app->region, app->account, emu->endpoint);
   return add_resources(emu);
 }
@@ -453,6 +467,7 @@ void lk_emu_free(lk_emu_t *emu) {
   lk_s3_free(emu->s3);
   lk_sqs_free(emu->sqs);
   lk_logs_free(emu->logs);
+  lk_ddb_free(emu->ddb);
   lk_loops_free(emu->loops);
   lk_journal_free(emu->journal);
   lk_state_free(emu->state);

@@ -69,6 +69,15 @@ typedef struct lk_queue {
   int line;
 } lk_queue_t;
 
+/* A DynamoDB table: AWS::DynamoDB::Table, or AWS::Serverless::SimpleTable
+ * made into the same shape. spec is a CreateTable request (TableName,
+ * KeySchema, AttributeDefinitions, indexes, StreamSpecification...). */
+typedef struct lk_table {
+  char *logical_id, *name;
+  cJSON *spec;
+  int line;
+} lk_table_t;
+
 typedef struct lk_log_group {
   char *logical_id, *name;
   int retention_days;
@@ -92,6 +101,8 @@ typedef struct lk_app {
   int n_queues;
   lk_log_group_t *log_groups;
   int n_log_groups;
+  lk_table_t *tables;
+  int n_tables;
   lk_subscription_t *subscriptions;
   int n_subscriptions;
   char **warnings; /* "file:line: what", each once, to say at start */

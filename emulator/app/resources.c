@@ -745,6 +745,69 @@ static int load_log_group(ctx_t *c, const char *id, yaml_node_t *res) {
   return err;
 }
 
+/* AWS::DynamoDB::Table: its Properties are a CreateTable request, with
+ * the table's name (given or made) in TableName. */
+static int load_table(ctx_t *c, const char *id, yaml_node_t *res) {
+  lk_app_t *app = c->app;
+  yaml_node_t *props = lk_app_get(c, res, "Properties");
+  lk_table_t *t = APPEND(app->tables, app->n_tables);
+  int err;
+
+  t->logical_id = lk_xstrdup(id);
+  t->line = (int)res->start_mark.line + 1;
+  err = name_of(c, id, res, &t->name);
+  t->spec = props ? lk_app_json(c, props) : cJSON_CreateObject();
+  if (err == 0 && !cJSON_IsObject(t->spec))
+    err = LK_EINVAL;
+  if (err == 0) {
+    cJSON_DeleteItemFromObjectCaseSensitive(t->spec, "TableName");
+    cJSON_AddStringToObject(t->spec, "TableName", t->name);
+  }
+  return err;
+}
+
+/* AWS::Serverless::SimpleTable: PrimaryKey {Name, Type: String | Number
+ * | Binary}, id of String when absent, as SAM expands it. */
+static int load_simple_table(ctx_t *c, const char *id, yaml_node_t *res) {
+  lk_app_t *app = c->app;
+  yaml_node_t *props = lk_app_get(c, res, "Properties");
+  yaml_node_t *pk = lk_app_get(c, props, "PrimaryKey");
+  lk_table_t *t = APPEND(app->tables, app->n_tables);
+  char *name = NULL, *type = NULL;
+  cJSON *ks, *defs, *k;
+  int err;
+
+  t->logical_id = lk_xstrdup(id);
+  t->line = (int)res->start_mark.line + 1;
+  err = name_of(c, id, res, &t->name);
+  if (err == 0 && pk)
+    name = lk_app_str_prop(c, lk_app_get(c, pk, "Name"), &err);
+  if (err == 0 && pk)
+    type = lk_app_str_prop(c, lk_app_get(c, pk, "Type"), &err);
+  t->spec = cJSON_CreateObject();
+  cJSON_AddStringToObject(t->spec, "TableName", t->name);
+  ks = cJSON_AddArrayToObject(t->spec, "KeySchema");
+  k = cJSON_CreateObject();
+  cJSON_AddStringToObject(k, "AttributeName", name ? name : "id");
+  cJSON_AddStringToObject(k, "KeyType", "HASH");
+  cJSON_AddItemToArray(ks, k);
+  defs = cJSON_AddArrayToObject(t->spec, "AttributeDefinitions");
+  k = cJSON_CreateObject();
+  cJSON_AddStringToObject(k, "AttributeName", name ? name : "id");
+  cJSON_AddStringToObject(k, "AttributeType",
+                          type && strcmp(type, "Number") == 0   ? "N"
+                          : type && strcmp(type, "Binary") == 0 ? "B"
+                                                                : "S");
+  cJSON_AddItemToArray(defs, k);
+  cJSON_AddStringToObject(t->spec, "BillingMode",
+                          lk_app_get(c, props, "ProvisionedThroughput")
+                              ? "PROVISIONED"
+                              : "PAY_PER_REQUEST");
+  free(name);
+  free(type);
+  return err;
+}
+
 static int load_subscription(ctx_t *c, const char *id, yaml_node_t *res) {
   lk_app_t *app = c->app;
   yaml_node_t *props = lk_app_get(c, res, "Properties");
@@ -792,6 +855,8 @@ static const struct {
     {"AWS::SQS::Queue", load_queue},
     {"AWS::Logs::LogGroup", load_log_group},
     {"AWS::Logs::SubscriptionFilter", load_subscription},
+    {"AWS::DynamoDB::Table", load_table},
+    {"AWS::Serverless::SimpleTable", load_simple_table},
 };
 
 /* Types check and policy read (roles, permissions, APIs) or functions

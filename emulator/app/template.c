@@ -396,6 +396,11 @@ void lk_app_free(lk_app_t *app) {
     free(app->log_groups[i].logical_id);
     free(app->log_groups[i].name);
   }
+  for (i = 0; i < app->n_tables; i++) {
+    free(app->tables[i].logical_id);
+    free(app->tables[i].name);
+    cJSON_Delete(app->tables[i].spec);
+  }
   for (i = 0; i < app->n_subscriptions; i++) {
     free(app->subscriptions[i].logical_id);
     free(app->subscriptions[i].log_group);
@@ -406,6 +411,7 @@ void lk_app_free(lk_app_t *app) {
   free(app->buckets);
   free(app->queues);
   free(app->log_groups);
+  free(app->tables);
   free(app->subscriptions);
   for (i = 0; i < app->n_warnings; i++)
     free(app->warnings[i]);

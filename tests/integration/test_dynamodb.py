@@ -1,0 +1,244 @@
+"""DynamoDB, on its JSON 1.0 wire protocol: tables from the template
+(AWS::DynamoDB::Table and AWS::Serverless::SimpleTable) and CreateTable,
+items put, got and deleted, with DynamoDB's checks and error shapes, as
+boto3 (client and resource), Debian's aws CLI, and functions calling it
+with no endpoint in their code (boto3 in python, the JS SDK v3 document
+client the node runtime provides) see them."""
+import json
+import os
+import shutil
+import sys
+import tempfile
+import unittest
+from decimal import Decimal
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lambkin_server import Server, stop_cleanly, write_tree  # noqa: E402
+
+import boto3  # noqa: E402
+
+TEMPLATE = """Transform: AWS::Serverless-2016-10-31
+Resources:
+  Orders:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      TableName: orders
+      BillingMode: PAY_PER_REQUEST
+      AttributeDefinitions:
+        - {AttributeName: pk, AttributeType: S}
+        - {AttributeName: sk, AttributeType: N}
+      KeySchema:
+        - {AttributeName: pk, KeyType: HASH}
+        - {AttributeName: sk, KeyType: RANGE}
+  Users:
+    Type: AWS::Serverless::SimpleTable
+    Properties:
+      TableName: users
+      PrimaryKey: {Name: user_id, Type: String}
+  PyWriter:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: py-writer
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: py/
+      Timeout: 20
+      Environment: {Variables: {TABLE: !Ref Users}}
+  NodeWriter:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: node-writer
+      Runtime: nodejs20.x
+      Handler: app.handler
+      CodeUri: node/
+      Timeout: 20
+      Environment: {Variables: {TABLE: !Ref Users}}
+"""
+
+PY = """import os
+
+import boto3
+
+table = boto3.resource("dynamodb").Table(os.environ["TABLE"])
+
+
+def handler(event, context):
+    table.put_item(Item={"user_id": event["id"], "by": "python"})
+    return table.get_item(Key={"user_id": event["id"]})["Item"]
+"""
+
+NODE = """const { DynamoDBClient } = require('@aws-sdk/client-dynamodb');
+const { DynamoDBDocumentClient, PutCommand, GetCommand } =
+  require('@aws-sdk/lib-dynamodb');
+
+const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}));
+
+exports.handler = async (event) => {
+  await doc.send(new PutCommand({
+    TableName: process.env.TABLE,
+    Item: { user_id: event.id, by: 'node', n: 42, tags: new Set(['a']) },
+  }));
+  const out = await doc.send(new GetCommand({
+    TableName: process.env.TABLE, Key: { user_id: event.id } }));
+  return { ...out.Item, tags: [...out.Item.tags] };
+};
+"""
+
+
+class DynamoDBTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.top = tempfile.mkdtemp(prefix="lambkin-ddb-")
+        write_tree(cls.top, {"template.yaml": TEMPLATE, "py/app.py": PY,
+                             "node/app.js": NODE})
+        cls.server = Server(template=os.path.join(cls.top, "template.yaml"))
+        cls.ddb = boto3.client("dynamodb", endpoint_url=cls.server.url)
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_cleanly(cls.server)
+        shutil.rmtree(cls.top, ignore_errors=True)
+
+    def error(self, call, **kw):
+        with self.assertRaises(self.ddb.exceptions.ClientError) as e:
+            getattr(self.ddb, call)(**kw)
+        return (e.exception.response["Error"]["Code"],
+                e.exception.response["Error"]["Message"])
+
+    def test_tables_from_the_template(self):
+        self.assertEqual(self.ddb.list_tables()["TableNames"][:2],
+                         ["orders", "users"])
+        t = self.ddb.describe_table(TableName="users")["Table"]
+        self.assertEqual(t["KeySchema"],
+                         [{"AttributeName": "user_id", "KeyType": "HASH"}])
+        self.assertEqual(t["TableStatus"], "ACTIVE")
+        self.assertEqual(t["TableArn"],
+                         "arn:aws:dynamodb:us-east-1:123456789012:table/users")
+        self.assertEqual(t["BillingModeSummary"]["BillingMode"],
+                         "PAY_PER_REQUEST")
+
+    def test_put_get_delete_with_dynamodb_numbers(self):
+        item = {"pk": {"S": "o1"}, "sk": {"N": "01.50"},
+                "nested": {"M": {"l": {"L": [{"N": "1e3"}, {"NULL": True}]}}},
+                "ns": {"NS": ["2", "1.0"]}, "b": {"B": b"\x00\xff"}}
+        self.ddb.put_item(TableName="orders", Item=item)
+        got = self.ddb.get_item(TableName="orders",
+                                Key={"pk": {"S": "o1"}, "sk": {"N": "1.5"}})
+        self.assertEqual(got["Item"]["sk"], {"N": "1.5"})
+        self.assertEqual(got["Item"]["nested"]["M"]["l"]["L"][0],
+                         {"N": "1000"})
+        self.assertEqual(sorted(got["Item"]["ns"]["NS"]), ["1", "2"])
+        self.assertEqual(got["Item"]["b"], {"B": b"\x00\xff"})
+        old = self.ddb.put_item(TableName="orders", ReturnValues="ALL_OLD",
+                                Item={"pk": {"S": "o1"}, "sk": {"N": "1.5"},
+                                      "v": {"S": "two"}})
+        self.assertEqual(old["Attributes"]["nested"]["M"]["l"]["L"][0],
+                         {"N": "1000"})
+        gone = self.ddb.delete_item(TableName="orders", ReturnValues="ALL_OLD",
+                                    Key={"pk": {"S": "o1"},
+                                         "sk": {"N": "15e-1"}})
+        self.assertEqual(gone["Attributes"]["v"], {"S": "two"})
+        self.assertNotIn("Item", self.ddb.get_item(
+            TableName="orders", Key={"pk": {"S": "o1"}, "sk": {"N": "1.5"}}))
+
+    def test_dynamodb_errors(self):
+        self.assertEqual(
+            self.error("get_item", TableName="nope", Key={"x": {"S": "1"}}),
+            ("ResourceNotFoundException",
+             "Requested resource not found: Table: nope not found"))
+        self.assertEqual(
+            self.error("get_item", TableName="orders",
+                       Key={"pk": {"S": "o1"}}),
+            ("ValidationException",
+             "The provided key element does not match the schema"))
+        self.assertEqual(
+            self.error("put_item", TableName="orders",
+                       Item={"pk": {"N": "1"}, "sk": {"N": "1"}}),
+            ("ValidationException",
+             "One or more parameter values were invalid: Type mismatch for "
+             "key pk expected: S actual: N"))
+        self.assertEqual(
+            self.error("put_item", TableName="orders",
+                       Item={"pk": {"S": "a"}}),
+            ("ValidationException",
+             "One or more parameter values were invalid: Missing the key sk "
+             "in the item"))
+        self.assertEqual(
+            self.error("put_item", TableName="orders",
+                       Item={"pk": {"S": "a"}, "sk": {"N": "1" * 39}}),
+            ("ValidationException", "Attempting to store more than 38 "
+             "significant digits in a Number"))
+        self.assertEqual(
+            self.error("put_item", TableName="orders",
+                       Item={"pk": {"S": "a"}, "sk": {"N": "1"},
+                             "s": {"SS": []}}),
+            ("ValidationException", "One or more parameter values were "
+             "invalid: An string set  may not be empty"))
+        code, msg = self.error("put_item", TableName="orders",
+                               Item={"pk": {"S": "a"}, "sk": {"N": "1"},
+                                     "big": {"S": "x" * (400 * 1024)}})
+        self.assertEqual((code, msg), ("ValidationException", "Item size has "
+                                       "exceeded the maximum allowed size"))
+        spec = dict(KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                    AttributeDefinitions=[{"AttributeName": "id",
+                                           "AttributeType": "S"}],
+                    BillingMode="PAY_PER_REQUEST")
+        self.assertEqual(self.error("create_table", TableName="orders",
+                                    **spec),
+                         ("ResourceInUseException",
+                          "Table already exists: orders"))
+        code, msg = self.error("create_table", TableName="no spaces", **spec)
+        self.assertEqual(code, "ValidationException")
+        self.assertIn("at 'tableName' failed to satisfy constraint", msg)
+        # and lambkin still serves
+        self.assertIn("orders", self.ddb.list_tables()["TableNames"])
+
+    def test_create_wait_list_delete(self):
+        self.ddb.create_table(
+            TableName="made-here",
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id",
+                                   "AttributeType": "N"}],
+            ProvisionedThroughput={"ReadCapacityUnits": 5,
+                                   "WriteCapacityUnits": 5})
+        self.ddb.get_waiter("table_exists").wait(TableName="made-here")
+        names = self.ddb.list_tables(Limit=1)
+        self.assertEqual(names["TableNames"], ["made-here"])
+        self.assertEqual(names["LastEvaluatedTableName"], "made-here")
+        self.ddb.delete_table(TableName="made-here")
+        self.assertNotIn("made-here", self.ddb.list_tables()["TableNames"])
+
+    def test_boto3_resource_and_aws_cli(self):
+        table = boto3.resource("dynamodb",
+                               endpoint_url=self.server.url).Table("users")
+        table.put_item(Item={"user_id": "u1", "score": Decimal("3.14"),
+                             "tags": {"x", "y"}})
+        self.assertEqual(table.get_item(Key={"user_id": "u1"})["Item"],
+                         {"user_id": "u1", "score": Decimal("3.14"),
+                          "tags": {"x", "y"}})
+        out = self.server.aws("dynamodb", "get-item", "--table-name", "users",
+                              "--key", '{"user_id": {"S": "u1"}}')
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertEqual(json.loads(out.stdout)["Item"]["score"],
+                         {"N": "3.14"})
+        out = self.server.aws("dynamodb", "describe-table", "--table-name",
+                              "nope")
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("ResourceNotFoundException", out.stderr)
+
+    def test_functions_call_it_with_no_endpoint(self):
+        lam = boto3.client("lambda", endpoint_url=self.server.url)
+        for name, by in (("py-writer", "python"), ("node-writer", "node")):
+            r = lam.invoke(FunctionName=name,
+                           Payload=json.dumps({"id": "from-" + by}))
+            body = json.loads(r["Payload"].read())
+            self.assertNotIn("FunctionError", r, body)
+            self.assertEqual((body["user_id"], body["by"]),
+                             ("from-" + by, by))
+        got = self.ddb.get_item(TableName="users",
+                                Key={"user_id": {"S": "from-node"}})["Item"]
+        self.assertEqual((got["n"], got["tags"]), ({"N": "42"}, {"SS": ["a"]}))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)

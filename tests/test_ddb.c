@@ -1,0 +1,166 @@
+/* DynamoDB's values and tables: numbers as DynamoDB stores and orders
+ * them, the checks on what a client sends, and a table that keeps a
+ * partition's items in sort key order through puts and deletes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ddb_table.h"
+#include "ddb_value.h"
+
+static void canon_is(const char *in, const char *want) {
+  char out[LK_DDB_NUM_MAX], err[256];
+
+  assert_int_equal(lk_ddb_num_canon(in, out, err, sizeof(err)), 0);
+  assert_string_equal(out, want);
+}
+
+static void canon_fails(const char *in, const char *msg) {
+  char out[LK_DDB_NUM_MAX], err[256];
+
+  assert_int_equal(lk_ddb_num_canon(in, out, err, sizeof(err)), -1);
+  assert_non_null(strstr(err, msg));
+}
+
+static void test_numbers(void **state) {
+  char big[200];
+
+  (void)state;
+  canon_is("01.50", "1.5");
+  canon_is("+0", "0");
+  canon_is("-0.000", "0");
+  canon_is("1e3", "1000");
+  canon_is("1.5E-3", "0.0015");
+  canon_is("-12.340e1", "-123.4");
+  canon_is("99999999999999999999999999999999999999",
+           "99999999999999999999999999999999999999");
+  canon_is("1E+125", "1" /* then 125 zeros */
+                     "0000000000000000000000000000000000000000000000000000"
+                     "0000000000000000000000000000000000000000000000000000"
+                     "000000000000000000000");
+  canon_fails("1"
+              "000000000000000000000000000000000000001",
+              "more than 38 significant digits");
+  canon_fails("1E126", "Number overflow");
+  canon_fails("1E-131", "Number underflow");
+  canon_fails("abc", "cannot be converted into a number");
+  canon_fails("1e", "cannot be converted");
+  canon_fails("", "cannot be converted");
+  canon_fails("1.2.3", "cannot be converted");
+  memset(big, '0', sizeof(big) - 1);
+  big[sizeof(big) - 1] = '\0';
+  big[0] = '1';
+  canon_fails(big, "Number overflow"); /* 199 digits, one significant */
+  assert_true(lk_ddb_num_cmp("2", "10") < 0);
+  assert_true(lk_ddb_num_cmp("-2", "-10") > 0);
+  assert_true(lk_ddb_num_cmp("0.5", "0.49") > 0);
+  assert_true(lk_ddb_num_cmp("-0.1", "0") < 0);
+  assert_int_equal(lk_ddb_num_cmp("1.50", "1.5"), 0);
+  assert_true(lk_ddb_num_cmp("100", "99.999") > 0);
+}
+
+static int check(const char *json, const char *msg) {
+  cJSON *v = cJSON_Parse(json);
+  char err[256] = "";
+  int rc = lk_ddb_value_check(v, err, sizeof(err));
+
+  if (msg)
+    assert_non_null(strstr(err, msg));
+  cJSON_Delete(v);
+  return rc;
+}
+
+static void test_values(void **state) {
+  (void)state;
+  assert_int_equal(check("{\"S\":\"\"}", NULL), 0);
+  assert_int_equal(check("{\"M\":{\"a\":{\"L\":[{\"NULL\":true}]}}}", NULL), 0);
+  assert_int_equal(check("{}", "must contain exactly one"), -1);
+  assert_int_equal(check("{\"S\":\"a\",\"N\":\"1\"}", "more than one"), -1);
+  assert_int_equal(check("{\"NULL\":false}", "must have the value of true"),
+                   -1);
+  assert_int_equal(check("{\"NS\":[\"1\",\"1.0\"]}", "duplicates"), -1);
+  assert_int_equal(check("{\"BS\":[]}", "Binary sets should not be empty"), -1);
+  assert_int_equal(check("{\"X\":1}", "must contain exactly one"), -1);
+}
+
+static void test_nesting_limit(void **state) {
+  char doc[4096];
+  size_t n = 0;
+  int i;
+
+  (void)state;
+  for (i = 0; i < 33; i++)
+    n += (size_t)snprintf(doc + n, sizeof(doc) - n, "{\"L\":[");
+  n += (size_t)snprintf(doc + n, sizeof(doc) - n, "{\"N\":\"1\"}");
+  for (i = 0; i < 33; i++)
+    n += (size_t)snprintf(doc + n, sizeof(doc) - n, "]}");
+  assert_int_equal(check(doc, "Maximum nesting level is 32"), -1);
+}
+
+static cJSON *item(const char *pk, const char *sk) {
+  char json[256];
+
+  snprintf(json, sizeof(json), "{\"pk\":{\"S\":\"%s\"},\"sk\":{\"N\":\"%s\"}}",
+           pk, sk);
+  return cJSON_Parse(json);
+}
+
+static void test_table_order(void **state) {
+  lk_ddb_key_def_t h = {"pk", 'S'}, r = {"sk", 'N'};
+  lk_ddb_table_t *t = lk_ddb_table_new(&h, &r);
+  const cJSON *it, *got;
+  cJSON *old, *key;
+  char sk[32], err[256], prev[64] = "";
+  int i, n = 0;
+
+  (void)state;
+  for (i = 0; i < 1000; i++) { /* in an order far from sorted */
+    snprintf(sk, sizeof(sk), "%d", (i * 7919) % 1000 - 500);
+    assert_int_equal(lk_ddb_table_put(t, item(i % 2 ? "a" : "b", sk), &old, err,
+                                      sizeof(err)),
+                     0);
+    assert_null(old);
+  }
+  assert_int_equal(lk_ddb_table_count(t), 1000);
+  assert_int_equal(
+      lk_ddb_table_put(t, item("a", "-499"), &old, err, sizeof(err)), 0);
+  assert_non_null(old); /* the same key: replaced, not added */
+  cJSON_Delete(old);
+  assert_int_equal(lk_ddb_table_count(t), 1000);
+  for (it = lk_ddb_table_first(t); it; it = lk_ddb_table_next(t, it)) {
+    const char *p = cJSON_GetObjectItem(it, "pk")->child->valuestring;
+    const char *s = cJSON_GetObjectItem(it, "sk")->child->valuestring;
+
+    if (prev[0] && prev[0] == p[0])
+      assert_true(lk_ddb_num_cmp(prev + 1, s) < 0);
+    snprintf(prev, sizeof(prev), "%s%s", p, s);
+    n++;
+  }
+  assert_int_equal(n, 1000);
+  key = item("a", "-499");
+  assert_int_equal(lk_ddb_table_get(t, key, &got, err, sizeof(err)), 0);
+  assert_non_null(got);
+  assert_int_equal(lk_ddb_table_delete(t, key, &old, err, sizeof(err)), 0);
+  assert_non_null(old);
+  cJSON_Delete(old);
+  assert_int_equal(lk_ddb_table_get(t, key, &got, err, sizeof(err)), 0);
+  assert_null(got);
+  assert_int_equal(lk_ddb_table_count(t), 999);
+  cJSON_Delete(key);
+  lk_ddb_table_free(t);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_numbers),
+      cmocka_unit_test(test_values),
+      cmocka_unit_test(test_nesting_limit),
+      cmocka_unit_test(test_table_order),
+  };
+
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
