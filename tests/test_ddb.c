@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "ddb_expr.h"
 #include "ddb_table.h"
 #include "ddb_value.h"
 
@@ -154,12 +155,154 @@ static void test_table_order(void **state) {
   lk_ddb_table_free(t);
 }
 
+static void sum_is(const char *a, const char *b, int sub, const char *want) {
+  char out[LK_DDB_NUM_MAX], err[256];
+
+  assert_int_equal(lk_ddb_num_add(a, b, sub, out, err, sizeof(err)), 0);
+  assert_string_equal(out, want);
+}
+
+static void test_arithmetic(void **state) {
+  char out[LK_DDB_NUM_MAX], err[256];
+
+  (void)state;
+  sum_is("0.1", "0.2", 0, "0.3"); /* decimal, not binary floating point */
+  sum_is("1", "1", 1, "0");
+  sum_is("-5", "3", 0, "-2");
+  sum_is("3", "-5", 1, "8");
+  sum_is("0.001", "1000", 0, "1000.001");
+  sum_is("99999999999999999999999999999999999999", "-1", 0,
+         "99999999999999999999999999999999999998");
+  assert_int_equal(lk_ddb_num_add("99999999999999999999999999999999999999",
+                                  "0.1", 0, out, err, sizeof(err)),
+                   -1);
+  assert_non_null(strstr(err, "38 significant digits"));
+}
+
+/* Values :a.. and names #n for the expressions below. */
+static const char *values_json =
+    "{\":zero\":{\"N\":\"0\"},\":ten\":{\"N\":\"10\"},\":s\":{\"S\":\"ab\"},"
+    "\":list\":{\"L\":[{\"S\":\"z\"}]},\":set\":{\"SS\":[\"y\"]},"
+    "\":t\":{\"S\":\"N\"},\":one\":{\"N\":\"1\"}}";
+static const char *item_json =
+    "{\"id\":{\"S\":\"abc\"},\"n\":{\"N\":\"5\"},\"m\":{\"M\":{\"l\":{\"L\":["
+    "{\"N\":\"1\"},{\"S\":\"x\"}]}}},\"tags\":{\"SS\":[\"x\",\"y\"]},"
+    "\"name\":{\"S\":\"reserved words are fine here\"}}";
+
+static int run(const char *text, int *ok) {
+  cJSON *values = cJSON_Parse(values_json), *item = cJSON_Parse(item_json);
+  cJSON *names = cJSON_Parse("{\"#n\":\"n\"}");
+  lk_ddb_names_t nm = {names, values, cJSON_CreateObject()};
+  lk_ddb_expr_t *e;
+  char err[512];
+  int r = -1;
+
+  *ok = lk_ddb_expr_parse(text, LK_DDB_CONDITION, "ConditionExpression", &nm,
+                          &e, err, sizeof(err)) == 0;
+  if (*ok) {
+    r = lk_ddb_expr_test(e, item, err, sizeof(err));
+    lk_ddb_expr_free(e);
+  }
+  cJSON_Delete(values);
+  cJSON_Delete(item);
+  cJSON_Delete(names);
+  cJSON_Delete(nm.used);
+  return r;
+}
+
+static int cond(const char *text) {
+  int ok, r = run(text, &ok);
+
+  assert_true(ok);
+  return r;
+}
+
+static void test_conditions(void **state) {
+  int ok;
+
+  (void)state;
+  assert_int_equal(cond("n > :zero AND n < :ten"), 1);
+  assert_int_equal(cond("#n BETWEEN :one AND :ten"), 1);
+  assert_int_equal(cond("NOT (n = :ten) OR id = :s"), 1);
+  assert_int_equal(cond("n IN (:zero, :ten)"), 0);
+  assert_int_equal(cond("attribute_exists(m.l[1])"), 1);
+  assert_int_equal(cond("attribute_not_exists(m.l[2])"), 1);
+  assert_int_equal(cond("begins_with(id, :s)"), 1);
+  assert_int_equal(cond("contains(tags, :s)"), 0);
+  assert_int_equal(cond("size(m.l) = :one"), 0);
+  assert_int_equal(cond("size(id) > :one"), 1);
+  assert_int_equal(cond("attribute_type(n, :t)"), 1);
+  assert_int_equal(cond("n > :s"), 0); /* other types never compare */
+  assert_int_equal(cond("a = :s OR b = :s AND c = :s"), 0);
+  run("n = = :one", &ok);
+  assert_false(ok);
+  run("n = :nope", &ok);
+  assert_false(ok);
+  run("#nope = :one", &ok);
+  assert_false(ok);
+  run("nofunc(n)", &ok);
+  assert_false(ok);
+  run("(n = :one", &ok);
+  assert_false(ok);
+}
+
+static cJSON *updated(const char *text, int *rc) {
+  cJSON *values = cJSON_Parse(values_json), *item = cJSON_Parse(item_json);
+  lk_ddb_names_t nm = {NULL, values, cJSON_CreateObject()};
+  lk_ddb_expr_t *e;
+  char err[512];
+
+  assert_int_equal(lk_ddb_expr_parse(text, LK_DDB_UPDATE, "UpdateExpression",
+                                     &nm, &e, err, sizeof(err)),
+                   0);
+  *rc = lk_ddb_expr_update(e, item, err, sizeof(err));
+  lk_ddb_expr_free(e);
+  cJSON_Delete(values);
+  cJSON_Delete(nm.used);
+  return item;
+}
+
+static const char *num_at(const cJSON *item, const char *name) {
+  return cJSON_GetObjectItem(item, name)->child->valuestring;
+}
+
+static void test_updates(void **state) {
+  cJSON *it;
+  int rc;
+
+  (void)state;
+  it = updated("SET n = n + :ten, c = if_not_exists(c, :one) "
+               "REMOVE m.l[0] ADD tags :set, k :one DELETE tags :set",
+               &rc);
+  assert_int_equal(rc, 0);
+  assert_string_equal(num_at(it, "n"), "15");
+  assert_string_equal(num_at(it, "c"), "1");
+  assert_string_equal(num_at(it, "k"), "1");
+  /* ADD of y (there already), then DELETE of y: x is left */
+  assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(it, "tags")->child),
+                   1);
+  assert_int_equal(
+      cJSON_GetArraySize(
+          cJSON_GetObjectItem(cJSON_GetObjectItem(it, "m")->child, "l")->child),
+      1);
+  cJSON_Delete(it);
+  it = updated("SET m.l = list_append(m.l, :list)", &rc);
+  assert_int_equal(rc, 0);
+  cJSON_Delete(it);
+  it = updated("SET id = id + :one", &rc); /* a string is no number */
+  assert_int_equal(rc, -1);
+  cJSON_Delete(it);
+  it = updated("SET nope.deeper = :one", &rc);
+  assert_int_equal(rc, -1);
+  cJSON_Delete(it);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_numbers),
-      cmocka_unit_test(test_values),
-      cmocka_unit_test(test_nesting_limit),
-      cmocka_unit_test(test_table_order),
+      cmocka_unit_test(test_numbers),       cmocka_unit_test(test_values),
+      cmocka_unit_test(test_nesting_limit), cmocka_unit_test(test_table_order),
+      cmocka_unit_test(test_arithmetic),    cmocka_unit_test(test_conditions),
+      cmocka_unit_test(test_updates),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

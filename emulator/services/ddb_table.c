@@ -376,6 +376,23 @@ const cJSON *lk_ddb_table_first(const lk_ddb_table_t *t) {
   return n ? n->item : NULL;
 }
 
+const cJSON *lk_ddb_table_seek(const lk_ddb_table_t *t, const cJSON *hash) {
+  node_t *n = t->root, *best = NULL;
+  raw_t pk;
+
+  if (raw_of(hash, t->hash.type, &pk) != 0)
+    return NULL;
+  while (n) {
+    int c = raw_cmp(&pk, &n->pk);
+
+    if (c == 0)
+      best = n;
+    n = c <= 0 ? n->l : n->r;
+  }
+  free(pk.p);
+  return best ? best->item : NULL;
+}
+
 const cJSON *lk_ddb_table_next(const lk_ddb_table_t *t, const cJSON *item) {
   node_t *n = t->root, *best = NULL;
   raw_t pk, sk;

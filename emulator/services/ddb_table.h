@@ -47,6 +47,9 @@ size_t lk_ddb_table_bytes(const lk_ddb_table_t *t);
  * end). An item's successor is found from its key, so the table may
  * change between calls. */
 const cJSON *lk_ddb_table_first(const lk_ddb_table_t *t);
+/* The first item (by sort key) of the partition of a partition key
+ * value, or NULL; lk_ddb_table_next goes on through it and beyond. */
+const cJSON *lk_ddb_table_seek(const lk_ddb_table_t *t, const cJSON *hash);
 const cJSON *lk_ddb_table_next(const lk_ddb_table_t *t, const cJSON *item);
 
 #endif

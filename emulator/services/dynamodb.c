@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "ddb_expr.h"
 #include "ddb_table.h"
 #include "ddb_value.h"
 #include "dynamodb.h"
@@ -322,6 +323,7 @@ typedef struct ctx {
   cJSON *in, *out;
   const char *err_type;
   char err_msg[1024];
+  cJSON *err_item; /* ConditionalCheckFailed's Item, or NULL */
 } ctx_t;
 
 static int fail(ctx_t *c, const char *type, const char *fmt, ...)
@@ -421,59 +423,130 @@ static int op_delete_table(ctx_t *c) {
   return 0;
 }
 
-/* ReturnValues: NONE, or the one other value the operation allows. */
-static int return_values(ctx_t *c, const char *allowed, int *want) {
+/* ReturnValues: NONE or one of those the operation allows. */
+static int return_values(ctx_t *c, const char *const *allowed,
+                         const char **want) {
   const char *rv = lk_json_str(c->in, "ReturnValues");
+  int i;
 
-  *want = rv && strcmp(rv, allowed) == 0;
-  if (rv && !*want && strcmp(rv, "NONE") != 0)
-    return fail(c, ERR_VALIDATION, "ReturnValues can only be %s or NONE",
-                allowed);
-  return 0;
+  *want = NULL;
+  if (rv == NULL || strcmp(rv, "NONE") == 0)
+    return 0;
+  for (i = 0; allowed[i]; i++)
+    if (strcmp(rv, allowed[i]) == 0) {
+      *want = allowed[i];
+      return 0;
+    }
+  return fail(c, ERR_VALIDATION,
+              "1 validation error detected: Value '%.32s' at 'returnValues' "
+              "failed to satisfy constraint: Member must satisfy enum value "
+              "set",
+              rv);
 }
 
-/* Condition and update expressions are parsed by a module still to come:
- * a call that sends one is refused rather than half done. */
-static int no_expressions(ctx_t *c) {
-  static const char *const names[] = {"ConditionExpression", "Expected",
-                                      "ProjectionExpression", "AttributesToGet",
+/* The parameters DynamoDB still takes from before expressions; lambkin
+ * refuses them, naming the expression that replaces them. */
+static int no_legacy(ctx_t *c) {
+  static const char *const names[] = {"Expected",
+                                      "AttributeUpdates",
+                                      "AttributesToGet",
+                                      "KeyConditions",
+                                      "QueryFilter",
+                                      "ScanFilter",
                                       NULL};
   int i;
 
   for (i = 0; names[i]; i++)
     if (cJSON_GetObjectItemCaseSensitive(c->in, names[i]))
-      return fail(c, ERR_VALIDATION, "lambkin does not evaluate %s yet",
+      return fail(c, ERR_VALIDATION,
+                  "lambkin does not take the legacy parameter %s yet; use "
+                  "the expression that replaces it",
                   names[i]);
   return 0;
 }
 
-static int op_put_item(ctx_t *c) {
-  table_t *t = need_table(c);
-  cJSON *item = cJSON_GetObjectItemCaseSensitive(c->in, "Item"), *old = NULL;
-  char err[512];
-  int want_old;
+/* A request's expressions, parsed once. */
+typedef struct exprs {
+  lk_ddb_names_t names;
+  lk_ddb_expr_t *cond, *update, *proj, *key, *filter;
+} exprs_t;
 
-  if (t == NULL || return_values(c, "ALL_OLD", &want_old) || no_expressions(c))
-    return -1;
-  if (item == NULL)
-    return fail(c, ERR_VALIDATION,
-                "1 validation error detected: Value null at 'item' failed to "
-                "satisfy constraint: Member must not be null");
-  if (lk_ddb_item_check(item, err, sizeof(err)) != 0)
+static int parse_one(ctx_t *c, exprs_t *x, const char *field,
+                     lk_ddb_expr_kind_t kind, lk_ddb_expr_t **out) {
+  const cJSON *text = cJSON_GetObjectItemCaseSensitive(c->in, field);
+  char err[512];
+
+  if (text == NULL)
+    return 0;
+  if (!cJSON_IsString(text))
+    return fail(c, ERR_SERIAL, "%s must be a string", field);
+  if (lk_ddb_expr_parse(text->valuestring, kind, field, &x->names, out, err,
+                        sizeof(err)) != 0)
     return fail(c, ERR_VALIDATION, "%s", err);
-  if (lk_ddb_item_size(item) > LK_DDB_MAX_ITEM)
-    return fail(c, ERR_VALIDATION,
-                "Item size has exceeded the maximum allowed size");
-  item = cJSON_DetachItemViaPointer(c->in, item);
-  if (lk_ddb_table_put(t->items, item, &old, err, sizeof(err)) != 0) {
-    cJSON_Delete(item);
-    return fail(c, ERR_VALIDATION, "%s", err);
-  }
-  if (want_old && old)
-    cJSON_AddItemToObject(c->out, "Attributes", old);
-  else
-    cJSON_Delete(old);
   return 0;
+}
+
+static int parse_exprs(ctx_t *c, exprs_t *x) {
+  char err[512];
+
+  memset(x, 0, sizeof(*x));
+  x->names.names =
+      cJSON_GetObjectItemCaseSensitive(c->in, "ExpressionAttributeNames");
+  x->names.values =
+      cJSON_GetObjectItemCaseSensitive(c->in, "ExpressionAttributeValues");
+  x->names.used = cJSON_CreateObject();
+  if (no_legacy(c))
+    return -1;
+  if (x->names.values) {
+    cJSON *v;
+
+    cJSON_ArrayForEach(v, (cJSON *)x->names.values) {
+      if (lk_ddb_value_check(v, err, sizeof(err)) != 0)
+        return fail(c, ERR_VALIDATION,
+                    "ExpressionAttributeValues contains invalid value: %s "
+                    "for key %s",
+                    err, v->string);
+    }
+  }
+  if (parse_one(c, x, "ConditionExpression", LK_DDB_CONDITION, &x->cond) ||
+      parse_one(c, x, "UpdateExpression", LK_DDB_UPDATE, &x->update) ||
+      parse_one(c, x, "ProjectionExpression", LK_DDB_PROJECTION, &x->proj) ||
+      parse_one(c, x, "KeyConditionExpression", LK_DDB_CONDITION, &x->key) ||
+      parse_one(c, x, "FilterExpression", LK_DDB_CONDITION, &x->filter))
+    return -1;
+  if (lk_ddb_names_check_unused(&x->names, err, sizeof(err)) != 0)
+    return fail(c, ERR_VALIDATION, "%s", err);
+  return 0;
+}
+
+static void free_exprs(exprs_t *x) {
+  cJSON_Delete(x->names.used);
+  lk_ddb_expr_free(x->cond);
+  lk_ddb_expr_free(x->update);
+  lk_ddb_expr_free(x->proj);
+  lk_ddb_expr_free(x->key);
+  lk_ddb_expr_free(x->filter);
+}
+
+/* ConditionExpression on the item there now (NULL: none): 0 when it
+ * holds, else ConditionalCheckFailedException (with the item when
+ * ReturnValuesOnConditionCheckFailure is ALL_OLD). */
+static int condition(ctx_t *c, const exprs_t *x, const cJSON *old) {
+  const char *rv = lk_json_str(c->in, "ReturnValuesOnConditionCheckFailure");
+  char err[512];
+  int r;
+
+  if (x->cond == NULL)
+    return 0;
+  r = lk_ddb_expr_test(x->cond, old, err, sizeof(err));
+  if (r < 0)
+    return fail(c, ERR_VALIDATION, "%s", err);
+  if (r)
+    return 0;
+  if (rv && strcmp(rv, "ALL_OLD") == 0 && old)
+    c->err_item = cJSON_Duplicate(old, 1);
+  return fail(c, ERR_DDB "ConditionalCheckFailedException",
+              "The conditional request failed");
 }
 
 static int checked_key(ctx_t *c, cJSON **key) {
@@ -489,47 +562,588 @@ static int checked_key(ctx_t *c, cJSON **key) {
   return 0;
 }
 
+/* The item of the request's Key, or NULL; -1 on a bad key. */
+static int current(ctx_t *c, table_t *t, cJSON **key, const cJSON **item) {
+  char err[512];
+
+  if (checked_key(c, key))
+    return -1;
+  if (lk_ddb_table_get(t->items, *key, item, err, sizeof(err)) != 0)
+    return fail(c, ERR_VALIDATION, "%s", err);
+  return 0;
+}
+
+/* item stored (it becomes the table's); *old is what it replaced. */
+static int store(ctx_t *c, table_t *t, cJSON *item, cJSON **old) {
+  char err[512];
+
+  if (lk_ddb_item_check(item, err, sizeof(err)) != 0 ||
+      lk_ddb_item_size(item) > LK_DDB_MAX_ITEM ||
+      lk_ddb_table_put(t->items, item, old, err, sizeof(err)) != 0) {
+    if (lk_ddb_item_size(item) > LK_DDB_MAX_ITEM)
+      snprintf(err, sizeof(err),
+               "Item size has exceeded the maximum allowed size");
+    cJSON_Delete(item);
+    return fail(c, ERR_VALIDATION, "%s", err);
+  }
+  return 0;
+}
+
+static void answer_old(ctx_t *c, const char *want, cJSON *old) {
+  if (want && old)
+    cJSON_AddItemToObject(c->out, "Attributes", old);
+  else
+    cJSON_Delete(old);
+}
+
+static int op_put_item(ctx_t *c) {
+  static const char *const rv[] = {"ALL_OLD", NULL};
+  table_t *t = need_table(c);
+  cJSON *item = cJSON_GetObjectItemCaseSensitive(c->in, "Item"), *old = NULL;
+  const cJSON *there = NULL;
+  const char *want;
+  char err[512];
+  exprs_t x = {0};
+  int rc = -1;
+
+  if (t == NULL || return_values(c, rv, &want) || parse_exprs(c, &x))
+    goto done;
+  if (item == NULL) {
+    fail(c, ERR_VALIDATION,
+         "1 validation error detected: Value null at 'item' failed to "
+         "satisfy constraint: Member must not be null");
+    goto done;
+  }
+  if (lk_ddb_item_check(item, err, sizeof(err)) != 0) {
+    fail(c, ERR_VALIDATION, "%s", err);
+    goto done;
+  }
+  if (x.cond) { /* the item there now, by the new item's key */
+    cJSON *key = lk_ddb_table_key_of(t->items, item);
+
+    lk_ddb_table_get(t->items, key, &there, err, sizeof(err));
+    cJSON_Delete(key);
+  }
+  if (condition(c, &x, there) ||
+      store(c, t, cJSON_DetachItemViaPointer(c->in, item), &old))
+    goto done;
+  answer_old(c, want, old);
+  rc = 0;
+done:
+  free_exprs(&x);
+  return rc;
+}
+
 static int op_get_item(ctx_t *c) {
   table_t *t = need_table(c);
   const cJSON *item;
   cJSON *key;
-  char err[512];
+  exprs_t x;
+  int rc = -1;
 
-  if (t == NULL || no_expressions(c) || checked_key(c, &key))
+  if (t == NULL)
     return -1;
-  if (lk_ddb_table_get(t->items, key, &item, err, sizeof(err)) != 0)
-    return fail(c, ERR_VALIDATION, "%s", err);
-  if (item)
-    cJSON_AddItemToObject(c->out, "Item", cJSON_Duplicate(item, 1));
-  return 0;
+  if (parse_exprs(c, &x) == 0 && current(c, t, &key, &item) == 0) {
+    if (item)
+      cJSON_AddItemToObject(c->out, "Item",
+                            x.proj ? lk_ddb_expr_project(x.proj, item)
+                                   : cJSON_Duplicate(item, 1));
+    rc = 0;
+  }
+  free_exprs(&x);
+  return rc;
 }
 
 static int op_delete_item(ctx_t *c) {
+  static const char *const rv[] = {"ALL_OLD", NULL};
   table_t *t = need_table(c);
+  const cJSON *there;
   cJSON *key, *old = NULL;
+  const char *want;
   char err[512];
-  int want_old;
+  exprs_t x;
+  int rc = -1;
 
-  if (t == NULL || return_values(c, "ALL_OLD", &want_old) ||
-      no_expressions(c) || checked_key(c, &key))
+  if (t == NULL || return_values(c, rv, &want))
     return -1;
-  if (lk_ddb_table_delete(t->items, key, &old, err, sizeof(err)) != 0)
-    return fail(c, ERR_VALIDATION, "%s", err);
-  if (want_old && old)
-    cJSON_AddItemToObject(c->out, "Attributes", old);
-  else
-    cJSON_Delete(old);
+  if (parse_exprs(c, &x) == 0 && current(c, t, &key, &there) == 0 &&
+      condition(c, &x, there) == 0 &&
+      lk_ddb_table_delete(t->items, key, &old, err, sizeof(err)) == 0) {
+    answer_old(c, want, old);
+    rc = 0;
+  }
+  free_exprs(&x);
+  return rc;
+}
+
+/* The top-level attributes of a that b does not have the same. */
+static cJSON *changed(const cJSON *a, const cJSON *b) {
+  cJSON *out = cJSON_CreateObject();
+  const cJSON *v;
+
+  cJSON_ArrayForEach(v, a) {
+    if (!lk_ddb_value_eq(v, cJSON_GetObjectItemCaseSensitive(b, v->string)))
+      cJSON_AddItemToObject(out, v->string, cJSON_Duplicate(v, 1));
+  }
+  return out;
+}
+
+/* The key attributes of an update's result must be the key's. */
+static int same_key(ctx_t *c, table_t *t, const cJSON *key, const cJSON *item) {
+  const lk_ddb_key_def_t *k[2] = {lk_ddb_table_hash(t->items),
+                                  lk_ddb_table_range(t->items)};
+  int i;
+
+  for (i = 0; i < 2 && k[i]; i++)
+    if (!lk_ddb_value_eq(cJSON_GetObjectItemCaseSensitive(key, k[i]->name),
+                         cJSON_GetObjectItemCaseSensitive(item, k[i]->name)))
+      return fail(c, ERR_VALIDATION,
+                  "One or more parameter values were invalid: Cannot update "
+                  "attribute %s. This attribute is part of the key",
+                  k[i]->name);
   return 0;
+}
+
+/* ReturnValues of UpdateItem; UPDATED_* never name the key, which an
+ * update cannot change. */
+static void answer_update(ctx_t *c, const char *want, const cJSON *key,
+                          const cJSON *old, const cJSON *now) {
+  const cJSON *k;
+  cJSON *a = NULL;
+
+  if (want == NULL)
+    return;
+  if (strcmp(want, "ALL_NEW") == 0)
+    a = cJSON_Duplicate(now, 1);
+  else if (strcmp(want, "ALL_OLD") == 0)
+    a = old ? cJSON_Duplicate(old, 1) : NULL;
+  else if (strcmp(want, "UPDATED_NEW") == 0)
+    a = changed(now, old);
+  else
+    a = old ? changed(old, now) : NULL;
+  if (a && strncmp(want, "UPDATED", 7) == 0)
+    cJSON_ArrayForEach(k, key)
+        cJSON_DeleteItemFromObjectCaseSensitive(a, k->string);
+  if (a && a->child)
+    cJSON_AddItemToObject(c->out, "Attributes", a);
+  else
+    cJSON_Delete(a);
+}
+
+static int op_update_item(ctx_t *c) {
+  static const char *const rv[] = {"ALL_OLD", "ALL_NEW", "UPDATED_OLD",
+                                   "UPDATED_NEW", NULL};
+  table_t *t = need_table(c);
+  const cJSON *there;
+  cJSON *key, *item = NULL, *old = NULL;
+  const char *want;
+  char err[512];
+  exprs_t x;
+  int rc = -1;
+
+  if (t == NULL || return_values(c, rv, &want))
+    return -1;
+  if (parse_exprs(c, &x) || current(c, t, &key, &there) ||
+      condition(c, &x, there))
+    goto done;
+  item = cJSON_Duplicate(there ? there : key, 1);
+  if (x.update && lk_ddb_expr_update(x.update, item, err, sizeof(err)) != 0) {
+    fail(c, ERR_VALIDATION, "%s", err);
+    goto done;
+  }
+  if (same_key(c, t, key, item))
+    goto done;
+  answer_update(c, want, key, there, item);
+  rc = store(c, t, item, &old);
+  item = NULL; /* the table's, or freed by store */
+  cJSON_Delete(old);
+done:
+  cJSON_Delete(item);
+  free_exprs(&x);
+  return rc;
+}
+
+/* ---- Query and Scan ---- */
+
+#define PAGE_BYTES (1024 * 1024) /* DynamoDB's 1 MB page */
+
+typedef struct reader {
+  ctx_t *c;
+  table_t *t;
+  exprs_t x;
+  const cJSON *index; /* the GSI or LSI named by IndexName, or NULL */
+  const char *ix_hash, *ix_range; /* its key attributes */
+  long limit;
+  int count_only, segment, segments;
+  const cJSON *start; /* ExclusiveStartKey */
+  cJSON *items;
+  long count, scanned;
+  size_t bytes;
+  const cJSON *last; /* the last item read, for LastEvaluatedKey */
+  int filter_failed;
+} reader_t;
+
+static const char *key_attr(const cJSON *ks, const char *type) {
+  const cJSON *k;
+
+  cJSON_ArrayForEach(k, ks) {
+    if (strcmp(lk_json_str(k, "KeyType") ? lk_json_str(k, "KeyType") : "",
+               type) == 0)
+      return lk_json_str(k, "AttributeName");
+  }
+  return NULL;
+}
+
+static int find_index(reader_t *r) {
+  const char *name = lk_json_str(r->c->in, "IndexName");
+  static const char *const kinds[] = {"GlobalSecondaryIndexes",
+                                      "LocalSecondaryIndexes", NULL};
+  const cJSON *ix;
+  int i;
+
+  if (name == NULL)
+    return 0;
+  for (i = 0; kinds[i]; i++)
+    cJSON_ArrayForEach(ix,
+                       cJSON_GetObjectItemCaseSensitive(r->t->spec, kinds[i])) {
+      if (strcmp(lk_json_str(ix, "IndexName") ? lk_json_str(ix, "IndexName")
+                                              : "",
+                 name) == 0) {
+        const cJSON *ks = cJSON_GetObjectItemCaseSensitive(ix, "KeySchema");
+
+        r->index = ix;
+        r->ix_hash = key_attr(ks, "HASH");
+        r->ix_range = key_attr(ks, "RANGE");
+        return 0;
+      }
+    }
+  return fail(r->c, ERR_VALIDATION,
+              "The table does not have the specified index: %.255s", name);
+}
+
+/* The item's key as LastEvaluatedKey gives it: the table's key, and the
+ * index's too when reading one. */
+static cJSON *eval_key(const reader_t *r, const cJSON *item) {
+  cJSON *k = lk_ddb_table_key_of(r->t->items, item);
+  const char *names[2] = {r->ix_hash, r->ix_range};
+  int i;
+
+  for (i = 0; r->index && i < 2; i++)
+    if (names[i] && !cJSON_GetObjectItemCaseSensitive(k, names[i]))
+      cJSON_AddItemToObject(
+          k, names[i],
+          cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(item, names[i]), 1));
+  return k;
+}
+
+/* One item read: counted, filtered, kept. 0 to go on, 1 when the page is
+ * full (Limit or 1 MB) after it. */
+static int take_item(reader_t *r, const cJSON *item) {
+  char err[512];
+  int keep = 1;
+
+  r->scanned++;
+  r->last = item;
+  r->bytes += lk_ddb_item_size(item);
+  if (r->filter_failed)
+    return 1;
+  if (r->x.filter) {
+    keep = lk_ddb_expr_test(r->x.filter, item, err, sizeof(err));
+    if (keep < 0) {
+      fail(r->c, ERR_VALIDATION, "%s", err);
+      r->filter_failed = 1;
+      return 1;
+    }
+  }
+  if (keep) {
+    r->count++;
+    if (!r->count_only)
+      cJSON_AddItemToArray(r->items, r->x.proj
+                                         ? lk_ddb_expr_project(r->x.proj, item)
+                                         : cJSON_Duplicate(item, 1));
+  }
+  return (r->limit > 0 && r->scanned >= r->limit) || r->bytes >= PAGE_BYTES;
+}
+static int reader_open(reader_t *r, ctx_t *c) {
+  const char *select = lk_json_str(c->in, "Select");
+
+  memset(r, 0, sizeof(*r));
+  r->c = c;
+  r->t = need_table(c);
+  if (r->t == NULL)
+    return -1;
+  if (parse_exprs(c, &r->x)) {
+    free_exprs(&r->x);
+    return -1;
+  }
+  r->limit = lk_json_long(c->in, "Limit", 0);
+  r->count_only = select && strcmp(select, "COUNT") == 0;
+  r->start = cJSON_GetObjectItemCaseSensitive(c->in, "ExclusiveStartKey");
+  r->items = cJSON_CreateArray();
+  if (cJSON_GetObjectItemCaseSensitive(c->in, "Limit") && r->limit < 1) {
+    fail(c, ERR_VALIDATION,
+         "1 validation error detected: Value '%ld' at 'limit' failed to "
+         "satisfy constraint: Member must have value greater than or equal "
+         "to 1",
+         r->limit);
+    return -1;
+  }
+  return find_index(r);
+}
+
+/* The page's answer: Items, Count, ScannedCount, LastEvaluatedKey when
+ * it stopped before the end (more is the next item, or NULL). */
+static void reader_answer(reader_t *r, int stopped, int more) {
+  ctx_t *c = r->c;
+
+  if (c->err_type == NULL) {
+    if (!r->count_only)
+      cJSON_AddItemToObject(c->out, "Items", r->items);
+    else
+      cJSON_Delete(r->items);
+    r->items = NULL;
+    cJSON_AddNumberToObject(c->out, "Count", (double)r->count);
+    cJSON_AddNumberToObject(c->out, "ScannedCount", (double)r->scanned);
+    if (stopped && more && r->last)
+      cJSON_AddItemToObject(c->out, "LastEvaluatedKey", eval_key(r, r->last));
+  }
+  cJSON_Delete(r->items);
+  free_exprs(&r->x);
+}
+
+/* 1 when item has the index's key attributes (an index holds only
+ * those items), or when no index is read. */
+static int in_index(const reader_t *r, const cJSON *item) {
+  return r->index == NULL ||
+         (cJSON_GetObjectItemCaseSensitive(item, r->ix_hash) &&
+          (r->ix_range == NULL ||
+           cJSON_GetObjectItemCaseSensitive(item, r->ix_range)));
+}
+
+/* 1 when item's table key is the same as key's. */
+static int same_item(const reader_t *r, const cJSON *item, const cJSON *key) {
+  const lk_ddb_key_def_t *k[2] = {lk_ddb_table_hash(r->t->items),
+                                  lk_ddb_table_range(r->t->items)};
+  int i;
+
+  for (i = 0; i < 2 && k[i]; i++)
+    if (!lk_ddb_value_eq(cJSON_GetObjectItemCaseSensitive(item, k[i]->name),
+                         cJSON_GetObjectItemCaseSensitive(key, k[i]->name)))
+      return 0;
+  return 1;
+}
+
+/* Reads the candidates in order from after ExclusiveStartKey. */
+static void read_page(reader_t *r, const cJSON **cands, size_t n) {
+  size_t i = 0, k;
+  int stopped = 0;
+
+  if (r->start) {
+    for (k = 0; k < n; k++)
+      if (same_item(r, cands[k], r->start)) {
+        i = k + 1;
+        break;
+      }
+  }
+  for (; i < n && !stopped; i++)
+    stopped = take_item(r, cands[i]);
+  reader_answer(r, stopped, i < n);
+}
+
+/* Query: the hash key's equality, and at most one condition on the range
+ * key, as KeyConditionExpression allows. */
+typedef struct keyq {
+  const char *hash, *range;
+  const cJSON *value; /* the partition's */
+  int bad;
+  char why[300];
+} keyq_t;
+
+static void key_term(void *ud, const char *attr, const char *op, int simple,
+                     const cJSON *value) {
+  keyq_t *q = ud;
+
+  if (simple && strcmp(attr, q->hash) == 0 && strcmp(op, "=") == 0 &&
+      q->value == NULL)
+    q->value = value;
+  else if (!simple || q->range == NULL || strcmp(attr, q->range) != 0) {
+    q->bad = 1;
+    snprintf(q->why, sizeof(q->why), "Query key condition not supported");
+  }
+}
+
+static const char *range_type(const reader_t *r) {
+  const cJSON *defs =
+      cJSON_GetObjectItemCaseSensitive(r->t->spec, "AttributeDefinitions");
+  const cJSON *d;
+
+  cJSON_ArrayForEach(d, defs) {
+    if (r->ix_range && lk_json_str(d, "AttributeName") &&
+        strcmp(lk_json_str(d, "AttributeName"), r->ix_range) == 0)
+      return lk_json_str(d, "AttributeType");
+  }
+  return "S";
+}
+
+static const reader_t *sorting; /* qsort's context: one sort at a time */
+
+static int by_index_range(const void *a, const void *b) {
+  const cJSON *x = cJSON_GetObjectItemCaseSensitive(*(const cJSON *const *)a,
+                                                    sorting->ix_range);
+  const cJSON *y = cJSON_GetObjectItemCaseSensitive(*(const cJSON *const *)b,
+                                                    sorting->ix_range);
+  const char *t = range_type(sorting);
+
+  if (x == NULL || y == NULL || !lk_ddb_payload(x) || !lk_ddb_payload(y))
+    return 0;
+  return t[0] == 'N' ? lk_ddb_num_cmp(lk_ddb_payload(x)->valuestring,
+                                      lk_ddb_payload(y)->valuestring)
+                     : strcmp(lk_ddb_payload(x)->valuestring,
+                              lk_ddb_payload(y)->valuestring);
+}
+
+/* The items of the partition that meet the key condition, in order. */
+static const cJSON **query_candidates(reader_t *r, const keyq_t *q, size_t *n) {
+  size_t cap = 64;
+  const cJSON **v = lk_xmalloc(cap * sizeof(*v)), *it;
+  const char *hash = lk_ddb_table_hash(r->t->items)->name;
+  char err[256];
+
+  *n = 0;
+  it = r->index ? lk_ddb_table_first(r->t->items)
+                : lk_ddb_table_seek(r->t->items, q->value);
+  for (; it; it = lk_ddb_table_next(r->t->items, it)) {
+    const cJSON *h = cJSON_GetObjectItemCaseSensitive(it, q->hash);
+
+    if (!r->index &&
+        !lk_ddb_value_eq(cJSON_GetObjectItemCaseSensitive(it, hash), q->value))
+      break; /* past the partition */
+    if (!in_index(r, it) || !lk_ddb_value_eq(h, q->value) ||
+        lk_ddb_expr_test(r->x.key, it, err, sizeof(err)) != 1)
+      continue;
+    if (*n == cap)
+      v = lk_xrealloc(v, (cap *= 2) * sizeof(*v));
+    v[(*n)++] = it;
+  }
+  if (r->index && r->ix_range) {
+    sorting = r;
+    qsort(v, *n, sizeof(*v), by_index_range);
+    sorting = NULL;
+  }
+  return v;
+}
+
+static int op_query(ctx_t *c) {
+  const cJSON *fwd =
+      cJSON_GetObjectItemCaseSensitive(c->in, "ScanIndexForward");
+  const cJSON **cands;
+  reader_t r;
+  keyq_t q = {0};
+  size_t n, i;
+
+  if (reader_open(&r, c) != 0) {
+    if (r.items)
+      reader_answer(&r, 0, 0);
+    return -1;
+  }
+  if (r.x.key == NULL) {
+    fail(c, ERR_VALIDATION,
+         "Either the KeyConditions or KeyConditionExpression parameter must "
+         "be specified in the request.");
+    reader_answer(&r, 0, 0);
+    return -1;
+  }
+  q.hash = r.index ? r.ix_hash : lk_ddb_table_hash(r.t->items)->name;
+  q.range = r.index ? r.ix_range
+            : lk_ddb_table_range(r.t->items)
+                ? lk_ddb_table_range(r.t->items)->name
+                : NULL;
+  lk_ddb_expr_terms(r.x.key, key_term, &q);
+  if (q.bad || q.value == NULL) {
+    fail(c, ERR_VALIDATION, "%s",
+         q.bad ? q.why : "Query condition missed key schema element");
+    if (!q.bad)
+      snprintf(c->err_msg, sizeof(c->err_msg),
+               "Query condition missed key schema element: %s", q.hash);
+    reader_answer(&r, 0, 0);
+    return -1;
+  }
+  cands = query_candidates(&r, &q, &n);
+  if (cJSON_IsFalse(fwd))
+    for (i = 0; i < n / 2; i++) {
+      const cJSON *tmp = cands[i];
+
+      cands[i] = cands[n - 1 - i];
+      cands[n - 1 - i] = tmp;
+    }
+  read_page(&r, cands, n);
+  free(cands);
+  return c->err_type ? -1 : 0;
+}
+
+/* Which of TotalSegments an item falls in: by its partition key. */
+static int segment_of(const reader_t *r, const cJSON *item) {
+  const cJSON *h = cJSON_GetObjectItemCaseSensitive(
+      item, lk_ddb_table_hash(r->t->items)->name);
+  const char *s = h && lk_ddb_payload(h) && lk_ddb_payload(h)->valuestring
+                      ? lk_ddb_payload(h)->valuestring
+                      : "";
+  unsigned h32 = 2166136261u;
+
+  for (; *s; s++)
+    h32 = (h32 ^ (unsigned char)*s) * 16777619u;
+  return (int)(h32 % (unsigned)r->segments);
+}
+
+static int op_scan(ctx_t *c) {
+  const cJSON **cands, *it;
+  size_t n = 0, cap = 64;
+  reader_t r;
+
+  if (reader_open(&r, c) != 0) {
+    if (r.items)
+      reader_answer(&r, 0, 0);
+    return -1;
+  }
+  r.segments = (int)lk_json_long(c->in, "TotalSegments", 1);
+  r.segment = (int)lk_json_long(c->in, "Segment", 0);
+  if (r.segments < 1 || r.segments > 1000000 || r.segment < 0 ||
+      r.segment >= r.segments) {
+    fail(c, ERR_VALIDATION,
+         "The Segment parameter is zero-based and must be less than "
+         "parameter TotalSegments");
+    reader_answer(&r, 0, 0);
+    return -1;
+  }
+  cands = lk_xmalloc(cap * sizeof(*cands));
+  for (it = lk_ddb_table_first(r.t->items); it;
+       it = lk_ddb_table_next(r.t->items, it)) {
+    if (!in_index(&r, it) ||
+        (r.segments > 1 && segment_of(&r, it) != r.segment))
+      continue;
+    if (n == cap)
+      cands = lk_xrealloc(cands, (cap *= 2) * sizeof(*cands));
+    cands[n++] = it;
+  }
+  read_page(&r, cands, n);
+  free(cands);
+  return c->err_type ? -1 : 0;
 }
 
 static const struct {
   const char *name;
   int (*fn)(ctx_t *c);
 } ops[] = {
-    {"CreateTable", op_create_table}, {"DescribeTable", op_describe_table},
-    {"ListTables", op_list_tables},   {"DeleteTable", op_delete_table},
-    {"PutItem", op_put_item},         {"GetItem", op_get_item},
+    {"CreateTable", op_create_table},
+    {"DescribeTable", op_describe_table},
+    {"ListTables", op_list_tables},
+    {"DeleteTable", op_delete_table},
+    {"PutItem", op_put_item},
+    {"GetItem", op_get_item},
     {"DeleteItem", op_delete_item},
+    {"UpdateItem", op_update_item},
+    {"Query", op_query},
+    {"Scan", op_scan},
 };
 
 static void dispatch(ctx_t *c, const char *op) {
@@ -548,7 +1162,7 @@ void lk_ddb_serve(lk_ddb_t *d, lk_http_req_t *req) {
   const char *op = target ? strchr(target, '.') : NULL;
   ctx_t c = {0};
   lk_http_header_t h[2];
-  char rid[37], *text = NULL;
+  char rid[37], *text = NULL, *err_text = NULL;
   lk_buf_t b;
 
   lk_uuid(rid);
@@ -561,7 +1175,16 @@ void lk_ddb_serve(lk_ddb_t *d, lk_http_req_t *req) {
   else
     dispatch(&c, op ? op + 1 : "");
   lk_buf_init(&b, 4096);
-  if (c.err_type) {
+  if (c.err_type && c.err_item) { /* ConditionalCheckFailed's Item */
+    cJSON *e = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(e, "__type", c.err_type);
+    cJSON_AddStringToObject(e, "message", c.err_msg);
+    cJSON_AddItemToObject(e, "Item", c.err_item);
+    c.err_item = NULL;
+    err_text = cJSON_PrintUnformatted(e);
+    cJSON_Delete(e);
+  } else if (c.err_type) {
     lk_buf_printf(&b, "{\"__type\":\"%s\",\"message\":", c.err_type);
     lk_buf_add_json_str(&b, c.err_msg, strlen(c.err_msg));
     lk_buf_adds(&b, "}");
@@ -572,9 +1195,13 @@ void lk_ddb_serve(lk_ddb_t *d, lk_http_req_t *req) {
   h[1] = (lk_http_header_t){"Content-Type", "application/x-amz-json-1.0"};
   if (text)
     lk_http_respond(req, 200, h, 2, text, strlen(text));
+  else if (err_text)
+    lk_http_respond(req, 400, h, 2, err_text, strlen(err_text));
   else /* a bounded message: it fits */
     lk_http_respond(req, 400, h, 2, lk_buf_str(&b), b.len);
   free(text);
+  free(err_text);
+  cJSON_Delete(c.err_item);
   lk_buf_free(&b);
   cJSON_Delete(c.in);
   cJSON_Delete(c.out);

@@ -74,6 +74,19 @@ const { DynamoDBDocumentClient, PutCommand, GetCommand } =
 const doc = DynamoDBDocumentClient.from(new DynamoDBClient({}));
 
 exports.handler = async (event) => {
+  if (event.ccf) {
+    const { DeleteItemCommand } = require('@aws-sdk/client-dynamodb');
+    try {
+      await doc.send(new DeleteItemCommand({
+        TableName: 'orders', Key: { pk: { S: 'q' }, sk: { N: '1' } },
+        ConditionExpression: 'v < :x',
+        ExpressionAttributeValues: { ':x': { N: '0' } },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }));
+      return { name: 'deleted' };
+    } catch (e) {
+      return { name: e.name, v: e.Item && e.Item.v };
+    }
+  }
   await doc.send(new PutCommand({
     TableName: process.env.TABLE,
     Item: { user_id: event.id, by: 'node', n: 42, tags: new Set(['a']) },
@@ -192,6 +205,76 @@ class DynamoDBTest(unittest.TestCase):
         self.assertIn("at 'tableName' failed to satisfy constraint", msg)
         # and lambkin still serves
         self.assertIn("orders", self.ddb.list_tables()["TableNames"])
+
+    def test_update_query_scan_and_conditions(self):
+        from boto3.dynamodb.conditions import Attr, Key
+        t = boto3.resource("dynamodb",
+                           endpoint_url=self.server.url).Table("orders")
+        for i in range(10):
+            t.put_item(Item={"pk": "q", "sk": i, "v": i * 10})
+        t.put_item(Item={"pk": "other", "sk": 1})
+        r = t.query(KeyConditionExpression=Key("pk").eq("q") &
+                    Key("sk").between(3, 6))
+        self.assertEqual([x["sk"] for x in r["Items"]], [3, 4, 5, 6])
+        # pages backwards, three at a time, to the end
+        seen, start = [], None
+        while True:
+            kw = {"ExclusiveStartKey": start} if start else {}
+            r = t.query(KeyConditionExpression=Key("pk").eq("q"),
+                        ScanIndexForward=False, Limit=3, **kw)
+            seen += [x["sk"] for x in r["Items"]]
+            start = r.get("LastEvaluatedKey")
+            if not start:
+                break
+        self.assertEqual(seen, list(range(9, -1, -1)))
+        r = t.query(KeyConditionExpression=Key("pk").eq("q"),
+                    FilterExpression=Attr("v").gt(50))
+        self.assertEqual((r["Count"], r["ScannedCount"]), (4, 10))
+        r = t.scan(FilterExpression=Attr("pk").eq("q"), Select="COUNT")
+        self.assertEqual(r["Count"], 10)
+        self.assertNotIn("Items", r)
+        halves = [len(t.scan(Segment=s, TotalSegments=2,
+                             FilterExpression=Attr("pk").eq("q"))["Items"])
+                  for s in (0, 1)]
+        self.assertEqual(sum(halves), 10)
+        r = t.update_item(
+            Key={"pk": "q", "sk": 1},
+            UpdateExpression="SET v = v + :d, tags = list_append("
+                             "if_not_exists(tags, :e), :t) ADD n :one",
+            ExpressionAttributeValues={":d": 5, ":e": [], ":t": ["a"],
+                                       ":one": 1},
+            ReturnValues="UPDATED_NEW")
+        self.assertEqual(r["Attributes"], {"v": 15, "tags": ["a"], "n": 1})
+        with self.assertRaises(self.ddb.exceptions.
+                               ConditionalCheckFailedException):
+            t.put_item(Item={"pk": "q", "sk": 1},
+                       ConditionExpression="attribute_not_exists(pk)")
+        # the item that failed the condition, to the JS SDK v3 (Debian's
+        # boto3 predates ReturnValuesOnConditionCheckFailure)
+        lam = boto3.client("lambda", endpoint_url=self.server.url)
+        r = lam.invoke(FunctionName="node-writer",
+                       Payload=json.dumps({"ccf": True}))
+        self.assertEqual(json.loads(r["Payload"].read()),
+                         {"name": "ConditionalCheckFailedException",
+                          "v": {"N": "15"}})
+        self.assertEqual(
+            self.error("update_item", TableName="orders",
+                       Key={"pk": {"S": "q"}, "sk": {"N": "1"}},
+                       UpdateExpression="SET v = :x",
+                       ExpressionAttributeValues={":x": {"N": "1"},
+                                                  ":y": {"N": "2"}}),
+            ("ValidationException", "Value provided in "
+             "ExpressionAttributeValues unused in expressions: keys: {:y}"))
+        self.assertEqual(
+            self.error("query", TableName="orders",
+                       KeyConditionExpression="sk = :s",
+                       ExpressionAttributeValues={":s": {"N": "1"}}),
+            ("ValidationException",
+             "Query condition missed key schema element: pk"))
+        got = t.get_item(Key={"pk": "q", "sk": 1},
+                         ProjectionExpression="#v, tags[0]",
+                         ExpressionAttributeNames={"#v": "v"})["Item"]
+        self.assertEqual(got, {"v": 15, "tags": ["a"]})
 
     def test_create_wait_list_delete(self):
         self.ddb.create_table(
