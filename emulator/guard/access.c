@@ -14,6 +14,7 @@
 #include "codec.h"
 #include "iam.h"
 #include "ids.h"
+#include "json.h"
 #include "lambkin/lambkin.h"
 #include "mem.h"
 #include "sigv4.h"
@@ -108,6 +109,27 @@ static int describe_logs(const lk_app_t *app, const lk_http_req_t *req,
   return 0;
 }
 
+/* DynamoDB: the table the call names (a batch's first), or its index. */
+static int describe_ddb(const lk_app_t *app, const lk_http_req_t *req,
+                        const char *target, char *action, size_t alen,
+                        char *resource, size_t rlen) {
+  cJSON *in = cJSON_ParseWithLength(lk_buf_str(&req->body), req->body.len);
+  const cJSON *req_items = cJSON_GetObjectItemCaseSensitive(in, "RequestItems");
+  const char *table = lk_json_str(in, "TableName");
+  const char *index = lk_json_str(in, "IndexName");
+
+  snprintf(action, alen, "dynamodb:%s", strchr(target, '.') + 1);
+  if (table == NULL && req_items && req_items->child)
+    table = req_items->child->string;
+  if (table)
+    snprintf(resource, rlen, "arn:aws:dynamodb:%s:%s:table/%s%s%s", app->region,
+             app->account, table, index ? "/index/" : "", index ? index : "");
+  else
+    snprintf(resource, rlen, "*");
+  cJSON_Delete(in);
+  return 0;
+}
+
 /* S3 REST: the bucket and key from the path, the action from the method.
  * A key is cut to its folder, so the set stays small and the policy
  * reads as one would write it. */
@@ -188,6 +210,8 @@ int lk_access_describe(const lk_app_t *app, const lk_http_req_t *req, int exact,
     return describe_sqs(app, req, target, action, alen, resource, rlen);
   if (target && strncmp(target, "Logs_20140328.", 14) == 0)
     return describe_logs(app, req, target, action, alen, resource, rlen);
+  if (target && strncmp(target, "DynamoDB_20120810.", 18) == 0)
+    return describe_ddb(app, req, target, action, alen, resource, rlen);
   if (lk_sts_is_request(req))
     return LK_ENOENT; /* GetCallerIdentity needs no permission */
   if (lk_sqs_is_query(req))
@@ -201,7 +225,8 @@ typedef enum {
   SVC_SQS_JSON,
   SVC_SQS_QUERY,
   SVC_LAMBDA,
-  SVC_LOGS
+  SVC_LOGS,
+  SVC_DDB
 } svc_t;
 
 static svc_t service_of(const lk_http_req_t *req) {
@@ -214,12 +239,14 @@ static svc_t service_of(const lk_http_req_t *req) {
     return SVC_SQS_JSON;
   if (target && strncmp(target, "Logs_20140328.", 14) == 0)
     return SVC_LOGS;
+  if (target && strncmp(target, "DynamoDB_20120810.", 18) == 0)
+    return SVC_DDB;
   return lk_sqs_is_query(req) ? SVC_SQS_QUERY : SVC_S3;
 }
 
 /* An error in the shape the service's clients parse: S3's and SQS
- * query's XML, SQS's JSON 1.0 (code after '#'), Lambda's and Logs' JSON
- * (x-amzn-ErrorType). */
+ * query's XML, SQS's JSON 1.0 (code after '#'), Lambda's, Logs' and DynamoDB's
+ * JSON (x-amzn-ErrorType). */
 static void refuse(lk_http_req_t *req, int status, const char *code,
                    const char *msg) {
   svc_t svc = service_of(req);
@@ -279,8 +306,8 @@ static void deny(const lk_access_t *a, lk_http_req_t *req,
            "to perform: %s on resource: %s because no identity-based policy "
            "allows the %s action",
            a->app->account, fn->name, fn->name, action, resource, action);
-  if (svc == SVC_LAMBDA || svc == SVC_LOGS)
-    refuse(req, svc == SVC_LOGS ? 400 : 403, "AccessDeniedException", msg);
+  if (svc == SVC_LAMBDA || svc == SVC_LOGS || svc == SVC_DDB)
+    refuse(req, svc == SVC_LAMBDA ? 403 : 400, "AccessDeniedException", msg);
   else
     refuse(req, 403, "AccessDenied", msg);
 }
@@ -303,10 +330,13 @@ static void refuse_auth(lk_http_req_t *req, authfail_t why, const char *msg) {
                       "MissingAuthenticationTokenException"},
       [SVC_LOGS] = {"InvalidSignatureException", "UnrecognizedClientException",
                     "MissingAuthenticationTokenException"},
+      [SVC_DDB] = {"InvalidSignatureException", "UnrecognizedClientException",
+                   "MissingAuthenticationTokenException"},
   };
   svc_t svc = service_of(req);
 
-  refuse(req, svc == SVC_LOGS ? 400 : 403, codes[svc][why], msg);
+  refuse(req, svc == SVC_LOGS || svc == SVC_DDB ? 400 : 403, codes[svc][why],
+         msg);
 }
 
 /* The secret of a configured credential (--credentials), or NULL. */

@@ -14,7 +14,7 @@
 /* What a SAM policy template grants, on {} (its one parameter). */
 static const struct sam {
   const char *name, *param, *resource[2];
-  const char *actions[8];
+  const char *actions[12];
 } sam[] = {
     {"S3ReadPolicy",
      "BucketName",
@@ -44,6 +44,22 @@ static const struct sam {
      {"arn:aws:sqs:*:*:{}"},
      {"sqs:ChangeMessageVisibility*", "sqs:DeleteMessage*",
       "sqs:GetQueueAttributes", "sqs:ReceiveMessage"}},
+    {"DynamoDBCrudPolicy",
+     "TableName",
+     {"arn:aws:dynamodb:*:*:table/{}", "arn:aws:dynamodb:*:*:table/{}/index/*"},
+     {"dynamodb:GetItem", "dynamodb:DeleteItem", "dynamodb:PutItem",
+      "dynamodb:Scan", "dynamodb:Query", "dynamodb:UpdateItem",
+      "dynamodb:BatchWriteItem", "dynamodb:BatchGetItem",
+      "dynamodb:DescribeTable", "dynamodb:ConditionCheckItem"}},
+    {"DynamoDBReadPolicy",
+     "TableName",
+     {"arn:aws:dynamodb:*:*:table/{}", "arn:aws:dynamodb:*:*:table/{}/index/*"},
+     {"dynamodb:GetItem", "dynamodb:Scan", "dynamodb:Query",
+      "dynamodb:BatchGetItem", "dynamodb:DescribeTable"}},
+    {"DynamoDBWritePolicy",
+     "TableName",
+     {"arn:aws:dynamodb:*:*:table/{}", "arn:aws:dynamodb:*:*:table/{}/index/*"},
+     {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem"}},
     {"LambdaInvokePolicy",
      "FunctionName",
      {"arn:aws:lambda:*:*:function:{}*"},
@@ -60,6 +76,10 @@ static const struct managed {
     {"AmazonS3FullAccess", {"s3:*"}},
     {"AmazonS3ReadOnlyAccess", {"s3:Get*", "s3:List*"}},
     {"AmazonSQSFullAccess", {"sqs:*"}},
+    {"AmazonDynamoDBFullAccess", {"dynamodb:*"}},
+    {"AmazonDynamoDBReadOnlyAccess",
+     {"dynamodb:BatchGet*", "dynamodb:Describe*", "dynamodb:Get*",
+      "dynamodb:List*"}},
     {"AWSLambda_FullAccess", {"lambda:*"}},
     {"AWSLambdaFullAccess", {"lambda:*"}},
     {"AWSLambdaRole", {"lambda:InvokeFunction"}},

@@ -446,7 +446,7 @@ static int return_values(ctx_t *c, const char *const *allowed,
 
 /* The parameters DynamoDB still takes from before expressions; lambkin
  * refuses them, naming the expression that replaces them. */
-static int no_legacy(ctx_t *c) {
+static int no_legacy(ctx_t *c, const cJSON *in) {
   static const char *const names[] = {"Expected",
                                       "AttributeUpdates",
                                       "AttributesToGet",
@@ -457,7 +457,7 @@ static int no_legacy(ctx_t *c) {
   int i;
 
   for (i = 0; names[i]; i++)
-    if (cJSON_GetObjectItemCaseSensitive(c->in, names[i]))
+    if (cJSON_GetObjectItemCaseSensitive(in, names[i]))
       return fail(c, ERR_VALIDATION,
                   "lambkin does not take the legacy parameter %s yet; use "
                   "the expression that replaces it",
@@ -471,9 +471,9 @@ typedef struct exprs {
   lk_ddb_expr_t *cond, *update, *proj, *key, *filter;
 } exprs_t;
 
-static int parse_one(ctx_t *c, exprs_t *x, const char *field,
+static int parse_one(ctx_t *c, const cJSON *in, exprs_t *x, const char *field,
                      lk_ddb_expr_kind_t kind, lk_ddb_expr_t **out) {
-  const cJSON *text = cJSON_GetObjectItemCaseSensitive(c->in, field);
+  const cJSON *text = cJSON_GetObjectItemCaseSensitive(in, field);
   char err[512];
 
   if (text == NULL)
@@ -486,16 +486,18 @@ static int parse_one(ctx_t *c, exprs_t *x, const char *field,
   return 0;
 }
 
-static int parse_exprs(ctx_t *c, exprs_t *x) {
+/* The expressions of a request (in: the request, or one table's part of
+ * a batch). */
+static int parse_in(ctx_t *c, const cJSON *in, exprs_t *x) {
   char err[512];
 
   memset(x, 0, sizeof(*x));
   x->names.names =
-      cJSON_GetObjectItemCaseSensitive(c->in, "ExpressionAttributeNames");
+      cJSON_GetObjectItemCaseSensitive(in, "ExpressionAttributeNames");
   x->names.values =
-      cJSON_GetObjectItemCaseSensitive(c->in, "ExpressionAttributeValues");
+      cJSON_GetObjectItemCaseSensitive(in, "ExpressionAttributeValues");
   x->names.used = cJSON_CreateObject();
-  if (no_legacy(c))
+  if (no_legacy(c, in))
     return -1;
   if (x->names.values) {
     cJSON *v;
@@ -508,15 +510,21 @@ static int parse_exprs(ctx_t *c, exprs_t *x) {
                     err, v->string);
     }
   }
-  if (parse_one(c, x, "ConditionExpression", LK_DDB_CONDITION, &x->cond) ||
-      parse_one(c, x, "UpdateExpression", LK_DDB_UPDATE, &x->update) ||
-      parse_one(c, x, "ProjectionExpression", LK_DDB_PROJECTION, &x->proj) ||
-      parse_one(c, x, "KeyConditionExpression", LK_DDB_CONDITION, &x->key) ||
-      parse_one(c, x, "FilterExpression", LK_DDB_CONDITION, &x->filter))
+  if (parse_one(c, in, x, "ConditionExpression", LK_DDB_CONDITION, &x->cond) ||
+      parse_one(c, in, x, "UpdateExpression", LK_DDB_UPDATE, &x->update) ||
+      parse_one(c, in, x, "ProjectionExpression", LK_DDB_PROJECTION,
+                &x->proj) ||
+      parse_one(c, in, x, "KeyConditionExpression", LK_DDB_CONDITION,
+                &x->key) ||
+      parse_one(c, in, x, "FilterExpression", LK_DDB_CONDITION, &x->filter))
     return -1;
   if (lk_ddb_names_check_unused(&x->names, err, sizeof(err)) != 0)
     return fail(c, ERR_VALIDATION, "%s", err);
   return 0;
+}
+
+static int parse_exprs(ctx_t *c, exprs_t *x) {
+  return parse_in(c, c->in, x);
 }
 
 static void free_exprs(exprs_t *x) {
@@ -1130,6 +1138,171 @@ static int op_scan(ctx_t *c) {
   return c->err_type ? -1 : 0;
 }
 
+/* ---- batches ---- */
+
+#define BATCH_WRITES 25
+#define BATCH_GETS 100
+
+static table_t *batch_table(ctx_t *c, const char *name) {
+  table_t *t = find_table(c->d, name);
+
+  if (t == NULL)
+    fail(c, ERR_DDB "ResourceNotFoundException",
+         "Requested resource not found");
+  return t;
+}
+
+/* One write of a BatchWriteItem checked: its table, its item or key. */
+static int check_write(ctx_t *c, table_t *t, cJSON *w, cJSON *seen) {
+  cJSON *put = cJSON_GetObjectItemCaseSensitive(w, "PutRequest");
+  cJSON *del = cJSON_GetObjectItemCaseSensitive(w, "DeleteRequest");
+  cJSON *body = put ? cJSON_GetObjectItemCaseSensitive(put, "Item")
+                    : cJSON_GetObjectItemCaseSensitive(del, "Key");
+  const cJSON *there;
+  cJSON *key;
+  char err[512], *text;
+  int dup;
+
+  if ((put == NULL) == (del == NULL) || body == NULL)
+    return fail(c, ERR_VALIDATION,
+                "Supplied AttributeValue has more than one datatypes set, "
+                "must contain exactly one of the supported datatypes");
+  if (lk_ddb_item_check(body, err, sizeof(err)) != 0)
+    return fail(c, ERR_VALIDATION, "%s", err);
+  if (put && lk_ddb_item_size(body) > LK_DDB_MAX_ITEM)
+    return fail(c, ERR_VALIDATION,
+                "Item size has exceeded the maximum allowed size");
+  key = lk_ddb_table_key_of(t->items, body);
+  if (lk_ddb_table_get(t->items, put ? key : body, &there, err, sizeof(err)) !=
+      0) {
+    cJSON_Delete(key);
+    return fail(c, ERR_VALIDATION, "%s", err);
+  }
+  text = cJSON_PrintUnformatted(key);
+  dup = cJSON_GetObjectItemCaseSensitive(seen, text) != NULL;
+  if (!dup)
+    cJSON_AddTrueToObject(seen, text);
+  free(text);
+  cJSON_Delete(key);
+  return dup ? fail(c, ERR_VALIDATION,
+                    "Provided list of item keys contains duplicates")
+             : 0;
+}
+
+static void apply_write(table_t *t, cJSON *w) {
+  cJSON *put = cJSON_GetObjectItemCaseSensitive(w, "PutRequest"), *old = NULL;
+  char err[512];
+
+  if (put)
+    lk_ddb_table_put(t->items,
+                     cJSON_DetachItemViaPointer(
+                         put, cJSON_GetObjectItemCaseSensitive(put, "Item")),
+                     &old, err, sizeof(err));
+  else
+    lk_ddb_table_delete(
+        t->items,
+        cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(w, "DeleteRequest"), "Key"),
+        &old, err, sizeof(err));
+  cJSON_Delete(old);
+}
+
+/* BatchWriteItem: checked whole first (25 writes at most, no key twice,
+ * every table there), then applied; nothing is left unprocessed. */
+static int op_batch_write(ctx_t *c) {
+  cJSON *req = cJSON_GetObjectItemCaseSensitive(c->in, "RequestItems"), *tab,
+        *w;
+  int n = 0, rc = 0;
+
+  cJSON_ArrayForEach(tab, req) n += cJSON_GetArraySize(tab);
+  if (!cJSON_IsObject(req) || n == 0)
+    return fail(c, ERR_VALIDATION,
+                "1 validation error detected: Value null at 'requestItems' "
+                "failed to satisfy constraint: Member must have length "
+                "greater than or equal to 1");
+  if (n > BATCH_WRITES)
+    return fail(c, ERR_VALIDATION,
+                "Too many items requested for the BatchWriteItem call");
+  cJSON_ArrayForEach(tab, req) {
+    table_t *t = batch_table(c, tab->string);
+    cJSON *seen = cJSON_CreateObject();
+
+    if (t == NULL)
+      rc = -1;
+    cJSON_ArrayForEach(w, tab) if (rc == 0) rc = check_write(c, t, w, seen);
+    cJSON_Delete(seen);
+    if (rc)
+      return -1;
+  }
+  cJSON_ArrayForEach(tab, req) {
+    table_t *t = find_table(c->d, tab->string);
+
+    cJSON_ArrayForEach(w, tab) apply_write(t, w);
+  }
+  cJSON_AddObjectToObject(c->out, "UnprocessedItems");
+  return 0;
+}
+
+/* One table's part of a BatchGetItem: its items, projected. */
+static int batch_get_table(ctx_t *c, const cJSON *spec, table_t *t,
+                           cJSON *into) {
+  const cJSON *keys = cJSON_GetObjectItemCaseSensitive(spec, "Keys"), *k, *item;
+  cJSON *seen = cJSON_CreateObject();
+  char err[512];
+  exprs_t x;
+  int rc = parse_in(c, spec, &x);
+
+  cJSON_ArrayForEach(k, keys) {
+    char *text;
+
+    if (rc == 0 && lk_ddb_item_check((cJSON *)k, err, sizeof(err)) != 0)
+      rc = fail(c, ERR_VALIDATION, "%s", err);
+    if (rc == 0 && lk_ddb_table_get(t->items, k, &item, err, sizeof(err)) != 0)
+      rc = fail(c, ERR_VALIDATION, "%s", err);
+    if (rc)
+      break;
+    text = cJSON_PrintUnformatted(k);
+    if (cJSON_GetObjectItemCaseSensitive(seen, text))
+      rc = fail(c, ERR_VALIDATION,
+                "Provided list of item keys contains duplicates");
+    cJSON_AddTrueToObject(seen, text);
+    free(text);
+    if (rc == 0 && item)
+      cJSON_AddItemToArray(into, x.proj ? lk_ddb_expr_project(x.proj, item)
+                                        : cJSON_Duplicate(item, 1));
+  }
+  cJSON_Delete(seen);
+  free_exprs(&x);
+  return rc;
+}
+
+static int op_batch_get(ctx_t *c) {
+  cJSON *req = cJSON_GetObjectItemCaseSensitive(c->in, "RequestItems"), *tab;
+  cJSON *resp;
+  int n = 0;
+
+  cJSON_ArrayForEach(tab, req) n +=
+      cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(tab, "Keys"));
+  if (!cJSON_IsObject(req) || n == 0)
+    return fail(c, ERR_VALIDATION,
+                "1 validation error detected: Value null at 'requestItems' "
+                "failed to satisfy constraint: Member must have length "
+                "greater than or equal to 1");
+  if (n > BATCH_GETS)
+    return fail(c, ERR_VALIDATION,
+                "Too many items requested for the BatchGetItem call");
+  resp = cJSON_AddObjectToObject(c->out, "Responses");
+  cJSON_ArrayForEach(tab, req) {
+    table_t *t = batch_table(c, tab->string);
+
+    if (t == NULL ||
+        batch_get_table(c, tab, t, cJSON_AddArrayToObject(resp, tab->string)))
+      return -1;
+  }
+  cJSON_AddObjectToObject(c->out, "UnprocessedKeys");
+  return 0;
+}
+
 static const struct {
   const char *name;
   int (*fn)(ctx_t *c);
@@ -1144,6 +1317,8 @@ static const struct {
     {"UpdateItem", op_update_item},
     {"Query", op_query},
     {"Scan", op_scan},
+    {"BatchWriteItem", op_batch_write},
+    {"BatchGetItem", op_batch_get},
 };
 
 static void dispatch(ctx_t *c, const char *op) {

@@ -276,6 +276,35 @@ class DynamoDBTest(unittest.TestCase):
                          ExpressionAttributeNames={"#v": "v"})["Item"]
         self.assertEqual(got, {"v": 15, "tags": ["a"]})
 
+    def test_batches(self):
+        ddb = boto3.resource("dynamodb", endpoint_url=self.server.url)
+        with ddb.Table("orders").batch_writer() as w:  # 30: two calls
+            for i in range(30):
+                w.put_item(Item={"pk": "batch", "sk": i})
+        r = self.ddb.batch_get_item(RequestItems={
+            "orders": {"Keys": [{"pk": {"S": "batch"}, "sk": {"N": str(i)}}
+                                for i in (0, 29, 99)],
+                       "ProjectionExpression": "sk"}})
+        self.assertEqual(sorted(x["sk"]["N"] for x in
+                                r["Responses"]["orders"]), ["0", "29"])
+        self.assertEqual(r["UnprocessedKeys"], {})
+        many = [{"PutRequest": {"Item": {"pk": {"S": "b"},
+                                         "sk": {"N": str(i)}}}}
+                for i in range(26)]
+        self.assertEqual(
+            self.error("batch_write_item", RequestItems={"orders": many}),
+            ("ValidationException",
+             "Too many items requested for the BatchWriteItem call"))
+        twice = [{"DeleteRequest": {"Key": {"pk": {"S": "batch"},
+                                            "sk": {"N": "1"}}}}] * 2
+        self.assertEqual(
+            self.error("batch_write_item", RequestItems={"orders": twice}),
+            ("ValidationException",
+             "Provided list of item keys contains duplicates"))
+        # nothing of a refused batch was applied
+        self.assertIn("Item", self.ddb.get_item(
+            TableName="orders", Key={"pk": {"S": "batch"}, "sk": {"N": "1"}}))
+
     def test_create_wait_list_delete(self):
         self.ddb.create_table(
             TableName="made-here",
@@ -321,6 +350,62 @@ class DynamoDBTest(unittest.TestCase):
         got = self.ddb.get_item(TableName="users",
                                 Key={"user_id": {"S": "from-node"}})["Item"]
         self.assertEqual((got["n"], got["tags"]), ({"N": "42"}, {"SS": ["a"]}))
+
+
+ENFORCED = """Transform: AWS::Serverless-2016-10-31
+Resources:
+  Users:
+    Type: AWS::Serverless::SimpleTable
+    Properties: {TableName: users}
+  Orders:
+    Type: AWS::Serverless::SimpleTable
+    Properties: {TableName: orders}
+  Scoped:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: scoped
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: py/
+      Timeout: 20
+      Policies:
+        - DynamoDBCrudPolicy: {TableName: !Ref Users}
+"""
+
+SCOPED = """import boto3
+
+ddb = boto3.client("dynamodb")
+
+
+def handler(event, context):
+    out = {}
+    for table in ("users", "orders"):
+        try:
+            ddb.put_item(TableName=table, Item={"id": {"S": "1"}})
+            out[table] = "written"
+        except ddb.exceptions.ClientError as e:
+            out[table] = e.response["Error"]["Code"]
+    return out
+"""
+
+
+class EnforcedTest(unittest.TestCase):
+    def test_policies_cover_dynamodb(self):
+        top = tempfile.mkdtemp(prefix="lambkin-ddb-iam-")
+        try:
+            write_tree(top, {"template.yaml": ENFORCED, "py/app.py": SCOPED})
+            server = Server("--enforce-policies",
+                            template=os.path.join(top, "template.yaml"))
+            try:
+                lam = boto3.client("lambda", endpoint_url=server.url)
+                r = lam.invoke(FunctionName="scoped", Payload=b"{}")
+                self.assertEqual(json.loads(r["Payload"].read()),
+                                 {"users": "written",
+                                  "orders": "AccessDeniedException"})
+            finally:
+                stop_cleanly(server)
+        finally:
+            shutil.rmtree(top, ignore_errors=True)
 
 
 if __name__ == "__main__":
