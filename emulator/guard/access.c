@@ -245,8 +245,8 @@ static svc_t service_of(const lk_http_req_t *req) {
 }
 
 /* An error in the shape the service's clients parse: S3's and SQS
- * query's XML, SQS's JSON 1.0 (code after '#'), Lambda's, Logs' and DynamoDB's
- * JSON (x-amzn-ErrorType). */
+ * query's XML, SQS's JSON 1.0 (code after '#'), Lambda's, Logs' and
+ * DynamoDB's JSON (x-amzn-ErrorType). */
 static void refuse(lk_http_req_t *req, int status, const char *code,
                    const char *msg) {
   svc_t svc = service_of(req);
