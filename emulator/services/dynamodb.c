@@ -941,18 +941,35 @@ static int same_item(const reader_t *r, const cJSON *item, const cJSON *key) {
   return 1;
 }
 
+/* Where reading resumes: after the candidate ExclusiveStartKey names.
+ * When that item is gone (a scan that deletes what it reads) and the
+ * candidates are in the table's order, after where it was: the table
+ * finds the item after a key that is not there. */
+static size_t resume_at(const reader_t *r, const cJSON **cands, size_t n,
+                        int table_order) {
+  const cJSON *after, *it;
+  size_t k;
+
+  for (k = 0; k < n; k++)
+    if (same_item(r, cands[k], r->start))
+      return k + 1;
+  if (!table_order)
+    return 0;
+  /* the candidates are a subsequence of the table: count those before */
+  after = lk_ddb_table_next(r->t->items, r->start);
+  k = 0;
+  for (it = lk_ddb_table_first(r->t->items); it && it != after && k < n;
+       it = lk_ddb_table_next(r->t->items, it))
+    k += cands[k] == it;
+  return k;
+}
+
 /* Reads the candidates in order from after ExclusiveStartKey. */
-static void read_page(reader_t *r, const cJSON **cands, size_t n) {
-  size_t i = 0, k;
+static void read_page(reader_t *r, const cJSON **cands, size_t n,
+                      int table_order) {
+  size_t i = r->start ? resume_at(r, cands, n, table_order) : 0;
   int stopped = 0;
 
-  if (r->start) {
-    for (k = 0; k < n; k++)
-      if (same_item(r, cands[k], r->start)) {
-        i = k + 1;
-        break;
-      }
-  }
   for (; i < n && !stopped; i++)
     stopped = take_item(r, cands[i]);
   reader_answer(r, stopped, i < n);
@@ -1084,7 +1101,7 @@ static int op_query(ctx_t *c) {
       cands[i] = cands[n - 1 - i];
       cands[n - 1 - i] = tmp;
     }
-  read_page(&r, cands, n);
+  read_page(&r, cands, n, !r.index && !cJSON_IsFalse(fwd));
   free(cands);
   return c->err_type ? -1 : 0;
 }
@@ -1133,7 +1150,7 @@ static int op_scan(ctx_t *c) {
       cands = lk_xrealloc(cands, (cap *= 2) * sizeof(*cands));
     cands[n++] = it;
   }
-  read_page(&r, cands, n);
+  read_page(&r, cands, n, r.index == NULL);
   free(cands);
   return c->err_type ? -1 : 0;
 }

@@ -12,6 +12,8 @@ import tempfile
 import unittest
 from decimal import Decimal
 
+from boto3.dynamodb.conditions import Attr
+
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lambkin_server import Server, stop_cleanly, write_tree  # noqa: E402
 
@@ -207,7 +209,7 @@ class DynamoDBTest(unittest.TestCase):
         self.assertIn("orders", self.ddb.list_tables()["TableNames"])
 
     def test_update_query_scan_and_conditions(self):
-        from boto3.dynamodb.conditions import Attr, Key
+        from boto3.dynamodb.conditions import Key
         t = boto3.resource("dynamodb",
                            endpoint_url=self.server.url).Table("orders")
         for i in range(10):
@@ -275,6 +277,22 @@ class DynamoDBTest(unittest.TestCase):
                          ProjectionExpression="#v, tags[0]",
                          ExpressionAttributeNames={"#v": "v"})["Item"]
         self.assertEqual(got, {"v": 15, "tags": ["a"]})
+
+    def test_paging_goes_on_after_a_deleted_start_key(self):
+        t = boto3.resource("dynamodb",
+                           endpoint_url=self.server.url).Table("orders")
+        for i in range(25):
+            t.put_item(Item={"pk": "sweep", "sk": i})
+        seen, start = [], None
+        for _ in range(50):
+            kw = {"ExclusiveStartKey": start} if start else {}
+            r = t.scan(Limit=4, FilterExpression=Attr("pk").eq("sweep"), **kw)
+            seen += [item["sk"] for item in r["Items"]]
+            start = r.get("LastEvaluatedKey")
+            if not start:
+                break
+            t.delete_item(Key=start)  # the item the next page starts after
+        self.assertEqual(seen, list(range(25)))
 
     def test_batches(self):
         ddb = boto3.resource("dynamodb", endpoint_url=self.server.url)
