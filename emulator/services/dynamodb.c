@@ -582,9 +582,24 @@ static int current(ctx_t *c, table_t *t, cJSON **key, const cJSON **item) {
 }
 
 /* item stored (it becomes the table's); *old is what it replaced. */
+static size_t held_bytes(const lk_ddb_t *d) {
+  size_t n = 0;
+  int i;
+
+  for (i = 0; i < d->n; i++)
+    n += lk_ddb_table_bytes(d->tables[i]->items);
+  return n;
+}
+
 static int store(ctx_t *c, table_t *t, cJSON *item, cJSON **old) {
   char err[512];
 
+  if (held_bytes(c->d) + lk_ddb_item_size(item) > LK_DDB_MAX_BYTES) {
+    cJSON_Delete(item);
+    return fail(c, ERR_DDB "LimitExceededException",
+                "lambkin holds at most %zu MB of items in all tables",
+                LK_DDB_MAX_BYTES >> 20);
+  }
   if (lk_ddb_item_check(item, err, sizeof(err)) != 0 ||
       lk_ddb_item_size(item) > LK_DDB_MAX_ITEM ||
       lk_ddb_table_put(t->items, item, old, err, sizeof(err)) != 0) {
@@ -1229,6 +1244,7 @@ static void apply_write(table_t *t, cJSON *w) {
 static int op_batch_write(ctx_t *c) {
   cJSON *req = cJSON_GetObjectItemCaseSensitive(c->in, "RequestItems"), *tab,
         *w;
+  size_t adds = 0;
   int n = 0, rc = 0;
 
   cJSON_ArrayForEach(tab, req) n += cJSON_GetArraySize(tab);
@@ -1251,6 +1267,13 @@ static int op_batch_write(ctx_t *c) {
     if (rc)
       return -1;
   }
+  cJSON_ArrayForEach(tab, req) cJSON_ArrayForEach(w, tab) adds +=
+      lk_ddb_item_size(cJSON_GetObjectItemCaseSensitive(
+          cJSON_GetObjectItemCaseSensitive(w, "PutRequest"), "Item"));
+  if (held_bytes(c->d) + adds > LK_DDB_MAX_BYTES)
+    return fail(c, ERR_DDB "LimitExceededException",
+                "lambkin holds at most %zu MB of items in all tables",
+                LK_DDB_MAX_BYTES >> 20);
   cJSON_ArrayForEach(tab, req) {
     table_t *t = find_table(c->d, tab->string);
 

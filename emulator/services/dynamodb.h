@@ -14,6 +14,9 @@
 #include "http.h"
 
 #define LK_DDB_MAX_TABLES 256
+/* Items of all tables together, as DynamoDB counts their size: past it,
+ * a write that adds bytes is refused (LimitExceededException). */
+#define LK_DDB_MAX_BYTES ((size_t)512 * 1024 * 1024)
 
 typedef struct lk_ddb lk_ddb_t;
 
