@@ -58,8 +58,8 @@ soak: build
 	SOAK_SECONDS=$(SOAK_SECONDS) /usr/bin/python3 bench/soak.py $(BUILD)
 
 format:
-	find emulator fuzz include runtimes/c handlers/c tests -name '*.[ch]' \
-	  -exec clang-format -i {} +
+	find emulator fuzz include runtimes/c handlers/c tests \
+	  -name node_modules -prune -o -name '*.[ch]' -exec clang-format -i {} +
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) .lambkin handlers/.lambkin
