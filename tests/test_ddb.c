@@ -233,7 +233,8 @@ static void test_conditions(void **state) {
   assert_int_equal(cond("size(id) > :one"), 1);
   assert_int_equal(cond("attribute_type(n, :t)"), 1);
   assert_int_equal(cond("n > :s"), 0); /* other types never compare */
-  assert_int_equal(cond("a = :s OR b = :s AND c = :s"), 0);
+  /* AND binds tighter than OR: read left to right it would be 0 */
+  assert_int_equal(cond("n > :zero OR n = :ten AND n = :zero"), 1);
   run("n = = :one", &ok);
   assert_false(ok);
   run("n = :nope", &ok);
