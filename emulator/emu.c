@@ -105,7 +105,8 @@ static void on_request(lk_http_req_t *req, void *ud) {
     lk_sqs_serve(emu->sqs, req, 1);
   else if (target && strncmp(target, "Logs_20140328.", 14) == 0)
     lk_logs_serve(emu->logs, req);
-  else if (target && strncmp(target, "DynamoDB_20120810.", 18) == 0)
+  else if (target && (strncmp(target, "DynamoDB_20120810.", 18) == 0 ||
+                      strncmp(target, "DynamoDBStreams_20120810.", 25) == 0))
     lk_ddb_serve(emu->ddb, req);
   else if (target)
     unemulated(req, target);
@@ -304,7 +305,7 @@ static void start_app(lk_emu_t *emu) {
   ao.n_credentials = emu->opts.n_credentials;
   emu->access = lk_access_new(emu->app, emu->rt, emu->journal, &ao);
   emu->sources = lk_sources_new(emu->loop, emu->app, emu->rt, emu->s3, emu->sqs,
-                                emu->logs);
+                                emu->logs, emu->ddb);
   lk_runtime_start(emu->rt);
 }
 

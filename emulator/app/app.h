@@ -69,6 +69,11 @@ typedef struct lk_queue {
   int line;
 } lk_queue_t;
 
+/* The label of a template table's stream, as !GetAtt T.StreamArn gives
+ * it: lambkin makes the stream with the same one, so the ARN a function
+ * is given names the stream it reads. */
+#define LK_APP_STREAM_LABEL "1970-01-01T00:00:00.000"
+
 /* A DynamoDB table: AWS::DynamoDB::Table, or AWS::Serverless::SimpleTable
  * made into the same shape. spec is a CreateTable request (TableName,
  * KeySchema, AttributeDefinitions, indexes, StreamSpecification...). */

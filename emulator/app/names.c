@@ -345,7 +345,7 @@ static int attr_value(ctx_t *c, const res_t *r, const char *attr,
     int err = res_arn(app, r, out);
 
     if (err == 0 && strcmp(attr, "StreamArn") == 0)
-      err = lk_buf_adds(out, "/stream/1970-01-01T00:00:00.000");
+      err = lk_buf_adds(out, "/stream/" LK_APP_STREAM_LABEL);
     return err;
   }
   if (ends(attr, "Url") || ends(attr, "URL") || ends(attr, "Endpoint"))

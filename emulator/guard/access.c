@@ -117,11 +117,19 @@ static int describe_ddb(const lk_app_t *app, const lk_http_req_t *req,
   const cJSON *req_items = cJSON_GetObjectItemCaseSensitive(in, "RequestItems");
   const char *table = lk_json_str(in, "TableName");
   const char *index = lk_json_str(in, "IndexName");
+  const char *stream = lk_json_str(in, "StreamArn");
+  const char *it = lk_json_str(in, "ShardIterator");
 
+  /* Streams' actions are dynamodb:* too, on the stream's ARN (a shard
+   * iterator starts with it). */
   snprintf(action, alen, "dynamodb:%s", strchr(target, '.') + 1);
   if (table == NULL && req_items && req_items->child)
     table = req_items->child->string;
-  if (table)
+  if (stream || (it && strchr(it, '|')))
+    snprintf(resource, rlen, "%.*s",
+             (int)(stream ? strlen(stream) : (size_t)(strrchr(it, '|') - it)),
+             stream ? stream : it);
+  else if (table)
     snprintf(resource, rlen, "arn:aws:dynamodb:%s:%s:table/%s%s%s", app->region,
              app->account, table, index ? "/index/" : "", index ? index : "");
   else
@@ -210,7 +218,8 @@ int lk_access_describe(const lk_app_t *app, const lk_http_req_t *req, int exact,
     return describe_sqs(app, req, target, action, alen, resource, rlen);
   if (target && strncmp(target, "Logs_20140328.", 14) == 0)
     return describe_logs(app, req, target, action, alen, resource, rlen);
-  if (target && strncmp(target, "DynamoDB_20120810.", 18) == 0)
+  if (target && (strncmp(target, "DynamoDB_20120810.", 18) == 0 ||
+                 strncmp(target, "DynamoDBStreams_20120810.", 25) == 0))
     return describe_ddb(app, req, target, action, alen, resource, rlen);
   if (lk_sts_is_request(req))
     return LK_ENOENT; /* GetCallerIdentity needs no permission */
@@ -239,7 +248,8 @@ static svc_t service_of(const lk_http_req_t *req) {
     return SVC_SQS_JSON;
   if (target && strncmp(target, "Logs_20140328.", 14) == 0)
     return SVC_LOGS;
-  if (target && strncmp(target, "DynamoDB_20120810.", 18) == 0)
+  if (target && (strncmp(target, "DynamoDB_20120810.", 18) == 0 ||
+                 strncmp(target, "DynamoDBStreams_20120810.", 25) == 0))
     return SVC_DDB;
   return lk_sqs_is_query(req) ? SVC_SQS_QUERY : SVC_S3;
 }

@@ -1,14 +1,17 @@
 /* Emulated DynamoDB (see dynamodb.h): the table catalogue and the JSON
  * 1.0 wire protocol; a table's items live in ddb_table.c, values are
  * checked by ddb_value.c. One table_t per table, in creation order. */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "app.h"
 #include "buf.h"
 #include "ddb_expr.h"
+#include "ddb_stream.h"
 #include "ddb_table.h"
 #include "ddb_value.h"
 #include "dynamodb.h"
@@ -28,12 +31,25 @@ typedef struct table {
   double created; /* seconds since the epoch */
   cJSON *spec;    /* the CreateTable request, as given */
   lk_ddb_table_t *items;
+  lk_ddb_stream_t *stream; /* NULL: none */
 } table_t;
+
+/* A reader of a table's stream (an event source mapping): the records it
+ * has not had are kept for it. */
+typedef struct follower {
+  char *name, *table;
+  uint64_t next; /* the first record it has not had */
+} follower_t;
 
 struct lk_ddb {
   char *region, *account;
   table_t *tables[LK_DDB_MAX_TABLES];
   int n;
+  uint64_t seq; /* the last stream record's number, across tables */
+  follower_t *readers;
+  int n_readers;
+  lk_ddb_stream_cb stream_cb;
+  void *stream_ud;
 };
 
 lk_ddb_t *lk_ddb_new(const char *region, const char *account) {
@@ -49,6 +65,7 @@ static void table_free(table_t *t) {
   free(t->arn);
   cJSON_Delete(t->spec);
   lk_ddb_table_free(t->items);
+  lk_ddb_stream_free(t->stream);
   free(t);
 }
 
@@ -59,6 +76,11 @@ void lk_ddb_free(lk_ddb_t *d) {
     return;
   for (i = 0; i < d->n; i++)
     table_free(d->tables[i]);
+  for (i = 0; i < d->n_readers; i++) {
+    free(d->readers[i].name);
+    free(d->readers[i].table);
+  }
+  free(d->readers);
   free(d->region);
   free(d->account);
   free(d);
@@ -203,12 +225,44 @@ static int check_spec(const cJSON *spec, lk_ddb_key_def_t k[2], int *nk,
   return rc;
 }
 
-int lk_ddb_create_table(lk_ddb_t *d, const cJSON *spec, char *err,
-                        size_t errlen) {
+/* StreamSpecification: CreateTable's {StreamEnabled, StreamViewType},
+ * or a template's {StreamViewType}. *view is NULL when there is no
+ * stream. */
+static int stream_spec(const cJSON *spec, const char **view, char *err,
+                       size_t errlen) {
+  static const char *const views[] = {"KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE",
+                                      "NEW_AND_OLD_IMAGES"};
+  const cJSON *ss =
+      cJSON_GetObjectItemCaseSensitive(spec, "StreamSpecification");
+  const cJSON *on = cJSON_GetObjectItemCaseSensitive(ss, "StreamEnabled");
+  const char *v = lk_json_str(ss, "StreamViewType");
+  size_t i;
+
+  *view = NULL;
+  if (ss == NULL || cJSON_IsFalse(on))
+    return 0;
+  for (i = 0; v && i < sizeof(views) / sizeof(views[0]); i++)
+    if (strcmp(v, views[i]) == 0)
+      *view = views[i];
+  if (*view == NULL)
+    return failf(err, errlen,
+                 "1 validation error detected: Value '%.64s' at "
+                 "'streamSpecification.streamViewType' failed to satisfy "
+                 "constraint: Member must satisfy enum value set: "
+                 "[NEW_IMAGE, OLD_IMAGE, NEW_AND_OLD_IMAGES, KEYS_ONLY]",
+                 v ? v : "null");
+  return 0;
+}
+
+static int create_table(lk_ddb_t *d, const cJSON *spec, const char *label,
+                        char *err, size_t errlen) {
   lk_ddb_key_def_t k[2];
+  const char *view;
   table_t *t;
   int nk = 0, rc = check_spec(spec, k, &nk, err, errlen);
 
+  if (rc == 0)
+    rc = stream_spec(spec, &view, err, errlen);
   if (rc)
     return rc;
   if (find_table(d, lk_json_str(spec, "TableName"))) {
@@ -228,8 +282,15 @@ int lk_ddb_create_table(lk_ddb_t *d, const cJSON *spec, char *err,
   t->created = (double)time(NULL);
   t->spec = cJSON_Duplicate(spec, 1);
   t->items = lk_ddb_table_new(&k[0], nk == 2 ? &k[1] : NULL);
+  if (view)
+    t->stream = lk_ddb_stream_new(t->arn, label, view, d->region);
   d->tables[d->n++] = t;
   return 0;
+}
+
+int lk_ddb_create_table(lk_ddb_t *d, const cJSON *spec, char *err,
+                        size_t errlen) {
+  return create_table(d, spec, LK_APP_STREAM_LABEL, err, errlen);
 }
 
 /* ---- describing a table ---- */
@@ -311,7 +372,16 @@ static cJSON *describe(const table_t *t, const char *status) {
   if (cJSON_GetObjectItemCaseSensitive(t->spec, "LocalSecondaryIndexes"))
     cJSON_AddItemToObject(o, "LocalSecondaryIndexes",
                           indexes(t, "LocalSecondaryIndexes", 0));
-  copy_field(o, t->spec, "StreamSpecification");
+  if (t->stream) {
+    cJSON *ss = cJSON_AddObjectToObject(o, "StreamSpecification");
+
+    cJSON_AddBoolToObject(ss, "StreamEnabled", 1);
+    cJSON_AddStringToObject(ss, "StreamViewType",
+                            lk_ddb_stream_view(t->stream));
+    cJSON_AddStringToObject(o, "LatestStreamLabel",
+                            lk_ddb_stream_label(t->stream));
+    cJSON_AddStringToObject(o, "LatestStreamArn", lk_ddb_stream_arn(t->stream));
+  }
   cJSON_AddBoolToObject(o, "DeletionProtectionEnabled", 0);
   return o;
 }
@@ -321,6 +391,7 @@ static cJSON *describe(const table_t *t, const char *status) {
 typedef struct ctx {
   lk_ddb_t *d;
   cJSON *in, *out;
+  const char *trace; /* the caller's X-Amzn-Trace-Id: its stream records' */
   const char *err_type;
   char err_msg[1024];
   cJSON *err_item; /* ConditionalCheckFailed's Item, or NULL */
@@ -353,8 +424,14 @@ static table_t *need_table(ctx_t *c) {
 }
 
 static int op_create_table(ctx_t *c) {
-  char err[512];
-  int rc = lk_ddb_create_table(c->d, c->in, err, sizeof(err));
+  char err[512], label[32];
+  time_t now = time(NULL);
+  struct tm tm;
+  int rc;
+
+  gmtime_r(&now, &tm);
+  strftime(label, sizeof(label), "%Y-%m-%dT%H:%M:%S.000", &tm);
+  rc = create_table(c->d, c->in, label, err, sizeof(err));
 
   if (rc == LK_EEXIST)
     return fail(c, ERR_DDB "ResourceInUseException", "%s", err);
@@ -581,6 +658,49 @@ static int current(ctx_t *c, table_t *t, cJSON **key, const cJSON **item) {
   return 0;
 }
 
+/* ---- every change to an item ---- */
+
+/* The oldest record of t's stream that some reader has not had. */
+static uint64_t kept_from(const lk_ddb_t *d, const table_t *t) {
+  uint64_t m = UINT64_MAX;
+  int i;
+
+  for (i = 0; i < d->n_readers; i++)
+    if (strcmp(d->readers[i].table, t->name) == 0 && d->readers[i].next < m)
+      m = d->readers[i].next;
+  return m;
+}
+
+/* Room in t's stream for the records of n changes; when readers are so
+ * far behind that there is none, the write is refused as a throttle the
+ * SDKs retry, rather than a record being lost. */
+static int stream_room(ctx_t *c, table_t *t, int n) {
+  if (t->stream == NULL ||
+      lk_ddb_stream_reserve(t->stream, n, kept_from(c->d, t)) == 0)
+    return 0;
+  return fail(c, ERR_DDB "ProvisionedThroughputExceededException",
+              "The stream of table %s is full: a function reading it is "
+              "behind (lambkin keeps %zu MB of records not yet read)",
+              t->name, LK_DDB_STREAM_MAX_BYTES >> 20);
+}
+
+/* Every change to an item passes here once it is made: the table's
+ * stream records it, with the trace of the call that made it. */
+static void item_changed(lk_ddb_t *d, table_t *t, const cJSON *old,
+                         const cJSON *now, const char *trace) {
+  cJSON *keys;
+
+  if (t->stream == NULL || (old == NULL && now == NULL))
+    return;
+  keys = lk_ddb_table_key_of(t->items, now ? now : old);
+  if (lk_ddb_stream_add(t->stream, d->seq + 1, keys, old, now, trace)) {
+    d->seq++;
+    if (d->stream_cb)
+      d->stream_cb(d->stream_ud, t->name);
+  }
+  cJSON_Delete(keys);
+}
+
 /* item stored (it becomes the table's); *old is what it replaced. */
 static size_t held_bytes(const lk_ddb_t *d) {
   size_t n = 0;
@@ -609,6 +729,7 @@ static int store(ctx_t *c, table_t *t, cJSON *item, cJSON **old) {
     cJSON_Delete(item);
     return fail(c, ERR_VALIDATION, "%s", err);
   }
+  item_changed(c->d, t, *old, item, c->trace);
   return 0;
 }
 
@@ -629,7 +750,8 @@ static int op_put_item(ctx_t *c) {
   exprs_t x = {0};
   int rc = -1;
 
-  if (t == NULL || return_values(c, rv, &want) || parse_exprs(c, &x))
+  if (t == NULL || return_values(c, rv, &want) || parse_exprs(c, &x) ||
+      stream_room(c, t, 1))
     goto done;
   if (item == NULL) {
     fail(c, ERR_VALIDATION,
@@ -687,11 +809,12 @@ static int op_delete_item(ctx_t *c) {
   exprs_t x;
   int rc = -1;
 
-  if (t == NULL || return_values(c, rv, &want))
+  if (t == NULL || return_values(c, rv, &want) || stream_room(c, t, 1))
     return -1;
   if (parse_exprs(c, &x) == 0 && current(c, t, &key, &there) == 0 &&
       condition(c, &x, there) == 0 &&
       lk_ddb_table_delete(t->items, key, &old, err, sizeof(err)) == 0) {
+    item_changed(c->d, t, old, NULL, c->trace);
     answer_old(c, want, old);
     rc = 0;
   }
@@ -764,7 +887,7 @@ static int op_update_item(ctx_t *c) {
   exprs_t x;
   int rc = -1;
 
-  if (t == NULL || return_values(c, rv, &want))
+  if (t == NULL || return_values(c, rv, &want) || stream_room(c, t, 1))
     return -1;
   if (parse_exprs(c, &x) || current(c, t, &key, &there) ||
       condition(c, &x, there))
@@ -1221,21 +1344,23 @@ static int check_write(ctx_t *c, table_t *t, cJSON *w, cJSON *seen) {
              : 0;
 }
 
-static void apply_write(table_t *t, cJSON *w) {
+static void apply_write(ctx_t *c, table_t *t, cJSON *w) {
   cJSON *put = cJSON_GetObjectItemCaseSensitive(w, "PutRequest"), *old = NULL;
+  cJSON *item = NULL;
   char err[512];
 
-  if (put)
-    lk_ddb_table_put(t->items,
-                     cJSON_DetachItemViaPointer(
-                         put, cJSON_GetObjectItemCaseSensitive(put, "Item")),
-                     &old, err, sizeof(err));
-  else
+  if (put) {
+    item = cJSON_DetachItemViaPointer(
+        put, cJSON_GetObjectItemCaseSensitive(put, "Item"));
+    lk_ddb_table_put(t->items, item, &old, err, sizeof(err));
+  } else {
     lk_ddb_table_delete(
         t->items,
         cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(w, "DeleteRequest"), "Key"),
         &old, err, sizeof(err));
+  }
+  item_changed(c->d, t, old, item, c->trace);
   cJSON_Delete(old);
 }
 
@@ -1260,7 +1385,7 @@ static int op_batch_write(ctx_t *c) {
     table_t *t = batch_table(c, tab->string);
     cJSON *seen = cJSON_CreateObject();
 
-    if (t == NULL)
+    if (t == NULL || stream_room(c, t, cJSON_GetArraySize(tab)))
       rc = -1;
     cJSON_ArrayForEach(w, tab) if (rc == 0) rc = check_write(c, t, w, seen);
     cJSON_Delete(seen);
@@ -1277,7 +1402,7 @@ static int op_batch_write(ctx_t *c) {
   cJSON_ArrayForEach(tab, req) {
     table_t *t = find_table(c->d, tab->string);
 
-    cJSON_ArrayForEach(w, tab) apply_write(t, w);
+    cJSON_ArrayForEach(w, tab) apply_write(c, t, w);
   }
   cJSON_AddObjectToObject(c->out, "UnprocessedItems");
   return 0;
@@ -1343,6 +1468,251 @@ static int op_batch_get(ctx_t *c) {
   return 0;
 }
 
+/* ---- DynamoDB Streams ---- */
+
+#define STREAM_PAGE 1000 /* GetRecords' most */
+
+static table_t *stream_table(const lk_ddb_t *d, const char *arn) {
+  int i;
+
+  for (i = 0; arn && i < d->n; i++)
+    if (d->tables[i]->stream &&
+        strcmp(lk_ddb_stream_arn(d->tables[i]->stream), arn) == 0)
+      return d->tables[i];
+  return NULL;
+}
+
+static table_t *need_stream(ctx_t *c, const char *arn) {
+  table_t *t = stream_table(c->d, arn);
+
+  if (t == NULL)
+    fail(c, ERR_DDB "ResourceNotFoundException",
+         "Requested resource not found: Stream: %.300s not found",
+         arn ? arn : "null");
+  return t;
+}
+
+static int op_list_streams(ctx_t *c) {
+  const char *table = lk_json_str(c->in, "TableName");
+  const char *start = lk_json_str(c->in, "ExclusiveStartStreamArn");
+  long limit = lk_json_long(c->in, "Limit", 100);
+  cJSON *list = cJSON_AddArrayToObject(c->out, "Streams");
+  int i, n = 0, past = start == NULL;
+
+  for (i = 0; i < c->d->n; i++) {
+    const table_t *t = c->d->tables[i];
+    cJSON *o;
+
+    if (t->stream == NULL || (table && strcmp(table, t->name) != 0))
+      continue;
+    if (!past) {
+      past = strcmp(lk_ddb_stream_arn(t->stream), start) == 0;
+      continue;
+    }
+    if (n == limit) {
+      cJSON_AddStringToObject(c->out, "LastEvaluatedStreamArn",
+                              lk_ddb_stream_arn(t->stream));
+      break;
+    }
+    o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "StreamArn", lk_ddb_stream_arn(t->stream));
+    cJSON_AddStringToObject(o, "TableName", t->name);
+    cJSON_AddStringToObject(o, "StreamLabel", lk_ddb_stream_label(t->stream));
+    cJSON_AddItemToArray(list, o);
+    n++;
+  }
+  return 0;
+}
+
+static int op_describe_stream(ctx_t *c) {
+  table_t *t = need_stream(c, lk_json_str(c->in, "StreamArn"));
+  cJSON *o, *sh, *range;
+  char first[LK_DDB_SEQ_MAX];
+
+  if (t == NULL)
+    return -1;
+  o = cJSON_AddObjectToObject(c->out, "StreamDescription");
+  cJSON_AddStringToObject(o, "StreamArn", lk_ddb_stream_arn(t->stream));
+  cJSON_AddStringToObject(o, "StreamLabel", lk_ddb_stream_label(t->stream));
+  cJSON_AddStringToObject(o, "StreamStatus", "ENABLED");
+  cJSON_AddStringToObject(o, "StreamViewType", lk_ddb_stream_view(t->stream));
+  cJSON_AddNumberToObject(o, "CreationRequestDateTime", t->created);
+  cJSON_AddStringToObject(o, "TableName", t->name);
+  copy_field(o, t->spec, "KeySchema");
+  sh = cJSON_CreateObject();
+  cJSON_AddStringToObject(sh, "ShardId", lk_ddb_stream_shard(t->stream));
+  range = cJSON_AddObjectToObject(sh, "SequenceNumberRange");
+  lk_ddb_seq_format(lk_ddb_stream_first(t->stream), first);
+  cJSON_AddStringToObject(range, "StartingSequenceNumber", first);
+  cJSON_AddItemToArray(cJSON_AddArrayToObject(o, "Shards"), sh);
+  return 0;
+}
+
+/* A shard iterator is the stream's ARN and the number to read from. */
+static void add_iterator(ctx_t *c, const char *field, const table_t *t,
+                         uint64_t at) {
+  char *it = lk_xasprintf("%s|%" PRIu64, lk_ddb_stream_arn(t->stream), at);
+
+  cJSON_AddStringToObject(c->out, field, it);
+  free(it);
+}
+
+static int trimmed(ctx_t *c, const table_t *t, uint64_t at) {
+  if (at >= lk_ddb_stream_trimmed(t->stream))
+    return 0;
+  return fail(c, ERR_DDB "TrimmedDataAccessException",
+              "The operation attempted to read past the oldest stream record "
+              "in a shard");
+}
+
+static int op_get_shard_iterator(ctx_t *c) {
+  table_t *t = need_stream(c, lk_json_str(c->in, "StreamArn"));
+  const char *shard = lk_json_str(c->in, "ShardId");
+  const char *type = lk_json_str(c->in, "ShardIteratorType");
+  const char *num = lk_json_str(c->in, "SequenceNumber");
+  uint64_t at = 0;
+
+  if (t == NULL)
+    return -1;
+  if (shard == NULL || strcmp(shard, lk_ddb_stream_shard(t->stream)) != 0)
+    return fail(c, ERR_DDB "ResourceNotFoundException",
+                "Requested resource not found: Shard does not exist");
+  if (type && strcmp(type, "TRIM_HORIZON") == 0)
+    at = lk_ddb_stream_first(t->stream);
+  else if (type && strcmp(type, "LATEST") == 0)
+    at = lk_ddb_stream_end(t->stream);
+  else if (type && strncmp(type, "A", 1) == 0 &&
+           (strcmp(type, "AT_SEQUENCE_NUMBER") == 0 ||
+            strcmp(type, "AFTER_SEQUENCE_NUMBER") == 0)) {
+    if (lk_ddb_seq_parse(num, &at) != 0)
+      return fail(c, ERR_VALIDATION, "Invalid SequenceNumber: %.64s",
+                  num ? num : "null");
+    at += type[1] == 'F'; /* AFTER_ */
+    if (trimmed(c, t, at))
+      return -1;
+  } else {
+    return fail(c, ERR_VALIDATION,
+                "1 validation error detected: Value '%.64s' at "
+                "'shardIteratorType' failed to satisfy constraint: Member "
+                "must satisfy enum value set: [TRIM_HORIZON, LATEST, "
+                "AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER]",
+                type ? type : "null");
+  }
+  add_iterator(c, "ShardIterator", t, at);
+  return 0;
+}
+
+static int op_get_records(ctx_t *c) {
+  const char *it = lk_json_str(c->in, "ShardIterator");
+  const char *bar = it ? strrchr(it, '|') : NULL;
+  long limit = lk_json_long(c->in, "Limit", STREAM_PAGE);
+  char arn[600], *end;
+  unsigned long long at;
+  table_t *t;
+
+  if (bar == NULL || bar - it >= (long)sizeof(arn) || bar[1] < '0' ||
+      bar[1] > '9')
+    return fail(c, ERR_VALIDATION, "Invalid ShardIterator");
+  snprintf(arn, sizeof(arn), "%.*s", (int)(bar - it), it);
+  at = strtoull(bar + 1, &end, 10);
+  if (*end != '\0')
+    return fail(c, ERR_VALIDATION, "Invalid ShardIterator");
+  if (limit < 1 || limit > STREAM_PAGE)
+    return fail(c, ERR_VALIDATION,
+                "1 validation error detected: Value '%ld' at 'limit' failed "
+                "to satisfy constraint: Member must have value less than or "
+                "equal to 1000",
+                limit);
+  t = stream_table(c->d, arn);
+  if (t == NULL)
+    return fail(c, ERR_DDB "ExpiredIteratorException",
+                "Iterator expired: the stream is gone");
+  if (trimmed(c, t, at))
+    return -1;
+  at = lk_ddb_stream_read(t->stream, at, (int)limit, 1024 * 1024, 0,
+                          cJSON_AddArrayToObject(c->out, "Records"), NULL);
+  add_iterator(c, "NextShardIterator", t, at);
+  return 0;
+}
+
+static const struct {
+  const char *name;
+  int (*fn)(ctx_t *c);
+} stream_ops[] = {
+    {"ListStreams", op_list_streams},
+    {"DescribeStream", op_describe_stream},
+    {"GetShardIterator", op_get_shard_iterator},
+    {"GetRecords", op_get_records},
+};
+
+/* ---- readers, for event source mappings ---- */
+
+void lk_ddb_on_stream(lk_ddb_t *d, lk_ddb_stream_cb cb, void *ud) {
+  d->stream_cb = cb;
+  d->stream_ud = ud;
+}
+
+/* The table an ARN names: "...:table/NAME" or "...:table/NAME/stream/L". */
+static int arn_table(const char *arn, char *out, size_t cap) {
+  const char *p = arn ? strstr(arn, ":table/") : NULL;
+  size_t n;
+
+  if (p == NULL)
+    return -1;
+  p += 7;
+  n = strcspn(p, "/");
+  if (n == 0 || n >= cap)
+    return -1;
+  memcpy(out, p, n);
+  out[n] = '\0';
+  return 0;
+}
+
+int lk_ddb_reader(lk_ddb_t *d, const char *name, const char *arn, int latest) {
+  char table[256];
+  const table_t *t;
+  follower_t *r;
+  int i;
+
+  if (arn_table(arn, table, sizeof(table)) != 0)
+    return LK_EINVAL;
+  for (i = 0; i < d->n_readers; i++)
+    if (strcmp(d->readers[i].name, name) == 0)
+      return i;
+  d->readers =
+      lk_xrealloc(d->readers, sizeof(*d->readers) * (size_t)(d->n_readers + 1));
+  r = &d->readers[d->n_readers];
+  r->name = lk_xstrdup(name);
+  r->table = lk_xstrdup(table);
+  t = find_table(d, table);
+  r->next = latest && t && t->stream ? lk_ddb_stream_end(t->stream) : 0;
+  return d->n_readers++;
+}
+
+int lk_ddb_read(lk_ddb_t *d, int reader, int max, size_t max_bytes,
+                cJSON *records, cJSON *traces) {
+  const follower_t *r = &d->readers[reader];
+  const table_t *t = find_table(d, r->table);
+
+  if (t == NULL || t->stream == NULL)
+    return 0;
+  lk_ddb_stream_read(t->stream, r->next, max, max_bytes, 1, records, traces);
+  return cJSON_GetArraySize(records);
+}
+
+const char *lk_ddb_reader_shard(const lk_ddb_t *d, int reader) {
+  const table_t *t = find_table(d, d->readers[reader].table);
+
+  return t && t->stream ? lk_ddb_stream_shard(t->stream) : "";
+}
+
+void lk_ddb_reader_done(lk_ddb_t *d, int reader, const char *seq) {
+  uint64_t n;
+
+  if (lk_ddb_seq_parse(seq, &n) == 0 && n + 1 > d->readers[reader].next)
+    d->readers[reader].next = n + 1;
+}
+
 static const struct {
   const char *name;
   int (*fn)(ctx_t *c);
@@ -1361,15 +1731,22 @@ static const struct {
     {"BatchGetItem", op_batch_get},
 };
 
-static void dispatch(ctx_t *c, const char *op) {
+static void dispatch(ctx_t *c, const char *target, const char *op) {
+  int streams = strncmp(target, "DynamoDBStreams_", 16) == 0;
   size_t i;
 
-  for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++)
+  for (i = 0; !streams && i < sizeof(ops) / sizeof(ops[0]); i++)
     if (strcmp(ops[i].name, op) == 0) {
       ops[i].fn(c);
       return;
     }
-  fail(c, ERR_UNKNOWN_OP, "lambkin does not emulate dynamodb.%.64s", op);
+  for (i = 0; streams && i < sizeof(stream_ops) / sizeof(stream_ops[0]); i++)
+    if (strcmp(stream_ops[i].name, op) == 0) {
+      stream_ops[i].fn(c);
+      return;
+    }
+  fail(c, ERR_UNKNOWN_OP, "lambkin does not emulate %s.%.64s",
+       streams ? "dynamodbstreams" : "dynamodb", op);
 }
 
 void lk_ddb_serve(lk_ddb_t *d, lk_http_req_t *req) {
@@ -1382,13 +1759,14 @@ void lk_ddb_serve(lk_ddb_t *d, lk_http_req_t *req) {
 
   lk_uuid(rid);
   c.d = d;
+  c.trace = lk_http_header(req, "X-Amzn-Trace-Id");
   c.in = cJSON_ParseWithLength(req->body.len ? req->body.data : "{}",
                                req->body.len ? req->body.len : 2);
   c.out = cJSON_CreateObject();
   if (!cJSON_IsObject(c.in) || req->body_too_large)
     fail(&c, ERR_SERIAL, "Start of structure or map found where not expected");
   else
-    dispatch(&c, op ? op + 1 : "");
+    dispatch(&c, target ? target : "", op ? op + 1 : "");
   lk_buf_init(&b, 4096);
   if (c.err_type && c.err_item) { /* ConditionalCheckFailed's Item */
     cJSON *e = cJSON_CreateObject();

@@ -27,6 +27,31 @@ void lk_ddb_free(lk_ddb_t *d);
  * of that name is there, or LK_EINVAL with DynamoDB's message in err. */
 int lk_ddb_create_table(lk_ddb_t *d, const cJSON *spec, char *err,
                         size_t errlen);
+/* Answers DynamoDB ("DynamoDB_20120810.*") and DynamoDB Streams
+ * ("DynamoDBStreams_20120810.*") requests. */
 void lk_ddb_serve(lk_ddb_t *d, lk_http_req_t *req);
+
+/* ---- streams, for event source mappings ---- */
+
+/* Hears of each stream record made, by its table's name. */
+typedef void (*lk_ddb_stream_cb)(void *ud, const char *table);
+void lk_ddb_on_stream(lk_ddb_t *d, lk_ddb_stream_cb cb, void *ud);
+/* A reader of the stream of the table an ARN names (its stream's or its
+ * own), which need not exist yet: the records it has not had are kept
+ * for it. latest: it starts with the next record, else with the oldest
+ * held. One of the same name already there is that one. Returns its id
+ * (>= 0), or LK_EINVAL when the ARN names no table. */
+int lk_ddb_reader(lk_ddb_t *d, const char *name, const char *arn, int latest);
+/* At most max records (about max_bytes) the reader has not had, in
+ * order, as Lambda sends them, into records; each one's trace header
+ * ("" for none) into traces, in step. Returns how many (0: none, or no
+ * stream). They stay the reader's until lk_ddb_reader_done. */
+int lk_ddb_read(lk_ddb_t *d, int reader, int max, size_t max_bytes,
+                cJSON *records, cJSON *traces);
+/* The shard the reader's records come from ("" while there is none). */
+const char *lk_ddb_reader_shard(const lk_ddb_t *d, int reader);
+/* The reader is done with the records up to and including the one of
+ * sequence number seq. */
+void lk_ddb_reader_done(lk_ddb_t *d, int reader, const char *seq);
 
 #endif

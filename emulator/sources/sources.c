@@ -7,7 +7,8 @@
  *   batches deleted on success, left to the visibility timeout (and the
  *   queue's redrive) on failure, ReportBatchItemFailures honoured;
  * - CloudWatch Logs: subscription filters to a function, delivered as
- *   {"awslogs":{"data": base64(gzip(json))}}.
+ *   {"awslogs":{"data": base64(gzip(json))}};
+ * - DynamoDB streams: streams.c.
  * Every invocation carries the trace of the call that caused it, so the
  * lineage tracker sees each chain whatever path it takes. */
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include "mem.h"
 #include "s3filter.h"
 #include "sources.h"
+#include "streams.h"
 
 #define POLL_MS 50
 #define MAX_POLLERS 5 /* concurrent batches per mapping, as Lambda starts */
@@ -48,6 +50,7 @@ struct lk_sources {
   lk_logs_t *logs;
   mapping_t *maps;
   int n_maps;
+  lk_streams_t *streams;
   uv_timer_t *tick;
   unsigned long long seq;
 };
@@ -478,7 +481,7 @@ static void add_subscription(lk_sources_t *src, const lk_function_t *f,
 
 lk_sources_t *lk_sources_new(uv_loop_t *loop, const lk_app_t *app,
                              lk_runtime_t *rt, lk_s3_t *s3, lk_sqs_t *sqs,
-                             lk_logs_t *logs) {
+                             lk_logs_t *logs, lk_ddb_t *ddb) {
   lk_sources_t *src = lk_xcalloc(1, sizeof(*src));
   const cJSON *ev, *p;
   const char *type;
@@ -509,6 +512,7 @@ lk_sources_t *lk_sources_new(uv_loop_t *loop, const lk_app_t *app,
   lk_s3_on_event(s3, on_s3_event, src);
   lk_sqs_on_send(sqs, on_sqs_send, src);
   lk_logs_on_match(logs, on_logs_match, src);
+  src->streams = lk_streams_new(loop, app, rt, ddb, sqs);
   return src;
 }
 
@@ -517,6 +521,8 @@ void lk_sources_close(lk_sources_t *src) {
 
   for (i = 0; src && i < src->n_maps; i++)
     src->maps[i].src_closing = 1;
+  if (src)
+    lk_streams_close(src->streams);
   if (src && src->tick) {
     uv_close((uv_handle_t *)src->tick, lk_free_handle);
     src->tick = NULL;
@@ -530,6 +536,7 @@ void lk_sources_free(lk_sources_t *src) {
     return;
   for (i = 0; i < src->n_maps; i++)
     free(src->maps[i].queue_arn);
+  lk_streams_free(src->streams);
   free(src->maps);
   free(src->tick); /* only set when never started */
   free(src);

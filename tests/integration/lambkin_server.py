@@ -1,5 +1,6 @@
 """Starts the real `lambkin serve` on a free loopback port for a test, and
 stops it afterwards, checking it exited cleanly (no sanitizer report)."""
+import json
 import os
 import shutil
 import socket
@@ -139,3 +140,24 @@ def function_credentials(server, function):
                     env[b"AWS_SECRET_ACCESS_KEY"].decode(),
                     env[b"AWS_SESSION_TOKEN"].decode())
     return None
+
+
+def journal(server):
+    """The records of the server's journal (every invocation, with its
+    exact event, and every loop report), oldest first."""
+    path = os.path.join(server.state_dir, "journal.jsonl")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def wait_for(fn, timeout=30.0, what="condition"):
+    """fn()'s first true answer, polled; fails after timeout seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        got = fn()
+        if got:
+            return got
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting for " + what)

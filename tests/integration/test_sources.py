@@ -15,29 +15,11 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lambkin_server import (AWS, LAMBKIN, TEMPLATE, Server,  # noqa: E402
-                            stop_cleanly)
+                            journal, stop_cleanly, wait_for)
 
 import boto3  # noqa: E402
 
 ACCOUNT = "123456789012"
-
-
-def journal(server):
-    path = os.path.join(server.state_dir, "journal.jsonl")
-    if not os.path.exists(path):
-        return []
-    with open(path) as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
-def wait_for(fn, timeout=20.0, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        got = fn()
-        if got:
-            return got
-        time.sleep(0.1)
-    raise AssertionError("timed out waiting for " + what)
 
 
 class SourcesTest(unittest.TestCase):

@@ -1,0 +1,450 @@
+"""DynamoDB streams, end to end: writes through boto3 and the aws CLI
+make stream records that Events of type DynamoDB deliver to python and
+node functions (in order, with the images the view type keeps, filtered,
+retried, split, partly failed, sent OnFailure to a queue), that the
+DynamoDB Streams API reads back, and a function that writes to the table
+whose stream triggers it is reported as a loop and stopped. The journal
+(every invocation, with its exact event) is what the assertions read."""
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lambkin_server import (Server, journal, stop_cleanly,  # noqa: E402
+                            wait_for, write_tree)
+
+import boto3  # noqa: E402
+
+ACCOUNT = "123456789012"
+
+
+def table(name, view, key="id"):
+    return """  %s:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      TableName: %s
+      BillingMode: PAY_PER_REQUEST
+      AttributeDefinitions: [{AttributeName: %s, AttributeType: S}]
+      KeySchema: [{AttributeName: %s, KeyType: HASH}]
+      StreamSpecification: {StreamViewType: %s}
+""" % (name.capitalize(), name, key, key, view)
+
+
+TEMPLATE = """Transform: AWS::Serverless-2016-10-31
+Resources:
+""" + table("orders", "NEW_AND_OLD_IMAGES") + table("keys", "KEYS_ONLY") + \
+    table("picky", "NEW_IMAGE") + table("loopy", "NEW_IMAGE") + \
+    table("failing", "NEW_IMAGE") + table("partial", "NEW_IMAGE") + \
+    table("split", "NEW_IMAGE") + """  Dead:
+    Type: AWS::SQS::Queue
+    Properties: {QueueName: stream-dead}
+  PyReader:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: py-reader
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: py/
+      Events:
+        Orders:
+          Type: DynamoDB
+          Properties:
+            Stream: !GetAtt Orders.StreamArn
+            StartingPosition: TRIM_HORIZON
+            BatchSize: 10
+  NodeReader:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: node-reader
+      Runtime: nodejs20.x
+      Handler: app.handler
+      CodeUri: node/
+      Events:
+        Keys:
+          Type: DynamoDB
+          Properties:
+            Stream: !GetAtt Keys.StreamArn
+            StartingPosition: LATEST
+  PickyFn:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: picky
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: py/
+      Events:
+        Picky:
+          Type: DynamoDB
+          Properties:
+            Stream: !GetAtt Picky.StreamArn
+            StartingPosition: TRIM_HORIZON
+            FilterCriteria:
+              Filters:
+                - Pattern: '{"eventName": ["INSERT"], "dynamodb": {"NewImage": {"kind": {"S": [{"prefix": "keep"}]}}}}'
+  Looper:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: looper
+      Runtime: python3.12
+      Handler: loop.handler
+      CodeUri: py/
+      Policies: [{DynamoDBCrudPolicy: {TableName: loopy}}]
+      Events:
+        Loopy:
+          Type: DynamoDB
+          Properties:
+            Stream: !GetAtt Loopy.StreamArn
+            StartingPosition: TRIM_HORIZON
+  Failer:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: failer
+      Runtime: python3.12
+      Handler: fail.handler
+      CodeUri: py/
+      Events:
+        Failing:
+          Type: DynamoDB
+          Properties:
+            Stream: !GetAtt Failing.StreamArn
+            StartingPosition: TRIM_HORIZON
+            MaximumRetryAttempts: 1
+            DestinationConfig:
+              OnFailure: {Destination: !GetAtt Dead.Arn}
+  PartialFn:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: partial
+      Runtime: python3.12
+      Handler: partial.handler
+      CodeUri: py/
+      Events:
+        Partial:
+          Type: DynamoDB
+          Properties:
+            Stream: !GetAtt Partial.StreamArn
+            StartingPosition: TRIM_HORIZON
+            BatchSize: 5
+            MaximumBatchingWindowInSeconds: 1
+            FunctionResponseTypes: [ReportBatchItemFailures]
+            MaximumRetryAttempts: 0
+            DestinationConfig:
+              OnFailure: {Destination: !GetAtt Dead.Arn}
+  Splitter:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: splitter
+      Runtime: python3.12
+      Handler: partial.split
+      CodeUri: py/
+      Events:
+        Split:
+          Type: DynamoDB
+          Properties:
+            Stream: !GetAtt Split.StreamArn
+            StartingPosition: TRIM_HORIZON
+            BatchSize: 4
+            MaximumBatchingWindowInSeconds: 1
+            BisectBatchOnFunctionError: true
+            MaximumRetryAttempts: 0
+"""
+
+PY = """import json
+
+
+def handler(event, context):
+    return {"n": len(event["Records"])}
+"""
+
+LOOP = """import os
+
+import boto3
+
+table = boto3.resource("dynamodb").Table("loopy")
+
+
+def handler(event, context):
+    for r in event["Records"]:
+        n = int(r["dynamodb"]["NewImage"]["n"]["N"])
+        table.put_item(Item={"id": r["dynamodb"]["Keys"]["id"]["S"],
+                             "n": n + 1})
+"""
+
+FAIL = """def handler(event, context):
+    raise RuntimeError("cannot take %d" % len(event["Records"]))
+"""
+
+PARTIAL = """def handler(event, context):
+    fails = [{"itemIdentifier": r["dynamodb"]["SequenceNumber"]}
+             for r in event["Records"]
+             if r["dynamodb"]["NewImage"].get("bad")]
+    return {"batchItemFailures": fails[:1]}
+
+
+def split(event, context):
+    if any(r["dynamodb"]["NewImage"].get("bad") for r in event["Records"]):
+        raise RuntimeError("a bad record")
+"""
+
+NODE = """exports.handler = async (event) => ({
+  keys: event.Records.map((r) => r.dynamodb.Keys.id.S),
+});
+"""
+
+
+class DynamoDBStreamsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.top = tempfile.mkdtemp(prefix="lambkin-ddbs-")
+        write_tree(cls.top, {"template.yaml": TEMPLATE, "py/app.py": PY,
+                             "py/loop.py": LOOP, "py/fail.py": FAIL,
+                             "py/partial.py": PARTIAL, "node/app.js": NODE})
+        cls.server = Server(template=os.path.join(cls.top, "template.yaml"))
+        cls.ddb = boto3.client("dynamodb", endpoint_url=cls.server.url)
+        cls.streams = boto3.client("dynamodbstreams",
+                                   endpoint_url=cls.server.url)
+        cls.sqs = boto3.client("sqs", endpoint_url=cls.server.url)
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_cleanly(cls.server)
+        shutil.rmtree(cls.top, ignore_errors=True)
+
+    def events(self, fn):
+        return [json.loads(r["event"]) for r in journal(self.server)
+                if "id" in r and r.get("function") == fn and
+                r.get("source") == "dynamodb"]
+
+    def records(self, fn):
+        return [rec for ev in self.events(fn) for rec in ev["Records"]]
+
+    def dead_letters(self, n):
+        url = "%s/%s/stream-dead" % (self.server.url, ACCOUNT)
+        got = []
+        deadline = time.time() + 30
+        while len(got) < n and time.time() < deadline:
+            r = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                         WaitTimeSeconds=1)
+            for m in r.get("Messages", []):
+                got.append(json.loads(m["Body"]))
+                self.sqs.delete_message(QueueUrl=url,
+                                        ReceiptHandle=m["ReceiptHandle"])
+        return got
+
+    def test_python_gets_insert_modify_remove_in_order_with_images(self):
+        put = dict(TableName="orders")
+        self.ddb.put_item(Item={"id": {"S": "o1"}, "v": {"N": "1"}}, **put)
+        self.ddb.update_item(Key={"id": {"S": "o1"}},
+                             UpdateExpression="SET v = v + :one",
+                             ExpressionAttributeValues={":one": {"N": "1"}},
+                             **put)
+        # A put that changes nothing makes no record.
+        self.ddb.put_item(Item={"id": {"S": "o1"}, "v": {"N": "2"}}, **put)
+        self.ddb.delete_item(Key={"id": {"S": "o1"}}, **put)
+        recs = wait_for(lambda: len(self.records("py-reader")) >= 3 and
+                        self.records("py-reader"), what="three records")
+        self.assertEqual([r["eventName"] for r in recs],
+                         ["INSERT", "MODIFY", "REMOVE"])
+        ins, mod, rem = recs
+        arn = ("arn:aws:dynamodb:us-east-1:%s:table/orders/stream/"
+               "1970-01-01T00:00:00.000" % ACCOUNT)
+        for r in recs:
+            self.assertEqual(r["eventSource"], "aws:dynamodb")
+            self.assertEqual(r["eventSourceARN"], arn)
+            self.assertEqual(r["awsRegion"], "us-east-1")
+            self.assertEqual(r["dynamodb"]["Keys"], {"id": {"S": "o1"}})
+            self.assertEqual(r["dynamodb"]["StreamViewType"],
+                             "NEW_AND_OLD_IMAGES")
+        self.assertEqual(ins["dynamodb"]["NewImage"]["v"], {"N": "1"})
+        self.assertNotIn("OldImage", ins["dynamodb"])
+        self.assertEqual(mod["dynamodb"]["OldImage"]["v"], {"N": "1"})
+        self.assertEqual(mod["dynamodb"]["NewImage"]["v"], {"N": "2"})
+        self.assertEqual(rem["dynamodb"]["OldImage"]["v"], {"N": "2"})
+        self.assertNotIn("NewImage", rem["dynamodb"])
+        seqs = [int(r["dynamodb"]["SequenceNumber"]) for r in recs]
+        self.assertEqual(seqs, sorted(seqs))
+        time.sleep(0.3)
+        self.assertEqual(len(self.records("py-reader")), 3)
+
+    def test_node_gets_keys_only_from_a_batch_write(self):
+        self.ddb.batch_write_item(RequestItems={"keys": [
+            {"PutRequest": {"Item": {"id": {"S": "k%d" % i},
+                                     "secret": {"S": "x"}}}}
+            for i in range(12)]})
+        recs = wait_for(lambda: len(self.records("node-reader")) >= 12 and
+                        self.records("node-reader"), what="twelve records")
+        self.assertEqual([r["dynamodb"]["Keys"]["id"]["S"] for r in recs],
+                         ["k%d" % i for i in range(12)])
+        self.assertTrue(all("NewImage" not in r["dynamodb"] for r in recs))
+        ok = [r for r in journal(self.server)
+              if r.get("function") == "node-reader" and "outcome" in r]
+        self.assertEqual({r["outcome"] for r in ok}, {"ok"})
+
+    def test_filter_criteria_drops_what_does_not_match(self):
+        for i, kind in enumerate(["keep-1", "drop", "keep-2", "other"]):
+            self.ddb.put_item(TableName="picky",
+                              Item={"id": {"S": "p%d" % i},
+                                    "kind": {"S": kind}})
+        self.ddb.update_item(TableName="picky", Key={"id": {"S": "p0"}},
+                             UpdateExpression="SET x = :x",
+                             ExpressionAttributeValues={":x": {"S": "y"}})
+        self.ddb.put_item(TableName="picky",
+                          Item={"id": {"S": "last"}, "kind": {"S": "keeper"}})
+        wait_for(lambda: any(r["dynamodb"]["Keys"]["id"]["S"] == "last"
+                             for r in self.records("picky")),
+                 what="the last record")
+        self.assertEqual([r["dynamodb"]["Keys"]["id"]["S"]
+                          for r in self.records("picky")],
+                         ["p0", "p2", "last"])
+
+    def test_a_function_writing_its_own_table_is_a_loop_stopped(self):
+        self.ddb.put_item(TableName="loopy",
+                          Item={"id": {"S": "x"}, "n": {"N": "0"}})
+        loop = wait_for(lambda: [r for r in journal(self.server)
+                                 if r.get("type") == "loop" and
+                                 r["function"] == "looper"],
+                        what="the loop report")[0]
+        self.assertEqual(loop["path"],
+                         "looper -> dynamodb://loopy -> looper")
+        self.assertTrue(loop["stopped"])
+        self.assertIn("LOOP detected: looper -> dynamodb://loopy -> looper",
+                      self.server.output())
+        time.sleep(0.5)
+        self.assertEqual(len(self.events("looper")), 1)
+        item = self.ddb.get_item(TableName="loopy", Key={"id": {"S": "x"}})
+        self.assertEqual(item["Item"]["n"], {"N": "1"})
+
+    def test_retries_then_on_failure_to_a_queue(self):
+        self.ddb.put_item(TableName="failing",
+                          Item={"id": {"S": "f1"}, "v": {"S": "a"}})
+        dead = [d for d in self.dead_letters(1)
+                if d["DDBStreamBatchInfo"]["streamArn"].endswith(
+                    "table/failing/stream/1970-01-01T00:00:00.000")]
+        self.assertEqual(len(dead), 1, dead)
+        info = dead[0]["DDBStreamBatchInfo"]
+        self.assertEqual(info["batchSize"], 1)
+        self.assertEqual(info["startSequenceNumber"],
+                         info["endSequenceNumber"])
+        self.assertEqual(dead[0]["requestContext"]["condition"],
+                         "RetryAttemptsExhausted")
+        self.assertEqual(dead[0]["requestContext"]["functionArn"],
+                         "arn:aws:lambda:us-east-1:%s:function:failer"
+                         % ACCOUNT)
+        self.assertEqual(len(self.events("failer")), 2)  # 1 + 1 retry
+        # The shard moved on: the next record is delivered too.
+        self.ddb.put_item(TableName="failing", Item={"id": {"S": "f2"}})
+        wait_for(lambda: len(self.events("failer")) >= 4, what="f2")
+
+    def test_partial_batch_failure_retries_from_the_failed_record(self):
+        self.ddb_batch("partial", ["a", "b", "bad", "d"])
+        dead = wait_for(lambda: [d for d in self.dead_letters(1)
+                                 if "partial" in
+                                 d["DDBStreamBatchInfo"]["streamArn"]],
+                        what="the failed part")
+        events = self.events("partial")
+        self.assertEqual([r["dynamodb"]["Keys"]["id"]["S"]
+                          for r in events[0]["Records"]],
+                         ["a", "b", "bad", "d"])
+        # a and b succeeded; bad and what follows went to OnFailure.
+        self.assertEqual(len(events), 1)
+        self.assertEqual(dead[0]["DDBStreamBatchInfo"]["batchSize"], 2)
+        self.assertEqual(dead[0]["DDBStreamBatchInfo"]["startSequenceNumber"],
+                         events[0]["Records"][2]["dynamodb"]
+                         ["SequenceNumber"])
+
+    def test_bisect_isolates_the_bad_record(self):
+        self.ddb_batch("split", ["s1", "s2", "bad", "s4"])
+        wait_for(lambda: len(self.events("splitter")) >= 4,
+                 what="the split batches")
+        time.sleep(0.5)
+        sizes = [[r["dynamodb"]["Keys"]["id"]["S"] for r in e["Records"]]
+                 for e in self.events("splitter")]
+        self.assertEqual(sizes, [["s1", "s2", "bad", "s4"], ["s1", "s2"],
+                                 ["bad", "s4"], ["bad"], ["s4"]])
+
+    def ddb_batch(self, name, ids):
+        self.ddb.batch_write_item(RequestItems={name: [
+            {"PutRequest": {"Item": dict({"id": {"S": i}},
+                                         **({"bad": {"BOOL": True}}
+                                            if i == "bad" else {}))}}
+            for i in ids]})
+
+    def test_streams_api_reads_records_back(self):
+        t = self.ddb.describe_table(TableName="orders")["Table"]
+        arn = t["LatestStreamArn"]
+        self.assertEqual(t["StreamSpecification"],
+                         {"StreamEnabled": True,
+                          "StreamViewType": "NEW_AND_OLD_IMAGES"})
+        listed = self.streams.list_streams(TableName="orders")["Streams"]
+        self.assertEqual(listed, [{"StreamArn": arn, "TableName": "orders",
+                                   "StreamLabel": t["LatestStreamLabel"]}])
+        desc = self.streams.describe_stream(StreamArn=arn)["StreamDescription"]
+        self.assertEqual(desc["StreamStatus"], "ENABLED")
+        self.assertEqual(desc["KeySchema"],
+                         [{"AttributeName": "id", "KeyType": "HASH"}])
+        shard = desc["Shards"][0]["ShardId"]
+        latest = self.streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard,
+            ShardIteratorType="LATEST")["ShardIterator"]
+        self.ddb.put_item(TableName="orders",
+                          Item={"id": {"S": "api"}, "v": {"S": "1"}})
+        self.ddb.put_item(TableName="orders",
+                          Item={"id": {"S": "api"}, "v": {"S": "2"}})
+        got = self.streams.get_records(ShardIterator=latest, Limit=1)
+        self.assertEqual(len(got["Records"]), 1)
+        first = got["Records"][0]
+        self.assertEqual(first["eventName"], "INSERT")
+        self.assertEqual(first["dynamodb"]["NewImage"]["v"], {"S": "1"})
+        more = self.streams.get_records(ShardIterator=got["NextShardIterator"])
+        self.assertEqual([r["eventName"] for r in more["Records"]],
+                         ["MODIFY"])
+        after = self.streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard,
+            ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+            SequenceNumber=first["dynamodb"]["SequenceNumber"])
+        again = self.streams.get_records(ShardIterator=after["ShardIterator"])
+        self.assertEqual(again["Records"][0]["dynamodb"]["SequenceNumber"],
+                         more["Records"][0]["dynamodb"]["SequenceNumber"])
+        with self.assertRaises(self.streams.exceptions.ClientError) as e:
+            self.streams.describe_stream(StreamArn=arn + "x")
+        self.assertEqual(e.exception.response["Error"]["Code"],
+                         "ResourceNotFoundException")
+        with self.assertRaises(self.streams.exceptions.ClientError) as e:
+            self.streams.get_shard_iterator(StreamArn=arn, ShardId="shardId-00000000000000000000-00000000",
+                                            ShardIteratorType="LATEST")
+        self.assertEqual(e.exception.response["Error"]["Code"],
+                         "ResourceNotFoundException")
+        cli = self.server.aws("dynamodbstreams", "list-streams",
+                              "--table-name", "orders")
+        self.assertEqual(cli.returncode, 0, cli.stderr)
+        self.assertEqual(json.loads(cli.stdout)["Streams"][0]["StreamArn"],
+                         arn)
+
+    def test_create_table_with_a_stream(self):
+        r = self.ddb.create_table(
+            TableName="made", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "id",
+                                   "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            StreamSpecification={"StreamEnabled": True,
+                                 "StreamViewType": "KEYS_ONLY"})
+        arn = r["TableDescription"]["LatestStreamArn"]
+        self.assertRegex(arn, r"table/made/stream/\d{4}-\d\d-\d\dT")
+        with self.assertRaises(self.ddb.exceptions.ClientError) as e:
+            self.ddb.create_table(
+                TableName="badview", BillingMode="PAY_PER_REQUEST",
+                AttributeDefinitions=[{"AttributeName": "id",
+                                       "AttributeType": "S"}],
+                KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                StreamSpecification={"StreamEnabled": True,
+                                     "StreamViewType": "ALL"})
+        self.assertEqual(e.exception.response["Error"]["Code"],
+                         "ValidationException")
+
+
+if __name__ == "__main__":
+    unittest.main()
