@@ -35,7 +35,7 @@ build-fuzz: deps
 # Fuzzes each of lambkin's own parsers for FUZZ_SECONDS, from its seeds.
 fuzz-self: build-fuzz
 	for t in fuzz_filter fuzz_codec fuzz_app fuzz_http fuzz_mutator fuzz_sigv4 \
-	    fuzz_oracle fuzz_params fuzz_state fuzz_ddb; do \
+	    fuzz_oracle fuzz_params fuzz_state fuzz_ddb fuzz_pattern; do \
 	  mkdir -p $(FUZZ_BUILD)/corpus/$$t && \
 	  $(FUZZ_BUILD)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) \
 	    $(FUZZ_BUILD)/corpus/$$t corpora/$$t || exit 1; \
