@@ -1,5 +1,6 @@
 /* lambkin check: loops found from the template alone (through buckets,
- * queues, log groups and direct invokes, with S3 key filters honoured),
+ * queues, log groups, table streams and direct invokes, with S3 key
+ * filters honoured),
  * over-broad policies, and functions without limits; and lambkin
  * policy's reading of what Policies grant. */
 #include <setjmp.h>
@@ -369,10 +370,70 @@ static void test_policy_grants(void **state) {
   lk_app_free(app);
 }
 
+#define TABLE(logical, name)                                                   \
+  "  " logical ":\n"                                                           \
+  "    Type: AWS::DynamoDB::Table\n"                                           \
+  "    Properties:\n"                                                          \
+  "      TableName: " name "\n"                                                \
+  "      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]\n"      \
+  "      KeySchema: [{AttributeName: id, KeyType: HASH}]\n"                    \
+  "      StreamSpecification: {StreamViewType: NEW_IMAGE}\n"
+
+/* Run by the stream of table REF, with EXTRA mapping properties. */
+#define ON_STREAM(ref, extra)                                                  \
+  "      Events:\n"                                                            \
+  "        Changes:\n"                                                         \
+  "          Type: DynamoDB\n"                                                 \
+  "          Properties:\n"                                                    \
+  "            Stream: !GetAtt " ref ".StreamArn\n"                            \
+  "            StartingPosition: LATEST\n" extra
+
+#define RETRIES "            MaximumRetryAttempts: 2\n"
+#define CRUD_ON(ref)                                                           \
+  "      Policies:\n"                                                          \
+  "        - DynamoDBCrudPolicy: {TableName: !Ref " ref "}\n"
+
+static void test_table_streams(void **state) {
+  cJSON *r;
+
+  (void)state;
+  /* Writes to the table whose stream runs it: a loop. */
+  r = check(HEAD TABLE("T", "orders")
+                FN("F", "f", ON_STREAM("T", RETRIES) CRUD_ON("T")));
+  assert_int_equal(count(r, "loop", NULL), 1);
+  assert_string_equal(cycle_of(r), "f -> dynamodb://orders -> f");
+  /* A stream bounds its own concurrency and keeps its failures. */
+  assert_int_equal(count(r, "no-concurrency-limit", NULL), 0);
+  assert_int_equal(count(r, "no-dead-letter", NULL), 0);
+  assert_int_equal(count(r, "no-retry-limit", NULL), 0);
+  cJSON_Delete(r);
+
+  /* Only reads its table, and writes another: no loop; the mapping
+   * would block its shard on a poison record. */
+  r = check(HEAD TABLE("T", "orders") TABLE("U", "audit") FN(
+      "F", "f",
+      ON_STREAM("T",
+                "") "      Policies:\n"
+                    "        - DynamoDBReadPolicy: {TableName: !Ref T}\n"
+                    "        - DynamoDBWritePolicy: {TableName: !Ref U}\n"));
+  assert_int_equal(count(r, "loop", NULL), 0);
+  assert_int_equal(count(r, "no-retry-limit", NULL), 1);
+  cJSON_Delete(r);
+
+  /* dynamodb:* on every table: the loop, and a broad policy. */
+  r = check(HEAD TABLE("T", "orders") FN(
+      "F", "f",
+      ON_STREAM("T", "") "      Policies: [AmazonDynamoDBFullAccess]\n"));
+  assert_int_equal(count(r, "loop", NULL), 1);
+  assert_int_equal(count(r, "broad-policy", NULL), 1);
+  cJSON_Delete(r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_s3_loop_and_key_filters),
       cmocka_unit_test(test_chains_logs_and_invoke),
+      cmocka_unit_test(test_table_streams),
       cmocka_unit_test(test_broad_policies),
       cmocka_unit_test(test_role),
       cmocka_unit_test(test_limits_and_clean),

@@ -1,8 +1,9 @@
 /* The trigger graph of `lambkin check`: its loops, missing limits and
  * over-broad policies, found without running anything. Nodes are the
- * functions and the buckets, queues and log groups that trigger them or
- * that they may write; edges go from a resource to the function it runs
- * (its events, bucket notifications, subscription filters) and from a
+ * functions and the buckets, queues, log groups and tables that trigger
+ * them or that they may write; edges go from a resource to the function
+ * it runs (its events, bucket notifications, subscription filters, table
+ * streams) and from a
  * function to what its Policies allow it to write (and to its own log
  * group, which every function writes). A cycle through a function is a
  * loop. The graph is built per call and freed before it returns. */
@@ -32,8 +33,9 @@
 #define USD_PER_GB_S 0.0000166667
 #define USD_PER_S3_PUT (0.005 / 1000)
 #define USD_PER_SQS_REQUEST (0.40 / 1e6)
+#define USD_PER_DDB_WRITE (0.625 / 1e6) /* on demand; a stream read is free */
 
-enum { N_FN, N_S3, N_SQS, N_LOGS };
+enum { N_FN, N_S3, N_SQS, N_LOGS, N_DDB };
 
 typedef struct node {
   int kind;
@@ -65,7 +67,7 @@ typedef struct graph {
 } graph_t;
 
 static const char *kind_prefix(int kind) {
-  static const char *p[] = {"", "s3://", "sqs://", "logs:"};
+  static const char *p[] = {"", "s3://", "sqs://", "logs:", "dynamodb://"};
 
   return p[kind];
 }
@@ -147,6 +149,17 @@ static const char *arn_name(const char *s) {
   return c ? c + 1 : s;
 }
 
+/* The table of a DynamoDB ARN (a table's, an index's or a stream's) into
+ * out; 0, or -1 when it names none. */
+static int table_name(const char *arn, char *out, size_t cap) {
+  const char *t = strstr(arn, ":table/");
+
+  if (t == NULL)
+    return -1;
+  snprintf(out, cap, "%.*s", (int)strcspn(t + 7, "/"), t + 7);
+  return out[0] ? 0 : -1;
+}
+
 static void add_triggers(graph_t *g) {
   const lk_app_t *app = g->app;
   const cJSON *ev, *c;
@@ -161,7 +174,8 @@ static void add_triggers(graph_t *g) {
       const char *bucket = lk_json_str(p, "Bucket"),
                  *queue = lk_json_str(p, "Queue");
       const char *group = lk_json_str(p, "LogGroupName");
-      char why[NAME_MAX_LEN];
+      const char *stream = lk_json_str(p, "Stream");
+      char why[NAME_MAX_LEN], table[NAME_MAX_LEN];
 
       if (type == NULL)
         continue;
@@ -173,6 +187,9 @@ static void add_triggers(graph_t *g) {
         edge(g, node(g, N_SQS, arn_name(queue), -1), i, 0, why);
       else if (strcmp(type, "CloudWatchLogs") == 0 && group)
         edge(g, node(g, N_LOGS, group, -1), i, 0, why);
+      else if (strcmp(type, "DynamoDB") == 0 && stream &&
+               table_name(stream, table, sizeof(table)) == 0)
+        edge(g, node(g, N_DDB, table, -1), i, 0, why);
     }
   }
   for (i = 0; i < app->n_buckets; i++)
@@ -254,6 +271,20 @@ static void statement_writes(graph_t *g, int fn, const cJSON *actions,
   if (covers(actions, "sqs:SendMessage") &&
       (strcmp(res, "*") == 0 || strncmp(res, "arn:aws:sqs:", 12) == 0))
     add_write(g, fn, N_SQS, arn_name(res), NULL, why);
+  if (covers(actions, "dynamodb:PutItem") ||
+      covers(actions, "dynamodb:UpdateItem") ||
+      covers(actions, "dynamodb:DeleteItem") ||
+      covers(actions, "dynamodb:BatchWriteItem")) {
+    char table[NAME_MAX_LEN];
+
+    /* an index or stream ARN takes no write */
+    if (strcmp(res, "*") == 0)
+      add_write(g, fn, N_DDB, "*", NULL, why);
+    else if (strncmp(res, "arn:aws:dynamodb:", 17) == 0 &&
+             table_name(res, table, sizeof(table)) == 0 &&
+             strchr(strstr(res, ":table/") + 7, '/') == NULL)
+      add_write(g, fn, N_DDB, table, NULL, why);
+  }
   if (covers(actions, "lambda:InvokeFunction") &&
       (strcmp(res, "*") == 0 || strncmp(res, "arn:aws:lambda:", 15) == 0)) {
     const char *f = strstr(res, ":function:");
@@ -270,10 +301,13 @@ static void statement_writes(graph_t *g, int fn, const cJSON *actions,
  * an ARN whose name part is only wildcards. */
 static int every(const char *res) {
   const char *name = strstr(res, ":function:");
+  const char *table = strstr(res, ":table/");
   size_t n;
 
   if (name)
     name += 10;
+  else if (table)
+    name = table + 7;
   else if (strncmp(res, "arn:aws:s3:::", 13) == 0)
     name = res + 13;
   else
@@ -286,7 +320,9 @@ static int every(const char *res) {
 static const char *too_wide(const cJSON *st, char *why, size_t cap) {
   const cJSON *acts = cJSON_GetObjectItem(st, "Action"), *a, *r;
   static const char *const writes[] = {"s3:PutObject", "sqs:SendMessage",
-                                       "lambda:InvokeFunction"};
+                                       "lambda:InvokeFunction",
+                                       "dynamodb:PutItem"};
+  static const char *const kinds[] = {"bucket", "queue", "function", "table"};
   int any_res = 0, all_res = 0;
   size_t k;
 
@@ -309,10 +345,7 @@ static const char *too_wide(const cJSON *st, char *why, size_t cap) {
   }
   for (k = 0; all_res && k < sizeof(writes) / sizeof(writes[0]); k++)
     if (covers(acts, writes[k])) {
-      snprintf(why, cap, "allows %s on every %s", writes[k],
-               k == 0   ? "bucket"
-               : k == 1 ? "queue"
-                        : "function");
+      snprintf(why, cap, "allows %s on every %s", writes[k], kinds[k]);
       return why;
     }
   return NULL;
@@ -398,6 +431,8 @@ static void report_cycle(graph_t *g) {
       usd += USD_PER_S3_PUT;
     } else if (n->kind == N_SQS) {
       usd += 3 * USD_PER_SQS_REQUEST; /* send, receive, delete */
+    } else if (n->kind == N_DDB) {
+      usd += USD_PER_DDB_WRITE;
     }
     g->edges[g->path_edge[i]].in_loop = 1;
   }
@@ -479,13 +514,22 @@ static void find_loops(graph_t *g) {
 
 /* ---- limits ---- */
 
-/* Run by a bucket, a log group or (with_sqs) a queue. */
-static int event_triggered(const graph_t *g, int fn, int with_sqs) {
+static const char *on_failure_of(const cJSON *p) {
+  const cJSON *dc = cJSON_GetObjectItemCaseSensitive(p, "DestinationConfig");
+
+  return lk_json_str(cJSON_GetObjectItemCaseSensitive(dc, "OnFailure"),
+                     "Destination");
+}
+
+#define KIND(k) (1u << (k))
+
+/* Run by a resource of one of the kinds (a mask of KIND()s). */
+static int triggered_by(const graph_t *g, int fn, unsigned kinds) {
   int i;
 
   for (i = 0; i < g->n_edges; i++)
     if (!g->edges[i].write && g->nodes[g->edges[i].to].fn == fn &&
-        (with_sqs || g->nodes[g->edges[i].from].kind != N_SQS))
+        (kinds & KIND(g->nodes[g->edges[i].from].kind)))
       return 1;
   return 0;
 }
@@ -501,12 +545,16 @@ static void check_limits(graph_t *g) {
         cJSON_GetObjectItemCaseSensitive(f->destinations, "OnFailure");
 
     /* Only where no caller waits: an event source runs it, so a loop or
-     * a burst has nothing else to slow it down. */
-    if (f->reserved_concurrency < 0 && event_triggered(g, i, 1))
+     * a burst has nothing else to slow it down. A stream runs one batch
+     * per shard at a time: it bounds itself. */
+    if (f->reserved_concurrency < 0 &&
+        triggered_by(g, i, KIND(N_S3) | KIND(N_SQS) | KIND(N_LOGS)))
       finding(g, "no-concurrency-limit", "warning", f, f->line,
               "no ReservedConcurrentExecutions: nothing but the account's "
               "limit bounds how many copies a loop or a burst runs");
-    if (event_triggered(g, i, 0) && f->dlq_type == NULL && on_failure == NULL)
+    /* Pollers invoke synchronously and keep what failed themselves. */
+    if (triggered_by(g, i, KIND(N_S3) | KIND(N_LOGS)) && f->dlq_type == NULL &&
+        on_failure == NULL)
       finding(g, "no-dead-letter", "warning", f, f->line,
               "invoked asynchronously but has no DeadLetterQueue or "
               "OnFailure destination: an event that fails 3 times is lost");
@@ -515,6 +563,14 @@ static void check_limits(graph_t *g) {
       const char *type = lk_json_str(ev, "Type"), *q = lk_json_str(p, "Queue");
       int k;
 
+      if (type && strcmp(type, "DynamoDB") == 0 &&
+          lk_json_long(p, "MaximumRetryAttempts", -1) < 0 &&
+          on_failure_of(p) == NULL)
+        finding(g, "no-retry-limit", "warning", f, f->line,
+                "event %s has neither MaximumRetryAttempts nor an OnFailure "
+                "destination: a record that keeps failing blocks its "
+                "shard for up to 24 hours",
+                ev->string ? ev->string : type);
       if (type == NULL || strcmp(type, "SQS") != 0 || q == NULL)
         continue;
       for (k = 0; k < app->n_queues; k++)
@@ -542,6 +598,8 @@ static graph_t *build(const lk_app_t *app) {
     node(g, N_SQS, app->queues[i].name, -1);
   for (i = 0; i < app->n_log_groups; i++)
     node(g, N_LOGS, app->log_groups[i].name, -1);
+  for (i = 0; i < app->n_tables; i++)
+    node(g, N_DDB, app->tables[i].name, -1);
   add_triggers(g);
   add_writes(g);
   find_loops(g);
