@@ -43,7 +43,8 @@ typedef enum {
   FIX_SQS_BODY,  /* md5OfBody follows the body */
   FIX_SQS_INNER, /* a field of the JSON body: reprint the body, then md5 */
   FIX_LOG,       /* a field of the decoded awslogs payload: re-encode */
-  FIX_HTTP_BODY  /* maybe base64; Content-Length follows */
+  FIX_HTTP_BODY, /* maybe base64; Content-Length follows */
+  FIX_DDB_KEY    /* a key attribute: the record's images follow it */
 } fix_t;
 
 typedef struct slot {
@@ -70,6 +71,8 @@ static lk_source_t source_of(const cJSON *j) {
     return LK_SRC_S3;
   if (es && strcmp(es, "aws:sqs") == 0)
     return LK_SRC_SQS;
+  if (es && strcmp(es, "aws:dynamodb") == 0)
+    return LK_SRC_DYNAMODB;
   if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j, "awslogs")))
     return LK_SRC_LOGS;
   if (lk_json_str(j, "version") &&
@@ -90,8 +93,8 @@ lk_source_t lk_event_source(const char *event, size_t len) {
 }
 
 const char *lk_source_name(lk_source_t s) {
-  static const char *const names[] = {"unknown", "s3",    "sqs",
-                                      "logs",    "apigw", "apigw-v2"};
+  static const char *const names[] = {"unknown", "s3",       "sqs",     "logs",
+                                      "apigw",   "apigw-v2", "dynamodb"};
 
   return names[s];
 }
@@ -172,6 +175,45 @@ static void collect_sqs(ctx_t *c, cJSON *recs) {
   }
 }
 
+/* The strings of one attribute value of a stream record's image: S, SS,
+ * and those inside M and L (typed: numbers and binaries keep their
+ * form). */
+static void add_ddb_value(ctx_t *c, cJSON *v, cJSON *record, int depth) {
+  cJSON *it;
+
+  if (depth > 32)
+    return;
+  add(c, v, cJSON_GetObjectItemCaseSensitive(v, "S"), FIX_NONE, record, NULL);
+  add_all(c, cJSON_GetObjectItemCaseSensitive(v, "SS"), FIX_NONE, record);
+  cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(v, "M")) {
+    add_ddb_value(c, it, record, depth + 1);
+  }
+  cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(v, "L")) {
+    add_ddb_value(c, it, record, depth + 1);
+  }
+}
+
+/* DynamoDB streams: string key attributes (their images follow them) and
+ * every other string attribute of the images. */
+static void collect_ddb(ctx_t *c, cJSON *recs) {
+  static const char *const images[] = {"NewImage", "OldImage"};
+  cJSON *r, *d, *k, *a;
+  size_t i;
+
+  cJSON_ArrayForEach(r, recs) {
+    d = cJSON_GetObjectItemCaseSensitive(r, "dynamodb");
+    k = cJSON_GetObjectItemCaseSensitive(d, "Keys");
+    cJSON_ArrayForEach(a, k) {
+      add(c, a, cJSON_GetObjectItemCaseSensitive(a, "S"), FIX_DDB_KEY, d, NULL);
+    }
+    for (i = 0; i < 2; i++)
+      cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(d, images[i])) {
+        if (cJSON_GetObjectItemCaseSensitive(k, a->string) == NULL)
+          add_ddb_value(c, a, d, 0);
+      }
+  }
+}
+
 /* CloudWatch Logs: each message of the decoded payload. */
 static void collect_logs(ctx_t *c, cJSON *root) {
   const char *data =
@@ -224,6 +266,8 @@ static void collect(ctx_t *c, cJSON *root, lk_source_t src) {
     collect_s3(c, recs);
   else if (src == LK_SRC_SQS)
     collect_sqs(c, recs);
+  else if (src == LK_SRC_DYNAMODB)
+    collect_ddb(c, recs);
   else if (src == LK_SRC_LOGS)
     collect_logs(c, root);
   else if (src == LK_SRC_APIGW_V1 || src == LK_SRC_APIGW_V2)
@@ -280,6 +324,23 @@ static void set_string(cJSON *parent, cJSON *item, const char *v) {
   if (item->string && cJSON_IsObject(parent))
     fresh->string = lk_xstrdup(item->string);
   cJSON_ReplaceItemViaPointer(parent, item, fresh);
+}
+
+/* A key attribute changed in Keys: the same one in both images. */
+static void fix_ddb_key(const slot_t *s) {
+  static const char *const images[] = {"NewImage", "OldImage"};
+  const char *name = s->parent->string;
+  const cJSON *now = cJSON_GetObjectItemCaseSensitive(s->parent, "S");
+  size_t i;
+
+  for (i = 0; name && cJSON_IsString(now) && i < 2; i++) {
+    cJSON *a = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(s->owner, images[i]), name);
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(a, "S");
+
+    if (cJSON_IsString(v))
+      set_string(a, v, now->valuestring);
+  }
 }
 
 static void fix_md5(cJSON *rec) {
@@ -396,6 +457,9 @@ static int apply(ctx_t *c, cJSON *root, slot_t *s, lk_rand_t *rs,
   }
   case FIX_LOG:
     return reencode_logs(root, c->logs_doc);
+  case FIX_DDB_KEY:
+    fix_ddb_key(s);
+    break;
   case FIX_HTTP_BODY: {
     cJSON *h = cJSON_GetObjectItemCaseSensitive(s->owner, "headers");
     cJSON *it;

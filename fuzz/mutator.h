@@ -1,9 +1,10 @@
 /* The event-aware mutator: one step of structure-aware fuzzing for Lambda
  * events. It parses an event (S3, SQS, CloudWatch Logs, API Gateway v1 or
- * v2), picks one field the source fills with outside data, changes it with
- * a byte mutation or an attack payload, fixes what depends on that field
- * (URL-encoded key, md5OfBody, base64+gzip of a log payload, base64 of a
- * binary body, Content-Length) and writes the event back. It never hands
+ * v2, DynamoDB streams), picks one field the source fills with outside data,
+ * changes it with a byte mutation or an attack payload, fixes what depends on
+ * that field (URL-encoded key, md5OfBody, base64+gzip of a log payload, base64
+ * of a binary body, Content-Length, a key attribute in a stream record's
+ * images) and writes the event back. It never hands
  * out an event the source could not have sent: what it cannot repair, it
  * refuses. Pure: no state but what the caller passes in. */
 #ifndef LK_MUTATOR_H
@@ -21,7 +22,8 @@ typedef enum {
   LK_SRC_SQS,
   LK_SRC_LOGS,
   LK_SRC_APIGW_V1,
-  LK_SRC_APIGW_V2
+  LK_SRC_APIGW_V2,
+  LK_SRC_DYNAMODB
 } lk_source_t;
 
 /* Mutates data[0..size) in place, up to max bytes; returns the new size.

@@ -33,7 +33,8 @@ static const struct {
      "Event data put CR/LF or a new header into an HTTP response"},
     {"ssrf", "error", "Event data chose the host the function connects to"},
     {"self-invocation", "error",
-     "The function triggers itself, directly or through S3, SQS or Logs"},
+     "The function triggers itself, directly or through S3, SQS, Logs or a "
+     "DynamoDB stream"},
     {"timeout", "warning", "The function ran past its timeout on an event"},
     {"unhandled-error", "note",
      "The function failed with an unhandled error on an event"},

@@ -11,6 +11,7 @@
 
 #include "apigw.h"
 #include "codec.h"
+#include "ddb_stream.h"
 #include "events.h"
 #include "fs.h"
 #include "json.h"
@@ -62,6 +63,19 @@ static char *sqs_seed(const lk_app_t *app, const cJSON *ev, const cJSON *p) {
   cJSON_Delete(msg);
   cJSON_Delete(doc);
   return out;
+}
+
+/* A new item {id, message} in the table of the stream the event reads. */
+static char *ddb_seed(const lk_app_t *app, const cJSON *ev, const cJSON *p) {
+  const char *arn = lk_json_str(p, "Stream");
+  const char *t = arn ? strstr(arn, ":table/") : NULL;
+  char table[256];
+
+  (void)ev;
+  snprintf(table, sizeof(table), "%.*s", t ? (int)strcspn(t + 7, "/") : 5,
+           t ? t + 7 : "table");
+  return lk_ddb_sample_event(app->region, app->account, table, "INSERT", "1",
+                             "hello");
 }
 
 /* {param} and {proxy+} become "1": a path the route matches. */
@@ -118,11 +132,9 @@ static const struct {
   const char *type, *source;
   char *(*seed)(const lk_app_t *app, const cJSON *ev, const cJSON *p);
 } shapers[] = {
-    {"S3", "s3", s3_seed},
-    {"CloudWatchLogs", "logs", logs_seed},
-    {"SQS", "sqs", sqs_seed},
-    {"Api", "apigw", apigw_v1_seed},
-    {"HttpApi", "apigw-v2", apigw_v2_seed},
+    {"S3", "s3", s3_seed},           {"CloudWatchLogs", "logs", logs_seed},
+    {"SQS", "sqs", sqs_seed},        {"DynamoDB", "dynamodb", ddb_seed},
+    {"Api", "apigw", apigw_v1_seed}, {"HttpApi", "apigw-v2", apigw_v2_seed},
 };
 
 /* A seed for the first of the events lambkin can shape. */
@@ -152,6 +164,9 @@ char *lk_seed_event(const lk_app_t *app, const lk_function_t *f,
       {"s3", "S3", "{\"Bucket\":\"bucket\"}"},
       {"sqs", "SQS", "{\"Queue\":\"arn:aws:sqs:us-east-1:123456789012:q\"}"},
       {"logs", "CloudWatchLogs", "{\"LogGroupName\":\"/app\"}"},
+      {"dynamodb", "DynamoDB",
+       "{\"Stream\":\"arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/"
+       "1970-01-01T00:00:00.000\"}"},
       {"apigw", "Api", "{\"Path\":\"/items/{id}\",\"Method\":\"get\"}"},
       {"apigw-v2", "HttpApi", "{\"Path\":\"/items/{id}\",\"Method\":\"GET\"}"},
   };

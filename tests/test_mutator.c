@@ -161,11 +161,57 @@ static void test_unknown_input_refused(void **state) {
   assert_int_equal(lk_mutate_event(buf, strlen(buf), sizeof(buf), 1, NULL), 0);
 }
 
+static const char *ddb_s(const cJSON *d, const char *image, const char *name) {
+  const cJSON *v = cJSON_GetObjectItem(
+      cJSON_GetObjectItem(cJSON_GetObjectItem(d, image), name), "S");
+
+  return v ? v->valuestring : NULL;
+}
+
+/* A stream record's key changes in Keys and both images together;
+ * numbers keep their type. */
+static void test_ddb_key_follows_into_images(void **state) {
+  size_t len, n;
+  char *orig = read_seed("dynamodb.json", &len), *buf = malloc(MAX);
+  unsigned seed;
+  int keys = 0, others = 0;
+
+  (void)state;
+  assert_int_equal(lk_event_source(orig, len), LK_SRC_DYNAMODB);
+  for (seed = 1; seed < 400; seed++) {
+    cJSON *j, *d;
+
+    memcpy(buf, orig, len);
+    n = lk_mutate_event(buf, len, MAX, seed, no_bytes);
+    if (n == 0)
+      continue;
+    j = cJSON_ParseWithLength(buf, n);
+    d = cJSON_GetObjectItem(
+        cJSON_GetArrayItem(cJSON_GetObjectItem(j, "Records"), 0), "dynamodb");
+    assert_string_equal(ddb_s(d, "Keys", "id"), ddb_s(d, "NewImage", "id"));
+    assert_string_equal(ddb_s(d, "Keys", "id"), ddb_s(d, "OldImage", "id"));
+    assert_string_equal(
+        cJSON_GetObjectItem(
+            cJSON_GetObjectItem(cJSON_GetObjectItem(d, "NewImage"), "n"), "N")
+            ->valuestring,
+        "3");
+    keys += strcmp(ddb_s(d, "Keys", "id"), "7") != 0;
+    others += strcmp(ddb_s(d, "NewImage", "message"), "hello") != 0 ||
+              strcmp(ddb_s(d, "OldImage", "message"), "old") != 0;
+    cJSON_Delete(j);
+  }
+  assert_true(keys > 0);   /* the key was mutated, */
+  assert_true(others > 0); /* and the other attributes */
+  free(orig);
+  free(buf);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sqs_md5_follows_body),
       cmocka_unit_test(test_s3_key_stays_encoded),
       cmocka_unit_test(test_logs_payload_reencoded),
+      cmocka_unit_test(test_ddb_key_follows_into_images),
       cmocka_unit_test(test_crossover_takes_a_donor_field),
       cmocka_unit_test(test_unknown_input_refused),
   };

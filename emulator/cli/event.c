@@ -10,6 +10,7 @@
 #include "apigw.h"
 #include "cli.h"
 #include "codec.h"
+#include "ddb_stream.h"
 #include "events.h"
 #include "ids.h"
 #include "lambkin/lambkin.h"
@@ -20,7 +21,7 @@
 
 typedef struct opts {
   const char *bucket, *key, *event_name, *body, *queue, *group, *stream,
-      *message, *method, *path, *resource, *query;
+      *message, *method, *path, *resource, *query, *table;
   long size;
   const char *headers[MAX_OPT_HEADERS];
   int n_headers;
@@ -28,11 +29,14 @@ typedef struct opts {
 
 static void event_usage(FILE *f) {
   fprintf(f,
-          "usage: lambkin event s3|sqs|logs|apigw|apigw-v2 [options]\n"
+          "usage: lambkin event s3|sqs|logs|dynamodb|apigw|apigw-v2 "
+          "[options]\n"
           "  s3:       --bucket B --key K --size N --event-name "
           "ObjectCreated:Put\n"
           "  sqs:      --queue NAME --body TEXT\n"
           "  logs:     --group G --stream S --message TEXT\n"
+          "  dynamodb: --table T --event-name INSERT|MODIFY|REMOVE --key ID "
+          "--message TEXT\n"
           "  apigw, apigw-v2:\n"
           "            --method M --path /p --resource /p/{x} --query a=1&b=2\n"
           "            --header 'Name: value' (repeatable) --body TEXT\n");
@@ -63,6 +67,7 @@ static int parse(int argc, char **argv, opts_t *o, const char **source) {
       {"path", 0, LK_OPT_STR, &o->path, 0, 0, NULL, NULL},
       {"resource", 0, LK_OPT_STR, &o->resource, 0, 0, NULL, NULL},
       {"query", 0, LK_OPT_STR, &o->query, 0, 0, NULL, NULL},
+      {"table", 0, LK_OPT_STR, &o->table, 0, 0, NULL, NULL},
       /* S3's largest object: 5 TiB. */
       {"size", 0, LK_OPT_LONG, &o->size, 0, 5L * 1024 * 1024 * 1024 * 1024,
        NULL, NULL},
@@ -150,6 +155,17 @@ static int logs_event(const opts_t *o) {
   return rc;
 }
 
+static int dynamodb_event(const opts_t *o) {
+  const char *name = o->event_name ? o->event_name : "INSERT";
+  char *text = lk_ddb_sample_event(
+      REGION, ACCOUNT, o->table ? o->table : "example-table", name,
+      o->key ? o->key : "1", o->message ? o->message : "hello");
+
+  if (text == NULL)
+    fprintf(stderr, "lambkin: --event-name is INSERT, MODIFY or REMOVE\n");
+  return print_json(text);
+}
+
 static int apigw_any(const opts_t *o, int v2) {
   lk_http_req_t req;
   char names[MAX_OPT_HEADERS][128];
@@ -199,7 +215,8 @@ static const struct {
   const char *source;
   int (*build)(const opts_t *o);
 } builders[] = {
-    {"s3", s3_event},       {"sqs", sqs_event},           {"logs", logs_event},
+    {"s3", s3_event},       {"sqs", sqs_event},
+    {"logs", logs_event},   {"dynamodb", dynamodb_event},
     {"apigw", apigw_event}, {"apigw-v2", apigw_v2_event},
 };
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app.h"
 #include "ddb_stream.h"
 #include "ddb_value.h"
 #include "ids.h"
@@ -266,4 +267,56 @@ uint64_t lk_ddb_stream_read(const lk_ddb_stream_t *s, uint64_t from, int max,
     from = r->seq + 1;
   }
   return from;
+}
+
+char *lk_ddb_stream_event(const char *region, const char *account,
+                          const char *table, const char *view,
+                          const cJSON *keys, const cJSON *old,
+                          const cJSON *now) {
+  char *arn =
+      lk_xasprintf("arn:aws:dynamodb:%s:%s:table/%s", region, account, table);
+  lk_ddb_stream_t *s =
+      lk_ddb_stream_new(arn, LK_APP_STREAM_LABEL, view, region);
+  cJSON *ev = cJSON_CreateObject();
+  char *text;
+
+  lk_ddb_stream_add(s, 1, keys, old, now, NULL);
+  lk_ddb_stream_read(s, 1, 1, LK_DDB_STREAM_MAX_BYTES, 1,
+                     cJSON_AddArrayToObject(ev, "Records"), NULL);
+  text = cJSON_PrintUnformatted(ev);
+  cJSON_Delete(ev);
+  lk_ddb_stream_free(s);
+  free(arn);
+  return text;
+}
+
+static cJSON *sample_item(const char *key, const char *message) {
+  cJSON *item = cJSON_CreateObject();
+
+  cJSON_AddStringToObject(cJSON_AddObjectToObject(item, "id"), "S", key);
+  if (message)
+    cJSON_AddStringToObject(cJSON_AddObjectToObject(item, "message"), "S",
+                            message);
+  return item;
+}
+
+char *lk_ddb_sample_event(const char *region, const char *account,
+                          const char *table, const char *event, const char *key,
+                          const char *message) {
+  int insert = strcmp(event, "INSERT") == 0,
+      remove = !insert && strcmp(event, "REMOVE") == 0;
+  cJSON *keys, *old, *now;
+  char *text;
+
+  if (!insert && !remove && strcmp(event, "MODIFY") != 0)
+    return NULL;
+  keys = sample_item(key, NULL);
+  old = insert ? NULL : sample_item(key, remove ? message : "old");
+  now = remove ? NULL : sample_item(key, message);
+  text = lk_ddb_stream_event(region, account, table, "NEW_AND_OLD_IMAGES", keys,
+                             old, now);
+  cJSON_Delete(keys);
+  cJSON_Delete(old);
+  cJSON_Delete(now);
+  return text;
 }

@@ -54,6 +54,22 @@ uint64_t lk_ddb_stream_read(const lk_ddb_stream_t *s, uint64_t from, int max,
                             size_t max_bytes, int with_arn, cJSON *out,
                             cJSON *traces);
 
+/* The Lambda event a stream mapping delivers for one change to an item
+ * of table (keys, old and now as for lk_ddb_stream_add): {"Records":
+ * [...]}, built by the same code. The caller frees it. */
+char *lk_ddb_stream_event(const char *region, const char *account,
+                          const char *table, const char *view,
+                          const cJSON *keys, const cJSON *old,
+                          const cJSON *now);
+
+/* A sample of the above (`lambkin event dynamodb`, the fuzzer's seeds):
+ * an item {id: key, message: text} of table, inserted, modified (from
+ * message "old") or removed as event is INSERT, MODIFY or REMOVE, with
+ * both images. NULL for another event name. */
+char *lk_ddb_sample_event(const char *region, const char *account,
+                          const char *table, const char *event,
+                          const char *key, const char *message);
+
 /* Sequence numbers as DynamoDB writes them (21 digits, ordered as text
  * and as numbers), and back: 0, or -1 when text is not one. */
 void lk_ddb_seq_format(uint64_t seq, char out[LK_DDB_SEQ_MAX]);

@@ -8,14 +8,15 @@ whose stream triggers it is reported as a loop and stopped. The journal
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lambkin_server import (Server, journal, stop_cleanly,  # noqa: E402
-                            wait_for, write_tree)
+from lambkin_server import (LAMBKIN, Server, journal,  # noqa: E402
+                            stop_cleanly, wait_for, write_tree)
 
 import boto3  # noqa: E402
 
@@ -444,6 +445,79 @@ class DynamoDBStreamsTest(unittest.TestCase):
                                      "StreamViewType": "ALL"})
         self.assertEqual(e.exception.response["Error"]["Code"],
                          "ValidationException")
+
+
+FUZZ_TEMPLATE = """Transform: AWS::Serverless-2016-10-31
+Resources:
+""" + table("notes", "NEW_AND_OLD_IMAGES") + """  Indexer:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: indexer
+      Runtime: python3.12
+      Handler: idx.handler
+      CodeUri: src/
+      Events:
+        Notes:
+          Type: DynamoDB
+          Properties:
+            Stream: !GetAtt Notes.StreamArn
+            StartingPosition: LATEST
+            MaximumRetryAttempts: 1
+"""
+
+# Deliberately vulnerable: a note's text reaches a shell.
+INDEXER = """import os
+
+
+def handler(event, context):
+    for r in event["Records"]:
+        text = r["dynamodb"].get("NewImage", {}).get("message", {}).get("S")
+        os.system("echo indexing " + (text or ""))
+"""
+
+
+class StreamEventsTest(unittest.TestCase):
+    def test_lambkin_event_dynamodb(self):
+        p = subprocess.run([LAMBKIN, "event", "dynamodb", "--table", "notes",
+                            "--event-name", "REMOVE", "--key", "n1",
+                            "--message", "bye"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        rec = json.loads(p.stdout)["Records"][0]
+        self.assertEqual(rec["eventName"], "REMOVE")
+        self.assertEqual(rec["dynamodb"]["Keys"], {"id": {"S": "n1"}})
+        self.assertEqual(rec["dynamodb"]["OldImage"]["message"], {"S": "bye"})
+        self.assertNotIn("NewImage", rec["dynamodb"])
+        self.assertTrue(rec["eventSourceARN"].endswith(
+            ":table/notes/stream/1970-01-01T00:00:00.000"))
+        p = subprocess.run([LAMBKIN, "event", "dynamodb", "--event-name",
+                            "UPSERT"], capture_output=True, text=True,
+                           timeout=30)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("INSERT, MODIFY or REMOVE", p.stderr)
+
+    def test_fuzz_finds_the_injection_behind_a_stream(self):
+        top = tempfile.mkdtemp(prefix="lambkin-ddbf-")
+        try:
+            write_tree(top, {"template.yaml": FUZZ_TEMPLATE,
+                             "src/idx.py": INDEXER})
+            out = os.path.join(top, "out")
+            p = subprocess.run(
+                [LAMBKIN, "fuzz", "-t", os.path.join(top, "template.yaml"),
+                 "--time", "20", "--out", out, "--seed", "1"],
+                capture_output=True, text=True, timeout=300, cwd=top)
+            self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+            self.assertIn("fuzzing (dynamodb events", p.stdout)
+            found = [json.load(open(os.path.join(out, "findings", f)))
+                     for f in os.listdir(os.path.join(out, "findings"))]
+            inj = [f for f in found if f["class"] == "command-injection"]
+            self.assertTrue(inj, p.stdout)
+            self.assertEqual(inj[0]["source"], "dynamodb")
+            rec = json.loads(inj[0]["event"])["Records"][0]["dynamodb"]
+            self.assertIn("lambkin-canary",
+                          rec["NewImage"]["message"]["S"])
+        finally:
+            shutil.rmtree(top, ignore_errors=True)
 
 
 if __name__ == "__main__":
