@@ -19,10 +19,10 @@
 #define LOG_PREFIX "state.aof."
 #define MAX_LOGS 64 /* generations found at start: a crash leaves two */
 
-enum { SVC_S3, SVC_SQS, SVC_LOGS, N_SVC };
+enum { SVC_S3, SVC_SQS, SVC_LOGS, SVC_DDB, N_SVC };
 
 static const char *const snapshot_files[N_SVC] = {"s3.json", "sqs.json",
-                                                  "logs.json"};
+                                                  "logs.json", "dynamodb.json"};
 
 struct lk_state {
   uv_loop_t *loop;
@@ -30,6 +30,7 @@ struct lk_state {
   lk_s3_t *s3;
   lk_sqs_t *sqs;
   lk_logs_t *logs;
+  lk_ddb_t *ddb;
   lk_http_server_t *api;
   lk_aof_t *aof;
   uint64_t gen;       /* of the state log being written */
@@ -107,6 +108,10 @@ static int save_snapshots(const lk_state_t *st, uint64_t gen) {
     rc = snapshot_path(st, SVC_LOGS, path, sizeof(path));
   if (rc == 0)
     rc = lk_logs_save(st->logs, path, gen);
+  if (rc == 0)
+    rc = snapshot_path(st, SVC_DDB, path, sizeof(path));
+  if (rc == 0)
+    rc = lk_ddb_save(st->ddb, path, gen);
   return rc;
 }
 
@@ -130,6 +135,9 @@ static void replay_line(const char *line, size_t n, void *ud) {
   else if (cJSON_GetObjectItemCaseSensitive(rec, "logs") &&
            r->log >= r->since[2])
     lk_logs_apply(r->st->logs, rec);
+  else if (cJSON_GetObjectItemCaseSensitive(rec, "ddb") &&
+           r->log >= r->since[3])
+    lk_ddb_apply(r->st->ddb, rec);
   cJSON_Delete(rec);
 }
 
@@ -143,9 +151,10 @@ static int load_snapshots(lk_state_t *st, uint64_t since[N_SVC]) {
     since[svc] = 0;
     rc = snapshot_path(st, svc, path, sizeof(path));
     if (rc == 0)
-      rc = svc == SVC_S3    ? lk_s3_load(st->s3, path, &since[svc])
-           : svc == SVC_SQS ? lk_sqs_load(st->sqs, path, &since[svc])
-                            : lk_logs_load(st->logs, path, &since[svc]);
+      rc = svc == SVC_S3     ? lk_s3_load(st->s3, path, &since[svc])
+           : svc == SVC_SQS  ? lk_sqs_load(st->sqs, path, &since[svc])
+           : svc == SVC_LOGS ? lk_logs_load(st->logs, path, &since[svc])
+                             : lk_ddb_load(st->ddb, path, &since[svc]);
     if (rc == LK_ENOENT)
       rc = 0;
     else if (rc)
@@ -265,19 +274,21 @@ static void start(lk_state_t *st) {
   lk_s3_on_record(st->s3, on_record, st);
   lk_sqs_on_record(st->sqs, on_record, st);
   lk_logs_on_record(st->logs, on_record, st);
+  lk_ddb_on_record(st->ddb, on_record, st);
 }
 
-int lk_state_open(uv_loop_t *loop, const char *dir, lk_s3_t *s3, lk_sqs_t *sqs,
-                  lk_logs_t *logs, lk_http_server_t *api, lk_state_t **out) {
+int lk_state_open(uv_loop_t *loop, const char *dir, const lk_state_svcs_t *svc,
+                  lk_http_server_t *api, lk_state_t **out) {
   lk_state_t *st = lk_xcalloc(1, sizeof(*st));
   int rc;
 
   *out = NULL;
   st->loop = loop;
   snprintf(st->dir, sizeof(st->dir), "%s", dir);
-  st->s3 = s3;
-  st->sqs = sqs;
-  st->logs = logs;
+  st->s3 = svc->s3;
+  st->sqs = svc->sqs;
+  st->logs = svc->logs;
+  st->ddb = svc->ddb;
   st->api = api;
   rc = load(st);
   /* What the logs held goes into fresh snapshots; a new log starts. */
@@ -323,6 +334,7 @@ void lk_state_close(lk_state_t *st) {
   lk_s3_on_record(st->s3, NULL, NULL);
   lk_sqs_on_record(st->sqs, NULL, NULL);
   lk_logs_on_record(st->logs, NULL, NULL);
+  lk_ddb_on_record(st->ddb, NULL, NULL);
   rc = save_snapshots(st, st->gen + 1);
   if (rc == 0)
     drop_logs_below(st, st->gen + 1);

@@ -1,7 +1,7 @@
-/* --state: S3, SQS and CloudWatch Logs kept in a folder across restarts,
- * and across crashes. Each service has a snapshot (s3.json, sqs.json,
- * logs.json, each naming the state log generation it holds everything
- * before), and every change since goes to the state log
+/* --state: S3, SQS, CloudWatch Logs and DynamoDB kept in a folder across
+ * restarts, and across crashes. Each service has a snapshot (s3.json,
+ * sqs.json, logs.json, dynamodb.json, each naming the state log generation it
+ * holds everything before), and every change since goes to the state log
  * (state.aof.<generation>), redis's AOF: replayed at start, then folded
  * into new snapshots. A change someone is told of reaches the disk
  * before the answer leaves: the endpoint's answers are held while a
@@ -15,6 +15,7 @@
 
 #include <uv.h>
 
+#include "dynamodb.h"
 #include "http.h"
 #include "logs.h"
 #include "s3.h"
@@ -24,12 +25,20 @@
 
 typedef struct lk_state lk_state_t;
 
+/* The services whose state is kept. */
+typedef struct lk_state_svcs {
+  lk_s3_t *s3;
+  lk_sqs_t *sqs;
+  lk_logs_t *logs;
+  lk_ddb_t *ddb;
+} lk_state_svcs_t;
+
 /* Loads dir's snapshots into the services, replays the state log, writes
  * it into fresh snapshots and starts a new one; from then on records
  * every change. api is the endpoint whose answers wait for the sync.
  * 0, or an error (printed). */
-int lk_state_open(uv_loop_t *loop, const char *dir, lk_s3_t *s3, lk_sqs_t *sqs,
-                  lk_logs_t *logs, lk_http_server_t *api, lk_state_t **out);
+int lk_state_open(uv_loop_t *loop, const char *dir, const lk_state_svcs_t *svc,
+                  lk_http_server_t *api, lk_state_t **out);
 /* Holds req's answer until what it changed is on disk. */
 void lk_state_hold(lk_state_t *st, lk_http_req_t *req);
 /* After a request: when nothing waits for a sync, the held answers go. */

@@ -10,6 +10,7 @@
 #include "ddb_stream.h"
 #include "ddb_value.h"
 #include "ids.h"
+#include "json.h"
 #include "lambkin/lambkin.h"
 #include "mem.h"
 
@@ -213,6 +214,72 @@ int lk_ddb_stream_add(lk_ddb_stream_t *s, uint64_t seq, const cJSON *keys,
   s->bytes += bytes;
   s->end = seq + 1;
   return 1;
+}
+
+/* ---- --state ---- */
+
+cJSON *lk_ddb_stream_save(const lk_ddb_stream_t *s) {
+  cJSON *o = cJSON_CreateObject(), *list;
+  size_t i;
+
+  cJSON_AddStringToObject(o, "shard", s->shard);
+  cJSON_AddNumberToObject(o, "trimmed", (double)s->trimmed);
+  cJSON_AddNumberToObject(o, "end", (double)s->end);
+  list = cJSON_AddArrayToObject(o, "records");
+  for (i = s->head; i < s->n; i++) {
+    const record_t *r = &s->recs[i];
+    cJSON *j = cJSON_CreateObject();
+
+    cJSON_AddNumberToObject(j, "seq", (double)r->seq);
+    cJSON_AddNumberToObject(j, "at", (double)r->at_ms);
+    cJSON_AddNumberToObject(j, "bytes", (double)r->bytes);
+    if (r->trace)
+      cJSON_AddStringToObject(j, "trace", r->trace);
+    cJSON_AddItemToObject(j, "rec", cJSON_Duplicate(r->rec, 1));
+    cJSON_AddItemToArray(list, j);
+  }
+  return o;
+}
+
+static uint64_t u64(const cJSON *o, const char *k) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+  return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 9e18
+             ? (uint64_t)v->valuedouble
+             : 0;
+}
+
+/* Records out of order, or without their JSON, are left out. */
+void lk_ddb_stream_load(lk_ddb_stream_t *s, const cJSON *saved) {
+  const cJSON *j;
+  const char *shard = lk_json_str(saved, "shard");
+
+  if (shard && strlen(shard) < sizeof(s->shard))
+    snprintf(s->shard, sizeof(s->shard), "%s", shard);
+  s->trimmed = u64(saved, "trimmed");
+  s->end = u64(saved, "end");
+  cJSON_ArrayForEach(j, cJSON_GetObjectItemCaseSensitive(saved, "records")) {
+    const cJSON *rec = cJSON_GetObjectItemCaseSensitive(j, "rec");
+    uint64_t seq = u64(j, "seq");
+    record_t *r;
+
+    if (!cJSON_IsObject(rec) ||
+        (s->n > s->head && seq <= s->recs[s->n - 1].seq))
+      continue;
+    make_room(s);
+    r = &s->recs[s->n++];
+    r->seq = seq;
+    r->at_ms = u64(j, "at");
+    r->bytes = (size_t)u64(j, "bytes");
+    if (r->bytes > RECORD_MAX) /* what one change can make */
+      r->bytes = RECORD_MAX;
+    r->rec = cJSON_Duplicate(rec, 1);
+    r->trace =
+        lk_json_str(j, "trace") ? lk_xstrdup(lk_json_str(j, "trace")) : NULL;
+    s->bytes += r->bytes;
+  }
+  if (s->n > s->head && s->recs[s->n - 1].seq >= s->end)
+    s->end = s->recs[s->n - 1].seq + 1;
 }
 
 /* ---- reading ---- */

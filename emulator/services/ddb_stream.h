@@ -54,6 +54,11 @@ uint64_t lk_ddb_stream_read(const lk_ddb_stream_t *s, uint64_t from, int max,
                             size_t max_bytes, int with_arn, cJSON *out,
                             cJSON *traces);
 
+/* --state: the stream's shard and records as JSON, and back into a new,
+ * empty stream. */
+cJSON *lk_ddb_stream_save(const lk_ddb_stream_t *s);
+void lk_ddb_stream_load(lk_ddb_stream_t *s, const cJSON *saved);
+
 /* The Lambda event a stream mapping delivers for one change to an item
  * of table (keys, old and now as for lk_ddb_stream_add): {"Records":
  * [...]}, built by the same code. The caller frees it. */

@@ -50,6 +50,8 @@ struct lk_ddb {
   int n_readers;
   lk_ddb_stream_cb stream_cb;
   void *stream_ud;
+  lk_record_cb rec_cb; /* --state: the state log */
+  void *rec_ud;
 };
 
 lk_ddb_t *lk_ddb_new(const char *region, const char *account) {
@@ -104,6 +106,21 @@ static int failf(char *err, size_t errlen, const char *fmt, ...) {
   vsnprintf(err, errlen, fmt, ap);
   va_end(ap);
   return LK_EINVAL;
+}
+
+/* A record of a change for the state log (--state). */
+static void record(lk_ddb_t *d, cJSON *rec, int durable) {
+  if (d->rec_cb)
+    d->rec_cb(d->rec_ud, rec, durable);
+  cJSON_Delete(rec);
+}
+
+static cJSON *new_record(const char *op, const char *table) {
+  cJSON *rec = cJSON_CreateObject();
+
+  cJSON_AddStringToObject(rec, "ddb", op);
+  cJSON_AddStringToObject(rec, "table", table);
+  return rec;
 }
 
 /* ---- CreateTable ---- */
@@ -432,11 +449,17 @@ static int op_create_table(ctx_t *c) {
   gmtime_r(&now, &tm);
   strftime(label, sizeof(label), "%Y-%m-%dT%H:%M:%S.000", &tm);
   rc = create_table(c->d, c->in, label, err, sizeof(err));
-
   if (rc == LK_EEXIST)
     return fail(c, ERR_DDB "ResourceInUseException", "%s", err);
   if (rc)
     return fail(c, ERR_VALIDATION, "%s", err);
+  if (c->d->rec_cb) {
+    cJSON *rec = new_record("create", lk_json_str(c->in, "TableName"));
+
+    cJSON_AddItemToObject(rec, "spec", cJSON_Duplicate(c->in, 1));
+    cJSON_AddStringToObject(rec, "label", label);
+    record(c->d, rec, 1);
+  }
   cJSON_AddItemToObject(c->out, "TableDescription",
                         describe(c->d->tables[c->d->n - 1], "ACTIVE"));
   return 0;
@@ -484,19 +507,25 @@ static int op_list_tables(ctx_t *c) {
   return 0;
 }
 
+static void drop_table(lk_ddb_t *d, table_t *t) {
+  int i;
+
+  for (i = 0; d->tables[i] != t; i++)
+    ;
+  memmove(&d->tables[i], &d->tables[i + 1],
+          sizeof(table_t *) * (size_t)(d->n - i - 1));
+  d->n--;
+  table_free(t);
+}
+
 static int op_delete_table(ctx_t *c) {
   table_t *t = need_table(c);
-  int i;
 
   if (t == NULL)
     return -1;
   cJSON_AddItemToObject(c->out, "TableDescription", describe(t, "DELETING"));
-  for (i = 0; c->d->tables[i] != t; i++)
-    ;
-  memmove(&c->d->tables[i], &c->d->tables[i + 1],
-          sizeof(table_t *) * (size_t)(c->d->n - i - 1));
-  c->d->n--;
-  table_free(t);
+  record(c->d, new_record("drop", t->name), 1);
+  drop_table(c->d, t);
   return 0;
 }
 
@@ -684,16 +713,27 @@ static int stream_room(ctx_t *c, table_t *t, int n) {
               t->name, LK_DDB_STREAM_MAX_BYTES >> 20);
 }
 
-/* Every change to an item passes here once it is made: the table's
- * stream records it, with the trace of the call that made it. */
+/* Every change to an item passes here once it is made: the state log
+ * keeps it, and the table's stream records it, with the trace of the
+ * call that made it. */
 static void item_changed(lk_ddb_t *d, table_t *t, const cJSON *old,
                          const cJSON *now, const char *trace) {
   cJSON *keys;
 
-  if (t->stream == NULL || (old == NULL && now == NULL))
+  if (old == NULL && now == NULL)
     return;
   keys = lk_ddb_table_key_of(t->items, now ? now : old);
-  if (lk_ddb_stream_add(t->stream, d->seq + 1, keys, old, now, trace)) {
+  if (d->rec_cb) {
+    cJSON *rec = new_record(now ? "put" : "del", t->name);
+
+    cJSON_AddItemToObject(rec, now ? "item" : "key",
+                          cJSON_Duplicate(now ? now : keys, 1));
+    if (trace)
+      cJSON_AddStringToObject(rec, "trace", trace);
+    record(d, rec, 1);
+  }
+  if (t->stream &&
+      lk_ddb_stream_add(t->stream, d->seq + 1, keys, old, now, trace)) {
     d->seq++;
     if (d->stream_cb)
       d->stream_cb(d->stream_ud, t->name);
@@ -1668,10 +1708,22 @@ static int arn_table(const char *arn, char *out, size_t cap) {
   return 0;
 }
 
+static int add_reader(lk_ddb_t *d, const char *name, const char *table,
+                      uint64_t next) {
+  follower_t *r;
+
+  d->readers =
+      lk_xrealloc(d->readers, sizeof(*d->readers) * (size_t)(d->n_readers + 1));
+  r = &d->readers[d->n_readers];
+  r->name = lk_xstrdup(name);
+  r->table = lk_xstrdup(table);
+  r->next = next;
+  return d->n_readers++;
+}
+
 int lk_ddb_reader(lk_ddb_t *d, const char *name, const char *arn, int latest) {
   char table[256];
   const table_t *t;
-  follower_t *r;
   int i;
 
   if (arn_table(arn, table, sizeof(table)) != 0)
@@ -1679,14 +1731,10 @@ int lk_ddb_reader(lk_ddb_t *d, const char *name, const char *arn, int latest) {
   for (i = 0; i < d->n_readers; i++)
     if (strcmp(d->readers[i].name, name) == 0)
       return i;
-  d->readers =
-      lk_xrealloc(d->readers, sizeof(*d->readers) * (size_t)(d->n_readers + 1));
-  r = &d->readers[d->n_readers];
-  r->name = lk_xstrdup(name);
-  r->table = lk_xstrdup(table);
   t = find_table(d, table);
-  r->next = latest && t && t->stream ? lk_ddb_stream_end(t->stream) : 0;
-  return d->n_readers++;
+  return add_reader(d, name, table,
+                    latest && t && t->stream ? lk_ddb_stream_end(t->stream)
+                                             : 0);
 }
 
 int lk_ddb_read(lk_ddb_t *d, int reader, int max, size_t max_bytes,
@@ -1707,10 +1755,19 @@ const char *lk_ddb_reader_shard(const lk_ddb_t *d, int reader) {
 }
 
 void lk_ddb_reader_done(lk_ddb_t *d, int reader, const char *seq) {
+  follower_t *r = &d->readers[reader];
   uint64_t n;
 
-  if (lk_ddb_seq_parse(seq, &n) == 0 && n + 1 > d->readers[reader].next)
-    d->readers[reader].next = n + 1;
+  if (lk_ddb_seq_parse(seq, &n) != 0 || n + 1 <= r->next)
+    return;
+  r->next = n + 1;
+  if (d->rec_cb) {
+    cJSON *rec = new_record("done", r->table);
+
+    cJSON_AddStringToObject(rec, "reader", r->name);
+    cJSON_AddNumberToObject(rec, "next", (double)r->next);
+    record(d, rec, 0);
+  }
 }
 
 static const struct {
@@ -1798,4 +1855,177 @@ void lk_ddb_serve(lk_ddb_t *d, lk_http_req_t *req) {
   lk_buf_free(&b);
   cJSON_Delete(c.in);
   cJSON_Delete(c.out);
+}
+
+/* ---- --state ---- */
+
+static uint64_t u64(const cJSON *o, const char *k) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+
+  return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 9e18
+             ? (uint64_t)v->valuedouble
+             : 0;
+}
+
+int lk_ddb_save(lk_ddb_t *d, const char *path, uint64_t gen) {
+  cJSON *root = cJSON_CreateObject(), *ts, *rs;
+  const cJSON *item;
+  int i, err;
+
+  cJSON_AddNumberToObject(root, "aof", (double)gen);
+  cJSON_AddNumberToObject(root, "seq", (double)d->seq);
+  ts = cJSON_AddArrayToObject(root, "tables");
+  for (i = 0; i < d->n; i++) {
+    const table_t *t = d->tables[i];
+    cJSON *jt = cJSON_CreateObject(), *items;
+
+    cJSON_AddItemToArray(ts, jt);
+    cJSON_AddItemToObject(jt, "spec", cJSON_Duplicate(t->spec, 1));
+    cJSON_AddStringToObject(jt, "id", t->id);
+    cJSON_AddNumberToObject(jt, "created", t->created);
+    if (t->stream) {
+      cJSON_AddStringToObject(jt, "label", lk_ddb_stream_label(t->stream));
+      cJSON_AddItemToObject(jt, "stream", lk_ddb_stream_save(t->stream));
+    }
+    items = cJSON_AddArrayToObject(jt, "items");
+    for (item = lk_ddb_table_first(t->items); item;
+         item = lk_ddb_table_next(t->items, item))
+      cJSON_AddItemToArray(items, cJSON_Duplicate(item, 1));
+  }
+  rs = cJSON_AddArrayToObject(root, "readers");
+  for (i = 0; i < d->n_readers; i++) {
+    cJSON *jr = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(jr, "name", d->readers[i].name);
+    cJSON_AddStringToObject(jr, "table", d->readers[i].table);
+    cJSON_AddNumberToObject(jr, "next", (double)d->readers[i].next);
+    cJSON_AddItemToArray(rs, jr);
+  }
+  err = lk_save_json(path, root);
+  cJSON_Delete(root);
+  return err;
+}
+
+/* The table of a snapshot or a create record (o), made unless the
+ * template (or an earlier record) made it already; NULL when it cannot
+ * be. One made here keeps the id and time it had. */
+static table_t *load_table(lk_ddb_t *d, const cJSON *o) {
+  const cJSON *spec = cJSON_GetObjectItemCaseSensitive(o, "spec");
+  const char *label = lk_json_str(o, "label"), *id = lk_json_str(o, "id");
+  table_t *t = find_table(d, lk_json_str(spec, "TableName"));
+  const cJSON *created = cJSON_GetObjectItemCaseSensitive(o, "created");
+  char err[512];
+
+  if (t || create_table(d, spec, label ? label : LK_APP_STREAM_LABEL, err,
+                        sizeof(err)) != 0)
+    return t;
+  t = d->tables[d->n - 1];
+  if (id && strlen(id) < sizeof(t->id))
+    snprintf(t->id, sizeof(t->id), "%s", id);
+  if (cJSON_IsNumber(created))
+    t->created = created->valuedouble;
+  return t;
+}
+
+/* An item back into its table, checked as a client's would be. */
+static void load_item(table_t *t, const cJSON *item, cJSON **old) {
+  cJSON *copy = cJSON_Duplicate(item, 1);
+  char err[512];
+
+  *old = NULL;
+  if (!cJSON_IsObject(copy) || lk_ddb_item_check(copy, err, sizeof(err)) ||
+      lk_ddb_table_put(t->items, copy, old, err, sizeof(err)) != 0)
+    cJSON_Delete(copy);
+}
+
+static void set_reader(lk_ddb_t *d, const char *name, const char *table,
+                       uint64_t next) {
+  int i;
+
+  if (name == NULL || table == NULL)
+    return;
+  for (i = 0; i < d->n_readers; i++)
+    if (strcmp(d->readers[i].name, name) == 0) {
+      d->readers[i].next = next;
+      return;
+    }
+  add_reader(d, name, table, next);
+}
+
+int lk_ddb_load(lk_ddb_t *d, const char *path, uint64_t *gen) {
+  cJSON *root, *old;
+  const cJSON *jt, *it;
+  int err = lk_load_json(path, &root);
+
+  if (err)
+    return err;
+  *gen = u64(root, "aof");
+  d->seq = u64(root, "seq");
+  cJSON_ArrayForEach(jt, cJSON_GetObjectItemCaseSensitive(root, "tables")) {
+    table_t *t = load_table(d, jt);
+
+    if (t == NULL)
+      continue;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(jt, "items")) {
+      load_item(t, it, &old);
+      cJSON_Delete(old);
+    }
+    if (t->stream && cJSON_GetObjectItemCaseSensitive(jt, "stream"))
+      lk_ddb_stream_load(t->stream,
+                         cJSON_GetObjectItemCaseSensitive(jt, "stream"));
+    if (t->stream && lk_ddb_stream_end(t->stream) > d->seq + 1)
+      d->seq = lk_ddb_stream_end(t->stream) - 1;
+  }
+  cJSON_ArrayForEach(jt, cJSON_GetObjectItemCaseSensitive(root, "readers")) {
+    set_reader(d, lk_json_str(jt, "name"), lk_json_str(jt, "table"),
+               u64(jt, "next"));
+  }
+  cJSON_Delete(root);
+  return 0;
+}
+
+void lk_ddb_on_record(lk_ddb_t *d, lk_record_cb cb, void *ud) {
+  d->rec_cb = cb;
+  d->rec_ud = ud;
+}
+
+/* A put or a delete replayed: through item_changed, so the stream makes
+ * the same records, numbered as they were. */
+static void apply_item(lk_ddb_t *d, table_t *t, const cJSON *rec, int put) {
+  const cJSON *body =
+      cJSON_GetObjectItemCaseSensitive(rec, put ? "item" : "key");
+  const cJSON *now = NULL;
+  cJSON *old = NULL;
+  char err[512];
+
+  if (!cJSON_IsObject(body))
+    return;
+  if (put) {
+    cJSON *key = lk_ddb_table_key_of(t->items, body);
+
+    load_item(t, body, &old);
+    lk_ddb_table_get(t->items, key, &now, err, sizeof(err));
+    cJSON_Delete(key);
+  } else {
+    lk_ddb_table_delete(t->items, body, &old, err, sizeof(err));
+  }
+  item_changed(d, t, old, now, lk_json_str(rec, "trace"));
+  cJSON_Delete(old);
+}
+
+void lk_ddb_apply(lk_ddb_t *d, const cJSON *rec) {
+  const char *op = lk_json_str(rec, "ddb");
+  table_t *t = find_table(d, lk_json_str(rec, "table"));
+
+  if (op == NULL)
+    return;
+  if (strcmp(op, "create") == 0)
+    load_table(d, rec);
+  else if (strcmp(op, "drop") == 0 && t)
+    drop_table(d, t);
+  else if ((strcmp(op, "put") == 0 || strcmp(op, "del") == 0) && t)
+    apply_item(d, t, rec, op[0] == 'p');
+  else if (strcmp(op, "done") == 0)
+    set_reader(d, lk_json_str(rec, "reader"), lk_json_str(rec, "table"),
+               u64(rec, "next"));
 }

@@ -8,10 +8,12 @@
 #define LK_DYNAMODB_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
 #include "http.h"
+#include "json.h"
 
 #define LK_DDB_MAX_TABLES 256
 /* Items of all tables together, as DynamoDB counts their size: past it,
@@ -30,6 +32,18 @@ int lk_ddb_create_table(lk_ddb_t *d, const cJSON *spec, char *err,
 /* Answers DynamoDB ("DynamoDB_20120810.*") and DynamoDB Streams
  * ("DynamoDBStreams_20120810.*") requests. */
 void lk_ddb_serve(lk_ddb_t *d, lk_http_req_t *req);
+
+/* --state: every table, item, stream record and reader's place to one
+ * file, and back (a table the template made keeps its definition, and
+ * gets its items). */
+int lk_ddb_save(lk_ddb_t *d, const char *path, uint64_t gen);
+int lk_ddb_load(lk_ddb_t *d, const char *path, uint64_t *gen);
+/* Every change made through the API from now on goes to cb as a record
+ * ({"ddb": op, ...}): durable for a table or an item, not for a reader's
+ * place (a record is then delivered again, at least once, as Lambda
+ * does). lk_ddb_apply replays one. */
+void lk_ddb_on_record(lk_ddb_t *d, lk_record_cb cb, void *ud);
+void lk_ddb_apply(lk_ddb_t *d, const cJSON *record);
 
 /* ---- streams, for event source mappings ---- */
 

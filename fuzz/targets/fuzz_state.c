@@ -1,7 +1,7 @@
 /* libFuzzer target: what --state reads back at start. The first byte
- * picks the file the rest becomes (the state log, or the S3, SQS or Logs
- * snapshot); lk_state_open loads it into fresh services, as serve does.
- * Invariants: loading returns or fails, never crashes; and every snapshot
+ * picks the file the rest becomes (the state log, or the S3, SQS, Logs or
+ * DynamoDB snapshot); lk_state_open loads it into fresh services, as serve
+ * does. Invariants: loading returns or fails, never crashes; and every snapshot
  * it then wrote reads back and writes out byte for byte the same (what
  * lambkin saves, it can load). */
 #include "check.h"
@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "dynamodb.h"
 #include "fs.h"
 #include "logs.h"
 #include "s3.h"
@@ -22,18 +23,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_SNAPSHOT (64u << 20)
 
 static const char *const files[] = {"state.aof.1", "s3.json", "sqs.json",
-                                    "logs.json"};
+                                    "logs.json", "dynamodb.json"};
+#define N_FILES 5
 
-typedef struct svcs {
-  lk_s3_t *s3;
-  lk_sqs_t *sqs;
-  lk_logs_t *logs;
-} svcs_t;
+typedef lk_state_svcs_t svcs_t;
 
 static void svcs_new(uv_loop_t *loop, svcs_t *s) {
   s->s3 = lk_s3_new("us-east-1", "000000000000");
   s->sqs = lk_sqs_new(loop, "us-east-1", "000000000000", "http://127.0.0.1:1");
   s->logs = lk_logs_new("us-east-1", "000000000000");
+  s->ddb = lk_ddb_new("us-east-1", "000000000000");
 }
 
 static void svcs_free(uv_loop_t *loop, svcs_t *s) {
@@ -42,6 +41,7 @@ static void svcs_free(uv_loop_t *loop, svcs_t *s) {
   lk_s3_free(s->s3);
   lk_sqs_free(s->sqs);
   lk_logs_free(s->logs);
+  lk_ddb_free(s->ddb);
 }
 
 static char folder[64];
@@ -78,11 +78,13 @@ static void reads_back(uv_loop_t *loop, const char *path, int which) {
   svcs_new(loop, &s);
   rc = which == 1   ? lk_s3_load(s.s3, path, &gen)
        : which == 2 ? lk_sqs_load(s.sqs, path, &gen)
-                    : lk_logs_load(s.logs, path, &gen);
+       : which == 3 ? lk_logs_load(s.logs, path, &gen)
+                    : lk_ddb_load(s.ddb, path, &gen);
   CHECK(rc == 0);
   rc = which == 1   ? lk_s3_save(s.s3, again, gen)
        : which == 2 ? lk_sqs_save(s.sqs, again, gen)
-                    : lk_logs_save(s.logs, again, gen);
+       : which == 3 ? lk_logs_save(s.logs, again, gen)
+                    : lk_ddb_save(s.ddb, again, gen);
   CHECK(rc == 0);
   b = lk_read_file(again, MAX_SNAPSHOT, &nb);
   CHECK(b != NULL);
@@ -106,15 +108,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1)
     return 0;
   CHECK(lk_remove_tree(dir) == 0 && lk_mkdirs(dir) == 0);
-  CHECK(lk_path_join(path, sizeof(path), dir, files[data[0] % 4]) == 0);
+  CHECK(lk_path_join(path, sizeof(path), dir, files[data[0] % N_FILES]) == 0);
   CHECK(lk_write_file_atomic(path, data + 1, size - 1) == 0);
   uv_loop_init(&loop);
   svcs_new(&loop, &s);
-  if (lk_state_open(&loop, dir, s.s3, s.sqs, s.logs, NULL, &st) == 0) {
+  if (lk_state_open(&loop, dir, &s, NULL, &st) == 0) {
     lk_state_close(st);
     uv_run(&loop, UV_RUN_NOWAIT);
     lk_state_free(st);
-    for (i = 1; i < 4; i++) {
+    for (i = 1; i < N_FILES; i++) {
       CHECK(lk_path_join(path, sizeof(path), dir, files[i]) == 0);
       reads_back(&loop, path, i);
     }

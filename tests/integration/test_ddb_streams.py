@@ -447,6 +447,68 @@ class DynamoDBStreamsTest(unittest.TestCase):
                          "ValidationException")
 
 
+class DynamoDBStateTest(unittest.TestCase):
+    """--state keeps tables, items, stream records and each mapping's
+    place, through a clean stop and through a kill."""
+
+    def test_tables_items_and_stream_places_survive_restarts(self):
+        top = tempfile.mkdtemp(prefix="lambkin-ddbst-")
+        try:
+            write_tree(top, {"template.yaml": TEMPLATE, "py/app.py": PY,
+                             "py/loop.py": LOOP, "py/fail.py": FAIL,
+                             "py/partial.py": PARTIAL, "node/app.js": NODE})
+            tpl = os.path.join(top, "template.yaml")
+            server = Server(template=tpl, state=top)
+            ddb = boto3.client("dynamodb", endpoint_url=server.url)
+            ddb.put_item(TableName="orders",
+                         Item={"id": {"S": "kept"}, "v": {"N": "01.0"}})
+            ddb.create_table(
+                TableName="made", BillingMode="PAY_PER_REQUEST",
+                AttributeDefinitions=[{"AttributeName": "k",
+                                       "AttributeType": "N"}],
+                KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                StreamSpecification={"StreamEnabled": True,
+                                     "StreamViewType": "NEW_IMAGE"})
+            ddb.put_item(TableName="made", Item={"k": {"N": "7"},
+                                                 "s": {"SS": ["x"]}})
+            wait_for(lambda: [r for r in journal(server)
+                              if r.get("function") == "py-reader" and
+                              r.get("outcome") == "ok"], what="delivery")
+            time.sleep(1.2)  # a mapping's place reaches the disk each second
+            server.proc.kill()  # no clean stop: the state log is replayed
+            server.proc.wait()
+            server.log.close()
+            for stop in ("kill", "clean"):
+                server = Server(template=tpl, state=top)
+                ddb = boto3.client("dynamodb", endpoint_url=server.url)
+                streams = boto3.client("dynamodbstreams",
+                                       endpoint_url=server.url)
+                got = ddb.get_item(TableName="orders",
+                                   Key={"id": {"S": "kept"}})
+                self.assertEqual(got["Item"]["v"], {"N": "1"}, stop)
+                made = ddb.describe_table(TableName="made")["Table"]
+                self.assertEqual(ddb.scan(TableName="made")["Items"],
+                                 [{"k": {"N": "7"}, "s": {"SS": ["x"]}}])
+                arn = made["LatestStreamArn"]
+                shard = streams.describe_stream(StreamArn=arn)[
+                    "StreamDescription"]["Shards"][0]["ShardId"]
+                it = streams.get_shard_iterator(
+                    StreamArn=arn, ShardId=shard,
+                    ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+                recs = streams.get_records(ShardIterator=it)["Records"]
+                self.assertEqual([r["dynamodb"]["Keys"] for r in recs],
+                                 [{"k": {"N": "7"}}], stop)
+                time.sleep(0.5)
+                # The record py-reader had is not delivered again.
+                runs = [r for r in journal(server)
+                        if r.get("function") == "py-reader" and
+                        "outcome" in r]
+                self.assertEqual(len(runs), 1, stop)
+                stop_cleanly(server)
+        finally:
+            shutil.rmtree(top, ignore_errors=True)
+
+
 FUZZ_TEMPLATE = """Transform: AWS::Serverless-2016-10-31
 Resources:
 """ + table("notes", "NEW_AND_OLD_IMAGES") + """  Indexer:
