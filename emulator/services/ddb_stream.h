@@ -72,8 +72,8 @@ char *lk_ddb_stream_event(const char *region, const char *account,
  * message "old") or removed as event is INSERT, MODIFY or REMOVE, with
  * both images. NULL for another event name. */
 char *lk_ddb_sample_event(const char *region, const char *account,
-                          const char *table, const char *event,
-                          const char *key, const char *message);
+                          const char *table, const char *event, const char *key,
+                          const char *message);
 
 /* Sequence numbers as DynamoDB writes them (21 digits, ordered as text
  * and as numbers), and back: 0, or -1 when text is not one. */

@@ -10,49 +10,13 @@
 
 #include "app.h"
 #include "buf.h"
-#include "ddb_expr.h"
-#include "ddb_stream.h"
-#include "ddb_table.h"
+#include "ddb_int.h"
 #include "ddb_value.h"
 #include "dynamodb.h"
 #include "ids.h"
 #include "json.h"
 #include "lambkin/lambkin.h"
 #include "mem.h"
-
-#define ERR_DDB "com.amazonaws.dynamodb.v20120810#"
-#define ERR_VALIDATION "com.amazon.coral.validate#ValidationException"
-#define ERR_SERIAL "com.amazon.coral.service#SerializationException"
-#define ERR_UNKNOWN_OP "com.amazon.coral.service#UnknownOperationException"
-
-typedef struct table {
-  char *name, *arn;
-  char id[37];
-  double created; /* seconds since the epoch */
-  cJSON *spec;    /* the CreateTable request, as given */
-  lk_ddb_table_t *items;
-  lk_ddb_stream_t *stream; /* NULL: none */
-} table_t;
-
-/* A reader of a table's stream (an event source mapping): the records it
- * has not had are kept for it. */
-typedef struct follower {
-  char *name, *table;
-  uint64_t next; /* the first record it has not had */
-} follower_t;
-
-struct lk_ddb {
-  char *region, *account;
-  table_t *tables[LK_DDB_MAX_TABLES];
-  int n;
-  uint64_t seq; /* the last stream record's number, across tables */
-  follower_t *readers;
-  int n_readers;
-  lk_ddb_stream_cb stream_cb;
-  void *stream_ud;
-  lk_record_cb rec_cb; /* --state: the state log */
-  void *rec_ud;
-};
 
 lk_ddb_t *lk_ddb_new(const char *region, const char *account) {
   lk_ddb_t *d = lk_xcalloc(1, sizeof(*d));
@@ -88,7 +52,7 @@ void lk_ddb_free(lk_ddb_t *d) {
   free(d);
 }
 
-static table_t *find_table(const lk_ddb_t *d, const char *name) {
+table_t *lk_ddb_find_table(const lk_ddb_t *d, const char *name) {
   int i;
 
   for (i = 0; name && i < d->n; i++)
@@ -109,13 +73,13 @@ static int failf(char *err, size_t errlen, const char *fmt, ...) {
 }
 
 /* A record of a change for the state log (--state). */
-static void record(lk_ddb_t *d, cJSON *rec, int durable) {
+void lk_ddb_record(lk_ddb_t *d, cJSON *rec, int durable) {
   if (d->rec_cb)
     d->rec_cb(d->rec_ud, rec, durable);
   cJSON_Delete(rec);
 }
 
-static cJSON *new_record(const char *op, const char *table) {
+cJSON *lk_ddb_new_record(const char *op, const char *table) {
   cJSON *rec = cJSON_CreateObject();
 
   cJSON_AddStringToObject(rec, "ddb", op);
@@ -271,8 +235,8 @@ static int stream_spec(const cJSON *spec, const char **view, char *err,
   return 0;
 }
 
-static int create_table(lk_ddb_t *d, const cJSON *spec, const char *label,
-                        char *err, size_t errlen) {
+int lk_ddb_make_table(lk_ddb_t *d, const cJSON *spec, const char *label,
+                      char *err, size_t errlen) {
   lk_ddb_key_def_t k[2];
   const char *view;
   table_t *t;
@@ -282,7 +246,7 @@ static int create_table(lk_ddb_t *d, const cJSON *spec, const char *label,
     rc = stream_spec(spec, &view, err, errlen);
   if (rc)
     return rc;
-  if (find_table(d, lk_json_str(spec, "TableName"))) {
+  if (lk_ddb_find_table(d, lk_json_str(spec, "TableName"))) {
     snprintf(err, errlen, "Table already exists: %s",
              lk_json_str(spec, "TableName"));
     return LK_EEXIST;
@@ -307,7 +271,7 @@ static int create_table(lk_ddb_t *d, const cJSON *spec, const char *label,
 
 int lk_ddb_create_table(lk_ddb_t *d, const cJSON *spec, char *err,
                         size_t errlen) {
-  return create_table(d, spec, LK_APP_STREAM_LABEL, err, errlen);
+  return lk_ddb_make_table(d, spec, LK_APP_STREAM_LABEL, err, errlen);
 }
 
 /* ---- describing a table ---- */
@@ -357,7 +321,7 @@ static cJSON *indexes(const table_t *t, const char *which, int global) {
   return out;
 }
 
-static void copy_field(cJSON *to, const cJSON *from, const char *name) {
+void lk_ddb_copy_field(cJSON *to, const cJSON *from, const char *name) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(from, name);
 
   if (v)
@@ -368,9 +332,9 @@ static cJSON *describe(const table_t *t, const char *status) {
   cJSON *o = cJSON_CreateObject(), *b;
   const char *mode = lk_json_str(t->spec, "BillingMode");
 
-  copy_field(o, t->spec, "AttributeDefinitions");
+  lk_ddb_copy_field(o, t->spec, "AttributeDefinitions");
   cJSON_AddStringToObject(o, "TableName", t->name);
-  copy_field(o, t->spec, "KeySchema");
+  lk_ddb_copy_field(o, t->spec, "KeySchema");
   cJSON_AddStringToObject(o, "TableStatus", status);
   cJSON_AddNumberToObject(o, "CreationDateTime", t->created);
   cJSON_AddItemToObject(o, "ProvisionedThroughput",
@@ -405,18 +369,9 @@ static cJSON *describe(const table_t *t, const char *status) {
 
 /* ---- the wire protocol ---- */
 
-typedef struct ctx {
-  lk_ddb_t *d;
-  cJSON *in, *out;
-  const char *trace; /* the caller's X-Amzn-Trace-Id: its stream records' */
-  const char *err_type;
-  char err_msg[1024];
-  cJSON *err_item; /* ConditionalCheckFailed's Item, or NULL */
-} ctx_t;
-
-static int fail(ctx_t *c, const char *type, const char *fmt, ...)
+int lk_ddb_fail(ctx_t *c, const char *type, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static int fail(ctx_t *c, const char *type, const char *fmt, ...) {
+int lk_ddb_fail(ctx_t *c, const char *type, const char *fmt, ...) {
   va_list ap;
 
   va_start(ap, fmt);
@@ -426,17 +381,18 @@ static int fail(ctx_t *c, const char *type, const char *fmt, ...) {
   return -1;
 }
 
-static table_t *need_table(ctx_t *c) {
+table_t *lk_ddb_need_table(ctx_t *c) {
   const char *name = lk_json_str(c->in, "TableName");
-  table_t *t = find_table(c->d, name);
+  table_t *t = lk_ddb_find_table(c->d, name);
 
   if (name == NULL)
-    fail(c, ERR_VALIDATION,
-         "1 validation error detected: Value null at 'tableName' failed to "
-         "satisfy constraint: Member must not be null");
+    lk_ddb_fail(
+        c, ERR_VALIDATION,
+        "1 validation error detected: Value null at 'tableName' failed to "
+        "satisfy constraint: Member must not be null");
   else if (t == NULL)
-    fail(c, ERR_DDB "ResourceNotFoundException",
-         "Requested resource not found: Table: %.255s not found", name);
+    lk_ddb_fail(c, ERR_DDB "ResourceNotFoundException",
+                "Requested resource not found: Table: %.255s not found", name);
   return t;
 }
 
@@ -448,17 +404,17 @@ static int op_create_table(ctx_t *c) {
 
   gmtime_r(&now, &tm);
   strftime(label, sizeof(label), "%Y-%m-%dT%H:%M:%S.000", &tm);
-  rc = create_table(c->d, c->in, label, err, sizeof(err));
+  rc = lk_ddb_make_table(c->d, c->in, label, err, sizeof(err));
   if (rc == LK_EEXIST)
-    return fail(c, ERR_DDB "ResourceInUseException", "%s", err);
+    return lk_ddb_fail(c, ERR_DDB "ResourceInUseException", "%s", err);
   if (rc)
-    return fail(c, ERR_VALIDATION, "%s", err);
+    return lk_ddb_fail(c, ERR_VALIDATION, "%s", err);
   if (c->d->rec_cb) {
-    cJSON *rec = new_record("create", lk_json_str(c->in, "TableName"));
+    cJSON *rec = lk_ddb_new_record("create", lk_json_str(c->in, "TableName"));
 
     cJSON_AddItemToObject(rec, "spec", cJSON_Duplicate(c->in, 1));
     cJSON_AddStringToObject(rec, "label", label);
-    record(c->d, rec, 1);
+    lk_ddb_record(c->d, rec, 1);
   }
   cJSON_AddItemToObject(c->out, "TableDescription",
                         describe(c->d->tables[c->d->n - 1], "ACTIVE"));
@@ -466,7 +422,7 @@ static int op_create_table(ctx_t *c) {
 }
 
 static int op_describe_table(ctx_t *c) {
-  table_t *t = need_table(c);
+  table_t *t = lk_ddb_need_table(c);
 
   if (t == NULL)
     return -1;
@@ -486,11 +442,12 @@ static int op_list_tables(ctx_t *c) {
   int i, n = 0;
 
   if (limit < 1 || limit > 100)
-    return fail(c, ERR_VALIDATION,
-                "1 validation error detected: Value '%ld' at 'limit' failed "
-                "to satisfy constraint: Member must have value less than or "
-                "equal to 100",
-                limit);
+    return lk_ddb_fail(
+        c, ERR_VALIDATION,
+        "1 validation error detected: Value '%ld' at 'limit' failed "
+        "to satisfy constraint: Member must have value less than or "
+        "equal to 100",
+        limit);
   memcpy(sorted, c->d->tables, sizeof(table_t *) * (size_t)c->d->n);
   qsort(sorted, (size_t)c->d->n, sizeof(table_t *), by_name);
   for (i = 0; i < c->d->n; i++) {
@@ -507,7 +464,7 @@ static int op_list_tables(ctx_t *c) {
   return 0;
 }
 
-static void drop_table(lk_ddb_t *d, table_t *t) {
+void lk_ddb_drop_table(lk_ddb_t *d, table_t *t) {
   int i;
 
   for (i = 0; d->tables[i] != t; i++)
@@ -519,13 +476,13 @@ static void drop_table(lk_ddb_t *d, table_t *t) {
 }
 
 static int op_delete_table(ctx_t *c) {
-  table_t *t = need_table(c);
+  table_t *t = lk_ddb_need_table(c);
 
   if (t == NULL)
     return -1;
   cJSON_AddItemToObject(c->out, "TableDescription", describe(t, "DELETING"));
-  record(c->d, new_record("drop", t->name), 1);
-  drop_table(c->d, t);
+  lk_ddb_record(c->d, lk_ddb_new_record("drop", t->name), 1);
+  lk_ddb_drop_table(c->d, t);
   return 0;
 }
 
@@ -543,11 +500,12 @@ static int return_values(ctx_t *c, const char *const *allowed,
       *want = allowed[i];
       return 0;
     }
-  return fail(c, ERR_VALIDATION,
-              "1 validation error detected: Value '%.32s' at 'returnValues' "
-              "failed to satisfy constraint: Member must satisfy enum value "
-              "set",
-              rv);
+  return lk_ddb_fail(
+      c, ERR_VALIDATION,
+      "1 validation error detected: Value '%.32s' at 'returnValues' "
+      "failed to satisfy constraint: Member must satisfy enum value "
+      "set",
+      rv);
 }
 
 /* The parameters DynamoDB still takes from before expressions; lambkin
@@ -564,18 +522,13 @@ static int no_legacy(ctx_t *c, const cJSON *in) {
 
   for (i = 0; names[i]; i++)
     if (cJSON_GetObjectItemCaseSensitive(in, names[i]))
-      return fail(c, ERR_VALIDATION,
-                  "lambkin does not take the legacy parameter %s yet; use "
-                  "the expression that replaces it",
-                  names[i]);
+      return lk_ddb_fail(
+          c, ERR_VALIDATION,
+          "lambkin does not take the legacy parameter %s yet; use "
+          "the expression that replaces it",
+          names[i]);
   return 0;
 }
-
-/* A request's expressions, parsed once. */
-typedef struct exprs {
-  lk_ddb_names_t names;
-  lk_ddb_expr_t *cond, *update, *proj, *key, *filter;
-} exprs_t;
 
 static int parse_one(ctx_t *c, const cJSON *in, exprs_t *x, const char *field,
                      lk_ddb_expr_kind_t kind, lk_ddb_expr_t **out) {
@@ -585,16 +538,16 @@ static int parse_one(ctx_t *c, const cJSON *in, exprs_t *x, const char *field,
   if (text == NULL)
     return 0;
   if (!cJSON_IsString(text))
-    return fail(c, ERR_SERIAL, "%s must be a string", field);
+    return lk_ddb_fail(c, ERR_SERIAL, "%s must be a string", field);
   if (lk_ddb_expr_parse(text->valuestring, kind, field, &x->names, out, err,
                         sizeof(err)) != 0)
-    return fail(c, ERR_VALIDATION, "%s", err);
+    return lk_ddb_fail(c, ERR_VALIDATION, "%s", err);
   return 0;
 }
 
 /* The expressions of a request (in: the request, or one table's part of
  * a batch). */
-static int parse_in(ctx_t *c, const cJSON *in, exprs_t *x) {
+int lk_ddb_parse(ctx_t *c, const cJSON *in, exprs_t *x) {
   char err[512];
 
   memset(x, 0, sizeof(*x));
@@ -610,10 +563,11 @@ static int parse_in(ctx_t *c, const cJSON *in, exprs_t *x) {
 
     cJSON_ArrayForEach(v, (cJSON *)x->names.values) {
       if (lk_ddb_value_check(v, err, sizeof(err)) != 0)
-        return fail(c, ERR_VALIDATION,
-                    "ExpressionAttributeValues contains invalid value: %s "
-                    "for key %s",
-                    err, v->string);
+        return lk_ddb_fail(
+            c, ERR_VALIDATION,
+            "ExpressionAttributeValues contains invalid value: %s "
+            "for key %s",
+            err, v->string);
     }
   }
   if (parse_one(c, in, x, "ConditionExpression", LK_DDB_CONDITION, &x->cond) ||
@@ -625,15 +579,15 @@ static int parse_in(ctx_t *c, const cJSON *in, exprs_t *x) {
       parse_one(c, in, x, "FilterExpression", LK_DDB_CONDITION, &x->filter))
     return -1;
   if (lk_ddb_names_check_unused(&x->names, err, sizeof(err)) != 0)
-    return fail(c, ERR_VALIDATION, "%s", err);
+    return lk_ddb_fail(c, ERR_VALIDATION, "%s", err);
   return 0;
 }
 
-static int parse_exprs(ctx_t *c, exprs_t *x) {
-  return parse_in(c, c->in, x);
+int lk_ddb_parse_exprs(ctx_t *c, exprs_t *x) {
+  return lk_ddb_parse(c, c->in, x);
 }
 
-static void free_exprs(exprs_t *x) {
+void lk_ddb_exprs_free(exprs_t *x) {
   cJSON_Delete(x->names.used);
   lk_ddb_expr_free(x->cond);
   lk_ddb_expr_free(x->update);
@@ -654,13 +608,15 @@ static int condition(ctx_t *c, const exprs_t *x, const cJSON *old) {
     return 0;
   r = lk_ddb_expr_test(x->cond, old, err, sizeof(err));
   if (r < 0)
-    return fail(c, ERR_VALIDATION, "%s", err);
+    return lk_ddb_fail(c, ERR_VALIDATION, "%s", err);
   if (r)
     return 0;
-  if (rv && strcmp(rv, "ALL_OLD") == 0 && old)
-    c->err_item = cJSON_Duplicate(old, 1);
-  return fail(c, ERR_DDB "ConditionalCheckFailedException",
-              "The conditional request failed");
+  if (rv && strcmp(rv, "ALL_OLD") == 0 && old) {
+    c->err_more = cJSON_CreateObject();
+    cJSON_AddItemToObject(c->err_more, "Item", cJSON_Duplicate(old, 1));
+  }
+  return lk_ddb_fail(c, ERR_DDB "ConditionalCheckFailedException",
+                     "The conditional request failed");
 }
 
 static int checked_key(ctx_t *c, cJSON **key) {
@@ -668,11 +624,12 @@ static int checked_key(ctx_t *c, cJSON **key) {
 
   *key = cJSON_GetObjectItemCaseSensitive(c->in, "Key");
   if (*key == NULL)
-    return fail(c, ERR_VALIDATION,
-                "1 validation error detected: Value null at 'key' failed to "
-                "satisfy constraint: Member must not be null");
+    return lk_ddb_fail(
+        c, ERR_VALIDATION,
+        "1 validation error detected: Value null at 'key' failed to "
+        "satisfy constraint: Member must not be null");
   if (lk_ddb_item_check(*key, err, sizeof(err)) != 0)
-    return fail(c, ERR_VALIDATION, "%s", err);
+    return lk_ddb_fail(c, ERR_VALIDATION, "%s", err);
   return 0;
 }
 
@@ -683,7 +640,7 @@ static int current(ctx_t *c, table_t *t, cJSON **key, const cJSON **item) {
   if (checked_key(c, key))
     return -1;
   if (lk_ddb_table_get(t->items, *key, item, err, sizeof(err)) != 0)
-    return fail(c, ERR_VALIDATION, "%s", err);
+    return lk_ddb_fail(c, ERR_VALIDATION, "%s", err);
   return 0;
 }
 
@@ -703,34 +660,34 @@ static uint64_t kept_from(const lk_ddb_t *d, const table_t *t) {
 /* Room in t's stream for the records of n changes; when readers are so
  * far behind that there is none, the write is refused as a throttle the
  * SDKs retry, rather than a record being lost. */
-static int stream_room(ctx_t *c, table_t *t, int n) {
+int lk_ddb_room(ctx_t *c, table_t *t, int n) {
   if (t->stream == NULL ||
       lk_ddb_stream_reserve(t->stream, n, kept_from(c->d, t)) == 0)
     return 0;
-  return fail(c, ERR_DDB "ProvisionedThroughputExceededException",
-              "The stream of table %s is full: a function reading it is "
-              "behind (lambkin keeps %zu MB of records not yet read)",
-              t->name, LK_DDB_STREAM_MAX_BYTES >> 20);
+  return lk_ddb_fail(c, ERR_DDB "ProvisionedThroughputExceededException",
+                     "The stream of table %s is full: a function reading it is "
+                     "behind (lambkin keeps %zu MB of records not yet read)",
+                     t->name, LK_DDB_STREAM_MAX_BYTES >> 20);
 }
 
 /* Every change to an item passes here once it is made: the state log
  * keeps it, and the table's stream records it, with the trace of the
  * call that made it. */
-static void item_changed(lk_ddb_t *d, table_t *t, const cJSON *old,
-                         const cJSON *now, const char *trace) {
+void lk_ddb_changed(lk_ddb_t *d, table_t *t, const cJSON *old, const cJSON *now,
+                    const char *trace) {
   cJSON *keys;
 
   if (old == NULL && now == NULL)
     return;
   keys = lk_ddb_table_key_of(t->items, now ? now : old);
   if (d->rec_cb) {
-    cJSON *rec = new_record(now ? "put" : "del", t->name);
+    cJSON *rec = lk_ddb_new_record(now ? "put" : "del", t->name);
 
     cJSON_AddItemToObject(rec, now ? "item" : "key",
                           cJSON_Duplicate(now ? now : keys, 1));
     if (trace)
       cJSON_AddStringToObject(rec, "trace", trace);
-    record(d, rec, 1);
+    lk_ddb_record(d, rec, 1);
   }
   if (t->stream &&
       lk_ddb_stream_add(t->stream, d->seq + 1, keys, old, now, trace)) {
@@ -742,7 +699,7 @@ static void item_changed(lk_ddb_t *d, table_t *t, const cJSON *old,
 }
 
 /* item stored (it becomes the table's); *old is what it replaced. */
-static size_t held_bytes(const lk_ddb_t *d) {
+size_t lk_ddb_held_bytes(const lk_ddb_t *d) {
   size_t n = 0;
   int i;
 
@@ -754,11 +711,11 @@ static size_t held_bytes(const lk_ddb_t *d) {
 static int store(ctx_t *c, table_t *t, cJSON *item, cJSON **old) {
   char err[512];
 
-  if (held_bytes(c->d) + lk_ddb_item_size(item) > LK_DDB_MAX_BYTES) {
+  if (lk_ddb_held_bytes(c->d) + lk_ddb_item_size(item) > LK_DDB_MAX_BYTES) {
     cJSON_Delete(item);
-    return fail(c, ERR_DDB "LimitExceededException",
-                "lambkin holds at most %zu MB of items in all tables",
-                LK_DDB_MAX_BYTES >> 20);
+    return lk_ddb_fail(c, ERR_DDB "LimitExceededException",
+                       "lambkin holds at most %zu MB of items in all tables",
+                       LK_DDB_MAX_BYTES >> 20);
   }
   if (lk_ddb_item_check(item, err, sizeof(err)) != 0 ||
       lk_ddb_item_size(item) > LK_DDB_MAX_ITEM ||
@@ -767,9 +724,9 @@ static int store(ctx_t *c, table_t *t, cJSON *item, cJSON **old) {
       snprintf(err, sizeof(err),
                "Item size has exceeded the maximum allowed size");
     cJSON_Delete(item);
-    return fail(c, ERR_VALIDATION, "%s", err);
+    return lk_ddb_fail(c, ERR_VALIDATION, "%s", err);
   }
-  item_changed(c->d, t, *old, item, c->trace);
+  lk_ddb_changed(c->d, t, *old, item, c->trace);
   return 0;
 }
 
@@ -782,7 +739,7 @@ static void answer_old(ctx_t *c, const char *want, cJSON *old) {
 
 static int op_put_item(ctx_t *c) {
   static const char *const rv[] = {"ALL_OLD", NULL};
-  table_t *t = need_table(c);
+  table_t *t = lk_ddb_need_table(c);
   cJSON *item = cJSON_GetObjectItemCaseSensitive(c->in, "Item"), *old = NULL;
   const cJSON *there = NULL;
   const char *want;
@@ -790,17 +747,17 @@ static int op_put_item(ctx_t *c) {
   exprs_t x = {0};
   int rc = -1;
 
-  if (t == NULL || return_values(c, rv, &want) || parse_exprs(c, &x) ||
-      stream_room(c, t, 1))
+  if (t == NULL || return_values(c, rv, &want) || lk_ddb_parse_exprs(c, &x) ||
+      lk_ddb_room(c, t, 1))
     goto done;
   if (item == NULL) {
-    fail(c, ERR_VALIDATION,
-         "1 validation error detected: Value null at 'item' failed to "
-         "satisfy constraint: Member must not be null");
+    lk_ddb_fail(c, ERR_VALIDATION,
+                "1 validation error detected: Value null at 'item' failed to "
+                "satisfy constraint: Member must not be null");
     goto done;
   }
   if (lk_ddb_item_check(item, err, sizeof(err)) != 0) {
-    fail(c, ERR_VALIDATION, "%s", err);
+    lk_ddb_fail(c, ERR_VALIDATION, "%s", err);
     goto done;
   }
   if (x.cond) { /* the item there now, by the new item's key */
@@ -815,12 +772,12 @@ static int op_put_item(ctx_t *c) {
   answer_old(c, want, old);
   rc = 0;
 done:
-  free_exprs(&x);
+  lk_ddb_exprs_free(&x);
   return rc;
 }
 
 static int op_get_item(ctx_t *c) {
-  table_t *t = need_table(c);
+  table_t *t = lk_ddb_need_table(c);
   const cJSON *item;
   cJSON *key;
   exprs_t x;
@@ -828,20 +785,20 @@ static int op_get_item(ctx_t *c) {
 
   if (t == NULL)
     return -1;
-  if (parse_exprs(c, &x) == 0 && current(c, t, &key, &item) == 0) {
+  if (lk_ddb_parse_exprs(c, &x) == 0 && current(c, t, &key, &item) == 0) {
     if (item)
       cJSON_AddItemToObject(c->out, "Item",
                             x.proj ? lk_ddb_expr_project(x.proj, item)
                                    : cJSON_Duplicate(item, 1));
     rc = 0;
   }
-  free_exprs(&x);
+  lk_ddb_exprs_free(&x);
   return rc;
 }
 
 static int op_delete_item(ctx_t *c) {
   static const char *const rv[] = {"ALL_OLD", NULL};
-  table_t *t = need_table(c);
+  table_t *t = lk_ddb_need_table(c);
   const cJSON *there;
   cJSON *key, *old = NULL;
   const char *want;
@@ -849,16 +806,16 @@ static int op_delete_item(ctx_t *c) {
   exprs_t x;
   int rc = -1;
 
-  if (t == NULL || return_values(c, rv, &want) || stream_room(c, t, 1))
+  if (t == NULL || return_values(c, rv, &want) || lk_ddb_room(c, t, 1))
     return -1;
-  if (parse_exprs(c, &x) == 0 && current(c, t, &key, &there) == 0 &&
+  if (lk_ddb_parse_exprs(c, &x) == 0 && current(c, t, &key, &there) == 0 &&
       condition(c, &x, there) == 0 &&
       lk_ddb_table_delete(t->items, key, &old, err, sizeof(err)) == 0) {
-    item_changed(c->d, t, old, NULL, c->trace);
+    lk_ddb_changed(c->d, t, old, NULL, c->trace);
     answer_old(c, want, old);
     rc = 0;
   }
-  free_exprs(&x);
+  lk_ddb_exprs_free(&x);
   return rc;
 }
 
@@ -875,7 +832,7 @@ static cJSON *changed(const cJSON *a, const cJSON *b) {
 }
 
 /* The key attributes of an update's result must be the key's. */
-static int same_key(ctx_t *c, table_t *t, const cJSON *key, const cJSON *item) {
+int lk_ddb_same_key(ctx_t *c, table_t *t, const cJSON *key, const cJSON *item) {
   const lk_ddb_key_def_t *k[2] = {lk_ddb_table_hash(t->items),
                                   lk_ddb_table_range(t->items)};
   int i;
@@ -883,10 +840,11 @@ static int same_key(ctx_t *c, table_t *t, const cJSON *key, const cJSON *item) {
   for (i = 0; i < 2 && k[i]; i++)
     if (!lk_ddb_value_eq(cJSON_GetObjectItemCaseSensitive(key, k[i]->name),
                          cJSON_GetObjectItemCaseSensitive(item, k[i]->name)))
-      return fail(c, ERR_VALIDATION,
-                  "One or more parameter values were invalid: Cannot update "
-                  "attribute %s. This attribute is part of the key",
-                  k[i]->name);
+      return lk_ddb_fail(
+          c, ERR_VALIDATION,
+          "One or more parameter values were invalid: Cannot update "
+          "attribute %s. This attribute is part of the key",
+          k[i]->name);
   return 0;
 }
 
@@ -919,7 +877,7 @@ static void answer_update(ctx_t *c, const char *want, const cJSON *key,
 static int op_update_item(ctx_t *c) {
   static const char *const rv[] = {"ALL_OLD", "ALL_NEW", "UPDATED_OLD",
                                    "UPDATED_NEW", NULL};
-  table_t *t = need_table(c);
+  table_t *t = lk_ddb_need_table(c);
   const cJSON *there;
   cJSON *key, *item = NULL, *old = NULL;
   const char *want;
@@ -927,17 +885,17 @@ static int op_update_item(ctx_t *c) {
   exprs_t x;
   int rc = -1;
 
-  if (t == NULL || return_values(c, rv, &want) || stream_room(c, t, 1))
+  if (t == NULL || return_values(c, rv, &want) || lk_ddb_room(c, t, 1))
     return -1;
-  if (parse_exprs(c, &x) || current(c, t, &key, &there) ||
+  if (lk_ddb_parse_exprs(c, &x) || current(c, t, &key, &there) ||
       condition(c, &x, there))
     goto done;
   item = cJSON_Duplicate(there ? there : key, 1);
   if (x.update && lk_ddb_expr_update(x.update, item, err, sizeof(err)) != 0) {
-    fail(c, ERR_VALIDATION, "%s", err);
+    lk_ddb_fail(c, ERR_VALIDATION, "%s", err);
     goto done;
   }
-  if (same_key(c, t, key, item))
+  if (lk_ddb_same_key(c, t, key, item))
     goto done;
   answer_update(c, want, key, there, item);
   rc = store(c, t, item, &old);
@@ -945,392 +903,8 @@ static int op_update_item(ctx_t *c) {
   cJSON_Delete(old);
 done:
   cJSON_Delete(item);
-  free_exprs(&x);
+  lk_ddb_exprs_free(&x);
   return rc;
-}
-
-/* ---- Query and Scan ---- */
-
-#define PAGE_BYTES (1024 * 1024) /* DynamoDB's 1 MB page */
-
-typedef struct reader {
-  ctx_t *c;
-  table_t *t;
-  exprs_t x;
-  const cJSON *index; /* the GSI or LSI named by IndexName, or NULL */
-  const char *ix_hash, *ix_range; /* its key attributes */
-  long limit;
-  int count_only, segment, segments;
-  const cJSON *start; /* ExclusiveStartKey */
-  cJSON *items;
-  long count, scanned;
-  size_t bytes;
-  const cJSON *last; /* the last item read, for LastEvaluatedKey */
-  int filter_failed;
-} reader_t;
-
-static const char *key_attr(const cJSON *ks, const char *type) {
-  const cJSON *k;
-
-  cJSON_ArrayForEach(k, ks) {
-    if (strcmp(lk_json_str(k, "KeyType") ? lk_json_str(k, "KeyType") : "",
-               type) == 0)
-      return lk_json_str(k, "AttributeName");
-  }
-  return NULL;
-}
-
-static int find_index(reader_t *r) {
-  const char *name = lk_json_str(r->c->in, "IndexName");
-  static const char *const kinds[] = {"GlobalSecondaryIndexes",
-                                      "LocalSecondaryIndexes", NULL};
-  const cJSON *ix;
-  int i;
-
-  if (name == NULL)
-    return 0;
-  for (i = 0; kinds[i]; i++)
-    cJSON_ArrayForEach(ix,
-                       cJSON_GetObjectItemCaseSensitive(r->t->spec, kinds[i])) {
-      if (strcmp(lk_json_str(ix, "IndexName") ? lk_json_str(ix, "IndexName")
-                                              : "",
-                 name) == 0) {
-        const cJSON *ks = cJSON_GetObjectItemCaseSensitive(ix, "KeySchema");
-
-        r->index = ix;
-        r->ix_hash = key_attr(ks, "HASH");
-        r->ix_range = key_attr(ks, "RANGE");
-        return 0;
-      }
-    }
-  return fail(r->c, ERR_VALIDATION,
-              "The table does not have the specified index: %.255s", name);
-}
-
-/* The item's key as LastEvaluatedKey gives it: the table's key, and the
- * index's too when reading one. */
-static cJSON *eval_key(const reader_t *r, const cJSON *item) {
-  cJSON *k = lk_ddb_table_key_of(r->t->items, item);
-  const char *names[2] = {r->ix_hash, r->ix_range};
-  int i;
-
-  for (i = 0; r->index && i < 2; i++)
-    if (names[i] && !cJSON_GetObjectItemCaseSensitive(k, names[i]))
-      cJSON_AddItemToObject(
-          k, names[i],
-          cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(item, names[i]), 1));
-  return k;
-}
-
-/* One item read: counted, filtered, kept. 0 to go on, 1 when the page is
- * full (Limit or 1 MB) after it. */
-static int take_item(reader_t *r, const cJSON *item) {
-  char err[512];
-  int keep = 1;
-
-  r->scanned++;
-  r->last = item;
-  r->bytes += lk_ddb_item_size(item);
-  if (r->filter_failed)
-    return 1;
-  if (r->x.filter) {
-    keep = lk_ddb_expr_test(r->x.filter, item, err, sizeof(err));
-    if (keep < 0) {
-      fail(r->c, ERR_VALIDATION, "%s", err);
-      r->filter_failed = 1;
-      return 1;
-    }
-  }
-  if (keep) {
-    r->count++;
-    if (!r->count_only)
-      cJSON_AddItemToArray(r->items, r->x.proj
-                                         ? lk_ddb_expr_project(r->x.proj, item)
-                                         : cJSON_Duplicate(item, 1));
-  }
-  return (r->limit > 0 && r->scanned >= r->limit) || r->bytes >= PAGE_BYTES;
-}
-static int reader_open(reader_t *r, ctx_t *c) {
-  const char *select = lk_json_str(c->in, "Select");
-
-  memset(r, 0, sizeof(*r));
-  r->c = c;
-  r->t = need_table(c);
-  if (r->t == NULL)
-    return -1;
-  if (parse_exprs(c, &r->x)) {
-    free_exprs(&r->x);
-    return -1;
-  }
-  r->limit = lk_json_long(c->in, "Limit", 0);
-  r->count_only = select && strcmp(select, "COUNT") == 0;
-  r->start = cJSON_GetObjectItemCaseSensitive(c->in, "ExclusiveStartKey");
-  r->items = cJSON_CreateArray();
-  if (cJSON_GetObjectItemCaseSensitive(c->in, "Limit") && r->limit < 1) {
-    fail(c, ERR_VALIDATION,
-         "1 validation error detected: Value '%ld' at 'limit' failed to "
-         "satisfy constraint: Member must have value greater than or equal "
-         "to 1",
-         r->limit);
-    return -1;
-  }
-  return find_index(r);
-}
-
-/* The page's answer: Items, Count, ScannedCount, LastEvaluatedKey when
- * it stopped before the end (more is the next item, or NULL). */
-static void reader_answer(reader_t *r, int stopped, int more) {
-  ctx_t *c = r->c;
-
-  if (c->err_type == NULL) {
-    if (!r->count_only)
-      cJSON_AddItemToObject(c->out, "Items", r->items);
-    else
-      cJSON_Delete(r->items);
-    r->items = NULL;
-    cJSON_AddNumberToObject(c->out, "Count", (double)r->count);
-    cJSON_AddNumberToObject(c->out, "ScannedCount", (double)r->scanned);
-    if (stopped && more && r->last)
-      cJSON_AddItemToObject(c->out, "LastEvaluatedKey", eval_key(r, r->last));
-  }
-  cJSON_Delete(r->items);
-  free_exprs(&r->x);
-}
-
-/* 1 when item has the index's key attributes (an index holds only
- * those items), or when no index is read. */
-static int in_index(const reader_t *r, const cJSON *item) {
-  return r->index == NULL ||
-         (cJSON_GetObjectItemCaseSensitive(item, r->ix_hash) &&
-          (r->ix_range == NULL ||
-           cJSON_GetObjectItemCaseSensitive(item, r->ix_range)));
-}
-
-/* 1 when item's table key is the same as key's. */
-static int same_item(const reader_t *r, const cJSON *item, const cJSON *key) {
-  const lk_ddb_key_def_t *k[2] = {lk_ddb_table_hash(r->t->items),
-                                  lk_ddb_table_range(r->t->items)};
-  int i;
-
-  for (i = 0; i < 2 && k[i]; i++)
-    if (!lk_ddb_value_eq(cJSON_GetObjectItemCaseSensitive(item, k[i]->name),
-                         cJSON_GetObjectItemCaseSensitive(key, k[i]->name)))
-      return 0;
-  return 1;
-}
-
-/* Where reading resumes: after the candidate ExclusiveStartKey names.
- * When that item is gone (a scan that deletes what it reads) and the
- * candidates are in the table's order, after where it was: the table
- * finds the item after a key that is not there. */
-static size_t resume_at(const reader_t *r, const cJSON **cands, size_t n,
-                        int table_order) {
-  const cJSON *after, *it;
-  size_t k;
-
-  for (k = 0; k < n; k++)
-    if (same_item(r, cands[k], r->start))
-      return k + 1;
-  if (!table_order)
-    return 0;
-  /* the candidates are a subsequence of the table: count those before */
-  after = lk_ddb_table_next(r->t->items, r->start);
-  k = 0;
-  for (it = lk_ddb_table_first(r->t->items); it && it != after && k < n;
-       it = lk_ddb_table_next(r->t->items, it))
-    k += cands[k] == it;
-  return k;
-}
-
-/* Reads the candidates in order from after ExclusiveStartKey. */
-static void read_page(reader_t *r, const cJSON **cands, size_t n,
-                      int table_order) {
-  size_t i = r->start ? resume_at(r, cands, n, table_order) : 0;
-  int stopped = 0;
-
-  for (; i < n && !stopped; i++)
-    stopped = take_item(r, cands[i]);
-  reader_answer(r, stopped, i < n);
-}
-
-/* Query: the hash key's equality, and at most one condition on the range
- * key, as KeyConditionExpression allows. */
-typedef struct keyq {
-  const char *hash, *range;
-  const cJSON *value; /* the partition's */
-  int bad;
-  char why[300];
-} keyq_t;
-
-static void key_term(void *ud, const char *attr, const char *op, int simple,
-                     const cJSON *value) {
-  keyq_t *q = ud;
-
-  if (simple && strcmp(attr, q->hash) == 0 && strcmp(op, "=") == 0 &&
-      q->value == NULL)
-    q->value = value;
-  else if (!simple || q->range == NULL || strcmp(attr, q->range) != 0) {
-    q->bad = 1;
-    snprintf(q->why, sizeof(q->why), "Query key condition not supported");
-  }
-}
-
-static const char *range_type(const reader_t *r) {
-  const cJSON *defs =
-      cJSON_GetObjectItemCaseSensitive(r->t->spec, "AttributeDefinitions");
-  const cJSON *d;
-
-  cJSON_ArrayForEach(d, defs) {
-    if (r->ix_range && lk_json_str(d, "AttributeName") &&
-        strcmp(lk_json_str(d, "AttributeName"), r->ix_range) == 0)
-      return lk_json_str(d, "AttributeType");
-  }
-  return "S";
-}
-
-static const reader_t *sorting; /* qsort's context: one sort at a time */
-
-static int by_index_range(const void *a, const void *b) {
-  const cJSON *x = cJSON_GetObjectItemCaseSensitive(*(const cJSON *const *)a,
-                                                    sorting->ix_range);
-  const cJSON *y = cJSON_GetObjectItemCaseSensitive(*(const cJSON *const *)b,
-                                                    sorting->ix_range);
-  const char *t = range_type(sorting);
-
-  if (x == NULL || y == NULL || !lk_ddb_payload(x) || !lk_ddb_payload(y))
-    return 0;
-  return t[0] == 'N' ? lk_ddb_num_cmp(lk_ddb_payload(x)->valuestring,
-                                      lk_ddb_payload(y)->valuestring)
-                     : strcmp(lk_ddb_payload(x)->valuestring,
-                              lk_ddb_payload(y)->valuestring);
-}
-
-/* The items of the partition that meet the key condition, in order. */
-static const cJSON **query_candidates(reader_t *r, const keyq_t *q, size_t *n) {
-  size_t cap = 64;
-  const cJSON **v = lk_xmalloc(cap * sizeof(*v)), *it;
-  const char *hash = lk_ddb_table_hash(r->t->items)->name;
-  char err[256];
-
-  *n = 0;
-  it = r->index ? lk_ddb_table_first(r->t->items)
-                : lk_ddb_table_seek(r->t->items, q->value);
-  for (; it; it = lk_ddb_table_next(r->t->items, it)) {
-    const cJSON *h = cJSON_GetObjectItemCaseSensitive(it, q->hash);
-
-    if (!r->index &&
-        !lk_ddb_value_eq(cJSON_GetObjectItemCaseSensitive(it, hash), q->value))
-      break; /* past the partition */
-    if (!in_index(r, it) || !lk_ddb_value_eq(h, q->value) ||
-        lk_ddb_expr_test(r->x.key, it, err, sizeof(err)) != 1)
-      continue;
-    if (*n == cap)
-      v = lk_xrealloc(v, (cap *= 2) * sizeof(*v));
-    v[(*n)++] = it;
-  }
-  if (r->index && r->ix_range) {
-    sorting = r;
-    qsort(v, *n, sizeof(*v), by_index_range);
-    sorting = NULL;
-  }
-  return v;
-}
-
-static int op_query(ctx_t *c) {
-  const cJSON *fwd =
-      cJSON_GetObjectItemCaseSensitive(c->in, "ScanIndexForward");
-  const cJSON **cands;
-  reader_t r;
-  keyq_t q = {0};
-  size_t n, i;
-
-  if (reader_open(&r, c) != 0) {
-    if (r.items)
-      reader_answer(&r, 0, 0);
-    return -1;
-  }
-  if (r.x.key == NULL) {
-    fail(c, ERR_VALIDATION,
-         "Either the KeyConditions or KeyConditionExpression parameter must "
-         "be specified in the request.");
-    reader_answer(&r, 0, 0);
-    return -1;
-  }
-  q.hash = r.index ? r.ix_hash : lk_ddb_table_hash(r.t->items)->name;
-  q.range = r.index ? r.ix_range
-            : lk_ddb_table_range(r.t->items)
-                ? lk_ddb_table_range(r.t->items)->name
-                : NULL;
-  lk_ddb_expr_terms(r.x.key, key_term, &q);
-  if (q.bad || q.value == NULL) {
-    fail(c, ERR_VALIDATION, "%s",
-         q.bad ? q.why : "Query condition missed key schema element");
-    if (!q.bad)
-      snprintf(c->err_msg, sizeof(c->err_msg),
-               "Query condition missed key schema element: %s", q.hash);
-    reader_answer(&r, 0, 0);
-    return -1;
-  }
-  cands = query_candidates(&r, &q, &n);
-  if (cJSON_IsFalse(fwd))
-    for (i = 0; i < n / 2; i++) {
-      const cJSON *tmp = cands[i];
-
-      cands[i] = cands[n - 1 - i];
-      cands[n - 1 - i] = tmp;
-    }
-  read_page(&r, cands, n, !r.index && !cJSON_IsFalse(fwd));
-  free(cands);
-  return c->err_type ? -1 : 0;
-}
-
-/* Which of TotalSegments an item falls in: by its partition key. */
-static int segment_of(const reader_t *r, const cJSON *item) {
-  const cJSON *h = cJSON_GetObjectItemCaseSensitive(
-      item, lk_ddb_table_hash(r->t->items)->name);
-  const char *s = h && lk_ddb_payload(h) && lk_ddb_payload(h)->valuestring
-                      ? lk_ddb_payload(h)->valuestring
-                      : "";
-  unsigned h32 = 2166136261u;
-
-  for (; *s; s++)
-    h32 = (h32 ^ (unsigned char)*s) * 16777619u;
-  return (int)(h32 % (unsigned)r->segments);
-}
-
-static int op_scan(ctx_t *c) {
-  const cJSON **cands, *it;
-  size_t n = 0, cap = 64;
-  reader_t r;
-
-  if (reader_open(&r, c) != 0) {
-    if (r.items)
-      reader_answer(&r, 0, 0);
-    return -1;
-  }
-  r.segments = (int)lk_json_long(c->in, "TotalSegments", 1);
-  r.segment = (int)lk_json_long(c->in, "Segment", 0);
-  if (r.segments < 1 || r.segments > 1000000 || r.segment < 0 ||
-      r.segment >= r.segments) {
-    fail(c, ERR_VALIDATION,
-         "The Segment parameter is zero-based and must be less than "
-         "parameter TotalSegments");
-    reader_answer(&r, 0, 0);
-    return -1;
-  }
-  cands = lk_xmalloc(cap * sizeof(*cands));
-  for (it = lk_ddb_table_first(r.t->items); it;
-       it = lk_ddb_table_next(r.t->items, it)) {
-    if (!in_index(&r, it) ||
-        (r.segments > 1 && segment_of(&r, it) != r.segment))
-      continue;
-    if (n == cap)
-      cands = lk_xrealloc(cands, (cap *= 2) * sizeof(*cands));
-    cands[n++] = it;
-  }
-  read_page(&r, cands, n, r.index == NULL);
-  free(cands);
-  return c->err_type ? -1 : 0;
 }
 
 /* ---- batches ---- */
@@ -1339,11 +913,11 @@ static int op_scan(ctx_t *c) {
 #define BATCH_GETS 100
 
 static table_t *batch_table(ctx_t *c, const char *name) {
-  table_t *t = find_table(c->d, name);
+  table_t *t = lk_ddb_find_table(c->d, name);
 
   if (t == NULL)
-    fail(c, ERR_DDB "ResourceNotFoundException",
-         "Requested resource not found");
+    lk_ddb_fail(c, ERR_DDB "ResourceNotFoundException",
+                "Requested resource not found");
   return t;
 }
 
@@ -1359,19 +933,20 @@ static int check_write(ctx_t *c, table_t *t, cJSON *w, cJSON *seen) {
   int dup;
 
   if ((put == NULL) == (del == NULL) || body == NULL)
-    return fail(c, ERR_VALIDATION,
-                "Supplied AttributeValue has more than one datatypes set, "
-                "must contain exactly one of the supported datatypes");
+    return lk_ddb_fail(
+        c, ERR_VALIDATION,
+        "Supplied AttributeValue has more than one datatypes set, "
+        "must contain exactly one of the supported datatypes");
   if (lk_ddb_item_check(body, err, sizeof(err)) != 0)
-    return fail(c, ERR_VALIDATION, "%s", err);
+    return lk_ddb_fail(c, ERR_VALIDATION, "%s", err);
   if (put && lk_ddb_item_size(body) > LK_DDB_MAX_ITEM)
-    return fail(c, ERR_VALIDATION,
-                "Item size has exceeded the maximum allowed size");
+    return lk_ddb_fail(c, ERR_VALIDATION,
+                       "Item size has exceeded the maximum allowed size");
   key = lk_ddb_table_key_of(t->items, body);
   if (lk_ddb_table_get(t->items, put ? key : body, &there, err, sizeof(err)) !=
       0) {
     cJSON_Delete(key);
-    return fail(c, ERR_VALIDATION, "%s", err);
+    return lk_ddb_fail(c, ERR_VALIDATION, "%s", err);
   }
   text = cJSON_PrintUnformatted(key);
   dup = cJSON_GetObjectItemCaseSensitive(seen, text) != NULL;
@@ -1379,8 +954,8 @@ static int check_write(ctx_t *c, table_t *t, cJSON *w, cJSON *seen) {
     cJSON_AddTrueToObject(seen, text);
   free(text);
   cJSON_Delete(key);
-  return dup ? fail(c, ERR_VALIDATION,
-                    "Provided list of item keys contains duplicates")
+  return dup ? lk_ddb_fail(c, ERR_VALIDATION,
+                           "Provided list of item keys contains duplicates")
              : 0;
 }
 
@@ -1400,7 +975,7 @@ static void apply_write(ctx_t *c, table_t *t, cJSON *w) {
             cJSON_GetObjectItemCaseSensitive(w, "DeleteRequest"), "Key"),
         &old, err, sizeof(err));
   }
-  item_changed(c->d, t, old, item, c->trace);
+  lk_ddb_changed(c->d, t, old, item, c->trace);
   cJSON_Delete(old);
 }
 
@@ -1414,18 +989,19 @@ static int op_batch_write(ctx_t *c) {
 
   cJSON_ArrayForEach(tab, req) n += cJSON_GetArraySize(tab);
   if (!cJSON_IsObject(req) || n == 0)
-    return fail(c, ERR_VALIDATION,
-                "1 validation error detected: Value null at 'requestItems' "
-                "failed to satisfy constraint: Member must have length "
-                "greater than or equal to 1");
+    return lk_ddb_fail(
+        c, ERR_VALIDATION,
+        "1 validation error detected: Value null at 'requestItems' "
+        "failed to satisfy constraint: Member must have length "
+        "greater than or equal to 1");
   if (n > BATCH_WRITES)
-    return fail(c, ERR_VALIDATION,
-                "Too many items requested for the BatchWriteItem call");
+    return lk_ddb_fail(c, ERR_VALIDATION,
+                       "Too many items requested for the BatchWriteItem call");
   cJSON_ArrayForEach(tab, req) {
     table_t *t = batch_table(c, tab->string);
     cJSON *seen = cJSON_CreateObject();
 
-    if (t == NULL || stream_room(c, t, cJSON_GetArraySize(tab)))
+    if (t == NULL || lk_ddb_room(c, t, cJSON_GetArraySize(tab)))
       rc = -1;
     cJSON_ArrayForEach(w, tab) if (rc == 0) rc = check_write(c, t, w, seen);
     cJSON_Delete(seen);
@@ -1435,12 +1011,12 @@ static int op_batch_write(ctx_t *c) {
   cJSON_ArrayForEach(tab, req) cJSON_ArrayForEach(w, tab) adds +=
       lk_ddb_item_size(cJSON_GetObjectItemCaseSensitive(
           cJSON_GetObjectItemCaseSensitive(w, "PutRequest"), "Item"));
-  if (held_bytes(c->d) + adds > LK_DDB_MAX_BYTES)
-    return fail(c, ERR_DDB "LimitExceededException",
-                "lambkin holds at most %zu MB of items in all tables",
-                LK_DDB_MAX_BYTES >> 20);
+  if (lk_ddb_held_bytes(c->d) + adds > LK_DDB_MAX_BYTES)
+    return lk_ddb_fail(c, ERR_DDB "LimitExceededException",
+                       "lambkin holds at most %zu MB of items in all tables",
+                       LK_DDB_MAX_BYTES >> 20);
   cJSON_ArrayForEach(tab, req) {
-    table_t *t = find_table(c->d, tab->string);
+    table_t *t = lk_ddb_find_table(c->d, tab->string);
 
     cJSON_ArrayForEach(w, tab) apply_write(c, t, w);
   }
@@ -1455,21 +1031,21 @@ static int batch_get_table(ctx_t *c, const cJSON *spec, table_t *t,
   cJSON *seen = cJSON_CreateObject();
   char err[512];
   exprs_t x;
-  int rc = parse_in(c, spec, &x);
+  int rc = lk_ddb_parse(c, spec, &x);
 
   cJSON_ArrayForEach(k, keys) {
     char *text;
 
     if (rc == 0 && lk_ddb_item_check((cJSON *)k, err, sizeof(err)) != 0)
-      rc = fail(c, ERR_VALIDATION, "%s", err);
+      rc = lk_ddb_fail(c, ERR_VALIDATION, "%s", err);
     if (rc == 0 && lk_ddb_table_get(t->items, k, &item, err, sizeof(err)) != 0)
-      rc = fail(c, ERR_VALIDATION, "%s", err);
+      rc = lk_ddb_fail(c, ERR_VALIDATION, "%s", err);
     if (rc)
       break;
     text = cJSON_PrintUnformatted(k);
     if (cJSON_GetObjectItemCaseSensitive(seen, text))
-      rc = fail(c, ERR_VALIDATION,
-                "Provided list of item keys contains duplicates");
+      rc = lk_ddb_fail(c, ERR_VALIDATION,
+                       "Provided list of item keys contains duplicates");
     cJSON_AddTrueToObject(seen, text);
     free(text);
     if (rc == 0 && item)
@@ -1477,7 +1053,7 @@ static int batch_get_table(ctx_t *c, const cJSON *spec, table_t *t,
                                         : cJSON_Duplicate(item, 1));
   }
   cJSON_Delete(seen);
-  free_exprs(&x);
+  lk_ddb_exprs_free(&x);
   return rc;
 }
 
@@ -1489,13 +1065,14 @@ static int op_batch_get(ctx_t *c) {
   cJSON_ArrayForEach(tab, req) n +=
       cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(tab, "Keys"));
   if (!cJSON_IsObject(req) || n == 0)
-    return fail(c, ERR_VALIDATION,
-                "1 validation error detected: Value null at 'requestItems' "
-                "failed to satisfy constraint: Member must have length "
-                "greater than or equal to 1");
+    return lk_ddb_fail(
+        c, ERR_VALIDATION,
+        "1 validation error detected: Value null at 'requestItems' "
+        "failed to satisfy constraint: Member must have length "
+        "greater than or equal to 1");
   if (n > BATCH_GETS)
-    return fail(c, ERR_VALIDATION,
-                "Too many items requested for the BatchGetItem call");
+    return lk_ddb_fail(c, ERR_VALIDATION,
+                       "Too many items requested for the BatchGetItem call");
   resp = cJSON_AddObjectToObject(c->out, "Responses");
   cJSON_ArrayForEach(tab, req) {
     table_t *t = batch_table(c, tab->string);
@@ -1508,284 +1085,16 @@ static int op_batch_get(ctx_t *c) {
   return 0;
 }
 
-/* ---- DynamoDB Streams ---- */
-
-#define STREAM_PAGE 1000 /* GetRecords' most */
-
-static table_t *stream_table(const lk_ddb_t *d, const char *arn) {
-  int i;
-
-  for (i = 0; arn && i < d->n; i++)
-    if (d->tables[i]->stream &&
-        strcmp(lk_ddb_stream_arn(d->tables[i]->stream), arn) == 0)
-      return d->tables[i];
-  return NULL;
-}
-
-static table_t *need_stream(ctx_t *c, const char *arn) {
-  table_t *t = stream_table(c->d, arn);
-
-  if (t == NULL)
-    fail(c, ERR_DDB "ResourceNotFoundException",
-         "Requested resource not found: Stream: %.300s not found",
-         arn ? arn : "null");
-  return t;
-}
-
-static int op_list_streams(ctx_t *c) {
-  const char *table = lk_json_str(c->in, "TableName");
-  const char *start = lk_json_str(c->in, "ExclusiveStartStreamArn");
-  long limit = lk_json_long(c->in, "Limit", 100);
-  cJSON *list = cJSON_AddArrayToObject(c->out, "Streams");
-  int i, n = 0, past = start == NULL;
-
-  for (i = 0; i < c->d->n; i++) {
-    const table_t *t = c->d->tables[i];
-    cJSON *o;
-
-    if (t->stream == NULL || (table && strcmp(table, t->name) != 0))
-      continue;
-    if (!past) {
-      past = strcmp(lk_ddb_stream_arn(t->stream), start) == 0;
-      continue;
-    }
-    if (n == limit) {
-      cJSON_AddStringToObject(c->out, "LastEvaluatedStreamArn",
-                              lk_ddb_stream_arn(t->stream));
-      break;
-    }
-    o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "StreamArn", lk_ddb_stream_arn(t->stream));
-    cJSON_AddStringToObject(o, "TableName", t->name);
-    cJSON_AddStringToObject(o, "StreamLabel", lk_ddb_stream_label(t->stream));
-    cJSON_AddItemToArray(list, o);
-    n++;
-  }
-  return 0;
-}
-
-static int op_describe_stream(ctx_t *c) {
-  table_t *t = need_stream(c, lk_json_str(c->in, "StreamArn"));
-  cJSON *o, *sh, *range;
-  char first[LK_DDB_SEQ_MAX];
-
-  if (t == NULL)
-    return -1;
-  o = cJSON_AddObjectToObject(c->out, "StreamDescription");
-  cJSON_AddStringToObject(o, "StreamArn", lk_ddb_stream_arn(t->stream));
-  cJSON_AddStringToObject(o, "StreamLabel", lk_ddb_stream_label(t->stream));
-  cJSON_AddStringToObject(o, "StreamStatus", "ENABLED");
-  cJSON_AddStringToObject(o, "StreamViewType", lk_ddb_stream_view(t->stream));
-  cJSON_AddNumberToObject(o, "CreationRequestDateTime", t->created);
-  cJSON_AddStringToObject(o, "TableName", t->name);
-  copy_field(o, t->spec, "KeySchema");
-  sh = cJSON_CreateObject();
-  cJSON_AddStringToObject(sh, "ShardId", lk_ddb_stream_shard(t->stream));
-  range = cJSON_AddObjectToObject(sh, "SequenceNumberRange");
-  lk_ddb_seq_format(lk_ddb_stream_first(t->stream), first);
-  cJSON_AddStringToObject(range, "StartingSequenceNumber", first);
-  cJSON_AddItemToArray(cJSON_AddArrayToObject(o, "Shards"), sh);
-  return 0;
-}
-
-/* A shard iterator is the stream's ARN and the number to read from. */
-static void add_iterator(ctx_t *c, const char *field, const table_t *t,
-                         uint64_t at) {
-  char *it = lk_xasprintf("%s|%" PRIu64, lk_ddb_stream_arn(t->stream), at);
-
-  cJSON_AddStringToObject(c->out, field, it);
-  free(it);
-}
-
-static int trimmed(ctx_t *c, const table_t *t, uint64_t at) {
-  if (at >= lk_ddb_stream_trimmed(t->stream))
-    return 0;
-  return fail(c, ERR_DDB "TrimmedDataAccessException",
-              "The operation attempted to read past the oldest stream record "
-              "in a shard");
-}
-
-static int op_get_shard_iterator(ctx_t *c) {
-  table_t *t = need_stream(c, lk_json_str(c->in, "StreamArn"));
-  const char *shard = lk_json_str(c->in, "ShardId");
-  const char *type = lk_json_str(c->in, "ShardIteratorType");
-  const char *num = lk_json_str(c->in, "SequenceNumber");
-  uint64_t at = 0;
-
-  if (t == NULL)
-    return -1;
-  if (shard == NULL || strcmp(shard, lk_ddb_stream_shard(t->stream)) != 0)
-    return fail(c, ERR_DDB "ResourceNotFoundException",
-                "Requested resource not found: Shard does not exist");
-  if (type && strcmp(type, "TRIM_HORIZON") == 0)
-    at = lk_ddb_stream_first(t->stream);
-  else if (type && strcmp(type, "LATEST") == 0)
-    at = lk_ddb_stream_end(t->stream);
-  else if (type && strncmp(type, "A", 1) == 0 &&
-           (strcmp(type, "AT_SEQUENCE_NUMBER") == 0 ||
-            strcmp(type, "AFTER_SEQUENCE_NUMBER") == 0)) {
-    if (lk_ddb_seq_parse(num, &at) != 0)
-      return fail(c, ERR_VALIDATION, "Invalid SequenceNumber: %.64s",
-                  num ? num : "null");
-    at += type[1] == 'F'; /* AFTER_ */
-    if (trimmed(c, t, at))
-      return -1;
-  } else {
-    return fail(c, ERR_VALIDATION,
-                "1 validation error detected: Value '%.64s' at "
-                "'shardIteratorType' failed to satisfy constraint: Member "
-                "must satisfy enum value set: [TRIM_HORIZON, LATEST, "
-                "AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER]",
-                type ? type : "null");
-  }
-  add_iterator(c, "ShardIterator", t, at);
-  return 0;
-}
-
-static int op_get_records(ctx_t *c) {
-  const char *it = lk_json_str(c->in, "ShardIterator");
-  const char *bar = it ? strrchr(it, '|') : NULL;
-  long limit = lk_json_long(c->in, "Limit", STREAM_PAGE);
-  char arn[600], *end;
-  unsigned long long at;
-  table_t *t;
-
-  if (bar == NULL || bar - it >= (long)sizeof(arn) || bar[1] < '0' ||
-      bar[1] > '9')
-    return fail(c, ERR_VALIDATION, "Invalid ShardIterator");
-  snprintf(arn, sizeof(arn), "%.*s", (int)(bar - it), it);
-  at = strtoull(bar + 1, &end, 10);
-  if (*end != '\0')
-    return fail(c, ERR_VALIDATION, "Invalid ShardIterator");
-  if (limit < 1 || limit > STREAM_PAGE)
-    return fail(c, ERR_VALIDATION,
-                "1 validation error detected: Value '%ld' at 'limit' failed "
-                "to satisfy constraint: Member must have value less than or "
-                "equal to 1000",
-                limit);
-  t = stream_table(c->d, arn);
-  if (t == NULL)
-    return fail(c, ERR_DDB "ExpiredIteratorException",
-                "Iterator expired: the stream is gone");
-  if (trimmed(c, t, at))
-    return -1;
-  at = lk_ddb_stream_read(t->stream, at, (int)limit, 1024 * 1024, 0,
-                          cJSON_AddArrayToObject(c->out, "Records"), NULL);
-  add_iterator(c, "NextShardIterator", t, at);
-  return 0;
-}
-
-static const struct {
-  const char *name;
-  int (*fn)(ctx_t *c);
-} stream_ops[] = {
-    {"ListStreams", op_list_streams},
-    {"DescribeStream", op_describe_stream},
-    {"GetShardIterator", op_get_shard_iterator},
-    {"GetRecords", op_get_records},
-};
-
-/* ---- readers, for event source mappings ---- */
-
-void lk_ddb_on_stream(lk_ddb_t *d, lk_ddb_stream_cb cb, void *ud) {
-  d->stream_cb = cb;
-  d->stream_ud = ud;
-}
-
-/* The table an ARN names: "...:table/NAME" or "...:table/NAME/stream/L". */
-static int arn_table(const char *arn, char *out, size_t cap) {
-  const char *p = arn ? strstr(arn, ":table/") : NULL;
-  size_t n;
-
-  if (p == NULL)
-    return -1;
-  p += 7;
-  n = strcspn(p, "/");
-  if (n == 0 || n >= cap)
-    return -1;
-  memcpy(out, p, n);
-  out[n] = '\0';
-  return 0;
-}
-
-static int add_reader(lk_ddb_t *d, const char *name, const char *table,
-                      uint64_t next) {
-  follower_t *r;
-
-  d->readers =
-      lk_xrealloc(d->readers, sizeof(*d->readers) * (size_t)(d->n_readers + 1));
-  r = &d->readers[d->n_readers];
-  r->name = lk_xstrdup(name);
-  r->table = lk_xstrdup(table);
-  r->next = next;
-  return d->n_readers++;
-}
-
-int lk_ddb_reader(lk_ddb_t *d, const char *name, const char *arn, int latest) {
-  char table[256];
-  const table_t *t;
-  int i;
-
-  if (arn_table(arn, table, sizeof(table)) != 0)
-    return LK_EINVAL;
-  for (i = 0; i < d->n_readers; i++)
-    if (strcmp(d->readers[i].name, name) == 0)
-      return i;
-  t = find_table(d, table);
-  return add_reader(d, name, table,
-                    latest && t && t->stream ? lk_ddb_stream_end(t->stream)
-                                             : 0);
-}
-
-int lk_ddb_read(lk_ddb_t *d, int reader, int max, size_t max_bytes,
-                cJSON *records, cJSON *traces) {
-  const follower_t *r = &d->readers[reader];
-  const table_t *t = find_table(d, r->table);
-
-  if (t == NULL || t->stream == NULL)
-    return 0;
-  lk_ddb_stream_read(t->stream, r->next, max, max_bytes, 1, records, traces);
-  return cJSON_GetArraySize(records);
-}
-
-const char *lk_ddb_reader_shard(const lk_ddb_t *d, int reader) {
-  const table_t *t = find_table(d, d->readers[reader].table);
-
-  return t && t->stream ? lk_ddb_stream_shard(t->stream) : "";
-}
-
-void lk_ddb_reader_done(lk_ddb_t *d, int reader, const char *seq) {
-  follower_t *r = &d->readers[reader];
-  uint64_t n;
-
-  if (lk_ddb_seq_parse(seq, &n) != 0 || n + 1 <= r->next)
-    return;
-  r->next = n + 1;
-  if (d->rec_cb) {
-    cJSON *rec = new_record("done", r->table);
-
-    cJSON_AddStringToObject(rec, "reader", r->name);
-    cJSON_AddNumberToObject(rec, "next", (double)r->next);
-    record(d, rec, 0);
-  }
-}
-
 static const struct {
   const char *name;
   int (*fn)(ctx_t *c);
 } ops[] = {
-    {"CreateTable", op_create_table},
-    {"DescribeTable", op_describe_table},
-    {"ListTables", op_list_tables},
-    {"DeleteTable", op_delete_table},
-    {"PutItem", op_put_item},
-    {"GetItem", op_get_item},
-    {"DeleteItem", op_delete_item},
-    {"UpdateItem", op_update_item},
-    {"Query", op_query},
-    {"Scan", op_scan},
-    {"BatchWriteItem", op_batch_write},
-    {"BatchGetItem", op_batch_get},
+    {"CreateTable", op_create_table},   {"DescribeTable", op_describe_table},
+    {"ListTables", op_list_tables},     {"DeleteTable", op_delete_table},
+    {"PutItem", op_put_item},           {"GetItem", op_get_item},
+    {"DeleteItem", op_delete_item},     {"UpdateItem", op_update_item},
+    {"Query", lk_ddb_op_query},         {"Scan", lk_ddb_op_scan},
+    {"BatchWriteItem", op_batch_write}, {"BatchGetItem", op_batch_get},
 };
 
 static void dispatch(ctx_t *c, const char *target, const char *op) {
@@ -1797,13 +1106,10 @@ static void dispatch(ctx_t *c, const char *target, const char *op) {
       ops[i].fn(c);
       return;
     }
-  for (i = 0; streams && i < sizeof(stream_ops) / sizeof(stream_ops[0]); i++)
-    if (strcmp(stream_ops[i].name, op) == 0) {
-      stream_ops[i].fn(c);
-      return;
-    }
-  fail(c, ERR_UNKNOWN_OP, "lambkin does not emulate %s.%.64s",
-       streams ? "dynamodbstreams" : "dynamodb", op);
+  if (streams && lk_ddb_streams_call(c, op) == 0)
+    return;
+  lk_ddb_fail(c, ERR_UNKNOWN_OP, "lambkin does not emulate %s.%.64s",
+              streams ? "dynamodbstreams" : "dynamodb", op);
 }
 
 void lk_ddb_serve(lk_ddb_t *d, lk_http_req_t *req) {
@@ -1821,17 +1127,17 @@ void lk_ddb_serve(lk_ddb_t *d, lk_http_req_t *req) {
                                req->body.len ? req->body.len : 2);
   c.out = cJSON_CreateObject();
   if (!cJSON_IsObject(c.in) || req->body_too_large)
-    fail(&c, ERR_SERIAL, "Start of structure or map found where not expected");
+    lk_ddb_fail(&c, ERR_SERIAL,
+                "Start of structure or map found where not expected");
   else
     dispatch(&c, target ? target : "", op ? op + 1 : "");
   lk_buf_init(&b, 4096);
-  if (c.err_type && c.err_item) { /* ConditionalCheckFailed's Item */
-    cJSON *e = cJSON_CreateObject();
+  if (c.err_type && c.err_more) { /* an Item, CancellationReasons... */
+    cJSON *e = c.err_more;
 
     cJSON_AddStringToObject(e, "__type", c.err_type);
     cJSON_AddStringToObject(e, "message", c.err_msg);
-    cJSON_AddItemToObject(e, "Item", c.err_item);
-    c.err_item = NULL;
+    c.err_more = NULL;
     err_text = cJSON_PrintUnformatted(e);
     cJSON_Delete(e);
   } else if (c.err_type) {
@@ -1851,181 +1157,8 @@ void lk_ddb_serve(lk_ddb_t *d, lk_http_req_t *req) {
     lk_http_respond(req, 400, h, 2, lk_buf_str(&b), b.len);
   free(text);
   free(err_text);
-  cJSON_Delete(c.err_item);
+  cJSON_Delete(c.err_more);
   lk_buf_free(&b);
   cJSON_Delete(c.in);
   cJSON_Delete(c.out);
-}
-
-/* ---- --state ---- */
-
-static uint64_t u64(const cJSON *o, const char *k) {
-  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-
-  return cJSON_IsNumber(v) && v->valuedouble >= 0 && v->valuedouble < 9e18
-             ? (uint64_t)v->valuedouble
-             : 0;
-}
-
-int lk_ddb_save(lk_ddb_t *d, const char *path, uint64_t gen) {
-  cJSON *root = cJSON_CreateObject(), *ts, *rs;
-  const cJSON *item;
-  int i, err;
-
-  cJSON_AddNumberToObject(root, "aof", (double)gen);
-  cJSON_AddNumberToObject(root, "seq", (double)d->seq);
-  ts = cJSON_AddArrayToObject(root, "tables");
-  for (i = 0; i < d->n; i++) {
-    const table_t *t = d->tables[i];
-    cJSON *jt = cJSON_CreateObject(), *items;
-
-    cJSON_AddItemToArray(ts, jt);
-    cJSON_AddItemToObject(jt, "spec", cJSON_Duplicate(t->spec, 1));
-    cJSON_AddStringToObject(jt, "id", t->id);
-    cJSON_AddNumberToObject(jt, "created", t->created);
-    if (t->stream) {
-      cJSON_AddStringToObject(jt, "label", lk_ddb_stream_label(t->stream));
-      cJSON_AddItemToObject(jt, "stream", lk_ddb_stream_save(t->stream));
-    }
-    items = cJSON_AddArrayToObject(jt, "items");
-    for (item = lk_ddb_table_first(t->items); item;
-         item = lk_ddb_table_next(t->items, item))
-      cJSON_AddItemToArray(items, cJSON_Duplicate(item, 1));
-  }
-  rs = cJSON_AddArrayToObject(root, "readers");
-  for (i = 0; i < d->n_readers; i++) {
-    cJSON *jr = cJSON_CreateObject();
-
-    cJSON_AddStringToObject(jr, "name", d->readers[i].name);
-    cJSON_AddStringToObject(jr, "table", d->readers[i].table);
-    cJSON_AddNumberToObject(jr, "next", (double)d->readers[i].next);
-    cJSON_AddItemToArray(rs, jr);
-  }
-  err = lk_save_json(path, root);
-  cJSON_Delete(root);
-  return err;
-}
-
-/* The table of a snapshot or a create record (o), made unless the
- * template (or an earlier record) made it already; NULL when it cannot
- * be. One made here keeps the id and time it had. */
-static table_t *load_table(lk_ddb_t *d, const cJSON *o) {
-  const cJSON *spec = cJSON_GetObjectItemCaseSensitive(o, "spec");
-  const char *label = lk_json_str(o, "label"), *id = lk_json_str(o, "id");
-  table_t *t = find_table(d, lk_json_str(spec, "TableName"));
-  const cJSON *created = cJSON_GetObjectItemCaseSensitive(o, "created");
-  char err[512];
-
-  if (t || create_table(d, spec, label ? label : LK_APP_STREAM_LABEL, err,
-                        sizeof(err)) != 0)
-    return t;
-  t = d->tables[d->n - 1];
-  if (id && strlen(id) < sizeof(t->id))
-    snprintf(t->id, sizeof(t->id), "%s", id);
-  if (cJSON_IsNumber(created))
-    t->created = created->valuedouble;
-  return t;
-}
-
-/* An item back into its table, checked as a client's would be. */
-static void load_item(table_t *t, const cJSON *item, cJSON **old) {
-  cJSON *copy = cJSON_Duplicate(item, 1);
-  char err[512];
-
-  *old = NULL;
-  if (!cJSON_IsObject(copy) || lk_ddb_item_check(copy, err, sizeof(err)) ||
-      lk_ddb_table_put(t->items, copy, old, err, sizeof(err)) != 0)
-    cJSON_Delete(copy);
-}
-
-static void set_reader(lk_ddb_t *d, const char *name, const char *table,
-                       uint64_t next) {
-  int i;
-
-  if (name == NULL || table == NULL)
-    return;
-  for (i = 0; i < d->n_readers; i++)
-    if (strcmp(d->readers[i].name, name) == 0) {
-      d->readers[i].next = next;
-      return;
-    }
-  add_reader(d, name, table, next);
-}
-
-int lk_ddb_load(lk_ddb_t *d, const char *path, uint64_t *gen) {
-  cJSON *root, *old;
-  const cJSON *jt, *it;
-  int err = lk_load_json(path, &root);
-
-  if (err)
-    return err;
-  *gen = u64(root, "aof");
-  d->seq = u64(root, "seq");
-  cJSON_ArrayForEach(jt, cJSON_GetObjectItemCaseSensitive(root, "tables")) {
-    table_t *t = load_table(d, jt);
-
-    if (t == NULL)
-      continue;
-    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(jt, "items")) {
-      load_item(t, it, &old);
-      cJSON_Delete(old);
-    }
-    if (t->stream && cJSON_GetObjectItemCaseSensitive(jt, "stream"))
-      lk_ddb_stream_load(t->stream,
-                         cJSON_GetObjectItemCaseSensitive(jt, "stream"));
-    if (t->stream && lk_ddb_stream_end(t->stream) > d->seq + 1)
-      d->seq = lk_ddb_stream_end(t->stream) - 1;
-  }
-  cJSON_ArrayForEach(jt, cJSON_GetObjectItemCaseSensitive(root, "readers")) {
-    set_reader(d, lk_json_str(jt, "name"), lk_json_str(jt, "table"),
-               u64(jt, "next"));
-  }
-  cJSON_Delete(root);
-  return 0;
-}
-
-void lk_ddb_on_record(lk_ddb_t *d, lk_record_cb cb, void *ud) {
-  d->rec_cb = cb;
-  d->rec_ud = ud;
-}
-
-/* A put or a delete replayed: through item_changed, so the stream makes
- * the same records, numbered as they were. */
-static void apply_item(lk_ddb_t *d, table_t *t, const cJSON *rec, int put) {
-  const cJSON *body =
-      cJSON_GetObjectItemCaseSensitive(rec, put ? "item" : "key");
-  const cJSON *now = NULL;
-  cJSON *old = NULL;
-  char err[512];
-
-  if (!cJSON_IsObject(body))
-    return;
-  if (put) {
-    cJSON *key = lk_ddb_table_key_of(t->items, body);
-
-    load_item(t, body, &old);
-    lk_ddb_table_get(t->items, key, &now, err, sizeof(err));
-    cJSON_Delete(key);
-  } else {
-    lk_ddb_table_delete(t->items, body, &old, err, sizeof(err));
-  }
-  item_changed(d, t, old, now, lk_json_str(rec, "trace"));
-  cJSON_Delete(old);
-}
-
-void lk_ddb_apply(lk_ddb_t *d, const cJSON *rec) {
-  const char *op = lk_json_str(rec, "ddb");
-  table_t *t = find_table(d, lk_json_str(rec, "table"));
-
-  if (op == NULL)
-    return;
-  if (strcmp(op, "create") == 0)
-    load_table(d, rec);
-  else if (strcmp(op, "drop") == 0 && t)
-    drop_table(d, t);
-  else if ((strcmp(op, "put") == 0 || strcmp(op, "del") == 0) && t)
-    apply_item(d, t, rec, op[0] == 'p');
-  else if (strcmp(op, "done") == 0)
-    set_reader(d, lk_json_str(rec, "reader"), lk_json_str(rec, "table"),
-               u64(rec, "next"));
 }
