@@ -1,9 +1,9 @@
 /* Inside DynamoDB: the state its files share. dynamodb.c owns the
  * catalogue, the wire protocol, the item calls and batches, and every
  * change to an item (lk_ddb_changed); ddb_read.c Query and Scan;
- * ddb_streams_api.c the Streams API and the readers
- * of streams; ddb_state.c --state. Nothing outside these files includes
- * this. */
+ * ddb_txn.c transactions; ddb_streams_api.c the Streams API and the
+ * readers of streams; ddb_state.c --state. Nothing outside these files
+ * includes this. */
 #ifndef LK_DDB_INT_H
 #define LK_DDB_INT_H
 
@@ -104,6 +104,8 @@ cJSON *lk_ddb_new_record(const char *op, const char *table);
 
 int lk_ddb_op_query(ctx_t *c);
 int lk_ddb_op_scan(ctx_t *c);
+int lk_ddb_op_transact_write(ctx_t *c);
+int lk_ddb_op_transact_get(ctx_t *c);
 /* A DynamoDB Streams call: 0 when op is one, else -1 (nothing done). */
 int lk_ddb_streams_call(ctx_t *c, const char *op);
 int lk_ddb_add_reader(lk_ddb_t *d, const char *name, const char *table,

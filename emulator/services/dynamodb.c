@@ -1089,12 +1089,20 @@ static const struct {
   const char *name;
   int (*fn)(ctx_t *c);
 } ops[] = {
-    {"CreateTable", op_create_table},   {"DescribeTable", op_describe_table},
-    {"ListTables", op_list_tables},     {"DeleteTable", op_delete_table},
-    {"PutItem", op_put_item},           {"GetItem", op_get_item},
-    {"DeleteItem", op_delete_item},     {"UpdateItem", op_update_item},
-    {"Query", lk_ddb_op_query},         {"Scan", lk_ddb_op_scan},
-    {"BatchWriteItem", op_batch_write}, {"BatchGetItem", op_batch_get},
+    {"CreateTable", op_create_table},
+    {"DescribeTable", op_describe_table},
+    {"ListTables", op_list_tables},
+    {"DeleteTable", op_delete_table},
+    {"PutItem", op_put_item},
+    {"GetItem", op_get_item},
+    {"DeleteItem", op_delete_item},
+    {"UpdateItem", op_update_item},
+    {"Query", lk_ddb_op_query},
+    {"Scan", lk_ddb_op_scan},
+    {"BatchWriteItem", op_batch_write},
+    {"BatchGetItem", op_batch_get},
+    {"TransactWriteItems", lk_ddb_op_transact_write},
+    {"TransactGetItems", lk_ddb_op_transact_get},
 };
 
 static void dispatch(ctx_t *c, const char *target, const char *op) {

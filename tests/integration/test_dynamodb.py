@@ -89,6 +89,20 @@ exports.handler = async (event) => {
       return { name: e.name, v: e.Item && e.Item.v };
     }
   }
+  if (event.txn) { // lib-dynamodb's transaction, cancelled
+    const { TransactWriteCommand } = require('@aws-sdk/lib-dynamodb');
+    try {
+      await doc.send(new TransactWriteCommand({ TransactItems: [
+        { Put: { TableName: 'users', Item: { user_id: 'tx-node' } } },
+        { ConditionCheck: { TableName: 'users', Key: { user_id: 'nobody' },
+          ConditionExpression: 'attribute_exists(user_id)' } },
+      ] }));
+      return { name: 'committed' };
+    } catch (e) {
+      return { name: e.name,
+               codes: (e.CancellationReasons || []).map((r) => r.Code) };
+    }
+  }
   await doc.send(new PutCommand({
     TableName: process.env.TABLE,
     Item: { user_id: event.id, by: 'node', n: 42, tags: new Set(['a']) },
@@ -277,6 +291,65 @@ class DynamoDBTest(unittest.TestCase):
                          ProjectionExpression="#v, tags[0]",
                          ExpressionAttributeNames={"#v": "v"})["Item"]
         self.assertEqual(got, {"v": 15, "tags": ["a"]})
+
+    def test_transactions_all_or_nothing(self):
+        key = {"pk": {"S": "tx"}, "sk": {"N": "1"}}
+        self.ddb.put_item(TableName="orders",
+                          Item=dict(key, n={"N": "5"}, gone={"S": "x"}))
+        self.ddb.transact_write_items(TransactItems=[
+            {"Update": {"TableName": "orders", "Key": key,
+                        "UpdateExpression": "SET n = n - :one REMOVE gone",
+                        "ConditionExpression": "n > :zero",
+                        "ExpressionAttributeValues": {":one": {"N": "1"},
+                                                      ":zero": {"N": "0"}}}},
+            {"Put": {"TableName": "users",
+                     "Item": {"user_id": {"S": "tx-1"}}}},
+            {"ConditionCheck": {"TableName": "users",
+                                "Key": {"user_id": {"S": "nobody"}},
+                                "ConditionExpression":
+                                    "attribute_not_exists(user_id)"}}])
+        item = self.ddb.get_item(TableName="orders", Key=key)["Item"]
+        self.assertEqual(item, dict(key, n={"N": "4"}))
+        # One failed condition cancels every part: the put is not made.
+        with self.assertRaises(
+                self.ddb.exceptions.TransactionCanceledException) as e:
+            self.ddb.transact_write_items(TransactItems=[
+                {"Put": {"TableName": "users",
+                         "Item": {"user_id": {"S": "tx-2"}}}},
+                {"Delete": {"TableName": "orders", "Key": key,
+                            "ConditionExpression": "n > :big",
+                            "ExpressionAttributeValues":
+                                {":big": {"N": "100"}}}}])
+        err = e.exception.response
+        self.assertEqual([r["Code"] for r in err["CancellationReasons"]],
+                         ["None", "ConditionalCheckFailed"])
+        self.assertIn("[None, ConditionalCheckFailed]",
+                      err["Error"]["Message"])
+        self.assertNotIn("Item", self.ddb.get_item(
+            TableName="users", Key={"user_id": {"S": "tx-2"}}))
+        self.assertIn("Item", self.ddb.get_item(TableName="orders", Key=key))
+        # The same item twice is refused whole.
+        self.assertEqual(
+            self.error("transact_write_items", TransactItems=[
+                {"Delete": {"TableName": "orders", "Key": key}},
+                {"Put": {"TableName": "orders", "Item": key}}]),
+            ("ValidationException", "Transaction request cannot include "
+             "multiple operations on one item"))
+        got = self.ddb.transact_get_items(TransactItems=[
+            {"Get": {"TableName": "orders", "Key": key,
+                     "ProjectionExpression": "n"}},
+            {"Get": {"TableName": "users",
+                     "Key": {"user_id": {"S": "nobody"}}}}])["Responses"]
+        self.assertEqual(got, [{"Item": {"n": {"N": "4"}}}, {}])
+        # The JS SDK v3 document client reads the reasons too.
+        lam = boto3.client("lambda", endpoint_url=self.server.url)
+        r = lam.invoke(FunctionName="node-writer",
+                       Payload=json.dumps({"txn": True}))
+        self.assertEqual(json.loads(r["Payload"].read()),
+                         {"name": "TransactionCanceledException",
+                          "codes": ["None", "ConditionalCheckFailed"]})
+        self.assertNotIn("Item", self.ddb.get_item(
+            TableName="users", Key={"user_id": {"S": "tx-node"}}))
 
     def test_paging_goes_on_after_a_deleted_start_key(self):
         t = boto3.resource("dynamodb",
