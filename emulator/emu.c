@@ -39,7 +39,8 @@ struct lk_emu {
   lk_access_t *access;
   lk_sources_t *sources;
   lk_apigw_t *apigw;
-  lk_state_t *state; /* --state */
+  lk_state_t *state;    /* --state */
+  uv_timer_t *ttl_tick; /* DynamoDB's Time to Live sweep, each second */
   int closing;
   char endpoint[64];
   struct retired *retired; /* what a reload replaced (lk_emu_reload) */
@@ -296,6 +297,21 @@ static int start_apigw(lk_emu_t *emu) {
 
 /* What an app needs besides the runtime: observed access, the event
  * sources; then the runtime starts. */
+static void on_ttl_tick(uv_timer_t *t) {
+  lk_emu_t *emu = t->data;
+
+  lk_ddb_expire(emu->ddb, lk_now_ms());
+}
+
+/* Expired items go within a second (DynamoDB takes up to days). */
+static void start_ttl(lk_emu_t *emu) {
+  emu->ttl_tick = lk_xmalloc(sizeof(*emu->ttl_tick));
+  uv_timer_init(emu->loop, emu->ttl_tick);
+  emu->ttl_tick->data = emu;
+  uv_timer_start(emu->ttl_tick, on_ttl_tick, 1000, 1000);
+  uv_unref((uv_handle_t *)emu->ttl_tick);
+}
+
 static void start_app(lk_emu_t *emu) {
   lk_access_opts_t ao;
 
@@ -345,6 +361,7 @@ int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
   }
   /* Nothing fails from here on. */
   lk_journal_on_rotate(emu->journal, on_journal_rotate, emu);
+  start_ttl(emu);
   start_app(emu);
   *out = emu;
   return 0;
@@ -447,6 +464,10 @@ void lk_emu_close(lk_emu_t *emu) {
   lk_apigw_close(emu->apigw);
   if (emu->sqs)
     lk_sqs_close(emu->sqs);
+  if (emu->ttl_tick) {
+    uv_close((uv_handle_t *)emu->ttl_tick, lk_free_handle);
+    emu->ttl_tick = NULL;
+  }
 }
 
 void lk_emu_free(lk_emu_t *emu) {

@@ -1,8 +1,9 @@
 /* Inside DynamoDB: the state its files share. dynamodb.c owns the
  * catalogue, the wire protocol, the item calls and batches, and every
  * change to an item (lk_ddb_changed); ddb_read.c Query and Scan;
- * ddb_txn.c transactions; ddb_streams_api.c the Streams API and the
- * readers of streams; ddb_state.c --state. Nothing outside these files
+ * ddb_txn.c transactions; ddb_admin.c UpdateTable and Time to Live;
+ * ddb_streams_api.c the Streams API and the readers of streams;
+ * ddb_state.c --state. Nothing outside these files
  * includes this. */
 #ifndef LK_DDB_INT_H
 #define LK_DDB_INT_H
@@ -29,6 +30,7 @@ typedef struct table {
   cJSON *spec;    /* the CreateTable request, as given */
   lk_ddb_table_t *items;
   lk_ddb_stream_t *stream; /* NULL: none */
+  cJSON *ttl_at;           /* the key Time to Live's sweep stopped at */
 } table_t;
 
 /* A reader of a table's stream (an event source mapping): the records it
@@ -49,6 +51,7 @@ struct lk_ddb {
   void *stream_ud;
   lk_record_cb rec_cb; /* --state: the state log */
   void *rec_ud;
+  int ttl_turn; /* the table Time to Live's next sweep starts with */
 };
 
 /* One request being answered: a failure sets err_type and err_msg. */
@@ -80,6 +83,17 @@ table_t *lk_ddb_need_table(ctx_t *c);
 int lk_ddb_make_table(lk_ddb_t *d, const cJSON *spec, const char *label,
                       char *err, size_t errlen);
 void lk_ddb_drop_table(lk_ddb_t *d, table_t *t);
+/* A CreateTable-shaped spec checked as CreateTable checks it: 0, or -1
+ * with DynamoDB's message in err. */
+int lk_ddb_check_spec(const cJSON *spec, char *err, size_t errlen);
+/* The spec's StreamSpecification: *view NULL when it has no stream. 0,
+ * or LK_EINVAL with the message in err. */
+int lk_ddb_stream_spec(const cJSON *spec, const char **view, char *err,
+                       size_t errlen);
+/* A stream label for now: "2026-11-30T08:00:00.000". */
+void lk_ddb_label_now(char *out, size_t cap);
+/* DescribeTable's TableDescription, with the status given. */
+cJSON *lk_ddb_describe(const table_t *t, const char *status);
 void lk_ddb_copy_field(cJSON *to, const cJSON *from, const char *name);
 /* The expressions of in (a request, or one part of a batch or a
  * transaction), parsed; lk_ddb_exprs_free even after a failure. */
@@ -92,6 +106,8 @@ int lk_ddb_room(ctx_t *c, table_t *t, int n);
 /* Every change to an item, once made: the state log and the stream. */
 void lk_ddb_changed(lk_ddb_t *d, table_t *t, const cJSON *old, const cJSON *now,
                     const char *trace);
+/* The same for an item Time to Live removed. */
+void lk_ddb_expired(lk_ddb_t *d, table_t *t, const cJSON *old);
 /* Item bytes held in all tables. */
 size_t lk_ddb_held_bytes(const lk_ddb_t *d);
 /* Fails the request when an update changed a key attribute. */
@@ -106,6 +122,12 @@ int lk_ddb_op_query(ctx_t *c);
 int lk_ddb_op_scan(ctx_t *c);
 int lk_ddb_op_transact_write(ctx_t *c);
 int lk_ddb_op_transact_get(ctx_t *c);
+int lk_ddb_op_update_table(ctx_t *c);
+int lk_ddb_op_describe_ttl(ctx_t *c);
+int lk_ddb_op_update_ttl(ctx_t *c);
+/* A table's new spec (it becomes the table's), its stream made (with
+ * label) or dropped to match: UpdateTable, UpdateTimeToLive, replays. */
+void lk_ddb_alter(lk_ddb_t *d, table_t *t, cJSON *spec, const char *label);
 /* A DynamoDB Streams call: 0 when op is one, else -1 (nothing done). */
 int lk_ddb_streams_call(ctx_t *c, const char *op);
 int lk_ddb_add_reader(lk_ddb_t *d, const char *name, const char *table,

@@ -165,8 +165,35 @@ static void apply_item(lk_ddb_t *d, table_t *t, const cJSON *rec, int put) {
   } else {
     lk_ddb_table_delete(t->items, body, &old, err, sizeof(err));
   }
-  lk_ddb_changed(d, t, old, now, lk_json_str(rec, "trace"));
+  if (!put && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec, "ttl")))
+    lk_ddb_expired(d, t, old);
+  else
+    lk_ddb_changed(d, t, old, now, lk_json_str(rec, "trace"));
   cJSON_Delete(old);
+}
+
+/* UpdateTable or UpdateTimeToLive replayed: a spec DynamoDB would take,
+ * with the table's own key. */
+static void alter(lk_ddb_t *d, table_t *t, const cJSON *rec) {
+  const cJSON *spec = cJSON_GetObjectItemCaseSensitive(rec, "spec");
+  const char *label = lk_json_str(rec, "label");
+  char err[512], *a, *b;
+  int same;
+
+  if (!cJSON_IsObject(spec) || lk_ddb_check_spec(spec, err, sizeof(err)) != 0 ||
+      lk_json_str(spec, "TableName") == NULL ||
+      strcmp(lk_json_str(spec, "TableName"), t->name) != 0)
+    return;
+  a = cJSON_PrintUnformatted(
+      cJSON_GetObjectItemCaseSensitive(spec, "KeySchema"));
+  b = cJSON_PrintUnformatted(
+      cJSON_GetObjectItemCaseSensitive(t->spec, "KeySchema"));
+  same = a && b && strcmp(a, b) == 0;
+  free(a);
+  free(b);
+  if (same)
+    lk_ddb_alter(d, t, cJSON_Duplicate(spec, 1),
+                 label ? label : LK_APP_STREAM_LABEL);
 }
 
 void lk_ddb_apply(lk_ddb_t *d, const cJSON *rec) {
@@ -181,6 +208,8 @@ void lk_ddb_apply(lk_ddb_t *d, const cJSON *rec) {
     lk_ddb_drop_table(d, t);
   else if ((strcmp(op, "put") == 0 || strcmp(op, "del") == 0) && t)
     apply_item(d, t, rec, op[0] == 'p');
+  else if (strcmp(op, "alter") == 0 && t)
+    alter(d, t, rec);
   else if (strcmp(op, "done") == 0)
     set_reader(d, lk_json_str(rec, "reader"), lk_json_str(rec, "table"),
                u64(rec, "next"));

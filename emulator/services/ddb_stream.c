@@ -198,7 +198,8 @@ static void make_room(lk_ddb_stream_t *s) {
 }
 
 int lk_ddb_stream_add(lk_ddb_stream_t *s, uint64_t seq, const cJSON *keys,
-                      const cJSON *old, const cJSON *now, const char *trace) {
+                      const cJSON *old, const cJSON *now, const char *trace,
+                      int by_ttl) {
   record_t *r;
   size_t bytes;
 
@@ -207,6 +208,12 @@ int lk_ddb_stream_add(lk_ddb_stream_t *s, uint64_t seq, const cJSON *keys,
   make_room(s);
   r = &s->recs[s->n++];
   r->rec = make_record(s, seq, keys, old, now, &bytes);
+  if (by_ttl) { /* as DynamoDB marks the deletions of its sweeper */
+    cJSON *who = cJSON_AddObjectToObject(r->rec, "userIdentity");
+
+    cJSON_AddStringToObject(who, "PrincipalId", "dynamodb.amazonaws.com");
+    cJSON_AddStringToObject(who, "Type", "Service");
+  }
   r->seq = seq;
   r->at_ms = lk_now_ms();
   r->trace = trace ? lk_xstrdup(trace) : NULL;
@@ -311,6 +318,19 @@ static size_t find(const lk_ddb_stream_t *s, uint64_t from) {
   return lo;
 }
 
+/* A record as Lambda's event has it: its source's ARN, and the
+ * userIdentity of a Time to Live removal in lower camel case. */
+static void as_lambda_sends(cJSON *rec, const char *arn) {
+  cJSON_AddStringToObject(rec, "eventSourceARN", arn);
+  if (cJSON_GetObjectItemCaseSensitive(rec, "userIdentity")) {
+    cJSON *lower = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(lower, "type", "Service");
+    cJSON_AddStringToObject(lower, "principalId", "dynamodb.amazonaws.com");
+    cJSON_ReplaceItemInObjectCaseSensitive(rec, "userIdentity", lower);
+  }
+}
+
 uint64_t lk_ddb_stream_read(const lk_ddb_stream_t *s, uint64_t from, int max,
                             size_t max_bytes, int with_arn, cJSON *out,
                             cJSON *traces) {
@@ -325,7 +345,7 @@ uint64_t lk_ddb_stream_read(const lk_ddb_stream_t *s, uint64_t from, int max,
       break;
     copy = cJSON_Duplicate(r->rec, 1);
     if (with_arn)
-      cJSON_AddStringToObject(copy, "eventSourceARN", s->arn);
+      as_lambda_sends(copy, s->arn);
     cJSON_AddItemToArray(out, copy);
     if (traces)
       cJSON_AddItemToArray(traces,
@@ -347,7 +367,7 @@ char *lk_ddb_stream_event(const char *region, const char *account,
   cJSON *ev = cJSON_CreateObject();
   char *text;
 
-  lk_ddb_stream_add(s, 1, keys, old, now, NULL);
+  lk_ddb_stream_add(s, 1, keys, old, now, NULL, 0);
   lk_ddb_stream_read(s, 1, 1, LK_DDB_STREAM_MAX_BYTES, 1,
                      cJSON_AddArrayToObject(ev, "Records"), NULL);
   text = cJSON_PrintUnformatted(ev);

@@ -37,9 +37,11 @@ const char *lk_ddb_stream_shard(const lk_ddb_stream_t *s);
 int lk_ddb_stream_reserve(lk_ddb_stream_t *s, int n, uint64_t keep_from);
 /* Records one change, made after lk_ddb_stream_reserve, as number seq
  * (above any before it): old NULL for a new item, now NULL for a removed
- * one. 1, or 0 when old and now are equal: no record then. */
+ * one; by_ttl: a removal by Time to Live (its record names DynamoDB as
+ * the user). 1, or 0 when old and now are equal: no record then. */
 int lk_ddb_stream_add(lk_ddb_stream_t *s, uint64_t seq, const cJSON *keys,
-                      const cJSON *old, const cJSON *now, const char *trace);
+                      const cJSON *old, const cJSON *now, const char *trace,
+                      int by_ttl);
 /* The oldest number held, and the one after the newest. */
 uint64_t lk_ddb_stream_first(const lk_ddb_stream_t *s);
 /* Records numbered below this one have gone. */

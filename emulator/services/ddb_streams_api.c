@@ -206,7 +206,7 @@ static int arn_table(const char *arn, char *out, size_t cap) {
 }
 
 int lk_ddb_add_reader(lk_ddb_t *d, const char *name, const char *table,
-                             uint64_t next) {
+                      uint64_t next) {
   follower_t *r;
 
   d->readers =

@@ -32,6 +32,7 @@ static void table_free(table_t *t) {
   cJSON_Delete(t->spec);
   lk_ddb_table_free(t->items);
   lk_ddb_stream_free(t->stream);
+  cJSON_Delete(t->ttl_at);
   free(t);
 }
 
@@ -209,7 +210,7 @@ static int check_spec(const cJSON *spec, lk_ddb_key_def_t k[2], int *nk,
 /* StreamSpecification: CreateTable's {StreamEnabled, StreamViewType},
  * or a template's {StreamViewType}. *view is NULL when there is no
  * stream. */
-static int stream_spec(const cJSON *spec, const char **view, char *err,
+int lk_ddb_stream_spec(const cJSON *spec, const char **view, char *err,
                        size_t errlen) {
   static const char *const views[] = {"KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE",
                                       "NEW_AND_OLD_IMAGES"};
@@ -235,6 +236,21 @@ static int stream_spec(const cJSON *spec, const char **view, char *err,
   return 0;
 }
 
+int lk_ddb_check_spec(const cJSON *spec, char *err, size_t errlen) {
+  lk_ddb_key_def_t k[2];
+  int nk = 0;
+
+  return check_spec(spec, k, &nk, err, errlen) ? -1 : 0;
+}
+
+void lk_ddb_label_now(char *out, size_t cap) {
+  time_t now = time(NULL);
+  struct tm tm;
+
+  gmtime_r(&now, &tm);
+  strftime(out, cap, "%Y-%m-%dT%H:%M:%S.000", &tm);
+}
+
 int lk_ddb_make_table(lk_ddb_t *d, const cJSON *spec, const char *label,
                       char *err, size_t errlen) {
   lk_ddb_key_def_t k[2];
@@ -243,7 +259,7 @@ int lk_ddb_make_table(lk_ddb_t *d, const cJSON *spec, const char *label,
   int nk = 0, rc = check_spec(spec, k, &nk, err, errlen);
 
   if (rc == 0)
-    rc = stream_spec(spec, &view, err, errlen);
+    rc = lk_ddb_stream_spec(spec, &view, err, errlen);
   if (rc)
     return rc;
   if (lk_ddb_find_table(d, lk_json_str(spec, "TableName"))) {
@@ -328,7 +344,7 @@ void lk_ddb_copy_field(cJSON *to, const cJSON *from, const char *name) {
     cJSON_AddItemToObject(to, name, cJSON_Duplicate(v, 1));
 }
 
-static cJSON *describe(const table_t *t, const char *status) {
+cJSON *lk_ddb_describe(const table_t *t, const char *status) {
   cJSON *o = cJSON_CreateObject(), *b;
   const char *mode = lk_json_str(t->spec, "BillingMode");
 
@@ -398,12 +414,9 @@ table_t *lk_ddb_need_table(ctx_t *c) {
 
 static int op_create_table(ctx_t *c) {
   char err[512], label[32];
-  time_t now = time(NULL);
-  struct tm tm;
   int rc;
 
-  gmtime_r(&now, &tm);
-  strftime(label, sizeof(label), "%Y-%m-%dT%H:%M:%S.000", &tm);
+  lk_ddb_label_now(label, sizeof(label));
   rc = lk_ddb_make_table(c->d, c->in, label, err, sizeof(err));
   if (rc == LK_EEXIST)
     return lk_ddb_fail(c, ERR_DDB "ResourceInUseException", "%s", err);
@@ -417,7 +430,7 @@ static int op_create_table(ctx_t *c) {
     lk_ddb_record(c->d, rec, 1);
   }
   cJSON_AddItemToObject(c->out, "TableDescription",
-                        describe(c->d->tables[c->d->n - 1], "ACTIVE"));
+                        lk_ddb_describe(c->d->tables[c->d->n - 1], "ACTIVE"));
   return 0;
 }
 
@@ -426,7 +439,7 @@ static int op_describe_table(ctx_t *c) {
 
   if (t == NULL)
     return -1;
-  cJSON_AddItemToObject(c->out, "Table", describe(t, "ACTIVE"));
+  cJSON_AddItemToObject(c->out, "Table", lk_ddb_describe(t, "ACTIVE"));
   return 0;
 }
 
@@ -480,7 +493,8 @@ static int op_delete_table(ctx_t *c) {
 
   if (t == NULL)
     return -1;
-  cJSON_AddItemToObject(c->out, "TableDescription", describe(t, "DELETING"));
+  cJSON_AddItemToObject(c->out, "TableDescription",
+                        lk_ddb_describe(t, "DELETING"));
   lk_ddb_record(c->d, lk_ddb_new_record("drop", t->name), 1);
   lk_ddb_drop_table(c->d, t);
   return 0;
@@ -673,8 +687,8 @@ int lk_ddb_room(ctx_t *c, table_t *t, int n) {
 /* Every change to an item passes here once it is made: the state log
  * keeps it, and the table's stream records it, with the trace of the
  * call that made it. */
-void lk_ddb_changed(lk_ddb_t *d, table_t *t, const cJSON *old, const cJSON *now,
-                    const char *trace) {
+static void item_change(lk_ddb_t *d, table_t *t, const cJSON *old,
+                        const cJSON *now, const char *trace, int by_ttl) {
   cJSON *keys;
 
   if (old == NULL && now == NULL)
@@ -687,15 +701,26 @@ void lk_ddb_changed(lk_ddb_t *d, table_t *t, const cJSON *old, const cJSON *now,
                           cJSON_Duplicate(now ? now : keys, 1));
     if (trace)
       cJSON_AddStringToObject(rec, "trace", trace);
+    if (by_ttl)
+      cJSON_AddTrueToObject(rec, "ttl");
     lk_ddb_record(d, rec, 1);
   }
   if (t->stream &&
-      lk_ddb_stream_add(t->stream, d->seq + 1, keys, old, now, trace)) {
+      lk_ddb_stream_add(t->stream, d->seq + 1, keys, old, now, trace, by_ttl)) {
     d->seq++;
     if (d->stream_cb)
       d->stream_cb(d->stream_ud, t->name);
   }
   cJSON_Delete(keys);
+}
+
+void lk_ddb_changed(lk_ddb_t *d, table_t *t, const cJSON *old, const cJSON *now,
+                    const char *trace) {
+  item_change(d, t, old, now, trace, 0);
+}
+
+void lk_ddb_expired(lk_ddb_t *d, table_t *t, const cJSON *old) {
+  item_change(d, t, old, NULL, NULL, 1);
 }
 
 /* item stored (it becomes the table's); *old is what it replaced. */
@@ -1103,6 +1128,9 @@ static const struct {
     {"BatchGetItem", op_batch_get},
     {"TransactWriteItems", lk_ddb_op_transact_write},
     {"TransactGetItems", lk_ddb_op_transact_get},
+    {"UpdateTable", lk_ddb_op_update_table},
+    {"DescribeTimeToLive", lk_ddb_op_describe_ttl},
+    {"UpdateTimeToLive", lk_ddb_op_update_ttl},
 };
 
 static void dispatch(ctx_t *c, const char *target, const char *op) {

@@ -33,6 +33,11 @@ int lk_ddb_create_table(lk_ddb_t *d, const cJSON *spec, char *err,
  * ("DynamoDBStreams_20120810.*") requests. */
 void lk_ddb_serve(lk_ddb_t *d, lk_http_req_t *req);
 
+/* Time to Live: removes the items whose time has passed (a sweep of at
+ * most a thousand items a call, going on where the last one stopped),
+ * each a REMOVE record by DynamoDB in its table's stream. */
+void lk_ddb_expire(lk_ddb_t *d, uint64_t now_ms);
+
 /* --state: every table, item, stream record and reader's place to one
  * file, and back (a table the template made keeps its definition, and
  * gets its items). */

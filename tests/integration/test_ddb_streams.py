@@ -40,7 +40,22 @@ Resources:
 """ + table("orders", "NEW_AND_OLD_IMAGES") + table("keys", "KEYS_ONLY") + \
     table("picky", "NEW_IMAGE") + table("loopy", "NEW_IMAGE") + \
     table("failing", "NEW_IMAGE") + table("partial", "NEW_IMAGE") + \
-    table("split", "NEW_IMAGE") + """  Dead:
+    table("split", "NEW_IMAGE") + table("expiring", "OLD_IMAGE") + """\
+      TimeToLiveSpecification: {AttributeName: expires, Enabled: true}
+  Reaper:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: reaper
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: py/
+      Events:
+        Expiring:
+          Type: DynamoDB
+          Properties:
+            Stream: !GetAtt Expiring.StreamArn
+            StartingPosition: TRIM_HORIZON
+  Dead:
     Type: AWS::SQS::Queue
     Properties: {QueueName: stream-dead}
   PyReader:
@@ -425,6 +440,76 @@ class DynamoDBStreamsTest(unittest.TestCase):
         self.assertEqual(json.loads(cli.stdout)["Streams"][0]["StreamArn"],
                          arn)
 
+    def test_time_to_live_removes_expired_items_as_dynamodb(self):
+        self.ddb.create_table(
+            TableName="sessions", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "id",
+                                   "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            StreamSpecification={"StreamEnabled": True,
+                                 "StreamViewType": "OLD_IMAGE"})
+        ttl = self.ddb.describe_time_to_live(TableName="sessions")
+        self.assertEqual(ttl["TimeToLiveDescription"]["TimeToLiveStatus"],
+                         "DISABLED")
+        on = {"Enabled": True, "AttributeName": "expires"}
+        r = self.ddb.update_time_to_live(TableName="sessions",
+                                         TimeToLiveSpecification=on)
+        self.assertEqual(r["TimeToLiveSpecification"], on)
+        with self.assertRaises(self.ddb.exceptions.ClientError) as e:
+            self.ddb.update_time_to_live(TableName="sessions",
+                                         TimeToLiveSpecification=on)
+        self.assertEqual(e.exception.response["Error"]["Message"],
+                         "TimeToLive is already enabled")
+        now = int(time.time())
+        self.ddb.put_item(TableName="sessions",
+                          Item={"id": {"S": "old"},
+                                "expires": {"N": str(now - 10)}})
+        self.ddb.put_item(TableName="sessions",
+                          Item={"id": {"S": "new"},
+                                "expires": {"N": str(now + 3600)}})
+        self.ddb.put_item(TableName="sessions",  # not a number: kept
+                          Item={"id": {"S": "odd"},
+                                "expires": {"S": str(now - 10)}})
+        wait_for(lambda: "Item" not in self.ddb.get_item(
+            TableName="sessions", Key={"id": {"S": "old"}}), timeout=10,
+                 what="the expired item to go")
+        self.assertEqual(sorted(i["id"]["S"] for i in self.ddb.scan(
+            TableName="sessions")["Items"]), ["new", "odd"])
+        arn = self.ddb.describe_table(
+            TableName="sessions")["Table"]["LatestStreamArn"]
+        shard = self.streams.describe_stream(StreamArn=arn)[
+            "StreamDescription"]["Shards"][0]["ShardId"]
+        it = self.streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard,
+            ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        recs = self.streams.get_records(ShardIterator=it)["Records"]
+        removed = [r for r in recs if r["eventName"] == "REMOVE"]
+        self.assertEqual(len(removed), 1)
+        self.assertEqual(removed[0]["userIdentity"],
+                         {"Type": "Service",
+                          "PrincipalId": "dynamodb.amazonaws.com"})
+        self.assertEqual(removed[0]["dynamodb"]["OldImage"]["id"],
+                         {"S": "old"})
+
+    def test_time_to_live_from_the_template_into_a_function(self):
+        ttl = self.ddb.describe_time_to_live(TableName="expiring")
+        self.assertEqual(ttl["TimeToLiveDescription"],
+                         {"TimeToLiveStatus": "ENABLED",
+                          "AttributeName": "expires"})
+        self.ddb.put_item(TableName="expiring",
+                          Item={"id": {"S": "gone"},
+                                "expires": {"N": str(int(time.time()) - 1)}})
+        rec = wait_for(lambda: [r for r in self.records("reaper")
+                                if r["eventName"] == "REMOVE"],
+                       timeout=10, what="the REMOVE by Time to Live")[0]
+        self.assertEqual(rec["userIdentity"],
+                         {"type": "Service",
+                          "principalId": "dynamodb.amazonaws.com"})
+        self.assertEqual(rec["dynamodb"]["OldImage"]["id"], {"S": "gone"})
+        inserted = [r for r in self.records("reaper")
+                    if r["eventName"] == "INSERT"]
+        self.assertNotIn("userIdentity", inserted[0])
+
     def test_create_table_with_a_stream(self):
         r = self.ddb.create_table(
             TableName="made", BillingMode="PAY_PER_REQUEST",
@@ -471,6 +556,10 @@ class DynamoDBStateTest(unittest.TestCase):
                                      "StreamViewType": "NEW_IMAGE"})
             ddb.put_item(TableName="made", Item={"k": {"N": "7"},
                                                  "s": {"SS": ["x"]}})
+            ddb.update_time_to_live(
+                TableName="made",
+                TimeToLiveSpecification={"Enabled": True,
+                                         "AttributeName": "exp"})
             wait_for(lambda: [r for r in journal(server)
                               if r.get("function") == "py-reader" and
                               r.get("outcome") == "ok"], what="delivery")
@@ -487,6 +576,9 @@ class DynamoDBStateTest(unittest.TestCase):
                                    Key={"id": {"S": "kept"}})
                 self.assertEqual(got["Item"]["v"], {"N": "1"}, stop)
                 made = ddb.describe_table(TableName="made")["Table"]
+                self.assertEqual(ddb.describe_time_to_live(
+                    TableName="made")["TimeToLiveDescription"],
+                    {"TimeToLiveStatus": "ENABLED", "AttributeName": "exp"})
                 self.assertEqual(ddb.scan(TableName="made")["Items"],
                                  [{"k": {"N": "7"}, "s": {"SS": ["x"]}}])
                 arn = made["LatestStreamArn"]

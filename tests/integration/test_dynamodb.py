@@ -351,6 +351,61 @@ class DynamoDBTest(unittest.TestCase):
         self.assertNotIn("Item", self.ddb.get_item(
             TableName="users", Key={"user_id": {"S": "tx-node"}}))
 
+    def test_update_table_indexes_and_stream(self):
+        self.ddb.create_table(
+            TableName="growing", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "id",
+                                   "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}])
+        for i, team in enumerate(["red", "blue", "red"]):
+            self.ddb.put_item(TableName="growing",
+                              Item={"id": {"S": "p%d" % i},
+                                    "team": {"S": team}})
+        r = self.ddb.update_table(
+            TableName="growing",
+            AttributeDefinitions=[{"AttributeName": "team",
+                                   "AttributeType": "S"}],
+            GlobalSecondaryIndexUpdates=[{"Create": {
+                "IndexName": "by-team",
+                "KeySchema": [{"AttributeName": "team", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"}}}],
+            StreamSpecification={"StreamEnabled": True,
+                                 "StreamViewType": "NEW_IMAGE"})
+        desc = r["TableDescription"]
+        self.assertEqual(desc["GlobalSecondaryIndexes"][0]["IndexName"],
+                         "by-team")
+        self.assertRegex(desc["LatestStreamArn"],
+                         r"table/growing/stream/\d{4}-")
+        got = self.ddb.query(TableName="growing", IndexName="by-team",
+                             KeyConditionExpression="team = :t",
+                             ExpressionAttributeValues={":t": {"S": "red"}})
+        self.assertEqual(sorted(i["id"]["S"] for i in got["Items"]),
+                         ["p0", "p2"])
+        self.assertEqual(
+            self.error("update_table", TableName="growing",
+                       StreamSpecification={"StreamEnabled": True,
+                                            "StreamViewType": "KEYS_ONLY"}),
+            ("ValidationException", "Table already has an enabled stream: "
+             "TableName: growing"))
+        r = self.ddb.update_table(
+            TableName="growing",
+            GlobalSecondaryIndexUpdates=[{"Delete": {"IndexName": "by-team"}}],
+            StreamSpecification={"StreamEnabled": False})
+        desc = self.ddb.describe_table(TableName="growing")["Table"]
+        self.assertNotIn("GlobalSecondaryIndexes", desc)
+        self.assertNotIn("LatestStreamArn", desc)
+        self.assertEqual(desc["AttributeDefinitions"],
+                         [{"AttributeName": "id", "AttributeType": "S"}])
+        code, _ = self.error("query", TableName="growing", IndexName="by-team",
+                             KeyConditionExpression="team = :t",
+                             ExpressionAttributeValues={":t": {"S": "red"}})
+        self.assertEqual(code, "ValidationException")
+        self.assertEqual(
+            self.error("update_table", TableName="growing",
+                       GlobalSecondaryIndexUpdates=[
+                           {"Delete": {"IndexName": "nope"}}])[0],
+            "ResourceNotFoundException")
+
     def test_paging_goes_on_after_a_deleted_start_key(self):
         t = boto3.resource("dynamodb",
                            endpoint_url=self.server.url).Table("orders")
