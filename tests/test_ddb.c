@@ -5,11 +5,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "ddb_expr.h"
+#include "ddb_legacy.h"
 #include "ddb_table.h"
 #include "ddb_value.h"
 
@@ -298,12 +300,98 @@ static void test_updates(void **state) {
   cJSON_Delete(it);
 }
 
+/* A legacy request rewritten: the field it became, and the names and
+ * values it made, as text. */
+static void rewrites_to(const char *in, const char *field, const char *expr,
+                        const char *names, const char *values) {
+  cJSON *req = cJSON_Parse(in);
+  char err[512], *n, *v;
+
+  assert_non_null(req);
+  assert_int_equal(lk_ddb_legacy_rewrite(req, err, sizeof(err)), 0);
+  assert_string_equal(cJSON_GetObjectItem(req, field)->valuestring, expr);
+  n = cJSON_PrintUnformatted(
+      cJSON_GetObjectItem(req, "ExpressionAttributeNames"));
+  v = cJSON_PrintUnformatted(
+      cJSON_GetObjectItem(req, "ExpressionAttributeValues"));
+  assert_string_equal(n, names);
+  assert_string_equal(v ? v : "none", values);
+  assert_null(cJSON_GetObjectItem(req, "ConditionalOperator"));
+  free(n);
+  free(v);
+  cJSON_Delete(req);
+}
+
+static void legacy_fails(const char *in, const char *msg) {
+  cJSON *req = cJSON_Parse(in);
+  char err[512];
+
+  assert_int_equal(lk_ddb_legacy_rewrite(req, err, sizeof(err)), -1);
+  assert_non_null(strstr(err, msg));
+  cJSON_Delete(req);
+}
+
+static void test_legacy_parameters(void **state) {
+  (void)state;
+  rewrites_to("{\"KeyConditions\":{\"pk\":{\"ComparisonOperator\":\"EQ\","
+              "\"AttributeValueList\":[{\"S\":\"a\"}]},\"sk\":{"
+              "\"ComparisonOperator\":\"BETWEEN\",\"AttributeValueList\":"
+              "[{\"N\":\"1\"},{\"N\":\"5\"}]}}}",
+              "KeyConditionExpression",
+              "#lk0 = :lk1 AND #lk2 BETWEEN :lk3 AND :lk4",
+              "{\"#lk0\":\"pk\",\"#lk2\":\"sk\"}",
+              "{\":lk1\":{\"S\":\"a\"},\":lk3\":{\"N\":\"1\"},\":lk4\":{"
+              "\"N\":\"5\"}}");
+  rewrites_to("{\"ScanFilter\":{\"a\":{\"ComparisonOperator\":\"NULL\"},"
+              "\"b\":{\"ComparisonOperator\":\"IN\",\"AttributeValueList\":"
+              "[{\"S\":\"x\"},{\"S\":\"y\"}]}},\"ConditionalOperator\":"
+              "\"OR\"}",
+              "FilterExpression",
+              "(attribute_not_exists(#lk0)) OR (#lk1 IN (:lk2, :lk3))",
+              "{\"#lk0\":\"a\",\"#lk1\":\"b\"}",
+              "{\":lk2\":{\"S\":\"x\"},\":lk3\":{\"S\":\"y\"}}");
+  rewrites_to("{\"Expected\":{\"v\":{\"Value\":{\"N\":\"1\"}},\"w\":"
+              "{\"Exists\":false}}}",
+              "ConditionExpression",
+              "(#lk0 = :lk1) AND (attribute_not_exists(#lk2))",
+              "{\"#lk0\":\"v\",\"#lk2\":\"w\"}", "{\":lk1\":{\"N\":\"1\"}}");
+  rewrites_to("{\"AttributeUpdates\":{\"a\":{\"Value\":{\"S\":\"x\"}},"
+              "\"n\":{\"Action\":\"ADD\",\"Value\":{\"N\":\"2\"}},"
+              "\"gone\":{\"Action\":\"DELETE\"},\"b\":{\"Action\":"
+              "\"PUT\",\"Value\":{\"BOOL\":true}}}}",
+              "UpdateExpression",
+              "SET #lk0 = :lk1, #lk2 = :lk3 ADD #lk4 :lk5 REMOVE #lk6",
+              "{\"#lk0\":\"a\",\"#lk2\":\"b\",\"#lk4\":\"n\",\"#lk6\":"
+              "\"gone\"}",
+              "{\":lk1\":{\"S\":\"x\"},\":lk3\":{\"BOOL\":true},\":lk5\":{"
+              "\"N\":\"2\"}}");
+  rewrites_to("{\"AttributesToGet\":[\"a\",\"b.c\"]}", "ProjectionExpression",
+              "#lk0, #lk1", "{\"#lk0\":\"a\",\"#lk1\":\"b.c\"}", "none");
+  legacy_fails("{\"AttributesToGet\":[\"a\"],\"ProjectionExpression\":\"a\"}",
+               "Can not use both expression and non-expression parameters "
+               "in the same request: Non-expression parameters: "
+               "{AttributesToGet} Expression parameters: "
+               "{ProjectionExpression}");
+  legacy_fails("{\"ScanFilter\":{\"a\":{\"ComparisonOperator\":\"EQ\"}}}",
+               "Invalid number of argument(s) for the EQ ComparisonOperator");
+  legacy_fails("{\"Expected\":{\"a\":{\"Exists\":false,\"Value\":{\"S\":"
+               "\"x\"}}}}",
+               "Value cannot be used when Exists is false");
+  legacy_fails("{\"ScanFilter\":{\"a\":{\"ComparisonOperator\":\"LIKE\","
+               "\"AttributeValueList\":[]}}}",
+               "comparisonOperator");
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_numbers),       cmocka_unit_test(test_values),
-      cmocka_unit_test(test_nesting_limit), cmocka_unit_test(test_table_order),
-      cmocka_unit_test(test_arithmetic),    cmocka_unit_test(test_conditions),
+      cmocka_unit_test(test_numbers),
+      cmocka_unit_test(test_values),
+      cmocka_unit_test(test_nesting_limit),
+      cmocka_unit_test(test_table_order),
+      cmocka_unit_test(test_arithmetic),
+      cmocka_unit_test(test_conditions),
       cmocka_unit_test(test_updates),
+      cmocka_unit_test(test_legacy_parameters),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -96,8 +96,9 @@ void lk_ddb_label_now(char *out, size_t cap);
 cJSON *lk_ddb_describe(const table_t *t, const char *status);
 void lk_ddb_copy_field(cJSON *to, const cJSON *from, const char *name);
 /* The expressions of in (a request, or one part of a batch or a
- * transaction), parsed; lk_ddb_exprs_free even after a failure. */
-int lk_ddb_parse(ctx_t *c, const cJSON *in, exprs_t *x);
+ * transaction), parsed, its legacy parameters first rewritten as
+ * expressions; lk_ddb_exprs_free even after a failure. */
+int lk_ddb_parse(ctx_t *c, cJSON *in, exprs_t *x);
 int lk_ddb_parse_exprs(ctx_t *c, exprs_t *x);
 void lk_ddb_exprs_free(exprs_t *x);
 /* Room in t's stream for the records of n changes, else the request

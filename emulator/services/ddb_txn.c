@@ -23,7 +23,7 @@ static const char *const kinds[N_KINDS] = {"ConditionCheck", "Put", "Delete",
 
 typedef struct part {
   int kind;
-  const cJSON *in; /* the part's request, inside the caller's */
+  cJSON *in; /* the part's request, inside the caller's */
   table_t *t;
   cJSON *key;
   const cJSON *there; /* the item now, or NULL */
@@ -59,7 +59,7 @@ static const cJSON *transact_items(ctx_t *c) {
 }
 
 /* Which call an entry is: exactly one of the kinds. */
-static int kind_of(ctx_t *c, const cJSON *entry, const cJSON **in) {
+static int kind_of(ctx_t *c, const cJSON *entry, cJSON **in) {
   int k, found = -1;
 
   for (k = 0; k < N_KINDS; k++)
@@ -288,7 +288,7 @@ int lk_ddb_op_transact_write(ctx_t *c) {
 /* ---- TransactGetItems ---- */
 
 static int get_one(ctx_t *c, const cJSON *entry, cJSON *into) {
-  const cJSON *in = cJSON_GetObjectItemCaseSensitive(entry, "Get");
+  cJSON *in = cJSON_GetObjectItemCaseSensitive(entry, "Get");
   const cJSON *item;
   table_t *t;
   cJSON *key, *out;

@@ -11,6 +11,7 @@
 #include "app.h"
 #include "buf.h"
 #include "ddb_int.h"
+#include "ddb_legacy.h"
 #include "ddb_value.h"
 #include "dynamodb.h"
 #include "ids.h"
@@ -522,25 +523,13 @@ static int return_values(ctx_t *c, const char *const *allowed,
       rv);
 }
 
-/* The parameters DynamoDB still takes from before expressions; lambkin
- * refuses them, naming the expression that replaces them. */
-static int no_legacy(ctx_t *c, const cJSON *in) {
-  static const char *const names[] = {"Expected",
-                                      "AttributeUpdates",
-                                      "AttributesToGet",
-                                      "KeyConditions",
-                                      "QueryFilter",
-                                      "ScanFilter",
-                                      NULL};
-  int i;
+/* The parameters DynamoDB still takes from before expressions become
+ * the expressions that replace them. */
+static int legacy(ctx_t *c, cJSON *in) {
+  char err[512];
 
-  for (i = 0; names[i]; i++)
-    if (cJSON_GetObjectItemCaseSensitive(in, names[i]))
-      return lk_ddb_fail(
-          c, ERR_VALIDATION,
-          "lambkin does not take the legacy parameter %s yet; use "
-          "the expression that replaces it",
-          names[i]);
+  if (lk_ddb_legacy_rewrite(in, err, sizeof(err)) != 0)
+    return lk_ddb_fail(c, ERR_VALIDATION, "%s", err);
   return 0;
 }
 
@@ -561,17 +550,17 @@ static int parse_one(ctx_t *c, const cJSON *in, exprs_t *x, const char *field,
 
 /* The expressions of a request (in: the request, or one table's part of
  * a batch). */
-int lk_ddb_parse(ctx_t *c, const cJSON *in, exprs_t *x) {
+int lk_ddb_parse(ctx_t *c, cJSON *in, exprs_t *x) {
   char err[512];
 
   memset(x, 0, sizeof(*x));
+  x->names.used = cJSON_CreateObject();
+  if (legacy(c, in)) /* first: it adds names and values */
+    return -1;
   x->names.names =
       cJSON_GetObjectItemCaseSensitive(in, "ExpressionAttributeNames");
   x->names.values =
       cJSON_GetObjectItemCaseSensitive(in, "ExpressionAttributeValues");
-  x->names.used = cJSON_CreateObject();
-  if (no_legacy(c, in))
-    return -1;
   if (x->names.values) {
     cJSON *v;
 
@@ -1050,7 +1039,7 @@ static int op_batch_write(ctx_t *c) {
 }
 
 /* One table's part of a BatchGetItem: its items, projected. */
-static int batch_get_table(ctx_t *c, const cJSON *spec, table_t *t,
+static int batch_get_table(ctx_t *c, cJSON *spec, table_t *t,
                            cJSON *into) {
   const cJSON *keys = cJSON_GetObjectItemCaseSensitive(spec, "Keys"), *k, *item;
   cJSON *seen = cJSON_CreateObject();

@@ -6,7 +6,9 @@
  * projection) over a fixed item, with placeholders the seeds use: parsing
  * returns or fails with a message; an update applied to a copy leaves an
  * item the checker accepts, or fails; a projection keeps only what the
- * item has. */
+ * item has. The whole input as a request with legacy parameters too:
+ * rewritten, it has none left, and every expression it got parses with
+ * the placeholders it got, each of them used. */
 #include "check.h"
 #include <stdint.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "ddb_expr.h"
+#include "ddb_legacy.h"
 #include "ddb_value.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -94,6 +97,56 @@ static void expressions(const uint8_t *data, size_t size) {
   one_kind(text, LK_DDB_PROJECTION);
 }
 
+static void legacy(const uint8_t *data, size_t size) {
+  static const struct {
+    const char *field;
+    lk_ddb_expr_kind_t kind;
+  } made[] = {{"ConditionExpression", LK_DDB_CONDITION},
+              {"KeyConditionExpression", LK_DDB_CONDITION},
+              {"FilterExpression", LK_DDB_CONDITION},
+              {"UpdateExpression", LK_DDB_UPDATE},
+              {"ProjectionExpression", LK_DDB_PROJECTION}};
+  static const char *const old[] = {
+      "Expected",    "AttributeUpdates", "AttributesToGet",    "KeyConditions",
+      "QueryFilter", "ScanFilter",       "ConditionalOperator"};
+  cJSON *req = cJSON_ParseWithLength((const char *)data, size);
+  lk_ddb_names_t nm;
+  char err[512];
+  size_t k;
+  int parsed = 1;
+
+  if (lk_ddb_legacy_rewrite(req, err, sizeof(err)) != 0) {
+    CHECK(err[0] != '\0');
+    cJSON_Delete(req);
+    return;
+  }
+  for (k = 0; cJSON_IsObject(req) && k < sizeof(old) / sizeof(old[0]); k++)
+    CHECK(cJSON_GetObjectItemCaseSensitive(req, old[k]) == NULL);
+  nm.names = cJSON_GetObjectItemCaseSensitive(req, "ExpressionAttributeNames");
+  nm.values =
+      cJSON_GetObjectItemCaseSensitive(req, "ExpressionAttributeValues");
+  nm.used = cJSON_CreateObject();
+  for (k = 0; k < sizeof(made) / sizeof(made[0]); k++) {
+    const char *text = cJSON_GetStringValue(
+        cJSON_GetObjectItemCaseSensitive(req, made[k].field));
+    lk_ddb_expr_t *e = NULL;
+
+    if (text == NULL)
+      continue;
+    if (lk_ddb_expr_parse(text, made[k].kind, made[k].field, &nm, &e, err,
+                          sizeof(err)) != 0) {
+      /* A placeholder it made is always defined. */
+      CHECK(strstr(err, "not defined") == NULL);
+      parsed = 0;
+    }
+    lk_ddb_expr_free(e);
+  }
+  if (parsed)
+    CHECK(lk_ddb_names_check_unused(&nm, err, sizeof(err)) == 0);
+  cJSON_Delete(nm.used);
+  cJSON_Delete(req);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cJSON *item = cJSON_ParseWithLength((const char *)data, size);
   char err[256], *once, *twice;
@@ -101,6 +154,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   number(data, size);
   expressions(data, size);
+  legacy(data, size);
   if (item == NULL || lk_ddb_item_check(item, err, sizeof(err)) != 0) {
     cJSON_Delete(item);
     return 0;

@@ -406,6 +406,52 @@ class DynamoDBTest(unittest.TestCase):
                            {"Delete": {"IndexName": "nope"}}])[0],
             "ResourceNotFoundException")
 
+    def test_legacy_parameters(self):
+        """What boto3 and older code still send from before expressions."""
+        for i in range(4):
+            self.ddb.put_item(TableName="orders",
+                              Item={"pk": {"S": "old"}, "sk": {"N": str(i)},
+                                    "tag": {"S": "t%d" % (i % 2)}})
+        got = self.ddb.query(
+            TableName="orders",
+            KeyConditions={"pk": {"ComparisonOperator": "EQ",
+                                  "AttributeValueList": [{"S": "old"}]},
+                           "sk": {"ComparisonOperator": "GE",
+                                  "AttributeValueList": [{"N": "1"}]}},
+            QueryFilter={"tag": {"ComparisonOperator": "EQ",
+                                 "AttributeValueList": [{"S": "t1"}]}},
+            AttributesToGet=["sk"], Select="SPECIFIC_ATTRIBUTES")
+        self.assertEqual(got["Items"], [{"sk": {"N": "1"}}, {"sk": {"N": "3"}}])
+        self.assertEqual(got["ScannedCount"], 3)
+        got = self.ddb.scan(
+            TableName="orders", ConditionalOperator="OR",
+            ScanFilter={"sk": {"ComparisonOperator": "IN",
+                               "AttributeValueList": [{"N": "0"}]},
+                        "tag": {"ComparisonOperator": "BEGINS_WITH",
+                                "AttributeValueList": [{"S": "t1"}]}})
+        self.assertEqual(sorted(int(i["sk"]["N"]) for i in got["Items"]
+                                if i["pk"]["S"] == "old"), [0, 1, 3])
+        key = {"pk": {"S": "old"}, "sk": {"N": "0"}}
+        self.ddb.update_item(
+            TableName="orders", Key=key,
+            AttributeUpdates={"n": {"Action": "ADD", "Value": {"N": "5"}},
+                              "tag": {"Action": "DELETE"}},
+            Expected={"tag": {"Value": {"S": "t0"}}})
+        self.assertEqual(self.ddb.get_item(TableName="orders", Key=key,
+                                           AttributesToGet=["n", "tag"])
+                         ["Item"], {"n": {"N": "5"}})
+        with self.assertRaises(
+                self.ddb.exceptions.ConditionalCheckFailedException):
+            self.ddb.put_item(TableName="orders", Item=key,
+                              Expected={"n": {"Exists": False}})
+        self.assertEqual(
+            self.error("get_item", TableName="orders", Key=key,
+                       AttributesToGet=["n"], ProjectionExpression="n"),
+            ("ValidationException", "Can not use both expression and "
+             "non-expression parameters in the same request: "
+             "Non-expression parameters: {AttributesToGet} Expression "
+             "parameters: {ProjectionExpression}"))
+
     def test_paging_goes_on_after_a_deleted_start_key(self):
         t = boto3.resource("dynamodb",
                            endpoint_url=self.server.url).Table("orders")
