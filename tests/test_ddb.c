@@ -193,7 +193,7 @@ static const char *item_json =
 
 static int run(const char *text, int *ok) {
   cJSON *values = cJSON_Parse(values_json), *item = cJSON_Parse(item_json);
-  cJSON *names = cJSON_Parse("{\"#n\":\"n\"}");
+  cJSON *names = cJSON_Parse("{\"#n\":\"n\",\"#name\":\"name\"}");
   lk_ddb_names_t nm = {names, values, cJSON_CreateObject()};
   lk_ddb_expr_t *e;
   char err[512];
@@ -247,6 +247,14 @@ static void test_conditions(void **state) {
   assert_false(ok);
   run("(n = :one", &ok);
   assert_false(ok);
+  /* A reserved word is refused bare, in any case, and taken as #name;
+   * a function named like one (size) is no attribute name. */
+  run("name = :s", &ok);
+  assert_false(ok);
+  run("attribute_exists(m.Status)", &ok);
+  assert_false(ok);
+  assert_int_equal(cond("begins_with(#name, :s)"), 0);
+  assert_int_equal(cond("attribute_exists(m.l) AND size(tags) > :one"), 1);
 }
 
 static cJSON *updated(const char *text, int *rc) {

@@ -292,6 +292,21 @@ class DynamoDBTest(unittest.TestCase):
                          ExpressionAttributeNames={"#v": "v"})["Item"]
         self.assertEqual(got, {"v": 15, "tags": ["a"]})
 
+    def test_reserved_words_need_placeholders(self):
+        key = {"pk": {"S": "rw"}, "sk": {"N": "1"}}
+        self.assertEqual(
+            self.error("update_item", TableName="orders", Key=key,
+                       UpdateExpression="SET status = :s",
+                       ExpressionAttributeValues={":s": {"S": "open"}}),
+            ("ValidationException", "Invalid UpdateExpression: Attribute "
+             "name is a reserved keyword; reserved keyword: status"))
+        self.ddb.update_item(TableName="orders", Key=key,
+                             UpdateExpression="SET #s = :s",
+                             ExpressionAttributeNames={"#s": "status"},
+                             ExpressionAttributeValues={":s": {"S": "open"}})
+        self.assertEqual(self.ddb.get_item(TableName="orders", Key=key)
+                         ["Item"]["status"], {"S": "open"})
+
     def test_transactions_all_or_nothing(self):
         key = {"pk": {"S": "tx"}, "sk": {"N": "1"}}
         self.ddb.put_item(TableName="orders",
