@@ -221,36 +221,53 @@ static void read_page(reader_t *r, const cJSON **cands, size_t n,
 /* Query: the hash key's equality, and at most one condition on the range
  * key, as KeyConditionExpression allows. */
 typedef struct keyq {
+  const reader_t *r;
   const char *hash, *range;
   const cJSON *value; /* the partition's */
   int bad;
   char why[300];
 } keyq_t;
 
+/* The type AttributeDefinitions gives a key attribute ("S" if none). */
+static const char *attr_type(const reader_t *r, const char *name) {
+  const cJSON *defs =
+      cJSON_GetObjectItemCaseSensitive(r->t->spec, "AttributeDefinitions");
+  const cJSON *d;
+
+  cJSON_ArrayForEach(d, defs) {
+    if (name && lk_json_str(d, "AttributeName") &&
+        lk_json_str(d, "AttributeType") &&
+        strcmp(lk_json_str(d, "AttributeName"), name) == 0)
+      return lk_json_str(d, "AttributeType");
+  }
+  return "S";
+}
+
 static void key_term(void *ud, const char *attr, const char *op, int simple,
                      const cJSON *value) {
   keyq_t *q = ud;
+  const char *type = value ? lk_ddb_type(value) : NULL;
 
-  if (simple && strcmp(attr, q->hash) == 0 && strcmp(op, "=") == 0 &&
-      q->value == NULL)
+  if (q->bad)
+    return;
+  if (simple && type && strcmp(type, attr_type(q->r, attr)) != 0 &&
+      (strcmp(attr, q->hash) == 0 ||
+       (q->range && strcmp(attr, q->range) == 0))) {
+    q->bad = 1;
+    snprintf(q->why, sizeof(q->why),
+             "One or more parameter values were invalid: Condition "
+             "parameter type does not match schema type");
+  } else if (simple && strcmp(attr, q->hash) == 0 && strcmp(op, "=") == 0 &&
+             q->value == NULL) {
     q->value = value;
-  else if (!simple || q->range == NULL || strcmp(attr, q->range) != 0) {
+  } else if (!simple || q->range == NULL || strcmp(attr, q->range) != 0) {
     q->bad = 1;
     snprintf(q->why, sizeof(q->why), "Query key condition not supported");
   }
 }
 
 static const char *range_type(const reader_t *r) {
-  const cJSON *defs =
-      cJSON_GetObjectItemCaseSensitive(r->t->spec, "AttributeDefinitions");
-  const cJSON *d;
-
-  cJSON_ArrayForEach(d, defs) {
-    if (r->ix_range && lk_json_str(d, "AttributeName") &&
-        strcmp(lk_json_str(d, "AttributeName"), r->ix_range) == 0)
-      return lk_json_str(d, "AttributeType");
-  }
-  return "S";
+  return attr_type(r, r->ix_range);
 }
 
 static const reader_t *sorting; /* qsort's context: one sort at a time */
@@ -309,6 +326,7 @@ int lk_ddb_op_query(ctx_t *c) {
   keyq_t q = {0};
   size_t n, i;
 
+  q.r = &r;
   if (reader_open(&r, c) != 0) {
     if (r.items)
       reader_answer(&r, 0, 0);

@@ -283,6 +283,13 @@ class DynamoDBTest(unittest.TestCase):
              "ExpressionAttributeValues unused in expressions: keys: {:y}"))
         self.assertEqual(
             self.error("query", TableName="orders",
+                       KeyConditionExpression="pk = :p AND sk > :s",
+                       ExpressionAttributeValues={":p": {"S": "q"},
+                                                  ":s": {"S": "1"}}),
+            ("ValidationException", "One or more parameter values were "
+             "invalid: Condition parameter type does not match schema type"))
+        self.assertEqual(
+            self.error("query", TableName="orders",
                        KeyConditionExpression="sk = :s",
                        ExpressionAttributeValues={":s": {"N": "1"}}),
             ("ValidationException",
