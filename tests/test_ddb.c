@@ -112,6 +112,40 @@ static cJSON *item(const char *pk, const char *sk) {
   return cJSON_Parse(json);
 }
 
+static const char *part(const cJSON *it) {
+  return it ? cJSON_GetObjectItem(it, "pk")->child->valuestring : "";
+}
+
+static const char *sk_of(const cJSON *it) {
+  return cJSON_GetObjectItem(it, "sk")->child->valuestring;
+}
+
+/* A partition's ends, and the items either side of a sort key, found
+ * by bound as a walk with next and prev finds them. */
+static void bounds_hold(const lk_ddb_table_t *t) {
+  cJSON *a = cJSON_Parse("{\"S\":\"a\"}"), *zero = cJSON_Parse("{\"N\":\"0\"}");
+  cJSON *c = cJSON_Parse("{\"S\":\"c\"}"), *s = cJSON_Parse("{\"S\":\"0\"}");
+  const cJSON *first = lk_ddb_table_bound(t, a, NULL, 0);
+  const cJSON *last = lk_ddb_table_bound(t, a, NULL, 1);
+  const cJSON *lo = lk_ddb_table_bound(t, a, zero, 0);
+  const cJSON *hi = lk_ddb_table_bound(t, a, zero, 1);
+
+  assert_string_equal(part(first), "a");
+  assert_string_not_equal(part(lk_ddb_table_prev(t, first)), "a");
+  assert_string_equal(part(last), "a");
+  assert_string_not_equal(part(lk_ddb_table_next(t, last)), "a");
+  assert_true(lk_ddb_num_cmp(sk_of(lo), "0") >= 0);
+  assert_true(lk_ddb_num_cmp(sk_of(lk_ddb_table_prev(t, lo)), "0") < 0);
+  assert_true(lk_ddb_num_cmp(sk_of(hi), "0") <= 0);
+  assert_true(lk_ddb_num_cmp(sk_of(lk_ddb_table_next(t, hi)), "0") > 0);
+  assert_null(lk_ddb_table_bound(t, c, NULL, 0)); /* no such partition */
+  assert_null(lk_ddb_table_bound(t, a, s, 0));    /* a string for a number */
+  cJSON_Delete(a);
+  cJSON_Delete(zero);
+  cJSON_Delete(c);
+  cJSON_Delete(s);
+}
+
 static void test_table_order(void **state) {
   lk_ddb_key_def_t h = {"pk", 'S'}, r = {"sk", 'N'};
   lk_ddb_table_t *t = lk_ddb_table_new(&h, &r);
@@ -144,6 +178,7 @@ static void test_table_order(void **state) {
     n++;
   }
   assert_int_equal(n, 1000);
+  bounds_hold(t);
   key = item("a", "-499");
   assert_int_equal(lk_ddb_table_get(t, key, &got, err, sizeof(err)), 0);
   assert_non_null(got);

@@ -1826,6 +1826,7 @@ void lk_ddb_expr_terms(const lk_ddb_expr_t *e, lk_ddb_term_cb cb, void *ud) {
     cb(ud, simple ? path->segs[0].name : "", x->op, simple,
        !simple          ? NULL
        : x->t == N_FUNC ? x->args[1]->value
-                        : x->b->value);
+                        : x->b->value,
+       simple && x->t == N_BETWEEN ? x->c->value : NULL);
   }
 }

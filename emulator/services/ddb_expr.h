@@ -60,9 +60,10 @@ cJSON *lk_ddb_expr_project(const lk_ddb_expr_t *e, const cJSON *item);
  * on, to tell the partition key's equality from the sort key's range.
  * Walks the AND of a key condition: cb gets each term's attribute name,
  * operator ("=", "<", "BETWEEN", "begins_with", ...), whether it is
- * simple (a name against values) and, then, its (first) value. */
+ * simple (a name against values) and, then, its value (BETWEEN's two). */
 typedef void (*lk_ddb_term_cb)(void *ud, const char *attr, const char *op,
-                               int simple, const cJSON *value);
+                               int simple, const cJSON *value,
+                               const cJSON *value2);
 void lk_ddb_expr_terms(const lk_ddb_expr_t *e, lk_ddb_term_cb cb, void *ud);
 
 /* Decimal arithmetic on canonical numbers, as SET a = a + :n and ADD do:

@@ -223,10 +223,28 @@ static void read_page(reader_t *r, const cJSON **cands, size_t n,
 typedef struct keyq {
   const reader_t *r;
   const char *hash, *range;
-  const cJSON *value; /* the partition's */
+  const cJSON *value;   /* the partition's */
+  const char *range_op; /* the sort key's condition, or NULL */
+  const cJSON *lo, *hi; /* where it starts and ends (NULL: open) */
   int bad;
   char why[300];
 } keyq_t;
+
+/* Where a sort key condition starts and ends in key order. */
+static void range_bounds(keyq_t *q, const char *op, const cJSON *v,
+                         const cJSON *v2) {
+  q->range_op = op;
+  if (strcmp(op, "=") == 0) {
+    q->lo = q->hi = v;
+  } else if (op[0] == '<') {
+    q->hi = v;
+  } else if (op[0] == '>' || strcmp(op, "begins_with") == 0) {
+    q->lo = v;
+  } else if (strcmp(op, "BETWEEN") == 0) {
+    q->lo = v;
+    q->hi = v2;
+  }
+}
 
 /* The type AttributeDefinitions gives a key attribute ("S" if none). */
 static const char *attr_type(const reader_t *r, const char *name) {
@@ -244,7 +262,7 @@ static const char *attr_type(const reader_t *r, const char *name) {
 }
 
 static void key_term(void *ud, const char *attr, const char *op, int simple,
-                     const cJSON *value) {
+                     const cJSON *value, const cJSON *value2) {
   keyq_t *q = ud;
   const char *type = value ? lk_ddb_type(value) : NULL;
 
@@ -260,9 +278,12 @@ static void key_term(void *ud, const char *attr, const char *op, int simple,
   } else if (simple && strcmp(attr, q->hash) == 0 && strcmp(op, "=") == 0 &&
              q->value == NULL) {
     q->value = value;
-  } else if (!simple || q->range == NULL || strcmp(attr, q->range) != 0) {
+  } else if (!simple || q->range == NULL || strcmp(attr, q->range) != 0 ||
+             q->range_op) {
     q->bad = 1;
     snprintf(q->why, sizeof(q->why), "Query key condition not supported");
+  } else {
+    range_bounds(q, op, value, value2);
   }
 }
 
@@ -287,22 +308,19 @@ static int by_index_range(const void *a, const void *b) {
                               lk_ddb_payload(y)->valuestring);
 }
 
-/* The items of the partition that meet the key condition, in order. */
+/* The items of an index's partition that meet the key condition, in
+ * the index's order: the table read whole (the index is not kept apart
+ * yet). */
 static const cJSON **query_candidates(reader_t *r, const keyq_t *q, size_t *n) {
   size_t cap = 64;
   const cJSON **v = lk_xmalloc(cap * sizeof(*v)), *it;
-  const char *hash = lk_ddb_table_hash(r->t->items)->name;
   char err[256];
 
   *n = 0;
-  it = r->index ? lk_ddb_table_first(r->t->items)
-                : lk_ddb_table_seek(r->t->items, q->value);
-  for (; it; it = lk_ddb_table_next(r->t->items, it)) {
+  for (it = lk_ddb_table_first(r->t->items); it;
+       it = lk_ddb_table_next(r->t->items, it)) {
     const cJSON *h = cJSON_GetObjectItemCaseSensitive(it, q->hash);
 
-    if (!r->index &&
-        !lk_ddb_value_eq(cJSON_GetObjectItemCaseSensitive(it, hash), q->value))
-      break; /* past the partition */
     if (!in_index(r, it) || !lk_ddb_value_eq(h, q->value) ||
         lk_ddb_expr_test(r->x.key, it, err, sizeof(err)) != 1)
       continue;
@@ -310,12 +328,63 @@ static const cJSON **query_candidates(reader_t *r, const keyq_t *q, size_t *n) {
       v = lk_xrealloc(v, (cap *= 2) * sizeof(*v));
     v[(*n)++] = it;
   }
-  if (r->index && r->ix_range) {
+  if (r->ix_range) {
     sorting = r;
     qsort(v, *n, sizeof(*v), by_index_range);
     sorting = NULL;
   }
   return v;
+}
+
+/* Can an item that fails the condition come before the first that
+ * meets it? Only one equal to the bound a strict > (forwards) or <
+ * (backwards) leaves out; begins_with backwards starts at the
+ * partition's end. */
+static int may_skip(const keyq_t *q, int forward) {
+  const char *op = q->range_op ? q->range_op : "";
+
+  return forward ? strcmp(op, ">") == 0
+                 : strcmp(op, "<") == 0 || strcmp(op, "begins_with") == 0;
+}
+
+/* A Query of the table itself: the items meeting a key condition lie
+ * together in key order, so it walks from where they start (ends,
+ * backwards) and stops where they end or the page is full: O(log n +
+ * the page), whatever the partition holds. */
+static void query_table(reader_t *r, const keyq_t *q, int forward) {
+  const lk_ddb_table_t *items = r->t->items;
+  const char *hash = lk_ddb_table_hash(items)->name;
+  const cJSON *it;
+  char err[256];
+  int started = 0, stopped = 0;
+
+  if (r->start) /* after ExclusiveStartKey, there or gone */
+    it = forward ? lk_ddb_table_next(items, r->start)
+                 : lk_ddb_table_prev(items, r->start);
+  else if (forward)
+    it = lk_ddb_table_bound(items, q->value, q->lo, 0);
+  else
+    it = lk_ddb_table_bound(
+        items, q->value,
+        strcmp(q->range_op ? q->range_op : "", "begins_with") ? q->hi : NULL,
+        1);
+  while (it && !stopped) {
+    if (!lk_ddb_value_eq(cJSON_GetObjectItemCaseSensitive(it, hash), q->value))
+      break; /* past the partition */
+    if (lk_ddb_expr_test(r->x.key, it, err, sizeof(err)) == 1) {
+      started = 1;
+      stopped = take_item(r, it);
+    } else if (started || !may_skip(q, forward)) {
+      break;
+    }
+    it = forward ? lk_ddb_table_next(items, it) : lk_ddb_table_prev(items, it);
+  }
+  /* LastEvaluatedKey only when the next item would have been read */
+  reader_answer(r, stopped,
+                it &&
+                    lk_ddb_value_eq(cJSON_GetObjectItemCaseSensitive(it, hash),
+                                    q->value) &&
+                    lk_ddb_expr_test(r->x.key, it, err, sizeof(err)) == 1);
 }
 
 int lk_ddb_op_query(ctx_t *c) {
@@ -355,6 +424,10 @@ int lk_ddb_op_query(ctx_t *c) {
     reader_answer(&r, 0, 0);
     return -1;
   }
+  if (r.index == NULL) {
+    query_table(&r, &q, !cJSON_IsFalse(fwd));
+    return c->err_type ? -1 : 0;
+  }
   cands = query_candidates(&r, &q, &n);
   if (cJSON_IsFalse(fwd))
     for (i = 0; i < n / 2; i++) {
@@ -363,7 +436,7 @@ int lk_ddb_op_query(ctx_t *c) {
       cands[i] = cands[n - 1 - i];
       cands[n - 1 - i] = tmp;
     }
-  read_page(&r, cands, n, !r.index && !cJSON_IsFalse(fwd));
+  read_page(&r, cands, n, 0);
   free(cands);
   return c->err_type ? -1 : 0;
 }

@@ -376,23 +376,6 @@ const cJSON *lk_ddb_table_first(const lk_ddb_table_t *t) {
   return n ? n->item : NULL;
 }
 
-const cJSON *lk_ddb_table_seek(const lk_ddb_table_t *t, const cJSON *hash) {
-  node_t *n = t->root, *best = NULL;
-  raw_t pk;
-
-  if (raw_of(hash, t->hash.type, &pk) != 0)
-    return NULL;
-  while (n) {
-    int c = raw_cmp(&pk, &n->pk);
-
-    if (c == 0)
-      best = n;
-    n = c <= 0 ? n->l : n->r;
-  }
-  free(pk.p);
-  return best ? best->item : NULL;
-}
-
 const cJSON *lk_ddb_table_next(const lk_ddb_table_t *t, const cJSON *item) {
   node_t *n = t->root, *best = NULL;
   raw_t pk, sk;
@@ -408,6 +391,67 @@ const cJSON *lk_ddb_table_next(const lk_ddb_table_t *t, const cJSON *item) {
       n = n->r;
     }
   }
+  free(pk.p);
+  free(sk.p);
+  return best ? best->item : NULL;
+}
+
+const cJSON *lk_ddb_table_prev(const lk_ddb_table_t *t, const cJSON *item) {
+  node_t *n = t->root, *best = NULL;
+  raw_t pk, sk;
+  char err[8];
+
+  if (key_of(t, item, &pk, &sk, err, sizeof(err)) != 0)
+    return NULL;
+  while (n) {
+    if (cmp(t, &pk, &sk, n) > 0) {
+      best = n;
+      n = n->r;
+    } else {
+      n = n->l;
+    }
+  }
+  free(pk.p);
+  free(sk.p);
+  return best ? best->item : NULL;
+}
+
+/* Where (pk, sk) falls against node n; sk NULL stands below every sort
+ * key of pk's partition (last: above every one). */
+static int cmp_bound(const lk_ddb_table_t *t, const raw_t *pk, const raw_t *sk,
+                     int last, const node_t *n) {
+  int c = raw_cmp(pk, &n->pk);
+
+  if (c || !t->has_range)
+    return c;
+  if (sk == NULL)
+    return last ? 1 : -1;
+  return cmp(t, pk, sk, n);
+}
+
+const cJSON *lk_ddb_table_bound(const lk_ddb_table_t *t, const cJSON *hash,
+                                const cJSON *range, int last) {
+  node_t *n = t->root, *best = NULL;
+  raw_t pk, sk = {NULL, 0};
+
+  if (raw_of(hash, t->hash.type, &pk) != 0)
+    return NULL;
+  if (range && (!t->has_range || raw_of(range, t->range.type, &sk) != 0)) {
+    free(pk.p);
+    return NULL;
+  }
+  while (n) {
+    int c = cmp_bound(t, &pk, range ? &sk : NULL, last, n);
+
+    if (last ? c >= 0 : c <= 0) { /* n is on the bound's side */
+      best = n;
+      n = last ? n->r : n->l;
+    } else {
+      n = last ? n->l : n->r;
+    }
+  }
+  if (best && raw_cmp(&pk, &best->pk) != 0)
+    best = NULL; /* the nearest item is in another partition */
   free(pk.p);
   free(sk.p);
   return best ? best->item : NULL;

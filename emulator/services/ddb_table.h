@@ -47,9 +47,14 @@ size_t lk_ddb_table_bytes(const lk_ddb_table_t *t);
  * end). An item's successor is found from its key, so the table may
  * change between calls. */
 const cJSON *lk_ddb_table_first(const lk_ddb_table_t *t);
-/* The first item (by sort key) of the partition of a partition key
- * value, or NULL; lk_ddb_table_next goes on through it and beyond. */
-const cJSON *lk_ddb_table_seek(const lk_ddb_table_t *t, const cJSON *hash);
 const cJSON *lk_ddb_table_next(const lk_ddb_table_t *t, const cJSON *item);
+/* The one before item's key, NULL at the start. */
+const cJSON *lk_ddb_table_prev(const lk_ddb_table_t *t, const cJSON *item);
+/* Within the partition of hash: the first item whose sort key is at
+ * least range (NULL: the partition's first), or, with last, the last
+ * whose sort key is at most range (NULL: the partition's last); NULL
+ * when there is none, or a value is not of its key's type. O(log n). */
+const cJSON *lk_ddb_table_bound(const lk_ddb_table_t *t, const cJSON *hash,
+                                const cJSON *range, int last);
 
 #endif

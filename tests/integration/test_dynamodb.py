@@ -474,6 +474,70 @@ class DynamoDBTest(unittest.TestCase):
              "Non-expression parameters: {AttributesToGet} Expression "
              "parameters: {ProjectionExpression}"))
 
+    def test_query_matches_a_brute_force_reading(self):
+        """Every sort key condition, forwards and backwards, paged by
+        Limit, against the same items filtered in python: the walk from
+        the condition's bound must find exactly these, in order."""
+        t = boto3.resource("dynamodb",
+                           endpoint_url=self.server.url).Table("orders")
+        sks = [-3, -1, 0, 2, 5, 7, 10]
+        with t.batch_writer() as w:
+            for p in ("qa", "qb", "qc"):
+                for k in sks:
+                    w.put_item(Item={"pk": p, "sk": k})
+        conds = [("sk = :a", lambda k, a, b: k == a),
+                 ("sk < :a", lambda k, a, b: k < a),
+                 ("sk <= :a", lambda k, a, b: k <= a),
+                 ("sk > :a", lambda k, a, b: k > a),
+                 ("sk >= :a", lambda k, a, b: k >= a),
+                 ("sk BETWEEN :a AND :b", lambda k, a, b: a <= k <= b)]
+        for text, keep in conds:
+            for a, b in ((0, 5), (-1, 7), (1, 6), (-9, -4), (11, 20),
+                         (5, 2)):
+                want = [k for k in sks if keep(k, a, b)]
+                for forward in (True, False):
+                    for limit in (1, 2, 100):
+                        got, start = [], None
+                        vals = {":p": "qb", ":a": a}
+                        if ":b" in text:
+                            vals[":b"] = b
+                        for _ in range(20):
+                            kw = {"ExclusiveStartKey": start} if start else {}
+                            r = t.query(KeyConditionExpression="pk = :p AND "
+                                        + text,
+                                        ExpressionAttributeValues=vals,
+                                        ScanIndexForward=forward, Limit=limit,
+                                        **kw)
+                            got += [int(i["sk"]) for i in r["Items"]]
+                            start = r.get("LastEvaluatedKey")
+                            if not start:
+                                break
+                        self.assertEqual(
+                            got, want if forward else want[::-1],
+                            (text, a, b, forward, limit))
+        # begins_with on a string sort key: the users table has none, so
+        # a table made for it.
+        self.ddb.create_table(
+            TableName="words", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "p", "AttributeType": "S"},
+                                  {"AttributeName": "w", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "p", "KeyType": "HASH"},
+                       {"AttributeName": "w", "KeyType": "RANGE"}])
+        words = ["ab", "abc", "abd", "b", "ba", "a"]
+        for w in words:
+            self.ddb.put_item(TableName="words",
+                              Item={"p": {"S": "x"}, "w": {"S": w}})
+        for forward in (True, False):
+            r = self.ddb.query(TableName="words",
+                               KeyConditionExpression="p = :p AND "
+                               "begins_with(w, :w)",
+                               ExpressionAttributeValues={":p": {"S": "x"},
+                                                          ":w": {"S": "ab"}},
+                               ScanIndexForward=forward)
+            want = ["ab", "abc", "abd"]
+            self.assertEqual([i["w"]["S"] for i in r["Items"]],
+                             want if forward else want[::-1])
+
     def test_paging_goes_on_after_a_deleted_start_key(self):
         t = boto3.resource("dynamodb",
                            endpoint_url=self.server.url).Table("orders")
