@@ -46,6 +46,15 @@ Resources:
       CodeUri: py/
       Timeout: 20
       Environment: {Variables: {TABLE: !Ref Users}}
+  NodeV2:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: node-v2
+      Runtime: nodejs16.x
+      Handler: app.handler
+      CodeUri: nodev2/
+      Timeout: 20
+      Environment: {Variables: {TABLE: !Ref Orders}}
   NodeWriter:
     Type: AWS::Serverless::Function
     Properties:
@@ -113,13 +122,49 @@ exports.handler = async (event) => {
 };
 """
 
+# aws-sdk v2's DocumentClient, which nodejs16.x provides and many
+# functions still use: native JS values, sets, conditions, a query, a
+# transaction that cancels.
+NODE_V2 = """const AWS = require('aws-sdk');
+
+const doc = new AWS.DynamoDB.DocumentClient();
+const TableName = process.env.TABLE;
+
+exports.handler = async () => {
+  await doc.put({ TableName, Item: { pk: 'v2', sk: 1, n: 1,
+    tags: doc.createSet(['a', 'b']), m: { deep: [true, null] } } }).promise();
+  const up = await doc.update({ TableName, Key: { pk: 'v2', sk: 1 },
+    UpdateExpression: 'SET n = n + :d', ConditionExpression: 'n = :one',
+    ExpressionAttributeValues: { ':d': 41, ':one': 1 },
+    ReturnValues: 'UPDATED_NEW' }).promise();
+  let ccf = 'none';
+  try {
+    await doc.put({ TableName, Item: { pk: 'v2', sk: 1 },
+      ConditionExpression: 'attribute_not_exists(pk)' }).promise();
+  } catch (e) { ccf = e.code; }
+  let txn = 'none';
+  try {
+    await doc.transactWrite({ TransactItems: [
+      { Put: { TableName, Item: { pk: 'v2', sk: 2 } } },
+      { ConditionCheck: { TableName, Key: { pk: 'v2', sk: 1 },
+        ConditionExpression: 'n = :zero',
+        ExpressionAttributeValues: { ':zero': 0 } } }] }).promise();
+  } catch (e) { txn = e.code; }
+  const got = await doc.get({ TableName, Key: { pk: 'v2', sk: 1 } }).promise();
+  const q = await doc.query({ TableName, KeyConditionExpression: 'pk = :p',
+    ExpressionAttributeValues: { ':p': 'v2' } }).promise();
+  return { n: up.Attributes.n, ccf, txn, tags: got.Item.tags.values.sort(),
+           deep: got.Item.m.deep, count: q.Count };
+};
+"""
+
 
 class DynamoDBTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.top = tempfile.mkdtemp(prefix="lambkin-ddb-")
         write_tree(cls.top, {"template.yaml": TEMPLATE, "py/app.py": PY,
-                             "node/app.js": NODE})
+                             "node/app.js": NODE, "nodev2/app.js": NODE_V2})
         cls.server = Server(template=os.path.join(cls.top, "template.yaml"))
         cls.ddb = boto3.client("dynamodb", endpoint_url=cls.server.url)
 
@@ -298,6 +343,16 @@ class DynamoDBTest(unittest.TestCase):
                          ProjectionExpression="#v, tags[0]",
                          ExpressionAttributeNames={"#v": "v"})["Item"]
         self.assertEqual(got, {"v": 15, "tags": ["a"]})
+
+    def test_aws_sdk_v2_document_client(self):
+        lam = boto3.client("lambda", endpoint_url=self.server.url)
+        r = lam.invoke(FunctionName="node-v2", Payload=b"{}")
+        out = json.loads(r["Payload"].read())
+        self.assertNotIn("FunctionError", r, out)
+        self.assertEqual(out, {"n": 42, "ccf": "ConditionalCheckFailedException",
+                               "txn": "TransactionCanceledException",
+                               "tags": ["a", "b"], "deep": [True, None],
+                               "count": 1})
 
     def test_reserved_words_need_placeholders(self):
         key = {"pk": {"S": "rw"}, "sk": {"N": "1"}}
