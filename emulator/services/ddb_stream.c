@@ -163,9 +163,12 @@ static cJSON *make_record(const lk_ddb_stream_t *s, uint64_t seq,
 /* Drops the oldest record when it has passed retention, or when room for
  * need bytes is wanted, and no reader needs it; 1 when one went. */
 static int drop_oldest(lk_ddb_stream_t *s, size_t need, uint64_t keep_from) {
-  record_t *r = &s->recs[s->head];
+  record_t *r;
 
-  if (s->head == s->n || r->seq >= keep_from)
+  if (s->head == s->n)
+    return 0;
+  r = &s->recs[s->head];
+  if (r->seq >= keep_from)
     return 0;
   if (s->bytes + need <= LK_DDB_STREAM_MAX_BYTES &&
       lk_now_ms() - r->at_ms < LK_DDB_STREAM_RETENTION_MS)

@@ -1039,8 +1039,7 @@ static int op_batch_write(ctx_t *c) {
 }
 
 /* One table's part of a BatchGetItem: its items, projected. */
-static int batch_get_table(ctx_t *c, cJSON *spec, table_t *t,
-                           cJSON *into) {
+static int batch_get_table(ctx_t *c, cJSON *spec, table_t *t, cJSON *into) {
   const cJSON *keys = cJSON_GetObjectItemCaseSensitive(spec, "Keys"), *k, *item;
   cJSON *seen = cJSON_CreateObject();
   char err[512];
@@ -1137,53 +1136,50 @@ static void dispatch(ctx_t *c, const char *target, const char *op) {
               streams ? "dynamodbstreams" : "dynamodb", op);
 }
 
-void lk_ddb_serve(lk_ddb_t *d, lk_http_req_t *req) {
-  const char *target = lk_http_header(req, "X-Amz-Target");
+int lk_ddb_call(lk_ddb_t *d, const char *target, const char *trace,
+                const char *body, size_t len, char **out) {
   const char *op = target ? strchr(target, '.') : NULL;
   ctx_t c = {0};
-  lk_http_header_t h[2];
-  char rid[37], *text = NULL, *err_text = NULL;
-  lk_buf_t b;
+  cJSON *e;
 
-  lk_uuid(rid);
   c.d = d;
-  c.trace = lk_http_header(req, "X-Amzn-Trace-Id");
-  c.in = cJSON_ParseWithLength(req->body.len ? req->body.data : "{}",
-                               req->body.len ? req->body.len : 2);
+  c.trace = trace;
+  c.in = cJSON_ParseWithLength(len ? body : "{}", len ? len : 2);
   c.out = cJSON_CreateObject();
-  if (!cJSON_IsObject(c.in) || req->body_too_large)
+  if (!cJSON_IsObject(c.in) || body == NULL)
     lk_ddb_fail(&c, ERR_SERIAL,
                 "Start of structure or map found where not expected");
   else
     dispatch(&c, target ? target : "", op ? op + 1 : "");
-  lk_buf_init(&b, 4096);
-  if (c.err_type && c.err_more) { /* an Item, CancellationReasons... */
-    cJSON *e = c.err_more;
-
+  if (c.err_type) { /* with an Item, CancellationReasons... */
+    e = c.err_more ? c.err_more : cJSON_CreateObject();
+    c.err_more = NULL;
     cJSON_AddStringToObject(e, "__type", c.err_type);
     cJSON_AddStringToObject(e, "message", c.err_msg);
-    c.err_more = NULL;
-    err_text = cJSON_PrintUnformatted(e);
-    cJSON_Delete(e);
-  } else if (c.err_type) {
-    lk_buf_printf(&b, "{\"__type\":\"%s\",\"message\":", c.err_type);
-    lk_buf_add_json_str(&b, c.err_msg, strlen(c.err_msg));
-    lk_buf_adds(&b, "}");
   } else {
-    text = cJSON_PrintUnformatted(c.out);
+    e = c.out;
+    c.out = NULL;
   }
-  h[0] = (lk_http_header_t){"x-amzn-RequestId", rid};
-  h[1] = (lk_http_header_t){"Content-Type", "application/x-amz-json-1.0"};
-  if (text)
-    lk_http_respond(req, 200, h, 2, text, strlen(text));
-  else if (err_text)
-    lk_http_respond(req, 400, h, 2, err_text, strlen(err_text));
-  else /* a bounded message: it fits */
-    lk_http_respond(req, 400, h, 2, lk_buf_str(&b), b.len);
-  free(text);
-  free(err_text);
+  *out = cJSON_PrintUnformatted(e);
+  cJSON_Delete(e);
   cJSON_Delete(c.err_more);
-  lk_buf_free(&b);
   cJSON_Delete(c.in);
   cJSON_Delete(c.out);
+  return c.err_type ? 400 : 200;
+}
+
+void lk_ddb_serve(lk_ddb_t *d, lk_http_req_t *req) {
+  lk_http_header_t h[2];
+  char rid[37], *text;
+  int status = lk_ddb_call(
+      d, lk_http_header(req, "X-Amz-Target"),
+      lk_http_header(req, "X-Amzn-Trace-Id"),
+      req->body_too_large ? NULL : (req->body.len ? req->body.data : ""),
+      req->body.len, &text);
+
+  lk_uuid(rid);
+  h[0] = (lk_http_header_t){"x-amzn-RequestId", rid};
+  h[1] = (lk_http_header_t){"Content-Type", "application/x-amz-json-1.0"};
+  lk_http_respond(req, status, h, 2, text, strlen(text));
+  free(text);
 }

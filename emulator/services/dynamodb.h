@@ -32,6 +32,12 @@ int lk_ddb_create_table(lk_ddb_t *d, const cJSON *spec, char *err,
 /* Answers DynamoDB ("DynamoDB_20120810.*") and DynamoDB Streams
  * ("DynamoDBStreams_20120810.*") requests. */
 void lk_ddb_serve(lk_ddb_t *d, lk_http_req_t *req);
+/* The same without HTTP: one call of an X-Amz-Target with a JSON body
+ * (NULL: one too large to read), made by trace's caller (or NULL). The
+ * HTTP status (200, 400) and, in *out, the body to answer (the
+ * caller's to free). */
+int lk_ddb_call(lk_ddb_t *d, const char *target, const char *trace,
+                const char *body, size_t len, char **out);
 
 /* Time to Live: removes the items whose time has passed (a sweep of at
  * most a thousand items a call, going on where the last one stopped),
