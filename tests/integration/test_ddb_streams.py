@@ -85,6 +85,11 @@ Resources:
           Properties:
             Stream: !GetAtt Keys.StreamArn
             StartingPosition: LATEST
+        Orders:
+          Type: DynamoDB
+          Properties:
+            Stream: !GetAtt Orders.StreamArn
+            StartingPosition: TRIM_HORIZON
   PickyFn:
     Type: AWS::Serverless::Function
     Properties:
@@ -206,9 +211,26 @@ def split(event, context):
         raise RuntimeError("a bad record")
 """
 
-NODE = """exports.handler = async (event) => ({
-  keys: event.Records.map((r) => r.dynamodb.Keys.id.S),
-});
+NODE = """const { DynamoDBStreamsClient, DescribeStreamCommand,
+  GetShardIteratorCommand, GetRecordsCommand } =
+  require('@aws-sdk/client-dynamodb-streams');
+
+// A stream's records, or (asked to) the stream read back through the
+// JS SDK v3's own Streams client.
+exports.handler = async (event) => {
+  if (event.read) {
+    const c = new DynamoDBStreamsClient({});
+    const d = await c.send(new DescribeStreamCommand({ StreamArn: event.read }));
+    const it = await c.send(new GetShardIteratorCommand({
+      StreamArn: event.read, ShardIteratorType: 'TRIM_HORIZON',
+      ShardId: d.StreamDescription.Shards[0].ShardId }));
+    const got = await c.send(new GetRecordsCommand({
+      ShardIterator: it.ShardIterator }));
+    return { names: got.Records.map((r) => r.eventName),
+             view: d.StreamDescription.StreamViewType };
+  }
+  return { keys: event.Records.map((r) => r.dynamodb.Keys.id.S) };
+};
 """
 
 
@@ -235,8 +257,10 @@ class DynamoDBStreamsTest(unittest.TestCase):
                 if "id" in r and r.get("function") == fn and
                 r.get("source") == "dynamodb"]
 
-    def records(self, fn):
-        return [rec for ev in self.events(fn) for rec in ev["Records"]]
+    def records(self, fn, table=None):
+        return [rec for ev in self.events(fn) for rec in ev["Records"]
+                if table is None or
+                ":table/%s/stream/" % table in rec["eventSourceARN"]]
 
     def dead_letters(self, n):
         url = "%s/%s/stream-dead" % (self.server.url, ACCOUNT)
@@ -283,16 +307,33 @@ class DynamoDBStreamsTest(unittest.TestCase):
         self.assertNotIn("NewImage", rem["dynamodb"])
         seqs = [int(r["dynamodb"]["SequenceNumber"]) for r in recs]
         self.assertEqual(seqs, sorted(seqs))
+        # The node function's mapping on the same stream gets the same
+        # records, with the same images.
+        node = wait_for(lambda: len(self.records("node-reader", "orders")) >=
+                        3 and self.records("node-reader", "orders"),
+                        what="node's three records")
+        self.assertEqual([(r["eventName"], r["dynamodb"].get("NewImage"),
+                           r["dynamodb"].get("OldImage")) for r in node],
+                         [(r["eventName"], r["dynamodb"].get("NewImage"),
+                           r["dynamodb"].get("OldImage")) for r in recs])
         time.sleep(0.3)
         self.assertEqual(len(self.records("py-reader")), 3)
+        # And the JS SDK v3's Streams client reads them back.
+        lam = boto3.client("lambda", endpoint_url=self.server.url)
+        r = lam.invoke(FunctionName="node-reader",
+                       Payload=json.dumps({"read": arn}))
+        got = json.loads(r["Payload"].read())
+        self.assertEqual(got["view"], "NEW_AND_OLD_IMAGES")
+        self.assertEqual(got["names"][:3], ["INSERT", "MODIFY", "REMOVE"])
 
     def test_node_gets_keys_only_from_a_batch_write(self):
         self.ddb.batch_write_item(RequestItems={"keys": [
             {"PutRequest": {"Item": {"id": {"S": "k%d" % i},
                                      "secret": {"S": "x"}}}}
             for i in range(12)]})
-        recs = wait_for(lambda: len(self.records("node-reader")) >= 12 and
-                        self.records("node-reader"), what="twelve records")
+        recs = wait_for(lambda: len(self.records("node-reader", "keys")) >=
+                        12 and self.records("node-reader", "keys"),
+                        what="twelve records")
         self.assertEqual([r["dynamodb"]["Keys"]["id"]["S"] for r in recs],
                          ["k%d" % i for i in range(12)])
         self.assertTrue(all("NewImage" not in r["dynamodb"] for r in recs))
