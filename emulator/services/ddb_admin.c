@@ -164,6 +164,7 @@ void lk_ddb_alter(lk_ddb_t *d, table_t *t, cJSON *spec, const char *label) {
   }
   cJSON_Delete(t->spec);
   t->spec = spec;
+  lk_ddb_reindex(t);
 }
 
 /* The record --state replays: the spec, and a new stream's label. */

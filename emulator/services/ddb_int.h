@@ -30,7 +30,10 @@ typedef struct table {
   cJSON *spec;    /* the CreateTable request, as given */
   lk_ddb_table_t *items;
   lk_ddb_stream_t *stream; /* NULL: none */
-  cJSON *ttl_at;           /* the key Time to Live's sweep stopped at */
+  lk_ddb_table_t **ix;     /* its secondary indexes, kept with the items */
+  char **ix_names;
+  int n_ix;
+  cJSON *ttl_at; /* the key Time to Live's sweep stopped at */
 } table_t;
 
 /* A reader of a table's stream (an event source mapping): the records it
@@ -83,6 +86,11 @@ table_t *lk_ddb_need_table(ctx_t *c);
 int lk_ddb_make_table(lk_ddb_t *d, const cJSON *spec, const char *label,
                       char *err, size_t errlen);
 void lk_ddb_drop_table(lk_ddb_t *d, table_t *t);
+/* The table's secondary indexes built again from its spec, each holding
+ * every item that has its key. */
+void lk_ddb_reindex(table_t *t);
+/* The index of that name, or NULL. */
+lk_ddb_table_t *lk_ddb_index_of(const table_t *t, const char *name);
 /* A CreateTable-shaped spec checked as CreateTable checks it: 0, or -1
  * with DynamoDB's message in err. */
 int lk_ddb_check_spec(const cJSON *spec, char *err, size_t errlen);

@@ -22,6 +22,7 @@ typedef struct reader {
   exprs_t x;
   const cJSON *index; /* the GSI or LSI named by IndexName, or NULL */
   const char *ix_hash, *ix_range; /* its key attributes */
+  const lk_ddb_table_t *tree;     /* what a Query walks: index or items */
   long limit;
   int count_only, segment, segments;
   const cJSON *start; /* ExclusiveStartKey */
@@ -50,6 +51,7 @@ static int find_index(reader_t *r) {
   const cJSON *ix;
   int i;
 
+  r->tree = r->t->items;
   if (name == NULL)
     return 0;
   for (i = 0; kinds[i]; i++)
@@ -63,6 +65,7 @@ static int find_index(reader_t *r) {
         r->index = ix;
         r->ix_hash = key_attr(ks, "HASH");
         r->ix_range = key_attr(ks, "RANGE");
+        r->tree = lk_ddb_index_of(r->t, name);
         return 0;
       }
     }
@@ -287,55 +290,6 @@ static void key_term(void *ud, const char *attr, const char *op, int simple,
   }
 }
 
-static const char *range_type(const reader_t *r) {
-  return attr_type(r, r->ix_range);
-}
-
-static const reader_t *sorting; /* qsort's context: one sort at a time */
-
-static int by_index_range(const void *a, const void *b) {
-  const cJSON *x = cJSON_GetObjectItemCaseSensitive(*(const cJSON *const *)a,
-                                                    sorting->ix_range);
-  const cJSON *y = cJSON_GetObjectItemCaseSensitive(*(const cJSON *const *)b,
-                                                    sorting->ix_range);
-  const char *t = range_type(sorting);
-
-  if (x == NULL || y == NULL || !lk_ddb_payload(x) || !lk_ddb_payload(y))
-    return 0;
-  return t[0] == 'N' ? lk_ddb_num_cmp(lk_ddb_payload(x)->valuestring,
-                                      lk_ddb_payload(y)->valuestring)
-                     : strcmp(lk_ddb_payload(x)->valuestring,
-                              lk_ddb_payload(y)->valuestring);
-}
-
-/* The items of an index's partition that meet the key condition, in
- * the index's order: the table read whole (the index is not kept apart
- * yet). */
-static const cJSON **query_candidates(reader_t *r, const keyq_t *q, size_t *n) {
-  size_t cap = 64;
-  const cJSON **v = lk_xmalloc(cap * sizeof(*v)), *it;
-  char err[256];
-
-  *n = 0;
-  for (it = lk_ddb_table_first(r->t->items); it;
-       it = lk_ddb_table_next(r->t->items, it)) {
-    const cJSON *h = cJSON_GetObjectItemCaseSensitive(it, q->hash);
-
-    if (!in_index(r, it) || !lk_ddb_value_eq(h, q->value) ||
-        lk_ddb_expr_test(r->x.key, it, err, sizeof(err)) != 1)
-      continue;
-    if (*n == cap)
-      v = lk_xrealloc(v, (cap *= 2) * sizeof(*v));
-    v[(*n)++] = it;
-  }
-  if (r->ix_range) {
-    sorting = r;
-    qsort(v, *n, sizeof(*v), by_index_range);
-    sorting = NULL;
-  }
-  return v;
-}
-
 /* Can an item that fails the condition come before the first that
  * meets it? Only one equal to the bound a strict > (forwards) or <
  * (backwards) leaves out; begins_with backwards starts at the
@@ -347,13 +301,13 @@ static int may_skip(const keyq_t *q, int forward) {
                  : strcmp(op, "<") == 0 || strcmp(op, "begins_with") == 0;
 }
 
-/* A Query of the table itself: the items meeting a key condition lie
- * together in key order, so it walks from where they start (ends,
- * backwards) and stops where they end or the page is full: O(log n +
- * the page), whatever the partition holds. */
+/* A Query, of the table or of an index: the items meeting a key
+ * condition lie together in key order, so it walks from where they start
+ * (ends, backwards) and stops where they end or the page is full:
+ * O(log n + the page), whatever the partition holds. */
 static void query_table(reader_t *r, const keyq_t *q, int forward) {
-  const lk_ddb_table_t *items = r->t->items;
-  const char *hash = lk_ddb_table_hash(items)->name;
+  const lk_ddb_table_t *items = r->tree;
+  const char *hash = q->hash;
   const cJSON *it;
   char err[256];
   int started = 0, stopped = 0;
@@ -390,10 +344,8 @@ static void query_table(reader_t *r, const keyq_t *q, int forward) {
 int lk_ddb_op_query(ctx_t *c) {
   const cJSON *fwd =
       cJSON_GetObjectItemCaseSensitive(c->in, "ScanIndexForward");
-  const cJSON **cands;
   reader_t r;
   keyq_t q = {0};
-  size_t n, i;
 
   q.r = &r;
   if (reader_open(&r, c) != 0) {
@@ -424,20 +376,7 @@ int lk_ddb_op_query(ctx_t *c) {
     reader_answer(&r, 0, 0);
     return -1;
   }
-  if (r.index == NULL) {
-    query_table(&r, &q, !cJSON_IsFalse(fwd));
-    return c->err_type ? -1 : 0;
-  }
-  cands = query_candidates(&r, &q, &n);
-  if (cJSON_IsFalse(fwd))
-    for (i = 0; i < n / 2; i++) {
-      const cJSON *tmp = cands[i];
-
-      cands[i] = cands[n - 1 - i];
-      cands[n - 1 - i] = tmp;
-    }
-  read_page(&r, cands, n, 0);
-  free(cands);
+  query_table(&r, &q, !cJSON_IsFalse(fwd));
   return c->err_type ? -1 : 0;
 }
 

@@ -126,6 +126,7 @@ int lk_ddb_load(lk_ddb_t *d, const char *path, uint64_t *gen) {
       load_item(t, it, &old);
       cJSON_Delete(old);
     }
+    lk_ddb_reindex(t);
     if (t->stream && cJSON_GetObjectItemCaseSensitive(jt, "stream"))
       lk_ddb_stream_load(t->stream,
                          cJSON_GetObjectItemCaseSensitive(jt, "stream"));

@@ -24,12 +24,14 @@ typedef struct node {
   uint32_t prio;
   cJSON *item;
   raw_t pk, sk;
+  raw_t tie; /* an index's: the item's table key, which orders equal keys */
   size_t bytes;
 } node_t;
 
 struct lk_ddb_table {
   lk_ddb_key_def_t hash, range;
   int has_range;
+  const lk_ddb_table_t *of; /* an index: the table whose items it borrows */
   node_t *root;
   size_t count, bytes;
   uint64_t rng;
@@ -50,21 +52,23 @@ lk_ddb_table_t *lk_ddb_table_new(const lk_ddb_key_def_t *hash,
   return t;
 }
 
-static void node_free(node_t *n) {
+static void node_free(node_t *n, int owns) {
   if (n == NULL)
     return;
-  node_free(n->l);
-  node_free(n->r);
-  cJSON_Delete(n->item);
+  node_free(n->l, owns);
+  node_free(n->r, owns);
+  if (owns)
+    cJSON_Delete(n->item);
   free(n->pk.p);
   free(n->sk.p);
+  free(n->tie.p);
   free(n);
 }
 
 void lk_ddb_table_free(lk_ddb_table_t *t) {
   if (t == NULL)
     return;
-  node_free(t->root);
+  node_free(t->root, t->of == NULL);
   free(t->hash.name);
   free(t->range.name);
   free(t);
@@ -161,13 +165,44 @@ static int key_part(const lk_ddb_key_def_t *d, const cJSON *item, raw_t *out,
 }
 
 static int key_of(const lk_ddb_table_t *t, const cJSON *item, raw_t *pk,
-                  raw_t *sk, char *err, size_t errlen) {
+                  raw_t *sk, raw_t *tie, char *err, size_t errlen);
+
+/* An index entry's tie: the item's table key, its partition key's
+ * length first, so that two keys never run together. */
+static int tie_of(const lk_ddb_table_t *table, const cJSON *item, raw_t *tie,
+                  char *err, size_t errlen) {
+  raw_t pk, sk;
+
+  if (key_of(table, item, &pk, &sk, NULL, err, errlen) != 0)
+    return -1;
+  tie->n = 4 + pk.n + sk.n;
+  tie->p = lk_xmalloc(tie->n + 1);
+  tie->p[0] = (char)(pk.n >> 24);
+  tie->p[1] = (char)(pk.n >> 16);
+  tie->p[2] = (char)(pk.n >> 8);
+  tie->p[3] = (char)pk.n;
+  memcpy(tie->p + 4, pk.p, pk.n);
+  if (sk.n)
+    memcpy(tie->p + 4 + pk.n, sk.p, sk.n);
+  free(pk.p);
+  free(sk.p);
+  return 0;
+}
+
+/* An item's key in t; an index's also has its tie (tie NULL: none
+ * wanted). */
+static int key_of(const lk_ddb_table_t *t, const cJSON *item, raw_t *pk,
+                  raw_t *sk, raw_t *tie, char *err, size_t errlen) {
   memset(pk, 0, sizeof(*pk));
   memset(sk, 0, sizeof(*sk));
+  if (tie)
+    memset(tie, 0, sizeof(*tie));
   if (key_part(&t->hash, item, pk, err, errlen) != 0)
     return -1;
-  if (t->has_range && key_part(&t->range, item, sk, err, errlen) != 0) {
+  if ((t->has_range && key_part(&t->range, item, sk, err, errlen) != 0) ||
+      (tie && t->of && tie_of(t->of, item, tie, err, errlen) != 0)) {
     free(pk->p);
+    free(sk->p);
     return -1;
   }
   return 0;
@@ -177,7 +212,7 @@ static int key_of(const lk_ddb_table_t *t, const cJSON *item, raw_t *pk,
 static int lookup_key(const lk_ddb_table_t *t, const cJSON *key, raw_t *pk,
                       raw_t *sk, char *err, size_t errlen) {
   if (!cJSON_IsObject(key) || cJSON_GetArraySize(key) != 1 + t->has_range ||
-      key_of(t, key, pk, sk, err, errlen) != 0)
+      key_of(t, key, pk, sk, NULL, err, errlen) != 0)
     return fail(err, errlen,
                 "The provided key element does not match the schema");
   return 0;
@@ -189,14 +224,18 @@ static int raw_cmp(const raw_t *a, const raw_t *b) {
   return c ? c : (a->n > b->n) - (a->n < b->n);
 }
 
+/* (pk, sk) against n's key; in an index, equal keys are then ordered by
+ * their tie (tie NULL: equal keys compare equal). */
 static int cmp(const lk_ddb_table_t *t, const raw_t *pk, const raw_t *sk,
-               const node_t *n) {
+               const raw_t *tie, const node_t *n) {
   int c = raw_cmp(pk, &n->pk);
 
-  if (c || !t->has_range)
-    return c;
-  return t->range.type == 'N' ? lk_ddb_num_cmp(sk->p, n->sk.p)
-                              : raw_cmp(sk, &n->sk);
+  if (c == 0 && t->has_range)
+    c = t->range.type == 'N' ? lk_ddb_num_cmp(sk->p, n->sk.p)
+                             : raw_cmp(sk, &n->sk);
+  if (c == 0 && t->of && tie)
+    c = raw_cmp(tie, &n->tie);
+  return c;
 }
 
 cJSON *lk_ddb_table_key_of(const lk_ddb_table_t *t, const cJSON *item) {
@@ -244,14 +283,14 @@ static node_t *insert(lk_ddb_table_t *t, node_t *n, node_t *nn, cJSON **old) {
 
   if (n == NULL)
     return nn;
-  c = cmp(t, &nn->pk, &nn->sk, n);
+  c = cmp(t, &nn->pk, &nn->sk, &nn->tie, n);
   if (c == 0) {
     *old = n->item;
     t->bytes -= n->bytes;
     n->item = nn->item;
     n->bytes = nn->bytes;
     nn->item = NULL;
-    node_free(nn);
+    node_free(nn, 0);
     return n;
   }
   if (c < 0) {
@@ -272,7 +311,7 @@ int lk_ddb_table_put(lk_ddb_table_t *t, cJSON *item, cJSON **old, char *err,
   size_t size = lk_ddb_item_size(item);
 
   *old = NULL;
-  if (key_of(t, item, &nn->pk, &nn->sk, err, errlen) != 0) {
+  if (key_of(t, item, &nn->pk, &nn->sk, &nn->tie, err, errlen) != 0) {
     free(nn);
     return -1;
   }
@@ -290,7 +329,7 @@ static node_t *find(const lk_ddb_table_t *t, const raw_t *pk, const raw_t *sk) {
   node_t *n = t->root;
 
   while (n) {
-    int c = cmp(t, pk, sk, n);
+    int c = cmp(t, pk, sk, NULL, n);
 
     if (c == 0)
       return n;
@@ -316,18 +355,18 @@ int lk_ddb_table_get(const lk_ddb_table_t *t, const cJSON *key,
 
 /* Removes the node of the key below n; it goes to *out. */
 static node_t *erase(const lk_ddb_table_t *t, node_t *n, const raw_t *pk,
-                     const raw_t *sk, node_t **out) {
+                     const raw_t *sk, const raw_t *tie, node_t **out) {
   int c;
 
   if (n == NULL)
     return NULL;
-  c = cmp(t, pk, sk, n);
+  c = cmp(t, pk, sk, tie, n);
   if (c < 0) {
-    n->l = erase(t, n->l, pk, sk, out);
+    n->l = erase(t, n->l, pk, sk, tie, out);
     return n;
   }
   if (c > 0) {
-    n->r = erase(t, n->r, pk, sk, out);
+    n->r = erase(t, n->r, pk, sk, tie, out);
     return n;
   }
   if (n->l == NULL || n->r == NULL) {
@@ -339,10 +378,10 @@ static node_t *erase(const lk_ddb_table_t *t, node_t *n, const raw_t *pk,
   }
   if (n->l->prio > n->r->prio) {
     n = rot_right(n);
-    n->r = erase(t, n->r, pk, sk, out);
+    n->r = erase(t, n->r, pk, sk, tie, out);
   } else {
     n = rot_left(n);
-    n->l = erase(t, n->l, pk, sk, out);
+    n->l = erase(t, n->l, pk, sk, tie, out);
   }
   return n;
 }
@@ -355,13 +394,13 @@ int lk_ddb_table_delete(lk_ddb_table_t *t, const cJSON *key, cJSON **old,
   *old = NULL;
   if (lookup_key(t, key, &pk, &sk, err, errlen) != 0)
     return -1;
-  t->root = erase(t, t->root, &pk, &sk, &gone);
+  t->root = erase(t, t->root, &pk, &sk, NULL, &gone);
   if (gone) {
     *old = gone->item;
     gone->item = NULL;
     t->count--;
     t->bytes -= gone->bytes;
-    node_free(gone);
+    node_free(gone, 0);
   }
   free(pk.p);
   free(sk.p);
@@ -378,13 +417,13 @@ const cJSON *lk_ddb_table_first(const lk_ddb_table_t *t) {
 
 const cJSON *lk_ddb_table_next(const lk_ddb_table_t *t, const cJSON *item) {
   node_t *n = t->root, *best = NULL;
-  raw_t pk, sk;
+  raw_t pk, sk, tie;
   char err[8];
 
-  if (key_of(t, item, &pk, &sk, err, sizeof(err)) != 0)
+  if (key_of(t, item, &pk, &sk, &tie, err, sizeof(err)) != 0)
     return NULL;
   while (n) {
-    if (cmp(t, &pk, &sk, n) < 0) {
+    if (cmp(t, &pk, &sk, &tie, n) < 0) {
       best = n;
       n = n->l;
     } else {
@@ -393,18 +432,19 @@ const cJSON *lk_ddb_table_next(const lk_ddb_table_t *t, const cJSON *item) {
   }
   free(pk.p);
   free(sk.p);
+  free(tie.p);
   return best ? best->item : NULL;
 }
 
 const cJSON *lk_ddb_table_prev(const lk_ddb_table_t *t, const cJSON *item) {
   node_t *n = t->root, *best = NULL;
-  raw_t pk, sk;
+  raw_t pk, sk, tie;
   char err[8];
 
-  if (key_of(t, item, &pk, &sk, err, sizeof(err)) != 0)
+  if (key_of(t, item, &pk, &sk, &tie, err, sizeof(err)) != 0)
     return NULL;
   while (n) {
-    if (cmp(t, &pk, &sk, n) > 0) {
+    if (cmp(t, &pk, &sk, &tie, n) > 0) {
       best = n;
       n = n->r;
     } else {
@@ -413,6 +453,7 @@ const cJSON *lk_ddb_table_prev(const lk_ddb_table_t *t, const cJSON *item) {
   }
   free(pk.p);
   free(sk.p);
+  free(tie.p);
   return best ? best->item : NULL;
 }
 
@@ -426,7 +467,7 @@ static int cmp_bound(const lk_ddb_table_t *t, const raw_t *pk, const raw_t *sk,
     return c;
   if (sk == NULL)
     return last ? 1 : -1;
-  return cmp(t, pk, sk, n);
+  return cmp(t, pk, sk, NULL, n);
 }
 
 const cJSON *lk_ddb_table_bound(const lk_ddb_table_t *t, const cJSON *hash,
@@ -455,4 +496,41 @@ const cJSON *lk_ddb_table_bound(const lk_ddb_table_t *t, const cJSON *hash,
   free(pk.p);
   free(sk.p);
   return best ? best->item : NULL;
+}
+
+/* ---- indexes ---- */
+
+lk_ddb_table_t *lk_ddb_index_new(const lk_ddb_table_t *table,
+                                 const lk_ddb_key_def_t *hash,
+                                 const lk_ddb_key_def_t *range) {
+  lk_ddb_table_t *ix = lk_ddb_table_new(hash, range);
+
+  ix->of = table;
+  return ix;
+}
+
+void lk_ddb_index_add(lk_ddb_table_t *ix, const cJSON *item) {
+  cJSON *same = NULL;
+  char err[256];
+
+  /* an item without the index's key attributes is not in it */
+  if (lk_ddb_table_put(ix, (cJSON *)item, &same, err, sizeof(err)) == 0)
+    ix->bytes = 0; /* an index counts entries, not bytes */
+}
+
+void lk_ddb_index_remove(lk_ddb_table_t *ix, const cJSON *item) {
+  node_t *gone = NULL;
+  raw_t pk, sk, tie;
+  char err[256];
+
+  if (key_of(ix, item, &pk, &sk, &tie, err, sizeof(err)) != 0)
+    return;
+  ix->root = erase(ix, ix->root, &pk, &sk, &tie, &gone);
+  if (gone) {
+    ix->count--;
+    node_free(gone, 0);
+  }
+  free(pk.p);
+  free(sk.p);
+  free(tie.p);
 }

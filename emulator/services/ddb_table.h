@@ -57,4 +57,21 @@ const cJSON *lk_ddb_table_prev(const lk_ddb_table_t *t, const cJSON *item);
 const cJSON *lk_ddb_table_bound(const lk_ddb_table_t *t, const cJSON *hash,
                                 const cJSON *range, int last);
 
+/* ---- indexes ---- */
+
+/* An index of table (a global or local secondary index): the table's
+ * items that have its key attributes, in the order of its key, equal
+ * keys in the order of their table key. It borrows the items: the table
+ * owns them, and an item must leave the index before the table frees
+ * it. lk_ddb_table_bound, _first, _next and _prev read it (next and prev
+ * take an item, or a key with the index's and the table's attributes,
+ * as an ExclusiveStartKey has them); lk_ddb_table_count counts it. */
+lk_ddb_table_t *lk_ddb_index_new(const lk_ddb_table_t *table,
+                                 const lk_ddb_key_def_t *hash,
+                                 const lk_ddb_key_def_t *range);
+/* An item of the table into the index (none without its attributes), and
+ * out of it. */
+void lk_ddb_index_add(lk_ddb_table_t *ix, const cJSON *item);
+void lk_ddb_index_remove(lk_ddb_table_t *ix, const cJSON *item);
+
 #endif

@@ -27,10 +27,25 @@ lk_ddb_t *lk_ddb_new(const char *region, const char *account) {
   return d;
 }
 
+static void indexes_free(table_t *t) {
+  int i;
+
+  for (i = 0; i < t->n_ix; i++) {
+    lk_ddb_table_free(t->ix[i]);
+    free(t->ix_names[i]);
+  }
+  free(t->ix);
+  free(t->ix_names);
+  t->ix = NULL;
+  t->ix_names = NULL;
+  t->n_ix = 0;
+}
+
 static void table_free(table_t *t) {
   free(t->name);
   free(t->arn);
   cJSON_Delete(t->spec);
+  indexes_free(t); /* before the items they borrow */
   lk_ddb_table_free(t->items);
   lk_ddb_stream_free(t->stream);
   cJSON_Delete(t->ttl_at);
@@ -282,8 +297,62 @@ int lk_ddb_make_table(lk_ddb_t *d, const cJSON *spec, const char *label,
   t->items = lk_ddb_table_new(&k[0], nk == 2 ? &k[1] : NULL);
   if (view)
     t->stream = lk_ddb_stream_new(t->arn, label, view, d->region);
+  lk_ddb_reindex(t);
   d->tables[d->n++] = t;
   return 0;
+}
+
+/* One index of the spec: its key, typed by AttributeDefinitions. */
+static void add_index(table_t *t, const cJSON *ix, const cJSON *defs) {
+  lk_ddb_key_def_t k[2] = {{NULL, 0}, {NULL, 0}};
+  const cJSON *e;
+  const cJSON *it;
+  int n = 0;
+
+  cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(ix, "KeySchema")) {
+    const char *name = lk_json_str(e, "AttributeName");
+
+    if (name && n < 2) {
+      k[n].name = (char *)name;
+      k[n++].type = defined_type(defs, name);
+    }
+  }
+  if (n == 0 || lk_json_str(ix, "IndexName") == NULL)
+    return; /* the spec was checked: not reached */
+  t->ix = lk_xrealloc(t->ix, sizeof(*t->ix) * (size_t)(t->n_ix + 1));
+  t->ix_names =
+      lk_xrealloc(t->ix_names, sizeof(*t->ix_names) * (size_t)(t->n_ix + 1));
+  t->ix[t->n_ix] = lk_ddb_index_new(t->items, &k[0], n == 2 ? &k[1] : NULL);
+  t->ix_names[t->n_ix] = lk_xstrdup(lk_json_str(ix, "IndexName"));
+  for (it = lk_ddb_table_first(t->items); it;
+       it = lk_ddb_table_next(t->items, it))
+    lk_ddb_index_add(t->ix[t->n_ix], it);
+  t->n_ix++;
+}
+
+void lk_ddb_reindex(table_t *t) {
+  static const char *const lists[] = {"GlobalSecondaryIndexes",
+                                      "LocalSecondaryIndexes"};
+  const cJSON *defs =
+      cJSON_GetObjectItemCaseSensitive(t->spec, "AttributeDefinitions");
+  const cJSON *ix;
+  size_t i;
+
+  indexes_free(t);
+  for (i = 0; i < 2; i++)
+    cJSON_ArrayForEach(ix,
+                       cJSON_GetObjectItemCaseSensitive(t->spec, lists[i])) {
+      add_index(t, ix, defs);
+    }
+}
+
+lk_ddb_table_t *lk_ddb_index_of(const table_t *t, const char *name) {
+  int i;
+
+  for (i = 0; name && i < t->n_ix; i++)
+    if (strcmp(t->ix_names[i], name) == 0)
+      return t->ix[i];
+  return NULL;
 }
 
 int lk_ddb_create_table(lk_ddb_t *d, const cJSON *spec, char *err,
@@ -679,9 +748,16 @@ int lk_ddb_room(ctx_t *c, table_t *t, int n) {
 static void item_change(lk_ddb_t *d, table_t *t, const cJSON *old,
                         const cJSON *now, const char *trace, int by_ttl) {
   cJSON *keys;
+  int i;
 
   if (old == NULL && now == NULL)
     return;
+  for (i = 0; i < t->n_ix; i++) {
+    if (old)
+      lk_ddb_index_remove(t->ix[i], old);
+    if (now)
+      lk_ddb_index_add(t->ix[i], now);
+  }
   keys = lk_ddb_table_key_of(t->items, now ? now : old);
   if (d->rec_cb) {
     cJSON *rec = lk_ddb_new_record(now ? "put" : "del", t->name);

@@ -591,11 +591,18 @@ class DynamoDBStateTest(unittest.TestCase):
             ddb.create_table(
                 TableName="made", BillingMode="PAY_PER_REQUEST",
                 AttributeDefinitions=[{"AttributeName": "k",
-                                       "AttributeType": "N"}],
+                                       "AttributeType": "N"},
+                                      {"AttributeName": "g",
+                                       "AttributeType": "S"}],
                 KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+                GlobalSecondaryIndexes=[{
+                    "IndexName": "by-g",
+                    "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"}}],
                 StreamSpecification={"StreamEnabled": True,
                                      "StreamViewType": "NEW_IMAGE"})
             ddb.put_item(TableName="made", Item={"k": {"N": "7"},
+                                                 "g": {"S": "x"},
                                                  "s": {"SS": ["x"]}})
             ddb.update_time_to_live(
                 TableName="made",
@@ -621,7 +628,13 @@ class DynamoDBStateTest(unittest.TestCase):
                     TableName="made")["TimeToLiveDescription"],
                     {"TimeToLiveStatus": "ENABLED", "AttributeName": "exp"})
                 self.assertEqual(ddb.scan(TableName="made")["Items"],
-                                 [{"k": {"N": "7"}, "s": {"SS": ["x"]}}])
+                                 [{"k": {"N": "7"}, "g": {"S": "x"},
+                                   "s": {"SS": ["x"]}}])
+                self.assertEqual(ddb.query(
+                    TableName="made", IndexName="by-g",
+                    KeyConditionExpression="g = :g",
+                    ExpressionAttributeValues={":g": {"S": "x"}})["Count"],
+                    1, stop)
                 arn = made["LatestStreamArn"]
                 shard = streams.describe_stream(StreamArn=arn)[
                     "StreamDescription"]["Shards"][0]["ShardId"]

@@ -593,6 +593,118 @@ class DynamoDBTest(unittest.TestCase):
             self.assertEqual([i["w"]["S"] for i in r["Items"]],
                              want if forward else want[::-1])
 
+    def test_index_queries_follow_every_write(self):
+        """A global and a local secondary index kept with the items: each
+        Query of them, paged either way, finds exactly what the items say
+        after puts, updates that move an item in the index, deletes and
+        items without the index's attributes; equal index keys included."""
+        import random
+        rnd = random.Random(7)
+        self.ddb.create_table(
+            TableName="indexed", BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": "pk", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "N"},
+                {"AttributeName": "gs", "AttributeType": "S"},
+                {"AttributeName": "gn", "AttributeType": "N"},
+                {"AttributeName": "ln", "AttributeType": "N"}],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
+                       {"AttributeName": "sk", "KeyType": "RANGE"}],
+            GlobalSecondaryIndexes=[{
+                "IndexName": "by-g",
+                "KeySchema": [{"AttributeName": "gs", "KeyType": "HASH"},
+                              {"AttributeName": "gn", "KeyType": "RANGE"}],
+                "Projection": {"ProjectionType": "ALL"}}],
+            LocalSecondaryIndexes=[{
+                "IndexName": "by-l",
+                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                              {"AttributeName": "ln", "KeyType": "RANGE"}],
+                "Projection": {"ProjectionType": "ALL"}}])
+        items = {}
+        for i in range(80):
+            key = ("p%d" % (i % 3), i)
+            item = {"pk": {"S": key[0]}, "sk": {"N": str(i)}}
+            if rnd.random() < 0.85:  # the rest are not in by-g
+                item["gs"] = {"S": rnd.choice(["red", "blue", "green"])}
+                item["gn"] = {"N": str(rnd.randint(0, 5))}
+            if rnd.random() < 0.7:
+                item["ln"] = {"N": str(rnd.randint(-3, 3))}
+            self.ddb.put_item(TableName="indexed", Item=item)
+            items[key] = item
+        for key in rnd.sample(sorted(items), 20):  # moved within by-g
+            k = {"pk": {"S": key[0]}, "sk": {"N": str(key[1])}}
+            new = rnd.choice(["red", "blue"])
+            self.ddb.update_item(TableName="indexed", Key=k,
+                                 UpdateExpression="SET gs = :g, gn = :n",
+                                 ExpressionAttributeValues={
+                                     ":g": {"S": new}, ":n": {"N": "2"}})
+            items[key].update(gs={"S": new}, gn={"N": "2"})
+        for key in rnd.sample(sorted(items), 15):
+            self.ddb.delete_item(TableName="indexed",
+                                 Key={"pk": {"S": key[0]},
+                                      "sk": {"N": str(key[1])}})
+            del items[key]
+
+        def query(index, hk, hv, cond, vals, forward, limit):
+            out, start = [], None
+            for _ in range(200):
+                kw = {"ExclusiveStartKey": start} if start else {}
+                r = self.ddb.query(
+                    TableName="indexed", IndexName=index,
+                    KeyConditionExpression="%s = :h%s" % (hk, cond),
+                    ExpressionAttributeValues=dict(vals, **{":h": hv}),
+                    ScanIndexForward=forward, Limit=limit, **kw)
+                out += r["Items"]
+                start = r.get("LastEvaluatedKey")
+                if not start:
+                    return out
+            self.fail("paging did not end")
+
+        cases = [("", {}, lambda v: True),
+                 (" AND gn = :a", {":a": {"N": "2"}}, lambda v: v == 2),
+                 (" AND gn BETWEEN :a AND :b",
+                  {":a": {"N": "1"}, ":b": {"N": "3"}}, lambda v: 1 <= v <= 3),
+                 (" AND gn > :a", {":a": {"N": "2"}}, lambda v: v > 2)]
+        for colour in ("red", "blue", "green", "none"):
+            for cond, vals, keep in cases:
+                want = sorted(k for k, it in items.items()
+                              if it.get("gs", {}).get("S") == colour and
+                              keep(int(it["gn"]["N"])))
+                for forward in (True, False):
+                    for limit in (1, 3, 100):
+                        got = query("by-g", "gs", {"S": colour}, cond, vals,
+                                    forward, limit)
+                        keys = [(i["pk"]["S"], int(i["sk"]["N"]))
+                                for i in got]
+                        self.assertEqual(sorted(keys), want,
+                                         (colour, cond, forward, limit))
+                        gn = [int(i["gn"]["N"]) for i in got]
+                        self.assertEqual(gn, sorted(gn, reverse=not forward))
+        for part in ("p0", "p1", "p2"):
+            want = sorted(k for k, it in items.items()
+                          if k[0] == part and "ln" in it and
+                          int(it["ln"]["N"]) >= 0)
+            got = query("by-l", "pk", {"S": part}, " AND ln >= :z",
+                        {":z": {"N": "0"}}, True, 4)
+            self.assertEqual(sorted((i["pk"]["S"], int(i["sk"]["N"]))
+                                    for i in got), want)
+            ln = [int(i["ln"]["N"]) for i in got]
+            self.assertEqual(ln, sorted(ln))
+        # An index made later by UpdateTable holds what was there.
+        self.ddb.update_table(
+            TableName="indexed",
+            AttributeDefinitions=[{"AttributeName": "gs",
+                                   "AttributeType": "S"}],
+            GlobalSecondaryIndexUpdates=[{"Create": {
+                "IndexName": "by-gs",
+                "KeySchema": [{"AttributeName": "gs", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"}}}])
+        got = query("by-gs", "gs", {"S": "red"}, "", {}, True, 7)
+        self.assertEqual(sorted((i["pk"]["S"], int(i["sk"]["N"]))
+                                for i in got),
+                         sorted(k for k, it in items.items()
+                                if it.get("gs", {}).get("S") == "red"))
+
     def test_paging_goes_on_after_a_deleted_start_key(self):
         t = boto3.resource("dynamodb",
                            endpoint_url=self.server.url).Table("orders")
