@@ -94,16 +94,19 @@ def wrk(url, conns, seconds=SECONDS):
 
 
 class Lambkin:
-    def __init__(self, *extra, template=TEMPLATE):
+    def __init__(self, *extra, template=TEMPLATE, persist=True):
+        # persist: --state, so every acknowledged write waits for its disk
+        # sync; without, the services keep their state in memory (the
+        # journal still goes to the folder, lambkin's working directory)
         self.state = tempfile.mkdtemp(prefix="lambkin-bench-")
         self.port = free_port()
         self.api_port = free_port()
         self.err = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             [LAMBKIN, "serve", "-t", template, "--port", str(self.port),
-             "--api-port", str(self.api_port), "--state", self.state, "-q"]
-            + list(extra),
-            stdout=subprocess.DEVNULL, stderr=self.err)
+             "--api-port", str(self.api_port), "-q"]
+            + (["--state", self.state] if persist else []) + list(extra),
+            stdout=subprocess.DEVNULL, stderr=self.err, cwd=self.state)
         self.base = "http://127.0.0.1:%d" % self.port
         self.api = "http://127.0.0.1:%d" % self.api_port
         try:
