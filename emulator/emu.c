@@ -20,6 +20,7 @@
 #include "mem.h"
 #include "s3.h"
 #include "sources.h"
+#include "sns.h"
 #include "sqs.h"
 #include "sts.h"
 #include "state.h"
@@ -34,6 +35,7 @@ struct lk_emu {
   lk_sqs_t *sqs;
   lk_logs_t *logs;
   lk_ddb_t *ddb;
+  lk_sns_t *sns;
   lk_runtime_t *rt;
   lk_loops_t *loops;
   lk_access_t *access;
@@ -111,6 +113,8 @@ static void on_request(lk_http_req_t *req, void *ud) {
     lk_ddb_serve(emu->ddb, req);
   else if (target)
     unemulated(req, target);
+  else if (lk_sns_is_request(req))
+    lk_sns_serve(emu->sns, req);
   else if (lk_sts_is_request(req))
     serve_sts(emu, req, caller);
   else if (lk_sqs_is_query(req))
@@ -183,6 +187,87 @@ static int start_endpoint(lk_emu_t *emu) {
 /* The template's buckets, log groups (each function's own too),
  * subscription filters and queues; one that is there already (a reload,
  * or a log group the template names too) stays as it is. */
+/* One subscription of the template; what lambkin cannot make is a
+ * warning, and the rest of the app serves. */
+static void sns_subscribe(lk_emu_t *emu, const char *topic_arn,
+                          const char *protocol, const char *endpoint,
+                          const cJSON *attrs, int line) {
+  char arn[700], why[512];
+  int rc = lk_sns_subscribe(emu->sns, topic_arn, protocol, endpoint, attrs, arn,
+                            sizeof(arn), why, sizeof(why));
+
+  if (rc)
+    fprintf(stderr, "lambkin: warning: %s:%d: SNS subscription to %s: %s\n",
+            emu->app->path, line, topic_arn ? topic_arn : "(no TopicArn)",
+            rc == LK_ENOENT ? "no such topic here" : why);
+}
+
+/* The template's topics (and their Subscription lists), its
+ * AWS::SNS::Subscription resources, and Events of type SNS. */
+static void add_sns(lk_emu_t *emu) {
+  static const char *const sub_attrs[] = {"FilterPolicy", "FilterPolicyScope",
+                                          "RawMessageDelivery",
+                                          "RedrivePolicy"};
+  const lk_app_t *app = emu->app;
+  char arn[600];
+  const cJSON *e, *ev;
+  int i;
+  size_t k;
+
+  for (i = 0; i < app->n_topics; i++) {
+    const lk_sns_res_t *t = &app->topics[i];
+    const cJSON *fifo = cJSON_GetObjectItemCaseSensitive(t->spec, "FifoTopic");
+
+    if (lk_sns_create_topic(emu->sns, t->name,
+                            cJSON_IsTrue(fifo) ||
+                                lk_json_long(t->spec, "FifoTopic", 0),
+                            arn, sizeof(arn)) != 0) {
+      fprintf(stderr, "lambkin: warning: %s:%d: topic %s is not served\n",
+              app->path, t->line, t->name);
+      continue;
+    }
+    cJSON_ArrayForEach(
+        e, cJSON_GetObjectItemCaseSensitive(t->spec, "Subscription")) {
+      sns_subscribe(emu, arn, lk_json_str(e, "Protocol"),
+                    lk_json_str(e, "Endpoint"), NULL, t->line);
+    }
+  }
+  for (i = 0; i < app->n_sns_subs; i++) {
+    const lk_sns_res_t *u = &app->sns_subs[i];
+    cJSON *attrs = cJSON_CreateObject();
+
+    for (k = 0; k < sizeof(sub_attrs) / sizeof(sub_attrs[0]); k++)
+      if (cJSON_GetObjectItemCaseSensitive(u->spec, sub_attrs[k]))
+        cJSON_AddItemToObject(
+            attrs, sub_attrs[k],
+            cJSON_Duplicate(
+                cJSON_GetObjectItemCaseSensitive(u->spec, sub_attrs[k]), 1));
+    sns_subscribe(emu, lk_json_str(u->spec, "TopicArn"),
+                  lk_json_str(u->spec, "Protocol"),
+                  lk_json_str(u->spec, "Endpoint"), attrs, u->line);
+    cJSON_Delete(attrs);
+  }
+  for (i = 0; i < app->n_functions; i++)
+    cJSON_ArrayForEach(ev, app->functions[i].events) {
+      const cJSON *p = cJSON_GetObjectItemCaseSensitive(ev, "Properties");
+      const char *type = lk_json_str(ev, "Type");
+      cJSON *attrs;
+
+      if (type == NULL || strcmp(type, "SNS") != 0)
+        continue;
+      attrs = cJSON_CreateObject();
+      for (k = 0; k < 2; k++) /* FilterPolicy, FilterPolicyScope */
+        if (cJSON_GetObjectItemCaseSensitive(p, sub_attrs[k]))
+          cJSON_AddItemToObject(
+              attrs, sub_attrs[k],
+              cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(p, sub_attrs[k]),
+                              1));
+      sns_subscribe(emu, lk_json_str(p, "Topic"), "lambda",
+                    app->functions[i].arn, attrs, app->functions[i].line);
+      cJSON_Delete(attrs);
+    }
+}
+
 static int add_resources(lk_emu_t *emu) {
   const lk_app_t *app = emu->app;
   char group[300];
@@ -233,6 +318,8 @@ static int add_resources(lk_emu_t *emu) {
       fprintf(stderr, "lambkin: queue %s: %s\n", q->name, lk_strerror(rc));
     rc = rc == LK_EEXIST ? 0 : rc;
   }
+  if (rc == 0)
+    add_sns(emu);
   return rc;
 }
 
@@ -242,6 +329,7 @@ static int start_services(lk_emu_t *emu) {
   emu->s3 = lk_s3_new(app->region, app->account);
   emu->logs = lk_logs_new(app->region, app->account);
   emu->ddb = lk_ddb_new(app->region, app->account);
+  emu->sns = lk_sns_new(app->region, app->account);
   emu->sqs = lk_sqs_new(emu->loop, app->region, app->account, emu->endpoint);
   return add_resources(emu);
 }
@@ -313,6 +401,9 @@ static void start_ttl(lk_emu_t *emu) {
 }
 
 static void start_app(lk_emu_t *emu) {
+  lk_sources_deps_t deps = {emu->loop, emu->app, emu->rt,
+                            emu->s3,   emu->sqs, emu->logs,
+                            emu->ddb,  emu->sns, emu->endpoint};
   lk_access_opts_t ao;
 
   ao.enforce = emu->opts.enforce_policies;
@@ -320,8 +411,7 @@ static void start_app(lk_emu_t *emu) {
   ao.credentials = emu->opts.credentials;
   ao.n_credentials = emu->opts.n_credentials;
   emu->access = lk_access_new(emu->app, emu->rt, emu->journal, &ao);
-  emu->sources = lk_sources_new(emu->loop, emu->app, emu->rt, emu->s3, emu->sqs,
-                                emu->logs, emu->ddb);
+  emu->sources = lk_sources_new(&deps);
   lk_runtime_start(emu->rt);
 }
 
@@ -492,6 +582,7 @@ void lk_emu_free(lk_emu_t *emu) {
   lk_sqs_free(emu->sqs);
   lk_logs_free(emu->logs);
   lk_ddb_free(emu->ddb);
+  lk_sns_free(emu->sns);
   lk_loops_free(emu->loops);
   lk_journal_free(emu->journal);
   lk_state_free(emu->state);

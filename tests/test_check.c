@@ -429,8 +429,50 @@ static void test_table_streams(void **state) {
   cJSON_Delete(r);
 }
 
+#define TOPIC(logical, name)                                                   \
+  "  " logical ":\n"                                                           \
+  "    Type: AWS::SNS::Topic\n"                                                \
+  "    Properties: {TopicName: " name "}\n"
+
+static void test_sns_edges(void **state) {
+  cJSON *r;
+
+  (void)state;
+  /* Publishes to the topic that runs it. */
+  r = check(HEAD TOPIC("T", "events") FN(
+      "F", "f",
+      "      Events: {In: {Type: SNS, Properties: {Topic: !Ref T}}}\n"
+      "      Policies:\n"
+      "        - SNSPublishMessagePolicy: {TopicName: events}\n"));
+  assert_int_equal(count(r, "loop", NULL), 1);
+  assert_string_equal(cycle_of(r), "f -> sns://events -> f");
+  assert_int_equal(count(r, "no-dead-letter", NULL), 1); /* SNS is async */
+  cJSON_Delete(r);
+
+  /* A mixed chain: topic -> queue (a subscription) -> function. */
+  r = check(HEAD TOPIC("T", "events") "  Q:\n    Type: AWS::SQS::Queue\n"
+                                      "    Properties: {QueueName: work}\n"
+                                      "  S:\n"
+                                      "    Type: AWS::SNS::Subscription\n"
+                                      "    Properties:\n"
+                                      "      TopicArn: !Ref T\n"
+                                      "      Protocol: sqs\n"
+                                      "      Endpoint: !GetAtt Q.Arn\n" FN(
+                                          "F", "f",
+                                          "      Events: {In: {Type: SQS, "
+                                          "Properties: {Queue: !GetAtt "
+                                          "Q.Arn}}}\n"
+                                          "      Policies: "
+                                          "[AmazonSNSFullAccess]\n"));
+  assert_int_equal(count(r, "loop", NULL), 1);
+  assert_string_equal(cycle_of(r), "f -> sns://events -> sqs://work -> f");
+  assert_int_equal(count(r, "broad-policy", NULL), 1);
+  cJSON_Delete(r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_sns_edges),
       cmocka_unit_test(test_s3_loop_and_key_filters),
       cmocka_unit_test(test_chains_logs_and_invoke),
       cmocka_unit_test(test_table_streams),

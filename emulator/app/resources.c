@@ -808,6 +808,33 @@ static int load_simple_table(ctx_t *c, const char *id, yaml_node_t *res) {
   return err;
 }
 
+/* AWS::SNS::Topic: its name (a FIFO topic's ends .fifo) and Properties. */
+static int load_topic(ctx_t *c, const char *id, yaml_node_t *res) {
+  lk_app_t *app = c->app;
+  yaml_node_t *props = lk_app_get(c, res, "Properties");
+  lk_sns_res_t *t = APPEND(app->topics, app->n_topics);
+  int err;
+
+  t->logical_id = lk_xstrdup(id);
+  t->line = (int)res->start_mark.line + 1;
+  err = name_of(c, id, res, &t->name);
+  t->spec = props ? lk_app_json(c, props) : cJSON_CreateObject();
+  if (err == 0 && !cJSON_IsObject(t->spec))
+    err = LK_EINVAL;
+  return err;
+}
+
+static int load_sns_subscription(ctx_t *c, const char *id, yaml_node_t *res) {
+  lk_app_t *app = c->app;
+  yaml_node_t *props = lk_app_get(c, res, "Properties");
+  lk_sns_res_t *u = APPEND(app->sns_subs, app->n_sns_subs);
+
+  u->logical_id = lk_xstrdup(id);
+  u->line = (int)res->start_mark.line + 1;
+  u->spec = props ? lk_app_json(c, props) : cJSON_CreateObject();
+  return cJSON_IsObject(u->spec) ? 0 : LK_EINVAL;
+}
+
 static int load_subscription(ctx_t *c, const char *id, yaml_node_t *res) {
   lk_app_t *app = c->app;
   yaml_node_t *props = lk_app_get(c, res, "Properties");
@@ -857,6 +884,8 @@ static const struct {
     {"AWS::Logs::SubscriptionFilter", load_subscription},
     {"AWS::DynamoDB::Table", load_table},
     {"AWS::Serverless::SimpleTable", load_simple_table},
+    {"AWS::SNS::Topic", load_topic},
+    {"AWS::SNS::Subscription", load_sns_subscription},
 };
 
 /* Types check and policy read (roles, permissions, APIs) or functions

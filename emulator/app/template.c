@@ -412,6 +412,17 @@ void lk_app_free(lk_app_t *app) {
   free(app->queues);
   free(app->log_groups);
   free(app->tables);
+  for (i = 0; i < app->n_topics; i++) {
+    free(app->topics[i].logical_id);
+    free(app->topics[i].name);
+    cJSON_Delete(app->topics[i].spec);
+  }
+  free(app->topics);
+  for (i = 0; i < app->n_sns_subs; i++) {
+    free(app->sns_subs[i].logical_id);
+    cJSON_Delete(app->sns_subs[i].spec);
+  }
+  free(app->sns_subs);
   free(app->subscriptions);
   for (i = 0; i < app->n_warnings; i++)
     free(app->warnings[i]);

@@ -18,6 +18,7 @@
 #include "lambkin/lambkin.h"
 #include "mem.h"
 #include "sigv4.h"
+#include "sns.h"
 #include "sqs.h"
 #include "sts.h"
 
@@ -90,6 +91,39 @@ static int describe_sqs(const lk_app_t *app, const lk_http_req_t *req,
     return LK_ENOENT;
   snprintf(action, alen, "sqs:%s", op);
   queue_arn(app, url, resource, rlen);
+  return 0;
+}
+
+/* SNS: sns:ACTION on the topic (a subscription's is its topic's; a
+ * topic made by CreateTopic is named by Name); lists on "*". */
+static int describe_sns(const lk_app_t *app, const lk_http_req_t *req,
+                        char *action, size_t alen, char *resource,
+                        size_t rlen) {
+  const char *src = req->body.len ? req->body.data : req->query;
+  size_t len = req->body.len ? req->body.len : strlen(req->query);
+  char op[64] = "", arn[600] = "", name[300] = "";
+  char *colon;
+
+  lk_form_get(src, len, "Action", op, sizeof(op));
+  if (op[0] == '\0')
+    return LK_ENOENT;
+  snprintf(action, alen, "sns:%s", op);
+  if (lk_form_get(src, len, "TopicArn", arn, sizeof(arn)) ||
+      lk_form_get(src, len, "TargetArn", arn, sizeof(arn))) {
+    snprintf(resource, rlen, "%s", arn);
+  } else if (lk_form_get(src, len, "SubscriptionArn", arn, sizeof(arn))) {
+    const char *svc = strstr(arn, ":sns:");
+
+    colon = strrchr(arn, ':');
+    if (svc && colon && colon > svc + 5)
+      *colon = '\0';
+    snprintf(resource, rlen, "%s", arn);
+  } else if (lk_form_get(src, len, "Name", name, sizeof(name))) {
+    snprintf(resource, rlen, "arn:aws:sns:%s:%s:%s", app->region, app->account,
+             name);
+  } else {
+    snprintf(resource, rlen, "*");
+  }
   return 0;
 }
 
@@ -221,6 +255,8 @@ int lk_access_describe(const lk_app_t *app, const lk_http_req_t *req, int exact,
   if (target && (strncmp(target, "DynamoDB_20120810.", 18) == 0 ||
                  strncmp(target, "DynamoDBStreams_20120810.", 25) == 0))
     return describe_ddb(app, req, target, action, alen, resource, rlen);
+  if (lk_sns_is_request(req))
+    return describe_sns(app, req, action, alen, resource, rlen);
   if (lk_sts_is_request(req))
     return LK_ENOENT; /* GetCallerIdentity needs no permission */
   if (lk_sqs_is_query(req))
@@ -235,7 +271,8 @@ typedef enum {
   SVC_SQS_QUERY,
   SVC_LAMBDA,
   SVC_LOGS,
-  SVC_DDB
+  SVC_DDB,
+  SVC_SNS
 } svc_t;
 
 static svc_t service_of(const lk_http_req_t *req) {
@@ -251,6 +288,8 @@ static svc_t service_of(const lk_http_req_t *req) {
   if (target && (strncmp(target, "DynamoDB_20120810.", 18) == 0 ||
                  strncmp(target, "DynamoDBStreams_20120810.", 25) == 0))
     return SVC_DDB;
+  if (lk_sns_is_request(req))
+    return SVC_SNS;
   return lk_sqs_is_query(req) ? SVC_SQS_QUERY : SVC_S3;
 }
 
@@ -273,7 +312,7 @@ static void refuse(lk_http_req_t *req, int status, const char *code,
                   "{\"__type\":\"com.amazonaws.sqs#%s\",\"message\":", code);
     lk_buf_add_json_str(&b, msg, strlen(msg));
     lk_buf_adds(&b, "}");
-  } else if (svc == SVC_SQS_QUERY) {
+  } else if (svc == SVC_SQS_QUERY || svc == SVC_SNS) {
     h[n++] = (lk_http_header_t){"Content-Type", "text/xml"};
     lk_buf_printf(&b,
                   "<?xml version=\"1.0\"?><ErrorResponse><Error><Type>"
@@ -318,6 +357,8 @@ static void deny(const lk_access_t *a, lk_http_req_t *req,
            a->app->account, fn->name, fn->name, action, resource, action);
   if (svc == SVC_LAMBDA || svc == SVC_LOGS || svc == SVC_DDB)
     refuse(req, svc == SVC_LAMBDA ? 403 : 400, "AccessDeniedException", msg);
+  else if (svc == SVC_SNS) /* SNS's own word for it */
+    refuse(req, 403, "AuthorizationError", msg);
   else
     refuse(req, 403, "AccessDenied", msg);
 }
@@ -342,6 +383,8 @@ static void refuse_auth(lk_http_req_t *req, authfail_t why, const char *msg) {
                     "MissingAuthenticationTokenException"},
       [SVC_DDB] = {"InvalidSignatureException", "UnrecognizedClientException",
                    "MissingAuthenticationTokenException"},
+      [SVC_SNS] = {"SignatureDoesNotMatch", "InvalidClientTokenId",
+                   "MissingAuthenticationToken"},
   };
   svc_t svc = service_of(req);
 

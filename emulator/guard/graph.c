@@ -33,9 +33,10 @@
 #define USD_PER_GB_S 0.0000166667
 #define USD_PER_S3_PUT (0.005 / 1000)
 #define USD_PER_SQS_REQUEST (0.40 / 1e6)
-#define USD_PER_DDB_WRITE (0.625 / 1e6) /* on demand; a stream read is free */
+#define USD_PER_DDB_WRITE (0.625 / 1e6)  /* on demand; a stream read is free */
+#define USD_PER_SNS_PUBLISH (0.50 / 1e6) /* delivery to Lambda, SQS: free */
 
-enum { N_FN, N_S3, N_SQS, N_LOGS, N_DDB };
+enum { N_FN, N_S3, N_SQS, N_LOGS, N_DDB, N_SNS };
 
 typedef struct node {
   int kind;
@@ -67,7 +68,8 @@ typedef struct graph {
 } graph_t;
 
 static const char *kind_prefix(int kind) {
-  static const char *p[] = {"", "s3://", "sqs://", "logs:", "dynamodb://"};
+  static const char *p[] = {"",      "s3://",       "sqs://",
+                            "logs:", "dynamodb://", "sns://"};
 
   return p[kind];
 }
@@ -160,6 +162,37 @@ static int table_name(const char *arn, char *out, size_t cap) {
   return out[0] ? 0 : -1;
 }
 
+/* A topic's subscription: to a function it runs, to a queue it fills. */
+static void sns_edge(graph_t *g, const char *topic, const cJSON *sub,
+                     const char *why) {
+  const char *protocol = lk_json_str(sub, "Protocol");
+  const char *endpoint = lk_json_str(sub, "Endpoint");
+  int from, to;
+
+  if (topic == NULL || protocol == NULL || endpoint == NULL)
+    return;
+  from = node(g, N_SNS, arn_name(topic), -1);
+  if (strcmp(protocol, "lambda") == 0 && (to = fn_node(g, endpoint)) >= 0)
+    edge(g, from, to, 0, why);
+  else if (strcmp(protocol, "sqs") == 0)
+    edge(g, from, node(g, N_SQS, arn_name(endpoint), -1), 0, why);
+}
+
+static void add_sns_subscriptions(graph_t *g) {
+  const lk_app_t *app = g->app;
+  const cJSON *s;
+  int i;
+
+  for (i = 0; i < app->n_topics; i++)
+    cJSON_ArrayForEach(s, cJSON_GetObjectItemCaseSensitive(app->topics[i].spec,
+                                                           "Subscription")) {
+      sns_edge(g, app->topics[i].name, s, "topic subscription");
+    }
+  for (i = 0; i < app->n_sns_subs; i++)
+    sns_edge(g, lk_json_str(app->sns_subs[i].spec, "TopicArn"),
+             app->sns_subs[i].spec, "SNS subscription");
+}
+
 static void add_triggers(graph_t *g) {
   const lk_app_t *app = g->app;
   const cJSON *ev, *c;
@@ -190,8 +223,12 @@ static void add_triggers(graph_t *g) {
       else if (strcmp(type, "DynamoDB") == 0 && stream &&
                table_name(stream, table, sizeof(table)) == 0)
         edge(g, node(g, N_DDB, table, -1), i, 0, why);
+      else if (strcmp(type, "SNS") == 0 && lk_json_str(p, "Topic"))
+        edge(g, node(g, N_SNS, arn_name(lk_json_str(p, "Topic")), -1), i, 0,
+             why);
     }
   }
+  add_sns_subscriptions(g);
   for (i = 0; i < app->n_buckets; i++)
     cJSON_ArrayForEach(
         c, cJSON_GetObjectItemCaseSensitive(app->buckets[i].notification,
@@ -271,6 +308,9 @@ static void statement_writes(graph_t *g, int fn, const cJSON *actions,
   if (covers(actions, "sqs:SendMessage") &&
       (strcmp(res, "*") == 0 || strncmp(res, "arn:aws:sqs:", 12) == 0))
     add_write(g, fn, N_SQS, arn_name(res), NULL, why);
+  if (covers(actions, "sns:Publish") &&
+      (strcmp(res, "*") == 0 || strncmp(res, "arn:aws:sns:", 12) == 0))
+    add_write(g, fn, N_SNS, arn_name(res), NULL, why);
   if (covers(actions, "dynamodb:PutItem") ||
       covers(actions, "dynamodb:UpdateItem") ||
       covers(actions, "dynamodb:DeleteItem") ||
@@ -321,8 +361,9 @@ static const char *too_wide(const cJSON *st, char *why, size_t cap) {
   const cJSON *acts = cJSON_GetObjectItem(st, "Action"), *a, *r;
   static const char *const writes[] = {"s3:PutObject", "sqs:SendMessage",
                                        "lambda:InvokeFunction",
-                                       "dynamodb:PutItem"};
-  static const char *const kinds[] = {"bucket", "queue", "function", "table"};
+                                       "dynamodb:PutItem", "sns:Publish"};
+  static const char *const kinds[] = {"bucket", "queue", "function", "table",
+                                      "topic"};
   int any_res = 0, all_res = 0;
   size_t k;
 
@@ -433,6 +474,8 @@ static void report_cycle(graph_t *g) {
       usd += 3 * USD_PER_SQS_REQUEST; /* send, receive, delete */
     } else if (n->kind == N_DDB) {
       usd += USD_PER_DDB_WRITE;
+    } else if (n->kind == N_SNS) {
+      usd += USD_PER_SNS_PUBLISH;
     }
     g->edges[g->path_edge[i]].in_loop = 1;
   }
@@ -548,13 +591,14 @@ static void check_limits(graph_t *g) {
      * a burst has nothing else to slow it down. A stream runs one batch
      * per shard at a time: it bounds itself. */
     if (f->reserved_concurrency < 0 &&
-        triggered_by(g, i, KIND(N_S3) | KIND(N_SQS) | KIND(N_LOGS)))
+        triggered_by(g, i,
+                     KIND(N_S3) | KIND(N_SQS) | KIND(N_LOGS) | KIND(N_SNS)))
       finding(g, "no-concurrency-limit", "warning", f, f->line,
               "no ReservedConcurrentExecutions: nothing but the account's "
               "limit bounds how many copies a loop or a burst runs");
     /* Pollers invoke synchronously and keep what failed themselves. */
-    if (triggered_by(g, i, KIND(N_S3) | KIND(N_LOGS)) && f->dlq_type == NULL &&
-        on_failure == NULL)
+    if (triggered_by(g, i, KIND(N_S3) | KIND(N_LOGS) | KIND(N_SNS)) &&
+        f->dlq_type == NULL && on_failure == NULL)
       finding(g, "no-dead-letter", "warning", f, f->line,
               "invoked asynchronously but has no DeadLetterQueue or "
               "OnFailure destination: an event that fails 3 times is lost");
@@ -600,6 +644,8 @@ static graph_t *build(const lk_app_t *app) {
     node(g, N_LOGS, app->log_groups[i].name, -1);
   for (i = 0; i < app->n_tables; i++)
     node(g, N_DDB, app->tables[i].name, -1);
+  for (i = 0; i < app->n_topics; i++)
+    node(g, N_SNS, app->topics[i].name, -1);
   add_triggers(g);
   add_writes(g);
   find_loops(g);

@@ -13,6 +13,7 @@
 #include "events.h"
 #include "ids.h"
 #include "json.h"
+#include "mem.h"
 #include "runtime.h"
 
 static void iso_now(char *out, size_t cap) {
@@ -158,5 +159,72 @@ char *lk_event_logs(const char *owner, const char *group, const char *stream,
   lk_buf_free(&gz);
   lk_buf_free(&b64);
   lk_buf_free(&payload);
+  return out;
+}
+
+/* ---- SNS ---- */
+
+#define SNS_SIGNATURE "bGFtYmtpbiBkb2VzIG5vdCBzaWduIGl0cyBtZXNzYWdlcw=="
+
+/* The fields envelope and event share; cert and unsub name their URL
+ * fields (the event spells them SigningCertUrl, the envelope ...URL). */
+static void sns_fields(cJSON *o, const lk_sns_delivery_t *d,
+                       const char *endpoint, int event) {
+  char *unsub, region[64] = "us-east-1";
+  const char *r = strstr(d->topic_arn, ":sns:");
+
+  if (r && strchr(r + 5, ':'))
+    snprintf(region, sizeof(region), "%.*s", (int)(strchr(r + 5, ':') - r - 5),
+             r + 5);
+  cJSON_AddStringToObject(o, "Type", "Notification");
+  cJSON_AddStringToObject(o, "MessageId", d->message_id);
+  cJSON_AddStringToObject(o, "TopicArn", d->topic_arn);
+  if (d->subject)
+    cJSON_AddStringToObject(o, "Subject", d->subject);
+  else if (event)
+    cJSON_AddNullToObject(o, "Subject");
+  cJSON_AddStringToObject(o, "Message", d->message);
+  cJSON_AddStringToObject(o, "Timestamp", d->timestamp);
+  cJSON_AddStringToObject(o, "SignatureVersion", "1");
+  cJSON_AddStringToObject(o, "Signature", SNS_SIGNATURE);
+  unsub = lk_xasprintf("https://sns.%s.amazonaws.com/"
+                       "SimpleNotificationService-lambkin.pem",
+                       region);
+  cJSON_AddStringToObject(o, event ? "SigningCertUrl" : "SigningCertURL",
+                          unsub);
+  free(unsub);
+  unsub = lk_xasprintf("%s/?Action=Unsubscribe&SubscriptionArn=%s", endpoint,
+                       d->sub_arn);
+  cJSON_AddStringToObject(o, event ? "UnsubscribeUrl" : "UnsubscribeURL",
+                          unsub);
+  free(unsub);
+  if (d->attributes)
+    cJSON_AddItemToObject(o, "MessageAttributes",
+                          cJSON_Duplicate(d->attributes, 1));
+  else if (event)
+    cJSON_AddObjectToObject(o, "MessageAttributes");
+}
+
+char *lk_event_sns_envelope(const lk_sns_delivery_t *d, const char *endpoint) {
+  cJSON *o = cJSON_CreateObject();
+  char *out;
+
+  sns_fields(o, d, endpoint, 0);
+  out = cJSON_PrintUnformatted(o);
+  cJSON_Delete(o);
+  return out;
+}
+
+char *lk_event_sns(const lk_sns_delivery_t *d, const char *endpoint) {
+  cJSON *root = cJSON_CreateObject(), *r = cJSON_CreateObject();
+  char *out;
+
+  cJSON_AddStringToObject(r, "EventSource", "aws:sns");
+  cJSON_AddStringToObject(r, "EventVersion", "1.0");
+  cJSON_AddStringToObject(r, "EventSubscriptionArn", d->sub_arn);
+  sns_fields(cJSON_AddObjectToObject(r, "Sns"), d, endpoint, 1);
+  cJSON_AddItemToArray(cJSON_AddArrayToObject(root, "Records"), r);
+  out = cJSON_PrintUnformatted(root);
+  cJSON_Delete(root);
   return out;
 }

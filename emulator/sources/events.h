@@ -1,12 +1,14 @@
 /* The events Lambda's sources send, built as AWS builds them: the S3
  * notification, the SQS record and the CloudWatch Logs subscription
- * payload. Each returns a new string or object the caller frees. */
+ * payload, and SNS's. Each returns a new string or object the caller frees. */
 #ifndef LK_EVENTS_H
 #define LK_EVENTS_H
 
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
+
+#include "sns.h"
 
 /* One S3 notification record in {"Records":[...]}; etag NULL for a
  * removal (no size or eTag then). seq feeds the sequencer. */
@@ -21,5 +23,13 @@ cJSON *lk_event_sqs_record(const char *region, const char *queue_arn,
  * message}] that matched a subscription filter. */
 char *lk_event_logs(const char *owner, const char *group, const char *stream,
                     const char *filter, const cJSON *events);
+
+/* An SNS notification as an SQS or HTTP subscriber gets it (the JSON
+ * envelope; raw delivery is the message alone), and as a function gets
+ * it ({"Records":[{"EventSource":"aws:sns", ...}]}). endpoint is
+ * lambkin's, for the UnsubscribeURL. lambkin does not sign: Signature
+ * says so. */
+char *lk_event_sns_envelope(const lk_sns_delivery_t *d, const char *endpoint);
+char *lk_event_sns(const lk_sns_delivery_t *d, const char *endpoint);
 
 #endif

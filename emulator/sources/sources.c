@@ -44,6 +44,7 @@ typedef struct mapping {
 
 struct lk_sources {
   const lk_app_t *app;
+  const char *endpoint;
   lk_runtime_t *rt;
   lk_s3_t *s3;
   lk_sqs_t *sqs;
@@ -436,6 +437,33 @@ static void on_logs_match(void *ud, const char *group, const char *stream,
   free(payload);
 }
 
+/* ---- SNS ---- */
+
+/* A notification to a function (async, as SNS invokes) or a queue (the
+ * JSON envelope, or the message alone when raw). */
+static void on_sns_deliver(void *ud, const lk_sns_delivery_t *d) {
+  lk_sources_t *src = ud;
+  const char *topic = strrchr(d->topic_arn, ':') + 1;
+  char *payload, edge[300];
+
+  snprintf(edge, sizeof(edge), "sns://%s", topic);
+  if (strcmp(d->protocol, "lambda") == 0) {
+    const lk_function_t *def = lk_app_function(src->app, d->endpoint);
+
+    if (def == NULL)
+      return; /* a function lambkin does not run */
+    payload = lk_event_sns(d, src->endpoint);
+    lk_runtime_invoke(src->rt, def, payload, strlen(payload), 1, "sns",
+                      d->trace, edge, NULL, NULL);
+    free(payload);
+  } else if (strcmp(d->protocol, "sqs") == 0) {
+    payload = d->raw ? NULL : lk_event_sns_envelope(d, src->endpoint);
+    lk_sqs_send(src->sqs, d->endpoint, payload ? payload : d->message,
+                strlen(payload ? payload : d->message), d->trace, NULL);
+    free(payload);
+  }
+}
+
 /* ---- set-up ---- */
 
 /* An SQS event of the template: a mapping polled for its function. */
@@ -479,19 +507,20 @@ static void add_subscription(lk_sources_t *src, const lk_function_t *f,
   lk_logs_subscribe(src->logs, group, name, pattern ? pattern : "", f->arn);
 }
 
-lk_sources_t *lk_sources_new(uv_loop_t *loop, const lk_app_t *app,
-                             lk_runtime_t *rt, lk_s3_t *s3, lk_sqs_t *sqs,
-                             lk_logs_t *logs, lk_ddb_t *ddb) {
+lk_sources_t *lk_sources_new(const lk_sources_deps_t *deps) {
   lk_sources_t *src = lk_xcalloc(1, sizeof(*src));
+  const lk_app_t *app = deps->app;
+  uv_loop_t *loop = deps->loop;
   const cJSON *ev, *p;
   const char *type;
   int i;
 
   src->app = app;
-  src->rt = rt;
-  src->s3 = s3;
-  src->sqs = sqs;
-  src->logs = logs;
+  src->endpoint = deps->endpoint;
+  src->rt = deps->rt;
+  src->s3 = deps->s3;
+  src->sqs = deps->sqs;
+  src->logs = deps->logs;
   for (i = 0; i < app->n_functions; i++)
     cJSON_ArrayForEach(ev, app->functions[i].events) {
       p = cJSON_GetObjectItemCaseSensitive(ev, "Properties");
@@ -509,10 +538,11 @@ lk_sources_t *lk_sources_new(uv_loop_t *loop, const lk_app_t *app,
     uv_timer_start(src->tick, on_poll, POLL_MS, POLL_MS);
     uv_unref((uv_handle_t *)src->tick);
   }
-  lk_s3_on_event(s3, on_s3_event, src);
-  lk_sqs_on_send(sqs, on_sqs_send, src);
-  lk_logs_on_match(logs, on_logs_match, src);
-  src->streams = lk_streams_new(loop, app, rt, ddb, sqs);
+  lk_s3_on_event(src->s3, on_s3_event, src);
+  lk_sqs_on_send(src->sqs, on_sqs_send, src);
+  lk_logs_on_match(src->logs, on_logs_match, src);
+  lk_sns_on_deliver(deps->sns, on_sns_deliver, src);
+  src->streams = lk_streams_new(loop, app, src->rt, deps->ddb, src->sqs);
   return src;
 }
 

@@ -1,0 +1,360 @@
+"""SNS on its query protocol: topics and subscriptions from the template
+and the API, Publish and PublishBatch, filter policies on message
+attributes and on the body, delivery to python and node functions (the
+SNS event) and to SQS (the JSON envelope, or raw), SNS's error shapes, as
+boto3, Debian's aws CLI and the JS SDK v3 (inside a function) see them;
+a function that publishes to the topic that runs it is a loop, reported
+at its first cycle and stopped; --enforce-policies covers sns:Publish."""
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lambkin_server import (Server, journal, stop_cleanly,  # noqa: E402
+                            wait_for, write_tree)
+
+import boto3  # noqa: E402
+
+ACCOUNT = "123456789012"
+ARN = "arn:aws:sns:us-east-1:%s:" % ACCOUNT
+
+TEMPLATE = """Transform: AWS::Serverless-2016-10-31
+Resources:
+  Orders:
+    Type: AWS::SNS::Topic
+    Properties:
+      TopicName: orders
+      Subscription:
+        - {Protocol: sqs, Endpoint: !GetAtt Everything.Arn}
+  Everything:
+    Type: AWS::SQS::Queue
+    Properties: {QueueName: everything}
+  Big:
+    Type: AWS::SQS::Queue
+    Properties: {QueueName: big-orders}
+  Raw:
+    Type: AWS::SQS::Queue
+    Properties: {QueueName: raw-orders}
+  BigOnly:
+    Type: AWS::SNS::Subscription
+    Properties:
+      TopicArn: !Ref Orders
+      Protocol: sqs
+      Endpoint: !GetAtt Big.Arn
+      FilterPolicy: {size: [{numeric: [">=", 100]}], kind: [{prefix: "shop-"}]}
+  RawSub:
+    Type: AWS::SNS::Subscription
+    Properties:
+      TopicArn: !Ref Orders
+      Protocol: sqs
+      Endpoint: !GetAtt Raw.Arn
+      RawMessageDelivery: true
+      FilterPolicyScope: MessageBody
+      FilterPolicy: {order: {state: [{anything-but: [draft]}]}}
+  PyOrders:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: py-orders
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: py/
+      Events:
+        Orders:
+          Type: SNS
+          Properties:
+            Topic: !Ref Orders
+            FilterPolicy: {kind: [shop-a]}
+  NodePublisher:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: node-publisher
+      Runtime: nodejs20.x
+      Handler: app.handler
+      CodeUri: node/
+      Environment: {Variables: {TOPIC: !Ref Orders}}
+      Policies: [{SNSPublishMessagePolicy: {TopicName: !GetAtt Orders.TopicName}}]
+  NodeOrders:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: node-orders
+      Runtime: nodejs20.x
+      Handler: recv.handler
+      CodeUri: node/
+      Events:
+        Orders:
+          Type: SNS
+          Properties: {Topic: !Ref Orders, FilterPolicy: {kind: [from-node]}}
+  Echoes:
+    Type: AWS::SNS::Topic
+    Properties: {TopicName: echoes}
+  Echoer:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: echoer
+      Runtime: python3.12
+      Handler: echo.handler
+      CodeUri: py/
+      Environment: {Variables: {TOPIC: !Ref Echoes}}
+      Events:
+        Echoes: {Type: SNS, Properties: {Topic: !Ref Echoes}}
+"""
+
+PY = """def handler(event, context):
+    sns = event["Records"][0]["Sns"]
+    return {"message": sns["Message"],
+            "kind": sns["MessageAttributes"]["kind"]["Value"]}
+"""
+
+ECHO = """import os
+
+import boto3
+
+sns = boto3.client("sns")
+
+
+def handler(event, context):
+    msg = event["Records"][0]["Sns"]["Message"]
+    sns.publish(TopicArn=os.environ["TOPIC"], Message=msg + "!")
+"""
+
+NODE = """const { SNSClient, PublishCommand } = require('@aws-sdk/client-sns');
+
+const sns = new SNSClient({});
+
+exports.handler = async (event) => {
+  const out = await sns.send(new PublishCommand({
+    TopicArn: process.env.TOPIC, Message: event.message, Subject: 'js',
+    MessageAttributes: { kind: { DataType: 'String', StringValue: 'from-node' } },
+  }));
+  return { id: out.MessageId };
+};
+"""
+
+NODE_RECV = """exports.handler = async (event) => ({
+  subject: event.Records[0].Sns.Subject,
+  message: event.Records[0].Sns.Message,
+});
+"""
+
+
+def queue_url(server, name):
+    return "%s/%s/%s" % (server.url, ACCOUNT, name)
+
+
+class SNSTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.top = tempfile.mkdtemp(prefix="lambkin-sns-")
+        write_tree(cls.top, {"template.yaml": TEMPLATE, "py/app.py": PY,
+                             "py/echo.py": ECHO, "node/app.js": NODE,
+                             "node/recv.js": NODE_RECV})
+        cls.server = Server(template=os.path.join(cls.top, "template.yaml"))
+        cls.sns = boto3.client("sns", endpoint_url=cls.server.url)
+        cls.sqs = boto3.client("sqs", endpoint_url=cls.server.url)
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_cleanly(cls.server)
+        shutil.rmtree(cls.top, ignore_errors=True)
+
+    def drain(self, queue, want, timeout=20):
+        got, deadline = [], time.time() + timeout
+        while len(got) < want and time.time() < deadline:
+            r = self.sqs.receive_message(QueueUrl=queue_url(self.server, queue),
+                                         MaxNumberOfMessages=10,
+                                         WaitTimeSeconds=1)
+            for m in r.get("Messages", []):
+                got.append(m["Body"])
+                self.sqs.delete_message(
+                    QueueUrl=queue_url(self.server, queue),
+                    ReceiptHandle=m["ReceiptHandle"])
+        return got
+
+    def invocations(self, fn):
+        return [r for r in journal(self.server)
+                if r.get("function") == fn and "outcome" in r]
+
+    def error(self, call, **kw):
+        with self.assertRaises(self.sns.exceptions.ClientError) as e:
+            getattr(self.sns, call)(**kw)
+        return (e.exception.response["Error"]["Code"],
+                e.exception.response["Error"]["Message"],
+                e.exception.response["ResponseMetadata"]["HTTPStatusCode"])
+
+    def publish(self, message, **attrs):
+        return self.sns.publish(
+            TopicArn=ARN + "orders", Message=message,
+            MessageAttributes={k: ({"DataType": "Number",
+                                    "StringValue": str(v)}
+                                   if isinstance(v, int) else
+                                   {"DataType": "String", "StringValue": v})
+                               for k, v in attrs.items()})
+
+    def test_filters_envelopes_and_raw_delivery(self):
+        self.publish("small", kind="shop-a", size=5)
+        self.publish("big", kind="shop-b", size=500)
+        self.publish(json.dumps({"order": {"state": "draft"}}), kind="x")
+        self.publish(json.dumps({"order": {"state": "paid"}}), kind="x")
+        everything = [json.loads(b) for b in self.drain("everything", 4)]
+        self.assertEqual(len(everything), 4)
+        env = everything[0]
+        self.assertEqual(env["Type"], "Notification")
+        self.assertEqual(env["TopicArn"], ARN + "orders")
+        self.assertEqual(env["Message"], "small")
+        self.assertEqual(env["MessageAttributes"]["size"],
+                         {"Type": "Number", "Value": "5"})
+        self.assertEqual(env["SignatureVersion"], "1")
+        self.assertIn("Action=Unsubscribe", env["UnsubscribeURL"])
+        # size >= 100 and kind prefix shop-: only "big"
+        big = [json.loads(b)["Message"] for b in self.drain("big-orders", 1)]
+        self.assertEqual(big, ["big"])
+        # the body's order.state anything but draft, delivered raw
+        self.assertEqual(self.drain("raw-orders", 1),
+                         [json.dumps({"order": {"state": "paid"}})])
+        time.sleep(0.5)
+        self.assertEqual(self.drain("big-orders", 1, timeout=1), [])
+        self.assertEqual(self.drain("raw-orders", 1, timeout=1), [])
+
+    def test_python_and_node_functions_get_the_sns_event(self):
+        self.publish("for python", kind="shop-a")
+        run = wait_for(lambda: [r for r in self.invocations("py-orders")
+                                if "for python" in r["event"]],
+                       what="py-orders")[0]
+        rec = json.loads(run["event"])["Records"][0]
+        self.assertEqual(rec["EventSource"], "aws:sns")
+        self.assertEqual(rec["Sns"]["TopicArn"], ARN + "orders")
+        self.assertTrue(rec["EventSubscriptionArn"].startswith(
+            ARN + "orders:"))
+        self.assertTrue(run["async"])
+        # the JS SDK v3 inside a function publishes; node-orders' filter
+        # takes only what node sent
+        lam = boto3.client("lambda", endpoint_url=self.server.url)
+        r = lam.invoke(FunctionName="node-publisher",
+                       Payload=json.dumps({"message": "from js"}))
+        out = json.loads(r["Payload"].read())
+        self.assertNotIn("FunctionError", r, out)
+        self.assertRegex(out["id"], r"^[0-9a-f-]{36}$")
+        got = wait_for(lambda: [r for r in self.invocations("node-orders")
+                                if "from js" in r["event"]],
+                       what="node-orders")[0]
+        sns = json.loads(got["event"])["Records"][0]["Sns"]
+        self.assertEqual((sns["Subject"], sns["Message"]), ("js", "from js"))
+        self.assertFalse([r for r in self.invocations("node-orders")
+                          if "for python" in r["event"]])
+        # the chain: the publish was node-publisher's
+        root = [r for r in self.invocations("node-publisher")][-1]
+        self.assertEqual(got["trace"].split(";")[0],
+                         root["trace"].split(";")[0])
+
+    def test_topics_and_subscriptions_through_the_api(self):
+        arn = self.sns.create_topic(Name="made")["TopicArn"]
+        self.assertEqual(arn, ARN + "made")
+        self.assertEqual(self.sns.create_topic(Name="made")["TopicArn"], arn)
+        q = self.sqs.create_queue(QueueName="made-q")["QueueUrl"]
+        sub = self.sns.subscribe(
+            TopicArn=arn, Protocol="sqs",
+            Endpoint="arn:aws:sqs:us-east-1:%s:made-q" % ACCOUNT,
+            Attributes={"RawMessageDelivery": "true"})["SubscriptionArn"]
+        attrs = self.sns.get_subscription_attributes(
+            SubscriptionArn=sub)["Attributes"]
+        self.assertEqual(attrs["RawMessageDelivery"], "true")
+        self.assertEqual(attrs["TopicArn"], arn)
+        self.sns.set_subscription_attributes(
+            SubscriptionArn=sub, AttributeName="FilterPolicy",
+            AttributeValue=json.dumps({"n": [{"numeric": ["<", 3]}]}))
+        r = self.sns.publish_batch(TopicArn=arn, PublishBatchRequestEntries=[
+            {"Id": "a", "Message": "one", "MessageAttributes": {
+                "n": {"DataType": "Number", "StringValue": "1"}}},
+            {"Id": "b", "Message": "nine", "MessageAttributes": {
+                "n": {"DataType": "Number", "StringValue": "9"}}},
+            {"Id": "c", "Message": ""}])
+        self.assertEqual(sorted(s["Id"] for s in r["Successful"]), ["a", "b"])
+        self.assertEqual([(f["Id"], f["Code"]) for f in r["Failed"]],
+                         [("c", "InvalidParameter")])
+        msgs = self.sqs.receive_message(QueueUrl=q, WaitTimeSeconds=2)
+        self.assertEqual([m["Body"] for m in msgs["Messages"]], ["one"])
+        topic = self.sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+        self.assertEqual(topic["SubscriptionsConfirmed"], "1")
+        self.assertEqual(
+            [s["SubscriptionArn"] for s in self.sns.list_subscriptions_by_topic(
+                TopicArn=arn)["Subscriptions"]], [sub])
+        self.sns.unsubscribe(SubscriptionArn=sub)
+        self.assertEqual(self.sns.list_subscriptions_by_topic(
+            TopicArn=arn)["Subscriptions"], [])
+        self.sns.delete_topic(TopicArn=arn)
+        self.assertNotIn(arn, [t["TopicArn"] for t in
+                               self.sns.list_topics()["Topics"]])
+        cli = self.server.aws("sns", "list-topics")
+        self.assertEqual(cli.returncode, 0, cli.stderr)
+        self.assertIn(ARN + "orders", cli.stdout)
+
+    def test_sns_errors(self):
+        self.assertEqual(self.error("publish", TopicArn=ARN + "nope",
+                                    Message="x"),
+                         ("NotFound", "Topic does not exist", 404))
+        self.assertEqual(self.error("publish", TopicArn=ARN + "orders",
+                                    Message=""),
+                         ("InvalidParameter",
+                          "Invalid parameter: Empty message", 400))
+        code, msg, _ = self.error("subscribe", TopicArn=ARN + "orders",
+                                  Protocol="carrier-pigeon", Endpoint="x")
+        self.assertEqual(code, "InvalidParameter")
+        self.assertIn("does not support this protocol", msg)
+        code, msg, _ = self.error(
+            "subscribe", TopicArn=ARN + "orders", Protocol="sqs",
+            Endpoint="arn:aws:sqs:us-east-1:%s:everything" % ACCOUNT,
+            Attributes={"FilterPolicy": '{"a": "not a list"}'})
+        self.assertEqual(code, "InvalidParameter")
+        self.assertIn("FilterPolicy", msg)
+        fifo = self.sns.create_topic(
+            Name="jobs.fifo", Attributes={"FifoTopic": "true"})["TopicArn"]
+        code, msg, _ = self.error("publish", TopicArn=fifo, Message="x")
+        self.assertIn("MessageGroupId", msg)
+        r = self.sns.publish(TopicArn=fifo, Message="x", MessageGroupId="g",
+                             MessageDeduplicationId="d1")
+        self.assertIn("SequenceNumber", r)
+
+    def test_a_function_publishing_to_its_own_topic_is_a_loop(self):
+        self.sns.publish(TopicArn=ARN + "echoes", Message="hi")
+        loop = wait_for(lambda: [r for r in journal(self.server)
+                                 if r.get("type") == "loop" and
+                                 r["function"] == "echoer"],
+                        what="the loop report")[0]
+        self.assertEqual(loop["path"], "echoer -> sns://echoes -> echoer")
+        self.assertTrue(loop["stopped"])
+        time.sleep(0.5)
+        self.assertEqual(len(self.invocations("echoer")), 1)
+
+
+class EnforceTest(unittest.TestCase):
+    def test_publish_needs_the_policy(self):
+        top = tempfile.mkdtemp(prefix="lambkin-sns-enf-")
+        write_tree(top, {"template.yaml": TEMPLATE, "py/app.py": PY,
+                         "py/echo.py": ECHO, "node/app.js": NODE,
+                         "node/recv.js": NODE_RECV})
+        server = Server("--enforce-policies",
+                        template=os.path.join(top, "template.yaml"))
+        try:
+            lam = boto3.client("lambda", endpoint_url=server.url)
+            # node-publisher has SNSPublishMessagePolicy on orders
+            r = lam.invoke(FunctionName="node-publisher",
+                           Payload=json.dumps({"message": "allowed"}))
+            self.assertNotIn("FunctionError", r)
+            # echoer has no policy: its publish is refused
+            r = lam.invoke(FunctionName="echoer", Payload=json.dumps(
+                {"Records": [{"Sns": {"Message": "m"}}]}))
+            err = json.loads(r["Payload"].read())
+            self.assertEqual(r.get("FunctionError"), "Unhandled")
+            self.assertIn("AuthorizationError", err["errorMessage"] +
+                          err.get("errorType", ""))
+        finally:
+            stop_cleanly(server)
+            shutil.rmtree(top, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    unittest.main()
