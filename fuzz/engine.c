@@ -345,9 +345,10 @@ int lk_engine_fuzz(const lk_engine_job_t *j) {
   int rc;
 
   if (ev == NULL) {
-    printf("%-20s skipped: no S3, SQS, Logs, DynamoDB or API event to shape "
-           "seeds\n",
-           j->fn->name);
+    printf(
+        "%-20s skipped: no S3, SQS, SNS, Logs, DynamoDB or API event to shape "
+        "seeds\n",
+        j->fn->name);
     return 0;
   }
   rc = make_paths(j, &p);

@@ -37,10 +37,10 @@ static int fuzz_process(const lk_fuzz_opts_t *o, int time_s, lk_app_t *app,
   memset(&j, 0, sizeof(j));
   seeds[0] = lk_seed_first(app, f, o->source, o->seeds, &j.source);
   if (seeds[0] == NULL) {
-    printf(
-        "%-20s skipped: no S3, SQS, Logs, DynamoDB or API event to shape seeds "
-        "(--source or --seeds gives one)\n",
-        f->name);
+    printf("%-20s skipped: no S3, SQS, SNS, Logs, DynamoDB or API event to "
+           "shape seeds "
+           "(--source or --seeds gives one)\n",
+           f->name);
     return 0;
   }
   j.n_seeds = lk_seeds_corpora(app, j.source, o->seeds, seeds, 1, MAX_SEEDS);

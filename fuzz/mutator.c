@@ -44,7 +44,8 @@ typedef enum {
   FIX_SQS_INNER, /* a field of the JSON body: reprint the body, then md5 */
   FIX_LOG,       /* a field of the decoded awslogs payload: re-encode */
   FIX_HTTP_BODY, /* maybe base64; Content-Length follows */
-  FIX_DDB_KEY    /* a key attribute: the record's images follow it */
+  FIX_DDB_KEY,   /* a key attribute: the record's images follow it */
+  FIX_SNS_INNER  /* a field of the JSON Message: reprint the Message */
 } fix_t;
 
 typedef struct slot {
@@ -73,6 +74,9 @@ static lk_source_t source_of(const cJSON *j) {
     return LK_SRC_SQS;
   if (es && strcmp(es, "aws:dynamodb") == 0)
     return LK_SRC_DYNAMODB;
+  es = lk_json_str(rec, "EventSource");
+  if (es && strcmp(es, "aws:sns") == 0)
+    return LK_SRC_SNS;
   if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j, "awslogs")))
     return LK_SRC_LOGS;
   if (lk_json_str(j, "version") &&
@@ -93,8 +97,8 @@ lk_source_t lk_event_source(const char *event, size_t len) {
 }
 
 const char *lk_source_name(lk_source_t s) {
-  static const char *const names[] = {"unknown", "s3",       "sqs",     "logs",
-                                      "apigw",   "apigw-v2", "dynamodb"};
+  static const char *const names[] = {"unknown", "s3",       "sqs",      "logs",
+                                      "apigw",   "apigw-v2", "dynamodb", "sns"};
 
   return names[s];
 }
@@ -124,18 +128,47 @@ static void add_all(ctx_t *c, cJSON *parent, fix_t fix, cJSON *owner) {
   }
 }
 
-/* Strings anywhere inside a JSON body, for FIX_SQS_INNER. */
+/* Strings anywhere inside a JSON body (an SQS body, an SNS Message):
+ * fix says how the text they came from is written back. */
 static void add_inner(ctx_t *c, cJSON *node, cJSON *owner, cJSON *doc,
-                      int depth) {
+                      int depth, fix_t fix) {
   cJSON *it;
 
   if (depth > 8)
     return;
   cJSON_ArrayForEach(it, node) {
     if (cJSON_IsString(it))
-      add(c, node, it, FIX_SQS_INNER, owner, doc);
+      add(c, node, it, fix, owner, doc);
     else if (cJSON_IsObject(it) || cJSON_IsArray(it))
-      add_inner(c, it, owner, doc, depth + 1);
+      add_inner(c, it, owner, doc, depth + 1, fix);
+  }
+}
+
+/* SNS: each Message (and the strings inside one that is JSON), Subject
+ * and message attribute value. */
+static void collect_sns(ctx_t *c, cJSON *recs) {
+  cJSON *r, *sns, *msg, *a, *doc;
+
+  cJSON_ArrayForEach(r, recs) {
+    sns = cJSON_GetObjectItemCaseSensitive(r, "Sns");
+    msg = cJSON_GetObjectItemCaseSensitive(sns, "Message");
+    add(c, sns, msg, FIX_NONE, sns, NULL);
+    add(c, sns, cJSON_GetObjectItemCaseSensitive(sns, "Subject"), FIX_NONE, sns,
+        NULL);
+    cJSON_ArrayForEach(
+        a, cJSON_GetObjectItemCaseSensitive(sns, "MessageAttributes")) {
+      add(c, a, cJSON_GetObjectItemCaseSensitive(a, "Value"), FIX_NONE, sns,
+          NULL);
+    }
+    if (!cJSON_IsString(msg) || c->n_inner >= 16)
+      continue;
+    doc = cJSON_Parse(msg->valuestring);
+    if (cJSON_IsObject(doc) || cJSON_IsArray(doc)) {
+      c->inner_docs[c->n_inner++] = doc;
+      add_inner(c, doc, sns, doc, 0, FIX_SNS_INNER);
+    } else {
+      cJSON_Delete(doc);
+    }
   }
 }
 
@@ -168,7 +201,7 @@ static void collect_sqs(ctx_t *c, cJSON *recs) {
     doc = cJSON_Parse(body->valuestring);
     if (cJSON_IsObject(doc) || cJSON_IsArray(doc)) {
       c->inner_docs[c->n_inner++] = doc;
-      add_inner(c, doc, r, doc, 0);
+      add_inner(c, doc, r, doc, 0, FIX_SQS_INNER);
     } else {
       cJSON_Delete(doc);
     }
@@ -268,6 +301,8 @@ static void collect(ctx_t *c, cJSON *root, lk_source_t src) {
     collect_sqs(c, recs);
   else if (src == LK_SRC_DYNAMODB)
     collect_ddb(c, recs);
+  else if (src == LK_SRC_SNS)
+    collect_sns(c, recs);
   else if (src == LK_SRC_LOGS)
     collect_logs(c, root);
   else if (src == LK_SRC_APIGW_V1 || src == LK_SRC_APIGW_V2)
@@ -453,6 +488,15 @@ static int apply(ctx_t *c, cJSON *root, slot_t *s, lk_rand_t *rs,
                  body);
     cJSON_free(body);
     fix_md5(s->owner);
+    break;
+  }
+  case FIX_SNS_INNER: {
+    char *msg = cJSON_PrintUnformatted(s->inner);
+
+    if (msg)
+      set_string(s->owner,
+                 cJSON_GetObjectItemCaseSensitive(s->owner, "Message"), msg);
+    cJSON_free(msg);
     break;
   }
   case FIX_LOG:

@@ -1,12 +1,12 @@
 /* The event-aware mutator: one step of structure-aware fuzzing for Lambda
  * events. It parses an event (S3, SQS, CloudWatch Logs, API Gateway v1 or
- * v2, DynamoDB streams), picks one field the source fills with outside data,
- * changes it with a byte mutation or an attack payload, fixes what depends on
- * that field (URL-encoded key, md5OfBody, base64+gzip of a log payload, base64
- * of a binary body, Content-Length, a key attribute in a stream record's
- * images) and writes the event back. It never hands
- * out an event the source could not have sent: what it cannot repair, it
- * refuses. Pure: no state but what the caller passes in. */
+ * v2, DynamoDB streams, SNS), picks one field the source fills with outside
+ * data, changes it with a byte mutation or an attack payload, fixes what
+ * depends on that field (URL-encoded key, md5OfBody, base64+gzip of a log
+ * payload, base64 of a binary body, Content-Length, a key attribute in a stream
+ * record's images) and writes the event back. It never hands out an event the
+ * source could not have sent: what it cannot repair, it refuses. Pure: no state
+ * but what the caller passes in. */
 #ifndef LK_MUTATOR_H
 #define LK_MUTATOR_H
 
@@ -23,7 +23,8 @@ typedef enum {
   LK_SRC_LOGS,
   LK_SRC_APIGW_V1,
   LK_SRC_APIGW_V2,
-  LK_SRC_DYNAMODB
+  LK_SRC_DYNAMODB,
+  LK_SRC_SNS
 } lk_source_t;
 
 /* Mutates data[0..size) in place, up to max bytes; returns the new size.

@@ -65,6 +65,16 @@ static char *sqs_seed(const lk_app_t *app, const cJSON *ev, const cJSON *p) {
   return out;
 }
 
+/* A message on the topic the event subscribes to. */
+static char *sns_seed(const lk_app_t *app, const cJSON *ev, const cJSON *p) {
+  const char *topic = lk_json_str(p, "Topic");
+  const char *name =
+      topic && strrchr(topic, ':') ? strrchr(topic, ':') + 1 : "topic";
+
+  (void)ev;
+  return lk_event_sns_sample(app->region, app->account, name, "hello");
+}
+
 /* A new item {id, message} in the table of the stream the event reads. */
 static char *ddb_seed(const lk_app_t *app, const cJSON *ev, const cJSON *p) {
   const char *arn = lk_json_str(p, "Stream");
@@ -132,9 +142,13 @@ static const struct {
   const char *type, *source;
   char *(*seed)(const lk_app_t *app, const cJSON *ev, const cJSON *p);
 } shapers[] = {
-    {"S3", "s3", s3_seed},           {"CloudWatchLogs", "logs", logs_seed},
-    {"SQS", "sqs", sqs_seed},        {"DynamoDB", "dynamodb", ddb_seed},
-    {"Api", "apigw", apigw_v1_seed}, {"HttpApi", "apigw-v2", apigw_v2_seed},
+    {"S3", "s3", s3_seed},
+    {"CloudWatchLogs", "logs", logs_seed},
+    {"SQS", "sqs", sqs_seed},
+    {"DynamoDB", "dynamodb", ddb_seed},
+    {"SNS", "sns", sns_seed},
+    {"Api", "apigw", apigw_v1_seed},
+    {"HttpApi", "apigw-v2", apigw_v2_seed},
 };
 
 /* A seed for the first of the events lambkin can shape. */
@@ -164,6 +178,7 @@ char *lk_seed_event(const lk_app_t *app, const lk_function_t *f,
       {"s3", "S3", "{\"Bucket\":\"bucket\"}"},
       {"sqs", "SQS", "{\"Queue\":\"arn:aws:sqs:us-east-1:123456789012:q\"}"},
       {"logs", "CloudWatchLogs", "{\"LogGroupName\":\"/app\"}"},
+      {"sns", "SNS", "{\"Topic\":\"arn:aws:sns:us-east-1:123456789012:t\"}"},
       {"dynamodb", "DynamoDB",
        "{\"Stream\":\"arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/"
        "1970-01-01T00:00:00.000\"}"},

@@ -206,12 +206,57 @@ static void test_ddb_key_follows_into_images(void **state) {
   free(buf);
 }
 
+/* An SNS Message that is JSON is mutated inside and stays JSON; the
+ * attributes' values are mutated too. */
+static void test_sns_message_and_attributes(void **state) {
+  size_t len, n;
+  char *orig = read_seed("sns.json", &len), *buf = malloc(MAX);
+  unsigned seed;
+  int inner = 0, attr = 0;
+
+  (void)state;
+  assert_int_equal(lk_event_source(orig, len), LK_SRC_SNS);
+  for (seed = 1; seed < 300; seed++) {
+    cJSON *j, *sns, *msg;
+
+    memcpy(buf, orig, len);
+    n = lk_mutate_event(buf, len, MAX, seed, no_bytes);
+    if (n == 0)
+      continue;
+    j = cJSON_ParseWithLength(buf, n);
+    sns = cJSON_GetObjectItem(
+        cJSON_GetArrayItem(cJSON_GetObjectItem(j, "Records"), 0), "Sns");
+    msg = cJSON_Parse(cJSON_GetObjectItem(sns, "Message")->valuestring);
+    if (cJSON_IsObject(msg)) {
+      char *text = cJSON_PrintUnformatted(msg);
+
+      inner += strcmp(text, "{\"order\":{\"id\":\"o-1\",\"note\":"
+                            "\"gift\"}}") != 0;
+      free(text);
+    }
+    attr +=
+        strcmp(cJSON_GetObjectItem(
+                   cJSON_GetObjectItem(
+                       cJSON_GetObjectItem(sns, "MessageAttributes"), "kind"),
+                   "Value")
+                   ->valuestring,
+               "sample") != 0;
+    cJSON_Delete(msg);
+    cJSON_Delete(j);
+  }
+  assert_true(inner > 0);
+  assert_true(attr > 0);
+  free(orig);
+  free(buf);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sqs_md5_follows_body),
       cmocka_unit_test(test_s3_key_stays_encoded),
       cmocka_unit_test(test_logs_payload_reencoded),
       cmocka_unit_test(test_ddb_key_follows_into_images),
+      cmocka_unit_test(test_sns_message_and_attributes),
       cmocka_unit_test(test_crossover_takes_a_donor_field),
       cmocka_unit_test(test_unknown_input_refused),
   };

@@ -21,7 +21,7 @@
 
 typedef struct opts {
   const char *bucket, *key, *event_name, *body, *queue, *group, *stream,
-      *message, *method, *path, *resource, *query, *table;
+      *message, *method, *path, *resource, *query, *table, *topic;
   long size;
   const char *headers[MAX_OPT_HEADERS];
   int n_headers;
@@ -29,11 +29,12 @@ typedef struct opts {
 
 static void event_usage(FILE *f) {
   fprintf(f,
-          "usage: lambkin event s3|sqs|logs|dynamodb|apigw|apigw-v2 "
+          "usage: lambkin event s3|sqs|sns|logs|dynamodb|apigw|apigw-v2 "
           "[options]\n"
           "  s3:       --bucket B --key K --size N --event-name "
           "ObjectCreated:Put\n"
           "  sqs:      --queue NAME --body TEXT\n"
+          "  sns:      --topic T --message TEXT\n"
           "  logs:     --group G --stream S --message TEXT\n"
           "  dynamodb: --table T --event-name INSERT|MODIFY|REMOVE --key ID "
           "--message TEXT\n"
@@ -68,6 +69,7 @@ static int parse(int argc, char **argv, opts_t *o, const char **source) {
       {"resource", 0, LK_OPT_STR, &o->resource, 0, 0, NULL, NULL},
       {"query", 0, LK_OPT_STR, &o->query, 0, 0, NULL, NULL},
       {"table", 0, LK_OPT_STR, &o->table, 0, 0, NULL, NULL},
+      {"topic", 0, LK_OPT_STR, &o->topic, 0, 0, NULL, NULL},
       /* S3's largest object: 5 TiB. */
       {"size", 0, LK_OPT_LONG, &o->size, 0, 5L * 1024 * 1024 * 1024 * 1024,
        NULL, NULL},
@@ -155,6 +157,12 @@ static int logs_event(const opts_t *o) {
   return rc;
 }
 
+static int sns_event(const opts_t *o) {
+  return print_json(lk_event_sns_sample(
+      REGION, ACCOUNT, o->topic ? o->topic : "example-topic",
+      o->message ? o->message : "Hello from SNS!"));
+}
+
 static int dynamodb_event(const opts_t *o) {
   const char *name = o->event_name ? o->event_name : "INSERT";
   char *text = lk_ddb_sample_event(
@@ -215,9 +223,13 @@ static const struct {
   const char *source;
   int (*build)(const opts_t *o);
 } builders[] = {
-    {"s3", s3_event},       {"sqs", sqs_event},
-    {"logs", logs_event},   {"dynamodb", dynamodb_event},
-    {"apigw", apigw_event}, {"apigw-v2", apigw_v2_event},
+    {"s3", s3_event},
+    {"sqs", sqs_event},
+    {"sns", sns_event},
+    {"logs", logs_event},
+    {"dynamodb", dynamodb_event},
+    {"apigw", apigw_event},
+    {"apigw-v2", apigw_v2_event},
 };
 
 int lk_cmd_event(int argc, char **argv) {

@@ -7,13 +7,14 @@
 #include "fuzz.h"
 
 static void fuzz_usage(FILE *f) {
-  fprintf(f,
-          "usage: lambkin fuzz [FUNCTION...] [-t template.yaml] "
-          "[--time S] [--runs N] [--jobs N] [--first]\n"
-          "                    [--out DIR] [--seed N] "
-          "[--source s3|sqs|logs|dynamodb|apigw|apigw-v2] [--seeds FILE|DIR]\n"
-          "                    [--sarif F] [--junit F] [--json F] "
-          "[-- libFuzzer flags]\n");
+  fprintf(
+      f,
+      "usage: lambkin fuzz [FUNCTION...] [-t template.yaml] "
+      "[--time S] [--runs N] [--jobs N] [--first]\n"
+      "                    [--out DIR] [--seed N] "
+      "[--source s3|sqs|sns|logs|dynamodb|apigw|apigw-v2] [--seeds FILE|DIR]\n"
+      "                    [--sarif F] [--junit F] [--json F] "
+      "[-- libFuzzer flags]\n");
 }
 
 int lk_cmd_fuzz(int argc, char **argv) {

@@ -228,3 +228,32 @@ char *lk_event_sns(const lk_sns_delivery_t *d, const char *endpoint) {
   cJSON_Delete(root);
   return out;
 }
+
+char *lk_event_sns_sample(const char *region, const char *account,
+                          const char *topic, const char *message) {
+  cJSON *attrs = cJSON_CreateObject(), *kind;
+  char id[37], when[40], *topic_arn, *sub_arn, *out;
+  lk_sns_delivery_t d;
+
+  lk_uuid(id);
+  iso_now(when, sizeof(when));
+  topic_arn = lk_xasprintf("arn:aws:sns:%s:%s:%s", region, account, topic);
+  sub_arn = lk_xasprintf("%s:%s", topic_arn, id);
+  kind = cJSON_AddObjectToObject(attrs, "kind");
+  cJSON_AddStringToObject(kind, "Type", "String");
+  cJSON_AddStringToObject(kind, "Value", "sample");
+  memset(&d, 0, sizeof(d));
+  d.topic_arn = topic_arn;
+  d.sub_arn = sub_arn;
+  d.protocol = "lambda";
+  d.message_id = id;
+  d.subject = "sample";
+  d.message = message;
+  d.timestamp = when;
+  d.attributes = attrs;
+  out = lk_event_sns(&d, "http://localhost:3001");
+  cJSON_Delete(attrs);
+  free(topic_arn);
+  free(sub_arn);
+  return out;
+}

@@ -31,5 +31,9 @@ char *lk_event_logs(const char *owner, const char *group, const char *stream,
  * says so. */
 char *lk_event_sns_envelope(const lk_sns_delivery_t *d, const char *endpoint);
 char *lk_event_sns(const lk_sns_delivery_t *d, const char *endpoint);
+/* A sample of the above (`lambkin event sns`, the fuzzer's seeds): one
+ * message with a String attribute "kind", on topic. */
+char *lk_event_sns_sample(const char *region, const char *account,
+                          const char *topic, const char *message);
 
 #endif

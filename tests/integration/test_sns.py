@@ -8,14 +8,15 @@ at its first cycle and stopped; --enforce-policies covers sns:Publish."""
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lambkin_server import (Server, journal, stop_cleanly,  # noqa: E402
-                            wait_for, write_tree)
+from lambkin_server import (LAMBKIN, Server, journal,  # noqa: E402
+                            stop_cleanly, wait_for, write_tree)
 
 import boto3  # noqa: E402
 
@@ -353,6 +354,66 @@ class EnforceTest(unittest.TestCase):
                           err.get("errorType", ""))
         finally:
             stop_cleanly(server)
+            shutil.rmtree(top, ignore_errors=True)
+
+
+class SNSEventsTest(unittest.TestCase):
+    def test_lambkin_event_sns(self):
+        p = subprocess.run([LAMBKIN, "event", "sns", "--topic", "orders",
+                            "--message", "hi"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        rec = json.loads(p.stdout)["Records"][0]
+        self.assertEqual(rec["EventSource"], "aws:sns")
+        self.assertEqual(rec["Sns"]["TopicArn"], ARN + "orders")
+        self.assertEqual(rec["Sns"]["Message"], "hi")
+
+    def test_fuzz_finds_the_injection_behind_a_topic(self):
+        top = tempfile.mkdtemp(prefix="lambkin-snsf-")
+        try:
+            write_tree(top, {"template.yaml": """Transform: AWS::Serverless-2016-10-31
+Resources:
+  Alerts:
+    Type: AWS::SNS::Topic
+  Pager:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: pager
+      Runtime: python3.12
+      Handler: pager.handler
+      CodeUri: src/
+      Events:
+        Alerts: {Type: SNS, Properties: {Topic: !Ref Alerts}}
+""", "src/pager.py": """import json
+import os
+
+
+# Deliberately vulnerable: an alert's host reaches a shell.
+def handler(event, context):
+    alert = json.loads(event["Records"][0]["Sns"]["Message"])
+    os.system("ping -c1 " + alert.get("host", "localhost") + " >/dev/null")
+"""})
+            # the seed's message is JSON, as the function expects
+            seeds = os.path.join(top, "seeds")
+            os.makedirs(seeds)
+            p = subprocess.run([LAMBKIN, "event", "sns", "--message",
+                                json.dumps({"host": "db1"})],
+                               capture_output=True, text=True, timeout=30)
+            with open(os.path.join(seeds, "alert.json"), "w") as f:
+                f.write(p.stdout)
+            out = os.path.join(top, "out")
+            p = subprocess.run(
+                [LAMBKIN, "fuzz", "-t", os.path.join(top, "template.yaml"),
+                 "--time", "20", "--out", out, "--seed", "1", "--seeds",
+                 seeds], capture_output=True, text=True, timeout=300, cwd=top)
+            self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+            self.assertIn("fuzzing (sns events", p.stdout)
+            found = [json.load(open(os.path.join(out, "findings", f)))
+                     for f in os.listdir(os.path.join(out, "findings"))]
+            inj = [f for f in found if f["class"] == "command-injection"]
+            self.assertTrue(inj, p.stdout)
+            self.assertEqual(inj[0]["source"], "sns")
+        finally:
             shutil.rmtree(top, ignore_errors=True)
 
 
