@@ -19,10 +19,10 @@
 #define LOG_PREFIX "state.aof."
 #define MAX_LOGS 64 /* generations found at start: a crash leaves two */
 
-enum { SVC_S3, SVC_SQS, SVC_LOGS, SVC_DDB, N_SVC };
+enum { SVC_S3, SVC_SQS, SVC_LOGS, SVC_DDB, SVC_SNS, N_SVC };
 
-static const char *const snapshot_files[N_SVC] = {"s3.json", "sqs.json",
-                                                  "logs.json", "dynamodb.json"};
+static const char *const snapshot_files[N_SVC] = {
+    "s3.json", "sqs.json", "logs.json", "dynamodb.json", "sns.json"};
 
 struct lk_state {
   uv_loop_t *loop;
@@ -31,6 +31,7 @@ struct lk_state {
   lk_sqs_t *sqs;
   lk_logs_t *logs;
   lk_ddb_t *ddb;
+  lk_sns_t *sns;
   lk_http_server_t *api;
   lk_aof_t *aof;
   uint64_t gen;       /* of the state log being written */
@@ -112,6 +113,10 @@ static int save_snapshots(const lk_state_t *st, uint64_t gen) {
     rc = snapshot_path(st, SVC_DDB, path, sizeof(path));
   if (rc == 0)
     rc = lk_ddb_save(st->ddb, path, gen);
+  if (rc == 0)
+    rc = snapshot_path(st, SVC_SNS, path, sizeof(path));
+  if (rc == 0)
+    rc = lk_sns_save(st->sns, path, gen);
   return rc;
 }
 
@@ -138,6 +143,9 @@ static void replay_line(const char *line, size_t n, void *ud) {
   else if (cJSON_GetObjectItemCaseSensitive(rec, "ddb") &&
            r->log >= r->since[3])
     lk_ddb_apply(r->st->ddb, rec);
+  else if (cJSON_GetObjectItemCaseSensitive(rec, "sns") &&
+           r->log >= r->since[4])
+    lk_sns_apply(r->st->sns, rec);
   cJSON_Delete(rec);
 }
 
@@ -154,7 +162,8 @@ static int load_snapshots(lk_state_t *st, uint64_t since[N_SVC]) {
       rc = svc == SVC_S3     ? lk_s3_load(st->s3, path, &since[svc])
            : svc == SVC_SQS  ? lk_sqs_load(st->sqs, path, &since[svc])
            : svc == SVC_LOGS ? lk_logs_load(st->logs, path, &since[svc])
-                             : lk_ddb_load(st->ddb, path, &since[svc]);
+           : svc == SVC_DDB  ? lk_ddb_load(st->ddb, path, &since[svc])
+                             : lk_sns_load(st->sns, path, &since[svc]);
     if (rc == LK_ENOENT)
       rc = 0;
     else if (rc)
@@ -275,6 +284,7 @@ static void start(lk_state_t *st) {
   lk_sqs_on_record(st->sqs, on_record, st);
   lk_logs_on_record(st->logs, on_record, st);
   lk_ddb_on_record(st->ddb, on_record, st);
+  lk_sns_on_record(st->sns, on_record, st);
 }
 
 int lk_state_open(uv_loop_t *loop, const char *dir, const lk_state_svcs_t *svc,
@@ -289,6 +299,7 @@ int lk_state_open(uv_loop_t *loop, const char *dir, const lk_state_svcs_t *svc,
   st->sqs = svc->sqs;
   st->logs = svc->logs;
   st->ddb = svc->ddb;
+  st->sns = svc->sns;
   st->api = api;
   rc = load(st);
   /* What the logs held goes into fresh snapshots; a new log starts. */
@@ -335,6 +346,7 @@ void lk_state_close(lk_state_t *st) {
   lk_sqs_on_record(st->sqs, NULL, NULL);
   lk_logs_on_record(st->logs, NULL, NULL);
   lk_ddb_on_record(st->ddb, NULL, NULL);
+  lk_sns_on_record(st->sns, NULL, NULL);
   rc = save_snapshots(st, st->gen + 1);
   if (rc == 0)
     drop_logs_below(st, st->gen + 1);

@@ -1,9 +1,9 @@
-/* --state: S3, SQS, CloudWatch Logs and DynamoDB kept in a folder across
- * restarts, and across crashes. Each service has a snapshot (s3.json,
- * sqs.json, logs.json, dynamodb.json, each naming the state log generation it
- * holds everything before), and every change since goes to the state log
- * (state.aof.<generation>), redis's AOF: replayed at start, then folded
- * into new snapshots. A change someone is told of reaches the disk
+/* --state: S3, SQS, CloudWatch Logs, DynamoDB and SNS kept in a folder
+ * across restarts, and across crashes. Each service has a snapshot
+ * (s3.json, sqs.json, logs.json, dynamodb.json, sns.json, each naming the state
+ * log generation it holds everything before), and every change since goes to
+ * the state log (state.aof.<generation>), redis's AOF: replayed at start, then
+ * folded into new snapshots. A change someone is told of reaches the disk
  * before the answer leaves: the endpoint's answers are held while a
  * durable record waits, and one fdatasync() per loop turn releases them
  * all (group commit). Function output is logged without a sync of its
@@ -19,6 +19,7 @@
 #include "http.h"
 #include "logs.h"
 #include "s3.h"
+#include "sns.h"
 #include "sqs.h"
 
 #define LK_STATE_LOG_MAX ((uint64_t)64 * 1024 * 1024)
@@ -31,6 +32,7 @@ typedef struct lk_state_svcs {
   lk_sqs_t *sqs;
   lk_logs_t *logs;
   lk_ddb_t *ddb;
+  lk_sns_t *sns;
 } lk_state_svcs_t;
 
 /* Loads dir's snapshots into the services, replays the state log, writes

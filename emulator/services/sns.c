@@ -43,6 +43,8 @@ struct lk_sns {
   int n_subs;
   lk_sns_deliver_cb cb;
   void *ud;
+  lk_record_cb rec_cb; /* --state: the state log */
+  void *rec_ud;
 };
 
 lk_sns_t *lk_sns_new(const char *region, const char *account) {
@@ -274,6 +276,165 @@ int lk_sns_subscribe(lk_sns_t *s, const char *topic_arn, const char *protocol,
   return 0;
 }
 
+/* ---- --state ---- */
+
+static cJSON *topic_json(const topic_t *t) {
+  cJSON *o = cJSON_CreateObject();
+
+  cJSON_AddStringToObject(o, "name", t->name);
+  cJSON_AddBoolToObject(o, "fifo", t->fifo);
+  cJSON_AddItemToObject(o, "attrs", cJSON_Duplicate(t->attrs, 1));
+  return o;
+}
+
+static cJSON *sub_json(const sub_t *u) {
+  cJSON *o = cJSON_CreateObject();
+
+  cJSON_AddStringToObject(o, "arn", u->arn);
+  cJSON_AddStringToObject(o, "topic", u->topic_arn);
+  cJSON_AddStringToObject(o, "protocol", u->protocol);
+  cJSON_AddStringToObject(o, "endpoint", u->endpoint);
+  cJSON_AddItemToObject(o, "attrs", cJSON_Duplicate(u->attrs, 1));
+  return o;
+}
+
+/* A durable record of a topic or subscription as it is now (o), or of
+ * one gone (arn). */
+static void record(lk_sns_t *s, const char *op, cJSON *o, const char *arn) {
+  if (s->rec_cb == NULL) {
+    cJSON_Delete(o);
+    return;
+  }
+  if (o == NULL) {
+    o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "arn", arn);
+  }
+  cJSON_AddStringToObject(o, "sns", op);
+  s->rec_cb(s->rec_ud, o, 1);
+  cJSON_Delete(o);
+}
+
+void lk_sns_on_record(lk_sns_t *s, lk_record_cb cb, void *ud) {
+  s->rec_cb = cb;
+  s->rec_ud = ud;
+}
+
+int lk_sns_save(lk_sns_t *s, const char *path, uint64_t gen) {
+  cJSON *root = cJSON_CreateObject(), *ts, *us;
+  int i, err;
+
+  cJSON_AddNumberToObject(root, "aof", (double)gen);
+  ts = cJSON_AddArrayToObject(root, "topics");
+  for (i = 0; i < s->n_topics; i++)
+    cJSON_AddItemToArray(ts, topic_json(s->topics[i]));
+  us = cJSON_AddArrayToObject(root, "subscriptions");
+  for (i = 0; i < s->n_subs; i++)
+    cJSON_AddItemToArray(us, sub_json(s->subs[i]));
+  err = lk_save_json(path, root);
+  cJSON_Delete(root);
+  return err;
+}
+
+/* A topic as saved: made when missing, its attributes as they were. */
+static void load_topic(lk_sns_t *s, const cJSON *o) {
+  char arn[600];
+  const cJSON *a;
+  topic_t *t;
+
+  if (lk_sns_create_topic(
+          s, lk_json_str(o, "name"),
+          cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "fifo")), arn,
+          sizeof(arn)) != 0 ||
+      (t = find_topic(s, arn)) == NULL)
+    return;
+  cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(o, "attrs")) {
+    if (!cJSON_IsString(a))
+      continue;
+    cJSON_DeleteItemFromObjectCaseSensitive(t->attrs, a->string);
+    cJSON_AddStringToObject(t->attrs, a->string, a->valuestring);
+  }
+}
+
+/* A subscription as saved: made (or the template's again found) with
+ * the ARN and attributes it had. */
+static void load_sub(lk_sns_t *s, const cJSON *o) {
+  const char *want = lk_json_str(o, "arn");
+  char arn[700], err[512];
+  const cJSON *a;
+  int i;
+
+  if (want == NULL || strncmp(want, "arn:aws:sns:", 12) != 0 ||
+      lk_sns_subscribe(s, lk_json_str(o, "topic"), lk_json_str(o, "protocol"),
+                       lk_json_str(o, "endpoint"), NULL, arn, sizeof(arn), err,
+                       sizeof(err)) != 0 ||
+      (i = find_sub(s, arn)) < 0)
+    return;
+  if (find_sub(s, want) < 0) {
+    free(s->subs[i]->arn);
+    s->subs[i]->arn = lk_xstrdup(want);
+  }
+  cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(o, "attrs")) {
+    if (cJSON_IsString(a))
+      set_sub_attr(s->subs[i], a->string, a->valuestring, err, sizeof(err));
+  }
+}
+
+int lk_sns_load(lk_sns_t *s, const char *path, uint64_t *gen) {
+  cJSON *root;
+  const cJSON *o, *aof;
+  int err = lk_load_json(path, &root);
+
+  if (err)
+    return err;
+  aof = cJSON_GetObjectItemCaseSensitive(root, "aof");
+  *gen = cJSON_IsNumber(aof) && aof->valuedouble > 0 && aof->valuedouble < 9e18
+             ? (uint64_t)aof->valuedouble
+             : 0;
+  cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(root, "topics")) {
+    load_topic(s, o);
+  }
+  cJSON_ArrayForEach(o,
+                     cJSON_GetObjectItemCaseSensitive(root, "subscriptions")) {
+    load_sub(s, o);
+  }
+  cJSON_Delete(root);
+  return 0;
+}
+
+static void drop_topic(lk_sns_t *s, topic_t *t) {
+  int i;
+
+  for (i = s->n_subs - 1; i >= 0; i--)
+    if (strcmp(s->subs[i]->topic_arn, t->arn) == 0)
+      remove_sub(s, i);
+  for (i = 0; s->topics[i] != t; i++)
+    ;
+  memmove(&s->topics[i], &s->topics[i + 1],
+          sizeof(*s->topics) * (size_t)(s->n_topics - i - 1));
+  s->n_topics--;
+  topic_free(t);
+}
+
+void lk_sns_apply(lk_sns_t *s, const cJSON *rec) {
+  const char *op = lk_json_str(rec, "sns");
+  topic_t *t;
+  int i;
+
+  if (op == NULL)
+    return;
+  if (strcmp(op, "topic") == 0) {
+    load_topic(s, rec);
+  } else if (strcmp(op, "sub") == 0) {
+    load_sub(s, rec);
+  } else if (strcmp(op, "untopic") == 0) {
+    if ((t = find_topic(s, lk_json_str(rec, "arn"))) != NULL)
+      drop_topic(s, t);
+  } else if (strcmp(op, "unsub") == 0) {
+    if ((i = find_sub(s, lk_json_str(rec, "arn"))) >= 0)
+      remove_sub(s, i);
+  }
+}
+
 /* ---- the query protocol ---- */
 
 static const char *const actions[] = {"CreateTopic",
@@ -450,6 +611,7 @@ static int op_create_topic(ctx_t *c) {
       cJSON_DeleteItemFromObjectCaseSensitive(t->attrs, a->string);
       cJSON_AddItemToObject(t->attrs, a->string, cJSON_Duplicate(a, 1));
     }
+    record(c->s, "topic", topic_json(t), NULL);
     tag(&c->out, "TopicArn", arn);
   }
   cJSON_Delete(attrs);
@@ -457,21 +619,12 @@ static int op_create_topic(ctx_t *c) {
 }
 
 static int op_delete_topic(ctx_t *c) {
-  const char *arn = param(c, "TopicArn");
-  topic_t *t = find_topic(c->s, arn);
-  int i;
+  topic_t *t = find_topic(c->s, param(c, "TopicArn"));
 
   if (t == NULL) /* SNS answers a delete of nothing with success */
     return 0;
-  for (i = c->s->n_subs - 1; i >= 0; i--)
-    if (strcmp(c->s->subs[i]->topic_arn, t->arn) == 0)
-      remove_sub(c->s, i);
-  for (i = 0; c->s->topics[i] != t; i++)
-    ;
-  memmove(&c->s->topics[i], &c->s->topics[i + 1],
-          sizeof(*c->s->topics) * (size_t)(c->s->n_topics - i - 1));
-  c->s->n_topics--;
-  topic_free(t);
+  record(c->s, "untopic", NULL, t->arn);
+  drop_topic(c->s, t);
   return 0;
 }
 
@@ -541,6 +694,7 @@ static int op_set_topic_attributes(ctx_t *c) {
     return fail(c, 400, "InvalidParameter", "Invalid parameter: AttributeName");
   cJSON_DeleteItemFromObjectCaseSensitive(t->attrs, name);
   cJSON_AddStringToObject(t->attrs, name, value ? value : "");
+  record(c->s, "topic", topic_json(t), NULL);
   return 0;
 }
 
@@ -554,10 +708,12 @@ static int op_subscribe(ctx_t *c) {
     rc = lk_sns_subscribe(c->s, t->arn, param(c, "Protocol"),
                           param(c, "Endpoint"), attrs, arn, sizeof(arn), err,
                           sizeof(err));
-    if (rc)
+    if (rc) {
       fail(c, 400, "InvalidParameter", "%s", err);
-    else
+    } else {
+      record(c->s, "sub", sub_json(c->s->subs[find_sub(c->s, arn)]), NULL);
       tag(&c->out, "SubscriptionArn", arn);
+    }
   }
   cJSON_Delete(attrs);
   return rc ? -1 : 0;
@@ -568,6 +724,7 @@ static int op_unsubscribe(ctx_t *c) {
 
   if (i < 0)
     return fail(c, 404, "NotFound", "Subscription does not exist");
+  record(c->s, "unsub", NULL, c->s->subs[i]->arn);
   remove_sub(c->s, i);
   return 0;
 }
@@ -652,6 +809,7 @@ static int op_set_subscription_attributes(ctx_t *c) {
       set_sub_attr(u, name, value ? value : "", err, sizeof(err)) != 0)
     return fail(c, 400, "InvalidParameter", "%s",
                 name ? err : "Invalid parameter: AttributeName");
+  record(c->s, "sub", sub_json(u), NULL);
   return 0;
 }
 

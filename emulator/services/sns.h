@@ -10,10 +10,12 @@
 #define LK_SNS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
 #include "http.h"
+#include "json.h"
 
 #define LK_SNS_MAX_TOPICS 1000
 #define LK_SNS_MAX_SUBS 10000
@@ -49,6 +51,16 @@ int lk_sns_create_topic(lk_sns_t *s, const char *name, int fifo, char *arn,
 int lk_sns_subscribe(lk_sns_t *s, const char *topic_arn, const char *protocol,
                      const char *endpoint, const cJSON *attrs, char *arn,
                      size_t arn_cap, char *err, size_t errlen);
+/* --state: every topic and subscription to one file, and back; a
+ * subscription the template made again keeps the ARN it had. */
+int lk_sns_save(lk_sns_t *s, const char *path, uint64_t gen);
+int lk_sns_load(lk_sns_t *s, const char *path, uint64_t *gen);
+/* Every change made through the API from now on goes to cb as a durable
+ * record ({"sns": "topic"|"untopic"|"sub"|"unsub", ...}); lk_sns_apply
+ * replays one. */
+void lk_sns_on_record(lk_sns_t *s, lk_record_cb cb, void *ud);
+void lk_sns_apply(lk_sns_t *s, const cJSON *record);
+
 /* 1 for a request in SNS's query protocol (its signature's scope, or
  * an Action only SNS has). */
 int lk_sns_is_request(const lk_http_req_t *req);

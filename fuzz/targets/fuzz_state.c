@@ -1,8 +1,8 @@
 /* libFuzzer target: what --state reads back at start. The first byte
- * picks the file the rest becomes (the state log, or the S3, SQS, Logs or
- * DynamoDB snapshot); lk_state_open loads it into fresh services, as serve
- * does. Invariants: loading returns or fails, never crashes; and every snapshot
- * it then wrote reads back and writes out byte for byte the same (what
+ * picks the file the rest becomes (the state log, or the S3, SQS, Logs,
+ * DynamoDB or SNS snapshot); lk_state_open loads it into fresh services, as
+ * serve does. Invariants: loading returns or fails, never crashes; and every
+ * snapshot it then wrote reads back and writes out byte for byte the same (what
  * lambkin saves, it can load). */
 #include "check.h"
 #include <stdint.h>
@@ -22,9 +22,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_SNAPSHOT (64u << 20)
 
-static const char *const files[] = {"state.aof.1", "s3.json", "sqs.json",
-                                    "logs.json", "dynamodb.json"};
-#define N_FILES 5
+static const char *const files[] = {"state.aof.1", "s3.json",       "sqs.json",
+                                    "logs.json",   "dynamodb.json", "sns.json"};
+#define N_FILES 6
 
 typedef lk_state_svcs_t svcs_t;
 
@@ -33,6 +33,7 @@ static void svcs_new(uv_loop_t *loop, svcs_t *s) {
   s->sqs = lk_sqs_new(loop, "us-east-1", "000000000000", "http://127.0.0.1:1");
   s->logs = lk_logs_new("us-east-1", "000000000000");
   s->ddb = lk_ddb_new("us-east-1", "000000000000");
+  s->sns = lk_sns_new("us-east-1", "000000000000");
 }
 
 static void svcs_free(uv_loop_t *loop, svcs_t *s) {
@@ -42,6 +43,7 @@ static void svcs_free(uv_loop_t *loop, svcs_t *s) {
   lk_sqs_free(s->sqs);
   lk_logs_free(s->logs);
   lk_ddb_free(s->ddb);
+  lk_sns_free(s->sns);
 }
 
 static char folder[64];
@@ -79,12 +81,14 @@ static void reads_back(uv_loop_t *loop, const char *path, int which) {
   rc = which == 1   ? lk_s3_load(s.s3, path, &gen)
        : which == 2 ? lk_sqs_load(s.sqs, path, &gen)
        : which == 3 ? lk_logs_load(s.logs, path, &gen)
-                    : lk_ddb_load(s.ddb, path, &gen);
+       : which == 4 ? lk_ddb_load(s.ddb, path, &gen)
+                    : lk_sns_load(s.sns, path, &gen);
   CHECK(rc == 0);
   rc = which == 1   ? lk_s3_save(s.s3, again, gen)
        : which == 2 ? lk_sqs_save(s.sqs, again, gen)
        : which == 3 ? lk_logs_save(s.logs, again, gen)
-                    : lk_ddb_save(s.ddb, again, gen);
+       : which == 4 ? lk_ddb_save(s.ddb, again, gen)
+                    : lk_sns_save(s.sns, again, gen);
   CHECK(rc == 0);
   b = lk_read_file(again, MAX_SNAPSHOT, &nb);
   CHECK(b != NULL);

@@ -357,6 +357,46 @@ class EnforceTest(unittest.TestCase):
             shutil.rmtree(top, ignore_errors=True)
 
 
+class SNSStateTest(unittest.TestCase):
+    def test_topics_and_subscriptions_survive_a_kill(self):
+        top = tempfile.mkdtemp(prefix="lambkin-sns-st-")
+        try:
+            write_tree(top, {"template.yaml": TEMPLATE, "py/app.py": PY,
+                             "py/echo.py": ECHO, "node/app.js": NODE,
+                             "node/recv.js": NODE_RECV})
+            tpl = os.path.join(top, "template.yaml")
+            server = Server(template=tpl, state=top)
+            sns = boto3.client("sns", endpoint_url=server.url)
+            arn = sns.create_topic(Name="kept", Attributes={
+                "DisplayName": "Kept"})["TopicArn"]
+            sub = sns.subscribe(
+                TopicArn=arn, Protocol="sqs",
+                Endpoint="arn:aws:sqs:us-east-1:%s:everything" % ACCOUNT,
+                Attributes={"RawMessageDelivery": "true"})["SubscriptionArn"]
+            server.proc.kill()
+            server.proc.wait()
+            server.log.close()
+            server = Server(template=tpl, state=top)
+            try:
+                sns = boto3.client("sns", endpoint_url=server.url)
+                self.assertEqual(sns.get_topic_attributes(TopicArn=arn)[
+                    "Attributes"]["DisplayName"], "Kept")
+                attrs = sns.get_subscription_attributes(
+                    SubscriptionArn=sub)["Attributes"]
+                self.assertEqual(attrs["RawMessageDelivery"], "true")
+                # and it still delivers
+                sns.publish(TopicArn=arn, Message="after the kill")
+                sqs = boto3.client("sqs", endpoint_url=server.url)
+                got = sqs.receive_message(
+                    QueueUrl=queue_url(server, "everything"),
+                    WaitTimeSeconds=2)["Messages"]
+                self.assertEqual(got[0]["Body"], "after the kill")
+            finally:
+                stop_cleanly(server)
+        finally:
+            shutil.rmtree(top, ignore_errors=True)
+
+
 class SNSEventsTest(unittest.TestCase):
     def test_lambkin_event_sns(self):
         p = subprocess.run([LAMBKIN, "event", "sns", "--topic", "orders",
