@@ -20,6 +20,7 @@
 #include "mem.h"
 #include "s3.h"
 #include "sources.h"
+#include "eventbridge.h"
 #include "sns.h"
 #include "sqs.h"
 #include "sts.h"
@@ -36,6 +37,9 @@ struct lk_emu {
   lk_logs_t *logs;
   lk_ddb_t *ddb;
   lk_sns_t *sns;
+  lk_eb_t *eb;
+  struct schedule *schedules; /* the template's rate() rules, on timers */
+  int n_schedules;
   lk_runtime_t *rt;
   lk_loops_t *loops;
   lk_access_t *access;
@@ -108,6 +112,8 @@ static void on_request(lk_http_req_t *req, void *ud) {
     lk_sqs_serve(emu->sqs, req, 1);
   else if (target && strncmp(target, "Logs_20140328.", 14) == 0)
     lk_logs_serve(emu->logs, req);
+  else if (target && strncmp(target, "AWSEvents.", 10) == 0)
+    lk_eb_serve(emu->eb, req);
   else if (target && (strncmp(target, "DynamoDB_20120810.", 18) == 0 ||
                       strncmp(target, "DynamoDBStreams_20120810.", 25) == 0))
     lk_ddb_serve(emu->ddb, req);
@@ -187,6 +193,225 @@ static int start_endpoint(lk_emu_t *emu) {
 /* The template's buckets, log groups (each function's own too),
  * subscription filters and queues; one that is there already (a reload,
  * or a log group the template names too) stays as it is. */
+/* ---- EventBridge rules and schedules ---- */
+
+/* A rule a rate() schedule fires; its timer's data. */
+typedef struct schedule {
+  lk_emu_t *emu;
+  char bus[128], rule[128];
+  uv_timer_t timer;
+} schedule_t;
+
+/* rate(N minute|minutes|hour|hours|day|days) in milliseconds; 0 for
+ * anything else (cron() does not fire yet). */
+static uint64_t rate_ms(const char *expr) {
+  char unit[16];
+  unsigned long n;
+  char *end;
+
+  if (expr == NULL || strncmp(expr, "rate(", 5) != 0)
+    return 0;
+  n = strtoul(expr + 5, &end, 10);
+  if (end == expr + 5 || n == 0 || *end != ' ' ||
+      strcspn(end + 1, ")") >= sizeof(unit))
+    return 0;
+  snprintf(unit, sizeof(unit), "%.*s", (int)strcspn(end + 1, ")"), end + 1);
+  if (strncmp(unit, "minute", 6) == 0)
+    return n * 60000;
+  if (strncmp(unit, "hour", 4) == 0)
+    return n * 3600000;
+  if (strncmp(unit, "day", 3) == 0)
+    return n * 86400000;
+  return 0;
+}
+
+static void on_schedule(uv_timer_t *t) {
+  schedule_t *s = t->data;
+
+  lk_eb_fire(s->emu->eb, s->bus, s->rule, NULL);
+}
+
+/* One rule of the template (or of a function's event) and its target:
+ * what lambkin cannot make is a warning, and the rest of the app
+ * serves. */
+static void add_rule(lk_emu_t *emu, const char *bus, const cJSON *spec,
+                     const cJSON *target, int line) {
+  const char *name = lk_json_str(spec, "Name");
+  char why[512];
+  int rc = lk_eb_put_rule(emu->eb, bus, spec, why, sizeof(why));
+
+  if (rc == 0 && target)
+    rc = lk_eb_put_target(emu->eb, bus, name, target, why, sizeof(why));
+  if (rc) {
+    fprintf(stderr, "lambkin: warning: %s:%d: rule %s is not served: %s\n",
+            emu->app->path, line, name ? name : "?", why);
+    return;
+  }
+  if (lk_json_str(spec, "ScheduleExpression") &&
+      rate_ms(lk_json_str(spec, "ScheduleExpression")) == 0)
+    fprintf(stderr,
+            "lambkin: warning: %s:%d: rule %s: schedule %s does not fire "
+            "on its own (lambkin invoke --schedule fires it)\n",
+            emu->app->path, line, name,
+            lk_json_str(spec, "ScheduleExpression"));
+}
+
+/* A function's EventBridgeRule, CloudWatchEvent, Schedule or ScheduleV2
+ * event: its rule (named RuleName, Name, or FUNCTION-EVENT) and the
+ * function as its target. */
+static void add_function_rule(lk_emu_t *emu, const lk_function_t *f,
+                              const cJSON *ev) {
+  static const char *const passed[] = {"Input", "InputPath",
+                                       "InputTransformer"};
+  const cJSON *p = cJSON_GetObjectItemCaseSensitive(ev, "Properties");
+  const char *type = lk_json_str(ev, "Type");
+  const char *schedule = lk_json_str(p, "Schedule")
+                             ? lk_json_str(p, "Schedule")
+                             : lk_json_str(p, "ScheduleExpression");
+  const cJSON *en = cJSON_GetObjectItemCaseSensitive(p, "Enabled");
+  cJSON *spec = cJSON_CreateObject(), *target = cJSON_CreateObject();
+  char name[128];
+  size_t k;
+
+  snprintf(name, sizeof(name), "%s",
+           lk_json_str(p, "RuleName") ? lk_json_str(p, "RuleName")
+           : lk_json_str(p, "Name")   ? lk_json_str(p, "Name")
+                                      : "");
+  if (name[0] == '\0')
+    snprintf(name, sizeof(name), "%.60s-%.60s", f->name, ev->string);
+  cJSON_AddStringToObject(spec, "Name", name);
+  if (strncmp(type, "Schedule", 8) == 0) {
+    cJSON_AddStringToObject(spec, "ScheduleExpression",
+                            schedule ? schedule : "");
+    if (cJSON_IsFalse(en) || (lk_json_str(p, "State") &&
+                              strcmp(lk_json_str(p, "State"), "DISABLED") == 0))
+      cJSON_AddStringToObject(spec, "State", "DISABLED");
+  } else if (cJSON_GetObjectItemCaseSensitive(p, "Pattern")) {
+    cJSON_AddItemToObject(
+        spec, "EventPattern",
+        cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(p, "Pattern"), 1));
+  }
+  cJSON_AddStringToObject(
+      target, "Id",
+      lk_json_str(cJSON_GetObjectItemCaseSensitive(p, "Target"), "Id")
+          ? lk_json_str(cJSON_GetObjectItemCaseSensitive(p, "Target"), "Id")
+          : "lambkin-target");
+  cJSON_AddStringToObject(target, "Arn", f->arn);
+  for (k = 0; k < sizeof(passed) / sizeof(passed[0]); k++)
+    if (cJSON_GetObjectItemCaseSensitive(p, passed[k]))
+      cJSON_AddItemToObject(
+          target, passed[k],
+          cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(p, passed[k]), 1));
+  add_rule(emu, lk_json_str(p, "EventBusName"), spec, target, f->line);
+  cJSON_Delete(spec);
+  cJSON_Delete(target);
+}
+
+static void add_rules(lk_emu_t *emu) {
+  const lk_app_t *app = emu->app;
+  const cJSON *ev, *t;
+  int i;
+
+  for (i = 0; i < app->n_buses; i++)
+    if (lk_eb_create_bus(emu->eb, app->buses[i].name) == LK_EINVAL)
+      fprintf(stderr, "lambkin: warning: %s:%d: event bus %s is not served\n",
+              app->path, app->buses[i].line, app->buses[i].name);
+  for (i = 0; i < app->n_rules; i++) {
+    cJSON *spec = cJSON_Duplicate(app->rules[i].spec, 1);
+
+    cJSON_DeleteItemFromObjectCaseSensitive(spec, "Name");
+    cJSON_AddStringToObject(spec, "Name", app->rules[i].name);
+    add_rule(emu, lk_json_str(spec, "EventBusName"), spec, NULL,
+             app->rules[i].line);
+    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(spec, "Targets")) {
+      char why[512];
+
+      if (lk_eb_put_target(emu->eb, lk_json_str(spec, "EventBusName"),
+                           app->rules[i].name, t, why,
+                           sizeof(why)) == LK_EINVAL)
+        fprintf(stderr, "lambkin: warning: %s:%d: a target of rule %s: %s\n",
+                app->path, app->rules[i].line, app->rules[i].name, why);
+    }
+    cJSON_Delete(spec);
+  }
+  for (i = 0; i < app->n_functions; i++)
+    cJSON_ArrayForEach(ev, app->functions[i].events) {
+      const char *type = lk_json_str(ev, "Type");
+
+      if (type &&
+          (strcmp(type, "EventBridgeRule") == 0 ||
+           strcmp(type, "CloudWatchEvent") == 0 ||
+           strcmp(type, "Schedule") == 0 || strcmp(type, "ScheduleV2") == 0))
+        add_function_rule(emu, &app->functions[i], ev);
+    }
+}
+
+/* Every rate() rule of the template on a timer of its own. */
+static void start_schedules(lk_emu_t *emu) {
+  const lk_app_t *app = emu->app;
+  const cJSON *ev;
+  int i, n = 0;
+
+  emu->schedules =
+      lk_xcalloc((size_t)(app->n_rules + 1) * (size_t)(app->n_functions + 1),
+                 sizeof(*emu->schedules));
+  for (i = 0; i < app->n_rules + app->n_functions; i++) {
+    const cJSON *spec = i < app->n_rules ? app->rules[i].spec : NULL;
+    const char *rule = i < app->n_rules ? app->rules[i].name : NULL;
+    char name[128];
+
+    if (spec == NULL) { /* a function's Schedule events */
+      const lk_function_t *f = &app->functions[i - app->n_rules];
+
+      cJSON_ArrayForEach(ev, f->events) {
+        const cJSON *p = cJSON_GetObjectItemCaseSensitive(ev, "Properties");
+        const char *type = lk_json_str(ev, "Type");
+        const char *expr = lk_json_str(p, "Schedule")
+                               ? lk_json_str(p, "Schedule")
+                               : lk_json_str(p, "ScheduleExpression");
+        schedule_t *s;
+
+        if (type == NULL || strncmp(type, "Schedule", 8) != 0 ||
+            rate_ms(expr) == 0 ||
+            cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(p, "Enabled")))
+          continue;
+        snprintf(name, sizeof(name), "%s",
+                 lk_json_str(p, "Name") ? lk_json_str(p, "Name") : "");
+        if (name[0] == '\0')
+          snprintf(name, sizeof(name), "%.60s-%.60s", f->name, ev->string);
+        s = &emu->schedules[n++];
+        s->emu = emu;
+        snprintf(s->bus, sizeof(s->bus), "default");
+        snprintf(s->rule, sizeof(s->rule), "%s", name);
+        uv_timer_init(emu->loop, &s->timer);
+        s->timer.data = s;
+        uv_timer_start(&s->timer, on_schedule, rate_ms(expr), rate_ms(expr));
+        uv_unref((uv_handle_t *)&s->timer);
+      }
+      continue;
+    }
+    if (rate_ms(lk_json_str(spec, "ScheduleExpression")) == 0 ||
+        (lk_json_str(spec, "State") &&
+         strcmp(lk_json_str(spec, "State"), "DISABLED") == 0))
+      continue;
+    emu->schedules[n].emu = emu;
+    snprintf(emu->schedules[n].bus, sizeof(emu->schedules[n].bus), "%s",
+             lk_json_str(spec, "EventBusName")
+                 ? lk_json_str(spec, "EventBusName")
+                 : "default");
+    snprintf(emu->schedules[n].rule, sizeof(emu->schedules[n].rule), "%s",
+             rule);
+    uv_timer_init(emu->loop, &emu->schedules[n].timer);
+    emu->schedules[n].timer.data = &emu->schedules[n];
+    uv_timer_start(&emu->schedules[n].timer, on_schedule,
+                   rate_ms(lk_json_str(spec, "ScheduleExpression")),
+                   rate_ms(lk_json_str(spec, "ScheduleExpression")));
+    uv_unref((uv_handle_t *)&emu->schedules[n].timer);
+    n++;
+  }
+  emu->n_schedules = n;
+}
+
 /* One subscription of the template; what lambkin cannot make is a
  * warning, and the rest of the app serves. */
 static void sns_subscribe(lk_emu_t *emu, const char *topic_arn,
@@ -215,7 +440,7 @@ static void add_sns(lk_emu_t *emu) {
   size_t k;
 
   for (i = 0; i < app->n_topics; i++) {
-    const lk_sns_res_t *t = &app->topics[i];
+    const lk_res_t *t = &app->topics[i];
     const cJSON *fifo = cJSON_GetObjectItemCaseSensitive(t->spec, "FifoTopic");
 
     if (lk_sns_create_topic(emu->sns, t->name,
@@ -233,7 +458,7 @@ static void add_sns(lk_emu_t *emu) {
     }
   }
   for (i = 0; i < app->n_sns_subs; i++) {
-    const lk_sns_res_t *u = &app->sns_subs[i];
+    const lk_res_t *u = &app->sns_subs[i];
     cJSON *attrs = cJSON_CreateObject();
 
     for (k = 0; k < sizeof(sub_attrs) / sizeof(sub_attrs[0]); k++)
@@ -320,6 +545,8 @@ static int add_resources(lk_emu_t *emu) {
   }
   if (rc == 0)
     add_sns(emu);
+  if (rc == 0)
+    add_rules(emu);
   return rc;
 }
 
@@ -330,6 +557,7 @@ static int start_services(lk_emu_t *emu) {
   emu->logs = lk_logs_new(app->region, app->account);
   emu->ddb = lk_ddb_new(app->region, app->account);
   emu->sns = lk_sns_new(app->region, app->account);
+  emu->eb = lk_eb_new(app->region, app->account);
   emu->sqs = lk_sqs_new(emu->loop, app->region, app->account, emu->endpoint);
   return add_resources(emu);
 }
@@ -401,9 +629,9 @@ static void start_ttl(lk_emu_t *emu) {
 }
 
 static void start_app(lk_emu_t *emu) {
-  lk_sources_deps_t deps = {emu->loop, emu->app, emu->rt,
-                            emu->s3,   emu->sqs, emu->logs,
-                            emu->ddb,  emu->sns, emu->endpoint};
+  lk_sources_deps_t deps = {emu->loop, emu->app,     emu->rt,  emu->s3,
+                            emu->sqs,  emu->logs,    emu->ddb, emu->sns,
+                            emu->eb,   emu->endpoint};
   lk_access_opts_t ao;
 
   ao.enforce = emu->opts.enforce_policies;
@@ -452,6 +680,7 @@ int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
   /* Nothing fails from here on. */
   lk_journal_on_rotate(emu->journal, on_journal_rotate, emu);
   start_ttl(emu);
+  start_schedules(emu);
   start_app(emu);
   *out = emu;
   return 0;
@@ -540,6 +769,8 @@ int lk_emu_port(const lk_emu_t *emu) {
  * it), then the endpoint, the sources and the services. Callers run the
  * loop afterwards so the close callbacks can fire. */
 void lk_emu_close(lk_emu_t *emu) {
+  int i;
+
   if (emu->closing)
     return;
   emu->closing = 1;
@@ -558,6 +789,8 @@ void lk_emu_close(lk_emu_t *emu) {
     uv_close((uv_handle_t *)emu->ttl_tick, lk_free_handle);
     emu->ttl_tick = NULL;
   }
+  for (i = 0; i < emu->n_schedules; i++)
+    uv_close((uv_handle_t *)&emu->schedules[i].timer, NULL);
 }
 
 void lk_emu_free(lk_emu_t *emu) {
@@ -583,6 +816,8 @@ void lk_emu_free(lk_emu_t *emu) {
   lk_logs_free(emu->logs);
   lk_ddb_free(emu->ddb);
   lk_sns_free(emu->sns);
+  lk_eb_free(emu->eb);
+  free(emu->schedules);
   lk_loops_free(emu->loops);
   lk_journal_free(emu->journal);
   lk_state_free(emu->state);

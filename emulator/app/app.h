@@ -83,14 +83,15 @@ typedef struct lk_table {
   int line;
 } lk_table_t;
 
-/* An SNS topic (AWS::SNS::Topic) or subscription (AWS::SNS::Subscription;
- * name NULL): its Properties, resolved (TopicName, FifoTopic,
- * Subscription; TopicArn, Protocol, Endpoint, FilterPolicy...). */
-typedef struct lk_sns_res {
+/* A resource lambkin reads as its resolved Properties: an SNS topic
+ * (AWS::SNS::Topic) or subscription (AWS::SNS::Subscription; name
+ * NULL), an EventBridge rule (AWS::Events::Rule) or bus
+ * (AWS::Events::EventBus). */
+typedef struct lk_res {
   char *logical_id, *name;
   cJSON *spec;
   int line;
-} lk_sns_res_t;
+} lk_res_t;
 
 typedef struct lk_log_group {
   char *logical_id, *name;
@@ -117,10 +118,14 @@ typedef struct lk_app {
   int n_log_groups;
   lk_table_t *tables;
   int n_tables;
-  lk_sns_res_t *topics;
+  lk_res_t *topics;
   int n_topics;
-  lk_sns_res_t *sns_subs;
+  lk_res_t *sns_subs;
   int n_sns_subs;
+  lk_res_t *rules;
+  int n_rules;
+  lk_res_t *buses;
+  int n_buses;
   lk_subscription_t *subscriptions;
   int n_subscriptions;
   char **warnings; /* "file:line: what", each once, to say at start */

@@ -808,11 +808,10 @@ static int load_simple_table(ctx_t *c, const char *id, yaml_node_t *res) {
   return err;
 }
 
-/* AWS::SNS::Topic: its name (a FIFO topic's ends .fifo) and Properties. */
-static int load_topic(ctx_t *c, const char *id, yaml_node_t *res) {
-  lk_app_t *app = c->app;
+/* A named resource read as its resolved Properties into t. */
+static int load_named(ctx_t *c, const char *id, yaml_node_t *res,
+                      lk_res_t *t) {
   yaml_node_t *props = lk_app_get(c, res, "Properties");
-  lk_sns_res_t *t = APPEND(app->topics, app->n_topics);
   int err;
 
   t->logical_id = lk_xstrdup(id);
@@ -824,10 +823,23 @@ static int load_topic(ctx_t *c, const char *id, yaml_node_t *res) {
   return err;
 }
 
+static int load_rule(ctx_t *c, const char *id, yaml_node_t *res) {
+  return load_named(c, id, res, APPEND(c->app->rules, c->app->n_rules));
+}
+
+static int load_bus(ctx_t *c, const char *id, yaml_node_t *res) {
+  return load_named(c, id, res, APPEND(c->app->buses, c->app->n_buses));
+}
+
+/* AWS::SNS::Topic: its name and Properties. */
+static int load_topic(ctx_t *c, const char *id, yaml_node_t *res) {
+  return load_named(c, id, res, APPEND(c->app->topics, c->app->n_topics));
+}
+
 static int load_sns_subscription(ctx_t *c, const char *id, yaml_node_t *res) {
   lk_app_t *app = c->app;
   yaml_node_t *props = lk_app_get(c, res, "Properties");
-  lk_sns_res_t *u = APPEND(app->sns_subs, app->n_sns_subs);
+  lk_res_t *u = APPEND(app->sns_subs, app->n_sns_subs);
 
   u->logical_id = lk_xstrdup(id);
   u->line = (int)res->start_mark.line + 1;
@@ -886,6 +898,8 @@ static const struct {
     {"AWS::Serverless::SimpleTable", load_simple_table},
     {"AWS::SNS::Topic", load_topic},
     {"AWS::SNS::Subscription", load_sns_subscription},
+    {"AWS::Events::Rule", load_rule},
+    {"AWS::Events::EventBus", load_bus},
 };
 
 /* Types check and policy read (roles, permissions, APIs) or functions

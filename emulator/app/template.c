@@ -423,6 +423,18 @@ void lk_app_free(lk_app_t *app) {
     cJSON_Delete(app->sns_subs[i].spec);
   }
   free(app->sns_subs);
+  for (i = 0; i < app->n_rules; i++) {
+    free(app->rules[i].logical_id);
+    free(app->rules[i].name);
+    cJSON_Delete(app->rules[i].spec);
+  }
+  free(app->rules);
+  for (i = 0; i < app->n_buses; i++) {
+    free(app->buses[i].logical_id);
+    free(app->buses[i].name);
+    cJSON_Delete(app->buses[i].spec);
+  }
+  free(app->buses);
   free(app->subscriptions);
   for (i = 0; i < app->n_warnings; i++)
     free(app->warnings[i]);

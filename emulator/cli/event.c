@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "codec.h"
 #include "ddb_stream.h"
+#include "eventbridge.h"
 #include "events.h"
 #include "ids.h"
 #include "lambkin/lambkin.h"
@@ -21,7 +22,8 @@
 
 typedef struct opts {
   const char *bucket, *key, *event_name, *body, *queue, *group, *stream,
-      *message, *method, *path, *resource, *query, *table, *topic;
+      *message, *method, *path, *resource, *query, *table, *topic, *source,
+      *detail_type, *rule;
   long size;
   const char *headers[MAX_OPT_HEADERS];
   int n_headers;
@@ -29,12 +31,14 @@ typedef struct opts {
 
 static void event_usage(FILE *f) {
   fprintf(f,
-          "usage: lambkin event s3|sqs|sns|logs|dynamodb|apigw|apigw-v2 "
-          "[options]\n"
+          "usage: lambkin event s3|sqs|sns|logs|dynamodb|eventbridge|schedule|"
+          "apigw|apigw-v2 [options]\n"
           "  s3:       --bucket B --key K --size N --event-name "
           "ObjectCreated:Put\n"
           "  sqs:      --queue NAME --body TEXT\n"
           "  sns:      --topic T --message TEXT\n"
+          "  eventbridge: --source S --detail-type T --body DETAIL-JSON\n"
+          "  schedule: --rule NAME\n"
           "  logs:     --group G --stream S --message TEXT\n"
           "  dynamodb: --table T --event-name INSERT|MODIFY|REMOVE --key ID "
           "--message TEXT\n"
@@ -70,6 +74,9 @@ static int parse(int argc, char **argv, opts_t *o, const char **source) {
       {"query", 0, LK_OPT_STR, &o->query, 0, 0, NULL, NULL},
       {"table", 0, LK_OPT_STR, &o->table, 0, 0, NULL, NULL},
       {"topic", 0, LK_OPT_STR, &o->topic, 0, 0, NULL, NULL},
+      {"source", 0, LK_OPT_STR, &o->source, 0, 0, NULL, NULL},
+      {"detail-type", 0, LK_OPT_STR, &o->detail_type, 0, 0, NULL, NULL},
+      {"rule", 0, LK_OPT_STR, &o->rule, 0, 0, NULL, NULL},
       /* S3's largest object: 5 TiB. */
       {"size", 0, LK_OPT_LONG, &o->size, 0, 5L * 1024 * 1024 * 1024 * 1024,
        NULL, NULL},
@@ -96,6 +103,13 @@ static int print_json(char *text) {
   printf("%s\n", pretty);
   free(pretty);
   return 0;
+}
+
+static int print_json_obj(cJSON *o) {
+  char *text = cJSON_PrintUnformatted(o);
+
+  cJSON_Delete(o);
+  return print_json(text);
 }
 
 static int s3_event(const opts_t *o) {
@@ -163,6 +177,33 @@ static int sns_event(const opts_t *o) {
       o->message ? o->message : "Hello from SNS!"));
 }
 
+static int eventbridge_event(const opts_t *o) {
+  cJSON *detail = cJSON_Parse(o->body ? o->body : "{\"hello\":\"world\"}");
+  cJSON *e;
+
+  if (!cJSON_IsObject(detail)) {
+    cJSON_Delete(detail);
+    fprintf(stderr, "lambkin: --body is the detail: a JSON object\n");
+    return 2;
+  }
+  e = lk_eb_event(REGION, ACCOUNT, o->source ? o->source : "com.example",
+                  o->detail_type ? o->detail_type : "Example", detail, NULL);
+  return print_json_obj(e);
+}
+
+/* The Scheduled Event a rule's schedule sends. */
+static int schedule_event(const opts_t *o) {
+  cJSON *res = cJSON_CreateArray(), *e;
+  char arn[300];
+
+  snprintf(arn, sizeof(arn), "arn:aws:events:%s:%s:rule/%s", REGION, ACCOUNT,
+           o->rule ? o->rule : "my-schedule");
+  cJSON_AddItemToArray(res, cJSON_CreateString(arn));
+  e = lk_eb_event(REGION, ACCOUNT, "aws.events", "Scheduled Event", NULL, res);
+  cJSON_Delete(res);
+  return print_json_obj(e);
+}
+
 static int dynamodb_event(const opts_t *o) {
   const char *name = o->event_name ? o->event_name : "INSERT";
   char *text = lk_ddb_sample_event(
@@ -226,6 +267,8 @@ static const struct {
     {"s3", s3_event},
     {"sqs", sqs_event},
     {"sns", sns_event},
+    {"eventbridge", eventbridge_event},
+    {"schedule", schedule_event},
     {"logs", logs_event},
     {"dynamodb", dynamodb_event},
     {"apigw", apigw_event},

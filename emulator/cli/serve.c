@@ -136,8 +136,8 @@ static void banner(const lk_cli_run_t *c, const lk_app_t *app, lk_emu_t *emu) {
   for (i = 0; i < app->n_functions; i++)
     printf("  %-24s %-16s %s\n", app->functions[i].name,
            app->functions[i].runtime, app->functions[i].handler);
-  printf("Lambda API on http://%s:%d (also S3, SQS, SNS, CloudWatch Logs "
-         "and DynamoDB)\n",
+  printf("Lambda API on http://%s:%d (also S3, SQS, SNS, EventBridge, "
+         "CloudWatch Logs and DynamoDB)\n",
          host, lk_emu_port(emu));
   if (gw) {
     printf("API Gateway on http://%s:%d\n", host, lk_apigw_port(gw));

@@ -94,6 +94,34 @@ static int describe_sqs(const lk_app_t *app, const lk_http_req_t *req,
   return 0;
 }
 
+/* EventBridge: events:ACTION on the bus PutEvents sends to (its first
+ * entry's), or on the rule a rule call names; "*" for the rest. */
+static int describe_events(const lk_app_t *app, const lk_http_req_t *req,
+                           const char *target, char *action, size_t alen,
+                           char *resource, size_t rlen) {
+  cJSON *in = cJSON_ParseWithLength(lk_buf_str(&req->body), req->body.len);
+  const char *op = strchr(target, '.') + 1;
+  const char *bus = lk_json_str(
+      cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(in, "Entries"), 0),
+      "EventBusName");
+  const char *rule = lk_json_str(in, "Name") ? lk_json_str(in, "Name")
+                                             : lk_json_str(in, "Rule");
+
+  snprintf(action, alen, "events:%s", op);
+  if (strcmp(op, "PutEvents") == 0 && bus && strncmp(bus, "arn:", 4) == 0)
+    snprintf(resource, rlen, "%s", bus);
+  else if (strcmp(op, "PutEvents") == 0)
+    snprintf(resource, rlen, "arn:aws:events:%s:%s:event-bus/%s", app->region,
+             app->account, bus ? bus : "default");
+  else if (rule)
+    snprintf(resource, rlen, "arn:aws:events:%s:%s:rule/%s", app->region,
+             app->account, rule);
+  else
+    snprintf(resource, rlen, "*");
+  cJSON_Delete(in);
+  return 0;
+}
+
 /* SNS: sns:ACTION on the topic (a subscription's is its topic's; a
  * topic made by CreateTopic is named by Name); lists on "*". */
 static int describe_sns(const lk_app_t *app, const lk_http_req_t *req,
@@ -255,6 +283,8 @@ int lk_access_describe(const lk_app_t *app, const lk_http_req_t *req, int exact,
   if (target && (strncmp(target, "DynamoDB_20120810.", 18) == 0 ||
                  strncmp(target, "DynamoDBStreams_20120810.", 25) == 0))
     return describe_ddb(app, req, target, action, alen, resource, rlen);
+  if (target && strncmp(target, "AWSEvents.", 10) == 0)
+    return describe_events(app, req, target, action, alen, resource, rlen);
   if (lk_sns_is_request(req))
     return describe_sns(app, req, action, alen, resource, rlen);
   if (lk_sts_is_request(req))
@@ -283,8 +313,9 @@ static svc_t service_of(const lk_http_req_t *req) {
     return SVC_LAMBDA;
   if (target && strncmp(target, "AmazonSQS.", 10) == 0)
     return SVC_SQS_JSON;
-  if (target && strncmp(target, "Logs_20140328.", 14) == 0)
-    return SVC_LOGS;
+  if (target && (strncmp(target, "Logs_20140328.", 14) == 0 ||
+                 strncmp(target, "AWSEvents.", 10) == 0))
+    return SVC_LOGS; /* JSON 1.1: the same error shape */
   if (target && (strncmp(target, "DynamoDB_20120810.", 18) == 0 ||
                  strncmp(target, "DynamoDBStreams_20120810.", 25) == 0))
     return SVC_DDB;

@@ -35,8 +35,9 @@
 #define USD_PER_SQS_REQUEST (0.40 / 1e6)
 #define USD_PER_DDB_WRITE (0.625 / 1e6)  /* on demand; a stream read is free */
 #define USD_PER_SNS_PUBLISH (0.50 / 1e6) /* delivery to Lambda, SQS: free */
+#define USD_PER_EVENT (1.00 / 1e6)       /* a custom event put on a bus */
 
-enum { N_FN, N_S3, N_SQS, N_LOGS, N_DDB, N_SNS };
+enum { N_FN, N_S3, N_SQS, N_LOGS, N_DDB, N_SNS, N_BUS };
 
 typedef struct node {
   int kind;
@@ -68,8 +69,8 @@ typedef struct graph {
 } graph_t;
 
 static const char *kind_prefix(int kind) {
-  static const char *p[] = {"",      "s3://",       "sqs://",
-                            "logs:", "dynamodb://", "sns://"};
+  static const char *p[] = {
+      "", "s3://", "sqs://", "logs:", "dynamodb://", "sns://", "events://"};
 
   return p[kind];
 }
@@ -193,6 +194,44 @@ static void add_sns_subscriptions(graph_t *g) {
              app->sns_subs[i].spec, "SNS subscription");
 }
 
+/* A bus by name or ARN ("default" when none is named). */
+static const char *bus_of(const char *given) {
+  const char *slash = given ? strrchr(given, '/') : NULL;
+
+  if (given == NULL || given[0] == '\0')
+    return "default";
+  return strncmp(given, "arn:", 4) == 0 && slash ? slash + 1 : given;
+}
+
+/* The template's rules with a pattern: from their bus to each target. */
+static void add_rule_targets(graph_t *g) {
+  const lk_app_t *app = g->app;
+  const cJSON *t;
+  int i, to;
+
+  for (i = 0; i < app->n_rules; i++) {
+    const cJSON *spec = app->rules[i].spec;
+    int from;
+
+    if (!cJSON_GetObjectItemCaseSensitive(spec, "EventPattern"))
+      continue; /* a schedule: nothing puts its events */
+    from = node(g, N_BUS, bus_of(lk_json_str(spec, "EventBusName")), -1);
+    cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(spec, "Targets")) {
+      const char *arn = lk_json_str(t, "Arn");
+
+      if (arn == NULL)
+        continue;
+      if (strncmp(arn, "arn:aws:lambda:", 15) == 0 &&
+          (to = fn_node(g, arn)) >= 0)
+        edge(g, from, to, 0, "rule target");
+      else if (strncmp(arn, "arn:aws:sqs:", 12) == 0)
+        edge(g, from, node(g, N_SQS, arn_name(arn), -1), 0, "rule target");
+      else if (strncmp(arn, "arn:aws:sns:", 12) == 0)
+        edge(g, from, node(g, N_SNS, arn_name(arn), -1), 0, "rule target");
+    }
+  }
+}
+
 static void add_triggers(graph_t *g) {
   const lk_app_t *app = g->app;
   const cJSON *ev, *c;
@@ -226,9 +265,15 @@ static void add_triggers(graph_t *g) {
       else if (strcmp(type, "SNS") == 0 && lk_json_str(p, "Topic"))
         edge(g, node(g, N_SNS, arn_name(lk_json_str(p, "Topic")), -1), i, 0,
              why);
+      else if ((strcmp(type, "EventBridgeRule") == 0 ||
+                strcmp(type, "CloudWatchEvent") == 0) &&
+               cJSON_GetObjectItemCaseSensitive(p, "Pattern"))
+        edge(g, node(g, N_BUS, bus_of(lk_json_str(p, "EventBusName")), -1), i,
+             0, why);
     }
   }
   add_sns_subscriptions(g);
+  add_rule_targets(g);
   for (i = 0; i < app->n_buckets; i++)
     cJSON_ArrayForEach(
         c, cJSON_GetObjectItemCaseSensitive(app->buckets[i].notification,
@@ -308,6 +353,13 @@ static void statement_writes(graph_t *g, int fn, const cJSON *actions,
   if (covers(actions, "sqs:SendMessage") &&
       (strcmp(res, "*") == 0 || strncmp(res, "arn:aws:sqs:", 12) == 0))
     add_write(g, fn, N_SQS, arn_name(res), NULL, why);
+  if (covers(actions, "events:PutEvents") &&
+      (strcmp(res, "*") == 0 || strncmp(res, "arn:aws:events:", 15) == 0))
+    add_write(g, fn, N_BUS,
+              strcmp(res, "*") == 0 ? "*"
+              : strchr(res, '/')    ? strrchr(res, '/') + 1
+                                    : "*",
+              NULL, why);
   if (covers(actions, "sns:Publish") &&
       (strcmp(res, "*") == 0 || strncmp(res, "arn:aws:sns:", 12) == 0))
     add_write(g, fn, N_SNS, arn_name(res), NULL, why);
@@ -476,6 +528,8 @@ static void report_cycle(graph_t *g) {
       usd += USD_PER_DDB_WRITE;
     } else if (n->kind == N_SNS) {
       usd += USD_PER_SNS_PUBLISH;
+    } else if (n->kind == N_BUS) {
+      usd += USD_PER_EVENT;
     }
     g->edges[g->path_edge[i]].in_loop = 1;
   }
@@ -592,12 +646,14 @@ static void check_limits(graph_t *g) {
      * per shard at a time: it bounds itself. */
     if (f->reserved_concurrency < 0 &&
         triggered_by(g, i,
-                     KIND(N_S3) | KIND(N_SQS) | KIND(N_LOGS) | KIND(N_SNS)))
+                     KIND(N_S3) | KIND(N_SQS) | KIND(N_LOGS) | KIND(N_SNS) |
+                         KIND(N_BUS)))
       finding(g, "no-concurrency-limit", "warning", f, f->line,
               "no ReservedConcurrentExecutions: nothing but the account's "
               "limit bounds how many copies a loop or a burst runs");
     /* Pollers invoke synchronously and keep what failed themselves. */
-    if (triggered_by(g, i, KIND(N_S3) | KIND(N_LOGS) | KIND(N_SNS)) &&
+    if (triggered_by(g, i,
+                     KIND(N_S3) | KIND(N_LOGS) | KIND(N_SNS) | KIND(N_BUS)) &&
         f->dlq_type == NULL && on_failure == NULL)
       finding(g, "no-dead-letter", "warning", f, f->line,
               "invoked asynchronously but has no DeadLetterQueue or "
@@ -646,6 +702,8 @@ static graph_t *build(const lk_app_t *app) {
     node(g, N_DDB, app->tables[i].name, -1);
   for (i = 0; i < app->n_topics; i++)
     node(g, N_SNS, app->topics[i].name, -1);
+  for (i = 0; i < app->n_buses; i++)
+    node(g, N_BUS, app->buses[i].name, -1);
   add_triggers(g);
   add_writes(g);
   find_loops(g);

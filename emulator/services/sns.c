@@ -1038,6 +1038,30 @@ static int op_publish(ctx_t *c) {
   return 0;
 }
 
+int lk_sns_publish(lk_sns_t *s, const char *topic_arn, const char *message,
+                   const char *trace) {
+  topic_t *t = find_topic(s, topic_arn);
+  message_t m = {message, NULL, NULL, NULL, NULL, NULL};
+  ctx_t c = {0};
+  cJSON *structured = NULL;
+  char id[37];
+  int rc;
+
+  if (t == NULL)
+    return LK_ENOENT;
+  c.s = s;
+  c.trace = trace;
+  if (t->fifo) /* a FIFO topic's group: the one EventBridge gives, one */
+    m.group_id = m.dedup_id = "lambkin";
+  rc = check_message(&c, t, &m, 0, &structured);
+  if (rc == 0) {
+    lk_uuid(id);
+    deliver(&c, t, &m, structured, id);
+  }
+  cJSON_Delete(structured);
+  return rc ? LK_EINVAL : 0;
+}
+
 static const char *entry_param(ctx_t *c, int i, const char *field) {
   char k[160];
 

@@ -51,6 +51,12 @@ int lk_sns_create_topic(lk_sns_t *s, const char *name, int fifo, char *arn,
 int lk_sns_subscribe(lk_sns_t *s, const char *topic_arn, const char *protocol,
                      const char *endpoint, const cJSON *attrs, char *arn,
                      size_t arn_cap, char *err, size_t errlen);
+/* Publishes a message to a topic as Publish does, from inside lambkin
+ * (an EventBridge target): 0, LK_ENOENT (no such topic) or LK_EINVAL (a
+ * message Publish would refuse). */
+int lk_sns_publish(lk_sns_t *s, const char *topic_arn, const char *message,
+                   const char *trace);
+
 /* --state: every topic and subscription to one file, and back; a
  * subscription the template made again keeps the ARN it had. */
 int lk_sns_save(lk_sns_t *s, const char *path, uint64_t gen);

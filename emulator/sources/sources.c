@@ -52,6 +52,7 @@ struct lk_sources {
   mapping_t *maps;
   int n_maps;
   lk_streams_t *streams;
+  lk_sns_t *sns;
   uv_timer_t *tick;
   unsigned long long seq;
 };
@@ -464,6 +465,30 @@ static void on_sns_deliver(void *ud, const lk_sns_delivery_t *d) {
   }
 }
 
+/* ---- EventBridge ---- */
+
+/* A rule's target: a function (async, as EventBridge invokes), a queue
+ * or a topic, by its ARN. */
+static void on_eb_deliver(void *ud, const lk_eb_delivery_t *d) {
+  lk_sources_t *src = ud;
+  const char *rule = strrchr(d->rule_arn, '/') + 1;
+  char edge[300];
+
+  snprintf(edge, sizeof(edge), "events://%s", rule);
+  if (strncmp(d->target_arn, "arn:aws:lambda:", 15) == 0) {
+    const lk_function_t *def = lk_app_function(src->app, d->target_arn);
+
+    if (def)
+      lk_runtime_invoke(src->rt, def, d->payload, strlen(d->payload), 1,
+                        "eventbridge", d->trace, edge, NULL, NULL);
+  } else if (strncmp(d->target_arn, "arn:aws:sqs:", 12) == 0) {
+    lk_sqs_send(src->sqs, d->target_arn, d->payload, strlen(d->payload),
+                d->trace, NULL);
+  } else if (strncmp(d->target_arn, "arn:aws:sns:", 12) == 0) {
+    lk_sns_publish(src->sns, d->target_arn, d->payload, d->trace);
+  }
+}
+
 /* ---- set-up ---- */
 
 /* An SQS event of the template: a mapping polled for its function. */
@@ -541,7 +566,9 @@ lk_sources_t *lk_sources_new(const lk_sources_deps_t *deps) {
   lk_s3_on_event(src->s3, on_s3_event, src);
   lk_sqs_on_send(src->sqs, on_sqs_send, src);
   lk_logs_on_match(src->logs, on_logs_match, src);
+  src->sns = deps->sns;
   lk_sns_on_deliver(deps->sns, on_sns_deliver, src);
+  lk_eb_on_deliver(deps->eb, on_eb_deliver, src);
   src->streams = lk_streams_new(loop, app, src->rt, deps->ddb, src->sqs);
   return src;
 }

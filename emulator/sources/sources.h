@@ -1,5 +1,6 @@
 /* Event sources: S3 notifications, SQS and DynamoDB stream event source
- * mappings, SNS deliveries and CloudWatch Logs subscriptions, each turning a
+ * mappings, SNS deliveries, EventBridge targets and CloudWatch Logs
+ * subscriptions, each turning a
  * service change into an invocation with the event shape Lambda sends. Created
  * once the services and the runtime exist; owns its mappings and its poll
  * timer. lk_sources_close() stops the timer; lk_sources_free() releases the
@@ -11,6 +12,7 @@
 
 #include "app.h"
 #include "dynamodb.h"
+#include "eventbridge.h"
 #include "logs.h"
 #include "runtime.h"
 #include "s3.h"
@@ -30,6 +32,7 @@ typedef struct lk_sources_deps {
   lk_logs_t *logs;
   lk_ddb_t *ddb;
   lk_sns_t *sns;
+  lk_eb_t *eb;
   const char *endpoint;
 } lk_sources_deps_t;
 

@@ -1,0 +1,285 @@
+"""EventBridge on JSON 1.1: rules from the template (AWS::Events::Rule
+with targets, and EventBridgeRule, CloudWatchEvent and Schedule events on
+functions) and the API, PutEvents matched by the pattern language (a
+numeric range among them), targets that are functions, queues and topics
+with Input, InputPath and InputTransformer, as boto3, Debian's aws CLI
+and the JS SDK v3 (inside a function) see them; a rate() schedule firing
+on time; a function that puts an event its own rule matches is a loop,
+stopped at its first cycle; check draws the bus's edges."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lambkin_server import (LAMBKIN, Server, journal,  # noqa: E402
+                            stop_cleanly, wait_for, write_tree)
+
+import boto3  # noqa: E402
+
+ACCOUNT = "123456789012"
+
+TEMPLATE = """Transform: AWS::Serverless-2016-10-31
+Resources:
+  Audit:
+    Type: AWS::SQS::Queue
+    Properties: {QueueName: audit}
+  Alerts:
+    Type: AWS::SNS::Topic
+    Properties: {TopicName: alerts}
+  AlertQueue:
+    Type: AWS::SQS::Queue
+    Properties: {QueueName: alert-copies}
+  AlertCopies:
+    Type: AWS::SNS::Subscription
+    Properties:
+      TopicArn: !Ref Alerts
+      Protocol: sqs
+      Endpoint: !GetAtt AlertQueue.Arn
+      RawMessageDelivery: true
+  BigOrders:
+    Type: AWS::Events::Rule
+    Properties:
+      Name: big-orders
+      EventPattern:
+        source: [shop]
+        detail: {total: [{numeric: [">", 100, "<=", 1000]}]}
+      Targets:
+        - Id: audit
+          Arn: !GetAtt Audit.Arn
+          InputTransformer:
+            InputPathsMap: {t: "$.detail.total", who: "$.detail.customer"}
+            InputTemplate: '{"amount": <t>, "customer": "<who>", "rule": "<aws.events.rule-name>"}'
+        - Id: alert
+          Arn: !Ref Alerts
+          InputPath: $.detail.customer
+  PyShop:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: py-shop
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: py/
+      Events:
+        Shop:
+          Type: EventBridgeRule
+          Properties:
+            Pattern: {source: [shop], detail-type: [order]}
+        Tick:
+          Type: Schedule
+          Properties: {Schedule: rate(1 minute), Input: '{"tick": true}'}
+  NodeEmitter:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: node-emitter
+      Runtime: nodejs20.x
+      Handler: app.handler
+      CodeUri: node/
+  Looper:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: looper
+      Runtime: python3.12
+      Handler: loop.handler
+      CodeUri: py/
+      Policies: [{EventBridgePutEventsPolicy: {EventBusName: default}}]
+      Events:
+        Again:
+          Type: CloudWatchEvent
+          Properties:
+            Pattern: {source: [again]}
+"""
+
+PY = """def handler(event, context):
+    return event
+"""
+
+LOOP = """import boto3
+
+events = boto3.client("events")
+
+
+def handler(event, context):
+    events.put_events(Entries=[{"Source": "again", "DetailType": "x",
+                                "Detail": "{}"}])
+"""
+
+NODE = """const { EventBridgeClient, PutEventsCommand } =
+  require('@aws-sdk/client-eventbridge');
+
+exports.handler = async (event) => {
+  const out = await new EventBridgeClient({}).send(new PutEventsCommand({
+    Entries: [{ Source: 'shop', DetailType: 'order',
+                Detail: JSON.stringify({ total: event.total, customer: 'js' }) }],
+  }));
+  return { failed: out.FailedEntryCount, id: out.Entries[0].EventId };
+};
+"""
+
+
+def queue_url(server, name):
+    return "%s/%s/%s" % (server.url, ACCOUNT, name)
+
+
+class EventBridgeTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.top = tempfile.mkdtemp(prefix="lambkin-eb-")
+        write_tree(cls.top, {"template.yaml": TEMPLATE, "py/app.py": PY,
+                             "py/loop.py": LOOP, "node/app.js": NODE})
+        cls.server = Server(template=os.path.join(cls.top, "template.yaml"))
+        cls.events = boto3.client("events", endpoint_url=cls.server.url)
+        cls.sqs = boto3.client("sqs", endpoint_url=cls.server.url)
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_cleanly(cls.server)
+        shutil.rmtree(cls.top, ignore_errors=True)
+
+    def runs(self, fn):
+        return [r for r in journal(self.server)
+                if r.get("function") == fn and "outcome" in r]
+
+    def drain(self, queue, want, timeout=10):
+        got, deadline = [], time.time() + timeout
+        while len(got) < want and time.time() < deadline:
+            r = self.sqs.receive_message(QueueUrl=queue_url(self.server, queue),
+                                         MaxNumberOfMessages=10,
+                                         WaitTimeSeconds=1)
+            for m in r.get("Messages", []):
+                got.append(m["Body"])
+                self.sqs.delete_message(QueueUrl=queue_url(self.server, queue),
+                                        ReceiptHandle=m["ReceiptHandle"])
+        return got
+
+    def put(self, total, customer, source="shop", dtype="order"):
+        return self.events.put_events(Entries=[{
+            "Source": source, "DetailType": dtype,
+            "Detail": json.dumps({"total": total, "customer": customer})}])
+
+    def test_pattern_targets_and_transformers(self):
+        self.put(150, "ann")
+        self.put(5, "bob")      # under the range
+        self.put(5000, "cat")   # over it
+        audit = [json.loads(b) for b in self.drain("audit", 1)]
+        self.assertEqual(audit, [{"amount": 150, "customer": "ann",
+                                  "rule": "big-orders"}])
+        # InputPath: the string the path selects, through SNS, raw
+        self.assertEqual(self.drain("alert-copies", 1), ['"ann"'])
+        time.sleep(0.5)
+        self.assertEqual(self.drain("audit", 1, timeout=1), [])
+        # the function's rule matches all three orders
+        got = wait_for(lambda: len(self.runs("py-shop")) >= 3 and
+                       self.runs("py-shop"), what="py-shop")
+        ev = json.loads(got[0]["event"])
+        self.assertEqual((ev["source"], ev["detail-type"], ev["account"]),
+                         ("shop", "order", ACCOUNT))
+        self.assertTrue(got[0]["async"])
+
+    def test_js_sdk_v3_puts_events_from_a_function(self):
+        lam = boto3.client("lambda", endpoint_url=self.server.url)
+        r = lam.invoke(FunctionName="node-emitter",
+                       Payload=json.dumps({"total": 500}))
+        out = json.loads(r["Payload"].read())
+        self.assertEqual(out["failed"], 0, out)
+        audit = [json.loads(b) for b in self.drain("audit", 1)]
+        self.assertEqual(audit[0]["customer"], "js")
+        self.assertEqual(self.drain("alert-copies", 1), ['"js"'])
+
+    def test_rules_through_the_api_and_errors(self):
+        arn = self.events.put_rule(
+            Name="made", EventPattern=json.dumps({"source": [{"prefix": "x"}]})
+        )["RuleArn"]
+        self.assertEqual(arn, "arn:aws:events:us-east-1:%s:rule/made" % ACCOUNT)
+        q = self.sqs.create_queue(QueueName="made-q")["QueueUrl"]
+        self.events.put_targets(Rule="made", Targets=[{
+            "Id": "q", "Arn": "arn:aws:sqs:us-east-1:%s:made-q" % ACCOUNT,
+            "Input": '{"fixed": 1}'}])
+        self.assertEqual([t["Id"] for t in self.events.list_targets_by_rule(
+            Rule="made")["Targets"]], ["q"])
+        r = self.events.put_events(Entries=[
+            {"Source": "xyz", "DetailType": "d", "Detail": "{}"},
+            {"Source": "xyz", "DetailType": "d", "Detail": "not json"}])
+        self.assertEqual(r["FailedEntryCount"], 1)
+        self.assertEqual(r["Entries"][1]["ErrorCode"], "MalformedDetail")
+        msgs = self.sqs.receive_message(QueueUrl=q, WaitTimeSeconds=2)
+        self.assertEqual([m["Body"] for m in msgs["Messages"]],
+                         ['{"fixed": 1}'])
+        self.events.disable_rule(Name="made")
+        self.assertEqual(self.events.describe_rule(Name="made")["State"],
+                         "DISABLED")
+        with self.assertRaises(self.events.exceptions.ClientError) as e:
+            self.events.delete_rule(Name="made")
+        self.assertEqual(e.exception.response["Error"]["Code"],
+                         "ValidationException")
+        self.events.remove_targets(Rule="made", Ids=["q"])
+        self.events.delete_rule(Name="made")
+        self.assertNotIn("made", [r["Name"] for r in
+                                  self.events.list_rules()["Rules"]])
+        with self.assertRaises(self.events.exceptions.ClientError) as e:
+            self.events.put_rule(Name="bad", EventPattern='{"a": "b"}')
+        self.assertEqual(e.exception.response["Error"]["Code"],
+                         "InvalidEventPatternException")
+        with self.assertRaises(self.events.exceptions.ClientError) as e:
+            self.events.put_targets(Rule="nope", Targets=[
+                {"Id": "a", "Arn": "arn:aws:sqs:us-east-1:1:q"}])
+        self.assertEqual(e.exception.response["Error"]["Code"],
+                         "ResourceNotFoundException")
+        self.assertTrue(self.events.test_event_pattern(
+            EventPattern=json.dumps({"detail": {"n": [{"numeric": [">", 1]}]}}),
+            Event=json.dumps({"id": "1", "source": "s", "detail-type": "t",
+                              "account": ACCOUNT, "time": "2026-01-01T00:00:00Z",
+                              "region": "us-east-1", "resources": [],
+                              "detail": {"n": 2}}))["Result"])
+        bus = self.events.create_event_bus(Name="side")["EventBusArn"]
+        self.assertTrue(bus.endswith(":event-bus/side"))
+        cli = self.server.aws("events", "list-rules")
+        self.assertEqual(cli.returncode, 0, cli.stderr)
+        self.assertIn("big-orders", cli.stdout)
+
+    def test_a_function_putting_what_its_rule_matches_is_a_loop(self):
+        self.events.put_events(Entries=[{"Source": "again", "DetailType": "x",
+                                         "Detail": "{}"}])
+        loop = wait_for(lambda: [r for r in journal(self.server)
+                                 if r.get("type") == "loop" and
+                                 r["function"] == "looper"],
+                        what="the loop report")[0]
+        self.assertEqual(loop["path"], "looper -> events://looper-Again -> "
+                                       "looper")
+        time.sleep(0.5)
+        self.assertEqual(len(self.runs("looper")), 1)
+        p = subprocess.run([LAMBKIN, "check", "-t",
+                            os.path.join(self.top, "template.yaml")],
+                           capture_output=True, text=True, timeout=60)
+        self.assertIn("looper -> events://default -> looper", p.stdout)
+
+    def test_zz_rate_schedule_fires_on_time(self):
+        # rate(1 minute): the first fire comes a minute after start
+        got = wait_for(lambda: [r for r in self.runs("py-shop")
+                                if '"tick"' in r["event"]], timeout=75,
+                       what="the schedule")
+        self.assertEqual(json.loads(got[0]["event"]), {"tick": True})
+
+
+class EventsCliTest(unittest.TestCase):
+    def test_lambkin_event_schedule_and_eventbridge(self):
+        p = subprocess.run([LAMBKIN, "event", "schedule", "--rule", "nightly"],
+                           capture_output=True, text=True, timeout=30)
+        ev = json.loads(p.stdout)
+        self.assertEqual((ev["source"], ev["detail-type"]),
+                         ("aws.events", "Scheduled Event"))
+        self.assertTrue(ev["resources"][0].endswith(":rule/nightly"))
+        p = subprocess.run([LAMBKIN, "event", "eventbridge", "--source", "shop",
+                            "--detail-type", "order", "--body",
+                            '{"total": 3}'],
+                           capture_output=True, text=True, timeout=30)
+        ev = json.loads(p.stdout)
+        self.assertEqual(ev["detail"], {"total": 3})
+
+
+if __name__ == "__main__":
+    unittest.main()
