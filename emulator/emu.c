@@ -38,7 +38,7 @@ struct lk_emu {
   lk_ddb_t *ddb;
   lk_sns_t *sns;
   lk_eb_t *eb;
-  struct schedule *schedules; /* the template's rate() rules, on timers */
+  struct schedule **schedules; /* the template's rate() rules, on timers */
   int n_schedules;
   lk_runtime_t *rt;
   lk_loops_t *loops;
@@ -231,6 +231,27 @@ static void on_schedule(uv_timer_t *t) {
   lk_eb_fire(s->emu->eb, s->bus, s->rule, NULL);
 }
 
+/* A rule that fires every ms on a timer of its own. */
+static void schedule_rule(lk_emu_t *emu, const char *bus, const char *rule,
+                          uint64_t ms) {
+  schedule_t *s = lk_xcalloc(1, sizeof(*s));
+
+  s->emu = emu;
+  snprintf(s->bus, sizeof(s->bus), "%s", bus ? bus : "default");
+  snprintf(s->rule, sizeof(s->rule), "%s", rule);
+  uv_timer_init(emu->loop, &s->timer);
+  s->timer.data = s;
+  uv_timer_start(&s->timer, on_schedule, ms, ms);
+  uv_unref((uv_handle_t *)&s->timer);
+  emu->schedules = lk_xrealloc(
+      emu->schedules, sizeof(*emu->schedules) * (size_t)(emu->n_schedules + 1));
+  emu->schedules[emu->n_schedules++] = s;
+}
+
+static void on_schedule_closed(uv_handle_t *h) {
+  free(h->data);
+}
+
 /* One rule of the template (or of a function's event) and its target:
  * what lambkin cannot make is a warning, and the rest of the app
  * serves. */
@@ -247,8 +268,13 @@ static void add_rule(lk_emu_t *emu, const char *bus, const cJSON *spec,
             emu->app->path, line, name ? name : "?", why);
     return;
   }
-  if (lk_json_str(spec, "ScheduleExpression") &&
-      rate_ms(lk_json_str(spec, "ScheduleExpression")) == 0)
+  if (rate_ms(lk_json_str(spec, "ScheduleExpression")) &&
+      (lk_json_str(spec, "State") == NULL ||
+       strcmp(lk_json_str(spec, "State"), "DISABLED") != 0))
+    schedule_rule(emu, bus, name,
+                  rate_ms(lk_json_str(spec, "ScheduleExpression")));
+  else if (lk_json_str(spec, "ScheduleExpression") &&
+           rate_ms(lk_json_str(spec, "ScheduleExpression")) == 0)
     fprintf(stderr,
             "lambkin: warning: %s:%d: rule %s: schedule %s does not fire "
             "on its own (lambkin invoke --schedule fires it)\n",
@@ -344,72 +370,6 @@ static void add_rules(lk_emu_t *emu) {
            strcmp(type, "Schedule") == 0 || strcmp(type, "ScheduleV2") == 0))
         add_function_rule(emu, &app->functions[i], ev);
     }
-}
-
-/* Every rate() rule of the template on a timer of its own. */
-static void start_schedules(lk_emu_t *emu) {
-  const lk_app_t *app = emu->app;
-  const cJSON *ev;
-  int i, n = 0;
-
-  emu->schedules =
-      lk_xcalloc((size_t)(app->n_rules + 1) * (size_t)(app->n_functions + 1),
-                 sizeof(*emu->schedules));
-  for (i = 0; i < app->n_rules + app->n_functions; i++) {
-    const cJSON *spec = i < app->n_rules ? app->rules[i].spec : NULL;
-    const char *rule = i < app->n_rules ? app->rules[i].name : NULL;
-    char name[128];
-
-    if (spec == NULL) { /* a function's Schedule events */
-      const lk_function_t *f = &app->functions[i - app->n_rules];
-
-      cJSON_ArrayForEach(ev, f->events) {
-        const cJSON *p = cJSON_GetObjectItemCaseSensitive(ev, "Properties");
-        const char *type = lk_json_str(ev, "Type");
-        const char *expr = lk_json_str(p, "Schedule")
-                               ? lk_json_str(p, "Schedule")
-                               : lk_json_str(p, "ScheduleExpression");
-        schedule_t *s;
-
-        if (type == NULL || strncmp(type, "Schedule", 8) != 0 ||
-            rate_ms(expr) == 0 ||
-            cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(p, "Enabled")))
-          continue;
-        snprintf(name, sizeof(name), "%s",
-                 lk_json_str(p, "Name") ? lk_json_str(p, "Name") : "");
-        if (name[0] == '\0')
-          snprintf(name, sizeof(name), "%.60s-%.60s", f->name, ev->string);
-        s = &emu->schedules[n++];
-        s->emu = emu;
-        snprintf(s->bus, sizeof(s->bus), "default");
-        snprintf(s->rule, sizeof(s->rule), "%s", name);
-        uv_timer_init(emu->loop, &s->timer);
-        s->timer.data = s;
-        uv_timer_start(&s->timer, on_schedule, rate_ms(expr), rate_ms(expr));
-        uv_unref((uv_handle_t *)&s->timer);
-      }
-      continue;
-    }
-    if (rate_ms(lk_json_str(spec, "ScheduleExpression")) == 0 ||
-        (lk_json_str(spec, "State") &&
-         strcmp(lk_json_str(spec, "State"), "DISABLED") == 0))
-      continue;
-    emu->schedules[n].emu = emu;
-    snprintf(emu->schedules[n].bus, sizeof(emu->schedules[n].bus), "%s",
-             lk_json_str(spec, "EventBusName")
-                 ? lk_json_str(spec, "EventBusName")
-                 : "default");
-    snprintf(emu->schedules[n].rule, sizeof(emu->schedules[n].rule), "%s",
-             rule);
-    uv_timer_init(emu->loop, &emu->schedules[n].timer);
-    emu->schedules[n].timer.data = &emu->schedules[n];
-    uv_timer_start(&emu->schedules[n].timer, on_schedule,
-                   rate_ms(lk_json_str(spec, "ScheduleExpression")),
-                   rate_ms(lk_json_str(spec, "ScheduleExpression")));
-    uv_unref((uv_handle_t *)&emu->schedules[n].timer);
-    n++;
-  }
-  emu->n_schedules = n;
 }
 
 /* One subscription of the template; what lambkin cannot make is a
@@ -680,7 +640,6 @@ int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
   /* Nothing fails from here on. */
   lk_journal_on_rotate(emu->journal, on_journal_rotate, emu);
   start_ttl(emu);
-  start_schedules(emu);
   start_app(emu);
   *out = emu;
   return 0;
@@ -789,8 +748,9 @@ void lk_emu_close(lk_emu_t *emu) {
     uv_close((uv_handle_t *)emu->ttl_tick, lk_free_handle);
     emu->ttl_tick = NULL;
   }
-  for (i = 0; i < emu->n_schedules; i++)
-    uv_close((uv_handle_t *)&emu->schedules[i].timer, NULL);
+  for (i = 0; i < emu->n_schedules; i++) /* each frees itself */
+    uv_close((uv_handle_t *)&emu->schedules[i]->timer, on_schedule_closed);
+  emu->n_schedules = 0;
 }
 
 void lk_emu_free(lk_emu_t *emu) {
