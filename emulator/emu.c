@@ -21,6 +21,7 @@
 #include "s3.h"
 #include "sources.h"
 #include "eventbridge.h"
+#include "kinesis.h"
 #include "sns.h"
 #include "sqs.h"
 #include "sts.h"
@@ -38,6 +39,7 @@ struct lk_emu {
   lk_ddb_t *ddb;
   lk_sns_t *sns;
   lk_eb_t *eb;
+  lk_kin_t *kin;
   struct schedule **schedules; /* the template's rate() rules, on timers */
   int n_schedules;
   lk_runtime_t *rt;
@@ -114,6 +116,8 @@ static void on_request(lk_http_req_t *req, void *ud) {
     lk_logs_serve(emu->logs, req);
   else if (target && strncmp(target, "AWSEvents.", 10) == 0)
     lk_eb_serve(emu->eb, req);
+  else if (target && strncmp(target, "Kinesis_20131202.", 17) == 0)
+    lk_kin_serve(emu->kin, req);
   else if (target && (strncmp(target, "DynamoDB_20120810.", 18) == 0 ||
                       strncmp(target, "DynamoDBStreams_20120810.", 25) == 0))
     lk_ddb_serve(emu->ddb, req);
@@ -507,6 +511,20 @@ static int add_resources(lk_emu_t *emu) {
     add_sns(emu);
   if (rc == 0)
     add_rules(emu);
+  for (i = 0; rc == 0 && i < app->n_kstreams; i++) {
+    const cJSON *mode = cJSON_GetObjectItemCaseSensitive(app->kstreams[i].spec,
+                                                         "StreamModeDetails");
+    const char *m = lk_json_str(mode, "StreamMode");
+    long shards = lk_json_long(app->kstreams[i].spec, "ShardCount",
+                               m && strcmp(m, "PROVISIONED") == 0 ? 1 : 0);
+
+    if (lk_kin_create_stream(emu->kin, app->kstreams[i].name,
+                             shards > 0 && shards <= LK_KIN_MAX_SHARDS
+                                 ? (int)shards
+                                 : 0) == LK_EINVAL)
+      fprintf(stderr, "lambkin: warning: %s:%d: stream %s is not served\n",
+              app->path, app->kstreams[i].line, app->kstreams[i].name);
+  }
   return rc;
 }
 
@@ -518,6 +536,7 @@ static int start_services(lk_emu_t *emu) {
   emu->ddb = lk_ddb_new(app->region, app->account);
   emu->sns = lk_sns_new(app->region, app->account);
   emu->eb = lk_eb_new(app->region, app->account);
+  emu->kin = lk_kin_new(app->region, app->account);
   emu->sqs = lk_sqs_new(emu->loop, app->region, app->account, emu->endpoint);
   return add_resources(emu);
 }
@@ -777,6 +796,7 @@ void lk_emu_free(lk_emu_t *emu) {
   lk_ddb_free(emu->ddb);
   lk_sns_free(emu->sns);
   lk_eb_free(emu->eb);
+  lk_kin_free(emu->kin);
   free(emu->schedules);
   lk_loops_free(emu->loops);
   lk_journal_free(emu->journal);

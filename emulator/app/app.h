@@ -86,7 +86,7 @@ typedef struct lk_table {
 /* A resource lambkin reads as its resolved Properties: an SNS topic
  * (AWS::SNS::Topic) or subscription (AWS::SNS::Subscription; name
  * NULL), an EventBridge rule (AWS::Events::Rule) or bus
- * (AWS::Events::EventBus). */
+ * (AWS::Events::EventBus), a Kinesis stream (AWS::Kinesis::Stream). */
 typedef struct lk_res {
   char *logical_id, *name;
   cJSON *spec;
@@ -126,6 +126,8 @@ typedef struct lk_app {
   int n_rules;
   lk_res_t *buses;
   int n_buses;
+  lk_res_t *kstreams; /* AWS::Kinesis::Stream */
+  int n_kstreams;
   lk_subscription_t *subscriptions;
   int n_subscriptions;
   char **warnings; /* "file:line: what", each once, to say at start */

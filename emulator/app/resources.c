@@ -809,8 +809,7 @@ static int load_simple_table(ctx_t *c, const char *id, yaml_node_t *res) {
 }
 
 /* A named resource read as its resolved Properties into t. */
-static int load_named(ctx_t *c, const char *id, yaml_node_t *res,
-                      lk_res_t *t) {
+static int load_named(ctx_t *c, const char *id, yaml_node_t *res, lk_res_t *t) {
   yaml_node_t *props = lk_app_get(c, res, "Properties");
   int err;
 
@@ -825,6 +824,10 @@ static int load_named(ctx_t *c, const char *id, yaml_node_t *res,
 
 static int load_rule(ctx_t *c, const char *id, yaml_node_t *res) {
   return load_named(c, id, res, APPEND(c->app->rules, c->app->n_rules));
+}
+
+static int load_kstream(ctx_t *c, const char *id, yaml_node_t *res) {
+  return load_named(c, id, res, APPEND(c->app->kstreams, c->app->n_kstreams));
 }
 
 static int load_bus(ctx_t *c, const char *id, yaml_node_t *res) {
@@ -900,6 +903,7 @@ static const struct {
     {"AWS::SNS::Subscription", load_sns_subscription},
     {"AWS::Events::Rule", load_rule},
     {"AWS::Events::EventBus", load_bus},
+    {"AWS::Kinesis::Stream", load_kstream},
 };
 
 /* Types check and policy read (roles, permissions, APIs) or functions

@@ -435,6 +435,12 @@ void lk_app_free(lk_app_t *app) {
     cJSON_Delete(app->buses[i].spec);
   }
   free(app->buses);
+  for (i = 0; i < app->n_kstreams; i++) {
+    free(app->kstreams[i].logical_id);
+    free(app->kstreams[i].name);
+    cJSON_Delete(app->kstreams[i].spec);
+  }
+  free(app->kstreams);
   free(app->subscriptions);
   for (i = 0; i < app->n_warnings; i++)
     free(app->warnings[i]);

@@ -136,7 +136,7 @@ static void banner(const lk_cli_run_t *c, const lk_app_t *app, lk_emu_t *emu) {
   for (i = 0; i < app->n_functions; i++)
     printf("  %-24s %-16s %s\n", app->functions[i].name,
            app->functions[i].runtime, app->functions[i].handler);
-  printf("Lambda API on http://%s:%d (also S3, SQS, SNS, EventBridge, "
+  printf("Lambda API on http://%s:%d (also S3, SQS, SNS, EventBridge, Kinesis, "
          "CloudWatch Logs and DynamoDB)\n",
          host, lk_emu_port(emu));
   if (gw) {

@@ -122,6 +122,27 @@ static int describe_events(const lk_app_t *app, const lk_http_req_t *req,
   return 0;
 }
 
+/* Kinesis: kinesis:ACTION on the stream (by name or ARN; a
+ * GetRecords's iterator names none: "*"). */
+static int describe_kinesis(const lk_app_t *app, const lk_http_req_t *req,
+                            const char *target, char *action, size_t alen,
+                            char *resource, size_t rlen) {
+  cJSON *in = cJSON_ParseWithLength(lk_buf_str(&req->body), req->body.len);
+  const char *arn = lk_json_str(in, "StreamARN");
+  const char *name = lk_json_str(in, "StreamName");
+
+  snprintf(action, alen, "kinesis:%s", strchr(target, '.') + 1);
+  if (arn)
+    snprintf(resource, rlen, "%s", arn);
+  else if (name)
+    snprintf(resource, rlen, "arn:aws:kinesis:%s:%s:stream/%s", app->region,
+             app->account, name);
+  else
+    snprintf(resource, rlen, "*");
+  cJSON_Delete(in);
+  return 0;
+}
+
 /* SNS: sns:ACTION on the topic (a subscription's is its topic's; a
  * topic made by CreateTopic is named by Name); lists on "*". */
 static int describe_sns(const lk_app_t *app, const lk_http_req_t *req,
@@ -285,6 +306,8 @@ int lk_access_describe(const lk_app_t *app, const lk_http_req_t *req, int exact,
     return describe_ddb(app, req, target, action, alen, resource, rlen);
   if (target && strncmp(target, "AWSEvents.", 10) == 0)
     return describe_events(app, req, target, action, alen, resource, rlen);
+  if (target && strncmp(target, "Kinesis_20131202.", 17) == 0)
+    return describe_kinesis(app, req, target, action, alen, resource, rlen);
   if (lk_sns_is_request(req))
     return describe_sns(app, req, action, alen, resource, rlen);
   if (lk_sts_is_request(req))
@@ -314,7 +337,8 @@ static svc_t service_of(const lk_http_req_t *req) {
   if (target && strncmp(target, "AmazonSQS.", 10) == 0)
     return SVC_SQS_JSON;
   if (target && (strncmp(target, "Logs_20140328.", 14) == 0 ||
-                 strncmp(target, "AWSEvents.", 10) == 0))
+                 strncmp(target, "AWSEvents.", 10) == 0 ||
+                 strncmp(target, "Kinesis_20131202.", 17) == 0))
     return SVC_LOGS; /* JSON 1.1: the same error shape */
   if (target && (strncmp(target, "DynamoDB_20120810.", 18) == 0 ||
                  strncmp(target, "DynamoDBStreams_20120810.", 25) == 0))
