@@ -608,9 +608,9 @@ static void start_ttl(lk_emu_t *emu) {
 }
 
 static void start_app(lk_emu_t *emu) {
-  lk_sources_deps_t deps = {emu->loop, emu->app,     emu->rt,  emu->s3,
-                            emu->sqs,  emu->logs,    emu->ddb, emu->sns,
-                            emu->eb,   emu->endpoint};
+  lk_sources_deps_t deps = {emu->loop, emu->app,  emu->rt,      emu->s3,
+                            emu->sqs,  emu->logs, emu->ddb,     emu->sns,
+                            emu->eb,   emu->kin,  emu->endpoint};
   lk_access_opts_t ao;
 
   ao.enforce = emu->opts.enforce_policies;

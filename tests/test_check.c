@@ -470,9 +470,64 @@ static void test_sns_edges(void **state) {
   cJSON_Delete(r);
 }
 
+#define KSTREAM(logical, name)                                                 \
+  "  " logical ":\n"                                                           \
+  "    Type: AWS::Kinesis::Stream\n"                                           \
+  "    Properties: {Name: " name ", ShardCount: 1}\n"
+#define ON_KINESIS(logical, extra)                                             \
+  "      Events:\n"                                                            \
+  "        In:\n"                                                              \
+  "          Type: Kinesis\n"                                                  \
+  "          Properties:\n"                                                    \
+  "            Stream: !GetAtt " logical ".Arn\n"                              \
+  "            StartingPosition: TRIM_HORIZON\n" extra
+
+static void test_kinesis_edges(void **state) {
+  cJSON *r;
+
+  (void)state;
+  /* Puts records on the stream that runs it. */
+  r = check(HEAD KSTREAM("K", "clicks") FN(
+      "F", "f",
+      ON_KINESIS("K",
+                 "") "      Policies:\n"
+                     "        - KinesisCrudPolicy: {StreamName: clicks}\n"));
+  assert_int_equal(count(r, "loop", NULL), 1);
+  assert_string_equal(cycle_of(r), "f -> kinesis://clicks -> f");
+  assert_int_equal(count(r, "no-retry-limit", NULL), 1);
+  assert_int_equal(count(r, "no-dead-letter", NULL), 0); /* a poller */
+  cJSON_Delete(r);
+
+  /* Only reads it, with a retry limit: clean. */
+  r = check(HEAD KSTREAM("K", "clicks") FN(
+      "F", "f",
+      ON_KINESIS(
+          "K",
+          "            MaximumRetryAttempts: 2\n") "      Policies:\n"
+                                                   "        - "
+                                                   "KinesisStreamReadPolicy: "
+                                                   "{StreamName: clicks}\n"));
+  assert_int_equal(count(r, "loop", NULL), 0);
+  assert_int_equal(count(r, "no-retry-limit", NULL), 0);
+  cJSON_Delete(r);
+
+  /* kinesis:* on every stream: the loop, and a broad policy. */
+  r = check(HEAD KSTREAM("K", "clicks")
+                FN("F", "f",
+                   ON_KINESIS("K", "") "      Policies:\n"
+                                       "        - Statement:\n"
+                                       "            - Effect: Allow\n"
+                                       "              Action: kinesis:*\n"
+                                       "              Resource: '*'\n"));
+  assert_int_equal(count(r, "loop", NULL), 1);
+  assert_int_equal(count(r, "broad-policy", NULL), 1);
+  cJSON_Delete(r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sns_edges),
+      cmocka_unit_test(test_kinesis_edges),
       cmocka_unit_test(test_s3_loop_and_key_filters),
       cmocka_unit_test(test_chains_logs_and_invoke),
       cmocka_unit_test(test_table_streams),

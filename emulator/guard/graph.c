@@ -33,11 +33,12 @@
 #define USD_PER_GB_S 0.0000166667
 #define USD_PER_S3_PUT (0.005 / 1000)
 #define USD_PER_SQS_REQUEST (0.40 / 1e6)
-#define USD_PER_DDB_WRITE (0.625 / 1e6)  /* on demand; a stream read is free */
-#define USD_PER_SNS_PUBLISH (0.50 / 1e6) /* delivery to Lambda, SQS: free */
-#define USD_PER_EVENT (1.00 / 1e6)       /* a custom event put on a bus */
+#define USD_PER_DDB_WRITE (0.625 / 1e6)   /* on demand; a stream read is free */
+#define USD_PER_SNS_PUBLISH (0.50 / 1e6)  /* delivery to Lambda, SQS: free */
+#define USD_PER_EVENT (1.00 / 1e6)        /* a custom event put on a bus */
+#define USD_PER_KINESIS_PUT (0.014 / 1e6) /* a 25 KB PUT payload unit */
 
-enum { N_FN, N_S3, N_SQS, N_LOGS, N_DDB, N_SNS, N_BUS };
+enum { N_FN, N_S3, N_SQS, N_LOGS, N_DDB, N_SNS, N_BUS, N_KIN };
 
 typedef struct node {
   int kind;
@@ -69,8 +70,9 @@ typedef struct graph {
 } graph_t;
 
 static const char *kind_prefix(int kind) {
-  static const char *p[] = {
-      "", "s3://", "sqs://", "logs:", "dynamodb://", "sns://", "events://"};
+  static const char *p[] = {"",          "s3://",       "sqs://",
+                            "logs:",     "dynamodb://", "sns://",
+                            "events://", "kinesis://"};
 
   return p[kind];
 }
@@ -152,14 +154,19 @@ static const char *arn_name(const char *s) {
   return c ? c + 1 : s;
 }
 
-/* The table of a DynamoDB ARN (a table's, an index's or a stream's) into
- * out; 0, or -1 when it names none. */
-static int table_name(const char *arn, char *out, size_t cap) {
-  const char *t = strstr(arn, ":table/");
+/* The name after kind ("table", "stream") in an ARN into out: a
+ * DynamoDB table's (of a table, index or stream ARN) or a Kinesis
+ * stream's (of a stream or consumer ARN). 0, or -1 when it names none. */
+static int arn_named(const char *arn, const char *kind, char *out, size_t cap) {
+  char mark[16];
+  const char *t;
 
+  snprintf(mark, sizeof(mark), ":%s/", kind);
+  t = strstr(arn, mark);
   if (t == NULL)
     return -1;
-  snprintf(out, cap, "%.*s", (int)strcspn(t + 7, "/"), t + 7);
+  t += strlen(mark);
+  snprintf(out, cap, "%.*s", (int)strcspn(t, "/"), t);
   return out[0] ? 0 : -1;
 }
 
@@ -260,8 +267,11 @@ static void add_triggers(graph_t *g) {
       else if (strcmp(type, "CloudWatchLogs") == 0 && group)
         edge(g, node(g, N_LOGS, group, -1), i, 0, why);
       else if (strcmp(type, "DynamoDB") == 0 && stream &&
-               table_name(stream, table, sizeof(table)) == 0)
+               arn_named(stream, "table", table, sizeof(table)) == 0)
         edge(g, node(g, N_DDB, table, -1), i, 0, why);
+      else if (strcmp(type, "Kinesis") == 0 && stream &&
+               arn_named(stream, "stream", table, sizeof(table)) == 0)
+        edge(g, node(g, N_KIN, table, -1), i, 0, why);
       else if (strcmp(type, "SNS") == 0 && lk_json_str(p, "Topic"))
         edge(g, node(g, N_SNS, arn_name(lk_json_str(p, "Topic")), -1), i, 0,
              why);
@@ -373,9 +383,19 @@ static void statement_writes(graph_t *g, int fn, const cJSON *actions,
     if (strcmp(res, "*") == 0)
       add_write(g, fn, N_DDB, "*", NULL, why);
     else if (strncmp(res, "arn:aws:dynamodb:", 17) == 0 &&
-             table_name(res, table, sizeof(table)) == 0 &&
+             arn_named(res, "table", table, sizeof(table)) == 0 &&
              strchr(strstr(res, ":table/") + 7, '/') == NULL)
       add_write(g, fn, N_DDB, table, NULL, why);
+  }
+  if (covers(actions, "kinesis:PutRecord") ||
+      covers(actions, "kinesis:PutRecords")) {
+    char stream[NAME_MAX_LEN];
+
+    if (strcmp(res, "*") == 0)
+      add_write(g, fn, N_KIN, "*", NULL, why);
+    else if (strncmp(res, "arn:aws:kinesis:", 16) == 0 &&
+             arn_named(res, "stream", stream, sizeof(stream)) == 0)
+      add_write(g, fn, N_KIN, stream, NULL, why);
   }
   if (covers(actions, "lambda:InvokeFunction") &&
       (strcmp(res, "*") == 0 || strncmp(res, "arn:aws:lambda:", 15) == 0)) {
@@ -394,12 +414,15 @@ static void statement_writes(graph_t *g, int fn, const cJSON *actions,
 static int every(const char *res) {
   const char *name = strstr(res, ":function:");
   const char *table = strstr(res, ":table/");
+  const char *stream = strstr(res, ":stream/");
   size_t n;
 
   if (name)
     name += 10;
   else if (table)
     name = table + 7;
+  else if (stream)
+    name = stream + 8;
   else if (strncmp(res, "arn:aws:s3:::", 13) == 0)
     name = res + 13;
   else
@@ -411,11 +434,11 @@ static int every(const char *res) {
 /* Why a statement is wider than any code needs, or NULL. */
 static const char *too_wide(const cJSON *st, char *why, size_t cap) {
   const cJSON *acts = cJSON_GetObjectItem(st, "Action"), *a, *r;
-  static const char *const writes[] = {"s3:PutObject", "sqs:SendMessage",
-                                       "lambda:InvokeFunction",
-                                       "dynamodb:PutItem", "sns:Publish"};
-  static const char *const kinds[] = {"bucket", "queue", "function", "table",
-                                      "topic"};
+  static const char *const writes[] = {
+      "s3:PutObject",     "sqs:SendMessage", "lambda:InvokeFunction",
+      "dynamodb:PutItem", "sns:Publish",     "kinesis:PutRecord"};
+  static const char *const kinds[] = {"bucket", "queue", "function",
+                                      "table",  "topic", "stream"};
   int any_res = 0, all_res = 0;
   size_t k;
 
@@ -530,6 +553,8 @@ static void report_cycle(graph_t *g) {
       usd += USD_PER_SNS_PUBLISH;
     } else if (n->kind == N_BUS) {
       usd += USD_PER_EVENT;
+    } else if (n->kind == N_KIN) {
+      usd += USD_PER_KINESIS_PUT;
     }
     g->edges[g->path_edge[i]].in_loop = 1;
   }
@@ -663,7 +688,8 @@ static void check_limits(graph_t *g) {
       const char *type = lk_json_str(ev, "Type"), *q = lk_json_str(p, "Queue");
       int k;
 
-      if (type && strcmp(type, "DynamoDB") == 0 &&
+      if (type &&
+          (strcmp(type, "DynamoDB") == 0 || strcmp(type, "Kinesis") == 0) &&
           lk_json_long(p, "MaximumRetryAttempts", -1) < 0 &&
           on_failure_of(p) == NULL)
         finding(g, "no-retry-limit", "warning", f, f->line,
@@ -704,6 +730,8 @@ static graph_t *build(const lk_app_t *app) {
     node(g, N_SNS, app->topics[i].name, -1);
   for (i = 0; i < app->n_buses; i++)
     node(g, N_BUS, app->buses[i].name, -1);
+  for (i = 0; i < app->n_kstreams; i++)
+    node(g, N_KIN, app->kstreams[i].name, -1);
   add_triggers(g);
   add_writes(g);
   find_loops(g);

@@ -11,10 +11,12 @@
 #include "iam.h"
 #include "lambkin/lambkin.h"
 
+#define N_ACTIONS 16
+
 /* What a SAM policy template grants, on {} (its one parameter). */
 static const struct sam {
   const char *name, *param, *resource[2];
-  const char *actions[12];
+  const char *actions[N_ACTIONS];
 } sam[] = {
     {"S3ReadPolicy",
      "BucketName",
@@ -69,6 +71,21 @@ static const struct sam {
      {"arn:aws:sns:*:*:{}*"},
      {"sns:ListSubscriptionsByTopic", "sns:CreateTopic",
       "sns:SetTopicAttributes", "sns:Subscribe", "sns:Publish"}},
+    {"KinesisCrudPolicy",
+     "StreamName",
+     {"arn:aws:kinesis:*:*:stream/{}"},
+     {"kinesis:AddTagsToStream", "kinesis:CreateStream",
+      "kinesis:DecreaseStreamRetentionPeriod", "kinesis:DeleteStream",
+      "kinesis:DescribeStream", "kinesis:DescribeStreamSummary",
+      "kinesis:GetShardIterator", "kinesis:IncreaseStreamRetentionPeriod",
+      "kinesis:ListTagsForStream", "kinesis:MergeShards", "kinesis:PutRecord",
+      "kinesis:PutRecords", "kinesis:SplitShard",
+      "kinesis:RemoveTagsFromStream"}},
+    {"KinesisStreamReadPolicy",
+     "StreamName",
+     {"arn:aws:kinesis:*:*:stream/{}"},
+     {"kinesis:DescribeStream", "kinesis:DescribeStreamSummary",
+      "kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards"}},
     {"EventBridgePutEventsPolicy",
      "EventBusName",
      {"arn:aws:events:*:*:event-bus/{}"},
@@ -188,7 +205,7 @@ cJSON *lk_policy_statements(const cJSON *item, const char **label) {
         continue;
       *label = sam[i].name;
       acts = cJSON_CreateArray();
-      for (k = 0; k < 8 && sam[i].actions[k]; k++)
+      for (k = 0; k < N_ACTIONS && sam[i].actions[k]; k++)
         cJSON_AddItemToArray(acts, cJSON_CreateString(sam[i].actions[k]));
       res = cJSON_CreateArray();
       for (k = 0; k < 2 && sam[i].resource[k]; k++) {

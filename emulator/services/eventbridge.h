@@ -53,8 +53,8 @@ int lk_eb_fire(lk_eb_t *eb, const char *bus, const char *rule,
 /* An event as EventBridge shapes it ({version, id, detail-type, source,
  * account, time, region, resources, detail}); detail becomes its (NULL:
  * {}). The caller frees it. `lambkin event` prints these. */
-cJSON *lk_eb_event(const char *region, const char *account,
-                   const char *source, const char *detail_type, cJSON *detail,
+cJSON *lk_eb_event(const char *region, const char *account, const char *source,
+                   const char *detail_type, cJSON *detail,
                    const cJSON *resources);
 
 /* One JSON 1.1 call, without HTTP: the status and, in *out, the answer

@@ -29,6 +29,7 @@ typedef struct record {
   char *key;  /* the partition key */
   char *trace;
   size_t bytes;
+  uint32_t key_hash; /* picks a reader's slot: order per partition key */
 } record_t;
 
 typedef struct shard {
@@ -47,11 +48,22 @@ typedef struct stream {
   size_t bytes;
 } stream_t;
 
+/* A mapping's place in one shard (and slot) of a stream. */
+typedef struct follower {
+  char *name, *stream;
+  int shard, slot, n_slots;
+  uint64_t next; /* the first sequence number it has not had */
+} follower_t;
+
 struct lk_kin {
   char *region, *account;
   stream_t *streams[LK_KIN_MAX_STREAMS];
   int n;
   uint64_t seq; /* the last sequence number given, across streams */
+  follower_t *readers;
+  int n_readers;
+  lk_kin_put_cb put_cb;
+  void *put_ud;
 };
 
 lk_kin_t *lk_kin_new(const char *region, const char *account) {
@@ -89,6 +101,11 @@ void lk_kin_free(lk_kin_t *k) {
     return;
   for (i = 0; i < k->n; i++)
     stream_free(k->streams[i]);
+  for (i = 0; i < k->n_readers; i++) {
+    free(k->readers[i].name);
+    free(k->readers[i].stream);
+  }
+  free(k->readers);
   free(k->region);
   free(k->account);
   free(k);
@@ -204,15 +221,28 @@ int lk_kin_create_stream(lk_kin_t *k, const char *name, int shards) {
   return 0;
 }
 
+/* The first sequence number a reader of the shard has not had. */
+static uint64_t kept_from(const lk_kin_t *k, const stream_t *s, int shard) {
+  uint64_t from = UINT64_MAX;
+  int i;
+
+  for (i = 0; i < k->n_readers; i++)
+    if (k->readers[i].shard == shard &&
+        strcmp(k->readers[i].stream, s->name) == 0 && k->readers[i].next < from)
+      from = k->readers[i].next;
+  return from;
+}
+
 /* Drops a shard's oldest records past retention, or (need bytes wanted)
- * past the stream's ceiling. */
-static void trim(stream_t *s, shard_t *sh, size_t need) {
-  uint64_t now = lk_now_ms();
+ * past the stream's ceiling, but none a reader has not had. */
+static void trim(const lk_kin_t *k, stream_t *s, shard_t *sh, size_t need) {
+  uint64_t now = lk_now_ms(), keep = kept_from(k, s, (int)(sh - s->shards));
 
   while (sh->head < sh->n) {
     record_t *r = &sh->recs[sh->head];
 
-    if (now - r->at_ms < RETENTION_MS && s->bytes + need <= LK_KIN_MAX_BYTES)
+    if (r->seq >= keep ||
+        (now - r->at_ms < RETENTION_MS && s->bytes + need <= LK_KIN_MAX_BYTES))
       break;
     s->bytes -= r->bytes;
     record_free(r);
@@ -226,6 +256,107 @@ static void trim(stream_t *s, shard_t *sh, size_t need) {
   }
 }
 
+/* ---- readers, for event source mappings ---- */
+
+void lk_kin_on_put(lk_kin_t *k, lk_kin_put_cb cb, void *ud) {
+  k->put_cb = cb;
+  k->put_ud = ud;
+}
+
+int lk_kin_shards(const lk_kin_t *k, const char *stream) {
+  const stream_t *s = find_stream(k, stream);
+
+  return s ? s->n_shards : LK_ENOENT;
+}
+
+int lk_kin_reader(lk_kin_t *k, const char *name, const char *stream, int shard,
+                  int slot, int n_slots, int latest) {
+  const stream_t *s = find_stream(k, stream);
+  follower_t *r;
+  int i;
+
+  if (s == NULL || shard < 0 || shard >= s->n_shards || n_slots < 1 ||
+      slot < 0 || slot >= n_slots)
+    return LK_ENOENT;
+  for (i = 0; i < k->n_readers; i++)
+    if (strcmp(k->readers[i].name, name) == 0)
+      return i;
+  k->readers =
+      lk_xrealloc(k->readers, sizeof(*k->readers) * (size_t)(k->n_readers + 1));
+  r = &k->readers[k->n_readers];
+  r->name = lk_xstrdup(name);
+  r->stream = lk_xstrdup(s->name);
+  r->shard = shard;
+  r->slot = slot;
+  r->n_slots = n_slots;
+  r->next = latest ? k->seq + 1 : 0;
+  return k->n_readers++;
+}
+
+/* A record as Lambda's Kinesis event carries it. */
+static cJSON *lambda_record(const lk_kin_t *k, const stream_t *s,
+                            const shard_t *sh, const record_t *r) {
+  cJSON *o = cJSON_CreateObject(), *in = cJSON_AddObjectToObject(o, "kinesis");
+  char seq[64], id[100];
+
+  seq_text(r->seq, seq);
+  cJSON_AddStringToObject(in, "kinesisSchemaVersion", "1.0");
+  cJSON_AddStringToObject(in, "partitionKey", r->key);
+  cJSON_AddStringToObject(in, "sequenceNumber", seq);
+  cJSON_AddStringToObject(in, "data", r->data);
+  cJSON_AddNumberToObject(in, "approximateArrivalTimestamp",
+                          (double)r->at_ms / 1000);
+  cJSON_AddStringToObject(o, "eventSource", "aws:kinesis");
+  cJSON_AddStringToObject(o, "eventVersion", "1.0");
+  snprintf(id, sizeof(id), "%s:%s", sh->id, seq);
+  cJSON_AddStringToObject(o, "eventID", id);
+  cJSON_AddStringToObject(o, "eventName", "aws:kinesis:record");
+  cJSON_AddStringToObject(o, "awsRegion", k->region);
+  cJSON_AddStringToObject(o, "eventSourceARN", s->arn);
+  return o;
+}
+
+int lk_kin_read(lk_kin_t *k, int reader, int max, size_t max_bytes,
+                cJSON *records, cJSON *traces) {
+  const follower_t *f = &k->readers[reader];
+  const stream_t *s = find_stream(k, f->stream);
+  const shard_t *sh;
+  size_t i, bytes = 0;
+  int n = 0;
+
+  if (s == NULL || f->shard >= s->n_shards)
+    return 0;
+  sh = &s->shards[f->shard];
+  for (i = sh->head; i < sh->n && n < max; i++) {
+    const record_t *r = &sh->recs[i];
+
+    if (r->seq < f->next ||
+        r->key_hash % (uint32_t)f->n_slots != (uint32_t)f->slot)
+      continue;
+    if (n > 0 && bytes + r->bytes > max_bytes)
+      break;
+    cJSON_AddItemToArray(records, lambda_record(k, s, sh, r));
+    cJSON_AddItemToArray(traces, cJSON_CreateString(r->trace ? r->trace : ""));
+    bytes += r->bytes * 4 / 3 + 400; /* as the event carries it */
+    n++;
+  }
+  return n;
+}
+
+void lk_kin_reader_done(lk_kin_t *k, int reader, const char *seq) {
+  uint64_t n;
+
+  if (seq_parse(seq, &n) == 0 && n + 1 > k->readers[reader].next)
+    k->readers[reader].next = n + 1;
+}
+
+const char *lk_kin_reader_shard(const lk_kin_t *k, int reader) {
+  const follower_t *f = &k->readers[reader];
+  const stream_t *s = find_stream(k, f->stream);
+
+  return s && f->shard < s->n_shards ? s->shards[f->shard].id : "";
+}
+
 /* ---- the wire protocol ---- */
 
 typedef struct ctx {
@@ -234,6 +365,7 @@ typedef struct ctx {
   const char *trace;
   const char *err_type;
   char err_msg[512];
+  stream_t *put; /* a stream a record went to */
 } ctx_t;
 
 static int fail(ctx_t *c, const char *type, const char *fmt, ...)
@@ -409,7 +541,7 @@ static int put_one(ctx_t *c, stream_t *s, const cJSON *rec, cJSON *o) {
   char seq[64];
   shard_t *sh;
   record_t *r;
-  u128 h;
+  u128 h, kh;
 
   if (data == NULL || keylen < 1 || keylen > 256)
     return fail(c, "ValidationException",
@@ -426,10 +558,11 @@ static int put_one(ctx_t *c, stream_t *s, const cJSON *rec, cJSON *o) {
                 "Invalid ExplicitHashKey. ExplicitHashKey must be in the "
                 "range: [0, 2^128-1]. Specified value was %.64s",
                 explicit_key);
+  kh = md5_key(key);
   if (!explicit_key)
-    h = md5_key(key);
+    h = kh;
   sh = &s->shards[shard_of(s, h)];
-  trim(s, sh, bytes);
+  trim(c->k, s, sh, bytes);
   if (s->bytes + bytes > LK_KIN_MAX_BYTES)
     return fail(c, "ProvisionedThroughputExceededException",
                 "Rate exceeded for stream %s: lambkin holds %zu MB a stream",
@@ -445,7 +578,9 @@ static int put_one(ctx_t *c, stream_t *s, const cJSON *rec, cJSON *o) {
   r->key = lk_xstrdup(key);
   r->trace = c->trace ? lk_xstrdup(c->trace) : NULL;
   r->bytes = bytes;
+  r->key_hash = (uint32_t)(kh & 0xffffffffu);
   s->bytes += bytes;
+  c->put = s;
   seq_text(r->seq, seq);
   cJSON_AddStringToObject(o, "SequenceNumber", seq);
   cJSON_AddStringToObject(o, "ShardId", sh->id);
@@ -667,6 +802,8 @@ int lk_kin_call(lk_kin_t *k, const char *target, const char *trace,
          "lambkin does not emulate kinesis.%.64s", op ? op + 1 : "");
   else
     ops[i].fn(&c);
+  if (c.put && k->put_cb)
+    k->put_cb(k->put_ud, c.put->name);
   if (c.err_type) {
     e = cJSON_CreateObject();
     cJSON_AddStringToObject(e, "__type", c.err_type);

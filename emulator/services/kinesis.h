@@ -27,6 +27,34 @@ void lk_kin_free(lk_kin_t *k);
 /* A stream of shards (0 for on-demand: 4, as Kinesis starts one). 0,
  * LK_EEXIST, or LK_EINVAL for a name or count Kinesis refuses. */
 int lk_kin_create_stream(lk_kin_t *k, const char *name, int shards);
+
+/* ---- readers, for event source mappings ---- */
+
+/* Hears of each record put, by its stream's name. */
+typedef void (*lk_kin_put_cb)(void *ud, const char *stream);
+void lk_kin_on_put(lk_kin_t *k, lk_kin_put_cb cb, void *ud);
+/* How many shards the stream a name or ARN names has, or LK_ENOENT. */
+int lk_kin_shards(const lk_kin_t *k, const char *stream);
+/* A reader of one shard of a stream, and of the records in it whose
+ * partition key falls to slot of n_slots (a ParallelizationFactor of
+ * n_slots: order is kept per partition key). The records it has not had
+ * are kept for it: a put is refused at the ceiling rather than one of
+ * them dropped. It starts with the oldest record held, or (latest) the
+ * next one put. One of the same name already there is that one. Its id
+ * (>= 0), or LK_ENOENT. */
+int lk_kin_reader(lk_kin_t *k, const char *name, const char *stream, int shard,
+                  int slot, int n_slots, int latest);
+/* At most max records (about max_bytes) the reader has not had, in
+ * order, as Lambda sends them, into records; each one's trace header
+ * ("" for none) into traces, in step. Returns how many. They stay the
+ * reader's until lk_kin_reader_done. */
+int lk_kin_read(lk_kin_t *k, int reader, int max, size_t max_bytes,
+                cJSON *records, cJSON *traces);
+/* The reader is done with the records up to and including the one of
+ * sequence number seq. */
+void lk_kin_reader_done(lk_kin_t *k, int reader, const char *seq);
+/* The id of the shard the reader reads ("" when its stream is gone). */
+const char *lk_kin_reader_shard(const lk_kin_t *k, int reader);
 /* One JSON 1.1 call without HTTP: the status and, in *out, the answer
  * (the caller's to free). */
 int lk_kin_call(lk_kin_t *k, const char *target, const char *trace,

@@ -569,7 +569,8 @@ lk_sources_t *lk_sources_new(const lk_sources_deps_t *deps) {
   src->sns = deps->sns;
   lk_sns_on_deliver(deps->sns, on_sns_deliver, src);
   lk_eb_on_deliver(deps->eb, on_eb_deliver, src);
-  src->streams = lk_streams_new(loop, app, src->rt, deps->ddb, src->sqs);
+  src->streams =
+      lk_streams_new(loop, app, src->rt, deps->ddb, deps->kin, src->sqs);
   return src;
 }
 

@@ -1,10 +1,9 @@
-/* Event sources: S3 notifications, SQS and DynamoDB stream event source
- * mappings, SNS deliveries, EventBridge targets and CloudWatch Logs
- * subscriptions, each turning a
- * service change into an invocation with the event shape Lambda sends. Created
- * once the services and the runtime exist; owns its mappings and its poll
- * timer. lk_sources_close() stops the timer; lk_sources_free() releases the
- * rest after the loop has run. */
+/* Event sources: S3 notifications, SQS, DynamoDB stream and Kinesis
+ * event source mappings, SNS deliveries, EventBridge targets and CloudWatch
+ * Logs subscriptions, each turning a service change into an invocation with the
+ * event shape Lambda sends. Created once the services and the runtime exist;
+ * owns its mappings and its poll timer. lk_sources_close() stops the timer;
+ * lk_sources_free() releases the rest after the loop has run. */
 #ifndef LK_SOURCES_H
 #define LK_SOURCES_H
 
@@ -13,6 +12,7 @@
 #include "app.h"
 #include "dynamodb.h"
 #include "eventbridge.h"
+#include "kinesis.h"
 #include "logs.h"
 #include "runtime.h"
 #include "s3.h"
@@ -33,6 +33,7 @@ typedef struct lk_sources_deps {
   lk_ddb_t *ddb;
   lk_sns_t *sns;
   lk_eb_t *eb;
+  lk_kin_t *kin;
   const char *endpoint;
 } lk_sources_deps_t;
 

@@ -1,6 +1,8 @@
 /* Event source mappings that read a stream in order: Events of type
- * DynamoDB. One batch in flight per mapping, so records reach the
- * function in the order of the writes; BatchSize,
+ * DynamoDB and Kinesis. One batch in flight per mapping (a Kinesis
+ * mapping is one per shard, times its ParallelizationFactor, in order
+ * per partition key), so records reach the function in the order of the
+ * writes; BatchSize,
  * MaximumBatchingWindowInSeconds, FilterCriteria,
  * ReportBatchItemFailures, BisectBatchOnFunctionError,
  * MaximumRetryAttempts and DestinationConfig.OnFailure (an SQS queue)
@@ -15,15 +17,17 @@
 
 #include "app.h"
 #include "dynamodb.h"
+#include "kinesis.h"
 #include "runtime.h"
 #include "sqs.h"
 
 typedef struct lk_streams lk_streams_t;
 
-/* The mappings of every function's DynamoDB events; one whose filter or
- * stream is unusable is left out with a warning. */
+/* The mappings of every function's DynamoDB and Kinesis events; one
+ * whose filter or stream is unusable is left out with a warning. */
 lk_streams_t *lk_streams_new(uv_loop_t *loop, const lk_app_t *app,
-                             lk_runtime_t *rt, lk_ddb_t *ddb, lk_sqs_t *sqs);
+                             lk_runtime_t *rt, lk_ddb_t *ddb, lk_kin_t *kin,
+                             lk_sqs_t *sqs);
 void lk_streams_close(lk_streams_t *s);
 void lk_streams_free(lk_streams_t *s);
 

@@ -1,0 +1,320 @@
+"""Kinesis event source mappings, end to end: records put through boto3
+and the aws CLI reach python and node functions with Lambda's Kinesis
+event shape, in order per shard (and per partition key under a
+ParallelizationFactor), none lost; FilterCriteria on the decoded data,
+partial batch responses, bisecting, retries then OnFailure to a queue
+with KinesisBatchInfo; a function that puts to the stream that triggers
+it is reported as a loop and stopped. The journal (every invocation,
+with its exact event) is what the assertions read."""
+import base64
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from lambkin_server import (Server, journal, stop_cleanly,  # noqa: E402
+                            wait_for, write_tree)
+
+import boto3  # noqa: E402
+
+ACCOUNT = "123456789012"
+
+
+def stream(name, shards=1):
+    return """  %s:
+    Type: AWS::Kinesis::Stream
+    Properties: {Name: %s, ShardCount: %d}
+""" % (name.capitalize(), name, shards)
+
+
+def function(name, handler, stream_name, runtime="python3.12", extra=""):
+    return """  %s:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: %s
+      Runtime: %s
+      Handler: %s
+      CodeUri: %s
+      Events:
+        Records:
+          Type: Kinesis
+          Properties:
+            Stream: !GetAtt %s.Arn
+            StartingPosition: TRIM_HORIZON
+%s""" % (name.replace("-", "").capitalize() + "Fn", name, runtime, handler,
+         "node/" if runtime.startswith("node") else "py/",
+         stream_name.capitalize(), extra)
+
+
+TEMPLATE = """Transform: AWS::Serverless-2016-10-31
+Resources:
+  Dead:
+    Type: AWS::SQS::Queue
+    Properties: {QueueName: kinesis-dead}
+""" + stream("clicks", 3) + stream("wide") + stream("picky") + \
+    stream("loopy") + stream("failing") + stream("partial") + \
+    stream("split") + \
+    function("py-reader", "app.handler", "clicks",
+             extra="            BatchSize: 10\n") + \
+    function("node-reader", "app.handler", "clicks", runtime="nodejs20.x") + \
+    function("wide", "app.handler", "wide",
+             extra="            ParallelizationFactor: 4\n"
+                   "            BatchSize: 2\n") + \
+    function("picky", "app.handler", "picky",
+             extra="            FilterCriteria:\n"
+                   "              Filters:\n"
+                   "                - Pattern: '{\"data\": {\"level\": "
+                   "[\"ERROR\"]}}'\n") + \
+    function("looper", "loop.handler", "loopy",
+             extra="      Policies: [{KinesisCrudPolicy: "
+                   "{StreamName: loopy}}]\n") + \
+    function("failer", "fail.handler", "failing",
+             extra="            MaximumRetryAttempts: 1\n"
+                   "            DestinationConfig:\n"
+                   "              OnFailure: {Destination: !GetAtt Dead.Arn}"
+                   "\n") + \
+    function("partial", "partial.handler", "partial",
+             extra="            BatchSize: 5\n"
+                   "            MaximumBatchingWindowInSeconds: 1\n"
+                   "            FunctionResponseTypes: "
+                   "[ReportBatchItemFailures]\n"
+                   "            MaximumRetryAttempts: 0\n"
+                   "            DestinationConfig:\n"
+                   "              OnFailure: {Destination: !GetAtt Dead.Arn}"
+                   "\n") + \
+    function("splitter", "partial.split", "split",
+             extra="            BatchSize: 4\n"
+                   "            MaximumBatchingWindowInSeconds: 1\n"
+                   "            BisectBatchOnFunctionError: true\n"
+                   "            MaximumRetryAttempts: 0\n")
+
+PY = """import base64
+
+
+def handler(event, context):
+    return [base64.b64decode(r["kinesis"]["data"]).decode()
+            for r in event["Records"]]
+"""
+
+LOOP = """import boto3
+
+kinesis = boto3.client("kinesis")
+
+
+def handler(event, context):
+    for r in event["Records"]:
+        kinesis.put_record(StreamName="loopy", PartitionKey="again",
+                           Data=b"again")
+"""
+
+FAIL = """def handler(event, context):
+    raise RuntimeError("cannot take %d" % len(event["Records"]))
+"""
+
+PARTIAL = """import base64
+
+
+def bad(r):
+    return base64.b64decode(r["kinesis"]["data"]) == b"bad"
+
+
+def handler(event, context):
+    fails = [{"itemIdentifier": r["kinesis"]["sequenceNumber"]}
+             for r in event["Records"] if bad(r)]
+    return {"batchItemFailures": fails[:1]}
+
+
+def split(event, context):
+    if any(bad(r) for r in event["Records"]):
+        raise RuntimeError("a bad record")
+"""
+
+NODE = """exports.handler = async (event) =>
+  event.Records.map((r) => Buffer.from(r.kinesis.data, 'base64').toString());
+"""
+
+
+class KinesisMappingTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.top = tempfile.mkdtemp(prefix="lambkin-kinm-")
+        write_tree(cls.top, {"template.yaml": TEMPLATE, "py/app.py": PY,
+                             "py/loop.py": LOOP, "py/fail.py": FAIL,
+                             "py/partial.py": PARTIAL, "node/app.js": NODE})
+        cls.server = Server(template=os.path.join(cls.top, "template.yaml"))
+        cls.k = boto3.client("kinesis", endpoint_url=cls.server.url)
+        cls.sqs = boto3.client("sqs", endpoint_url=cls.server.url)
+
+    @classmethod
+    def tearDownClass(cls):
+        stop_cleanly(cls.server)
+        shutil.rmtree(cls.top, ignore_errors=True)
+
+    def events(self, fn):
+        return [json.loads(r["event"]) for r in journal(self.server)
+                if "id" in r and r.get("function") == fn and
+                r.get("source") == "kinesis"]
+
+    def records(self, fn):
+        return [rec for ev in self.events(fn) for rec in ev["Records"]]
+
+    def data(self, fn):
+        return [base64.b64decode(r["kinesis"]["data"]).decode()
+                for r in self.records(fn)]
+
+    def put(self, name, items):
+        """items: (partition key, data) pairs, put in one PutRecords."""
+        r = self.k.put_records(StreamName=name, Records=[
+            {"PartitionKey": k, "Data": d.encode()} for k, d in items])
+        self.assertEqual(r["FailedRecordCount"], 0)
+        return r["Records"]
+
+    def dead_letters(self, stream_name):
+        url = "%s/%s/kinesis-dead" % (self.server.url, ACCOUNT)
+        got = []
+        deadline = time.time() + 30
+        while not got and time.time() < deadline:
+            r = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                         WaitTimeSeconds=1)
+            for m in r.get("Messages", []):
+                body = json.loads(m["Body"])
+                if body["KinesisBatchInfo"]["streamArn"].endswith(
+                        "stream/" + stream_name):
+                    got.append(body)
+                    self.sqs.delete_message(QueueUrl=url,
+                                            ReceiptHandle=m["ReceiptHandle"])
+        return got
+
+    def test_records_reach_python_and_node_in_order_per_shard(self):
+        items = [("user-%d" % (i % 5), "click-%d" % i) for i in range(40)]
+        placed = self.put("clicks", items[:39])
+        cli = self.server.aws("kinesis", "put-record", "--stream-name",
+                              "clicks", "--partition-key", items[39][0],
+                              "--data", base64.b64encode(
+                                  items[39][1].encode()).decode())
+        self.assertEqual(cli.returncode, 0, cli.stderr)
+        placed.append(json.loads(cli.stdout))
+        for fn in ("py-reader", "node-reader"):
+            wait_for(lambda: len(self.records(fn)) >= 40,
+                     what="40 records at " + fn)
+        time.sleep(0.3)
+        recs = self.records("py-reader")
+        self.assertEqual(sorted(self.data("py-reader")),
+                         sorted(d for _, d in items))  # each one, once
+        shard_of = {p["SequenceNumber"]: p["ShardId"] for p in placed}
+        arn = "arn:aws:kinesis:us-east-1:%s:stream/clicks" % ACCOUNT
+        by_shard = {}
+        for r in recs:
+            k = r["kinesis"]
+            self.assertEqual(r["eventSource"], "aws:kinesis")
+            self.assertEqual(r["eventName"], "aws:kinesis:record")
+            self.assertEqual(r["eventSourceARN"], arn)
+            self.assertEqual(r["awsRegion"], "us-east-1")
+            self.assertEqual(r["eventID"], "%s:%s" % (
+                shard_of[k["sequenceNumber"]], k["sequenceNumber"]))
+            self.assertEqual(k["kinesisSchemaVersion"], "1.0")
+            by_shard.setdefault(shard_of[k["sequenceNumber"]], []).append(
+                int(k["sequenceNumber"]))
+        self.assertGreater(len(by_shard), 1)  # 5 keys over 3 shards
+        for seqs in by_shard.values():
+            self.assertEqual(seqs, sorted(seqs))
+        # A batch holds one shard's records, at most BatchSize of them.
+        for ev in self.events("py-reader"):
+            self.assertLessEqual(len(ev["Records"]), 10)
+            self.assertEqual(len({r["eventID"].split(":")[0]
+                                  for r in ev["Records"]}), 1)
+        # node sees the same records, and decodes them itself.
+        self.assertEqual(sorted(self.data("node-reader")),
+                         sorted(d for _, d in items))
+        ok = [r for r in journal(self.server)
+              if r.get("function") == "node-reader" and "outcome" in r]
+        self.assertEqual({r["outcome"] for r in ok}, {"ok"})
+
+    def test_parallelization_keeps_order_per_partition_key(self):
+        items = [("k%d" % (i % 6), "%d" % i) for i in range(60)]
+        self.put("wide", items)
+        wait_for(lambda: len(self.records("wide")) >= 60, what="60 records")
+        time.sleep(0.3)
+        got = self.data("wide")
+        self.assertEqual(sorted(got, key=int), [d for _, d in items])
+        for key in {k for k, _ in items}:
+            mine = [int(d) for d in got if items[int(d)][0] == key]
+            self.assertEqual(mine, sorted(mine), key)
+        # Four slots on one shard: batches of one key never mix with
+        # another slot's keys, and more than one slot was used.
+        slots = [frozenset(items[int(base64.b64decode(
+            r["kinesis"]["data"]))][0] for r in ev["Records"])
+            for ev in self.events("wide")]
+        self.assertGreater(len({s for s in slots}), 1)
+
+    def test_filter_criteria_match_the_decoded_data(self):
+        self.put("picky", [("a", json.dumps({"level": "ERROR", "n": 1})),
+                           ("a", json.dumps({"level": "INFO", "n": 2})),
+                           ("a", "not json"),
+                           ("a", json.dumps({"level": "ERROR", "n": 4}))])
+        wait_for(lambda: len(self.records("picky")) >= 2, what="two errors")
+        self.put("picky", [("a", json.dumps({"level": "ERROR", "n": 5}))])
+        wait_for(lambda: len(self.records("picky")) >= 3, what="the last")
+        self.assertEqual([json.loads(d)["n"] for d in self.data("picky")],
+                         [1, 4, 5])
+
+    def test_a_function_putting_to_its_own_stream_is_a_loop_stopped(self):
+        self.put("loopy", [("start", "go")])
+        loop = wait_for(lambda: [r for r in journal(self.server)
+                                 if r.get("type") == "loop" and
+                                 r["function"] == "looper"],
+                        what="the loop report")[0]
+        self.assertEqual(loop["path"], "looper -> kinesis://loopy -> looper")
+        self.assertTrue(loop["stopped"])
+        time.sleep(0.5)
+        self.assertEqual(len(self.events("looper")), 1)
+
+    def test_retries_then_on_failure_with_kinesis_batch_info(self):
+        placed = self.put("failing", [("f", "one")])
+        dead = self.dead_letters("failing")
+        self.assertEqual(len(dead), 1, dead)
+        info = dead[0]["KinesisBatchInfo"]
+        self.assertEqual(info["batchSize"], 1)
+        self.assertEqual(info["shardId"], "shardId-000000000000")
+        self.assertEqual(info["startSequenceNumber"],
+                         placed[0]["SequenceNumber"])
+        self.assertEqual(info["endSequenceNumber"],
+                         placed[0]["SequenceNumber"])
+        self.assertRegex(info["approximateArrivalOfFirstRecord"],
+                         r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        self.assertEqual(dead[0]["requestContext"]["condition"],
+                         "RetryAttemptsExhausted")
+        self.assertEqual(len(self.events("failer")), 2)  # 1 + 1 retry
+        # The shard moved on: the next record is delivered too.
+        self.put("failing", [("f", "two")])
+        wait_for(lambda: len(self.events("failer")) >= 4, what="two")
+
+    def test_partial_batch_failure_retries_from_the_failed_record(self):
+        self.put("partial", [("p", d) for d in ["a", "b", "bad", "d"]])
+        dead = self.dead_letters("partial")
+        events = self.events("partial")
+        self.assertEqual(len(events), 1)
+        self.assertEqual([base64.b64decode(r["kinesis"]["data"]).decode()
+                          for r in events[0]["Records"]],
+                         ["a", "b", "bad", "d"])
+        self.assertEqual(dead[0]["KinesisBatchInfo"]["batchSize"], 2)
+        self.assertEqual(dead[0]["KinesisBatchInfo"]["startSequenceNumber"],
+                         events[0]["Records"][2]["kinesis"]["sequenceNumber"])
+
+    def test_bisect_isolates_the_bad_record(self):
+        self.put("split", [("s", d) for d in ["s1", "s2", "bad", "s4"]])
+        wait_for(lambda: len(self.events("splitter")) >= 5,
+                 what="the split batches")
+        time.sleep(0.5)
+        sizes = [[base64.b64decode(r["kinesis"]["data"]).decode()
+                  for r in e["Records"]] for e in self.events("splitter")]
+        self.assertEqual(sizes, [["s1", "s2", "bad", "s4"], ["s1", "s2"],
+                                 ["bad", "s4"], ["bad"], ["s4"]])
+
+
+if __name__ == "__main__":
+    unittest.main()
