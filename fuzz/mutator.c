@@ -45,7 +45,9 @@ typedef enum {
   FIX_LOG,       /* a field of the decoded awslogs payload: re-encode */
   FIX_HTTP_BODY, /* maybe base64; Content-Length follows */
   FIX_DDB_KEY,   /* a key attribute: the record's images follow it */
-  FIX_SNS_INNER  /* a field of the JSON Message: reprint the Message */
+  FIX_SNS_INNER, /* a field of the JSON Message: reprint the Message */
+  FIX_KIN_DATA,  /* Kinesis data: base64 of the bytes the function reads */
+  FIX_KIN_INNER  /* a field of JSON data: reprint it, then base64 */
 } fix_t;
 
 typedef struct slot {
@@ -74,11 +76,16 @@ static lk_source_t source_of(const cJSON *j) {
     return LK_SRC_SQS;
   if (es && strcmp(es, "aws:dynamodb") == 0)
     return LK_SRC_DYNAMODB;
+  if (es && strcmp(es, "aws:kinesis") == 0)
+    return LK_SRC_KINESIS;
   es = lk_json_str(rec, "EventSource");
   if (es && strcmp(es, "aws:sns") == 0)
     return LK_SRC_SNS;
   if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j, "awslogs")))
     return LK_SRC_LOGS;
+  if (lk_json_str(j, "detail-type") && lk_json_str(j, "source") &&
+      cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(j, "detail")))
+    return LK_SRC_EVENTBRIDGE;
   if (lk_json_str(j, "version") &&
       strcmp(lk_json_str(j, "version"), "2.0") == 0 &&
       lk_json_str(j, "rawPath"))
@@ -97,8 +104,9 @@ lk_source_t lk_event_source(const char *event, size_t len) {
 }
 
 const char *lk_source_name(lk_source_t s) {
-  static const char *const names[] = {"unknown", "s3",       "sqs",      "logs",
-                                      "apigw",   "apigw-v2", "dynamodb", "sns"};
+  static const char *const names[] = {
+      "unknown",  "s3",       "sqs", "logs",    "apigw",
+      "apigw-v2", "dynamodb", "sns", "kinesis", "eventbridge"};
 
   return names[s];
 }
@@ -166,6 +174,34 @@ static void collect_sns(ctx_t *c, cJSON *recs) {
     if (cJSON_IsObject(doc) || cJSON_IsArray(doc)) {
       c->inner_docs[c->n_inner++] = doc;
       add_inner(c, doc, sns, doc, 0, FIX_SNS_INNER);
+    } else {
+      cJSON_Delete(doc);
+    }
+  }
+}
+
+/* Kinesis: each record's data (as the decoded bytes) and partition key,
+ * and the strings inside data that is JSON. */
+static void collect_kinesis(ctx_t *c, cJSON *recs) {
+  cJSON *r, *k, *data, *doc;
+  lk_buf_t raw;
+
+  cJSON_ArrayForEach(r, recs) {
+    k = cJSON_GetObjectItemCaseSensitive(r, "kinesis");
+    data = cJSON_GetObjectItemCaseSensitive(k, "data");
+    add(c, k, data, FIX_KIN_DATA, k, NULL);
+    add(c, k, cJSON_GetObjectItemCaseSensitive(k, "partitionKey"), FIX_NONE, k,
+        NULL);
+    if (!cJSON_IsString(data) || c->n_inner >= 16)
+      continue;
+    lk_buf_init(&raw, MAX_FIELD);
+    doc = lk_b64_decode(&raw, data->valuestring, strlen(data->valuestring)) == 0
+              ? cJSON_ParseWithLength(raw.data ? raw.data : "", raw.len)
+              : NULL;
+    lk_buf_free(&raw);
+    if (cJSON_IsObject(doc) || cJSON_IsArray(doc)) {
+      c->inner_docs[c->n_inner++] = doc;
+      add_inner(c, doc, k, doc, 0, FIX_KIN_INNER);
     } else {
       cJSON_Delete(doc);
     }
@@ -303,6 +339,11 @@ static void collect(ctx_t *c, cJSON *root, lk_source_t src) {
     collect_ddb(c, recs);
   else if (src == LK_SRC_SNS)
     collect_sns(c, recs);
+  else if (src == LK_SRC_KINESIS)
+    collect_kinesis(c, recs);
+  else if (src == LK_SRC_EVENTBRIDGE) /* what the putter wrote: detail */
+    add_inner(c, cJSON_GetObjectItemCaseSensitive(root, "detail"), root, root,
+              0, FIX_NONE);
   else if (src == LK_SRC_LOGS)
     collect_logs(c, root);
   else if (src == LK_SRC_APIGW_V1 || src == LK_SRC_APIGW_V2)
@@ -412,9 +453,10 @@ static int reencode_logs(cJSON *root, cJSON *doc) {
 }
 
 static int is_b64(const slot_t *s) {
-  return s->fix == FIX_HTTP_BODY &&
-         cJSON_IsTrue(
-             cJSON_GetObjectItemCaseSensitive(s->owner, "isBase64Encoded"));
+  return s->fix == FIX_KIN_DATA ||
+         (s->fix == FIX_HTTP_BODY &&
+          cJSON_IsTrue(
+              cJSON_GetObjectItemCaseSensitive(s->owner, "isBase64Encoded")));
 }
 
 /* The slot's value as the function sees it (keys decoded, binary bodies
@@ -497,6 +539,21 @@ static int apply(ctx_t *c, cJSON *root, slot_t *s, lk_rand_t *rs,
       set_string(s->owner,
                  cJSON_GetObjectItemCaseSensitive(s->owner, "Message"), msg);
     cJSON_free(msg);
+    break;
+  }
+  case FIX_KIN_INNER: {
+    char *doc = cJSON_PrintUnformatted(s->inner);
+
+    if (doc) {
+      lk_buf_init(&tmp, 4 * MAX_FIELD + 8);
+      lk_b64_encode(&tmp, doc, strlen(doc));
+      lk_buf_add(&tmp, "", 1);
+      if (lk_buf_error(&tmp) == 0)
+        set_string(s->owner, cJSON_GetObjectItemCaseSensitive(s->owner, "data"),
+                   tmp.data);
+      lk_buf_free(&tmp);
+    }
+    cJSON_free(doc);
     break;
   }
   case FIX_LOG:

@@ -1,10 +1,11 @@
 /* The event-aware mutator: one step of structure-aware fuzzing for Lambda
  * events. It parses an event (S3, SQS, CloudWatch Logs, API Gateway v1 or
- * v2, DynamoDB streams, SNS), picks one field the source fills with outside
- * data, changes it with a byte mutation or an attack payload, fixes what
- * depends on that field (URL-encoded key, md5OfBody, base64+gzip of a log
- * payload, base64 of a binary body, Content-Length, a key attribute in a stream
- * record's images) and writes the event back. It never hands out an event the
+ * v2, DynamoDB streams, SNS, Kinesis, EventBridge), picks one field the
+ * source fills with outside data, changes it with a byte mutation or an
+ * attack payload, fixes what depends on that field (URL-encoded key,
+ * md5OfBody, base64+gzip of a log payload, base64 of a binary body or of
+ * Kinesis data, Content-Length, a key attribute in a stream record's
+ * images) and writes the event back. It never hands out an event the
  * source could not have sent: what it cannot repair, it refuses. Pure: no state
  * but what the caller passes in. */
 #ifndef LK_MUTATOR_H
@@ -24,7 +25,9 @@ typedef enum {
   LK_SRC_APIGW_V1,
   LK_SRC_APIGW_V2,
   LK_SRC_DYNAMODB,
-  LK_SRC_SNS
+  LK_SRC_SNS,
+  LK_SRC_KINESIS,
+  LK_SRC_EVENTBRIDGE
 } lk_source_t;
 
 /* Mutates data[0..size) in place, up to max bytes; returns the new size.

@@ -12,9 +12,11 @@
 #include "apigw.h"
 #include "codec.h"
 #include "ddb_stream.h"
+#include "eventbridge.h"
 #include "events.h"
 #include "fs.h"
 #include "json.h"
+#include "kinesis.h"
 #include "mutator.h"
 #include "seeds.h"
 
@@ -88,6 +90,63 @@ static char *ddb_seed(const lk_app_t *app, const cJSON *ev, const cJSON *p) {
                              "hello");
 }
 
+/* A JSON record on the stream the event reads. */
+static char *kinesis_seed(const lk_app_t *app, const cJSON *ev,
+                          const cJSON *p) {
+  const char *arn = lk_json_str(p, "Stream");
+  const char *s = arn ? strstr(arn, ":stream/") : NULL;
+  char stream[256];
+
+  (void)ev;
+  snprintf(stream, sizeof(stream), "%.*s", s ? (int)strcspn(s + 8, "/") : 6,
+           s ? s + 8 : "stream");
+  return lk_kin_sample_event(app->region, app->account, stream, "1",
+                             "{\"id\":\"1\",\"message\":\"hello\"}");
+}
+
+/* What a pattern asks for: each field's first listed string or number
+ * (nested objects followed), so the seed is an event the rule sends. */
+static cJSON *sample_of(const cJSON *pattern, int depth) {
+  cJSON *out = cJSON_CreateObject();
+  const cJSON *f, *first;
+
+  cJSON_ArrayForEach(f, pattern) {
+    first = cJSON_IsArray(f) ? f->child : NULL;
+    if (cJSON_IsObject(f) && depth < 8)
+      cJSON_AddItemToObject(out, f->string, sample_of(f, depth + 1));
+    else if (cJSON_IsString(first) || cJSON_IsNumber(first))
+      cJSON_AddItemToObject(out, f->string, cJSON_Duplicate(first, 0));
+  }
+  return out;
+}
+
+/* An event the rule's pattern matches, with a detail to mutate. */
+static char *eventbridge_seed(const lk_app_t *app, const cJSON *ev,
+                              const cJSON *p) {
+  cJSON *want = sample_of(cJSON_GetObjectItemCaseSensitive(p, "Pattern"), 0);
+  cJSON *detail = cJSON_DetachItemFromObjectCaseSensitive(want, "detail");
+  cJSON *e;
+  char *out;
+
+  (void)ev;
+  if (!cJSON_IsObject(detail)) {
+    cJSON_Delete(detail);
+    detail = cJSON_CreateObject();
+  }
+  if (detail->child == NULL)
+    cJSON_AddStringToObject(detail, "message", "hello");
+  e = lk_eb_event(
+      app->region, app->account,
+      lk_json_str(want, "source") ? lk_json_str(want, "source") : "com.example",
+      lk_json_str(want, "detail-type") ? lk_json_str(want, "detail-type")
+                                       : "Example",
+      detail, NULL);
+  out = cJSON_PrintUnformatted(e);
+  cJSON_Delete(e);
+  cJSON_Delete(want);
+  return out;
+}
+
 /* {param} and {proxy+} become "1": a path the route matches. */
 static void sample_path(const char *tmpl, char *path, size_t cap) {
   size_t i, o = 0;
@@ -147,6 +206,9 @@ static const struct {
     {"SQS", "sqs", sqs_seed},
     {"DynamoDB", "dynamodb", ddb_seed},
     {"SNS", "sns", sns_seed},
+    {"Kinesis", "kinesis", kinesis_seed},
+    {"EventBridgeRule", "eventbridge", eventbridge_seed},
+    {"CloudWatchEvent", "eventbridge", eventbridge_seed},
     {"Api", "apigw", apigw_v1_seed},
     {"HttpApi", "apigw-v2", apigw_v2_seed},
 };
@@ -179,6 +241,10 @@ char *lk_seed_event(const lk_app_t *app, const lk_function_t *f,
       {"sqs", "SQS", "{\"Queue\":\"arn:aws:sqs:us-east-1:123456789012:q\"}"},
       {"logs", "CloudWatchLogs", "{\"LogGroupName\":\"/app\"}"},
       {"sns", "SNS", "{\"Topic\":\"arn:aws:sns:us-east-1:123456789012:t\"}"},
+      {"kinesis", "Kinesis",
+       "{\"Stream\":\"arn:aws:kinesis:us-east-1:123456789012:stream/s\"}"},
+      {"eventbridge", "EventBridgeRule",
+       "{\"Pattern\":{\"source\":[\"com.example\"]}}"},
       {"dynamodb", "DynamoDB",
        "{\"Stream\":\"arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/"
        "1970-01-01T00:00:00.000\"}"},

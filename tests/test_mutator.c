@@ -250,6 +250,89 @@ static void test_sns_message_and_attributes(void **state) {
   free(buf);
 }
 
+/* Kinesis data is mutated as the bytes the function decodes, and stays
+ * base64; JSON data is mutated inside and stays JSON; the partition key
+ * is mutated too. */
+static void test_kinesis_data_stays_base64(void **state) {
+  size_t len, n;
+  char *orig = read_seed("kinesis.json", &len), *buf = malloc(MAX);
+  unsigned seed;
+  int inner = 0, raw = 0, key = 0;
+
+  (void)state;
+  assert_int_equal(lk_event_source(orig, len), LK_SRC_KINESIS);
+  for (seed = 1; seed < 300; seed++) {
+    cJSON *j, *k, *doc;
+    lk_buf_t dec;
+    const char *data;
+
+    memcpy(buf, orig, len);
+    n = lk_mutate_event(buf, len, MAX, seed, no_bytes);
+    if (n == 0)
+      continue;
+    j = cJSON_ParseWithLength(buf, n);
+    k = cJSON_GetObjectItem(
+        cJSON_GetArrayItem(cJSON_GetObjectItem(j, "Records"), 0), "kinesis");
+    data = cJSON_GetObjectItem(k, "data")->valuestring;
+    lk_buf_init(&dec, MAX);
+    assert_int_equal(lk_b64_decode(&dec, data, strlen(data)), 0);
+    doc = cJSON_ParseWithLength(dec.data ? dec.data : "", dec.len);
+    if (cJSON_IsObject(doc)) {
+      char *text = cJSON_PrintUnformatted(doc);
+
+      inner += strcmp(text, "{\"order\":{\"id\":\"o-1\",\"note\":"
+                            "\"gift\"}}") != 0;
+      free(text);
+    } else {
+      raw++;
+    }
+    key +=
+        strcmp(cJSON_GetObjectItem(k, "partitionKey")->valuestring, "o-1") != 0;
+    cJSON_Delete(doc);
+    lk_buf_free(&dec);
+    cJSON_Delete(j);
+  }
+  assert_true(inner > 0);
+  assert_true(raw > 0);
+  assert_true(key > 0);
+  free(orig);
+  free(buf);
+}
+
+/* An EventBridge event's detail is what its putter wrote: the strings
+ * in it are mutated, the envelope is not. */
+static void test_eventbridge_detail(void **state) {
+  size_t len, n;
+  char *orig = read_seed("eventbridge.json", &len), *buf = malloc(MAX);
+  unsigned seed;
+  int changed = 0;
+
+  (void)state;
+  assert_int_equal(lk_event_source(orig, len), LK_SRC_EVENTBRIDGE);
+  for (seed = 1; seed < 100; seed++) {
+    cJSON *j, *order;
+
+    memcpy(buf, orig, len);
+    n = lk_mutate_event(buf, len, MAX, seed, no_bytes);
+    assert_true(n > 0);
+    j = cJSON_ParseWithLength(buf, n);
+    assert_string_equal(cJSON_GetObjectItem(j, "source")->valuestring,
+                        "com.shop");
+    assert_string_equal(cJSON_GetObjectItem(j, "detail-type")->valuestring,
+                        "OrderPlaced");
+    order = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "detail"), "order");
+    changed +=
+        strcmp(cJSON_GetObjectItem(order, "id")->valuestring, "o-1") != 0 ||
+        strcmp(cJSON_GetArrayItem(cJSON_GetObjectItem(order, "items"), 1)
+                   ->valuestring,
+               "b") != 0;
+    cJSON_Delete(j);
+  }
+  assert_true(changed > 0);
+  free(orig);
+  free(buf);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sqs_md5_follows_body),
@@ -257,6 +340,8 @@ int main(void) {
       cmocka_unit_test(test_logs_payload_reencoded),
       cmocka_unit_test(test_ddb_key_follows_into_images),
       cmocka_unit_test(test_sns_message_and_attributes),
+      cmocka_unit_test(test_kinesis_data_stays_base64),
+      cmocka_unit_test(test_eventbridge_detail),
       cmocka_unit_test(test_crossover_takes_a_donor_field),
       cmocka_unit_test(test_unknown_input_refused),
   };

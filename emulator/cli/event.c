@@ -14,6 +14,7 @@
 #include "eventbridge.h"
 #include "events.h"
 #include "ids.h"
+#include "kinesis.h"
 #include "lambkin/lambkin.h"
 
 #define REGION "us-east-1"
@@ -31,8 +32,8 @@ typedef struct opts {
 
 static void event_usage(FILE *f) {
   fprintf(f,
-          "usage: lambkin event s3|sqs|sns|logs|dynamodb|eventbridge|schedule|"
-          "apigw|apigw-v2 [options]\n"
+          "usage: lambkin event s3|sqs|sns|logs|dynamodb|kinesis|eventbridge|"
+          "schedule|apigw|apigw-v2 [options]\n"
           "  s3:       --bucket B --key K --size N --event-name "
           "ObjectCreated:Put\n"
           "  sqs:      --queue NAME --body TEXT\n"
@@ -42,6 +43,7 @@ static void event_usage(FILE *f) {
           "  logs:     --group G --stream S --message TEXT\n"
           "  dynamodb: --table T --event-name INSERT|MODIFY|REMOVE --key ID "
           "--message TEXT\n"
+          "  kinesis:  --stream S --key PARTITION-KEY --body DATA\n"
           "  apigw, apigw-v2:\n"
           "            --method M --path /p --resource /p/{x} --query a=1&b=2\n"
           "            --header 'Name: value' (repeatable) --body TEXT\n");
@@ -259,6 +261,12 @@ static int apigw_v2_event(const opts_t *o) {
   return apigw_any(o, 1);
 }
 
+static int kinesis_event(const opts_t *o) {
+  return print_json(lk_kin_sample_event(
+      REGION, ACCOUNT, o->stream ? o->stream : "example-stream",
+      o->key ? o->key : "1", o->body ? o->body : "{\"hello\":\"world\"}"));
+}
+
 /* The sample events, one builder per source. */
 static const struct {
   const char *source;
@@ -271,6 +279,7 @@ static const struct {
     {"schedule", schedule_event},
     {"logs", logs_event},
     {"dynamodb", dynamodb_event},
+    {"kinesis", kinesis_event},
     {"apigw", apigw_event},
     {"apigw-v2", apigw_v2_event},
 };

@@ -12,7 +12,8 @@ static void fuzz_usage(FILE *f) {
       "usage: lambkin fuzz [FUNCTION...] [-t template.yaml] "
       "[--time S] [--runs N] [--jobs N] [--first]\n"
       "                    [--out DIR] [--seed N] "
-      "[--source s3|sqs|sns|logs|dynamodb|apigw|apigw-v2] [--seeds FILE|DIR]\n"
+      "[--source s3|sqs|sns|logs|dynamodb|kinesis|eventbridge|apigw|apigw-v2] "
+      "[--seeds FILE|DIR]\n"
       "                    [--sarif F] [--junit F] [--json F] "
       "[-- libFuzzer flags]\n");
 }

@@ -294,8 +294,8 @@ int lk_kin_reader(lk_kin_t *k, const char *name, const char *stream, int shard,
 }
 
 /* A record as Lambda's Kinesis event carries it. */
-static cJSON *lambda_record(const lk_kin_t *k, const stream_t *s,
-                            const shard_t *sh, const record_t *r) {
+static cJSON *lambda_record(const char *region, const char *arn,
+                            const char *shard, const record_t *r) {
   cJSON *o = cJSON_CreateObject(), *in = cJSON_AddObjectToObject(o, "kinesis");
   char seq[64], id[100];
 
@@ -308,12 +308,38 @@ static cJSON *lambda_record(const lk_kin_t *k, const stream_t *s,
                           (double)r->at_ms / 1000);
   cJSON_AddStringToObject(o, "eventSource", "aws:kinesis");
   cJSON_AddStringToObject(o, "eventVersion", "1.0");
-  snprintf(id, sizeof(id), "%s:%s", sh->id, seq);
+  snprintf(id, sizeof(id), "%s:%s", shard, seq);
   cJSON_AddStringToObject(o, "eventID", id);
   cJSON_AddStringToObject(o, "eventName", "aws:kinesis:record");
-  cJSON_AddStringToObject(o, "awsRegion", k->region);
-  cJSON_AddStringToObject(o, "eventSourceARN", s->arn);
+  cJSON_AddStringToObject(o, "awsRegion", region);
+  cJSON_AddStringToObject(o, "eventSourceARN", arn);
   return o;
+}
+
+char *lk_kin_sample_event(const char *region, const char *account,
+                          const char *stream, const char *key,
+                          const char *data) {
+  cJSON *ev = cJSON_CreateObject(),
+        *recs = cJSON_AddArrayToObject(ev, "Records");
+  char *arn =
+      lk_xasprintf("arn:aws:kinesis:%s:%s:stream/%s", region, account, stream);
+  record_t r = {0};
+  lk_buf_t b64;
+  char *text;
+
+  lk_buf_init(&b64, 2 * LK_KIN_MAX_RECORD);
+  lk_b64_encode(&b64, data, strlen(data));
+  r.seq = lk_now_ms();
+  r.at_ms = lk_now_ms();
+  r.key = (char *)key;
+  r.data = (char *)lk_buf_str(&b64);
+  cJSON_AddItemToArray(recs,
+                       lambda_record(region, arn, "shardId-000000000000", &r));
+  text = cJSON_PrintUnformatted(ev);
+  cJSON_Delete(ev);
+  lk_buf_free(&b64);
+  free(arn);
+  return text;
 }
 
 int lk_kin_read(lk_kin_t *k, int reader, int max, size_t max_bytes,
@@ -335,7 +361,7 @@ int lk_kin_read(lk_kin_t *k, int reader, int max, size_t max_bytes,
       continue;
     if (n > 0 && bytes + r->bytes > max_bytes)
       break;
-    cJSON_AddItemToArray(records, lambda_record(k, s, sh, r));
+    cJSON_AddItemToArray(records, lambda_record(k->region, s->arn, sh->id, r));
     cJSON_AddItemToArray(traces, cJSON_CreateString(r->trace ? r->trace : ""));
     bytes += r->bytes * 4 / 3 + 400; /* as the event carries it */
     n++;

@@ -55,6 +55,12 @@ int lk_kin_read(lk_kin_t *k, int reader, int max, size_t max_bytes,
 void lk_kin_reader_done(lk_kin_t *k, int reader, const char *seq);
 /* The id of the shard the reader reads ("" when its stream is gone). */
 const char *lk_kin_reader_shard(const lk_kin_t *k, int reader);
+/* Lambda's Kinesis event with one record of data (text, sent base64) on
+ * partition key key, as `lambkin event kinesis` and the fuzzer's seeds
+ * show it. The caller frees it. */
+char *lk_kin_sample_event(const char *region, const char *account,
+                          const char *stream, const char *key,
+                          const char *data);
 /* One JSON 1.1 call without HTTP: the status and, in *out, the answer
  * (the caller's to free). */
 int lk_kin_call(lk_kin_t *k, const char *target, const char *trace,

@@ -152,6 +152,27 @@ def journal(server):
         return [json.loads(line) for line in f if line.strip()]
 
 
+def fuzz_injections(test, top, source, *extra):
+    """Runs `lambkin fuzz` for 20 s on top/template.yaml and asserts it
+    fuzzed source events and reported a command injection from them;
+    the injection findings (as their JSON reports)."""
+    out = os.path.join(top, "out")
+    p = subprocess.run(
+        [LAMBKIN, "fuzz", "-t", os.path.join(top, "template.yaml"),
+         "--time", "20", "--out", out, "--seed", "1"] + list(extra),
+        capture_output=True, text=True, timeout=300, cwd=top)
+    test.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+    test.assertIn("fuzzing (%s events" % source, p.stdout)
+    found = []
+    for f in os.listdir(os.path.join(out, "findings")):
+        with open(os.path.join(out, "findings", f)) as fh:
+            found.append(json.load(fh))
+    inj = [f for f in found if f["class"] == "command-injection"]
+    test.assertTrue(inj, p.stdout)
+    test.assertEqual(inj[0]["source"], source)
+    return inj
+
+
 def wait_for(fn, timeout=30.0, what="condition"):
     """fn()'s first true answer, polled; fails after timeout seconds."""
     deadline = time.time() + timeout

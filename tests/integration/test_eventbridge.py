@@ -16,8 +16,9 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lambkin_server import (LAMBKIN, Server, journal,  # noqa: E402
-                            stop_cleanly, wait_for, write_tree)
+from lambkin_server import (LAMBKIN, Server,  # noqa: E402
+                            fuzz_injections, journal, stop_cleanly, wait_for,
+                            write_tree)
 
 import boto3  # noqa: E402
 
@@ -279,6 +280,41 @@ class EventsCliTest(unittest.TestCase):
                            capture_output=True, text=True, timeout=30)
         ev = json.loads(p.stdout)
         self.assertEqual(ev["detail"], {"total": 3})
+
+
+    def test_fuzz_mutates_the_detail_a_rule_matches(self):
+        top = tempfile.mkdtemp(prefix="lambkin-ebf-")
+        try:
+            write_tree(top, {"template.yaml": """Transform: AWS::Serverless-2016-10-31
+Resources:
+  Shipper:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: shipper
+      Runtime: python3.12
+      Handler: ship.handler
+      CodeUri: src/
+      Events:
+        Placed:
+          Type: EventBridgeRule
+          Properties:
+            Pattern:
+              source: [com.shop]
+              detail-type: [OrderPlaced]
+              detail: {country: [NZ]}
+""", "src/ship.py": """import os
+
+
+# Deliberately vulnerable: the order's country reaches a shell, but only
+# for the events the rule sends.
+def handler(event, context):
+    if event["source"] != "com.shop":
+        return
+    os.system("echo " + event["detail"]["country"] + " >/dev/null")
+"""})
+            fuzz_injections(self, top, "eventbridge")
+        finally:
+            shutil.rmtree(top, ignore_errors=True)
 
 
 if __name__ == "__main__":

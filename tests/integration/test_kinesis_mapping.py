@@ -10,14 +10,16 @@ import base64
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lambkin_server import (Server, journal, stop_cleanly,  # noqa: E402
-                            wait_for, write_tree)
+from lambkin_server import (LAMBKIN, Server,  # noqa: E402
+                            fuzz_injections, journal, stop_cleanly, wait_for,
+                            write_tree)
 
 import boto3  # noqa: E402
 
@@ -314,6 +316,59 @@ class KinesisMappingTest(unittest.TestCase):
                   for r in e["Records"]] for e in self.events("splitter")]
         self.assertEqual(sizes, [["s1", "s2", "bad", "s4"], ["s1", "s2"],
                                  ["bad", "s4"], ["bad"], ["s4"]])
+
+
+class KinesisEventsTest(unittest.TestCase):
+    def test_lambkin_event_kinesis(self):
+        p = subprocess.run([LAMBKIN, "event", "kinesis", "--stream", "clicks",
+                            "--key", "user-1", "--body", "hi"],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        rec = json.loads(p.stdout)["Records"][0]
+        self.assertEqual(rec["eventSource"], "aws:kinesis")
+        self.assertEqual(rec["eventSourceARN"],
+                         "arn:aws:kinesis:us-east-1:%s:stream/clicks"
+                         % ACCOUNT)
+        self.assertEqual(rec["kinesis"]["partitionKey"], "user-1")
+        self.assertEqual(base64.b64decode(rec["kinesis"]["data"]), b"hi")
+        self.assertEqual(rec["eventID"], "shardId-000000000000:" +
+                         rec["kinesis"]["sequenceNumber"])
+
+    def test_fuzz_finds_the_injection_in_decoded_data(self):
+        top = tempfile.mkdtemp(prefix="lambkin-kinf-")
+        try:
+            write_tree(top, {"template.yaml": """Transform: AWS::Serverless-2016-10-31
+Resources:
+  Clicks:
+    Type: AWS::Kinesis::Stream
+    Properties: {ShardCount: 1}
+  Counter:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: counter
+      Runtime: python3.12
+      Handler: counter.handler
+      CodeUri: src/
+      Events:
+        Clicks:
+          Type: Kinesis
+          Properties:
+            Stream: !GetAtt Clicks.Arn
+            StartingPosition: LATEST
+""", "src/counter.py": """import base64
+import json
+import os
+
+
+# Deliberately vulnerable: a record's message reaches a shell.
+def handler(event, context):
+    for r in event["Records"]:
+        doc = json.loads(base64.b64decode(r["kinesis"]["data"]))
+        os.system("echo " + doc.get("message", "") + " >/dev/null")
+"""})
+            fuzz_injections(self, top, "kinesis")
+        finally:
+            shutil.rmtree(top, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,9 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from lambkin_server import (LAMBKIN, Server, journal,  # noqa: E402
-                            stop_cleanly, wait_for, write_tree)
+from lambkin_server import (LAMBKIN, Server,  # noqa: E402
+                            fuzz_injections, journal, stop_cleanly, wait_for,
+                            write_tree)
 
 import boto3  # noqa: E402
 
@@ -441,18 +442,7 @@ def handler(event, context):
                                capture_output=True, text=True, timeout=30)
             with open(os.path.join(seeds, "alert.json"), "w") as f:
                 f.write(p.stdout)
-            out = os.path.join(top, "out")
-            p = subprocess.run(
-                [LAMBKIN, "fuzz", "-t", os.path.join(top, "template.yaml"),
-                 "--time", "20", "--out", out, "--seed", "1", "--seeds",
-                 seeds], capture_output=True, text=True, timeout=300, cwd=top)
-            self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
-            self.assertIn("fuzzing (sns events", p.stdout)
-            found = [json.load(open(os.path.join(out, "findings", f)))
-                     for f in os.listdir(os.path.join(out, "findings"))]
-            inj = [f for f in found if f["class"] == "command-injection"]
-            self.assertTrue(inj, p.stdout)
-            self.assertEqual(inj[0]["source"], "sns")
+            fuzz_injections(self, top, "sns", "--seeds", seeds)
         finally:
             shutil.rmtree(top, ignore_errors=True)
 
