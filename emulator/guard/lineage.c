@@ -89,24 +89,52 @@ static int valid_root(const char *r) {
          r[10] == '-' && hex_run(r + 11, 24);
 }
 
-/* The path alternates function, edge, function...: fn is in the chain when
- * it is one of the even tokens. A path cut at its ceiling ends in "...",
+/* The path goes function, edge, function...; an edge may be several
+ * hops ("sns://t -> sqs://q"), each of which holds a ':' that no function
+ * name has ("invoke" is one edge without). fn is in the chain when it is
+ * one of the function tokens. A path cut at its ceiling ends in "...",
  * which names no function. */
 static int in_path(const char *path, const char *fn) {
   size_t fl = strlen(fn);
   const char *p = path;
-  int even = 1;
+  int want_fn = 1;
 
   while (p && *p) {
     const char *sep = strstr(p, " -> ");
     size_t tl = sep ? (size_t)(sep - p) : strlen(p);
 
-    if (even && tl == fl && memcmp(p, fn, fl) == 0)
-      return 1;
-    even = !even;
+    if (!want_fn)
+      want_fn = 1; /* the edge out of a function */
+    else if (memchr(p, ':', tl) == NULL) {
+      if (tl == fl && memcmp(p, fn, fl) == 0)
+        return 1;
+      want_fn = 0;
+    } /* else one more hop of the edge */
     p = sep ? sep + 4 : NULL;
   }
   return 0;
+}
+
+/* The hops an edge went through before it ("Via=sns://t,events://r" in
+ * the trace), then the edge, into out. */
+static void full_edge(const char *incoming, const char *edge, char *out,
+                      size_t cap) {
+  char hops[LK_LINEAGE_PATH];
+  size_t i, o = 0;
+
+  if (incoming == NULL || !field(incoming, "Via", hops, sizeof(hops))) {
+    lk_str_copy(out, cap, edge);
+    return;
+  }
+  for (i = 0; hops[i] && o + 5 < cap; i++) {
+    if (hops[i] == ',') {
+      memcpy(out + o, " -> ", 4);
+      o += 4;
+    } else {
+      out[o++] = hops[i];
+    }
+  }
+  snprintf(out + o, cap - o, " -> %s", edge);
 }
 
 static span_t *find(lk_lineage_t *l, const char *id) {
@@ -119,6 +147,7 @@ void lk_lineage_enter(lk_lineage_t *l, const char *incoming, const char *fn,
                       const char *edge, const char *origin, const char *inv_id,
                       lk_hop_t *hop) {
   char parent_id[17], root[48], id[17], sampled[4] = "0";
+  char hops[LK_LINEAGE_PATH];
   span_t *parent = NULL, *s;
   uint64_t now = lk_now_ms();
   int in_chain = 0;
@@ -150,8 +179,11 @@ void lk_lineage_enter(lk_lineage_t *l, const char *incoming, const char *fn,
     lk_str_copy(s->origin, sizeof(s->origin), parent->origin);
     lk_str_copy(s->origin_id, sizeof(s->origin_id), parent->origin_id);
     in_chain = in_path(parent->path, fn);
-    int n = snprintf(s->path, sizeof(s->path), "%s -> %s -> %s", parent->path,
-                     edge, fn);
+    int n;
+
+    full_edge(incoming, edge, hops, sizeof(hops));
+    n = snprintf(s->path, sizeof(s->path), "%s -> %s -> %s", parent->path, hops,
+                 fn);
 
     if (n < 0 || (size_t)n >= sizeof(s->path)) /* bounded: mark the cut */
       memcpy(s->path + sizeof(s->path) - 4, "...", 4);

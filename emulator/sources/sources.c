@@ -28,7 +28,8 @@
 #include "streams.h"
 
 #define POLL_MS 50
-#define MAX_POLLERS 5 /* concurrent batches per mapping, as Lambda starts */
+#define MAX_POLLERS 5     /* concurrent batches per mapping, as Lambda starts */
+#define VIA_TRACE_MAX 512 /* a trace header with the hops it went through */
 
 typedef struct mapping {
   struct lk_sources *src;
@@ -440,12 +441,28 @@ static void on_logs_match(void *ud, const char *group, const char *stream,
 
 /* ---- SNS ---- */
 
+/* trace, and that what it caused went through hop on its way (a topic
+ * or rule that hands on to a queue or topic, where the next invocation
+ * cannot see it): "Via=" lists such hops, so a loop's path names them.
+ * Without a trace nothing is in a chain; one that would grow too long
+ * keeps what it had. */
+static const char *via(const char *trace, const char *hop, char *out,
+                       size_t cap) {
+  int n;
+
+  if (trace == NULL)
+    return NULL;
+  n = snprintf(out, cap, "%s%s%s", trace,
+               strstr(trace, ";Via=") ? "," : ";Via=", hop);
+  return n > 0 && (size_t)n < cap ? out : trace;
+}
+
 /* A notification to a function (async, as SNS invokes) or a queue (the
  * JSON envelope, or the message alone when raw). */
 static void on_sns_deliver(void *ud, const lk_sns_delivery_t *d) {
   lk_sources_t *src = ud;
   const char *topic = strrchr(d->topic_arn, ':') + 1;
-  char *payload, edge[300];
+  char *payload, edge[300], trace[VIA_TRACE_MAX];
 
   snprintf(edge, sizeof(edge), "sns://%s", topic);
   if (strcmp(d->protocol, "lambda") == 0) {
@@ -460,7 +477,8 @@ static void on_sns_deliver(void *ud, const lk_sns_delivery_t *d) {
   } else if (strcmp(d->protocol, "sqs") == 0) {
     payload = d->raw ? NULL : lk_event_sns_envelope(d, src->endpoint);
     lk_sqs_send(src->sqs, d->endpoint, payload ? payload : d->message,
-                strlen(payload ? payload : d->message), d->trace, NULL);
+                strlen(payload ? payload : d->message),
+                via(d->trace, edge, trace, sizeof(trace)), NULL);
     free(payload);
   }
 }
@@ -472,7 +490,7 @@ static void on_sns_deliver(void *ud, const lk_sns_delivery_t *d) {
 static void on_eb_deliver(void *ud, const lk_eb_delivery_t *d) {
   lk_sources_t *src = ud;
   const char *rule = strrchr(d->rule_arn, '/') + 1;
-  char edge[300];
+  char edge[300], trace[VIA_TRACE_MAX];
 
   snprintf(edge, sizeof(edge), "events://%s", rule);
   if (strncmp(d->target_arn, "arn:aws:lambda:", 15) == 0) {
@@ -483,9 +501,10 @@ static void on_eb_deliver(void *ud, const lk_eb_delivery_t *d) {
                         "eventbridge", d->trace, edge, NULL, NULL);
   } else if (strncmp(d->target_arn, "arn:aws:sqs:", 12) == 0) {
     lk_sqs_send(src->sqs, d->target_arn, d->payload, strlen(d->payload),
-                d->trace, NULL);
+                via(d->trace, edge, trace, sizeof(trace)), NULL);
   } else if (strncmp(d->target_arn, "arn:aws:sns:", 12) == 0) {
-    lk_sns_publish(src->sns, d->target_arn, d->payload, d->trace);
+    lk_sns_publish(src->sns, d->target_arn, d->payload,
+                   via(d->trace, edge, trace, sizeof(trace)));
   }
 }
 

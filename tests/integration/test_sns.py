@@ -103,6 +103,25 @@ Resources:
       Environment: {Variables: {TOPIC: !Ref Echoes}}
       Events:
         Echoes: {Type: SNS, Properties: {Topic: !Ref Echoes}}
+  Relay:
+    Type: AWS::SNS::Topic
+    Properties:
+      TopicName: relay
+      Subscription:
+        - {Protocol: sqs, Endpoint: !GetAtt RelayQueue.Arn}
+  RelayQueue:
+    Type: AWS::SQS::Queue
+    Properties: {QueueName: relay-q}
+  Relayer:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: relayer
+      Runtime: nodejs20.x
+      Handler: relay.handler
+      CodeUri: node/
+      Environment: {Variables: {TOPIC: !Ref Relay}}
+      Events:
+        Work: {Type: SQS, Properties: {Queue: !GetAtt RelayQueue.Arn}}
 """
 
 PY = """def handler(event, context):
@@ -143,6 +162,22 @@ NODE_RECV = """exports.handler = async (event) => ({
 """
 
 
+# Takes a queued SNS envelope and publishes its message again: a loop
+# through two services, function -> SNS -> SQS -> function.
+NODE_RELAY = """const { SNSClient, PublishCommand } = require('@aws-sdk/client-sns');
+
+const sns = new SNSClient({});
+
+exports.handler = async (event) => {
+  for (const r of event.Records) {
+    const note = JSON.parse(r.body);
+    await sns.send(new PublishCommand({
+      TopicArn: process.env.TOPIC, Message: note.Message + '!' }));
+  }
+};
+"""
+
+
 def queue_url(server, name):
     return "%s/%s/%s" % (server.url, ACCOUNT, name)
 
@@ -153,7 +188,8 @@ class SNSTest(unittest.TestCase):
         cls.top = tempfile.mkdtemp(prefix="lambkin-sns-")
         write_tree(cls.top, {"template.yaml": TEMPLATE, "py/app.py": PY,
                              "py/echo.py": ECHO, "node/app.js": NODE,
-                             "node/recv.js": NODE_RECV})
+                             "node/recv.js": NODE_RECV,
+                             "node/relay.js": NODE_RELAY})
         cls.server = Server(template=os.path.join(cls.top, "template.yaml"))
         cls.sns = boto3.client("sns", endpoint_url=cls.server.url)
         cls.sqs = boto3.client("sqs", endpoint_url=cls.server.url)
@@ -330,6 +366,18 @@ class SNSTest(unittest.TestCase):
         self.assertTrue(loop["stopped"])
         time.sleep(0.5)
         self.assertEqual(len(self.invocations("echoer")), 1)
+
+    def test_a_loop_through_sns_and_sqs_is_stopped_at_its_first_cycle(self):
+        self.sns.publish(TopicArn=ARN + "relay", Message="go")
+        loop = wait_for(lambda: [r for r in journal(self.server)
+                                 if r.get("type") == "loop" and
+                                 r["function"] == "relayer"],
+                        what="the loop report")[0]
+        self.assertEqual(loop["path"],
+                         "relayer -> sns://relay -> sqs://relay-q -> relayer")
+        self.assertTrue(loop["stopped"])
+        time.sleep(0.5)
+        self.assertEqual(len(self.invocations("relayer")), 1)
 
 
 class EnforceTest(unittest.TestCase):
