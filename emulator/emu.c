@@ -40,8 +40,6 @@ struct lk_emu {
   lk_sns_t *sns;
   lk_eb_t *eb;
   lk_kin_t *kin;
-  struct schedule **schedules; /* the template's rate() rules, on timers */
-  int n_schedules;
   lk_runtime_t *rt;
   lk_loops_t *loops;
   lk_access_t *access;
@@ -194,67 +192,7 @@ static int start_endpoint(lk_emu_t *emu) {
   return 0;
 }
 
-/* The template's buckets, log groups (each function's own too),
- * subscription filters and queues; one that is there already (a reload,
- * or a log group the template names too) stays as it is. */
-/* ---- EventBridge rules and schedules ---- */
-
-/* A rule a rate() schedule fires; its timer's data. */
-typedef struct schedule {
-  lk_emu_t *emu;
-  char bus[128], rule[128];
-  uv_timer_t timer;
-} schedule_t;
-
-/* rate(N minute|minutes|hour|hours|day|days) in milliseconds; 0 for
- * anything else (cron() does not fire yet). */
-static uint64_t rate_ms(const char *expr) {
-  char unit[16];
-  unsigned long n;
-  char *end;
-
-  if (expr == NULL || strncmp(expr, "rate(", 5) != 0)
-    return 0;
-  n = strtoul(expr + 5, &end, 10);
-  if (end == expr + 5 || n == 0 || *end != ' ' ||
-      strcspn(end + 1, ")") >= sizeof(unit))
-    return 0;
-  snprintf(unit, sizeof(unit), "%.*s", (int)strcspn(end + 1, ")"), end + 1);
-  if (strncmp(unit, "minute", 6) == 0)
-    return n * 60000;
-  if (strncmp(unit, "hour", 4) == 0)
-    return n * 3600000;
-  if (strncmp(unit, "day", 3) == 0)
-    return n * 86400000;
-  return 0;
-}
-
-static void on_schedule(uv_timer_t *t) {
-  schedule_t *s = t->data;
-
-  lk_eb_fire(s->emu->eb, s->bus, s->rule, NULL);
-}
-
-/* A rule that fires every ms on a timer of its own. */
-static void schedule_rule(lk_emu_t *emu, const char *bus, const char *rule,
-                          uint64_t ms) {
-  schedule_t *s = lk_xcalloc(1, sizeof(*s));
-
-  s->emu = emu;
-  snprintf(s->bus, sizeof(s->bus), "%s", bus ? bus : "default");
-  snprintf(s->rule, sizeof(s->rule), "%s", rule);
-  uv_timer_init(emu->loop, &s->timer);
-  s->timer.data = s;
-  uv_timer_start(&s->timer, on_schedule, ms, ms);
-  uv_unref((uv_handle_t *)&s->timer);
-  emu->schedules = lk_xrealloc(
-      emu->schedules, sizeof(*emu->schedules) * (size_t)(emu->n_schedules + 1));
-  emu->schedules[emu->n_schedules++] = s;
-}
-
-static void on_schedule_closed(uv_handle_t *h) {
-  free(h->data);
-}
+/* ---- EventBridge rules (their schedules: sources/schedules.c) ---- */
 
 /* One rule of the template (or of a function's event) and its target:
  * what lambkin cannot make is a warning, and the rest of the app
@@ -270,20 +208,7 @@ static void add_rule(lk_emu_t *emu, const char *bus, const cJSON *spec,
   if (rc) {
     fprintf(stderr, "lambkin: warning: %s:%d: rule %s is not served: %s\n",
             emu->app->path, line, name ? name : "?", why);
-    return;
   }
-  if (rate_ms(lk_json_str(spec, "ScheduleExpression")) &&
-      (lk_json_str(spec, "State") == NULL ||
-       strcmp(lk_json_str(spec, "State"), "DISABLED") != 0))
-    schedule_rule(emu, bus, name,
-                  rate_ms(lk_json_str(spec, "ScheduleExpression")));
-  else if (lk_json_str(spec, "ScheduleExpression") &&
-           rate_ms(lk_json_str(spec, "ScheduleExpression")) == 0)
-    fprintf(stderr,
-            "lambkin: warning: %s:%d: rule %s: schedule %s does not fire "
-            "on its own (lambkin invoke --schedule fires it)\n",
-            emu->app->path, line, name,
-            lk_json_str(spec, "ScheduleExpression"));
 }
 
 /* A function's EventBridgeRule, CloudWatchEvent, Schedule or ScheduleV2
@@ -303,12 +228,7 @@ static void add_function_rule(lk_emu_t *emu, const lk_function_t *f,
   char name[128];
   size_t k;
 
-  snprintf(name, sizeof(name), "%s",
-           lk_json_str(p, "RuleName") ? lk_json_str(p, "RuleName")
-           : lk_json_str(p, "Name")   ? lk_json_str(p, "Name")
-                                      : "");
-  if (name[0] == '\0')
-    snprintf(name, sizeof(name), "%.60s-%.60s", f->name, ev->string);
+  lk_app_rule_name(f, ev, name, sizeof(name));
   cJSON_AddStringToObject(spec, "Name", name);
   if (strncmp(type, "Schedule", 8) == 0) {
     cJSON_AddStringToObject(spec, "ScheduleExpression",
@@ -457,6 +377,9 @@ static void add_sns(lk_emu_t *emu) {
     }
 }
 
+/* The template's buckets, log groups (each function's own too),
+ * subscription filters and queues; one that is there already (a reload,
+ * or a log group the template names too) stays as it is. */
 static int add_resources(lk_emu_t *emu) {
   const lk_app_t *app = emu->app;
   char group[300];
@@ -747,8 +670,6 @@ int lk_emu_port(const lk_emu_t *emu) {
  * it), then the endpoint, the sources and the services. Callers run the
  * loop afterwards so the close callbacks can fire. */
 void lk_emu_close(lk_emu_t *emu) {
-  int i;
-
   if (emu->closing)
     return;
   emu->closing = 1;
@@ -767,9 +688,6 @@ void lk_emu_close(lk_emu_t *emu) {
     uv_close((uv_handle_t *)emu->ttl_tick, lk_free_handle);
     emu->ttl_tick = NULL;
   }
-  for (i = 0; i < emu->n_schedules; i++) /* each frees itself */
-    uv_close((uv_handle_t *)&emu->schedules[i]->timer, on_schedule_closed);
-  emu->n_schedules = 0;
 }
 
 void lk_emu_free(lk_emu_t *emu) {
@@ -797,7 +715,6 @@ void lk_emu_free(lk_emu_t *emu) {
   lk_sns_free(emu->sns);
   lk_eb_free(emu->eb);
   lk_kin_free(emu->kin);
-  free(emu->schedules);
   lk_loops_free(emu->loops);
   lk_journal_free(emu->journal);
   lk_state_free(emu->state);

@@ -162,5 +162,10 @@ int lk_app_env_vars(lk_app_t *app, const cJSON *doc, char *err, size_t errlen);
 void lk_app_say_warnings(const lk_app_t *app, FILE *f);
 /* By FunctionName, logical id, or ARN (qualifier ignored). NULL if none. */
 lk_function_t *lk_app_function(const lk_app_t *app, const char *name);
+/* The name of the rule a function's EventBridgeRule, CloudWatchEvent,
+ * Schedule or ScheduleV2 event makes: its RuleName or Name, else
+ * FUNCTION-EVENT, into out. */
+void lk_app_rule_name(const lk_function_t *f, const cJSON *event, char *out,
+                      size_t cap);
 
 #endif

@@ -14,6 +14,7 @@
 #include "app_int.h"
 #include "fs.h"
 #include "lambkin/lambkin.h"
+#include "json.h"
 #include "mem.h"
 #include "params.h"
 
@@ -483,4 +484,17 @@ lk_function_t *lk_app_function(const lk_app_t *app, const char *name) {
       return f;
   }
   return NULL;
+}
+
+void lk_app_rule_name(const lk_function_t *f, const cJSON *event, char *out,
+                      size_t cap) {
+  const cJSON *p = cJSON_GetObjectItemCaseSensitive(event, "Properties");
+  const char *name = lk_json_str(p, "RuleName") ? lk_json_str(p, "RuleName")
+                                                : lk_json_str(p, "Name");
+
+  if (name && name[0])
+    snprintf(out, cap, "%s", name);
+  else
+    snprintf(out, cap, "%.60s-%.60s", f->name,
+             event->string ? event->string : "");
 }

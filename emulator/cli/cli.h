@@ -54,6 +54,7 @@ typedef struct lk_cli_run {
   int no_watch;          /* --no-watch: serve does not reload code */
   int no_sandbox;        /* --no-sandbox: no /var/task, shared /tmp */
   int no_install;        /* --no-install: no npm/pip install of deps */
+  int schedule;          /* --schedule: invoke sends its schedule's event */
   lk_args_t args;        /* operands */
 } lk_cli_run_t;
 

@@ -68,6 +68,7 @@ int lk_cli_run_args(int argc, char **argv, lk_cli_run_t *c) {
   const lk_opt_t opts[] = {
       {"template", 't', LK_OPT_STR, &c->template_path, 0, 0, NULL, NULL},
       {"event", 'e', LK_OPT_STR, &c->event, 0, 0, NULL, NULL},
+      {"schedule", 0, LK_OPT_FLAG, &c->schedule, 0, 0, NULL, NULL},
       {"host", 0, LK_OPT_STR, &o->host, 0, 0, NULL, NULL},
       {"port", 'p', LK_OPT_INT, &o->port, 0, 65535, NULL, NULL},
       {"max-instances", 0, LK_OPT_INT, &o->max_instances, 1, 1000, NULL, NULL},

@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "cli.h"
+#include "eventbridge.h"
 #include "fuzz.h"
 #include "journal.h"
 #include "json.h"
@@ -84,6 +85,44 @@ static char *read_event(const char *path, size_t *len) {
   return lk_buf_steal(&b, len);
 }
 
+/* What the function's first Schedule or ScheduleV2 event sends when it
+ * fires: its Input, else EventBridge's Scheduled Event naming the rule.
+ * NULL (with why) when it has none. */
+static char *schedule_event(const lk_app_t *app, const lk_function_t *fn) {
+  const cJSON *ev;
+
+  cJSON_ArrayForEach(ev, fn->events) {
+    const char *type = lk_json_str(ev, "Type");
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(ev, "Properties");
+    const char *bus = lk_json_str(p, "EventBusName");
+    char rule[128], *arn, *text;
+    cJSON *res, *e;
+
+    if (type == NULL || strncmp(type, "Schedule", 8) != 0)
+      continue;
+    if (lk_json_str(p, "Input"))
+      return lk_xstrdup(lk_json_str(p, "Input"));
+    lk_app_rule_name(fn, ev, rule, sizeof(rule));
+    arn = bus && strcmp(bus, "default") != 0
+              ? lk_xasprintf("arn:aws:events:%s:%s:rule/%s/%s", app->region,
+                             app->account, bus, rule)
+              : lk_xasprintf("arn:aws:events:%s:%s:rule/%s", app->region,
+                             app->account, rule);
+    res = cJSON_CreateArray();
+    cJSON_AddItemToArray(res, cJSON_CreateString(arn));
+    e = lk_eb_event(app->region, app->account, "aws.events", "Scheduled Event",
+                    NULL, res);
+    text = cJSON_PrintUnformatted(e);
+    cJSON_Delete(e);
+    cJSON_Delete(res);
+    free(arn);
+    return text;
+  }
+  fprintf(stderr, "lambkin: %s has no Schedule or ScheduleV2 event\n",
+          fn->name);
+  return NULL;
+}
+
 /* Ctrl-C or SIGTERM stops the emulator, and with it the function's
  * process group: an instance runs in a session of its own, where the
  * terminal's signal does not reach it (a hung function, or one waiting
@@ -122,18 +161,27 @@ static int run_one(const lk_cli_run_t *c, const char *fname, const char *event,
   lk_emu_opts_t o = c->emu;
   lk_app_t *app = lk_cli_load(c->template_path, &c->app, c->env_vars);
   lk_function_t *fn;
-  cJSON *check;
+  char *scheduled = NULL;
+  cJSON *check = NULL;
+  int rc;
 
   if (app == NULL)
     return 2;
   fn = lk_app_function(app, fname);
-  check = cJSON_ParseWithLength(event, len);
+  if (fn && c->schedule && (scheduled = schedule_event(app, fn)) != NULL) {
+    event = scheduled;
+    len = strlen(scheduled);
+    source = "eventbridge";
+  }
+  if (fn && (!c->schedule || scheduled))
+    check = cJSON_ParseWithLength(event, len);
   if (fn == NULL || check == NULL) {
     if (fn == NULL)
       fprintf(stderr, "lambkin: no function %s in %s\n", fname, app->path);
-    else
+    else if (!c->schedule || scheduled)
       fprintf(stderr, "lambkin: the event is not valid JSON\n");
     cJSON_Delete(check);
+    free(scheduled);
     lk_app_free(app);
     return 2;
   }
@@ -149,8 +197,10 @@ static int run_one(const lk_cli_run_t *c, const char *fname, const char *event,
   }
   signal(SIGPIPE, SIG_IGN);
   catch_stop(loop, s->emu);
-  if (lk_emu_invoke(s->emu, fn, event, len, 0, source, NULL, NULL, on_result,
-                    s)) {
+  rc = lk_emu_invoke(s->emu, fn, event, len, 0, source, NULL, NULL, on_result,
+                     s);
+  free(scheduled);
+  if (rc) {
     if (fn->reserved_concurrency == 0)
       fprintf(stderr,
               "lambkin: %s has ReservedConcurrentExecutions 0: Lambda "
@@ -181,6 +231,10 @@ int lk_cmd_invoke(int argc, char **argv) {
   c.app.command = "local_invoke";
   if (c.args.n_pos < 1) {
     fprintf(stderr, "lambkin: invoke needs a FUNCTION\n");
+    return 2;
+  }
+  if (c.schedule && c.event) {
+    fprintf(stderr, "lambkin: --schedule and --event: give one of them\n");
     return 2;
   }
   event = c.event ? read_event(c.event, &len) : lk_xstrdup("{}");
@@ -253,8 +307,11 @@ int lk_cmd_replay(int argc, char **argv) {
   if (lk_cli_run_args(argc, argv, &c))
     return 2;
   c.app.command = "local_invoke";
-  if (c.args.n_pos < 1) {
-    fprintf(stderr, "lambkin: replay needs a FILE or an invocation ID\n");
+  if (c.args.n_pos < 1 || c.schedule) {
+    fprintf(stderr, c.schedule ? "lambkin: replay sends the recorded event, "
+                                 "not a schedule's\n"
+                               : "lambkin: replay needs a FILE or an "
+                                 "invocation ID\n");
     return 2;
   }
   rec = replay_record(c.args.pos[0], c.emu.state_dir);

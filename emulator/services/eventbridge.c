@@ -14,6 +14,7 @@
 #include "lambkin/lambkin.h"
 #include "mem.h"
 #include "pattern.h"
+#include "schedule.h"
 
 #define MAX_BUSES 100
 #define MAX_ENTRIES 10 /* PutEvents */
@@ -39,6 +40,8 @@ struct lk_eb {
   int n_rules;
   lk_eb_deliver_cb cb;
   void *ud;
+  lk_eb_rules_cb rules_cb;
+  void *rules_ud;
 };
 
 lk_eb_t *lk_eb_new(const char *region, const char *account) {
@@ -82,6 +85,16 @@ void lk_eb_free(lk_eb_t *eb) {
   free(eb->region);
   free(eb->account);
   free(eb);
+}
+
+void lk_eb_on_rules(lk_eb_t *eb, lk_eb_rules_cb cb, void *ud) {
+  eb->rules_cb = cb;
+  eb->rules_ud = ud;
+}
+
+static void rules_changed(const lk_eb_t *eb) {
+  if (eb->rules_cb)
+    eb->rules_cb(eb->rules_ud);
 }
 
 void lk_eb_on_deliver(lk_eb_t *eb, lk_eb_deliver_cb cb, void *ud) {
@@ -161,6 +174,7 @@ int lk_eb_put_rule(lk_eb_t *eb, const char *bus, const cJSON *spec, char *err,
   const cJSON *given = cJSON_GetObjectItemCaseSensitive(spec, "EventPattern");
   const char *schedule = lk_json_str(spec, "ScheduleExpression");
   cJSON *pattern = NULL;
+  lk_sched_t sched;
   rule_t *r;
 
   bus = bus_name(bus);
@@ -176,6 +190,8 @@ int lk_eb_put_rule(lk_eb_t *eb, const char *bus, const cJSON *spec, char *err,
     return failf(err, errlen,
                  "Parameter(s) EventPattern or "
                  "ScheduleExpression must be specified.");
+  if (schedule && lk_sched_parse(schedule, &sched, err, errlen) != 0)
+    return LK_EINVAL;
   if (given && (pattern = parse_pattern(given, err, errlen)) == NULL)
     return LK_EINVAL;
   r = find_rule(eb, bus, name);
@@ -202,6 +218,7 @@ int lk_eb_put_rule(lk_eb_t *eb, const char *bus, const cJSON *spec, char *err,
   cJSON_Delete(r->pattern);
   r->spec = cJSON_Duplicate(spec, 1);
   r->pattern = pattern;
+  rules_changed(eb);
   return 0;
 }
 
@@ -209,6 +226,18 @@ static int enabled(const rule_t *r) {
   const char *state = lk_json_str(r->spec, "State");
 
   return state == NULL || strcmp(state, "DISABLED") != 0;
+}
+
+void lk_eb_each_schedule(const lk_eb_t *eb, lk_eb_schedule_cb cb, void *ud) {
+  int i;
+
+  for (i = 0; i < eb->n_rules; i++) {
+    const rule_t *r = eb->rules[i];
+    const char *expr = lk_json_str(r->spec, "ScheduleExpression");
+
+    if (expr && enabled(r))
+      cb(ud, r->bus, r->name, expr);
+  }
 }
 
 int lk_eb_put_target(lk_eb_t *eb, const char *bus, const char *rule,
@@ -343,8 +372,10 @@ static void deliver(lk_eb_t *eb, const rule_t *r, const cJSON *event,
   }
 }
 
+/* The clock schedules fire by: time() is a coarse clock that can still
+ * show the second before. */
 static void iso_now(char *out, size_t cap) {
-  time_t now = time(NULL);
+  time_t now = (time_t)(lk_now_ms() / 1000);
   struct tm tm;
 
   gmtime_r(&now, &tm);
@@ -594,6 +625,7 @@ static int op_delete_rule(ctx_t *c) {
           sizeof(*c->eb->rules) * (size_t)(c->eb->n_rules - i - 1));
   c->eb->n_rules--;
   rule_free(r);
+  rules_changed(c->eb);
   return 0;
 }
 
@@ -604,6 +636,7 @@ static int set_state(ctx_t *c, const char *state) {
     return -1;
   cJSON_DeleteItemFromObjectCaseSensitive(r->spec, "State");
   cJSON_AddStringToObject(r->spec, "State", state);
+  rules_changed(c->eb);
   return 0;
 }
 

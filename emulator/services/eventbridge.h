@@ -30,16 +30,25 @@ typedef struct lk_eb_delivery {
 } lk_eb_delivery_t;
 
 typedef void (*lk_eb_deliver_cb)(void *ud, const lk_eb_delivery_t *d);
+/* Hears that a rule was made, changed, enabled, disabled or deleted. */
+typedef void (*lk_eb_rules_cb)(void *ud);
+/* One enabled rule with a schedule. */
+typedef void (*lk_eb_schedule_cb)(void *ud, const char *bus, const char *rule,
+                                  const char *expression);
 
 lk_eb_t *lk_eb_new(const char *region, const char *account);
 void lk_eb_free(lk_eb_t *eb);
 void lk_eb_on_deliver(lk_eb_t *eb, lk_eb_deliver_cb cb, void *ud);
+void lk_eb_on_rules(lk_eb_t *eb, lk_eb_rules_cb cb, void *ud);
+/* Calls cb for each enabled rule that has a ScheduleExpression. */
+void lk_eb_each_schedule(const lk_eb_t *eb, lk_eb_schedule_cb cb, void *ud);
 /* An event bus: 0, LK_EEXIST, or LK_EINVAL for a name EventBridge
  * refuses. */
 int lk_eb_create_bus(lk_eb_t *eb, const char *name);
 /* A rule (made or replaced) on a bus (NULL: default), as PutRule takes
- * it: {Name, EventPattern (text or object), ScheduleExpression, State}.
- * 0, or LK_EINVAL with EventBridge's message in err. */
+ * it: {Name, EventPattern (text or object), ScheduleExpression (rate,
+ * cron or at: base/schedule.h), State}. 0, or LK_EINVAL with
+ * EventBridge's message in err. */
 int lk_eb_put_rule(lk_eb_t *eb, const char *bus, const cJSON *rule, char *err,
                    size_t errlen);
 /* A target of a rule: {Id, Arn, Input, InputPath, InputTransformer}. 0,

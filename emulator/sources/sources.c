@@ -8,7 +8,8 @@
  *   queue's redrive) on failure, ReportBatchItemFailures honoured;
  * - CloudWatch Logs: subscription filters to a function, delivered as
  *   {"awslogs":{"data": base64(gzip(json))}};
- * - DynamoDB streams: streams.c.
+ * - DynamoDB streams and Kinesis: streams.c;
+ * - SNS deliveries and EventBridge targets, here; schedules: schedules.c.
  * Every invocation carries the trace of the call that caused it, so the
  * lineage tracker sees each chain whatever path it takes. */
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include "lambkin/lambkin.h"
 #include "mem.h"
 #include "s3filter.h"
+#include "schedules.h"
 #include "sources.h"
 #include "streams.h"
 
@@ -53,6 +55,7 @@ struct lk_sources {
   mapping_t *maps;
   int n_maps;
   lk_streams_t *streams;
+  lk_schedules_t *schedules;
   lk_sns_t *sns;
   uv_timer_t *tick;
   unsigned long long seq;
@@ -590,6 +593,7 @@ lk_sources_t *lk_sources_new(const lk_sources_deps_t *deps) {
   lk_eb_on_deliver(deps->eb, on_eb_deliver, src);
   src->streams =
       lk_streams_new(loop, app, src->rt, deps->ddb, deps->kin, src->sqs);
+  src->schedules = lk_schedules_new(loop, deps->eb);
   return src;
 }
 
@@ -598,8 +602,10 @@ void lk_sources_close(lk_sources_t *src) {
 
   for (i = 0; src && i < src->n_maps; i++)
     src->maps[i].src_closing = 1;
-  if (src)
+  if (src) {
     lk_streams_close(src->streams);
+    lk_schedules_close(src->schedules);
+  }
   if (src && src->tick) {
     uv_close((uv_handle_t *)src->tick, lk_free_handle);
     src->tick = NULL;
@@ -614,6 +620,7 @@ void lk_sources_free(lk_sources_t *src) {
   for (i = 0; i < src->n_maps; i++)
     free(src->maps[i].queue_arn);
   lk_streams_free(src->streams);
+  lk_schedules_free(src->schedules);
   free(src->maps);
   free(src->tick); /* only set when never started */
   free(src);

@@ -73,6 +73,20 @@ Resources:
         Tick:
           Type: Schedule
           Properties: {Schedule: rate(1 minute), Input: '{"tick": true}'}
+  Nightly:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: nightly
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: py/
+      Events:
+        AtThree:
+          Type: ScheduleV2
+          Properties: {ScheduleExpression: cron(0 3 * * ? *)}
+  Ticks:
+    Type: AWS::SQS::Queue
+    Properties: {QueueName: ticks}
   NodeEmitter:
     Type: AWS::Serverless::Function
     Properties:
@@ -258,12 +272,41 @@ class EventBridgeTest(unittest.TestCase):
                            capture_output=True, text=True, timeout=60)
         self.assertIn("looper -> events://default -> looper", p.stdout)
 
-    def test_zz_rate_schedule_fires_on_time(self):
-        # rate(1 minute): the first fire comes a minute after start
+    def test_schedules_refused_as_eventbridge_refuses_them(self):
+        for bad in ["rate(5 minute)", "cron(0 10 * * * *)",
+                    "cron(0 10 * * ?)", "every day"]:
+            with self.assertRaises(self.events.exceptions.ClientError) as e:
+                self.events.put_rule(Name="bad", ScheduleExpression=bad)
+            self.assertEqual(e.exception.response["Error"]["Code"],
+                             "ValidationException", bad)
+            self.assertIn("ScheduleExpression is not valid",
+                          e.exception.response["Error"]["Message"])
+
+    def test_zz_rate_and_cron_schedules_fire_on_time(self):
+        # A rule made now through the API, every minute on the minute, to
+        # a queue; the template's rate(1 minute) fires a minute after
+        # start. One wait sees both.
+        self.events.put_rule(Name="every-minute",
+                             ScheduleExpression="cron(* * * * ? *)")
+        self.events.put_targets(Rule="every-minute", Targets=[
+            {"Id": "q", "Arn": "arn:aws:sqs:us-east-1:%s:ticks" % ACCOUNT}])
         got = wait_for(lambda: [r for r in self.runs("py-shop")
                                 if '"tick"' in r["event"]], timeout=75,
-                       what="the schedule")
+                       what="the rate schedule")
         self.assertEqual(json.loads(got[0]["event"]), {"tick": True})
+        msgs = []
+        deadline = time.time() + 65
+        while not msgs and time.time() < deadline:
+            msgs = self.sqs.receive_message(
+                QueueUrl=queue_url(self.server, "ticks"),
+                WaitTimeSeconds=1).get("Messages", [])
+        self.assertTrue(msgs, "the cron schedule did not fire")
+        ev = json.loads(msgs[0]["Body"])
+        self.assertEqual(ev["detail-type"], "Scheduled Event")
+        self.assertEqual(ev["resources"],
+                         ["arn:aws:events:us-east-1:%s:rule/every-minute"
+                          % ACCOUNT])
+        self.assertTrue(ev["time"].endswith(":00Z"), ev["time"])
 
 
 class EventsCliTest(unittest.TestCase):
@@ -281,6 +324,37 @@ class EventsCliTest(unittest.TestCase):
         ev = json.loads(p.stdout)
         self.assertEqual(ev["detail"], {"total": 3})
 
+    def test_invoke_schedule_fires_a_schedule_now(self):
+        top = tempfile.mkdtemp(prefix="lambkin-ebi-")
+        try:
+            write_tree(top, {"template.yaml": TEMPLATE, "py/app.py": PY,
+                             "py/loop.py": LOOP, "node/app.js": NODE})
+            tpl = os.path.join(top, "template.yaml")
+            p = subprocess.run([LAMBKIN, "invoke", "nightly", "--schedule",
+                                "-t", tpl, "--state",
+                                os.path.join(top, "state")],
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            ev = json.loads(p.stdout)
+            self.assertEqual((ev["source"], ev["detail-type"]),
+                             ("aws.events", "Scheduled Event"))
+            self.assertEqual(ev["resources"],
+                             ["arn:aws:events:us-east-1:%s:rule/"
+                              "nightly-AtThree" % ACCOUNT])
+            # A schedule with Input sends the Input.
+            p = subprocess.run([LAMBKIN, "invoke", "py-shop", "--schedule",
+                                "-t", tpl, "--state",
+                                os.path.join(top, "state")],
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            self.assertEqual(json.loads(p.stdout), {"tick": True})
+            p = subprocess.run([LAMBKIN, "invoke", "node-emitter",
+                                "--schedule", "-t", tpl],
+                               capture_output=True, text=True, timeout=120)
+            self.assertEqual(p.returncode, 2)
+            self.assertIn("no Schedule or ScheduleV2 event", p.stderr)
+        finally:
+            shutil.rmtree(top, ignore_errors=True)
 
     def test_fuzz_mutates_the_detail_a_rule_matches(self):
         top = tempfile.mkdtemp(prefix="lambkin-ebf-")
