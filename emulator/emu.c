@@ -566,7 +566,8 @@ int lk_emu_new(uv_loop_t *loop, lk_app_t *app, const lk_emu_opts_t *opts,
   if (rc == 0)
     rc = start_runtime(emu);
   if (rc == 0 && emu->opts.persist) {
-    lk_state_svcs_t svcs = {emu->s3, emu->sqs, emu->logs, emu->ddb, emu->sns};
+    lk_state_svcs_t svcs = {emu->s3,  emu->sqs, emu->logs, emu->ddb,
+                            emu->sns, emu->eb,  emu->kin};
 
     rc = lk_state_open(loop, emu->opts.state_dir, &svcs, emu->api, &emu->state);
   }

@@ -19,19 +19,54 @@
 #define LOG_PREFIX "state.aof."
 #define MAX_LOGS 64 /* generations found at start: a crash leaves two */
 
-enum { SVC_S3, SVC_SQS, SVC_LOGS, SVC_DDB, SVC_SNS, N_SVC };
+/* Each kept service's four calls, in one shape: lk_X_save, lk_X_load,
+ * lk_X_apply and lk_X_on_record, reached through a void pointer. */
+#define KEPT(x)                                                                \
+  static int x##_save(void *s, const char *path, uint64_t gen) {               \
+    return lk_##x##_save(s, path, gen);                                        \
+  }                                                                            \
+  static int x##_load(void *s, const char *path, uint64_t *gen) {              \
+    return lk_##x##_load(s, path, gen);                                        \
+  }                                                                            \
+  static void x##_apply(void *s, const cJSON *rec) {                           \
+    lk_##x##_apply(s, rec);                                                    \
+  }                                                                            \
+  static void x##_on_record(void *s, lk_record_cb cb, void *ud) {              \
+    lk_##x##_on_record(s, cb, ud);                                             \
+  }
+KEPT(s3)
+KEPT(sqs)
+KEPT(logs)
+KEPT(ddb)
+KEPT(sns)
+KEPT(eb)
+KEPT(kin)
 
-static const char *const snapshot_files[N_SVC] = {
-    "s3.json", "sqs.json", "logs.json", "dynamodb.json", "sns.json"};
+typedef struct kept {
+  const char *file; /* its snapshot */
+  const char *tag;  /* the member that marks its records in the state log */
+  int (*save)(void *svc, const char *path, uint64_t gen);
+  int (*load)(void *svc, const char *path, uint64_t *gen);
+  void (*apply)(void *svc, const cJSON *rec);
+  void (*on_record)(void *svc, lk_record_cb cb, void *ud);
+} kept_t;
+
+/* In the order of lk_state_svcs_t's members. */
+static const kept_t kept[] = {
+    {"s3.json", "s3", s3_save, s3_load, s3_apply, s3_on_record},
+    {"sqs.json", "sqs", sqs_save, sqs_load, sqs_apply, sqs_on_record},
+    {"logs.json", "logs", logs_save, logs_load, logs_apply, logs_on_record},
+    {"dynamodb.json", "ddb", ddb_save, ddb_load, ddb_apply, ddb_on_record},
+    {"sns.json", "sns", sns_save, sns_load, sns_apply, sns_on_record},
+    {"events.json", "events", eb_save, eb_load, eb_apply, eb_on_record},
+    {"kinesis.json", "kinesis", kin_save, kin_load, kin_apply, kin_on_record},
+};
+#define N_SVC ((int)(sizeof(kept) / sizeof(kept[0])))
 
 struct lk_state {
   uv_loop_t *loop;
   char dir[PATH_MAX];
-  lk_s3_t *s3;
-  lk_sqs_t *sqs;
-  lk_logs_t *logs;
-  lk_ddb_t *ddb;
-  lk_sns_t *sns;
+  void *svc[N_SVC]; /* kept[i] is svc[i]'s */
   lk_http_server_t *api;
   lk_aof_t *aof;
   uint64_t gen;       /* of the state log being written */
@@ -45,7 +80,7 @@ struct lk_state {
 /* ---- files ---- */
 
 static int snapshot_path(const lk_state_t *st, int svc, char *out, size_t cap) {
-  return lk_path_join(out, cap, st->dir, snapshot_files[svc]);
+  return lk_path_join(out, cap, st->dir, kept[svc].file);
 }
 
 static int log_path(const lk_state_t *st, uint64_t gen, char *out, size_t cap) {
@@ -97,26 +132,13 @@ static void drop_logs_below(const lk_state_t *st, uint64_t gen) {
 /* Every service's snapshot, holding everything before generation gen. */
 static int save_snapshots(const lk_state_t *st, uint64_t gen) {
   char path[PATH_MAX];
-  int rc = snapshot_path(st, SVC_S3, path, sizeof(path));
+  int i, rc = 0;
 
-  if (rc == 0)
-    rc = lk_s3_save(st->s3, path, gen);
-  if (rc == 0)
-    rc = snapshot_path(st, SVC_SQS, path, sizeof(path));
-  if (rc == 0)
-    rc = lk_sqs_save(st->sqs, path, gen);
-  if (rc == 0)
-    rc = snapshot_path(st, SVC_LOGS, path, sizeof(path));
-  if (rc == 0)
-    rc = lk_logs_save(st->logs, path, gen);
-  if (rc == 0)
-    rc = snapshot_path(st, SVC_DDB, path, sizeof(path));
-  if (rc == 0)
-    rc = lk_ddb_save(st->ddb, path, gen);
-  if (rc == 0)
-    rc = snapshot_path(st, SVC_SNS, path, sizeof(path));
-  if (rc == 0)
-    rc = lk_sns_save(st->sns, path, gen);
+  for (i = 0; i < N_SVC && rc == 0; i++) {
+    rc = snapshot_path(st, i, path, sizeof(path));
+    if (rc == 0)
+      rc = kept[i].save(st->svc[i], path, gen);
+  }
   return rc;
 }
 
@@ -128,24 +150,18 @@ typedef struct replay {
   uint64_t since[N_SVC]; /* each snapshot holds what came before */
 } replay_t;
 
+/* A record goes to the service it names, unless its snapshot holds it. */
 static void replay_line(const char *line, size_t n, void *ud) {
   replay_t *r = ud;
   cJSON *rec = cJSON_ParseWithLength(line, n);
+  int i;
 
-  if (cJSON_GetObjectItemCaseSensitive(rec, "s3") && r->log >= r->since[0])
-    lk_s3_apply(r->st->s3, rec);
-  else if (cJSON_GetObjectItemCaseSensitive(rec, "sqs") &&
-           r->log >= r->since[1])
-    lk_sqs_apply(r->st->sqs, rec);
-  else if (cJSON_GetObjectItemCaseSensitive(rec, "logs") &&
-           r->log >= r->since[2])
-    lk_logs_apply(r->st->logs, rec);
-  else if (cJSON_GetObjectItemCaseSensitive(rec, "ddb") &&
-           r->log >= r->since[3])
-    lk_ddb_apply(r->st->ddb, rec);
-  else if (cJSON_GetObjectItemCaseSensitive(rec, "sns") &&
-           r->log >= r->since[4])
-    lk_sns_apply(r->st->sns, rec);
+  for (i = 0; rec && i < N_SVC; i++)
+    if (cJSON_GetObjectItemCaseSensitive(rec, kept[i].tag)) {
+      if (r->log >= r->since[i])
+        kept[i].apply(r->st->svc[i], rec);
+      break;
+    }
   cJSON_Delete(rec);
 }
 
@@ -159,11 +175,7 @@ static int load_snapshots(lk_state_t *st, uint64_t since[N_SVC]) {
     since[svc] = 0;
     rc = snapshot_path(st, svc, path, sizeof(path));
     if (rc == 0)
-      rc = svc == SVC_S3     ? lk_s3_load(st->s3, path, &since[svc])
-           : svc == SVC_SQS  ? lk_sqs_load(st->sqs, path, &since[svc])
-           : svc == SVC_LOGS ? lk_logs_load(st->logs, path, &since[svc])
-           : svc == SVC_DDB  ? lk_ddb_load(st->ddb, path, &since[svc])
-                             : lk_sns_load(st->sns, path, &since[svc]);
+      rc = kept[svc].load(st->svc[svc], path, &since[svc]);
     if (rc == LK_ENOENT)
       rc = 0;
     else if (rc)
@@ -272,6 +284,8 @@ static void on_tick(uv_timer_t *t) {
 }
 
 static void start(lk_state_t *st) {
+  int i;
+
   uv_check_init(st->loop, &st->check);
   st->check.data = st;
   uv_check_start(&st->check, on_check);
@@ -280,11 +294,8 @@ static void start(lk_state_t *st) {
   st->tick.data = st;
   uv_timer_start(&st->tick, on_tick, 1000, 1000);
   uv_unref((uv_handle_t *)&st->tick);
-  lk_s3_on_record(st->s3, on_record, st);
-  lk_sqs_on_record(st->sqs, on_record, st);
-  lk_logs_on_record(st->logs, on_record, st);
-  lk_ddb_on_record(st->ddb, on_record, st);
-  lk_sns_on_record(st->sns, on_record, st);
+  for (i = 0; i < N_SVC; i++)
+    kept[i].on_record(st->svc[i], on_record, st);
 }
 
 int lk_state_open(uv_loop_t *loop, const char *dir, const lk_state_svcs_t *svc,
@@ -295,11 +306,13 @@ int lk_state_open(uv_loop_t *loop, const char *dir, const lk_state_svcs_t *svc,
   *out = NULL;
   st->loop = loop;
   snprintf(st->dir, sizeof(st->dir), "%s", dir);
-  st->s3 = svc->s3;
-  st->sqs = svc->sqs;
-  st->logs = svc->logs;
-  st->ddb = svc->ddb;
-  st->sns = svc->sns;
+  st->svc[0] = svc->s3;
+  st->svc[1] = svc->sqs;
+  st->svc[2] = svc->logs;
+  st->svc[3] = svc->ddb;
+  st->svc[4] = svc->sns;
+  st->svc[5] = svc->eb;
+  st->svc[6] = svc->kin;
   st->api = api;
   rc = load(st);
   /* What the logs held goes into fresh snapshots; a new log starts. */
@@ -330,7 +343,7 @@ void lk_state_settle(lk_state_t *st) {
 }
 
 void lk_state_close(lk_state_t *st) {
-  int rc;
+  int rc, i;
 
   if (st == NULL || st->closed)
     return;
@@ -342,11 +355,8 @@ void lk_state_close(lk_state_t *st) {
   sync_log(st, 1);
   lk_http_release(st->api);
   st->api = NULL;
-  lk_s3_on_record(st->s3, NULL, NULL);
-  lk_sqs_on_record(st->sqs, NULL, NULL);
-  lk_logs_on_record(st->logs, NULL, NULL);
-  lk_ddb_on_record(st->ddb, NULL, NULL);
-  lk_sns_on_record(st->sns, NULL, NULL);
+  for (i = 0; i < N_SVC; i++)
+    kept[i].on_record(st->svc[i], NULL, NULL);
   rc = save_snapshots(st, st->gen + 1);
   if (rc == 0)
     drop_logs_below(st, st->gen + 1);

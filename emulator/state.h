@@ -1,7 +1,8 @@
-/* --state: S3, SQS, CloudWatch Logs, DynamoDB and SNS kept in a folder
- * across restarts, and across crashes. Each service has a snapshot
- * (s3.json, sqs.json, logs.json, dynamodb.json, sns.json, each naming the state
- * log generation it holds everything before), and every change since goes to
+/* --state: S3, SQS, CloudWatch Logs, DynamoDB, SNS, EventBridge and
+ * Kinesis kept in a folder across restarts, and across crashes. Each
+ * service has a snapshot (s3.json, sqs.json, logs.json, dynamodb.json,
+ * sns.json, events.json, kinesis.json, each naming the state log
+ * generation it holds everything before), and every change since goes to
  * the state log (state.aof.<generation>), redis's AOF: replayed at start, then
  * folded into new snapshots. A change someone is told of reaches the disk
  * before the answer leaves: the endpoint's answers are held while a
@@ -16,7 +17,9 @@
 #include <uv.h>
 
 #include "dynamodb.h"
+#include "eventbridge.h"
 #include "http.h"
+#include "kinesis.h"
 #include "logs.h"
 #include "s3.h"
 #include "sns.h"
@@ -33,6 +36,8 @@ typedef struct lk_state_svcs {
   lk_logs_t *logs;
   lk_ddb_t *ddb;
   lk_sns_t *sns;
+  lk_eb_t *eb;
+  lk_kin_t *kin;
 } lk_state_svcs_t;
 
 /* Loads dir's snapshots into the services, replays the state log, writes

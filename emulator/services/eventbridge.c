@@ -42,6 +42,8 @@ struct lk_eb {
   void *ud;
   lk_eb_rules_cb rules_cb;
   void *rules_ud;
+  lk_record_cb rec_cb; /* --state: the state log */
+  void *rec_ud;
 };
 
 lk_eb_t *lk_eb_new(const char *region, const char *account) {
@@ -92,7 +94,33 @@ void lk_eb_on_rules(lk_eb_t *eb, lk_eb_rules_cb cb, void *ud) {
   eb->rules_ud = ud;
 }
 
-static void rules_changed(const lk_eb_t *eb) {
+/* A rule as the state log and snapshot keep it: its bus, its spec as
+ * PutRule took it, and its targets as PutTargets did. */
+static cJSON *rule_state(const rule_t *r) {
+  cJSON *o = cJSON_CreateObject(), *ts;
+  int i;
+
+  cJSON_AddStringToObject(o, "bus", r->bus);
+  cJSON_AddItemToObject(o, "spec", cJSON_Duplicate(r->spec, 1));
+  ts = cJSON_AddArrayToObject(o, "targets");
+  for (i = 0; i < r->n_targets; i++)
+    cJSON_AddItemToArray(ts, cJSON_Duplicate(r->targets[i].spec, 1));
+  return o;
+}
+
+static void record(const lk_eb_t *eb, const char *op, cJSON *o) {
+  if (eb->rec_cb) {
+    cJSON_AddStringToObject(o, "events", op);
+    eb->rec_cb(eb->rec_ud, o, 1);
+  }
+  cJSON_Delete(o);
+}
+
+/* A rule or its targets changed (r), or a rule went (r NULL): the state
+ * log hears it, then the schedules. */
+static void rules_changed(const lk_eb_t *eb, const rule_t *r) {
+  if (r && eb->rec_cb)
+    record(eb, "rule", rule_state(r));
   if (eb->rules_cb)
     eb->rules_cb(eb->rules_ud);
 }
@@ -218,7 +246,7 @@ int lk_eb_put_rule(lk_eb_t *eb, const char *bus, const cJSON *spec, char *err,
   cJSON_Delete(r->pattern);
   r->spec = cJSON_Duplicate(spec, 1);
   r->pattern = pattern;
-  rules_changed(eb);
+  rules_changed(eb, r);
   return 0;
 }
 
@@ -263,6 +291,7 @@ int lk_eb_put_target(lk_eb_t *eb, const char *bus, const char *rule,
   r->targets[i].id = lk_xstrdup(id);
   r->targets[i].arn = lk_xstrdup(arn);
   r->targets[i].spec = cJSON_Duplicate(spec, 1);
+  rules_changed(eb, r);
   return 0;
 }
 
@@ -609,23 +638,33 @@ static int op_list_rules(ctx_t *c) {
   return 0;
 }
 
+/* The rule goes, targets and all. */
+static void drop_rule(lk_eb_t *eb, rule_t *r) {
+  cJSON *gone = cJSON_CreateObject();
+  int i;
+
+  cJSON_AddStringToObject(gone, "bus", r->bus);
+  cJSON_AddStringToObject(gone, "name", r->name);
+  record(eb, "unrule", gone);
+  for (i = 0; eb->rules[i] != r; i++)
+    ;
+  memmove(&eb->rules[i], &eb->rules[i + 1],
+          sizeof(*eb->rules) * (size_t)(eb->n_rules - i - 1));
+  eb->n_rules--;
+  rule_free(r);
+  rules_changed(eb, NULL);
+}
+
 static int op_delete_rule(ctx_t *c) {
   rule_t *r = find_rule(c->eb, lk_json_str(c->in, "EventBusName"),
                         lk_json_str(c->in, "Name"));
-  int i;
 
   if (r == NULL)
     return 0; /* EventBridge answers a delete of nothing with success */
   if (r->n_targets)
     return fail(c, "ValidationException",
                 "Rule can't be deleted since it has targets.");
-  for (i = 0; c->eb->rules[i] != r; i++)
-    ;
-  memmove(&c->eb->rules[i], &c->eb->rules[i + 1],
-          sizeof(*c->eb->rules) * (size_t)(c->eb->n_rules - i - 1));
-  c->eb->n_rules--;
-  rule_free(r);
-  rules_changed(c->eb);
+  drop_rule(c->eb, r);
   return 0;
 }
 
@@ -636,7 +675,7 @@ static int set_state(ctx_t *c, const char *state) {
     return -1;
   cJSON_DeleteItemFromObjectCaseSensitive(r->spec, "State");
   cJSON_AddStringToObject(r->spec, "State", state);
-  rules_changed(c->eb);
+  rules_changed(c->eb, r);
   return 0;
 }
 
@@ -693,6 +732,7 @@ static int op_remove_targets(ctx_t *c) {
         break;
       }
   }
+  rules_changed(c->eb, r);
   cJSON_AddNumberToObject(c->out, "FailedEntryCount", 0);
   cJSON_AddArrayToObject(c->out, "FailedEntries");
   return 0;
@@ -719,7 +759,93 @@ int lk_eb_create_bus(lk_eb_t *eb, const char *name) {
   if (eb->n_buses == MAX_BUSES)
     return LK_ENOSPC;
   eb->buses[eb->n_buses++] = lk_xstrdup(name);
+  if (eb->rec_cb) {
+    cJSON *o = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(o, "name", name);
+    record(eb, "bus", o);
+  }
   return 0;
+}
+
+/* ---- --state ---- */
+
+void lk_eb_on_record(lk_eb_t *eb, lk_record_cb cb, void *ud) {
+  eb->rec_cb = cb;
+  eb->rec_ud = ud;
+}
+
+int lk_eb_save(const lk_eb_t *eb, const char *path, uint64_t gen) {
+  cJSON *root = cJSON_CreateObject(), *list;
+  int i, err;
+
+  cJSON_AddNumberToObject(root, "aof", (double)gen);
+  list = cJSON_AddArrayToObject(root, "buses");
+  for (i = 1; i < eb->n_buses; i++) /* not the default one */
+    cJSON_AddItemToArray(list, cJSON_CreateString(eb->buses[i]));
+  list = cJSON_AddArrayToObject(root, "rules");
+  for (i = 0; i < eb->n_rules; i++)
+    cJSON_AddItemToArray(list, rule_state(eb->rules[i]));
+  err = lk_save_json(path, root);
+  cJSON_Delete(root);
+  return err;
+}
+
+/* A rule as saved: put again (over the template's, if it has one), its
+ * targets those it had. */
+static void load_rule(lk_eb_t *eb, const cJSON *o) {
+  const char *bus = lk_json_str(o, "bus");
+  const cJSON *spec = cJSON_GetObjectItemCaseSensitive(o, "spec"), *t;
+  char err[512];
+  rule_t *r;
+  int i;
+
+  if (lk_eb_put_rule(eb, bus, spec, err, sizeof(err)) != 0 ||
+      (r = find_rule(eb, bus, lk_json_str(spec, "Name"))) == NULL)
+    return;
+  for (i = 0; i < r->n_targets; i++)
+    target_free(&r->targets[i]);
+  r->n_targets = 0;
+  cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(o, "targets")) {
+    lk_eb_put_target(eb, bus, r->name, t, err, sizeof(err));
+  }
+}
+
+int lk_eb_load(lk_eb_t *eb, const char *path, uint64_t *gen) {
+  cJSON *root;
+  const cJSON *o, *aof;
+  int err = lk_load_json(path, &root);
+
+  if (err)
+    return err;
+  aof = cJSON_GetObjectItemCaseSensitive(root, "aof");
+  *gen = cJSON_IsNumber(aof) && aof->valuedouble > 0 && aof->valuedouble < 9e18
+             ? (uint64_t)aof->valuedouble
+             : 0;
+  cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(root, "buses")) {
+    if (cJSON_IsString(o))
+      lk_eb_create_bus(eb, o->valuestring);
+  }
+  cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(root, "rules")) {
+    load_rule(eb, o);
+  }
+  cJSON_Delete(root);
+  return 0;
+}
+
+void lk_eb_apply(lk_eb_t *eb, const cJSON *rec) {
+  const char *op = lk_json_str(rec, "events");
+  rule_t *r;
+
+  if (op && strcmp(op, "bus") == 0) {
+    lk_eb_create_bus(eb, lk_json_str(rec, "name"));
+  } else if (op && strcmp(op, "rule") == 0) {
+    load_rule(eb, rec);
+  } else if (op && strcmp(op, "unrule") == 0) {
+    r = find_rule(eb, lk_json_str(rec, "bus"), lk_json_str(rec, "name"));
+    if (r)
+      drop_rule(eb, r);
+  }
 }
 
 static int op_create_event_bus(ctx_t *c) {

@@ -10,10 +10,12 @@
 #define LK_EVENTBRIDGE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
 #include "http.h"
+#include "json.h"
 
 #define LK_EB_MAX_RULES 1000
 #define LK_EB_MAX_TARGETS 5 /* a rule's, as EventBridge allows */
@@ -65,6 +67,15 @@ int lk_eb_fire(lk_eb_t *eb, const char *bus, const char *rule,
 cJSON *lk_eb_event(const char *region, const char *account, const char *source,
                    const char *detail_type, cJSON *detail,
                    const cJSON *resources);
+
+/* --state: buses, and rules with their targets, to one snapshot (which
+ * holds everything before state log generation gen) and to the state
+ * log as they change ({"events": "bus"|"rule"|"unrule", ...}, durable);
+ * lk_eb_apply replays one. */
+void lk_eb_on_record(lk_eb_t *eb, lk_record_cb cb, void *ud);
+int lk_eb_save(const lk_eb_t *eb, const char *path, uint64_t gen);
+int lk_eb_load(lk_eb_t *eb, const char *path, uint64_t *gen);
+void lk_eb_apply(lk_eb_t *eb, const cJSON *record);
 
 /* One JSON 1.1 call, without HTTP: the status and, in *out, the answer
  * (the caller's to free). */

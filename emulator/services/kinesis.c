@@ -64,6 +64,8 @@ struct lk_kin {
   int n_readers;
   lk_kin_put_cb put_cb;
   void *put_ud;
+  lk_record_cb rec_cb; /* --state: the state log */
+  void *rec_ud;
 };
 
 lk_kin_t *lk_kin_new(const char *region, const char *account) {
@@ -176,6 +178,9 @@ static int seq_parse(const char *s, uint64_t *out) {
   return *end == '\0' ? 0 : -1;
 }
 
+static void record(const lk_kin_t *k, const char *op, cJSON *o, int durable);
+static cJSON *stream_state(const stream_t *s);
+
 /* ---- streams ---- */
 
 static stream_t *find_stream(const lk_kin_t *k, const char *name) {
@@ -218,6 +223,8 @@ int lk_kin_create_stream(lk_kin_t *k, const char *name, int shards) {
         i + 1 == s->n_shards ? ~(u128)0 : step * (u128)(i + 1) + (u128)i;
   }
   k->streams[k->n++] = s;
+  if (k->rec_cb)
+    record(k, "stream", stream_state(s), 1);
   return 0;
 }
 
@@ -254,6 +261,236 @@ static void trim(const lk_kin_t *k, stream_t *s, shard_t *sh, size_t need) {
     sh->n -= sh->head;
     sh->head = 0;
   }
+}
+
+/* ---- records, and --state ---- */
+
+static double num(const cJSON *n, double def) {
+  return cJSON_IsNumber(n) ? n->valuedouble : def;
+}
+
+/* A whole number a snapshot holds (a count, a time, a generation), or 0
+ * when it is none: never a cast of what no integer holds. */
+static uint64_t whole(const cJSON *n) {
+  double v = num(n, 0);
+
+  return v >= 0 && v < 9e15 ? (uint64_t)v : 0;
+}
+
+/* A record placed at the end of a shard. */
+static const record_t *append(stream_t *s, shard_t *sh, uint64_t seq,
+                              uint64_t at_ms, const char *data, const char *key,
+                              const char *trace) {
+  record_t *r;
+
+  if (sh->n == sh->cap) {
+    sh->cap = sh->cap ? sh->cap * 2 : 64;
+    sh->recs = lk_xrealloc(sh->recs, sh->cap * sizeof(*sh->recs));
+  }
+  r = &sh->recs[sh->n++];
+  r->seq = seq;
+  r->at_ms = at_ms;
+  r->data = lk_xstrdup(data);
+  r->key = lk_xstrdup(key);
+  r->trace = trace ? lk_xstrdup(trace) : NULL;
+  r->bytes = strlen(data) / 4 * 3 + strlen(key);
+  r->key_hash = (uint32_t)(md5_key(key) & 0xffffffffu);
+  s->bytes += r->bytes;
+  return r;
+}
+
+static void record(const lk_kin_t *k, const char *op, cJSON *o, int durable) {
+  cJSON_AddStringToObject(o, "kinesis", op);
+  k->rec_cb(k->rec_ud, o, durable);
+  cJSON_Delete(o);
+}
+
+static cJSON *stream_state(const stream_t *s) {
+  cJSON *o = cJSON_CreateObject();
+
+  cJSON_AddStringToObject(o, "name", s->name);
+  cJSON_AddNumberToObject(o, "shards", s->on_demand ? 0 : s->n_shards);
+  cJSON_AddNumberToObject(o, "created", s->created);
+  return o;
+}
+
+/* [shard, seq, at, data, key, trace] */
+static cJSON *record_state(const stream_t *s, const shard_t *sh,
+                           const record_t *r) {
+  cJSON *o = cJSON_CreateArray();
+
+  cJSON_AddItemToArray(o, cJSON_CreateNumber((double)(sh - s->shards)));
+  cJSON_AddItemToArray(o, cJSON_CreateNumber((double)r->seq));
+  cJSON_AddItemToArray(o, cJSON_CreateNumber((double)r->at_ms));
+  cJSON_AddItemToArray(o, cJSON_CreateString(r->data));
+  cJSON_AddItemToArray(o, cJSON_CreateString(r->key));
+  cJSON_AddItemToArray(o, cJSON_CreateString(r->trace ? r->trace : ""));
+  return o;
+}
+
+static void record_put(const lk_kin_t *k, const stream_t *s, const shard_t *sh,
+                       const record_t *r) {
+  cJSON *o;
+
+  if (k->rec_cb == NULL)
+    return;
+  o = cJSON_CreateObject();
+  cJSON_AddStringToObject(o, "stream", s->name);
+  cJSON_AddItemToObject(o, "record", record_state(s, sh, r));
+  record(k, "put", o, 1);
+}
+
+static cJSON *reader_state(const follower_t *f) {
+  cJSON *o = cJSON_CreateObject();
+
+  cJSON_AddStringToObject(o, "reader", f->name);
+  cJSON_AddStringToObject(o, "stream", f->stream);
+  cJSON_AddNumberToObject(o, "shard", f->shard);
+  cJSON_AddNumberToObject(o, "slot", f->slot);
+  cJSON_AddNumberToObject(o, "slots", f->n_slots);
+  cJSON_AddNumberToObject(o, "next", (double)f->next);
+  return o;
+}
+
+static void drop_stream(lk_kin_t *k, stream_t *s) {
+  int i;
+
+  if (k->rec_cb) {
+    cJSON *o = cJSON_CreateObject();
+
+    cJSON_AddStringToObject(o, "name", s->name);
+    record(k, "unstream", o, 1);
+  }
+  for (i = 0; k->streams[i] != s; i++)
+    ;
+  memmove(&k->streams[i], &k->streams[i + 1],
+          sizeof(stream_t *) * (size_t)(k->n - i - 1));
+  k->n--;
+  stream_free(s);
+}
+
+void lk_kin_on_record(lk_kin_t *k, lk_record_cb cb, void *ud) {
+  k->rec_cb = cb;
+  k->rec_ud = ud;
+}
+
+int lk_kin_save(const lk_kin_t *k, const char *path, uint64_t gen) {
+  cJSON *root = cJSON_CreateObject(), *list;
+  int i, j;
+  size_t r;
+
+  cJSON_AddNumberToObject(root, "aof", (double)gen);
+  cJSON_AddNumberToObject(root, "seq", (double)k->seq);
+  list = cJSON_AddArrayToObject(root, "streams");
+  for (i = 0; i < k->n; i++) {
+    const stream_t *s = k->streams[i];
+    cJSON *o = stream_state(s), *recs = cJSON_AddArrayToObject(o, "records");
+
+    for (j = 0; j < s->n_shards; j++)
+      for (r = s->shards[j].head; r < s->shards[j].n; r++)
+        cJSON_AddItemToArray(
+            recs, record_state(s, &s->shards[j], &s->shards[j].recs[r]));
+    cJSON_AddItemToArray(list, o);
+  }
+  list = cJSON_AddArrayToObject(root, "readers");
+  for (i = 0; i < k->n_readers; i++)
+    cJSON_AddItemToArray(list, reader_state(&k->readers[i]));
+  i = lk_save_json(path, root);
+  cJSON_Delete(root);
+  return i;
+}
+
+/* A saved record, put back where it was unless its shard already holds
+ * it (or a later one). */
+static void load_record(lk_kin_t *k, stream_t *s, const cJSON *a) {
+  double shard = num(cJSON_GetArrayItem(a, 0), -1);
+  uint64_t seq = whole(cJSON_GetArrayItem(a, 1));
+  uint64_t at = whole(cJSON_GetArrayItem(a, 2));
+  const cJSON *data = cJSON_GetArrayItem(a, 3), *key = cJSON_GetArrayItem(a, 4);
+  const cJSON *trace = cJSON_GetArrayItem(a, 5);
+  shard_t *sh;
+
+  if (s == NULL || !(shard >= 0 && shard < s->n_shards) || seq < 1 ||
+      !cJSON_IsString(data) || !cJSON_IsString(key) || !cJSON_IsString(trace))
+    return;
+  sh = &s->shards[(int)shard];
+  if (sh->n > sh->head && sh->recs[sh->n - 1].seq >= seq)
+    return;
+  append(s, sh, seq, at, data->valuestring, key->valuestring,
+         trace->valuestring[0] ? trace->valuestring : NULL);
+  if (seq > k->seq)
+    k->seq = seq;
+}
+
+static stream_t *load_stream(lk_kin_t *k, const cJSON *o) {
+  const char *name = lk_json_str(o, "name");
+  double shards = num(cJSON_GetObjectItemCaseSensitive(o, "shards"), -1);
+  stream_t *s;
+
+  if (find_stream(k, name) == NULL &&
+      (!(shards >= 0 && shards <= LK_KIN_MAX_SHARDS) ||
+       lk_kin_create_stream(k, name, (int)shards) != 0))
+    return NULL;
+  s = find_stream(k, name);
+  s->created = num(cJSON_GetObjectItemCaseSensitive(o, "created"), s->created);
+  return s;
+}
+
+/* A reader's place, made (ahead of its mapping, which then finds it by
+ * name) or moved on. */
+static void load_reader(lk_kin_t *k, const cJSON *o) {
+  const char *name = lk_json_str(o, "reader");
+  uint64_t next = whole(cJSON_GetObjectItemCaseSensitive(o, "next"));
+  int id = name ? lk_kin_reader(k, name, lk_json_str(o, "stream"),
+                                (int)lk_json_long(o, "shard", -1),
+                                (int)lk_json_long(o, "slot", -1),
+                                (int)lk_json_long(o, "slots", 0), 0)
+                : LK_ENOENT;
+
+  if (id >= 0 && next > 0)
+    k->readers[id].next = next;
+}
+
+int lk_kin_load(lk_kin_t *k, const char *path, uint64_t *gen) {
+  cJSON *root;
+  const cJSON *o, *r;
+  int err = lk_load_json(path, &root);
+  uint64_t seq;
+
+  if (err)
+    return err;
+  *gen = whole(cJSON_GetObjectItemCaseSensitive(root, "aof"));
+  cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(root, "streams")) {
+    stream_t *s = load_stream(k, o);
+
+    cJSON_ArrayForEach(r, cJSON_GetObjectItemCaseSensitive(o, "records")) {
+      load_record(k, s, r);
+    }
+  }
+  cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(root, "readers")) {
+    load_reader(k, o);
+  }
+  seq = whole(cJSON_GetObjectItemCaseSensitive(root, "seq"));
+  if (seq > k->seq)
+    k->seq = seq;
+  cJSON_Delete(root);
+  return 0;
+}
+
+void lk_kin_apply(lk_kin_t *k, const cJSON *rec) {
+  const char *op = lk_json_str(rec, "kinesis");
+  stream_t *s;
+
+  if (op && strcmp(op, "stream") == 0)
+    load_stream(k, rec);
+  else if (op && strcmp(op, "put") == 0)
+    load_record(k, find_stream(k, lk_json_str(rec, "stream")),
+                cJSON_GetObjectItemCaseSensitive(rec, "record"));
+  else if (op && strcmp(op, "done") == 0)
+    load_reader(k, rec);
+  else if (op && strcmp(op, "unstream") == 0 &&
+           (s = find_stream(k, lk_json_str(rec, "name"))) != NULL)
+    drop_stream(k, s);
 }
 
 /* ---- readers, for event source mappings ---- */
@@ -372,8 +609,11 @@ int lk_kin_read(lk_kin_t *k, int reader, int max, size_t max_bytes,
 void lk_kin_reader_done(lk_kin_t *k, int reader, const char *seq) {
   uint64_t n;
 
-  if (seq_parse(seq, &n) == 0 && n + 1 > k->readers[reader].next)
-    k->readers[reader].next = n + 1;
+  if (seq_parse(seq, &n) != 0 || n + 1 <= k->readers[reader].next)
+    return;
+  k->readers[reader].next = n + 1;
+  if (k->rec_cb) /* not durable: after a crash, at least once */
+    record(k, "done", reader_state(&k->readers[reader]), 0);
 }
 
 const char *lk_kin_reader_shard(const lk_kin_t *k, int reader) {
@@ -447,16 +687,10 @@ static int op_create_stream(ctx_t *c) {
 
 static int op_delete_stream(ctx_t *c) {
   stream_t *s = need_stream(c);
-  int i;
 
   if (s == NULL)
     return -1;
-  for (i = 0; c->k->streams[i] != s; i++)
-    ;
-  memmove(&c->k->streams[i], &c->k->streams[i + 1],
-          sizeof(stream_t *) * (size_t)(c->k->n - i - 1));
-  c->k->n--;
-  stream_free(s);
+  drop_stream(c->k, s);
   return 0;
 }
 
@@ -566,8 +800,8 @@ static int put_one(ctx_t *c, stream_t *s, const cJSON *rec, cJSON *o) {
   size_t bytes = dlen / 4 * 3 + keylen;
   char seq[64];
   shard_t *sh;
-  record_t *r;
-  u128 h, kh;
+  const record_t *r;
+  u128 h;
 
   if (data == NULL || keylen < 1 || keylen > 256)
     return fail(c, "ValidationException",
@@ -584,28 +818,16 @@ static int put_one(ctx_t *c, stream_t *s, const cJSON *rec, cJSON *o) {
                 "Invalid ExplicitHashKey. ExplicitHashKey must be in the "
                 "range: [0, 2^128-1]. Specified value was %.64s",
                 explicit_key);
-  kh = md5_key(key);
   if (!explicit_key)
-    h = kh;
+    h = md5_key(key);
   sh = &s->shards[shard_of(s, h)];
   trim(c->k, s, sh, bytes);
   if (s->bytes + bytes > LK_KIN_MAX_BYTES)
     return fail(c, "ProvisionedThroughputExceededException",
                 "Rate exceeded for stream %s: lambkin holds %zu MB a stream",
                 s->name, LK_KIN_MAX_BYTES >> 20);
-  if (sh->n == sh->cap) {
-    sh->cap = sh->cap ? sh->cap * 2 : 64;
-    sh->recs = lk_xrealloc(sh->recs, sh->cap * sizeof(*sh->recs));
-  }
-  r = &sh->recs[sh->n++];
-  r->seq = ++c->k->seq;
-  r->at_ms = lk_now_ms();
-  r->data = lk_xstrdup(data);
-  r->key = lk_xstrdup(key);
-  r->trace = c->trace ? lk_xstrdup(c->trace) : NULL;
-  r->bytes = bytes;
-  r->key_hash = (uint32_t)(kh & 0xffffffffu);
-  s->bytes += bytes;
+  r = append(s, sh, ++c->k->seq, lk_now_ms(), data, key, c->trace);
+  record_put(c->k, s, sh, r);
   c->put = s;
   seq_text(r->seq, seq);
   cJSON_AddStringToObject(o, "SequenceNumber", seq);

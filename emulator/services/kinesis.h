@@ -10,10 +10,12 @@
 #define LK_KINESIS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cjson/cJSON.h>
 
 #include "http.h"
+#include "json.h"
 
 #define LK_KIN_MAX_STREAMS 100
 #define LK_KIN_MAX_SHARDS 64 /* a stream's */
@@ -61,6 +63,16 @@ const char *lk_kin_reader_shard(const lk_kin_t *k, int reader);
 char *lk_kin_sample_event(const char *region, const char *account,
                           const char *stream, const char *key,
                           const char *data);
+/* --state: streams, their records and the readers' places, to one
+ * snapshot (holding everything before state log generation gen) and to
+ * the state log as they change ({"kinesis": "stream"|"unstream"|"put"
+ * (durable) | "done" (not: after a crash a record may come again)});
+ * lk_kin_apply replays one. */
+void lk_kin_on_record(lk_kin_t *k, lk_record_cb cb, void *ud);
+int lk_kin_save(const lk_kin_t *k, const char *path, uint64_t gen);
+int lk_kin_load(lk_kin_t *k, const char *path, uint64_t *gen);
+void lk_kin_apply(lk_kin_t *k, const cJSON *record);
+
 /* One JSON 1.1 call without HTTP: the status and, in *out, the answer
  * (the caller's to free). */
 int lk_kin_call(lk_kin_t *k, const char *target, const char *trace,

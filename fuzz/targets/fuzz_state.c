@@ -1,9 +1,9 @@
 /* libFuzzer target: what --state reads back at start. The first byte
  * picks the file the rest becomes (the state log, or the S3, SQS, Logs,
- * DynamoDB or SNS snapshot); lk_state_open loads it into fresh services, as
- * serve does. Invariants: loading returns or fails, never crashes; and every
- * snapshot it then wrote reads back and writes out byte for byte the same (what
- * lambkin saves, it can load). */
+ * DynamoDB, SNS, EventBridge or Kinesis snapshot); lk_state_open loads it into
+ * fresh services, as serve does. Invariants: loading returns or fails, never
+ * crashes; and every snapshot it then wrote reads back and writes out byte for
+ * byte the same (what lambkin saves, it can load). */
 #include "check.h"
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,7 +12,9 @@
 #include <uv.h>
 
 #include "dynamodb.h"
+#include "eventbridge.h"
 #include "fs.h"
+#include "kinesis.h"
 #include "logs.h"
 #include "s3.h"
 #include "sqs.h"
@@ -23,8 +25,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 #define MAX_SNAPSHOT (64u << 20)
 
 static const char *const files[] = {"state.aof.1", "s3.json",       "sqs.json",
-                                    "logs.json",   "dynamodb.json", "sns.json"};
-#define N_FILES 6
+                                    "logs.json",   "dynamodb.json", "sns.json",
+                                    "events.json", "kinesis.json"};
+#define N_FILES 8
 
 typedef lk_state_svcs_t svcs_t;
 
@@ -34,6 +37,8 @@ static void svcs_new(uv_loop_t *loop, svcs_t *s) {
   s->logs = lk_logs_new("us-east-1", "000000000000");
   s->ddb = lk_ddb_new("us-east-1", "000000000000");
   s->sns = lk_sns_new("us-east-1", "000000000000");
+  s->eb = lk_eb_new("us-east-1", "000000000000");
+  s->kin = lk_kin_new("us-east-1", "000000000000");
 }
 
 static void svcs_free(uv_loop_t *loop, svcs_t *s) {
@@ -44,6 +49,8 @@ static void svcs_free(uv_loop_t *loop, svcs_t *s) {
   lk_logs_free(s->logs);
   lk_ddb_free(s->ddb);
   lk_sns_free(s->sns);
+  lk_eb_free(s->eb);
+  lk_kin_free(s->kin);
 }
 
 static char folder[64];
@@ -82,13 +89,17 @@ static void reads_back(uv_loop_t *loop, const char *path, int which) {
        : which == 2 ? lk_sqs_load(s.sqs, path, &gen)
        : which == 3 ? lk_logs_load(s.logs, path, &gen)
        : which == 4 ? lk_ddb_load(s.ddb, path, &gen)
-                    : lk_sns_load(s.sns, path, &gen);
+       : which == 5 ? lk_sns_load(s.sns, path, &gen)
+       : which == 6 ? lk_eb_load(s.eb, path, &gen)
+                    : lk_kin_load(s.kin, path, &gen);
   CHECK(rc == 0);
   rc = which == 1   ? lk_s3_save(s.s3, again, gen)
        : which == 2 ? lk_sqs_save(s.sqs, again, gen)
        : which == 3 ? lk_logs_save(s.logs, again, gen)
        : which == 4 ? lk_ddb_save(s.ddb, again, gen)
-                    : lk_sns_save(s.sns, again, gen);
+       : which == 5 ? lk_sns_save(s.sns, again, gen)
+       : which == 6 ? lk_eb_save(s.eb, again, gen)
+                    : lk_kin_save(s.kin, again, gen);
   CHECK(rc == 0);
   b = lk_read_file(again, MAX_SNAPSHOT, &nb);
   CHECK(b != NULL);

@@ -309,6 +309,54 @@ class EventBridgeTest(unittest.TestCase):
         self.assertTrue(ev["time"].endswith(":00Z"), ev["time"])
 
 
+class EventBridgeStateTest(unittest.TestCase):
+    def test_buses_rules_and_targets_survive_a_restart_and_a_kill(self):
+        top = tempfile.mkdtemp(prefix="lambkin-eb-st-")
+        try:
+            write_tree(top, {"template.yaml": TEMPLATE, "py/app.py": PY,
+                             "py/loop.py": LOOP, "node/app.js": NODE})
+            tpl = os.path.join(top, "template.yaml")
+            server = Server(template=tpl, state=top)
+            ev = boto3.client("events", endpoint_url=server.url)
+            ev.create_event_bus(Name="orders")
+            ev.put_rule(Name="paid", EventBusName="orders",
+                        EventPattern=json.dumps({"detail-type": ["paid"]}))
+            ev.put_targets(Rule="paid", EventBusName="orders", Targets=[
+                {"Id": "q", "Arn": "arn:aws:sqs:us-east-1:%s:audit" % ACCOUNT,
+                 "InputPath": "$.detail"}])
+            ev.disable_rule(Name="big-orders")  # a template rule, changed
+            stop_cleanly(server)
+            server = Server(template=tpl, state=top)
+            ev = boto3.client("events", endpoint_url=server.url)
+            self.assertIn("orders", [b["Name"] for b in
+                                     ev.list_event_buses()["EventBuses"]])
+            self.assertEqual(ev.describe_rule(Name="big-orders")["State"],
+                             "DISABLED")
+            ev.put_targets(Rule="paid", EventBusName="orders", Targets=[
+                {"Id": "q2", "Arn": "arn:aws:sqs:us-east-1:%s:audit"
+                 % ACCOUNT}])
+            server.proc.kill()
+            server.proc.wait()
+            server.log.close()
+            server = Server(template=tpl, state=top)
+            ev = boto3.client("events", endpoint_url=server.url)
+            ids = [t["Id"] for t in ev.list_targets_by_rule(
+                Rule="paid", EventBusName="orders")["Targets"]]
+            self.assertEqual(ids, ["q", "q2"])
+            # and the rule still routes, with its InputPath
+            ev.put_events(Entries=[{"EventBusName": "orders",
+                                    "Source": "shop", "DetailType": "paid",
+                                    "Detail": json.dumps({"n": 7})}])
+            sqs = boto3.client("sqs", endpoint_url=server.url)
+            got = sqs.receive_message(QueueUrl=queue_url(server, "audit"),
+                                      MaxNumberOfMessages=10,
+                                      WaitTimeSeconds=2)["Messages"]
+            self.assertIn({"n": 7}, [json.loads(m["Body"]) for m in got])
+            stop_cleanly(server)
+        finally:
+            shutil.rmtree(top, ignore_errors=True)
+
+
 class EventsCliTest(unittest.TestCase):
     def test_lambkin_event_schedule_and_eventbridge(self):
         p = subprocess.run([LAMBKIN, "event", "schedule", "--rule", "nightly"],
