@@ -392,8 +392,11 @@ static void deliver(lk_eb_t *eb, const rule_t *r, const cJSON *event,
 
   for (i = 0; eb->cb && i < r->n_targets; i++) {
     char *payload = payload_for(&r->targets[i], event, r);
-    lk_eb_delivery_t d = {r->arn, r->targets[i].id, r->targets[i].arn, payload,
-                          trace};
+    const cJSON *dlc = cJSON_GetObjectItemCaseSensitive(r->targets[i].spec,
+                                                        "DeadLetterConfig");
+    lk_eb_delivery_t d = {
+        r->arn, r->targets[i].id,       r->targets[i].arn, payload,
+        trace,  lk_json_str(dlc, "Arn")};
 
     if (payload)
       eb->cb(eb->ud, &d);

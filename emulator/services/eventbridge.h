@@ -28,7 +28,8 @@ typedef struct lk_eb lk_eb_t;
 typedef struct lk_eb_delivery {
   const char *rule_arn, *target_id, *target_arn;
   const char *payload;
-  const char *trace; /* the PutEvents caller's X-Amzn-Trace-Id, or NULL */
+  const char *trace;       /* the PutEvents caller's X-Amzn-Trace-Id, or NULL */
+  const char *dead_letter; /* the target's DeadLetterConfig queue, or NULL */
 } lk_eb_delivery_t;
 
 typedef void (*lk_eb_deliver_cb)(void *ud, const lk_eb_delivery_t *d);

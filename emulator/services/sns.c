@@ -979,6 +979,7 @@ static int check_message(ctx_t *c, const topic_t *t, const message_t *m,
 static void deliver(ctx_t *c, const topic_t *t, const message_t *m,
                     const cJSON *structured, const char *id) {
   lk_sns_delivery_t d;
+  cJSON *redrive;
   char when[40];
   int i;
 
@@ -1003,7 +1004,12 @@ static void deliver(ctx_t *c, const topic_t *t, const message_t *m,
     d.group_id = m->group_id;
     d.trace = c->trace;
     d.raw = raw && strcmp(raw, "true") == 0;
+    redrive = lk_json_str(u->attrs, "RedrivePolicy")
+                  ? cJSON_Parse(lk_json_str(u->attrs, "RedrivePolicy"))
+                  : NULL;
+    d.dead_letter = lk_json_str(redrive, "deadLetterTargetArn");
     c->s->cb(c->s->ud, &d);
+    cJSON_Delete(redrive);
   }
 }
 

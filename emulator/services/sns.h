@@ -29,9 +29,10 @@ typedef struct lk_sns_delivery {
   const char *topic_arn, *sub_arn, *protocol, *endpoint;
   const char *message_id, *subject, *message, *timestamp;
   const cJSON *attributes;
-  const char *group_id; /* FIFO: MessageGroupId, else NULL */
-  const char *trace;    /* the publisher's X-Amzn-Trace-Id, or NULL */
-  int raw;              /* RawMessageDelivery */
+  const char *group_id;    /* FIFO: MessageGroupId, else NULL */
+  const char *trace;       /* the publisher's X-Amzn-Trace-Id, or NULL */
+  const char *dead_letter; /* RedrivePolicy's queue ARN, or NULL */
+  int raw;                 /* RawMessageDelivery */
 } lk_sns_delivery_t;
 
 typedef void (*lk_sns_deliver_cb)(void *ud, const lk_sns_delivery_t *d);

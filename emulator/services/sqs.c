@@ -1641,6 +1641,12 @@ done:
 
 int lk_sqs_send(lk_sqs_t *sqs, const char *queue, const char *body, size_t len,
                 const char *trace, char id[37]) {
+  return lk_sqs_send_fifo(sqs, queue, body, len, trace, NULL, NULL, id);
+}
+
+int lk_sqs_send_fifo(lk_sqs_t *sqs, const char *queue, const char *body,
+                     size_t len, const char *trace, const char *group,
+                     const char *dedup, char id[37]) {
   op_ctx_t c = {0};
   queue_t *q = find_queue(sqs, queue);
   cJSON *res;
@@ -1657,6 +1663,10 @@ int lk_sqs_send(lk_sqs_t *sqs, const char *queue, const char *body, size_t len,
     cJSON_AddStringToObject(c.in, "MessageBody", copy);
     free(copy);
   }
+  if (group)
+    cJSON_AddStringToObject(c.in, "MessageGroupId", group);
+  if (dedup)
+    cJSON_AddStringToObject(c.in, "MessageDeduplicationId", dedup);
   res = cJSON_CreateObject();
   rc = send_one(&c, q, c.in, res);
   if (rc == 0 && id)

@@ -50,6 +50,11 @@ int lk_sqs_create_queue(lk_sqs_t *sqs, const lk_sqs_queue_def_t *def);
 /* Sends a message with no attributes; the message id lands in id[37]. */
 int lk_sqs_send(lk_sqs_t *sqs, const char *queue, const char *body, size_t len,
                 const char *trace, char id[37]);
+/* The same with a FIFO queue's MessageGroupId and MessageDeduplicationId
+ * (each NULL for none; a FIFO queue refuses a message without a group). */
+int lk_sqs_send_fifo(lk_sqs_t *sqs, const char *queue, const char *body,
+                     size_t len, const char *trace, const char *group,
+                     const char *dedup, char id[37]);
 /* Counts for a queue (name, URL or ARN): visible, in flight, delayed. */
 int lk_sqs_counts(lk_sqs_t *sqs, const char *queue, int *visible,
                   int *in_flight, int *delayed);

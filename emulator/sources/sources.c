@@ -460,55 +460,98 @@ static const char *via(const char *trace, const char *hop, char *out,
   return n > 0 && (size_t)n < cap ? out : trace;
 }
 
+/* A message for a FIFO queue keeps its group, and (SNS having
+ * deduplicated it already) its message id as the deduplication id. */
+static int send_to_queue(lk_sources_t *src, const lk_sns_delivery_t *d,
+                         const char *queue, const char *body,
+                         const char *trace) {
+  return lk_sqs_send_fifo(src->sqs, queue, body, strlen(body), trace,
+                          d->group_id, d->group_id ? d->message_id : NULL,
+                          NULL);
+}
+
 /* A notification to a function (async, as SNS invokes) or a queue (the
- * JSON envelope, or the message alone when raw). */
+ * JSON envelope, or the message alone when raw). One SNS cannot hand on
+ * (the function or queue is not there) goes to the subscription's
+ * RedrivePolicy queue, or is dropped with a line, as SNS drops it. */
 static void on_sns_deliver(void *ud, const lk_sns_delivery_t *d) {
   lk_sources_t *src = ud;
   const char *topic = strrchr(d->topic_arn, ':') + 1;
-  char *payload, edge[300], trace[VIA_TRACE_MAX];
+  char *payload = NULL, edge[300], trace[VIA_TRACE_MAX];
+  const char *body = d->message, *hops;
+  int delivered = 0;
 
   snprintf(edge, sizeof(edge), "sns://%s", topic);
+  hops = via(d->trace, edge, trace, sizeof(trace));
   if (strcmp(d->protocol, "lambda") == 0) {
     const lk_function_t *def = lk_app_function(src->app, d->endpoint);
 
-    if (def == NULL)
-      return; /* a function lambkin does not run */
     payload = lk_event_sns(d, src->endpoint);
-    lk_runtime_invoke(src->rt, def, payload, strlen(payload), 1, "sns",
-                      d->trace, edge, NULL, NULL);
-    free(payload);
+    body = payload;
+    delivered = def != NULL;
+    if (def)
+      lk_runtime_invoke(src->rt, def, payload, strlen(payload), 1, "sns",
+                        d->trace, edge, NULL, NULL);
   } else if (strcmp(d->protocol, "sqs") == 0) {
     payload = d->raw ? NULL : lk_event_sns_envelope(d, src->endpoint);
-    lk_sqs_send(src->sqs, d->endpoint, payload ? payload : d->message,
-                strlen(payload ? payload : d->message),
-                via(d->trace, edge, trace, sizeof(trace)), NULL);
-    free(payload);
+    body = payload ? payload : d->message;
+    delivered = send_to_queue(src, d, d->endpoint, body, hops) == 0;
+  } else {
+    delivered = 1; /* http, email...: not delivered anywhere, not failed */
   }
+  if (!delivered && d->dead_letter &&
+      send_to_queue(src, d, d->dead_letter, body, hops) == 0)
+    delivered = 1;
+  if (!delivered)
+    fprintf(stderr,
+            "lambkin: SNS %s: cannot deliver to %s (%s); the message is "
+            "dropped%s\n",
+            topic, d->endpoint, d->protocol,
+            d->dead_letter ? ", and its RedrivePolicy queue is not there"
+                           : ": a RedrivePolicy would keep it");
+  free(payload);
 }
 
 /* ---- EventBridge ---- */
 
 /* A rule's target: a function (async, as EventBridge invokes), a queue
- * or a topic, by its ARN. */
+ * or a topic, by its ARN. An event EventBridge cannot hand on (the
+ * target is not there) goes to the target's DeadLetterConfig queue, or
+ * is dropped with a line; one to a kind of target lambkin does not run
+ * is neither. */
 static void on_eb_deliver(void *ud, const lk_eb_delivery_t *d) {
   lk_sources_t *src = ud;
-  const char *rule = strrchr(d->rule_arn, '/') + 1;
+  const char *rule = strrchr(d->rule_arn, '/') + 1, *hops;
+  const char *arn = d->target_arn;
   char edge[300], trace[VIA_TRACE_MAX];
+  int delivered = 1;
 
   snprintf(edge, sizeof(edge), "events://%s", rule);
-  if (strncmp(d->target_arn, "arn:aws:lambda:", 15) == 0) {
-    const lk_function_t *def = lk_app_function(src->app, d->target_arn);
+  hops = via(d->trace, edge, trace, sizeof(trace));
+  if (strncmp(arn, "arn:aws:lambda:", 15) == 0) {
+    const lk_function_t *def = lk_app_function(src->app, arn);
 
+    delivered = def != NULL;
     if (def)
       lk_runtime_invoke(src->rt, def, d->payload, strlen(d->payload), 1,
                         "eventbridge", d->trace, edge, NULL, NULL);
-  } else if (strncmp(d->target_arn, "arn:aws:sqs:", 12) == 0) {
-    lk_sqs_send(src->sqs, d->target_arn, d->payload, strlen(d->payload),
-                via(d->trace, edge, trace, sizeof(trace)), NULL);
-  } else if (strncmp(d->target_arn, "arn:aws:sns:", 12) == 0) {
-    lk_sns_publish(src->sns, d->target_arn, d->payload,
-                   via(d->trace, edge, trace, sizeof(trace)));
+  } else if (strncmp(arn, "arn:aws:sqs:", 12) == 0) {
+    delivered = lk_sqs_send(src->sqs, arn, d->payload, strlen(d->payload), hops,
+                            NULL) == 0;
+  } else if (strncmp(arn, "arn:aws:sns:", 12) == 0) {
+    delivered = lk_sns_publish(src->sns, arn, d->payload, hops) == 0;
   }
+  if (!delivered && d->dead_letter &&
+      lk_sqs_send(src->sqs, d->dead_letter, d->payload, strlen(d->payload),
+                  hops, NULL) == 0)
+    return;
+  if (!delivered)
+    fprintf(stderr,
+            "lambkin: EventBridge rule %s: target %s is not there; the "
+            "event is dropped%s\n",
+            rule, arn,
+            d->dead_letter ? ", and its DeadLetterConfig queue is not there"
+                           : ": a DeadLetterConfig would keep it");
 }
 
 /* ---- set-up ---- */

@@ -272,6 +272,27 @@ class EventBridgeTest(unittest.TestCase):
                            capture_output=True, text=True, timeout=60)
         self.assertIn("looper -> events://default -> looper", p.stdout)
 
+    def test_dead_letter_config_keeps_what_a_target_cannot_take(self):
+        self.sqs.create_queue(QueueName="events-dead")
+        self.events.put_rule(Name="lossy",
+                             EventPattern=json.dumps({"source": ["lossy"]}))
+        self.events.put_targets(Rule="lossy", Targets=[
+            {"Id": "gone", "Arn": "arn:aws:sqs:us-east-1:%s:not-there"
+             % ACCOUNT,
+             "DeadLetterConfig": {"Arn": "arn:aws:sqs:us-east-1:%s:events-dead"
+                                  % ACCOUNT}},
+            {"Id": "nobody", "Arn": "arn:aws:lambda:us-east-1:%s:function:"
+             "not-served" % ACCOUNT}])
+        self.events.put_events(Entries=[{"Source": "lossy",
+                                         "DetailType": "x",
+                                         "Detail": json.dumps({"n": 1})}])
+        got = self.sqs.receive_message(
+            QueueUrl=queue_url(self.server, "events-dead"),
+            WaitTimeSeconds=2)["Messages"]
+        self.assertEqual(json.loads(got[0]["Body"])["detail"], {"n": 1})
+        wait_for(lambda: "a DeadLetterConfig would keep it" in
+                 self.server.output(), what="the line about the drop")
+
     def test_schedules_refused_as_eventbridge_refuses_them(self):
         for bad in ["rate(5 minute)", "cron(0 10 * * * *)",
                     "cron(0 10 * * ?)", "every day"]:

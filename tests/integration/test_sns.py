@@ -330,6 +330,51 @@ class SNSTest(unittest.TestCase):
         self.assertEqual(cli.returncode, 0, cli.stderr)
         self.assertIn(ARN + "orders", cli.stdout)
 
+    def test_fifo_topic_to_a_fifo_queue_keeps_the_group(self):
+        q = self.sqs.create_queue(QueueName="ordered.fifo", Attributes={
+            "FifoQueue": "true"})["QueueUrl"]
+        arn = self.sns.create_topic(Name="ordered.fifo", Attributes={
+            "FifoTopic": "true",
+            "ContentBasedDeduplication": "true"})["TopicArn"]
+        self.sns.subscribe(
+            TopicArn=arn, Protocol="sqs",
+            Endpoint="arn:aws:sqs:us-east-1:%s:ordered.fifo" % ACCOUNT,
+            Attributes={"RawMessageDelivery": "true"})
+        for i in range(3):
+            self.sns.publish(TopicArn=arn, Message="m%d" % i,
+                             MessageGroupId="g%d" % (i % 2))
+        got = self.sqs.receive_message(
+            QueueUrl=q, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+            AttributeNames=["MessageGroupId"])["Messages"]
+        self.assertEqual([(m["Body"], m["Attributes"]["MessageGroupId"])
+                          for m in got],
+                         [("m0", "g0"), ("m1", "g1"), ("m2", "g0")])
+
+    def test_redrive_policy_keeps_what_cannot_be_delivered(self):
+        self.sqs.create_queue(QueueName="sns-dead")
+        arn = self.sns.create_topic(Name="lossy")["TopicArn"]
+        sub = self.sns.subscribe(
+            TopicArn=arn, Protocol="sqs",
+            Endpoint="arn:aws:sqs:us-east-1:%s:not-there" % ACCOUNT,
+            Attributes={"RedrivePolicy": json.dumps({
+                "deadLetterTargetArn":
+                    "arn:aws:sqs:us-east-1:%s:sns-dead" % ACCOUNT})}
+        )["SubscriptionArn"]
+        self.sns.publish(TopicArn=arn, Message="kept", Subject="s")
+        got = self.sqs.receive_message(
+            QueueUrl=queue_url(self.server, "sns-dead"),
+            WaitTimeSeconds=2)["Messages"]
+        env = json.loads(got[0]["Body"])
+        self.assertEqual((env["Type"], env["Message"], env["TopicArn"]),
+                         ("Notification", "kept", arn))
+        # Without one, the message is dropped and lambkin says so.
+        self.sns.set_subscription_attributes(
+            SubscriptionArn=sub, AttributeName="RedrivePolicy",
+            AttributeValue="")
+        self.sns.publish(TopicArn=arn, Message="lost")
+        wait_for(lambda: "a RedrivePolicy would keep it" in
+                 self.server.output(), what="the line about the drop")
+
     def test_sns_errors(self):
         self.assertEqual(self.error("publish", TopicArn=ARN + "nope",
                                     Message="x"),
