@@ -4,7 +4,8 @@
 # benchmark's peers).
 set -eu
 pkgs="build-essential cmake pkg-config libuv1-dev libcjson-dev libcmocka-dev
-libyaml-dev libssl-dev zlib1g-dev clang libclang-rt-14-dev node-llhttp awscli python3-boto3
+libyaml-dev libssl-dev zlib1g-dev libnghttp2-dev clang libclang-rt-14-dev node-llhttp
+awscli python3-boto3
 nodejs curl wrk autoconf automake libtool python3-debugpy $*"
 missing=""
 for p in $pkgs; do

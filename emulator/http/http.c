@@ -9,7 +9,7 @@
 
 #include <llhttp.h>
 
-#include "http.h"
+#include "http_int.h"
 #include "lambkin/lambkin.h"
 #include "mem.h"
 
@@ -17,60 +17,12 @@
 /* Past max_body we keep reading (and discarding) up to this much, so the
  * client sees the 413 instead of a reset; then we close. */
 #define DISCARD_MAX (64 * 1024 * 1024)
-#define READ_CHUNK (64 * 1024)
+#define READ_CHUNK LK_HTTP_READ_CHUNK
 #define CORK_MAX (64 * 1024)
 /* Answers a client has not read yet: past this, its requests wait. */
 #define WRITE_QUEUE_MAX (1024 * 1024)
 /* Held answers of one connection: an S3 GET of the largest object. */
 #define HOLD_MAX (64 * 1024 * 1024)
-
-struct lk_http_server {
-  uv_tcp_t tcp;
-  uv_timer_t sweep; /* closes connections past their deadline */
-  int open_handles; /* tcp and sweep: freed when both have closed */
-  uint64_t ticks;   /* counts activity: orders connections by their last */
-  uv_loop_t *loop;
-  lk_http_cb cb;
-  void *ud;
-  size_t max_body;
-  const lk_browser_policy_t *browser;
-  int (*admit)(int fd, void *ud);
-  void *admit_ud;
-  int port;
-  int n_conns;
-  int closing;
-  lk_http_conn_t *conns; /* doubly linked */
-  lk_http_conn_t *held;  /* connections whose answers wait (next_held) */
-};
-
-struct lk_http_conn {
-  uv_tcp_t tcp;
-  lk_http_server_t *srv;
-  llhttp_t parser;
-  lk_http_req_t *req; /* being parsed or waiting for its answer */
-  int in_flight;      /* req handed to the callback */
-  int closing;
-  int last_was_value;
-  int head_done;     /* later header callbacks are a chunked body's trailers */
-  int head_overflow; /* the head passed a ceiling: 431, not 400 */
-  int paused;        /* reading stopped: pending is full */
-  int corked;        /* answers wait in cork until the read is handled */
-  int eof;           /* the client finished sending while one was in flight */
-  int feeding;       /* conn_feed's loop runs: an answer must not re-enter */
-  int write_held;    /* reading stopped: the client does not read answers */
-  int held;          /* answers wait in cork for lk_http_release */
-  int held_close;    /* and the connection closes after them */
-  lk_http_conn_t *next_held;
-  int in_head;       /* reading a request head, against head_deadline */
-  uint64_t deadline; /* loop time it is closed at; 0: none (in flight) */
-  uint64_t active;   /* srv->ticks at its last byte or answer */
-  size_t discarded;
-  lk_buf_t pending;   /* bytes read past the message in flight */
-  size_t pending_off; /* of which this many are parsed already */
-  lk_buf_t cork;      /* answers written while corked */
-  char rbuf[READ_CHUNK];
-  lk_http_conn_t *prev, *next;
-};
 
 typedef struct write_req {
   uv_write_t w;
@@ -152,6 +104,14 @@ static lk_http_req_t *req_new(size_t max_body) {
   return req;
 }
 
+void lk_http_req_free_(lk_http_req_t *req) {
+  req_free(req);
+}
+
+lk_http_req_t *lk_http_req_new_(size_t max_body) {
+  return req_new(max_body);
+}
+
 static void on_conn_close(uv_handle_t *h) {
   lk_http_conn_t *conn = h->data;
 
@@ -167,6 +127,10 @@ static void conn_close(lk_http_conn_t *conn) {
   if (conn->closing)
     return;
   conn->closing = 1;
+  if (conn->h2) {
+    lk_h2_free(conn->h2); /* its requests in flight hear of it */
+    conn->h2 = NULL;
+  }
   if (conn->held) {
     lk_http_conn_t **pp;
 
@@ -208,7 +172,7 @@ static void conn_touch(lk_http_conn_t *conn) {
   uint64_t now = uv_now(conn->srv->loop);
 
   conn->active = ++conn->srv->ticks;
-  if (conn->in_flight)
+  if (conn->in_flight || (conn->h2 && lk_h2_busy(conn->h2)))
     conn->deadline = 0;
   else if (!conn->in_head)
     conn->deadline = now + LK_HTTP_IDLE_TIMEOUT_MS;
@@ -628,6 +592,38 @@ static void hold_if_unread(lk_http_conn_t *conn) {
   uv_read_stop((uv_stream_t *)&conn->tcp);
 }
 
+/* The first bytes of a connection say its protocol: HTTP/2's preface
+ * (what the JS SDK v3 sends to an http:// endpoint), else HTTP/1.1. A
+ * preface cut short waits in pending for the rest. Once HTTP/2, every
+ * byte goes to its session. 0, or -1 to close. */
+static int sniff_or_h2(lk_http_conn_t *conn, const char *data, size_t n) {
+  int is;
+
+  if (conn->h2)
+    return lk_h2_recv(conn->h2, data, n);
+  if (conn->pending.len) { /* a preface's start came before */
+    if (lk_buf_add(&conn->pending, data, n))
+      return -1;
+    data = conn->pending.data;
+    n = conn->pending.len;
+  }
+  is = lk_h2_preface(data, n);
+  if (is < 0) {
+    if (conn->pending.len == 0 && lk_buf_add(&conn->pending, data, n))
+      return -1;
+    return 0;
+  }
+  conn->sniffed = 1;
+  if (is == 0)
+    return conn->pending.len ? -1 : 0; /* a broken preface: neither */
+  conn->in_head = 0;
+  conn->h2 = lk_h2_new(conn);
+  lk_http_touch_(conn);
+  is = lk_h2_recv(conn->h2, data, n);
+  lk_buf_reset(&conn->pending);
+  return is;
+}
+
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   lk_http_conn_t *conn = s->data;
   size_t used;
@@ -649,6 +645,12 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   if (nread == 0)
     return;
   conn_touch(conn);
+  if (conn->h2 || !conn->sniffed) {
+    if (sniff_or_h2(conn, buf->base, (size_t)nread) != 0)
+      conn_close(conn);
+    if (conn->h2 || conn->closing || !conn->sniffed)
+      return;
+  }
   if (conn->in_flight) {
     if (lk_buf_add(&conn->pending, buf->base, (size_t)nread)) {
       conn_close(conn); /* out of memory: the stream cannot go on */
@@ -724,14 +726,17 @@ static void preflight(lk_http_req_t *req) {
 /* Hands a whole message to the handler, unless the browser policy
  * refuses it or it is a preflight, which the server answers itself. */
 static void dispatch(lk_http_conn_t *conn) {
+  conn->req->conn_ = conn;
+  conn->in_flight = 1;
+  conn_touch(conn);
+  lk_http_hand_over_(conn, conn->req);
+}
+
+void lk_http_hand_over_(lk_http_conn_t *conn, lk_http_req_t *req) {
   const lk_browser_policy_t *browser = conn->srv->browser;
-  lk_http_req_t *req = conn->req;
   const char *why = "";
   int status;
 
-  req->conn_ = conn;
-  conn->in_flight = 1;
-  conn_touch(conn);
   if (browser) {
     status = lk_browser_check(browser, req, &why);
     if (status) {
@@ -806,6 +811,8 @@ int lk_http_respond(lk_http_req_t *req, int status,
     req_free(req);
     return 0;
   }
+  if (req->h2_stream_)
+    return lk_h2_respond(req, status, headers, n_headers, body, len);
   close_after = !req->keep_alive_ || conn->srv->closing ||
                 (req->body_too_large && conn->discarded > 0 &&
                  conn->discarded >= DISCARD_MAX);
@@ -833,6 +840,10 @@ int lk_http_respond(lk_http_req_t *req, int status,
 void lk_http_drop(lk_http_req_t *req) {
   lk_http_conn_t *conn = req->conn_;
 
+  if (conn && req->h2_stream_) {
+    lk_h2_drop(req); /* the stream goes; the connection serves on */
+    return;
+  }
   if (conn) {
     conn->req = NULL;
     conn->in_flight = 0;
@@ -888,6 +899,26 @@ void lk_http_release(lk_http_server_t *srv) {
       release_one(conn);
     }
   }
+}
+
+int lk_http_send_(lk_http_conn_t *conn, const char *data, size_t len) {
+  uv_buf_t b;
+
+  if (conn->held) {
+    if (lk_buf_add(&conn->cork, data, len))
+      return LK_ENOMEM;
+    return 1;
+  }
+  b = uv_buf_init((char *)data, (unsigned)len);
+  return send_out(conn, &b, 1, 0);
+}
+
+void lk_http_touch_(lk_http_conn_t *conn) {
+  conn_touch(conn);
+}
+
+void lk_http_conn_close_(lk_http_conn_t *conn) {
+  conn_close(conn);
 }
 
 int lk_http_req_open(const lk_http_req_t *req) {

@@ -1,5 +1,7 @@
-/* HTTP/1.1 server on libuv + llhttp, shared by the Invoke API, the Runtime
- * API and (later) the service endpoints.
+/* HTTP/1.1 server on libuv + llhttp, and HTTP/2 over cleartext (h2c with
+ * prior knowledge, on nghttp2) on the same port, shared by the Invoke
+ * API, the Runtime API and the service endpoints: a handler sees one
+ * request shape either way.
  * The server owns its connections. A request handed to the callback is owned
  * by the server until the handler calls lk_http_respond() (or
  * lk_http_drop()) exactly once; the handler may answer later, from any
@@ -8,6 +10,7 @@
 #define LK_HTTP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <uv.h>
 
@@ -59,6 +62,7 @@ struct lk_http_req {
   size_t path_len_;
   int keep_alive_;
   int is_head_;
+  int32_t h2_stream_;       /* HTTP/2: its stream; 0 for HTTP/1.1 */
   const char *cors_origin_; /* echoed in Access-Control-Allow-Origin */
 };
 

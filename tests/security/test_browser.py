@@ -8,6 +8,8 @@ never refused."""
 import http.client
 import json
 import os
+import socket
+import subprocess
 import sys
 import unittest
 
@@ -32,6 +34,39 @@ def raw(port, method, path, body=b"", **headers):
     data = r.read()
     c.close()
     return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+
+
+def h2(port, path, *args, host=None):
+    """curl over HTTP/2 with prior knowledge (as the JS SDK v3 speaks to an
+    http:// endpoint); returns (status, HTTP version, body)."""
+    cmd = ["curl", "-s", "--http2-prior-knowledge", "-m", "20", "-o", "-",
+           "-w", "\n%{http_code} %{http_version}"]
+    if host:
+        cmd += ["-H", "Host: " + host]
+    p = subprocess.run(cmd + list(args) + ["http://127.0.0.1:%d%s" % (port, path)],
+                       capture_output=True, timeout=60)
+    body, _, tail = p.stdout.rpartition(b"\n")
+    status, version = tail.decode().split()
+    return int(status), version, body
+
+
+H2_CONCURRENT = """
+const http2 = require('http2');
+const c = http2.connect('http://127.0.0.1:' + process.argv[1]);
+const one = (i) => new Promise((res, rej) => {
+  const r = c.request({ ':path': '/2015-03-31/functions/?n=' + i });
+  let st, n = 0;
+  r.on('response', (h) => { st = h[':status']; });
+  r.on('data', (d) => { n += d.length; });
+  r.on('end', () => res([st, n]));
+  r.on('error', rej);
+  r.end();
+});
+Promise.all([...Array(30).keys()].map(one)).then((all) => {
+  console.log(JSON.stringify(all));
+  c.close();
+}, (e) => { console.error(e.message); process.exit(1); });
+"""
 
 
 class BrowserTest(unittest.TestCase):
@@ -120,6 +155,57 @@ class BrowserTest(unittest.TestCase):
         r = raw(self.port, "GET", "/web/page.html",
                 Host="web.evil.example")
         self.assertEqual(r[0], 403)
+
+    def test_http2_gets_the_same_checks(self):
+        status, version, body = h2(self.port, "/2015-03-31/functions/")
+        self.assertEqual((status, version), (200, "2"))
+        self.assertIn(b"echo-python", body)
+        status, _, body = h2(self.port, "/2015-03-31/functions/context-python",
+                             host="evil.example:%d" % self.port)
+        self.assertEqual(status, 403)
+        self.assertNotIn(b"Environment", body)
+        before = self.invocations()
+        status, _, _ = h2(self.port, INVOKE, "-H",
+                          "Origin: https://evil.example", "-H",
+                          "Content-Type: text/plain", "-d", "{}")
+        self.assertEqual(status, 403)
+        self.assertEqual(self.invocations(), before)
+        # An allowed origin gets CORS over HTTP/2 too.
+        p = subprocess.run(
+            ["curl", "-s", "--http2-prior-knowledge", "-D", "-", "-o",
+             "/dev/null", "-H", "Origin: https://app.example",
+             "http://127.0.0.1:%d/2015-03-31/functions/" % self.port],
+            capture_output=True, text=True, timeout=60)
+        self.assertIn("access-control-allow-origin: https://app.example",
+                      p.stdout)
+
+    def test_http2_streams_share_a_connection_within_their_ceilings(self):
+        # 30 requests at once on one session, as node's http2 sends them
+        # (what the JS SDK v3 uses); each answered whole.
+        p = subprocess.run(["node", "-e", H2_CONCURRENT, str(self.port)],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        got = json.loads(p.stdout)
+        self.assertEqual([g[0] for g in got], [200] * 30)
+        self.assertEqual(len({g[1] for g in got}), 1)  # the same listing
+        # A header block past the ceiling is a 431, and the server serves on.
+        status, _, _ = h2(self.port, "/2015-03-31/functions/", "-H",
+                          "X-Big: " + "a" * 20000)
+        self.assertEqual(status, 431)
+        # Garbage after the preface closes that connection only.
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+        s.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + b"\xff" * 64)
+        s.settimeout(10)
+        got = b""
+        while True:
+            d = s.recv(4096)
+            if not d:
+                break
+            got += d
+        s.close()
+        self.assertEqual(got[3], 0x04)  # the server's SETTINGS first
+        self.assertIn(bytes([0x07]), got[3::1])  # then a GOAWAY
+        self.assertEqual(h2(self.port, "/2015-03-31/functions/")[0], 200)
 
     def test_loopback_and_allowed_hosts_are_served(self):
         for host in ("127.0.0.1:%d" % self.port, "localhost:%d" % self.port,
