@@ -101,25 +101,32 @@ def fill(port):
     conn.close()
 
 
+def start_peer(name, args, ready):
+    """An npm peer from bench/peer on a free port, once ready(conn) gets
+    an answer: (port, process, connection)."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [os.path.join(PEER, "node_modules", ".bin", name), "--port",
+         str(port)] + args,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    deadline = time.time() + 60
+    while True:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            ready(conn)
+            return port, proc, conn
+        except (OSError, RuntimeError, ValueError):
+            if time.time() > deadline or proc.poll() is not None:
+                raise RuntimeError(name + " did not start")
+            time.sleep(0.1)
+
+
 class Dynalite:
     def __init__(self):
-        self.port = free_port()
-        self.proc = subprocess.Popen(
-            [os.path.join(PEER, "node_modules", ".bin", "dynalite"),
-             "--port", str(self.port), "--createTableMs", "0"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            start_new_session=True)
-        deadline = time.time() + 60
-        while True:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port,
-                                                  timeout=2)
-                ddb(conn, "ListTables", {})
-                break
-            except (OSError, RuntimeError):
-                if time.time() > deadline or self.proc.poll() is not None:
-                    raise RuntimeError("dynalite did not start")
-                time.sleep(0.1)
+        self.port, self.proc, conn = start_peer(
+            "dynalite", ["--createTableMs", "0"],
+            lambda conn: ddb(conn, "ListTables", {}))
         ddb(conn, "CreateTable", {
             "TableName": TABLE, "BillingMode": "PAY_PER_REQUEST",
             "AttributeDefinitions": [

@@ -24,8 +24,10 @@
 
 typedef struct sub {
   char *arn, *topic_arn, *protocol, *endpoint;
-  cJSON *attrs;  /* {name: text} as Get/SetSubscriptionAttributes have them */
-  cJSON *filter; /* the checked FilterPolicy, or NULL */
+  cJSON *attrs;   /* {name: text} as Get/SetSubscriptionAttributes have them */
+  cJSON *filter;  /* the checked FilterPolicy, or NULL */
+  char token[65]; /* http(s): what ConfirmSubscription must bring */
+  int pending;    /* http(s): not confirmed yet; nothing is delivered */
 } sub_t;
 
 typedef struct topic {
@@ -88,9 +90,17 @@ void lk_sns_free(lk_sns_t *s) {
   free(s);
 }
 
+static void ask_confirmation(const lk_sns_t *s, const struct sub *u);
+
+/* Subscribers still to confirm (the template's, or kept from before a
+ * restart) are asked once someone delivers. */
 void lk_sns_on_deliver(lk_sns_t *s, lk_sns_deliver_cb cb, void *ud) {
+  int i;
+
   s->cb = cb;
   s->ud = ud;
+  for (i = 0; i < s->n_subs; i++)
+    ask_confirmation(s, s->subs[i]);
 }
 
 static topic_t *find_topic(const lk_sns_t *s, const char *arn) {
@@ -221,6 +231,37 @@ static const char *const protocols[] = {
     "lambda",     "sqs", "http",        "https",    "email",
     "email-json", "sms", "application", "firehose", NULL};
 
+static int is_web(const char *protocol) {
+  return strcmp(protocol, "http") == 0 || strcmp(protocol, "https") == 0;
+}
+
+static void iso_now(char *out, size_t cap);
+
+/* SNS's SubscriptionConfirmation to an http(s) subscriber that has not
+ * confirmed: the endpoint confirms with the token it carries. */
+static void ask_confirmation(const lk_sns_t *s, const sub_t *u) {
+  lk_sns_delivery_t d;
+  char id[37], when[40];
+
+  if (s->cb == NULL || !u->pending)
+    return;
+  memset(&d, 0, sizeof(d));
+  lk_uuid(id);
+  iso_now(when, sizeof(when));
+  d.type = "SubscriptionConfirmation";
+  d.token = u->token;
+  d.topic_arn = u->topic_arn;
+  d.sub_arn = u->arn;
+  d.protocol = u->protocol;
+  d.endpoint = u->endpoint;
+  d.message_id = id;
+  d.timestamp = when;
+  d.message = "You have chosen to subscribe to the topic. To confirm the "
+              "subscription, visit the SubscribeURL included in this "
+              "message.";
+  s->cb(s->ud, &d);
+}
+
 int lk_sns_subscribe(lk_sns_t *s, const char *topic_arn, const char *protocol,
                      const char *endpoint, const cJSON *attrs, char *arn,
                      size_t arn_cap, char *err, size_t errlen) {
@@ -262,6 +303,7 @@ int lk_sns_subscribe(lk_sns_t *s, const char *topic_arn, const char *protocol,
         strcmp(s->subs[i]->endpoint, endpoint) == 0) {
       snprintf(arn, arn_cap, "%s", s->subs[i]->arn);
       sub_free(u);
+      ask_confirmation(s, s->subs[i]); /* again, as SNS does */
       return 0;
     }
   if (rc == 0 && s->n_subs == LK_SNS_MAX_SUBS)
@@ -270,9 +312,14 @@ int lk_sns_subscribe(lk_sns_t *s, const char *topic_arn, const char *protocol,
     sub_free(u);
     return rc;
   }
+  if (is_web(protocol)) {
+    u->pending = 1;
+    lk_secret_hex(u->token, 64);
+  }
   s->subs = lk_xrealloc(s->subs, sizeof(*s->subs) * (size_t)(s->n_subs + 1));
   s->subs[s->n_subs++] = u;
   snprintf(arn, arn_cap, "%s", u->arn);
+  ask_confirmation(s, u);
   return 0;
 }
 
@@ -295,6 +342,8 @@ static cJSON *sub_json(const sub_t *u) {
   cJSON_AddStringToObject(o, "protocol", u->protocol);
   cJSON_AddStringToObject(o, "endpoint", u->endpoint);
   cJSON_AddItemToObject(o, "attrs", cJSON_Duplicate(u->attrs, 1));
+  if (u->pending)
+    cJSON_AddStringToObject(o, "token", u->token);
   return o;
 }
 
@@ -373,6 +422,11 @@ static void load_sub(lk_sns_t *s, const cJSON *o) {
     free(s->subs[i]->arn);
     s->subs[i]->arn = lk_xstrdup(want);
   }
+  /* confirmed, unless it was saved waiting, with the token it was sent */
+  s->subs[i]->pending = lk_json_str(o, "token") != NULL;
+  if (s->subs[i]->pending)
+    snprintf(s->subs[i]->token, sizeof(s->subs[i]->token), "%s",
+             lk_json_str(o, "token"));
   cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(o, "attrs")) {
     if (cJSON_IsString(a))
       set_sub_attr(s->subs[i], a->string, a->valuestring, err, sizeof(err));
@@ -711,8 +765,14 @@ static int op_subscribe(ctx_t *c) {
     if (rc) {
       fail(c, 400, "InvalidParameter", "%s", err);
     } else {
-      record(c->s, "sub", sub_json(c->s->subs[find_sub(c->s, arn)]), NULL);
-      tag(&c->out, "SubscriptionArn", arn);
+      const sub_t *u = c->s->subs[find_sub(c->s, arn)];
+      const char *want_arn = param(c, "ReturnSubscriptionArn");
+
+      record(c->s, "sub", sub_json(u), NULL);
+      tag(&c->out, "SubscriptionArn",
+          u->pending && !(want_arn && strcmp(want_arn, "true") == 0)
+              ? "pending confirmation"
+              : arn);
     }
   }
   cJSON_Delete(attrs);
@@ -739,7 +799,8 @@ static void subscriptions_xml(ctx_t *c, const char *topic_arn) {
     if (topic_arn && strcmp(u->topic_arn, topic_arn) != 0)
       continue;
     lk_buf_adds(&c->out, "<member>");
-    tag(&c->out, "SubscriptionArn", u->arn);
+    tag(&c->out, "SubscriptionArn",
+        u->pending ? "PendingConfirmation" : u->arn);
     tag(&c->out, "Owner", c->s->account);
     tag(&c->out, "Protocol", u->protocol);
     tag(&c->out, "Endpoint", u->endpoint);
@@ -766,6 +827,29 @@ static int op_list_subscriptions_by_topic(ctx_t *c) {
   return 0;
 }
 
+/* The subscriber brings back the token of its SubscriptionConfirmation
+ * (or visits its SubscribeURL, which is this call as a GET). */
+static int op_confirm_subscription(ctx_t *c) {
+  topic_t *t = need_topic(c, "TopicArn");
+  const char *token = param(c, "Token");
+  int i;
+
+  if (t == NULL)
+    return -1;
+  for (i = 0; token && i < c->s->n_subs; i++) {
+    sub_t *u = c->s->subs[i];
+
+    if (u->token[0] && strcmp(u->token, token) == 0 &&
+        strcmp(u->topic_arn, t->arn) == 0) {
+      u->pending = 0;
+      record(c->s, "sub", sub_json(u), NULL);
+      tag(&c->out, "SubscriptionArn", u->arn);
+      return 0;
+    }
+  }
+  return fail(c, 400, "InvalidParameter", "Invalid parameter: Token");
+}
+
 static sub_t *need_sub(ctx_t *c) {
   int i = find_sub(c->s, param(c, "SubscriptionArn"));
 
@@ -789,7 +873,8 @@ static int op_get_subscription_attributes(ctx_t *c) {
   cJSON_AddStringToObject(a, "Endpoint", u->endpoint);
   cJSON_AddStringToObject(a, "Owner", c->s->account);
   cJSON_AddStringToObject(a, "ConfirmationWasAuthenticated", "true");
-  cJSON_AddStringToObject(a, "PendingConfirmation", "false");
+  cJSON_AddStringToObject(a, "PendingConfirmation",
+                          u->pending ? "true" : "false");
   if (!cJSON_GetObjectItemCaseSensitive(a, "RawMessageDelivery"))
     cJSON_AddStringToObject(a, "RawMessageDelivery", "false");
   attributes_xml(&c->out, a);
@@ -988,11 +1073,13 @@ static void deliver(ctx_t *c, const topic_t *t, const message_t *m,
     const sub_t *u = c->s->subs[i];
     const char *raw = lk_json_str(u->attrs, "RawMessageDelivery");
 
-    if (strcmp(u->topic_arn, t->arn) != 0)
+    if (strcmp(u->topic_arn, t->arn) != 0 || u->pending)
       continue;
     d.message = for_protocol(structured, u->protocol, m->message);
     if (d.message == NULL || !passes(u, d.message, m->attrs))
       continue;
+    d.type = "Notification";
+    d.token = NULL;
     d.topic_arn = t->arn;
     d.sub_arn = u->arn;
     d.protocol = u->protocol;
@@ -1153,6 +1240,7 @@ static const struct {
     {"SetSubscriptionAttributes", op_set_subscription_attributes},
     {"Publish", op_publish},
     {"PublishBatch", op_publish_batch},
+    {"ConfirmSubscription", op_confirm_subscription},
 };
 
 /* The answer's XML: the action's Result, or SNS's ErrorResponse. */

@@ -26,6 +26,8 @@ typedef struct lk_sns lk_sns_t;
 /* One message for one subscription. attributes: {name: {"Type",
  * "Value"}} as SNS's events carry them (NULL: none). */
 typedef struct lk_sns_delivery {
+  const char *type;  /* "Notification", or "SubscriptionConfirmation" */
+  const char *token; /* a SubscriptionConfirmation's, else NULL */
   const char *topic_arn, *sub_arn, *protocol, *endpoint;
   const char *message_id, *subject, *message, *timestamp;
   const cJSON *attributes;

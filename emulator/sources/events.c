@@ -205,11 +205,34 @@ static void sns_fields(cJSON *o, const lk_sns_delivery_t *d,
     cJSON_AddObjectToObject(o, "MessageAttributes");
 }
 
+/* What an http(s) subscriber that has not confirmed gets: a token and
+ * the URL (lambkin's) that confirms with it. */
+static void confirmation_fields(cJSON *o, const lk_sns_delivery_t *d,
+                                const char *endpoint) {
+  char *url = lk_xasprintf("%s/?Action=ConfirmSubscription&TopicArn=%s"
+                           "&Token=%s",
+                           endpoint, d->topic_arn, d->token);
+
+  cJSON_AddStringToObject(o, "Type", "SubscriptionConfirmation");
+  cJSON_AddStringToObject(o, "MessageId", d->message_id);
+  cJSON_AddStringToObject(o, "Token", d->token);
+  cJSON_AddStringToObject(o, "TopicArn", d->topic_arn);
+  cJSON_AddStringToObject(o, "Message", d->message);
+  cJSON_AddStringToObject(o, "SubscribeURL", url);
+  cJSON_AddStringToObject(o, "Timestamp", d->timestamp);
+  cJSON_AddStringToObject(o, "SignatureVersion", "1");
+  cJSON_AddStringToObject(o, "Signature", SNS_SIGNATURE);
+  free(url);
+}
+
 char *lk_event_sns_envelope(const lk_sns_delivery_t *d, const char *endpoint) {
   cJSON *o = cJSON_CreateObject();
   char *out;
 
-  sns_fields(o, d, endpoint, 0);
+  if (d->token)
+    confirmation_fields(o, d, endpoint);
+  else
+    sns_fields(o, d, endpoint, 0);
   out = cJSON_PrintUnformatted(o);
   cJSON_Delete(o);
   return out;

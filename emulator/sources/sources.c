@@ -26,6 +26,7 @@
 #include "mem.h"
 #include "s3filter.h"
 #include "schedules.h"
+#include "sns_http.h"
 #include "sources.h"
 #include "streams.h"
 
@@ -56,6 +57,7 @@ struct lk_sources {
   int n_maps;
   lk_streams_t *streams;
   lk_schedules_t *schedules;
+  lk_sns_http_t *sns_http;
   lk_sns_t *sns;
   uv_timer_t *tick;
   unsigned long long seq;
@@ -496,8 +498,14 @@ static void on_sns_deliver(void *ud, const lk_sns_delivery_t *d) {
     payload = d->raw ? NULL : lk_event_sns_envelope(d, src->endpoint);
     body = payload ? payload : d->message;
     delivered = send_to_queue(src, d, d->endpoint, body, hops) == 0;
+  } else if (strncmp(d->protocol, "http", 4) == 0) {
+    payload = d->raw && d->token == NULL
+                  ? NULL
+                  : lk_event_sns_envelope(d, src->endpoint);
+    lk_sns_http_post(src->sns_http, d, payload ? payload : d->message);
+    delivered = 1; /* it retries, and keeps or drops what never goes */
   } else {
-    delivered = 1; /* http, email...: not delivered anywhere, not failed */
+    delivered = 1; /* email, sms...: not delivered anywhere, not failed */
   }
   if (!delivered && d->dead_letter &&
       send_to_queue(src, d, d->dead_letter, body, hops) == 0)
@@ -632,6 +640,7 @@ lk_sources_t *lk_sources_new(const lk_sources_deps_t *deps) {
   lk_sqs_on_send(src->sqs, on_sqs_send, src);
   lk_logs_on_match(src->logs, on_logs_match, src);
   src->sns = deps->sns;
+  src->sns_http = lk_sns_http_new(loop, src->sqs);
   lk_sns_on_deliver(deps->sns, on_sns_deliver, src);
   lk_eb_on_deliver(deps->eb, on_eb_deliver, src);
   src->streams =
@@ -648,6 +657,7 @@ void lk_sources_close(lk_sources_t *src) {
   if (src) {
     lk_streams_close(src->streams);
     lk_schedules_close(src->schedules);
+    lk_sns_http_close(src->sns_http);
   }
   if (src && src->tick) {
     uv_close((uv_handle_t *)src->tick, lk_free_handle);
@@ -664,6 +674,7 @@ void lk_sources_free(lk_sources_t *src) {
     free(src->maps[i].queue_arn);
   lk_streams_free(src->streams);
   lk_schedules_free(src->schedules);
+  lk_sns_http_free(src->sns_http);
   free(src->maps);
   free(src->tick); /* only set when never started */
   free(src);

@@ -4,15 +4,20 @@ attributes and on the body, delivery to python and node functions (the
 SNS event) and to SQS (the JSON envelope, or raw), SNS's error shapes, as
 boto3, Debian's aws CLI and the JS SDK v3 (inside a function) see them;
 a function that publishes to the topic that runs it is a loop, reported
-at its first cycle and stopped; --enforce-policies covers sns:Publish."""
+at its first cycle and stopped; --enforce-policies covers sns:Publish; an http:// subscriber
+confirms through its SubscribeURL and gets notifications, retried, then
+kept in its RedrivePolicy queue."""
+import http.server
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lambkin_server import (LAMBKIN, Server,  # noqa: E402
@@ -489,6 +494,121 @@ class SNSStateTest(unittest.TestCase):
                 stop_cleanly(server)
         finally:
             shutil.rmtree(top, ignore_errors=True)
+
+
+class Hook(http.server.BaseHTTPRequestHandler):
+    """An http:// subscriber, as an app would write one: it confirms its
+    subscription by visiting the SubscribeURL, and keeps what it gets.
+    Paths under /fail answer 500."""
+    got = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        Hook.got.append((self.path, dict(self.headers), body.decode()))
+        msg = json.loads(body) if body.startswith(b"{") else {}
+        if self.path.startswith("/fail"):
+            self.send_response(500)
+        else:
+            if msg.get("Type") == "SubscriptionConfirmation":
+                urllib.request.urlopen(msg["SubscribeURL"], timeout=10).read()
+            self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+class SNSHttpTest(unittest.TestCase):
+    def test_http_subscriber_confirms_then_gets_notifications(self):
+        hook = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+        threading.Thread(target=hook.serve_forever, daemon=True).start()
+        top = tempfile.mkdtemp(prefix="lambkin-sns-http-")
+        try:
+            write_tree(top, {"template.yaml": TEMPLATE, "py/app.py": PY,
+                             "py/echo.py": ECHO, "node/app.js": NODE,
+                             "node/recv.js": NODE_RECV,
+                             "node/relay.js": NODE_RELAY})
+            server = Server(template=os.path.join(top, "template.yaml"),
+                            state=top)
+            try:
+                self.deliver_and_retry(server, hook.server_address[1])
+            finally:
+                stop_cleanly(server)
+        finally:
+            hook.shutdown()
+            shutil.rmtree(top, ignore_errors=True)
+
+    def deliver_and_retry(self, server, port):
+        sns = boto3.client("sns", endpoint_url=server.url)
+        sqs = boto3.client("sqs", endpoint_url=server.url)
+        arn = sns.create_topic(Name="hooked")["TopicArn"]
+        url = "http://127.0.0.1:%d/hook" % port
+        r = sns.subscribe(TopicArn=arn, Protocol="http", Endpoint=url)
+        self.assertEqual(r["SubscriptionArn"], "pending confirmation")
+        path, headers, body = wait_for(lambda: Hook.got, what="the "
+                                       "confirmation request")[0]
+        conf = json.loads(body)
+        self.assertEqual(headers["x-amz-sns-message-type"],
+                         "SubscriptionConfirmation")
+        self.assertEqual((conf["Type"], conf["TopicArn"]),
+                         ("SubscriptionConfirmation", arn))
+        self.assertTrue(conf["Token"])
+        # The hook visited SubscribeURL: confirmed.
+        sub = wait_for(lambda: [s["SubscriptionArn"] for s in
+                                sns.list_subscriptions_by_topic(
+                                    TopicArn=arn)["Subscriptions"]
+                                if s["SubscriptionArn"] !=
+                                "PendingConfirmation"], what="confirmed")[0]
+        self.assertEqual(sns.get_subscription_attributes(
+            SubscriptionArn=sub)["Attributes"]["PendingConfirmation"],
+            "false")
+        sns.publish(TopicArn=arn, Message="to the hook", Subject="s")
+        _, headers, body = wait_for(lambda: Hook.got[1:], what="the "
+                                    "notification")[0]
+        note = json.loads(body)
+        self.assertEqual(headers["x-amz-sns-message-type"], "Notification")
+        self.assertEqual(headers["x-amz-sns-subscription-arn"], sub)
+        self.assertEqual((note["Type"], note["Message"], note["Subject"]),
+                         ("Notification", "to the hook", "s"))
+        # A bad token confirms nothing.
+        with self.assertRaises(sns.exceptions.InvalidParameterException):
+            sns.confirm_subscription(TopicArn=arn, Token="nope")
+        # A subscriber that keeps failing: 4 attempts, then its DLQ.
+        sqs.create_queue(QueueName="hook-dead")
+        arn2 = sns.create_topic(Name="hook-fails")["TopicArn"]
+        sns.subscribe(TopicArn=arn2, Protocol="http",
+                      Endpoint="http://127.0.0.1:%d/fail" % port,
+                      ReturnSubscriptionArn=True)
+        token = wait_for(lambda: [json.loads(b)["Token"]
+                                  for p, _, b in Hook.got
+                                  if p == "/fail"], what="the confirmation"
+                         )[0]
+        sub2 = sns.confirm_subscription(TopicArn=arn2,
+                                        Token=token)["SubscriptionArn"]
+        sns.set_subscription_attributes(
+            SubscriptionArn=sub2, AttributeName="RedrivePolicy",
+            AttributeValue=json.dumps({"deadLetterTargetArn":
+                                       "arn:aws:sqs:us-east-1:%s:hook-dead"
+                                       % ACCOUNT}))
+        before = len(Hook.got)
+        sns.publish(TopicArn=arn2, Message="never taken")
+        dead = wait_for(lambda: sqs.receive_message(
+            QueueUrl=queue_url(server, "hook-dead"),
+            WaitTimeSeconds=1).get("Messages"), timeout=30,
+                        what="the dead letter")
+        self.assertEqual(json.loads(dead[0]["Body"])["Message"],
+                         "never taken")
+        self.assertEqual(len([g for g in Hook.got[before:]
+                              if g[0] == "/fail" and
+                              g[1]["x-amz-sns-message-type"] ==
+                              "Notification"]), 4)
+        # lambkin posts to this machine only.
+        sns.subscribe(TopicArn=arn, Protocol="http",
+                      Endpoint="http://192.0.2.1/x",
+                      ReturnSubscriptionArn=True)
+        wait_for(lambda: "192.0.2.1/x could not be reached" in
+                 server.output(), what="the refusal")
 
 
 class SNSEventsTest(unittest.TestCase):
