@@ -378,6 +378,62 @@ class EventBridgeStateTest(unittest.TestCase):
             shutil.rmtree(top, ignore_errors=True)
 
 
+ENFORCE_TEMPLATE = """Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function: {Runtime: python3.12, Handler: put.handler, CodeUri: py/}
+Resources:
+  Allowed:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: allowed
+      Policies: [{EventBridgePutEventsPolicy: {EventBusName: default}}]
+  Denied:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: denied
+      Policies: [{SQSSendMessagePolicy: {QueueName: q}}]
+"""
+
+PUT = """import boto3
+from botocore.exceptions import ClientError
+
+
+def handler(event, context):
+    try:
+        boto3.client("events").put_events(Entries=[
+            {"Source": "s", "DetailType": "d", "Detail": "{}"}])
+        return "put"
+    except ClientError as e:
+        return e.response["Error"]["Code"]
+"""
+
+
+class EventBridgeEnforceTest(unittest.TestCase):
+    def test_put_events_needs_a_policy_that_grants_it(self):
+        top = tempfile.mkdtemp(prefix="lambkin-eb-enf-")
+        try:
+            write_tree(top, {"template.yaml": ENFORCE_TEMPLATE,
+                             "py/put.py": PUT})
+            server = Server("--enforce-policies",
+                            template=os.path.join(top, "template.yaml"),
+                            state=top)
+            try:
+                lam = boto3.client("lambda", endpoint_url=server.url)
+                got = {fn: json.loads(lam.invoke(FunctionName=fn)[
+                    "Payload"].read()) for fn in ("allowed", "denied")}
+                self.assertEqual(got, {"allowed": "put",
+                                       "denied": "AccessDeniedException"})
+                self.assertIn({"type": "access", "function": "allowed",
+                               "action": "events:PutEvents",
+                               "resource": "arn:aws:events:us-east-1:%s:"
+                               "event-bus/default" % ACCOUNT},
+                              journal(server))
+            finally:
+                stop_cleanly(server)
+        finally:
+            shutil.rmtree(top, ignore_errors=True)
+
+
 class EventsCliTest(unittest.TestCase):
     def test_lambkin_event_schedule_and_eventbridge(self):
         p = subprocess.run([LAMBKIN, "event", "schedule", "--rule", "nightly"],

@@ -404,6 +404,65 @@ class KinesisStateTest(unittest.TestCase):
                 for rec in json.loads(r["event"])["Records"]]
 
 
+ENFORCE_TEMPLATE = """Transform: AWS::Serverless-2016-10-31
+Globals:
+  Function: {Runtime: python3.12, Handler: put.handler, CodeUri: py/}
+Resources:
+  Clicks:
+    Type: AWS::Kinesis::Stream
+    Properties: {Name: clicks, ShardCount: 1}
+  Allowed:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: allowed
+      Policies: [{KinesisCrudPolicy: {StreamName: clicks}}]
+  Reader:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: reader
+      Policies: [{KinesisStreamReadPolicy: {StreamName: clicks}}]
+"""
+
+PUT = """import boto3
+from botocore.exceptions import ClientError
+
+
+def handler(event, context):
+    try:
+        boto3.client("kinesis").put_record(StreamName="clicks",
+                                           PartitionKey="k", Data=b"x")
+        return "put"
+    except ClientError as e:
+        return e.response["Error"]["Code"]
+"""
+
+
+class KinesisEnforceTest(unittest.TestCase):
+    def test_put_needs_a_policy_that_grants_it(self):
+        top = tempfile.mkdtemp(prefix="lambkin-kin-enf-")
+        try:
+            write_tree(top, {"template.yaml": ENFORCE_TEMPLATE,
+                             "py/put.py": PUT})
+            server = Server("--enforce-policies",
+                            template=os.path.join(top, "template.yaml"),
+                            state=top)
+            try:
+                lam = boto3.client("lambda", endpoint_url=server.url)
+                got = {fn: json.loads(lam.invoke(FunctionName=fn)[
+                    "Payload"].read()) for fn in ("allowed", "reader")}
+                self.assertEqual(got, {"allowed": "put",
+                                       "reader": "AccessDeniedException"})
+                # and observed access names the action and the stream
+                self.assertIn({"type": "access", "function": "allowed",
+                               "action": "kinesis:PutRecord",
+                               "resource": "arn:aws:kinesis:us-east-1:%s:"
+                               "stream/clicks" % ACCOUNT}, journal(server))
+            finally:
+                stop_cleanly(server)
+        finally:
+            shutil.rmtree(top, ignore_errors=True)
+
+
 class KinesisEventsTest(unittest.TestCase):
     def test_lambkin_event_kinesis(self):
         p = subprocess.run([LAMBKIN, "event", "kinesis", "--stream", "clicks",
