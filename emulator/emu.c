@@ -236,6 +236,9 @@ static void add_function_rule(lk_emu_t *emu, const lk_function_t *f,
     if (cJSON_IsFalse(en) || (lk_json_str(p, "State") &&
                               strcmp(lk_json_str(p, "State"), "DISABLED") == 0))
       cJSON_AddStringToObject(spec, "State", "DISABLED");
+    if (lk_json_str(p, "ScheduleExpressionTimezone"))
+      cJSON_AddStringToObject(spec, "ScheduleExpressionTimezone",
+                              lk_json_str(p, "ScheduleExpressionTimezone"));
   } else if (cJSON_GetObjectItemCaseSensitive(p, "Pattern")) {
     cJSON_AddItemToObject(
         spec, "EventPattern",

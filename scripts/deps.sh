@@ -6,7 +6,7 @@ set -eu
 pkgs="build-essential cmake pkg-config libuv1-dev libcjson-dev libcmocka-dev
 libyaml-dev libssl-dev zlib1g-dev libnghttp2-dev clang libclang-rt-14-dev node-llhttp
 awscli python3-boto3
-nodejs curl wrk autoconf automake libtool python3-debugpy $*"
+nodejs curl wrk autoconf automake libtool python3-debugpy tzdata $*"
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

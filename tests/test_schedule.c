@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -35,6 +36,24 @@ static const char *next(const char *expr, const char *after) {
   t = lk_sched_next(&s, at(after));
   if (t == 0)
     return "never";
+  sec = (time_t)(t / 1000);
+  gmtime_r(&sec, &tm);
+  strftime(out, sizeof(out), "%Y-%m-%d %H:%M", &tm);
+  return out;
+}
+
+/* The same in a time zone, shown in UTC. */
+static const char *next_in(const char *expr, const char *tz,
+                           const char *after) {
+  static char out[32];
+  char err[256];
+  lk_sched_t s;
+  uint64_t t;
+  time_t sec;
+  struct tm tm;
+
+  assert_int_equal(lk_sched_parse(expr, &s, err, sizeof(err)), 0);
+  t = lk_sched_next_in(&s, at(after), tz);
   sec = (time_t)(t / 1000);
   gmtime_r(&sec, &tm);
   strftime(out, sizeof(out), "%Y-%m-%d %H:%M", &tm);
@@ -158,6 +177,35 @@ static void test_at(void **state) {
   refused("at(2026-12-24T18:30)");
 }
 
+static void test_time_zones(void **state) {
+  (void)state;
+  /* 9:00 in New York: 14:00 UTC in winter, 13:00 in summer */
+  assert_string_equal(
+      next_in("cron(0 9 * * ? *)", "America/New_York", "2026-01-01 00:00"),
+      "2026-01-01 14:00");
+  assert_string_equal(
+      next_in("cron(0 9 * * ? *)", "America/New_York", "2026-07-01 00:00"),
+      "2026-07-01 13:00");
+  /* across the spring change (8 March 2026), the next day's is an hour
+   * earlier in UTC */
+  assert_string_equal(
+      next_in("cron(0 9 * * ? *)", "America/New_York", "2026-03-07 15:00"),
+      "2026-03-08 13:00");
+  assert_string_equal(
+      next_in("at(2026-12-24T18:30:00)", "Europe/Berlin", "2026-12-01 00:00"),
+      "2026-12-24 17:30");
+  /* a zone the system does not know, or one that is a path: UTC */
+  assert_string_equal(
+      next_in("cron(0 9 * * ? *)", "Mars/Olympus", "2026-01-01 00:00"),
+      "2026-01-01 09:00");
+  assert_string_equal(
+      next_in("cron(0 9 * * ? *)", "../../etc/passwd", "2026-01-01 00:00"),
+      "2026-01-01 09:00");
+  assert_int_equal(lk_sched_zone_ok("Europe/Berlin"), 1);
+  assert_int_equal(lk_sched_zone_ok("Europe/../../etc"), 0);
+  assert_null(getenv("TZ")); /* the process's zone is as it was */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_rate),
@@ -165,6 +213,7 @@ int main(void) {
       cmocka_unit_test(test_cron_month_ends),
       cmocka_unit_test(test_cron_refused),
       cmocka_unit_test(test_at),
+      cmocka_unit_test(test_time_zones),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -4,8 +4,11 @@
  * first day that does. Dates are counted as days since the epoch with
  * the proleptic Gregorian calendar, so no time zone is involved. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "schedule.h"
 
@@ -411,4 +414,84 @@ uint64_t lk_sched_next(const lk_sched_t *s, uint64_t after_ms) {
   default:
     return next_cron(s, after_ms);
   }
+}
+
+/* ---- in a time zone ---- */
+
+int lk_sched_zone_ok(const char *tz) {
+  char path[300];
+  size_t n = tz ? strlen(tz) : 0;
+
+  if (n == 0 || n > 64 || strstr(tz, "..") || tz[0] == '/' ||
+      strspn(tz, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                 "0123456789_+-/") != n)
+    return 0;
+  snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", tz);
+  return access(path, R_OK) == 0;
+}
+
+/* The zone's wall clock at t (ms), counted as if it were UTC. */
+static uint64_t local_ms(uint64_t t) {
+  time_t sec = (time_t)(t / 1000);
+  struct tm lt;
+
+  localtime_r(&sec, &lt);
+  return ((uint64_t)days_from_civil(lt.tm_year + 1900, lt.tm_mon + 1,
+                                    lt.tm_mday) *
+              86400 +
+          (uint64_t)(lt.tm_hour * 3600 + lt.tm_min * 60 + lt.tm_sec)) *
+             1000 +
+         t % 1000;
+}
+
+/* The instant (ms) the zone's wall clock shows w (counted as UTC); a
+ * time a clock change skips comes out later, as mktime moves it. */
+static uint64_t instant_of(uint64_t w) {
+  long y;
+  int m, d;
+  uint64_t sec = w / 1000;
+  struct tm tm;
+  time_t t;
+
+  civil_from_days((long)(sec / 86400), &y, &m, &d);
+  memset(&tm, 0, sizeof(tm));
+  tm.tm_year = (int)y - 1900;
+  tm.tm_mon = m - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = (int)(sec % 86400 / 3600);
+  tm.tm_min = (int)(sec % 3600 / 60);
+  tm.tm_sec = (int)(sec % 60);
+  tm.tm_isdst = -1;
+  t = mktime(&tm);
+  return t < 0 ? 0 : (uint64_t)t * 1000 + w % 1000;
+}
+
+/* The zone is the process's TZ for the length of the call (lambkin runs
+ * one loop on one thread), then what it was. */
+uint64_t lk_sched_next_in(const lk_sched_t *s, uint64_t after_ms,
+                          const char *tz) {
+  char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+  uint64_t w, t = 0;
+  int tries;
+
+  if (s->kind == LK_SCHED_RATE || !lk_sched_zone_ok(tz)) {
+    free(old);
+    return lk_sched_next(s, after_ms);
+  }
+  setenv("TZ", tz, 1);
+  tzset();
+  w = local_ms(after_ms);
+  for (tries = 0; tries < 4; tries++) { /* past an hour a clock repeats */
+    w = lk_sched_next(s, w);
+    t = w ? instant_of(w) : 0;
+    if (t == 0 || t > after_ms)
+      break;
+  }
+  if (old)
+    setenv("TZ", old, 1);
+  else
+    unsetenv("TZ");
+  tzset();
+  free(old);
+  return t > after_ms ? t : 0;
 }

@@ -1,7 +1,8 @@
 /* Schedule expressions as EventBridge and EventBridge Scheduler write
  * them: rate(N minute|minutes|hour|hours|day|days), cron(minutes hours
  * day-of-month month day-of-week year) with lists, ranges, steps, names,
- * ? and the L, W and # forms, and at(yyyy-mm-ddThh:mm:ss); all in UTC.
+ * ? and the L, W and # forms, and at(yyyy-mm-ddThh:mm:ss); in UTC, or
+ * in a time zone.
  * Parsed once into a plain value that needs no freeing. */
 #ifndef LK_SCHEDULE_H
 #define LK_SCHEDULE_H
@@ -39,5 +40,13 @@ int lk_sched_parse(const char *expr, lk_sched_t *s, char *err, size_t errlen);
  * firing); 0 when it never fires again (an at() past, a cron whose
  * years are over). */
 uint64_t lk_sched_next(const lk_sched_t *s, uint64_t after_ms);
+/* The same for cron() and at() read in a time zone of the system's
+ * database (ScheduleV2's ScheduleExpressionTimezone, "Europe/Berlin"):
+ * the firing follows the zone's clock changes. A zone lk_sched_zone_ok
+ * refuses is UTC. */
+uint64_t lk_sched_next_in(const lk_sched_t *s, uint64_t after_ms,
+                          const char *tz);
+/* 1 when tz names a zone of /usr/share/zoneinfo. */
+int lk_sched_zone_ok(const char *tz);
 
 #endif

@@ -220,6 +220,11 @@ int lk_eb_put_rule(lk_eb_t *eb, const char *bus, const cJSON *spec, char *err,
                  "ScheduleExpression must be specified.");
   if (schedule && lk_sched_parse(schedule, &sched, err, errlen) != 0)
     return LK_EINVAL;
+  if (lk_json_str(spec, "ScheduleExpressionTimezone") &&
+      !lk_sched_zone_ok(lk_json_str(spec, "ScheduleExpressionTimezone")))
+    return failf(err, errlen,
+                 "Parameter ScheduleExpressionTimezone is not valid: no "
+                 "such time zone");
   if (given && (pattern = parse_pattern(given, err, errlen)) == NULL)
     return LK_EINVAL;
   r = find_rule(eb, bus, name);
@@ -264,7 +269,8 @@ void lk_eb_each_schedule(const lk_eb_t *eb, lk_eb_schedule_cb cb, void *ud) {
     const char *expr = lk_json_str(r->spec, "ScheduleExpression");
 
     if (expr && enabled(r))
-      cb(ud, r->bus, r->name, expr);
+      cb(ud, r->bus, r->name, expr,
+         lk_json_str(r->spec, "ScheduleExpressionTimezone"));
   }
 }
 

@@ -35,9 +35,10 @@ typedef struct lk_eb_delivery {
 typedef void (*lk_eb_deliver_cb)(void *ud, const lk_eb_delivery_t *d);
 /* Hears that a rule was made, changed, enabled, disabled or deleted. */
 typedef void (*lk_eb_rules_cb)(void *ud);
-/* One enabled rule with a schedule. */
+/* One enabled rule with a schedule, and the time zone it is read in
+ * (NULL: UTC; a function's ScheduleV2 event may name one). */
 typedef void (*lk_eb_schedule_cb)(void *ud, const char *bus, const char *rule,
-                                  const char *expression);
+                                  const char *expression, const char *tz);
 
 lk_eb_t *lk_eb_new(const char *region, const char *account);
 void lk_eb_free(lk_eb_t *eb);

@@ -13,7 +13,7 @@
 #include "schedules.h"
 
 typedef struct entry {
-  char bus[256], rule[128], expr[260];
+  char bus[256], rule[128], expr[260], tz[72];
   lk_sched_t sched;
   uint64_t next; /* ms since the epoch; 0: never again */
   int seen;
@@ -28,6 +28,11 @@ struct lk_schedules {
 
 static void arm(lk_schedules_t *s);
 
+static uint64_t next_of(const entry_t *e, uint64_t after) {
+  return e->tz[0] ? lk_sched_next_in(&e->sched, after, e->tz)
+                  : lk_sched_next(&e->sched, after);
+}
+
 static entry_t *find(lk_schedules_t *s, const char *bus, const char *rule) {
   int i;
 
@@ -38,13 +43,15 @@ static entry_t *find(lk_schedules_t *s, const char *bus, const char *rule) {
   return NULL;
 }
 
-static void visit(void *ud, const char *bus, const char *rule,
-                  const char *expr) {
+static void visit(void *ud, const char *bus, const char *rule, const char *expr,
+                  const char *tz) {
   lk_schedules_t *s = ud;
   entry_t *e = find(s, bus, rule);
   char err[256];
 
-  if (e && strcmp(e->expr, expr) == 0) {
+  if (tz == NULL)
+    tz = "";
+  if (e && strcmp(e->expr, expr) == 0 && strcmp(e->tz, tz) == 0) {
     e->seen = 1;
     return;
   }
@@ -57,9 +64,10 @@ static void visit(void *ud, const char *bus, const char *rule,
   snprintf(e->bus, sizeof(e->bus), "%s", bus);
   snprintf(e->rule, sizeof(e->rule), "%s", rule);
   snprintf(e->expr, sizeof(e->expr), "%s", expr);
+  snprintf(e->tz, sizeof(e->tz), "%s", tz);
   e->seen = 1;
   if (lk_sched_parse(expr, &e->sched, err, sizeof(err)) == 0)
-    e->next = lk_sched_next(&e->sched, lk_now_ms());
+    e->next = next_of(e, lk_now_ms());
 }
 
 /* The table, as EventBridge's rules now are. */
@@ -91,7 +99,7 @@ static void on_timer(uv_timer_t *t) {
     if (e->next == 0 || e->next > now)
       continue;
     do
-      e->next = lk_sched_next(&e->sched, e->next);
+      e->next = next_of(e, e->next);
     while (e->next != 0 && e->next <= now);
     snprintf(bus, sizeof(bus), "%s", e->bus);
     snprintf(rule, sizeof(rule), "%s", e->rule);

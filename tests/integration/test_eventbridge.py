@@ -83,7 +83,14 @@ Resources:
       Events:
         AtThree:
           Type: ScheduleV2
-          Properties: {ScheduleExpression: cron(0 3 * * ? *)}
+          Properties:
+            ScheduleExpression: cron(0 3 * * ? *)
+            ScheduleExpressionTimezone: Europe/Berlin
+        OnMars:
+          Type: ScheduleV2
+          Properties:
+            ScheduleExpression: cron(0 3 * * ? *)
+            ScheduleExpressionTimezone: Mars/Olympus
   Ticks:
     Type: AWS::SQS::Queue
     Properties: {QueueName: ticks}
@@ -292,6 +299,14 @@ class EventBridgeTest(unittest.TestCase):
         self.assertEqual(json.loads(got[0]["Body"])["detail"], {"n": 1})
         wait_for(lambda: "a DeadLetterConfig would keep it" in
                  self.server.output(), what="the line about the drop")
+
+    def test_schedule_time_zones_must_exist(self):
+        out = self.server.output()
+        self.assertIn("rule nightly-OnMars is not served: Parameter "
+                      "ScheduleExpressionTimezone is not valid", out)
+        self.assertNotIn("nightly-AtThree is not served", out)
+        self.assertEqual(self.events.describe_rule(Name="nightly-AtThree")[
+            "ScheduleExpression"], "cron(0 3 * * ? *)")
 
     def test_schedules_refused_as_eventbridge_refuses_them(self):
         for bad in ["rate(5 minute)", "cron(0 10 * * * *)",
