@@ -41,6 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       CHECK(t % 60000 == 0);
     u = lk_sched_next(&s, t);
     CHECK(u == 0 || u > t);
+    u = lk_sched_next_in(&s, from[i], "America/New_York");
+    CHECK(u == 0 || u > from[i]); /* in a zone too, after the time asked */
   }
   free(expr);
   return 0;
