@@ -14,8 +14,14 @@
 
 /* The rules, for SARIF: id, what it means, level. */
 static const char *const rules[][3] = {
-    {"loop", "A cycle in the trigger graph: the function can run itself",
+    {"loop",
+     "A cycle in the trigger graph whose every write its grant names: the "
+     "function can run itself",
      "error"},
+    {"possible-loop",
+     "Cycles in the trigger graph that only wildcard grants open: one "
+     "finding per strongly connected component",
+     "warning"},
     {"broad-policy", "A policy grants far more than a function needs",
      "warning"},
     {"no-concurrency-limit",

@@ -53,7 +53,8 @@ typedef struct edge {
   char key[NAME_MAX_LEN]; /* write to S3: the object key pattern */
   char pre[NAME_MAX_LEN]; /* S3 trigger: key prefix and suffix rules */
   char suf[NAME_MAX_LEN];
-  int in_loop;
+  int wild;    /* a write only a wildcard grant allows: a possible edge */
+  int in_loop; /* on a definite cycle */
 } edge_t;
 
 typedef struct graph {
@@ -63,10 +64,18 @@ typedef struct graph {
   edge_t edges[MAX_EDGES];
   int n_edges;
   cJSON *findings;
-  /* cycle search */
+  /* strongly connected components (Tarjan) */
+  int comp[MAX_NODES], n_comps, looped[MAX_NODES]; /* looped: by comp */
+  int index[MAX_NODES], low[MAX_NODES], stack[MAX_NODES], on_stack[MAX_NODES];
+  int n_index, sp;
+  /* cycle search, inside one component */
   int path[MAX_NODES], path_edge[MAX_NODES], on_path[MAX_NODES];
-  int depth, n_cycles;
+  int depth, n_cycles, in_comp, definite_only;
   long steps;
+  cJSON *cycles;   /* the paths found, as text */
+  char best[2048]; /* the shortest of them */
+  int best_depth, best_fn;
+  double best_usd;
 } graph_t;
 
 static const char *kind_prefix(int kind) {
@@ -319,6 +328,8 @@ static void add_write(graph_t *g, int fn, int kind, const char *name,
     e = edge(g, fn, i, 1, why);
     if (e && key)
       lk_str_copy(e->key, sizeof(e->key), key);
+    if (e) /* a pattern's edges are possible ones */
+      e->wild = strpbrk(name, "*?") != NULL;
   }
   if (!matched && strpbrk(name, "*?") == NULL) {
     edge_t *e = edge(g, fn, node(g, kind, name, -1), 1, why);
@@ -401,10 +412,19 @@ static void statement_writes(graph_t *g, int fn, const cJSON *actions,
       (strcmp(res, "*") == 0 || strncmp(res, "arn:aws:lambda:", 15) == 0)) {
     const char *f = strstr(res, ":function:");
     char name[NAME_MAX_LEN];
+    size_t n;
 
     snprintf(name, sizeof(name), "%s", f ? f + 10 : "*");
     if (strchr(name, ':'))
       *strchr(name, ':') = '\0'; /* a qualifier */
+    /* "name*" (LambdaInvokePolicy's) is that function with its
+     * versions and aliases, when a function has that name */
+    n = strlen(name);
+    if (n > 1 && name[n - 1] == '*' && strcspn(name, "*?") == n - 1) {
+      name[n - 1] = '\0';
+      if (lk_app_function(g->app, name) == NULL)
+        name[n - 1] = '*';
+    }
     add_write(g, fn, N_FN, name, NULL, why);
   }
 }
@@ -527,8 +547,24 @@ static double fn_hop_usd(const lk_function_t *f) {
   return USD_PER_REQUEST + f->memory_mb / 1024.0 * USD_PER_GB_S;
 }
 
-static void report_cycle(graph_t *g) {
+static double node_usd(const graph_t *g, const node_t *n) {
+  static const double per_kind[] = {[N_S3] = USD_PER_S3_PUT,
+                                    [N_SQS] = 3 * USD_PER_SQS_REQUEST,
+                                    [N_LOGS] = 0,
+                                    [N_DDB] = USD_PER_DDB_WRITE,
+                                    [N_SNS] = USD_PER_SNS_PUBLISH,
+                                    [N_BUS] = USD_PER_EVENT,
+                                    [N_KIN] = USD_PER_KINESIS_PUT};
+
+  return n->kind == N_FN ? fn_hop_usd(&g->app->functions[n->fn])
+                         : per_kind[n->kind];
+}
+
+/* The cycle on the search's path: kept once (two grants of one write
+ * make two edges, not two cycles), the shortest remembered. */
+static void record_cycle(graph_t *g) {
   char path[2048];
+  const cJSON *seen;
   size_t o = 0;
   double usd = 0;
   int i, first = -1;
@@ -539,57 +575,30 @@ static void report_cycle(graph_t *g) {
     o += (size_t)snprintf(path + o, o < sizeof(path) ? sizeof(path) - o : 0,
                           "%s%s%s", i ? " -> " : "", kind_prefix(n->kind),
                           n->name);
-    if (n->kind == N_FN) {
-      usd += fn_hop_usd(&g->app->functions[n->fn]);
-      if (first < 0)
-        first = n->fn;
-    } else if (n->kind == N_S3) {
-      usd += USD_PER_S3_PUT;
-    } else if (n->kind == N_SQS) {
-      usd += 3 * USD_PER_SQS_REQUEST; /* send, receive, delete */
-    } else if (n->kind == N_DDB) {
-      usd += USD_PER_DDB_WRITE;
-    } else if (n->kind == N_SNS) {
-      usd += USD_PER_SNS_PUBLISH;
-    } else if (n->kind == N_BUS) {
-      usd += USD_PER_EVENT;
-    } else if (n->kind == N_KIN) {
-      usd += USD_PER_KINESIS_PUT;
-    }
-    g->edges[g->path_edge[i]].in_loop = 1;
+    usd += node_usd(g, n);
+    if (n->kind == N_FN && first < 0)
+      first = n->fn;
+    if (g->definite_only)
+      g->edges[g->path_edge[i]].in_loop = 1;
   }
-  o += (size_t)snprintf(path + o, o < sizeof(path) ? sizeof(path) - o : 0,
-                        " -> %s", g->nodes[g->path[0]].name);
-  {
-    const cJSON *seen;
-
-    /* Two policies granting the same write make two edges, not two
-     * loops: one finding per path. */
-    cJSON_ArrayForEach(seen, g->findings) {
-      const cJSON *c = cJSON_GetObjectItem(seen, "cycle");
-
-      if (c && strcmp(c->valuestring, path) == 0)
-        return;
-    }
+  snprintf(path + o, o < sizeof(path) ? sizeof(path) - o : 0, " -> %s",
+           g->nodes[g->path[0]].name);
+  cJSON_ArrayForEach(seen, g->cycles) {
+    if (strcmp(seen->valuestring, path) == 0)
+      return;
   }
-  {
-    const lk_function_t *f = &g->app->functions[first];
-    cJSON *last;
-
-    finding(g, "loop", "error", f, f->line,
-            "self-invocation loop: %s (about $%.2f a day for one chain at "
-            "one hop per second)",
-            path, usd * 86400);
-    last = cJSON_GetArrayItem(g->findings, cJSON_GetArraySize(g->findings) - 1);
-    if (last) {
-      cJSON_AddStringToObject(last, "cycle", path);
-      cJSON_AddNumberToObject(last, "usd_per_day", usd * 86400);
-    }
+  cJSON_AddItemToArray(g->cycles, cJSON_CreateString(path));
+  if (g->best[0] == '\0' || g->depth < g->best_depth) {
+    lk_str_copy(g->best, sizeof(g->best), path);
+    g->best_depth = g->depth;
+    g->best_fn = first;
+    g->best_usd = usd;
   }
 }
 
-/* Simple cycles through the start function, each reported once: only
- * from its lowest-numbered function. in: the edge that reached at. */
+/* Simple cycles through the start function inside its component, each
+ * found once: only from its lowest-numbered function. in: the edge that
+ * reached at. */
 static void search(graph_t *g, int start, int at, const edge_t *in) {
   int i;
 
@@ -597,7 +606,8 @@ static void search(graph_t *g, int start, int at, const edge_t *in) {
     const edge_t *e = &g->edges[i];
     const node_t *to = &g->nodes[e->to];
 
-    if (e->from != at || ++g->steps > MAX_STEPS)
+    if (e->from != at || ++g->steps > MAX_STEPS ||
+        g->comp[e->to] != g->in_comp || (g->definite_only && e->wild))
       continue;
     if (g->nodes[at].kind == N_S3 && in && in->write && !e->write &&
         !keys_overlap(in->key, e->pre, e->suf))
@@ -606,7 +616,7 @@ static void search(graph_t *g, int start, int at, const edge_t *in) {
       continue;
     g->path_edge[g->depth - 1] = i;
     if (e->to == start) {
-      report_cycle(g);
+      record_cycle(g);
       g->n_cycles++;
       continue;
     }
@@ -620,17 +630,204 @@ static void search(graph_t *g, int start, int at, const edge_t *in) {
   }
 }
 
-static void find_loops(graph_t *g) {
+/* Tarjan's strongly connected components over every edge. */
+static void strong(graph_t *g, int v) {
+  int i, w;
+
+  g->index[v] = g->low[v] = ++g->n_index;
+  g->stack[g->sp++] = v;
+  g->on_stack[v] = 1;
+  for (i = 0; i < g->n_edges; i++) {
+    if (g->edges[i].from != v)
+      continue;
+    w = g->edges[i].to;
+    if (g->index[w] == 0) {
+      strong(g, w);
+      if (g->low[w] < g->low[v])
+        g->low[v] = g->low[w];
+    } else if (g->on_stack[w] && g->index[w] < g->low[v]) {
+      g->low[v] = g->index[w];
+    }
+  }
+  if (g->low[v] != g->index[v])
+    return;
+  do {
+    w = g->stack[--g->sp];
+    g->on_stack[w] = 0;
+    g->comp[w] = g->n_comps;
+  } while (w != v);
+  g->n_comps++;
+}
+
+/* The component's cycles (definite ones only, or all) into g->cycles,
+ * the shortest into g->best. */
+static void component_cycles(graph_t *g, int c, int definite_only) {
   int i;
 
+  cJSON_Delete(g->cycles);
+  g->cycles = cJSON_CreateArray();
+  g->best[0] = '\0';
+  g->in_comp = c;
+  g->definite_only = definite_only;
+  g->n_cycles = 0;
+  g->steps = 0;
   for (i = 0; i < g->n_nodes; i++) {
-    if (g->nodes[i].kind != N_FN)
+    if (g->comp[i] != c || g->nodes[i].kind != N_FN)
       continue;
     memset(g->on_path, 0, sizeof(g->on_path));
     g->path[0] = i;
     g->on_path[i] = 1;
     g->depth = 1;
     search(g, i, i, NULL);
+  }
+}
+
+/* A long chain keeps its two ends: text lines stay about 200 wide. */
+static void shorten(const char *path, char *out, size_t cap) {
+  const char *second, *cut;
+  size_t n = strlen(path);
+
+  if (n <= 100) {
+    lk_str_copy(out, cap, path);
+    return;
+  }
+  second = strstr(path, " -> ");
+  second = second ? strstr(second + 4, " -> ") : NULL;
+  cut = path + n;
+  while (cut > path && n - (size_t)(cut - path) < 40)
+    cut--;
+  cut = strstr(cut, " -> ");
+  if (second == NULL || cut == NULL || cut <= second) {
+    snprintf(out, cap, "%.*s ...", 110, path);
+    return;
+  }
+  snprintf(out, cap, "%.*s -> ... %s", (int)(second - path), path, cut);
+}
+
+/* The grants behind the component's possible edges, ", "-joined. */
+static void wild_grants(const graph_t *g, int c, char *out, size_t cap) {
+  size_t o = 0;
+  int i, j, n = 0;
+
+  out[0] = '\0';
+  for (i = 0; i < g->n_edges && n < 4; i++) {
+    const edge_t *e = &g->edges[i];
+
+    if (!e->wild || g->comp[e->from] != c || g->comp[e->to] != c)
+      continue;
+    for (j = 0; j < i; j++) /* named once */
+      if (g->edges[j].wild && g->comp[g->edges[j].from] == c &&
+          g->comp[g->edges[j].to] == c && strcmp(g->edges[j].why, e->why) == 0)
+        break;
+    if (j < i)
+      continue;
+    o += (size_t)snprintf(out + o, o < cap ? cap - o : 0, "%s%s", n ? ", " : "",
+                          e->why);
+    n++;
+  }
+}
+
+static int count_functions(const graph_t *g, int c, cJSON *names) {
+  int i, n = 0;
+
+  for (i = 0; i < g->n_nodes; i++)
+    if (g->comp[i] == c && g->nodes[i].kind == N_FN) {
+      cJSON_AddItemToArray(names, cJSON_CreateString(g->nodes[i].name));
+      n++;
+    }
+  return n;
+}
+
+static cJSON *last_finding(const graph_t *g) {
+  return cJSON_GetArrayItem(g->findings, cJSON_GetArraySize(g->findings) - 1);
+}
+
+/* One component's findings: a definite loop (every edge an event and a
+ * write its grant names) is an error with its shortest cycle; cycles
+ * that need a wildcard grant make one warning that names the grants. */
+static void report_component(graph_t *g, int c) {
+  cJSON *definite, *all, *names = cJSON_CreateArray(), *it, *f;
+  char short_path[400], grants[600];
+  int n_fn = count_functions(g, c, names), n_def, n_more = 0;
+
+  component_cycles(g, c, 1);
+  definite = g->cycles;
+  g->cycles = NULL;
+  n_def = cJSON_GetArraySize(definite);
+  if (n_def) {
+    const lk_function_t *fn = &g->app->functions[g->best_fn];
+
+    g->looped[c] = 1;
+    shorten(g->best, short_path, sizeof(short_path));
+    finding(g, "loop", "error", fn, fn->line,
+            "self-invocation loop: %s (about $%.2f a day for one chain at "
+            "one hop per second)%s",
+            short_path, g->best_usd * 86400,
+            n_def > 1 ? "; more in --json" : "");
+    f = last_finding(g);
+    cJSON_AddStringToObject(f, "cycle", g->best);
+    cJSON_AddNumberToObject(f, "usd_per_day", g->best_usd * 86400);
+    cJSON_AddStringToObject(f, "certainty", "definite");
+    cJSON_AddItemToObject(f, "functions", cJSON_Duplicate(names, 1));
+    cJSON_AddItemToObject(f, "cycles", cJSON_Duplicate(definite, 1));
+  }
+  component_cycles(g, c, 0);
+  all = g->cycles;
+  g->cycles = NULL;
+  g->best[0] = '\0';
+  cJSON_ArrayForEach(it, all) { /* the cycles a wildcard opens */
+    const cJSON *d;
+    int known = 0;
+
+    cJSON_ArrayForEach(d, definite) {
+      known = known || strcmp(d->valuestring, it->valuestring) == 0;
+    }
+    if (known)
+      continue;
+    n_more++;
+    if (g->best[0] == '\0' || strlen(it->valuestring) < strlen(g->best))
+      lk_str_copy(g->best, sizeof(g->best), it->valuestring);
+  }
+  if (n_more) {
+    char first[NAME_MAX_LEN];
+    const lk_function_t *fn;
+
+    /* a cycle starts at a function: its name is the first hop */
+    snprintf(first, sizeof(first), "%.*s", (int)strcspn(g->best, " "), g->best);
+    fn = lk_app_function(g->app, first);
+    g->looped[c] = 1;
+    wild_grants(g, c, grants, sizeof(grants));
+    shorten(g->best, short_path, sizeof(short_path));
+    finding(g, "possible-loop", "warning", fn, fn->line,
+            "possible loop through %d function(s) via wildcard grants "
+            "(%s): %s%s; scope them to close it",
+            n_fn, grants, short_path, n_more > 1 ? " and more" : "");
+    f = last_finding(g);
+    cJSON_AddStringToObject(f, "cycle", g->best);
+    cJSON_AddStringToObject(f, "certainty", "possible");
+    cJSON_AddStringToObject(f, "grants", grants);
+    cJSON_AddItemToObject(f, "functions", cJSON_Duplicate(names, 1));
+    cJSON_AddItemToObject(f, "cycles", cJSON_Duplicate(all, 1));
+  }
+  cJSON_Delete(definite);
+  cJSON_Delete(all);
+  cJSON_Delete(names);
+}
+
+/* One finding per strongly connected component that holds a cycle
+ * through a function, however many cycles it holds. */
+static void find_loops(graph_t *g) {
+  int i, c;
+
+  for (i = 0; i < g->n_nodes; i++)
+    if (g->index[i] == 0)
+      strong(g, i);
+  for (c = 0; c < g->n_comps; c++) {
+    for (i = 0; i < g->n_nodes; i++)
+      if (g->comp[i] == c && g->nodes[i].kind == N_FN)
+        break;
+    if (i < g->n_nodes)
+      report_component(g, c);
   }
 }
 
@@ -759,26 +956,61 @@ static void dot_id(FILE *out, const node_t *n) {
   fputc('"', out);
 }
 
-void lk_check_dot(const lk_app_t *app, FILE *out) {
-  graph_t *g = build(app);
+/* A function's write to its own log group matters only when a
+ * subscription on that group runs something: then it can close a loop. */
+static int runs_something(const graph_t *g, int node) {
   int i;
 
+  for (i = 0; i < g->n_edges; i++)
+    if (g->edges[i].from == node)
+      return 1;
+  return 0;
+}
+
+static int drawn(const graph_t *g, const edge_t *e) {
+  return strcmp(e->why, "its own log") != 0 || runs_something(g, e->to);
+}
+
+static void dot_node(FILE *out, const graph_t *g, int i, const char *indent) {
+  fputs(indent, out);
+  dot_id(out, &g->nodes[i]);
+  fprintf(out, " [shape=%s];\n", g->nodes[i].kind == N_FN ? "box" : "ellipse");
+}
+
+/* Each component with a loop is a cluster; definite cycles are red and
+ * the edges only a wildcard grant opens are dashed. */
+void lk_check_dot(const lk_app_t *app, FILE *out) {
+  graph_t *g = build(app);
+  int i, c, k;
+
   fprintf(out, "digraph lambkin {\n  rankdir=LR;\n");
-  for (i = 0; i < g->n_nodes; i++) {
-    fputs("  ", out);
-    dot_id(out, &g->nodes[i]);
-    fprintf(out, " [shape=%s];\n",
-            g->nodes[i].kind == N_FN ? "box" : "ellipse");
+  for (c = 0, k = 0; c < g->n_comps; c++) {
+    if (!g->looped[c])
+      continue;
+    fprintf(out, "  subgraph cluster_%d {\n    label=\"loop %d\";\n", k, k + 1);
+    for (i = 0; i < g->n_nodes; i++)
+      if (g->comp[i] == c)
+        dot_node(out, g, i, "    ");
+    fprintf(out, "  }\n");
+    k++;
   }
+  for (i = 0; i < g->n_nodes; i++)
+    if (!g->looped[g->comp[i]] &&
+        (g->nodes[i].kind != N_LOGS ||
+         strncmp(g->nodes[i].name, "/aws/lambda/", 12) != 0 ||
+         runs_something(g, i)))
+      dot_node(out, g, i, "  ");
   for (i = 0; i < g->n_edges; i++) {
     const edge_t *e = &g->edges[i];
 
+    if (!drawn(g, e))
+      continue;
     fputs("  ", out);
     dot_id(out, &g->nodes[e->from]);
     fputs(" -> ", out);
     dot_id(out, &g->nodes[e->to]);
     fprintf(out, " [label=\"%s\"%s%s];\n", e->why,
-            e->write ? ",style=dashed" : "", e->in_loop ? ",color=red" : "");
+            e->wild ? ",style=dashed" : "", e->in_loop ? ",color=red" : "");
   }
   fprintf(out, "}\n");
   cJSON_Delete(g->findings);

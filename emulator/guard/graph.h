@@ -14,8 +14,13 @@
 #include "app.h"
 
 /* Each finding: {"rule","level" ("error"|"warning"),"function","line",
- * "message"}; a loop also has "cycle" (the path, as text) and
- * "usd_per_day" (one chain at one hop per second, list prices). */
+ * "message"}. Loops are reported one per strongly connected component of
+ * the graph: "loop" (an error) when it holds a definite cycle (every
+ * edge an event, or a write the grant names), with "cycle" (its
+ * shortest, as text), "usd_per_day" (one chain at one hop per second,
+ * list prices), "functions" and "cycles" (those found, bounded);
+ * "possible-loop" (a warning) when cycles there need a wildcard grant,
+ * with "grants" naming them. */
 cJSON *lk_check_app(const lk_app_t *app);
 /* The trigger graph in Graphviz dot; the edges of loops in red. */
 void lk_check_dot(const lk_app_t *app, FILE *out);

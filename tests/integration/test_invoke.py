@@ -428,7 +428,12 @@ class CheckTest(unittest.TestCase):
         p = self.check("--dot")
         self.assertTrue(p.stdout.startswith("digraph lambkin {"))
         self.assertIn('"thumbnailer" -> "s3://photos" [label="S3CrudPolicy",'
-                      'style=dashed,color=red];', p.stdout)
+                      'color=red];', p.stdout)
+        # a component with a loop is a cluster; a function's own log group
+        # is drawn only where a subscription can close a loop through it
+        self.assertIn('subgraph cluster_', p.stdout)
+        self.assertNotIn('"logs:/aws/lambda/thumbnailer"', p.stdout)
+        self.assertIn('"logs:/aws/lambda/log-shouter"', p.stdout)
 
     def test_clean_template_and_bad_usage(self):
         with tempfile.TemporaryDirectory() as d:
