@@ -64,7 +64,7 @@ static int write_sarif(const char *out, const char *template_path,
 
 static void check_usage(FILE *f) {
   fprintf(f, "usage: lambkin check [-t template.yaml] [--dot | --json] "
-             "[--sarif F]\n"
+             "[--sarif F] [--state DIR]\n"
              "exit codes: 0 nothing found, 1 warnings, 2 template error, "
              "3 a loop\n");
 }
@@ -89,7 +89,7 @@ static int print_findings(const cJSON *all, const char *path, int text) {
 }
 
 int lk_cmd_check(int argc, char **argv) {
-  const char *path = "template.yaml", *sarif = NULL;
+  const char *path = "template.yaml", *sarif = NULL, *state = NULL;
   int dot = 0, json = 0, rc;
   lk_app_opts_t ao = {0};
   const lk_opt_t opts[] = {
@@ -98,10 +98,11 @@ int lk_cmd_check(int argc, char **argv) {
       {"dot", 0, LK_OPT_FLAG, &dot, 0, 0, NULL, NULL},
       {"json", 0, LK_OPT_FLAG, &json, 0, 0, NULL, NULL},
       {"sarif", 0, LK_OPT_STR, &sarif, 0, 0, NULL, NULL},
+      {"state", 0, LK_OPT_STR, &state, 0, 0, NULL, NULL},
   };
   lk_app_t *app;
   lk_args_t a;
-  cJSON *all;
+  cJSON *all, *seen;
   char *s;
 
   if (lk_args_parse(argc, argv, 2, opts, sizeof(opts) / sizeof(opts[0]), &a) ||
@@ -112,14 +113,15 @@ int lk_cmd_check(int argc, char **argv) {
   app = lk_cli_load(path, &ao, NULL);
   if (app == NULL)
     return 2;
-  all = lk_check_app(app);
+  seen = state ? lk_cli_observed(state) : NULL;
+  all = lk_check_app(app, seen);
   rc = print_findings(all, path, !dot && !json);
   if (sarif && write_sarif(sarif, path, all)) {
     fprintf(stderr, "lambkin: cannot write %s\n", sarif);
     rc = 2;
   }
   if (dot) {
-    lk_check_dot(app, stdout);
+    lk_check_dot(app, seen, stdout);
   } else if (json) {
     s = cJSON_Print(all);
     printf("%s\n", s);
@@ -129,6 +131,7 @@ int lk_cmd_check(int argc, char **argv) {
             cJSON_GetArraySize(all), app->n_functions);
   }
   cJSON_Delete(all);
+  cJSON_Delete(seen);
   lk_app_free(app);
   return rc;
 }

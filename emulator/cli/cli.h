@@ -65,6 +65,10 @@ int lk_cli_is_loopback(const char *host);
 int lk_cli_run_args(int argc, char **argv, lk_cli_run_t *c);
 /* The template, or NULL with the error printed; its warnings are said.
  * env_vars: SAM's --env-vars file, or NULL. */
+/* {function: {resource: [actions]}} from the access records of the
+ * journal in state (the calls lambkin saw functions make); the caller
+ * frees it. */
+cJSON *lk_cli_observed(const char *state);
 lk_app_t *lk_cli_load(const char *template_path, const lk_app_opts_t *opts,
                       const char *env_vars);
 /* Closes the emulator, runs the loop dry, frees both and closes the

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "journal.h"
 #include "json.h"
 #include "lambkin/lambkin.h"
 
@@ -166,4 +167,45 @@ int lk_cli_teardown(uv_loop_t *loop, lk_emu_t *emu, lk_app_t *app) {
   lk_emu_free(emu);
   lk_app_free(app);
   return lk_emu_loop_close(loop);
+}
+
+#define LINE_MAX_BYTES (16 * 1024 * 1024) /* a journal line read */
+
+/* Adds one access record to {function: {resource: [actions]}}. */
+static void add_use(cJSON *all, const cJSON *rec) {
+  const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(rec, "function"));
+  const char *action = cJSON_GetStringValue(cJSON_GetObjectItem(rec, "action"));
+  const char *resource =
+      cJSON_GetStringValue(cJSON_GetObjectItem(rec, "resource"));
+  cJSON *fn, *acts, *a;
+
+  if (name == NULL || action == NULL || resource == NULL)
+    return;
+  fn = cJSON_GetObjectItemCaseSensitive(all, name);
+  fn = fn ? fn : cJSON_AddObjectToObject(all, name);
+  acts = cJSON_GetObjectItemCaseSensitive(fn, resource);
+  acts = acts ? acts : cJSON_AddArrayToObject(fn, resource);
+  cJSON_ArrayForEach(a, acts) {
+    if (strcmp(a->valuestring, action) == 0)
+      return;
+  }
+  cJSON_AddItemToArray(acts, cJSON_CreateString(action));
+}
+
+static void add_line(const char *line, size_t len, void *ud) {
+  cJSON *rec;
+
+  if (len > LINE_MAX_BYTES)
+    return;
+  rec = cJSON_ParseWithLength(line, len);
+  add_use(ud, rec);
+  cJSON_Delete(rec);
+}
+
+/* {function: {resource: [actions]}} from the journal's access records. */
+cJSON *lk_cli_observed(const char *state) {
+  cJSON *all = cJSON_CreateObject();
+
+  lk_journal_each(state, "\"type\":\"access\"", add_line, all);
+  return all;
 }

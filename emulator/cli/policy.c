@@ -15,47 +15,6 @@
 #include "fs.h"
 #include "iam.h"
 
-#define LINE_MAX_BYTES (16 * 1024 * 1024)
-
-/* Adds one access record to {function: {resource: [actions]}}. */
-static void add_use(cJSON *all, const cJSON *rec) {
-  const char *name = cJSON_GetStringValue(cJSON_GetObjectItem(rec, "function"));
-  const char *action = cJSON_GetStringValue(cJSON_GetObjectItem(rec, "action"));
-  const char *resource =
-      cJSON_GetStringValue(cJSON_GetObjectItem(rec, "resource"));
-  cJSON *fn, *acts, *a;
-
-  if (name == NULL || action == NULL || resource == NULL)
-    return;
-  fn = cJSON_GetObjectItemCaseSensitive(all, name);
-  fn = fn ? fn : cJSON_AddObjectToObject(all, name);
-  acts = cJSON_GetObjectItemCaseSensitive(fn, resource);
-  acts = acts ? acts : cJSON_AddArrayToObject(fn, resource);
-  cJSON_ArrayForEach(a, acts) {
-    if (strcmp(a->valuestring, action) == 0)
-      return;
-  }
-  cJSON_AddItemToArray(acts, cJSON_CreateString(action));
-}
-
-static void add_line(const char *line, size_t len, void *ud) {
-  cJSON *rec;
-
-  if (len > LINE_MAX_BYTES)
-    return;
-  rec = cJSON_ParseWithLength(line, len);
-  add_use(ud, rec);
-  cJSON_Delete(rec);
-}
-
-/* {function: {resource: [actions]}} from the journal's access records. */
-static cJSON *observed(const char *state) {
-  cJSON *all = cJSON_CreateObject();
-
-  lk_journal_each(state, "\"type\":\"access\"", add_line, all);
-  return all;
-}
-
 /* The least-privilege document: one statement per resource. */
 static cJSON *document(const cJSON *uses) {
   cJSON *doc = cJSON_CreateObject(), *list, *st;
@@ -138,7 +97,7 @@ int lk_cmd_policy(int argc, char **argv) {
   app = lk_cli_load(path, &ao, NULL);
   if (app == NULL)
     return 2;
-  all = observed(state);
+  all = lk_cli_observed(state);
   out = cJSON_CreateObject();
   cJSON_ArrayForEach(uses, all) {
     cJSON_AddItemToObject(out, uses->string, document(uses));

@@ -54,11 +54,13 @@ typedef struct edge {
   char pre[NAME_MAX_LEN]; /* S3 trigger: key prefix and suffix rules */
   char suf[NAME_MAX_LEN];
   int wild;    /* a write only a wildcard grant allows: a possible edge */
+  int seen;    /* a write lambkin saw the function make */
   int in_loop; /* on a definite cycle */
 } edge_t;
 
 typedef struct graph {
   const lk_app_t *app;
+  const cJSON *observed; /* {function: {resource: [actions]}}, or NULL */
   node_t nodes[MAX_NODES];
   int n_nodes;
   edge_t edges[MAX_EDGES];
@@ -800,8 +802,9 @@ static void report_component(graph_t *g, int c) {
     shorten(g->best, short_path, sizeof(short_path));
     finding(g, "possible-loop", "warning", fn, fn->line,
             "possible loop through %d function(s) via wildcard grants "
-            "(%s): %s%s; scope them to close it",
-            n_fn, grants, short_path, n_more > 1 ? " and more" : "");
+            "(%s): %s%s; scope them to close it%s",
+            n_fn, grants, short_path, n_more > 1 ? " and more" : "",
+            g->observed ? " (none of these writes was seen)" : "");
     f = last_finding(g);
     cJSON_AddStringToObject(f, "cycle", g->best);
     cJSON_AddStringToObject(f, "certainty", "possible");
@@ -828,6 +831,78 @@ static void find_loops(graph_t *g) {
         break;
     if (i < g->n_nodes)
       report_component(g, c);
+  }
+}
+
+/* ---- what lambkin saw ---- */
+
+/* The node a write names: an observed action on a resource ARN. -1
+ * when it is no write the graph draws. */
+static int written(graph_t *g, const char *action, const char *res) {
+  char name[NAME_MAX_LEN];
+  const char *p;
+
+  if (strcmp(action, "s3:PutObject") == 0 &&
+      strncmp(res, "arn:aws:s3:::", 13) == 0) {
+    snprintf(name, sizeof(name), "%.*s", (int)strcspn(res + 13, "/"), res + 13);
+    return node(g, N_S3, name, -1);
+  }
+  if (strncmp(action, "sqs:SendMessage", 15) == 0)
+    return node(g, N_SQS, arn_name(res), -1);
+  if (strcmp(action, "sns:Publish") == 0)
+    return node(g, N_SNS, arn_name(res), -1);
+  if (strcmp(action, "lambda:InvokeFunction") == 0 &&
+      (p = strstr(res, ":function:")) != NULL) {
+    snprintf(name, sizeof(name), "%.*s", (int)strcspn(p + 10, ":"), p + 10);
+    return fn_node(g, name);
+  }
+  if ((strcmp(action, "dynamodb:PutItem") == 0 ||
+       strcmp(action, "dynamodb:UpdateItem") == 0 ||
+       strcmp(action, "dynamodb:DeleteItem") == 0 ||
+       strcmp(action, "dynamodb:BatchWriteItem") == 0) &&
+      arn_named(res, "table", name, sizeof(name)) == 0)
+    return node(g, N_DDB, name, -1);
+  if (strncmp(action, "kinesis:PutRecord", 17) == 0 &&
+      arn_named(res, "stream", name, sizeof(name)) == 0)
+    return node(g, N_KIN, name, -1);
+  if (strcmp(action, "events:PutEvents") == 0 &&
+      (p = strstr(res, ":event-bus/")) != NULL)
+    return node(g, N_BUS, p + 11, -1);
+  return -1;
+}
+
+/* A write lambkin saw a function make is definite: its edge stops being
+ * a possible one (or is drawn, when no policy of the template grants
+ * it). */
+static void add_observed(graph_t *g) {
+  const cJSON *fn, *res, *act;
+  int i;
+
+  cJSON_ArrayForEach(fn, g->observed) {
+    int from = fn_node(g, fn->string);
+
+    cJSON_ArrayForEach(res, fn) {
+      cJSON_ArrayForEach(act, res) {
+        int to = from < 0 || !cJSON_IsString(act)
+                     ? -1
+                     : written(g, act->valuestring, res->string);
+        int found = 0;
+
+        for (i = 0; to >= 0 && i < g->n_edges; i++)
+          if (g->edges[i].from == from && g->edges[i].to == to &&
+              g->edges[i].write) {
+            g->edges[i].seen = 1;
+            g->edges[i].wild = 0;
+            found = 1;
+          }
+        if (to >= 0 && !found) {
+          edge_t *e = edge(g, from, to, 1, "observed call");
+
+          if (e)
+            e->seen = 1;
+        }
+      }
+    }
   }
 }
 
@@ -907,11 +982,12 @@ static void check_limits(graph_t *g) {
   }
 }
 
-static graph_t *build(const lk_app_t *app) {
+static graph_t *build(const lk_app_t *app, const cJSON *observed) {
   graph_t *g = lk_xcalloc(1, sizeof(*g));
   int i;
 
   g->app = app;
+  g->observed = observed;
   g->findings = cJSON_CreateArray();
   for (i = 0; i < app->n_functions; i++)
     node(g, N_FN, app->functions[i].name, i);
@@ -931,13 +1007,14 @@ static graph_t *build(const lk_app_t *app) {
     node(g, N_KIN, app->kstreams[i].name, -1);
   add_triggers(g);
   add_writes(g);
+  add_observed(g);
   find_loops(g);
   check_limits(g);
   return g;
 }
 
-cJSON *lk_check_app(const lk_app_t *app) {
-  graph_t *g = build(app);
+cJSON *lk_check_app(const lk_app_t *app, const cJSON *observed) {
+  graph_t *g = build(app, observed);
   cJSON *out;
 
   out = g->findings;
@@ -979,8 +1056,8 @@ static void dot_node(FILE *out, const graph_t *g, int i, const char *indent) {
 
 /* Each component with a loop is a cluster; definite cycles are red and
  * the edges only a wildcard grant opens are dashed. */
-void lk_check_dot(const lk_app_t *app, FILE *out) {
-  graph_t *g = build(app);
+void lk_check_dot(const lk_app_t *app, const cJSON *observed, FILE *out) {
+  graph_t *g = build(app, observed);
   int i, c, k;
 
   fprintf(out, "digraph lambkin {\n  rankdir=LR;\n");

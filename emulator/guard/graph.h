@@ -20,9 +20,12 @@
  * shortest, as text), "usd_per_day" (one chain at one hop per second,
  * list prices), "functions" and "cycles" (those found, bounded);
  * "possible-loop" (a warning) when cycles there need a wildcard grant,
- * with "grants" naming them. */
-cJSON *lk_check_app(const lk_app_t *app);
-/* The trigger graph in Graphviz dot; the edges of loops in red. */
-void lk_check_dot(const lk_app_t *app, FILE *out);
+ * with "grants" naming them. observed ({function: {resource: [actions]}},
+ * the calls lambkin saw; NULL for none) confirms edges: a write seen is
+ * definite, and one no policy grants is drawn. */
+cJSON *lk_check_app(const lk_app_t *app, const cJSON *observed);
+/* The trigger graph in Graphviz dot: each looping component a cluster,
+ * definite cycles red, possible edges dashed. */
+void lk_check_dot(const lk_app_t *app, const cJSON *observed, FILE *out);
 
 #endif

@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     cJSON *all, *one;
 
     CHECK(app != NULL);
-    all = lk_check_app(app);
+    all = lk_check_app(app, NULL);
     CHECK(cJSON_IsArray(all));
     cJSON_ArrayForEach(one, all) {
       const cJSON *cycle = cJSON_GetObjectItem(one, "cycle");

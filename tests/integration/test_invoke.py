@@ -435,6 +435,33 @@ class CheckTest(unittest.TestCase):
         self.assertNotIn('"logs:/aws/lambda/thumbnailer"', p.stdout)
         self.assertIn('"logs:/aws/lambda/log-shouter"', p.stdout)
 
+    def test_observed_calls_confirm_a_possible_loop(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "template.yaml")
+            os.mkdir(os.path.join(d, "src"))
+            with open(path, "w") as f:
+                f.write("Resources:\n  F:\n    Type: AWS::Serverless::Function"
+                        "\n    Properties:\n      FunctionName: fan\n"
+                        "      Runtime: python3.11\n      CodeUri: src/\n"
+                        "      Handler: a.b\n      Policies: [AWSLambdaRole]\n")
+            p = self.check(template=path)
+            self.assertEqual(p.returncode, 1, p.stdout)
+            self.assertIn("possible loop through 1 function(s) via wildcard "
+                          "grants (AWSLambdaRole): fan -> fan", p.stdout)
+            state = os.path.join(d, "state")
+            os.mkdir(state)
+            with open(os.path.join(state, "journal.jsonl"), "w") as f:
+                f.write(json.dumps({"type": "access", "function": "fan",
+                                    "action": "lambda:InvokeFunction",
+                                    "resource": "arn:aws:lambda:us-east-1:"
+                                    "123456789012:function:fan"},
+                                   separators=(",", ":")) + "\n")
+            p = self.check("--state", state, template=path)
+            self.assertEqual(p.returncode, 3, p.stdout)
+            self.assertIn("error: fan: self-invocation loop: fan -> fan",
+                          p.stdout)
+            self.assertNotIn("possible-loop", p.stdout)
+
     def test_clean_template_and_bad_usage(self):
         with tempfile.TemporaryDirectory() as d:
             path = os.path.join(d, "template.yaml")
