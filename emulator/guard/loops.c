@@ -1,4 +1,5 @@
 /* Loops (see loops.h). */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,10 +13,14 @@
 #include "loops.h"
 #include "mem.h"
 
+#define PRINTED_MAX 256 /* loop paths whose line is out already */
+
 struct lk_loops {
   lk_lineage_t *lineage;
   int allow;
   int reported;
+  uint64_t printed[PRINTED_MAX]; /* with a listener: FNV-1a of each path */
+  int n_printed;
   lk_journal_t *journal;
   lk_loop_cb cb;
   void *cb_ud;
@@ -44,6 +49,31 @@ int lk_loops_count(const lk_loops_t *l) {
   return l->reported;
 }
 
+static uint64_t fnv1a(const char *s) {
+  uint64_t h = 1469598103934665603ULL;
+
+  for (; *s; s++)
+    h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+  return h;
+}
+
+/* With a listener (the fuzzer, which counts its findings itself), a
+ * loop's line is printed the first time its path shows, not for every
+ * input that walks it again. */
+static int first_time(lk_loops_t *l, const char *path) {
+  uint64_t h = fnv1a(path);
+  int i;
+
+  if (l->cb == NULL)
+    return 1;
+  for (i = 0; i < l->n_printed; i++)
+    if (l->printed[i] == h)
+      return 0;
+  if (l->n_printed < PRINTED_MAX)
+    l->printed[l->n_printed++] = h;
+  return 1;
+}
+
 /* A loop or a chain past --max-depth: a line, a journal record, and a
  * count that `lambkin invoke` turns into its exit code. */
 static void report(lk_loops_t *l, const lk_placement_t *p, const lk_hop_t *hop,
@@ -52,13 +82,14 @@ static void report(lk_loops_t *l, const lk_placement_t *p, const lk_hop_t *hop,
   cJSON *j = cJSON_CreateObject();
 
   l->reported++;
-  fprintf(stderr,
-          "lambkin: %s %s: %s (chain started by: %s event %.8s; %d "
-          "invocations, %.1f/s)%s\n",
-          loop ? "LOOP" : "CHAIN TOO DEEP", loop ? "detected" : "stopped",
-          hop->path, hop->origin, hop->origin_id, hop->chain_invocations,
-          hop->rate,
-          stopped ? "; chain stopped" : "; allowed by --allow-loops");
+  if (first_time(l, hop->path))
+    fprintf(stderr,
+            "lambkin: %s %s: %s (chain started by: %s event %.8s; %d "
+            "invocations, %.1f/s)%s\n",
+            loop ? "LOOP" : "CHAIN TOO DEEP", loop ? "detected" : "stopped",
+            hop->path, hop->origin, hop->origin_id, hop->chain_invocations,
+            hop->rate,
+            stopped ? "; chain stopped" : "; allowed by --allow-loops");
   cJSON_AddStringToObject(j, "type", loop ? "loop" : "max-depth");
   cJSON_AddNumberToObject(j, "time_ms", (double)lk_now_ms());
   cJSON_AddStringToObject(j, "function", p->function);

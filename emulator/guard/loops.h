@@ -14,7 +14,9 @@
 typedef struct lk_loops lk_loops_t;
 
 /* Hears of each loop (not of too-deep chains): the function it came back
- * to, the chain, and the event that closed it. */
+ * to, the chain, and the event that closed it. With a listener, a
+ * loop's line on stderr comes once per path: the listener counts the
+ * rest. */
 typedef void (*lk_loop_cb)(const char *function, const char *path,
                            const char *event, void *ud);
 

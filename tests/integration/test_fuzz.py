@@ -243,6 +243,22 @@ class FuzzTest(unittest.TestCase):
                       by_name)
         self.assertIn("open\t/nonexistent/lambkin-canary-reused", by_name)
 
+    def test_a_known_loop_is_counted_not_printed_again(self):
+        sample = os.path.join(os.path.dirname(os.path.dirname(HERE)),
+                              "handlers", "template.yaml")
+        with tempfile.TemporaryDirectory() as d:
+            p = subprocess.run(
+                [LAMBKIN, "fuzz", "sqs-echoer", "-t", sample, "--time", "8",
+                 "--out", os.path.join(d, "out"), "--seed", "1"],
+                capture_output=True, text=True, timeout=300, cwd=d)
+            self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+            self.assertIn("self-invocation    sqs-echoer", p.stdout)
+            # every mutated input walks the loop again; its line is
+            # printed once
+            self.assertEqual(p.stderr.count("LOOP detected: sqs-echoer -> "
+                                            "sqs://ring -> sqs-echoer"), 1,
+                             p.stderr)
+
     def test_bad_numbers_are_usage_errors(self):
         for flag, value in (("--time", "10x"), ("--jobs", "0"),
                             ("--runs", "-3"), ("--seed", "abc")):
