@@ -15,7 +15,8 @@
 #include "mutator.h"
 
 #define MAX_SLOTS 64
-#define MAX_FIELD 4096 /* longest field value the mutator writes */
+/* longest field value the mutator writes: SQS's message limit */
+#define MAX_FIELD (256 * 1024)
 
 const char *const lk_attack_payloads[] = {
     ";lambkin-canary-cmd;",                  /* shell: the tripwire on PATH */
@@ -63,6 +64,7 @@ typedef struct ctx {
   cJSON *inner_docs[16]; /* parsed SQS bodies, owned here */
   int n_inner;
   cJSON *logs_doc; /* the decoded awslogs payload, owned here */
+  size_t room;     /* bytes the event may grow by and still fit */
 } ctx_t;
 
 static lk_source_t source_of(const cJSON *j) {
@@ -350,11 +352,40 @@ static void collect(ctx_t *c, cJSON *root, lk_source_t src) {
     collect_apigw(c, root, src == LK_SRC_APIGW_V1);
 }
 
+/* The value grown to one of the lengths code trips over (a 256-byte
+ * buffer, a 1 KB, 4 KB or 64 KB one, or all the room there is), by
+ * repeating what it holds: byte mutations alone rarely get there. */
+static size_t grow(char *buf, size_t n, size_t cap, lk_rand_t *rs) {
+  static const size_t sizes[] = {256, 1024, 4096, 65536};
+  size_t want[5], k = 0, i, to;
+
+  for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+    if (sizes[i] > n && sizes[i] <= cap)
+      want[k++] = sizes[i] + lk_rand_below(rs, 2); /* and one past */
+  if (cap > n)
+    want[k++] = cap;
+  if (k == 0)
+    return n;
+  /* the small ones mostly: a big event slows every run that starts
+   * from it, and one in eight reaches the far end */
+  to = want[lk_rand_below(rs, 8) == 0 ? lk_rand_below(rs, (uint32_t)k)
+                                      : lk_rand_below(rs, k < 2 ? 1 : 2)];
+  if (to > cap)
+    to = cap;
+  if (n == 0)
+    buf[n++] = 'A';
+  for (i = n; i < to; i++)
+    buf[i] = buf[i % n];
+  return to;
+}
+
 size_t lk_mutate_value(char *buf, size_t n, size_t cap, lk_rand_t *rs,
                        lk_byte_mutator mutate) {
-  uint32_t op = lk_rand_below(rs, 10);
+  uint32_t op = lk_rand_below(rs, 12);
 
-  if (op < 6 && mutate) {
+  if (op >= 10) {
+    n = grow(buf, n, cap, rs);
+  } else if (op < 6 && mutate) {
     n = mutate((uint8_t *)buf, n, cap);
   } else {
     const char *p =
@@ -485,12 +516,19 @@ static long slot_value(const slot_t *s, char *buf, size_t cap) {
  * value; then what depends on it is redone. */
 static int apply(ctx_t *c, cJSON *root, slot_t *s, lk_rand_t *rs,
                  lk_byte_mutator mutate, const char *donor, size_t dlen) {
-  char *buf = lk_xmalloc(MAX_FIELD + 1);
-  size_t n, cap = MAX_FIELD;
   int b64 = is_b64(s);
+  /* what still fits the event, as the field will be written (base64
+   * takes 4 bytes for 3, a URL-encoded key up to 3 for 1); the value as
+   * the event holds it is at least as long as decoded */
+  size_t held = strlen(s->item->valuestring);
+  size_t n, cap = held + c->room / (b64 ? 2 : s->fix == FIX_S3_KEY ? 3 : 1);
+  char *buf;
   lk_buf_t tmp;
   long got;
 
+  if (cap > MAX_FIELD)
+    cap = MAX_FIELD;
+  buf = lk_xmalloc(cap + 1);
   got = slot_value(s, buf, cap);
   if (got < 0) {
     free(buf);
@@ -598,6 +636,7 @@ size_t lk_mutate_event(char *buf, size_t len, size_t max, unsigned seed,
     return 0;
   }
   memset(&c, 0, sizeof(c));
+  c.room = max > len + 64 ? max - len - 64 : 0; /* 64: what fixes add */
   collect(&c, root, src);
   lk_rand_seed(&rs, seed);
   if (c.n > 0 && apply(&c, root, &c.slots[lk_rand_below(&rs, (uint32_t)c.n)],
@@ -630,6 +669,7 @@ size_t lk_crossover_event(const char *a, size_t alen, const char *b,
 
   if (src == LK_SRC_UNKNOWN || rb == NULL || source_of(rb) != src)
     goto done;
+  ca->room = max > alen + 64 ? max - alen - 64 : 0;
   collect(ca, ra, src);
   collect(cb, rb, src);
   if (ca->n == 0 || cb->n == 0)

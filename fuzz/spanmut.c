@@ -15,8 +15,8 @@
 #include "mem.h"
 #include "spanmut.h"
 
-#define MAX_SPANS 64   /* as mutator.c's MAX_SLOTS */
-#define MAX_FIELD 4096 /* as mutator.c */
+#define MAX_SPANS 64           /* as mutator.c's MAX_SLOTS */
+#define MAX_FIELD (256 * 1024) /* as mutator.c */
 #define MAX_DEPTH 64
 
 typedef enum { K_PLAIN, K_S3_KEY, K_SQS_BODY, K_HTTP_BODY, K_SLOW } kind_t;
@@ -47,12 +47,13 @@ struct lk_spanmut {
   int have;   /* last is an event of map.src */
   int map_ok; /* and map describes it */
   map_t map, other;
-  /* Scratch for one field. Fixed arrays, filled byte by byte: through a
-   * dynbuf each byte was a memcpy call, and under ASan each memcpy is an
-   * interceptor that checks both regions. */
-  char field[MAX_FIELD + 1], donor[MAX_FIELD + 1];
-  char raw[MAX_FIELD + 1]; /* a key as the text holds it, unescaped */
-  char enc[6 * MAX_FIELD]; /* a field as the text will hold it */
+  /* Scratch for one field, of fixed size, filled byte by byte: through
+   * a dynbuf each byte was a memcpy call, and under ASan each memcpy is
+   * an interceptor that checks both regions. Allocated, not zeroed: a
+   * field may be 256 KB, and a new mutator must stay cheap. */
+  char *field, *donor; /* MAX_FIELD + 1 each */
+  char *raw;           /* a key as the text holds it, unescaped */
+  char *enc;           /* 6 * MAX_FIELD: a field as the text will hold it */
 };
 
 typedef enum {
@@ -83,9 +84,24 @@ lk_spanmut_t *lk_spanmut_new(void) {
   return lk_xcalloc(1, sizeof(lk_spanmut_t));
 }
 
+/* The scratch, the first time a mutation needs it (a mutator that only
+ * names sources never does). */
+static void scratch(lk_spanmut_t *sm) {
+  if (sm->field)
+    return;
+  sm->field = lk_xmalloc(MAX_FIELD + 1);
+  sm->donor = lk_xmalloc(MAX_FIELD + 1);
+  sm->raw = lk_xmalloc(MAX_FIELD + 1);
+  sm->enc = lk_xmalloc(6 * MAX_FIELD);
+}
+
 void lk_spanmut_free(lk_spanmut_t *sm) {
   if (sm == NULL)
     return;
+  free(sm->field);
+  free(sm->donor);
+  free(sm->raw);
+  free(sm->enc);
   free(sm->last);
   free(sm->next);
   free(sm->flat);
@@ -861,24 +877,31 @@ static void dependent(const span_t *s, const span_t *a, const char *field,
 
 /* Changes slot si of the event text (whose spans are m): a mutation, or
  * the donor's value. What depends on it is redone; the result becomes
- * sm->last, and m its spans. Returns its length, or 0. */
+ * sm->last, and m its spans. in_len is the event's length as the caller
+ * gave it (before flattening): the room it may grow by is counted from
+ * there, as mutator.c counts it. Returns its length, or 0. */
 static size_t apply(lk_spanmut_t *sm, const char *text, size_t len, map_t *m,
                     int si, const char *donor, size_t dlen, lk_rand_t *rs,
-                    lk_byte_mutator mutate, size_t max) {
+                    lk_byte_mutator mutate, size_t max, size_t in_len) {
   span_t *s = &m->slot[si];
   repl_t r[2], t;
   char md5[33], cl[24], *swap;
-  size_t n, out = len;
+  size_t n, out = len, cap = MAX_FIELD;
+  size_t room = max > in_len + 64 ? max - in_len - 64 : 0;
   long got = span_value(sm, s, text, sm->field);
   int nr = 1, k;
 
   if (got < 0)
     return 0;
+  /* the room the event has, as mutator.c reckons it (a key's bytes may
+   * take 3 each) */
+  if ((size_t)got + room / (s->kind == K_S3_KEY ? 3 : 1) < cap)
+    cap = (size_t)got + room / (s->kind == K_S3_KEY ? 3 : 1);
   if (donor) {
-    n = dlen < MAX_FIELD ? dlen : MAX_FIELD;
+    n = dlen < cap ? dlen : cap;
     memcpy(sm->field, donor, n);
   } else {
-    n = lk_mutate_value(sm->field, (size_t)got, MAX_FIELD, rs, mutate);
+    n = lk_mutate_value(sm->field, (size_t)got, cap, rs, mutate);
   }
   lk_utf8_repair(sm->field, n); /* JSON text: no NUL, only UTF-8 */
   r[0].p = sm->enc;
@@ -920,9 +943,10 @@ size_t lk_spanmut_mutate(lk_spanmut_t *sm, char *buf, size_t len, size_t max,
                          unsigned seed, lk_byte_mutator mutate) {
   lk_rand_t rs;
   const char *text = buf;
-  size_t n;
+  size_t n, in_len = len;
   int si;
 
+  scratch(sm);
   if (!have(sm, buf, len) || !sm->map_ok) {
     sm->have = sm->map_ok = 0;
     text = flatten(sm, buf, &len);
@@ -935,7 +959,7 @@ size_t lk_spanmut_mutate(lk_spanmut_t *sm, char *buf, size_t len, size_t max,
   si = (int)lk_rand_below(&rs, (uint32_t)sm->map.n);
   if (sm->map.slot[si].kind == K_SLOW)
     return 0;
-  n = apply(sm, text, len, &sm->map, si, NULL, 0, &rs, mutate, max);
+  n = apply(sm, text, len, &sm->map, si, NULL, 0, &rs, mutate, max, in_len);
   if (n == 0)
     return 0; /* last and map as they were */
   sm->have = 1;
@@ -948,10 +972,11 @@ size_t lk_spanmut_crossover(lk_spanmut_t *sm, const char *a, size_t alen,
                             unsigned seed) {
   lk_rand_t rs;
   const span_t *d;
-  size_t n;
+  size_t n, in_len = alen;
   long dl;
   int si;
 
+  scratch(sm);
   if (!scan(b, blen, &sm->other))
     return 0;
   if (!have(sm, a, alen) || !sm->map_ok) {
@@ -970,7 +995,8 @@ size_t lk_spanmut_crossover(lk_spanmut_t *sm, const char *a, size_t alen,
   dl = span_value(sm, d, b, sm->donor);
   if (dl < 0)
     return 0;
-  n = apply(sm, a, alen, &sm->map, si, sm->donor, (size_t)dl, &rs, NULL, max);
+  n = apply(sm, a, alen, &sm->map, si, sm->donor, (size_t)dl, &rs, NULL, max,
+            in_len);
   if (n == 0)
     return 0;
   sm->have = 1;

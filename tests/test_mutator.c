@@ -333,6 +333,48 @@ static void test_eventbridge_detail(void **state) {
   free(buf);
 }
 
+/* A field grows to the lengths code trips over (256 bytes, 1, 4 and 64
+ * KB, one past each, or all the room the event has), by repeating what
+ * it held; the event still fits, and what depends on the field follows
+ * it (here the body's md5). */
+static void test_fields_grow_to_boundary_sizes(void **state) {
+  size_t len, n, sizes[5] = {0};
+  char *orig = read_seed("sqs.json", &len), *buf = malloc(MAX);
+  static const size_t at[] = {256, 1024, 4096, 65536};
+  unsigned seed;
+  size_t k;
+
+  (void)state;
+  for (seed = 1; seed < 2000; seed++) {
+    cJSON *j, *r;
+    const char *body;
+    char md5[33];
+    size_t bl;
+
+    memcpy(buf, orig, len);
+    n = lk_mutate_event(buf, len, MAX, seed, no_bytes);
+    if (n == 0)
+      continue;
+    assert_true(n <= MAX);
+    j = cJSON_ParseWithLength(buf, n);
+    r = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "Records"), 0);
+    body = cJSON_GetObjectItem(r, "body")->valuestring;
+    bl = strlen(body);
+    lk_md5_hex(body, bl, md5);
+    assert_string_equal(md5, cJSON_GetObjectItem(r, "md5OfBody")->valuestring);
+    for (k = 0; k < sizeof(at) / sizeof(at[0]); k++)
+      if (bl >= at[k] && bl <= at[k] + 1)
+        sizes[k]++;
+    if (bl > 200000)
+      sizes[4]++; /* all the room there is */
+    cJSON_Delete(j);
+  }
+  for (k = 0; k < 5; k++)
+    assert_true(sizes[k] > 0);
+  free(orig);
+  free(buf);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sqs_md5_follows_body),
@@ -343,6 +385,7 @@ int main(void) {
       cmocka_unit_test(test_kinesis_data_stays_base64),
       cmocka_unit_test(test_eventbridge_detail),
       cmocka_unit_test(test_crossover_takes_a_donor_field),
+      cmocka_unit_test(test_fields_grow_to_boundary_sizes),
       cmocka_unit_test(test_unknown_input_refused),
   };
 

@@ -22,7 +22,7 @@ size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max);
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max,
                                unsigned int seed);
 
-#define MAX_EVENT (256 * 1024)
+#define MAX_EVENT (32 * 1024) /* room to grow fields, and a fast harness */
 
 static size_t flip(uint8_t *d, size_t n, size_t max) {
   if (n == 0 && max > 0) {
