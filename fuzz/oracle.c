@@ -315,15 +315,33 @@ static int judge_open(const lk_oracle_ctx_t *c, const char *path,
   return add(out, n, max, "path-traversal", "open", ev, strlen(ev));
 }
 
+/* Appends what the injected shell also did to a command injection's
+ * evidence (one bug, one finding). */
+static void also(lk_verdict_t *out, int n, const char *what, size_t len) {
+  int i;
+
+  for (i = 0; i < n; i++)
+    if (strcmp(out[i].cls, "command-injection") == 0) {
+      size_t o = strlen(out[i].evidence);
+
+      snprintf(out[i].evidence + o, sizeof(out[i].evidence) - o,
+               "; and it %.*s", (int)(len < 400 ? len : 400), what);
+      return;
+    }
+}
+
+/* *tainted: a shell event data reached ran (its command line carried a
+ * canary), so what it printed is its doing, not a finding of its own. */
 static int judge_sink(const lk_oracle_ctx_t *c, const char *rep, size_t len,
-                      lk_verdict_t *out, int n, int max) {
+                      lk_verdict_t *out, int n, int max, int *tainted) {
   static char a[FIELD_MAX], b[FIELD_MAX], kind[32], cmd[FIELD_MAX], num[32];
+  static char did[FIELD_MAX];
   const char *line = rep, *end = rep + len;
   injected_t shells = {{0}, 0};
   int tripwire = 0;
   long pid, ppid;
 
-  cmd[0] = '\0';
+  cmd[0] = did[0] = '\0';
   while (line < end) {
     const char *nl = memchr(line, '\n', (size_t)(end - line));
     size_t ll = nl ? (size_t)(nl - line) : (size_t)(end - line);
@@ -345,7 +363,8 @@ static int judge_sink(const lk_oracle_ctx_t *c, const char *rep, size_t len,
         tripwire = 1;
       else if (cmd[0] == '\0') /* the shell that ran it: the evidence */
         snprintf(cmd, sizeof(cmd), "%s", a);
-      if (strstr(a, "lambkin-canary") && is_shell(base))
+      if ((strstr(a, "lambkin-canary") || strstr(a, LK_CANARY_LOG)) &&
+          is_shell(base))
         add_injected(&shells, pid); /* a shell event data reached */
     } else if (strcmp(kind, "sql") == 0) {
       n = judge_sql(a, al, out, n, max);
@@ -355,10 +374,13 @@ static int judge_sink(const lk_oracle_ctx_t *c, const char *rep, size_t len,
       snprintf(ev, sizeof(ev), "%.4000s (sqlite: %.200s)", a, b);
       n = add(out, n, max, "sql-injection", "sqlite3_prepare", ev, strlen(ev));
     } else if (strcmp(kind, "open") == 0) {
-      if (injected_by(&shells, pid, ppid))
+      if (injected_by(&shells, pid, ppid)) {
         add_injected(&shells, pid); /* and its own children */
-      else
+        if (did[0] == '\0' && strstr(a, LK_CANARY_PATH))
+          snprintf(did, sizeof(did), "opened %.1000s", a);
+      } else {
         n = judge_open(c, a, b, out, n, max);
+      }
     } else if (strcmp(kind, "dns") == 0) {
       if (strstr(a, LK_CANARY_HOST))
         n = add(out, n, max, "ssrf", "getaddrinfo", a, al);
@@ -371,6 +393,9 @@ static int judge_sink(const lk_oracle_ctx_t *c, const char *rep, size_t len,
   if (tripwire)
     n = add(out, n, max, "command-injection", "exec",
             cmd[0] ? cmd : LK_CANARY_CMD, strlen(cmd[0] ? cmd : LK_CANARY_CMD));
+  if (did[0])
+    also(out, n, did, strlen(did));
+  *tainted = shells.n > 0;
   return n;
 }
 
@@ -437,12 +462,20 @@ static int judge_error(const lk_oracle_ctx_t *c, const lk_observed_t *o,
 
 int lk_oracle_judge(const lk_oracle_ctx_t *c, const lk_observed_t *o,
                     lk_verdict_t *out, int max) {
-  int n = 0;
+  int n = 0, tainted = 0, before;
 
   if (o->sink && o->sink_len)
-    n = judge_sink(c, o->sink, o->sink_len, out, n, max);
+    n = judge_sink(c, o->sink, o->sink_len, out, n, max, &tainted);
+  before = n;
   if (o->log && o->log_len)
     n = judge_log(o, out, n, max);
+  if (tainted && n > before) { /* the forged line is the shell's doing */
+    char line[600];
+
+    snprintf(line, sizeof(line), "printed \"%.500s\"", out[before].evidence);
+    n = before;
+    also(out, n, line, strlen(line));
+  }
   if (c->http && o->outcome && strcmp(o->outcome, "ok") == 0)
     n = judge_headers(o, out, n, max);
   if (o->error_type && strcmp(o->error_type, "Lambkin.Stopping") != 0)

@@ -166,6 +166,34 @@ static void opens_of_an_injected_shell_are_not_traversals(void **state) {
   assert_string_equal(v[0].cls, "path-traversal");
 }
 
+/* One bug, one finding: an injected shell that also opens a canary
+ * path and prints a forged log line is one command injection, with what
+ * else it did in its evidence; without the tripwire, nothing. */
+static void an_injected_shell_is_one_finding(void **state) {
+  static const char rep[] =
+      "exec\t/bin/sh -c convert /tmp/x;lambkin-canary-cmd;"
+      "echo LAMBKIN-FORGED-LOG-LINE >../../lambkin-canary-path\t/bin/sh"
+      "\t200\t100\n"
+      "exec\tlambkin-canary-cmd\t/usr/bin/lambkin-canary-cmd\t201\t200\n"
+      "tripwire\t\t\t201\t200\n"
+      "open\t../../lambkin-canary-path\t/srv/task\t200\t100\n";
+  static const char log[] = "START\nLAMBKIN-FORGED-LOG-LINE\nEND\n";
+  lk_verdict_t v[LK_VERDICT_MAX];
+
+  (void)state;
+  assert_int_equal(judge(&ctx, rep, log, "ok", NULL, "{}", v), 1);
+  assert_string_equal(v[0].cls, "command-injection");
+  assert_non_null(strstr(v[0].evidence, "opened ../../lambkin-canary-path"));
+  assert_non_null(strstr(v[0].evidence, "printed \"LAMBKIN-FORGED-LOG-LINE"));
+  /* The shell reached, the tripwire not run: its lines are its own
+   * doing, not a log injection. */
+  assert_int_equal(judge(&ctx,
+                         "exec\t/bin/sh -c a\\nLAMBKIN-FORGED-LOG-LINE\t/bin/sh"
+                         "\t200\t100\n",
+                         log, "ok", NULL, "{}", v),
+                   0);
+}
+
 static void log_headers_dns(void **state) {
   lk_verdict_t v[LK_VERDICT_MAX];
   lk_oracle_ctx_t http = ctx;
@@ -245,6 +273,7 @@ int main(void) {
       cmocka_unit_test(paths_escape_only_outside_root_and_tmp),
       cmocka_unit_test(long_paths_resolve_whole),
       cmocka_unit_test(opens_of_an_injected_shell_are_not_traversals),
+      cmocka_unit_test(an_injected_shell_is_one_finding),
       cmocka_unit_test(log_headers_dns),
       cmocka_unit_test(errors_crashes_timeouts),
   };
