@@ -38,7 +38,8 @@ PLANTED = [("tag-c", "crash"), ("archive-c", "command-injection"),
            ("redirect", "header-injection"), ("audit", "log-injection"),
            ("resize", "self-invocation"), ("shrink-c", "self-invocation"),
            ("files", "path-traversal"),
-           ("report", "timeout"), ("config", "unhandled-error")]
+           ("report", "timeout"), ("config", "unhandled-error"),
+           ("settings", "secret-leak")]
 SINK = os.path.join(BUILD, "liblambkin_sink.so")
 # C handlers for the plain-libFuzzer comparison: (function, .c, symbol,
 # seed event).

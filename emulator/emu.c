@@ -650,6 +650,10 @@ const char *lk_emu_secret(const lk_emu_t *emu, const lk_function_t *fn) {
   return lk_runtime_secret(emu->rt, fn);
 }
 
+const char *lk_emu_token(const lk_emu_t *emu, const lk_function_t *fn) {
+  return lk_runtime_token(emu->rt, fn);
+}
+
 int lk_emu_invoke(lk_emu_t *emu, const lk_function_t *fn, const char *payload,
                   size_t len, int async, const char *source,
                   const char *incoming_trace, const char *edge, lk_invoke_cb cb,

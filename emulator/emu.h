@@ -79,6 +79,8 @@ const char *lk_emu_task_root(const lk_emu_t *emu, const lk_function_t *fn);
 lk_journal_t *lk_emu_journal(const lk_emu_t *emu);
 /* The secret access key fn's instances get (oracles look for leaks). */
 const char *lk_emu_secret(const lk_emu_t *emu, const lk_function_t *fn);
+/* And their session token. */
+const char *lk_emu_token(const lk_emu_t *emu, const lk_function_t *fn);
 /* Runs one event through a function, as the given source ("api", "s3",
  * "sqs", "logs"...): see lk_runtime_invoke. */
 int lk_emu_invoke(lk_emu_t *emu, const lk_function_t *fn, const char *payload,

@@ -2,6 +2,7 @@
  * "kind\tfield\tfield", escaped by fuzz/sink.c; the log is the lines the
  * function printed, as lambkin split them. */
 #include <ctype.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -460,6 +461,40 @@ static int judge_error(const lk_oracle_ctx_t *c, const lk_observed_t *o,
   return n;
 }
 
+/* The function's own credentials in what it answered or logged: whoever
+ * sent the event, or reads the log, can act as the function. An error
+ * whose message leaks is judge_error's (unhandled-error); the secrets
+ * never go into the evidence. */
+static int judge_secret(const lk_oracle_ctx_t *c, const lk_observed_t *o,
+                        lk_verdict_t *out, int n, int max) {
+  static const struct {
+    const char *name;
+    size_t off;
+  } keys[] = {{"AWS_SECRET_ACCESS_KEY", offsetof(lk_oracle_ctx_t, secret)},
+              {"AWS_SESSION_TOKEN", offsetof(lk_oracle_ctx_t, token)}};
+  size_t k;
+  char ev[200];
+
+  for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+    const char *v = *(const char *const *)((const char *)c + keys[k].off);
+
+    if (v == NULL || strlen(v) < 16)
+      continue;
+    if (o->error_type == NULL && o->body &&
+        memmem(o->body, o->body_len, v, strlen(v))) {
+      snprintf(ev, sizeof(ev), "the response carries the function's %s",
+               keys[k].name);
+      n = add(out, n, max, "secret-leak", "response", ev, strlen(ev));
+    }
+    if (o->log && memmem(o->log, o->log_len, v, strlen(v))) {
+      snprintf(ev, sizeof(ev), "the log carries the function's %s",
+               keys[k].name);
+      n = add(out, n, max, "secret-leak", "log", ev, strlen(ev));
+    }
+  }
+  return n;
+}
+
 int lk_oracle_judge(const lk_oracle_ctx_t *c, const lk_observed_t *o,
                     lk_verdict_t *out, int max) {
   int n = 0, tainted = 0, before;
@@ -480,5 +515,7 @@ int lk_oracle_judge(const lk_oracle_ctx_t *c, const lk_observed_t *o,
     n = judge_headers(o, out, n, max);
   if (o->error_type && strcmp(o->error_type, "Lambkin.Stopping") != 0)
     n = judge_error(c, o, out, n, max);
+  if (n == 0 || strcmp(out[n - 1].cls, "unhandled-error") != 0)
+    n = judge_secret(c, o, out, n, max);
   return n;
 }

@@ -24,6 +24,7 @@ typedef struct lk_oracle_ctx {
   const char *task_root; /* the function's code directory */
   const char *secret;    /* its AWS_SECRET_ACCESS_KEY, to spot a leak */
   int http;              /* an API Gateway event: judge the headers */
+  const char *token;     /* its AWS_SESSION_TOKEN, to spot a leak */
 } lk_oracle_ctx_t;
 
 typedef struct lk_verdict {

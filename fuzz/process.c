@@ -644,6 +644,7 @@ static int start_emu(fz_t *z, uv_loop_t *loop) {
   z->octx.task_root = lk_emu_task_root(z->emu, j->fn);
   z->octx.http = strncmp(j->source, "apigw", 5) == 0;
   z->octx.secret = lk_emu_secret(z->emu, j->fn);
+  z->octx.token = lk_emu_token(z->emu, j->fn);
   return 0;
 }
 

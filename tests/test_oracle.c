@@ -11,7 +11,8 @@
 
 #include "oracle.h"
 
-static const lk_oracle_ctx_t ctx = {"/srv/task", "s3cr3tKEY", 0};
+static const lk_oracle_ctx_t ctx = {"/srv/task", "s3cr3tKEY", 0,
+                                    "lambkin-f-0123456789abcdef"};
 
 static int judge(const lk_oracle_ctx_t *c, const char *sink, const char *log,
                  const char *outcome, const char *etype, const char *body,
@@ -194,6 +195,31 @@ static void an_injected_shell_is_one_finding(void **state) {
                    0);
 }
 
+/* The function's own credentials in its answer or its log; an error
+ * that leaks them stays an unhandled-error, one finding. */
+static void secret_leaks(void **state) {
+  lk_verdict_t v[LK_VERDICT_MAX];
+  lk_oracle_ctx_t keyed = ctx;
+
+  (void)state;
+  keyed.secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+  assert_int_equal(judge(&keyed, NULL, NULL, "ok", NULL,
+                         "{\"settings\":{\"AWS_SECRET_ACCESS_KEY\":"
+                         "\"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\"}}",
+                         v),
+                   1);
+  assert_string_equal(v[0].cls, "secret-leak");
+  assert_string_equal(v[0].sink, "response");
+  assert_null(strstr(v[0].evidence, "wJalr")); /* never the secret itself */
+  assert_int_equal(judge(&keyed, NULL, "token lambkin-f-0123456789abcdef\n",
+                         "ok", NULL, "{}", v),
+                   1);
+  assert_string_equal(v[0].sink, "log");
+  assert_non_null(strstr(v[0].evidence, "AWS_SESSION_TOKEN"));
+  assert_int_equal(
+      judge(&keyed, NULL, "nothing here\n", "ok", NULL, "{\"ok\":true}", v), 0);
+}
+
 static void log_headers_dns(void **state) {
   lk_verdict_t v[LK_VERDICT_MAX];
   lk_oracle_ctx_t http = ctx;
@@ -274,6 +300,7 @@ int main(void) {
       cmocka_unit_test(long_paths_resolve_whole),
       cmocka_unit_test(opens_of_an_injected_shell_are_not_traversals),
       cmocka_unit_test(an_injected_shell_is_one_finding),
+      cmocka_unit_test(secret_leaks),
       cmocka_unit_test(log_headers_dns),
       cmocka_unit_test(errors_crashes_timeouts),
   };

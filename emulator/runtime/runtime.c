@@ -156,6 +156,10 @@ const char *lk_runtime_secret(const lk_runtime_t *rt, const lk_function_t *fn) {
   return rt->fns[fn - rt->app->functions].secret_key;
 }
 
+const char *lk_runtime_token(const lk_runtime_t *rt, const lk_function_t *fn) {
+  return rt->fns[fn - rt->app->functions].token;
+}
+
 const lk_function_t *lk_runtime_by_token(const lk_runtime_t *rt,
                                          const char *token) {
   size_t n = strlen(token);

@@ -133,6 +133,8 @@ const lk_function_t *lk_runtime_by_key(const lk_runtime_t *rt, const char *key,
                                        size_t n);
 /* The secret access key fn's instances get. */
 const char *lk_runtime_secret(const lk_runtime_t *rt, const lk_function_t *fn);
+/* Its AWS_SESSION_TOKEN. */
+const char *lk_runtime_token(const lk_runtime_t *rt, const lk_function_t *fn);
 /* The function whose instances carry this session token (a secret as
  * well: it names the function to lambkin without a signature), or NULL. */
 const lk_function_t *lk_runtime_by_token(const lk_runtime_t *rt,

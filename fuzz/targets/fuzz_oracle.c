@@ -18,7 +18,8 @@ static const char *const known[] = {
     "timeout",       "unhandled-error"};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static const lk_oracle_ctx_t c = {"/srv/task", "secret", 1};
+  static const lk_oracle_ctx_t c = {"/srv/task", "secret", 1,
+                                    "lambkin-fz-0123456789abcdef"};
   const char *parts[3] = {"", "", ""};
   size_t lens[3] = {0, 0, 0}, at = 0;
   char *copy = malloc(size + 1);

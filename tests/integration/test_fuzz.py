@@ -25,7 +25,8 @@ PLANTED = [("crash", "tag-c"), ("command-injection", "archive-c"),
            ("header-injection", "redirect"), ("log-injection", "audit"),
            ("self-invocation", "resize"), ("self-invocation", "shrink-c"),
            ("path-traversal", "files"),
-           ("timeout", "report"), ("unhandled-error", "config")]
+           ("timeout", "report"), ("unhandled-error", "config"),
+           ("secret-leak", "settings")]
 
 
 class FuzzTest(unittest.TestCase):
@@ -95,7 +96,7 @@ class FuzzTest(unittest.TestCase):
             self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
             with open(os.path.join(out, "r.json")) as f:
                 rep = json.load(f)
-            self.assertEqual(len(rep["functions"]), 24)
+            self.assertEqual(len(rep["functions"]), 26)
             fns = {f["function"]: f for f in rep["functions"]}
             # The python bootstrap reports line coverage of the task's code.
             self.assertGreater(fns["orders"].get("lines_covered", 0), 5)
