@@ -39,7 +39,12 @@ PLANTED = [("tag-c", "crash"), ("archive-c", "command-injection"),
            ("resize", "self-invocation"), ("shrink-c", "self-invocation"),
            ("files", "path-traversal"),
            ("report", "timeout"), ("config", "unhandled-error"),
-           ("settings", "secret-leak")]
+           ("settings", "secret-leak"), ("calc", "code-injection"),
+           ("jobs", "deserialization"), ("prefs", "prototype-pollution"),
+           ("catalog", "nosql-injection"),
+           ("opsbot", "command-injection"),  # behind a magic value
+           ("note-c", "crash"),  # by size alone
+           ("mailer", "secret-leak")]  # a variable marked secret
 SINK = os.path.join(BUILD, "liblambkin_sink.so")
 # C handlers for the plain-libFuzzer comparison: (function, .c, symbol,
 # seed event).

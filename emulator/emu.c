@@ -491,6 +491,7 @@ static int start_runtime(lk_emu_t *emu) {
   ro.sink_lib = o->sink_lib;
   ro.sink_dir = o->sink_dir;
   ro.bin_dir = o->bin_dir;
+  ro.sink_units = o->sink_units;
   ro.browser = &emu->opts.browser;
   ro.hooks.place = on_place;
   ro.hooks.log = on_log;
@@ -533,6 +534,16 @@ static void start_ttl(lk_emu_t *emu) {
   uv_unref((uv_handle_t *)emu->ttl_tick);
 }
 
+/* lambkin fuzz: a DynamoDB expression goes into the sink report of the
+ * invocation that sent it, for the nosql-injection oracle. */
+static void on_ddb_expression(void *ud, const char *trace, const char *member,
+                              const char *text) {
+  lk_emu_t *emu = ud;
+  const char *fields[] = {member, text};
+
+  lk_runtime_sink_note(emu->rt, trace, "nosql", fields, 2);
+}
+
 static void start_app(lk_emu_t *emu) {
   lk_sources_deps_t deps = {emu->loop, emu->app,  emu->rt,      emu->s3,
                             emu->sqs,  emu->logs, emu->ddb,     emu->sns,
@@ -545,6 +556,8 @@ static void start_app(lk_emu_t *emu) {
   ao.n_credentials = emu->opts.n_credentials;
   emu->access = lk_access_new(emu->app, emu->rt, emu->journal, &ao);
   emu->sources = lk_sources_new(&deps);
+  if (emu->opts.sink_dir)
+    lk_ddb_on_expression(emu->ddb, on_ddb_expression, emu);
   lk_runtime_start(emu->rt);
 }
 

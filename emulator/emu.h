@@ -52,6 +52,7 @@ typedef struct lk_emu_opts {
   const char *sink_lib;
   const char *sink_dir;
   const char *bin_dir;
+  int sink_units; /* each invocation's coverage units (libFuzzer target) */
   void (*on_loop)(const char *function, const char *path, const char *event,
                   void *ud);
   void *on_loop_ud;

@@ -20,15 +20,21 @@ n=0
 for t in fuzz_filter fuzz_codec fuzz_app fuzz_http fuzz_mutator fuzz_oracle \
          handler_thumb_name_s3 handler_tag_sqs handler_tag_safe_sqs \
          handler_archive_s3 handler_archive_safe_s3 handler_shrink_s3 \
-         handler_shrink_safe_s3; do
+         handler_shrink_safe_s3 process_orders_sqs process_orders_safe_sqs \
+         process_calc_sqs process_calc_safe_sqs; do
   for f in "$t" "$t.dict" "$t.options" "${t}_seed_corpus.zip"; do
     [ -s "$OUT/$f" ] || { echo "missing $OUT/$f"; exit 1; }
   done
   grep -q "^dict = $t.dict" "$OUT/$t.options"
+  case $t in process_*)
+    grep -q "^template=lambkin/apps/" "$OUT/$t.lambkin" ||
+      { echo "$t.lambkin does not name the packaged app"; exit 1; } ;;
+  esac
   mkdir "$TMP/seeds_$t"
   python3 -m zipfile -e "$OUT/${t}_seed_corpus.zip" "$TMP/seeds_$t"
-  "$OUT/$t" -runs=0 -dict="$OUT/$t.dict" "$TMP/seeds_$t" \
-    >"$TMP/$t.log" 2>&1 || { tail -20 "$TMP/$t.log"; exit 1; }
+  # from elsewhere, with only $OUT: a process target finds its app there
+  (cd "$TMP" && "$OUT/$t" -runs=0 -dict="$OUT/$t.dict" "$TMP/seeds_$t" \
+    >"$TMP/$t.log" 2>&1) || { tail -20 "$TMP/$t.log"; exit 1; }
   n=$((n + 1))
 done
 echo "$n targets built and packaged for ClusterFuzzLite"

@@ -31,6 +31,8 @@ static int fuzz_process(const lk_fuzz_opts_t *o, int time_s, lk_app_t *app,
   lk_fuzz_job_t j;
   char *seeds[MAX_SEEDS];
   uint64_t t0 = uv_hrtime();
+  const char *unit;
+  char key[32];
   double secs;
   int i, rc;
 
@@ -43,7 +45,8 @@ static int fuzz_process(const lk_fuzz_opts_t *o, int time_s, lk_app_t *app,
            f->name);
     return 0;
   }
-  j.n_seeds = lk_seeds_corpora(app, j.source, o->seeds, seeds, 1, MAX_SEEDS);
+  j.n_seeds =
+      lk_seeds_corpora(app, j.source, f->name, o->seeds, seeds, 1, MAX_SEEDS);
   j.seeds = seeds;
   j.app = app;
   j.fn = f;
@@ -66,17 +69,20 @@ static int fuzz_process(const lk_fuzz_opts_t *o, int time_s, lk_app_t *app,
   secs = (double)(uv_hrtime() - t0) / 1e9;
   printf("%-20s %ld execs (%.0f/s), corpus %d, %d finding(s)", f->name, j.execs,
          (double)j.execs / (secs > 0 ? secs : 1), j.corpus, j.found);
+  /* python counts lines of its own code, node V8's executed blocks */
+  unit = f->kind == LK_RT_NODE ? "blocks" : "lines";
   if (j.coverage > 0)
-    printf(", %ld lines covered", j.coverage);
+    printf(", %ld %s covered", j.coverage, unit);
   printf("\n");
   lk_report_function(report, f->name, j.source, "process", j.execs,
                      (int)(secs + 0.5), j.corpus, j.found);
+  snprintf(key, sizeof(key), "%s_covered", unit);
   if (j.coverage > 0)
     cJSON_AddNumberToObject(
         cJSON_GetArrayItem(
             cJSON_GetObjectItem(report, "functions"),
             cJSON_GetArraySize(cJSON_GetObjectItem(report, "functions")) - 1),
-        "lines_covered", (double)j.coverage);
+        key, (double)j.coverage);
   return j.found > 0;
 }
 

@@ -13,6 +13,7 @@
 #include "codec.h"
 #include "mem.h"
 #include "mutator.h"
+#include "oracle.h"
 
 #define MAX_SLOTS 64
 /* longest field value the mutator writes: SQS's message limit */
@@ -34,6 +35,19 @@ const char *const lk_attack_payloads[] = {
     "%0d%0aX-Lambkin-Canary:%201",
     "{{lambkin}}${lambkin}",
     "\xc3\x28", /* an invalid UTF-8 pair, repaired */
+    /* code injection: the canary function an evaluator would call */
+    "lambkin_canary_code()",
+    "'+lambkin_canary_code()+'",
+    "${lambkin_canary_code()}",
+    /* deserialization: a pickle (raw, and base64 as cookies and queues
+     * carry it) and a serialized JS function that call the canary */
+    "cbuiltins\nlambkin_canary_deser\n(tR.",
+    "Y2J1aWx0aW5zCmxhbWJraW5fY2FuYXJ5X2Rlc2VyCih0Ui4=",
+    "_$$ND_FUNC$$_function(){lambkin_canary_deser()}()",
+    /* prototype pollution, when a JSON text is parsed and merged */
+    "{\"__proto__\":{\"lambkin_canary_proto\":\"lambkin\"}}",
+    /* a DynamoDB expression (or a name in one) built from event text */
+    " OR attribute_exists(lambkin_canary_nosql)",
 };
 const size_t lk_n_attack_payloads =
     sizeof(lk_attack_payloads) / sizeof(lk_attack_payloads[0]);
@@ -63,8 +77,9 @@ typedef struct ctx {
   int n;
   cJSON *inner_docs[16]; /* parsed SQS bodies, owned here */
   int n_inner;
-  cJSON *logs_doc; /* the decoded awslogs payload, owned here */
-  size_t room;     /* bytes the event may grow by and still fit */
+  cJSON *logs_doc;         /* the decoded awslogs payload, owned here */
+  size_t room;             /* bytes the event may grow by and still fit */
+  const lk_words_t *words; /* the function's own dictionary, or NULL */
 } ctx_t;
 
 static lk_source_t source_of(const cJSON *j) {
@@ -379,6 +394,24 @@ static size_t grow(char *buf, size_t n, size_t cap, lk_rand_t *rs) {
   return to;
 }
 
+/* p spliced into buf[0..n) (at most cap bytes), a third of the time
+ * each: in place of the whole value (what a parser reads must start
+ * with it), after it (a prefix the code tested stays), or at a random
+ * place. The new length. */
+static size_t splice(char *buf, size_t n, size_t cap, const char *p, size_t pl,
+                     lk_rand_t *rs) {
+  uint32_t how = lk_rand_below(rs, 3);
+  size_t at = how == 1 ? n : lk_rand_below(rs, (uint32_t)n + 1);
+
+  if (how == 0)
+    n = 0, at = 0;
+  if (n + pl > cap)
+    pl = cap - n;
+  memmove(buf + at + pl, buf + at, n - at);
+  memcpy(buf + at, p, pl);
+  return n + pl;
+}
+
 size_t lk_mutate_value(char *buf, size_t n, size_t cap, lk_rand_t *rs,
                        lk_byte_mutator mutate) {
   uint32_t op = lk_rand_below(rs, 12);
@@ -390,15 +423,8 @@ size_t lk_mutate_value(char *buf, size_t n, size_t cap, lk_rand_t *rs,
   } else {
     const char *p =
         lk_attack_payloads[lk_rand_below(rs, (uint32_t)lk_n_attack_payloads)];
-    size_t pl = strlen(p), at = lk_rand_below(rs, (uint32_t)n + 1);
 
-    if (op == 9) /* replace the whole value */
-      n = 0, at = 0;
-    if (n + pl > cap)
-      pl = cap - n;
-    memmove(buf + at + pl, buf + at, n - at);
-    memcpy(buf + at, p, pl);
-    n += pl;
+    n = splice(buf, n, cap, p, strlen(p), rs);
   }
   return n > cap ? cap : n;
 }
@@ -512,8 +538,24 @@ static long slot_value(const slot_t *s, char *buf, size_t cap) {
   return err ? -1 : (long)n;
 }
 
+static int redo(ctx_t *c, cJSON *root, const slot_t *s, size_t n);
+
+/* A member "__proto__" holding the canary property, in the object a field
+ * of a JSON body sits in: code that merges what it parsed into another
+ * object sets Object.prototype's property instead. */
+static int pollute(ctx_t *c, cJSON *root, const slot_t *s) {
+  cJSON *p;
+
+  if (cJSON_GetObjectItemCaseSensitive(s->parent, "__proto__"))
+    return -1;
+  p = cJSON_AddObjectToObject(s->parent, "__proto__");
+  cJSON_AddStringToObject(p, LK_CANARY_PROTO, "lambkin");
+  return redo(c, root, s, 0);
+}
+
 /* Changes the slot: a mutation of its value, or (crossover) the donor's
- * value; then what depends on it is redone. */
+ * value; then what depends on it is redone. A field of a JSON body may
+ * instead get a polluting sibling. */
 static int apply(ctx_t *c, cJSON *root, slot_t *s, lk_rand_t *rs,
                  lk_byte_mutator mutate, const char *donor, size_t dlen) {
   int b64 = is_b64(s);
@@ -526,6 +568,9 @@ static int apply(ctx_t *c, cJSON *root, slot_t *s, lk_rand_t *rs,
   lk_buf_t tmp;
   long got;
 
+  if (!donor && s->inner && cJSON_IsObject(s->parent) && c->room > 64 &&
+      lk_rand_below(rs, 16) == 0)
+    return pollute(c, root, s);
   if (cap > MAX_FIELD)
     cap = MAX_FIELD;
   buf = lk_xmalloc(cap + 1);
@@ -537,6 +582,10 @@ static int apply(ctx_t *c, cJSON *root, slot_t *s, lk_rand_t *rs,
   if (donor) {
     n = dlen < cap ? dlen : cap;
     memcpy(buf, donor, n);
+  } else if (c->words && c->words->n > 0 && lk_rand_below(rs, 6) == 0) {
+    const char *w = c->words->word[lk_rand_below(rs, (uint32_t)c->words->n)];
+
+    n = splice(buf, (size_t)got, cap, w, strlen(w), rs);
   } else {
     n = lk_mutate_value(buf, (size_t)got, cap, rs, mutate);
   }
@@ -555,6 +604,13 @@ static int apply(ctx_t *c, cJSON *root, slot_t *s, lk_rand_t *rs,
   set_string(s->parent, s->item, tmp.data);
   lk_buf_free(&tmp);
   free(buf);
+  return redo(c, root, s, n);
+}
+
+/* What depends on the changed slot (now n bytes as the function reads
+ * it): a checksum, the text it is inside, a length. */
+static int redo(ctx_t *c, cJSON *root, const slot_t *s, size_t n) {
+  lk_buf_t tmp;
 
   switch (s->fix) {
   case FIX_SQS_BODY:
@@ -623,6 +679,11 @@ static int apply(ctx_t *c, cJSON *root, slot_t *s, lk_rand_t *rs,
 
 size_t lk_mutate_event(char *buf, size_t len, size_t max, unsigned seed,
                        lk_byte_mutator mutate) {
+  return lk_mutate_event_words(buf, len, max, seed, mutate, NULL);
+}
+
+size_t lk_mutate_event_words(char *buf, size_t len, size_t max, unsigned seed,
+                             lk_byte_mutator mutate, const lk_words_t *words) {
   cJSON *root = cJSON_ParseWithLength(buf, len);
   lk_source_t src = root ? source_of(root) : LK_SRC_UNKNOWN;
   ctx_t c;
@@ -637,6 +698,7 @@ size_t lk_mutate_event(char *buf, size_t len, size_t max, unsigned seed,
   }
   memset(&c, 0, sizeof(c));
   c.room = max > len + 64 ? max - len - 64 : 0; /* 64: what fixes add */
+  c.words = words;
   collect(&c, root, src);
   lk_rand_seed(&rs, seed);
   if (c.n > 0 && apply(&c, root, &c.slots[lk_rand_below(&rs, (uint32_t)c.n)],

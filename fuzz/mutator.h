@@ -38,9 +38,22 @@ typedef size_t (*lk_byte_mutator)(uint8_t *data, size_t size, size_t max);
 lk_source_t lk_event_source(const char *event, size_t len);
 const char *lk_source_name(lk_source_t s);
 
+/* Words the function's code compares event data with (the literals of
+ * its code, the operands of its string tests), as the runtimes report
+ * them: the mutator splices one in, in place of a mutation in six, as
+ * libFuzzer does with a dictionary. The caller owns them. */
+typedef struct lk_words {
+  const char *const *word;
+  int n;
+} lk_words_t;
+
 /* Mutates the event in buf[0..len) into buf, at most max bytes; seed picks
- * the field and the kind of change. Returns the new length, or 0 when the
- * input is not an event it knows or the result would not fit. */
+ * the field and the kind of change; words may be NULL. Returns the new
+ * length, or 0 when the input is not an event it knows or the result
+ * would not fit. */
+size_t lk_mutate_event_words(char *buf, size_t len, size_t max, unsigned seed,
+                             lk_byte_mutator mutate, const lk_words_t *words);
+/* The same without words. */
 size_t lk_mutate_event(char *buf, size_t len, size_t max, unsigned seed,
                        lk_byte_mutator mutate);
 

@@ -316,6 +316,15 @@ static int judge_open(const lk_oracle_ctx_t *c, const char *path,
   return add(out, n, max, "path-traversal", "open", ev, strlen(ev));
 }
 
+static int has(const lk_verdict_t *out, int n, const char *cls) {
+  int i;
+
+  for (i = 0; i < n; i++)
+    if (strcmp(out[i].cls, cls) == 0)
+      return 1;
+  return 0;
+}
+
 /* Appends what the injected shell also did to a command injection's
  * evidence (one bug, one finding). */
 static void also(lk_verdict_t *out, int n, const char *what, size_t len) {
@@ -331,12 +340,45 @@ static void also(lk_verdict_t *out, int n, const char *what, size_t len) {
     }
 }
 
+/* A canary a runtime's bootstrap reported: "canary", its name, the sink
+ * (eval, pickle.loads, Object.prototype...) and where it was tripped. */
+static int judge_canary(const char *name, const char *sink, const char *where,
+                        lk_verdict_t *out, int n, int max) {
+  static const struct {
+    const char *name, *cls;
+  } canaries[] = {{LK_CANARY_CODE, "code-injection"},
+                  {LK_CANARY_DESER, "deserialization"},
+                  {LK_CANARY_PROTO, "prototype-pollution"}};
+  char ev[FIELD_MAX];
+  size_t k;
+
+  for (k = 0; k < sizeof(canaries) / sizeof(canaries[0]); k++)
+    if (strcmp(name, canaries[k].name) == 0) {
+      snprintf(ev, sizeof(ev), "%.100s: %.4000s", name, where);
+      return add(out, n, max, canaries[k].cls, sink[0] ? sink : name, ev,
+                 strlen(ev));
+    }
+  return n;
+}
+
+/* A DynamoDB expression a call of this invocation sent (the emulator's
+ * "nosql" line: the member, then the text) with the canary name in it. */
+static int judge_nosql(const char *member, const char *text, lk_verdict_t *out,
+                       int n, int max) {
+  char ev[FIELD_MAX];
+
+  if (strstr(text, LK_CANARY_NOSQL) == NULL)
+    return n;
+  snprintf(ev, sizeof(ev), "%.100s: %.4000s", member, text);
+  return add(out, n, max, "nosql-injection", member, ev, strlen(ev));
+}
+
 /* *tainted: a shell event data reached ran (its command line carried a
  * canary), so what it printed is its doing, not a finding of its own. */
 static int judge_sink(const lk_oracle_ctx_t *c, const char *rep, size_t len,
                       lk_verdict_t *out, int n, int max, int *tainted) {
   static char a[FIELD_MAX], b[FIELD_MAX], kind[32], cmd[FIELD_MAX], num[32];
-  static char did[FIELD_MAX];
+  static char did[FIELD_MAX], where[FIELD_MAX];
   const char *line = rep, *end = rep + len;
   injected_t shells = {{0}, 0};
   int tripwire = 0;
@@ -382,6 +424,11 @@ static int judge_sink(const lk_oracle_ctx_t *c, const char *rep, size_t len,
       } else {
         n = judge_open(c, a, b, out, n, max);
       }
+    } else if (strcmp(kind, "canary") == 0) {
+      field(line, ll, 3, where, sizeof(where));
+      n = judge_canary(a, b, where, out, n, max);
+    } else if (strcmp(kind, "nosql") == 0) {
+      n = judge_nosql(a, b, out, n, max);
     } else if (strcmp(kind, "dns") == 0) {
       if (strstr(a, LK_CANARY_HOST))
         n = add(out, n, max, "ssrf", "getaddrinfo", a, al);
@@ -461,36 +508,67 @@ static int judge_error(const lk_oracle_ctx_t *c, const lk_observed_t *o,
   return n;
 }
 
-/* The function's own credentials in what it answered or logged: whoever
- * sent the event, or reads the log, can act as the function. An error
- * whose message leaks is judge_error's (unhandled-error); the secrets
- * never go into the evidence. */
+/* The secret v (named name, n bytes of it) in a successful answer or in
+ * the log; the evidence names it, never holds it. */
+static int leaked(const lk_observed_t *o, const char *v, const char *name,
+                  int n_name, lk_verdict_t *out, int n, int max) {
+  char ev[300];
+
+  if (o->error_type == NULL && o->body &&
+      memmem(o->body, o->body_len, v, strlen(v))) {
+    snprintf(ev, sizeof(ev), "the response carries the function's %.*s", n_name,
+             name);
+    n = add(out, n, max, "secret-leak", "response", ev, strlen(ev));
+  }
+  if (o->log && memmem(o->log, o->log_len, v, strlen(v))) {
+    snprintf(ev, sizeof(ev), "the log carries the function's %.*s", n_name,
+             name);
+    n = add(out, n, max, "secret-leak", "log", ev, strlen(ev));
+  }
+  return n;
+}
+
+/* 1 when a variable's name says it holds a secret. */
+static int secret_name(const char *name, size_t n) {
+  static const char *const marks[] = {"PASSWORD",   "PASSWD",  "SECRET",
+                                      "TOKEN",      "API_KEY", "APIKEY",
+                                      "PRIVATE_KEY"};
+  char up[128];
+  size_t i;
+
+  if (n >= sizeof(up))
+    return 0;
+  for (i = 0; i < n; i++)
+    up[i] = (char)toupper((unsigned char)name[i]);
+  up[n] = '\0';
+  for (i = 0; i < sizeof(marks) / sizeof(marks[0]); i++)
+    if (strstr(up, marks[i]))
+      return 1;
+  return 0;
+}
+
+/* The function's own credentials, and the template's variables whose
+ * names mark them secret, in what it answered or logged: whoever sent
+ * the event, or reads the log, can act as the function. An error whose
+ * message leaks is judge_error's (unhandled-error). A variable's value
+ * counts from eight bytes (a shorter one matches by accident). */
 static int judge_secret(const lk_oracle_ctx_t *c, const lk_observed_t *o,
                         lk_verdict_t *out, int n, int max) {
-  static const struct {
-    const char *name;
-    size_t off;
-  } keys[] = {{"AWS_SECRET_ACCESS_KEY", offsetof(lk_oracle_ctx_t, secret)},
-              {"AWS_SESSION_TOKEN", offsetof(lk_oracle_ctx_t, token)}};
+  static const char *const keys[] = {"AWS_SECRET_ACCESS_KEY",
+                                     "AWS_SESSION_TOKEN"};
+  const char *const own[] = {c->secret, c->token};
   size_t k;
-  char ev[200];
+  int i;
 
-  for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-    const char *v = *(const char *const *)((const char *)c + keys[k].off);
+  for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+    if (own[k] && strlen(own[k]) >= 16)
+      n = leaked(o, own[k], keys[k], (int)strlen(keys[k]), out, n, max);
+  for (i = 0; i < c->n_env; i++) {
+    const char *eq = strchr(c->env[i], '=');
+    size_t nl = eq ? (size_t)(eq - c->env[i]) : 0;
 
-    if (v == NULL || strlen(v) < 16)
-      continue;
-    if (o->error_type == NULL && o->body &&
-        memmem(o->body, o->body_len, v, strlen(v))) {
-      snprintf(ev, sizeof(ev), "the response carries the function's %s",
-               keys[k].name);
-      n = add(out, n, max, "secret-leak", "response", ev, strlen(ev));
-    }
-    if (o->log && memmem(o->log, o->log_len, v, strlen(v))) {
-      snprintf(ev, sizeof(ev), "the log carries the function's %s",
-               keys[k].name);
-      n = add(out, n, max, "secret-leak", "log", ev, strlen(ev));
-    }
+    if (eq && strlen(eq + 1) >= 8 && nl < 128 && secret_name(c->env[i], nl))
+      n = leaked(o, eq + 1, c->env[i], (int)nl, out, n, max);
   }
   return n;
 }
@@ -513,8 +591,15 @@ int lk_oracle_judge(const lk_oracle_ctx_t *c, const lk_observed_t *o,
   }
   if (c->http && o->outcome && strcmp(o->outcome, "ok") == 0)
     n = judge_headers(o, out, n, max);
-  if (o->error_type && strcmp(o->error_type, "Lambkin.Stopping") != 0)
+  if (o->error_type && strcmp(o->error_type, "Lambkin.Stopping") != 0) {
+    before = n;
     n = judge_error(c, o, out, n, max);
+    if (tainted && n > before && strcmp(out[before].cls, "timeout") == 0 &&
+        has(out, before, "command-injection")) { /* the shell's commands */
+      n = before;
+      also(out, n, "ran past the timeout", 20);
+    }
+  }
   if (n == 0 || strcmp(out[n - 1].cls, "unhandled-error") != 0)
     n = judge_secret(c, o, out, n, max);
   return n;

@@ -3,9 +3,12 @@
  * up by accident: the tripwire command ran, event text changed a SQL
  * statement's token structure, a file opened outside the task root, a
  * forged log line, CR/LF in a response header, a DNS lookup of the canary
- * host or a connect to the instance metadata address. The inputs are what the
- * emulator saw: the sink library's report (fuzz/sink.c), the invocation's log,
- * its outcome and its response. Pure functions; the caller owns every buffer.
+ * host or a connect to the instance metadata address, a canary function
+ * an evaluator or a deserializer called, a canary property on
+ * Object.prototype, a canary name in a DynamoDB expression. The inputs are what
+ * the emulator saw: the sink library's report (fuzz/sink.c), the invocation's
+ * log, its outcome and its response. Pure functions; the caller owns every
+ * buffer.
  */
 #ifndef LK_ORACLE_H
 #define LK_ORACLE_H
@@ -17,6 +20,15 @@
 #define LK_CANARY_HOST "lambkin-canary.invalid"
 #define LK_CANARY_LOG "LAMBKIN-FORGED-LOG-LINE"
 #define LK_CANARY_HEADER "X-Lambkin-Canary"
+/* Names the python and node bootstraps define under lambkin fuzz and
+ * replay; calling one reports a "canary" sink line. */
+#define LK_CANARY_CODE "lambkin_canary_code"   /* run by an evaluator */
+#define LK_CANARY_DESER "lambkin_canary_deser" /* revived by a deserializer */
+/* The property a polluted Object.prototype carries (node). */
+#define LK_CANARY_PROTO "lambkin_canary_proto"
+/* A name in a DynamoDB expression: expressions hold no literals, so event
+ * text in one is structure. */
+#define LK_CANARY_NOSQL "lambkin_canary_nosql"
 
 #define LK_VERDICT_MAX 8
 
@@ -25,6 +37,10 @@ typedef struct lk_oracle_ctx {
   const char *secret;    /* its AWS_SECRET_ACCESS_KEY, to spot a leak */
   int http;              /* an API Gateway event: judge the headers */
   const char *token;     /* its AWS_SESSION_TOKEN, to spot a leak */
+  /* Its template environment ("KEY=VALUE"): a variable whose name marks
+   * it secret (PASSWORD, SECRET, TOKEN, API_KEY...) must not leak either. */
+  char *const *env;
+  int n_env;
 } lk_oracle_ctx_t;
 
 typedef struct lk_verdict {

@@ -40,6 +40,8 @@
 #define SINK_MAX (1 << 20) /* sink report bytes read per invocation */
 #define QUIET_MS 150
 #define SIG_MAX 1200
+#define MAX_WORDS 512 /* the function's dictionary */
+#define WORD_MAX 64
 
 typedef struct fz {
   lk_fuzz_job_t *job;
@@ -57,6 +59,12 @@ typedef struct fz {
   int n_sigs;
   char keys[MAX_KEYS][33]; /* findings already written */
   int n_keys;
+  char *words[MAX_WORDS]; /* what the runtime said its code compares */
+  int n_words;
+  /* lk_fuzz_step: the invocation in flight and what it showed */
+  int step_done, step_found;
+  uint32_t *units;
+  int n_units, max_units;
   lk_rand_t rng;
   int in_flight, stopping, closed;
   long fired;
@@ -288,8 +296,8 @@ static char *take_sink(fz_t *z, const char *stream, size_t *len) {
 /* "|exec|sql" for the kinds of line in a sink report, each once, into
  * out; the bytes written. */
 static size_t sink_kinds(const char *rep, size_t len, char *out, size_t cap) {
-  static const char *const kinds[] = {"exec", "open",      "dns",
-                                      "sql",  "sql-error", "tripwire"};
+  static const char *const kinds[] = {"exec",      "open",     "dns",  "sql",
+                                      "sql-error", "tripwire", "nosql"};
   const char *line = rep, *end = rep + len;
   unsigned seen = 0;
   size_t k, o = 0;
@@ -309,8 +317,51 @@ static size_t sink_kinds(const char *rep, size_t len, char *out, size_t cap) {
   return o;
 }
 
-/* The python bootstrap's "cov\tN": lines of the task's code run so far
- * by that instance; 0 when the report has none. */
+/* The runtimes' "dict\tWORD" lines (the literals of the function's code,
+ * the operands of its string tests) join the function's dictionary, each
+ * once; words are 2 to 64 printable bytes, so none needs unescaping. */
+static void take_words(fz_t *z, const char *rep, size_t len) {
+  const char *p = rep, *end = rep + len;
+  int i;
+
+  while (p && p < end && z->n_words < MAX_WORDS) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    const char *w = p + 5;
+    size_t wl = (size_t)((nl ? nl : end) - w);
+
+    p = nl ? nl + 1 : end;
+    if (w > end || memcmp(w - 5, "dict\t", 5) != 0 || wl < 2 || wl > WORD_MAX ||
+        memchr(w, '\\', wl) || memchr(w, '\t', wl))
+      continue;
+    for (i = 0; i < z->n_words; i++)
+      if (strlen(z->words[i]) == wl && memcmp(z->words[i], w, wl) == 0)
+        break;
+    if (i == z->n_words)
+      z->words[z->n_words++] = lk_xstrndup(w, wl);
+  }
+}
+
+/* What the invocation proves, by the oracles; its words join the
+ * function's dictionary. The number of verdicts in v. */
+static int judge(fz_t *z, const lk_result_t *r, const char *sink,
+                 size_t sink_len, lk_verdict_t *v) {
+  lk_observed_t o;
+
+  take_words(z, sink, sink_len);
+  memset(&o, 0, sizeof(o));
+  o.sink = sink;
+  o.sink_len = sink_len;
+  o.log = r->log;
+  o.log_len = r->log_len;
+  o.outcome = r->outcome;
+  o.error_type = r->error_type;
+  o.body = r->body;
+  o.body_len = r->len;
+  return lk_oracle_judge(&z->octx, &o, v, LK_VERDICT_MAX);
+}
+
+/* The bootstraps' "cov\tN": lines (python) or blocks (node) of the task's code
+ * run so far by that instance; 0 when the report has none. */
 static long sink_cov(const char *rep, size_t len) {
   const char *p = rep, *end = rep + len;
   long n = 0;
@@ -437,7 +488,6 @@ static void on_result(const lk_result_t *r, void *ud) {
   fz_t *z = s->fz;
   lk_fuzz_job_t *j = z->job;
   lk_verdict_t v[LK_VERDICT_MAX];
-  lk_observed_t o;
   char sig[SIG_MAX];
   size_t sink_len, cov_at, cov_end;
   char *sink = take_sink(z, r->stream, &sink_len);
@@ -446,16 +496,7 @@ static void on_result(const lk_result_t *r, void *ud) {
 
   z->in_flight--;
   j->execs++;
-  memset(&o, 0, sizeof(o));
-  o.sink = sink;
-  o.sink_len = sink_len;
-  o.log = r->log;
-  o.log_len = r->log_len;
-  o.outcome = r->outcome;
-  o.error_type = r->error_type;
-  o.body = r->body;
-  o.body_len = r->len;
-  n = lk_oracle_judge(&z->octx, &o, v, LK_VERDICT_MAX);
+  n = judge(z, r, sink, sink_len, v);
   if (cov > j->coverage)
     j->coverage = cov;
   signature(r, sink, sink_len, cov, v, n, sig, &cov_at, &cov_end);
@@ -502,8 +543,10 @@ static void next_input(fz_t *z, shot_t *s) {
                            lk_rand_next(&z->rng) | 1);
   } else {
     lk_rand_seed(&bytes_rng, lk_rand_next64(&z->rng));
-    n = lk_mutate_event(s->event, z->corpus_len[k], MAX_EVENT - 1,
-                        lk_rand_next(&z->rng) | 1, byte_mutate);
+    lk_words_t words = {(const char *const *)z->words, z->n_words};
+
+    n = lk_mutate_event_words(s->event, z->corpus_len[k], MAX_EVENT - 1,
+                              lk_rand_next(&z->rng) | 1, byte_mutate, &words);
   }
   s->len = n ? n : z->corpus_len[k];
   s->event[s->len] = '\0';
@@ -611,7 +654,10 @@ static int prepare_dirs(fz_t *z) {
       lk_path_join(z->state, sizeof(z->state), out, "state") ||
       lk_path_join(z->sink_dir, sizeof(z->sink_dir), out, "sink") ||
       lk_path_join(z->bin_dir, sizeof(z->bin_dir), out, "bin") ||
-      lk_path_join(z->findings_dir, sizeof(z->findings_dir), out, "findings") ||
+      (j->findings ? snprintf(z->findings_dir, sizeof(z->findings_dir), "%s",
+                              j->findings) >= (int)sizeof(z->findings_dir)
+                   : lk_path_join(z->findings_dir, sizeof(z->findings_dir), out,
+                                  "findings") != 0) ||
       lk_path_join(z->corpus_dir, sizeof(z->corpus_dir), out, corpus))
     return -1;
   if (lk_mkdirs(z->state) || lk_mkdirs(z->sink_dir) ||
@@ -634,6 +680,7 @@ static int start_emu(fz_t *z, uv_loop_t *loop) {
   o.sink_lib = z->sink_lib;
   o.sink_dir = z->sink_dir;
   o.bin_dir = z->bin_dir;
+  o.sink_units = z->units != NULL;
   o.on_loop = on_loop;
   o.on_loop_ud = z;
   o.install = 1;
@@ -645,6 +692,8 @@ static int start_emu(fz_t *z, uv_loop_t *loop) {
   z->octx.http = strncmp(j->source, "apigw", 5) == 0;
   z->octx.secret = lk_emu_secret(z->emu, j->fn);
   z->octx.token = lk_emu_token(z->emu, j->fn);
+  z->octx.env = j->fn->env;
+  z->octx.n_env = j->fn->n_env;
   return 0;
 }
 
@@ -693,6 +742,8 @@ static void fz_free(fz_t *z) {
   }
   for (i = 0; i < z->n_sigs; i++)
     free(z->sigs[i]);
+  for (i = 0; i < z->n_words; i++)
+    free(z->words[i]);
   free(z);
 }
 
@@ -726,4 +777,93 @@ int lk_fuzz_process(lk_fuzz_job_t *j) {
   j->corpus = z->n_corpus;
   fz_free(z);
   return rc;
+}
+
+/* ---- one input at a time (the libFuzzer-compatible target) ---- */
+
+struct lk_fuzz_step {
+  fz_t *z;
+  uv_loop_t loop;
+};
+
+/* The "covu" lines of a sink report: hex units, comma separated. */
+static void take_units(fz_t *z, const char *rep, size_t len) {
+  const char *p = rep, *end = rep + len;
+
+  z->n_units = 0;
+  while (p && p < end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    const char *e = nl ? nl : end, *q = p + 5;
+
+    if (e - p > 5 && memcmp(p, "covu\t", 5) == 0)
+      while (q < e && z->n_units < z->max_units) {
+        char *after;
+        unsigned long u = strtoul(q, &after, 16);
+
+        if (after == q)
+          break;
+        z->units[z->n_units++] = (uint32_t)u;
+        q = after + (*after == ',');
+      }
+    p = nl ? nl + 1 : end;
+  }
+}
+
+static void on_step(const lk_result_t *r, void *ud) {
+  fz_t *z = ud;
+  lk_verdict_t v[LK_VERDICT_MAX];
+  size_t sink_len;
+  char *sink = take_sink(z, r->stream, &sink_len);
+  int n, i, before = z->job->found;
+
+  take_units(z, sink, sink_len);
+  n = judge(z, r, sink, sink_len, v);
+  z->job->execs++;
+  for (i = 0; i < n; i++)
+    record(z, z->job->fn->name, v[i].cls, v[i].sink, v[i].evidence,
+           z->corpus[0]);
+  free(sink);
+  z->step_found = n > 0 || z->job->found > before;
+  z->step_done = 1;
+}
+
+lk_fuzz_step_t *lk_fuzz_step_open(lk_fuzz_job_t *j, uint32_t *units,
+                                  int max_units) {
+  lk_fuzz_step_t *s = lk_xcalloc(1, sizeof(*s));
+
+  s->z = lk_xcalloc(1, sizeof(*s->z));
+  s->z->job = j;
+  s->z->loop = &s->loop;
+  s->z->units = units;
+  s->z->max_units = max_units;
+  s->z->t0 = uv_hrtime();
+  if (uv_loop_init(&s->loop) == 0 && prepare_dirs(s->z) == 0 &&
+      start_emu(s->z, &s->loop) == 0)
+    return s;
+  fprintf(stderr, "lambkin: cannot start the emulator for %s\n", j->fn->name);
+  exit(1); /* a target that cannot run must not look like one that passes */
+}
+
+int lk_fuzz_step(lk_fuzz_step_t *s, const char *event, size_t len,
+                 int *n_units) {
+  fz_t *z = s->z;
+
+  z->step_done = z->step_found = z->n_units = 0;
+  free(z->corpus[0]); /* the event, as a reproducer would carry it */
+  z->corpus[0] = lk_xstrndup(event, len);
+  z->n_corpus = 1;
+  z->corpus_len[0] = len;
+  if (lk_emu_invoke(z->emu, z->job->fn, z->corpus[0], len, 0, "fuzz", NULL,
+                    NULL, on_step, z) != 0)
+    return 0;
+  while (!z->step_done)
+    uv_run(&s->loop, UV_RUN_ONCE);
+  *n_units = z->n_units;
+  return z->step_found;
+}
+
+const lk_words_t *lk_fuzz_step_words(lk_fuzz_step_t *s, lk_words_t *w) {
+  w->word = (const char *const *)s->z->words;
+  w->n = s->z->n_words;
+  return w;
 }

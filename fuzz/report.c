@@ -22,8 +22,16 @@ static const struct {
     {"leak", "warning", "The function leaked memory on an event"},
     {"command-injection", "error",
      "Event data reached a shell: the tripwire command ran"},
+    {"code-injection", "error",
+     "Event data reached an evaluator (eval, exec, Function, vm): the "
+     "canary function ran"},
+    {"deserialization", "error",
+     "Event data reached an unsafe deserializer (pickle, a function "
+     "reviver): the canary function ran"},
     {"sql-injection", "error",
      "Event data changed the token structure of a SQL statement"},
+    {"nosql-injection", "error",
+     "Event data became part of a DynamoDB expression"},
     {"path-traversal", "error",
      "Event data made the function open a file outside its task root and "
      "/tmp"},
@@ -32,9 +40,14 @@ static const struct {
     {"header-injection", "error",
      "Event data put CR/LF or a new header into an HTTP response"},
     {"ssrf", "error", "Event data chose the host the function connects to"},
+    {"prototype-pollution", "error",
+     "Event data set a property of Object.prototype"},
+    {"secret-leak", "error",
+     "The function's own secret key or session token reached its response or "
+     "its log"},
     {"self-invocation", "error",
-     "The function triggers itself, directly or through S3, SQS, Logs or a "
-     "DynamoDB stream"},
+     "The function triggers itself, directly or through S3, SQS, SNS, "
+     "EventBridge, Logs, a DynamoDB stream or Kinesis"},
     {"timeout", "warning", "The function ran past its timeout on an event"},
     {"unhandled-error", "note",
      "The function failed with an unhandled error on an event"},
@@ -112,7 +125,7 @@ void lk_report_table(const cJSON *report, const char *template_path,
 
   fprintf(out, "\nfindings: %d\n", cJSON_GetArraySize(findings));
   if (cJSON_GetArraySize(findings))
-    fprintf(out, "  %-18s %-22s %-9s %s\n", "CLASS", "FUNCTION", "SOURCE",
+    fprintf(out, "  %-19s %-22s %-9s %s\n", "CLASS", "FUNCTION", "SOURCE",
             "EVIDENCE");
   cJSON_ArrayForEach(f, findings) {
     ev = lk_json_str(f, "evidence");
@@ -121,7 +134,7 @@ void lk_report_table(const cJSON *report, const char *template_path,
       if ((unsigned char)shown[k] < 0x20)
         shown[k] = ' ';
     fprintf(out,
-            "  %-18s %-22s %-9s %s\n  %-18s replay: lambkin replay -t %s %s\n",
+            "  %-19s %-22s %-9s %s\n  %-19s replay: lambkin replay -t %s %s\n",
             lk_json_str(f, "class"), lk_json_str(f, "function"),
             lk_json_str(f, "source"), shown, "", template_path,
             lk_json_str(f, "reproducer"));

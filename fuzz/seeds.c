@@ -298,17 +298,20 @@ int lk_seeds_read(const char *path, char **seeds, int n, int max) {
 }
 
 int lk_seeds_corpora(const lk_app_t *app, const char *source,
-                     const char *seeds_path, char **seeds, int n, int max) {
+                     const char *function, const char *seeds_path, char **seeds,
+                     int n, int max) {
   const char *roots[2] = {app->dir, LK_SOURCE_DIR};
-  char dir[PATH_MAX], sub[300];
-  int r;
+  char dir[PATH_MAX], sub[2][300];
+  int r, k;
 
-  snprintf(sub, sizeof(sub), "corpora/%s", source);
+  snprintf(sub[0], sizeof(sub[0]), "corpora/%s", source);
+  snprintf(sub[1], sizeof(sub[1]), "corpora/%s/%s", source, function);
   for (r = 0; r < 2; r++) {
     if (r == 1 && strcmp(roots[0], roots[1]) == 0)
       break;
-    if (lk_path_join(dir, sizeof(dir), roots[r], sub) == 0)
-      n = lk_seeds_read(dir, seeds, n, max);
+    for (k = 0; k < 2; k++)
+      if (lk_path_join(dir, sizeof(dir), roots[r], sub[k]) == 0)
+        n = lk_seeds_read(dir, seeds, n, max);
   }
   return seeds_path ? lk_seeds_read(seeds_path, seeds, n, max) : n;
 }

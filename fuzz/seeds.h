@@ -21,9 +21,11 @@ char *lk_seed_first(const lk_app_t *app, const lk_function_t *f,
  * folder, not its subfolders) that a known source could send; returns
  * the new count. */
 int lk_seeds_read(const char *path, char **seeds, int n, int max);
-/* Adds the events of corpora/<source>/ (beside the template, then in
- * lambkin's tree) and of seeds_path (may be NULL); the new count. */
+/* Adds the events of corpora/<source>/ and of the function's own
+ * corpora/<source>/<function>/ (beside the template, then in lambkin's
+ * tree) and of seeds_path (may be NULL); the new count. */
 int lk_seeds_corpora(const lk_app_t *app, const char *source,
-                     const char *seeds_path, char **seeds, int n, int max);
+                     const char *function, const char *seeds_path, char **seeds,
+                     int n, int max);
 
 #endif

@@ -375,6 +375,52 @@ static void test_fields_grow_to_boundary_sizes(void **state) {
   free(buf);
 }
 
+/* The function's dictionary: a word replaces a field, follows it (a
+ * prefix the code tested stays in front) or lands inside it, and a JSON
+ * body's object may get a polluting "__proto__" member; the md5 follows. */
+static void test_words_and_pollution(void **state) {
+  static const char *const word[] = {"restart "};
+  const lk_words_t words = {word, 1};
+  size_t len, n;
+  char *orig = read_seed("sqs-json-body.json", &len), *buf = malloc(MAX);
+  int whole = 0, inside = 0, proto = 0;
+  unsigned seed;
+
+  (void)state;
+  for (seed = 1; seed < 3000; seed++) {
+    cJSON *j, *r, *doc;
+    const char *body;
+    char md5[33];
+
+    memcpy(buf, orig, len);
+    n = lk_mutate_event_words(buf, len, MAX, seed, no_bytes, &words);
+    if (n == 0)
+      continue;
+    j = cJSON_ParseWithLength(buf, n);
+    r = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "Records"), 0);
+    body = cJSON_GetObjectItem(r, "body")->valuestring;
+    lk_md5_hex(body, strlen(body), md5);
+    assert_string_equal(md5, cJSON_GetObjectItem(r, "md5OfBody")->valuestring);
+    whole += strcmp(body, "restart ") == 0;
+    inside += strstr(body, "restart ") && strcmp(body, "restart ") != 0;
+    doc = cJSON_Parse(body);
+    if (cJSON_GetObjectItem(doc, "__proto__"))
+      proto += cJSON_IsString(cJSON_GetObjectItem(
+          cJSON_GetObjectItem(doc, "__proto__"), "lambkin_canary_proto"));
+    cJSON_Delete(doc);
+    cJSON_Delete(j);
+  }
+  assert_true(whole > 0 && inside > 0 && proto > 0);
+  /* Without words, never the word. */
+  for (seed = 1; seed < 500; seed++) {
+    memcpy(buf, orig, len);
+    n = lk_mutate_event(buf, len, MAX, seed, no_bytes);
+    assert_null(n ? memmem(buf, n, "restart ", 8) : NULL);
+  }
+  free(orig);
+  free(buf);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_sqs_md5_follows_body),
@@ -387,6 +433,7 @@ int main(void) {
       cmocka_unit_test(test_crossover_takes_a_donor_field),
       cmocka_unit_test(test_fields_grow_to_boundary_sizes),
       cmocka_unit_test(test_unknown_input_refused),
+      cmocka_unit_test(test_words_and_pollution),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,8 +11,10 @@
 
 #include "oracle.h"
 
-static const lk_oracle_ctx_t ctx = {"/srv/task", "s3cr3tKEY", 0,
-                                    "lambkin-f-0123456789abcdef"};
+static char *env[] = {"SMTP_PASSWORD=correct-horse-battery",
+                      "TABLE=orders-table-with-a-long-name", "API_KEY=short"};
+static const lk_oracle_ctx_t ctx = {
+    "/srv/task", "s3cr3tKEY", 0, "lambkin-f-0123456789abcdef", env, 3};
 
 static int judge(const lk_oracle_ctx_t *c, const char *sink, const char *log,
                  const char *outcome, const char *etype, const char *body,
@@ -186,6 +188,12 @@ static void an_injected_shell_is_one_finding(void **state) {
   assert_string_equal(v[0].cls, "command-injection");
   assert_non_null(strstr(v[0].evidence, "opened ../../lambkin-canary-path"));
   assert_non_null(strstr(v[0].evidence, "printed \"LAMBKIN-FORGED-LOG-LINE"));
+  /* A timeout while the injected shell ran its commands is the same bug. */
+  assert_int_equal(judge(&ctx, rep, NULL, "timeout", "Sandbox.Timedout",
+                         "{\"errorType\":\"Sandbox.Timedout\"}", v),
+                   1);
+  assert_string_equal(v[0].cls, "command-injection");
+  assert_non_null(strstr(v[0].evidence, "ran past the timeout"));
   /* The shell reached, the tripwire not run: its lines are its own
    * doing, not a log injection. */
   assert_int_equal(judge(&ctx,
@@ -200,6 +208,18 @@ static void an_injected_shell_is_one_finding(void **state) {
 static void secret_leaks(void **state) {
   lk_verdict_t v[LK_VERDICT_MAX];
   lk_oracle_ctx_t keyed = ctx;
+
+  /* A variable marked secret by its name; others, and values too short
+   * to tell, are not secrets. */
+  assert_int_equal(judge(&ctx, NULL, "smtp login bob correct-horse-battery\n",
+                         "ok", NULL,
+                         "{\"t\":\"orders-table-with-a-long-name\"}", v),
+                   1);
+  assert_string_equal(v[0].cls, "secret-leak");
+  assert_string_equal(v[0].evidence,
+                      "the log carries the function's SMTP_PASSWORD");
+  assert_int_equal(
+      judge(&ctx, NULL, "key short\n", "ok", NULL, "{\"k\":\"short\"}", v), 0);
 
   (void)state;
   keyed.secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
@@ -260,6 +280,45 @@ static void log_headers_dns(void **state) {
       judge(&ctx, "connect\t10.0.0.1:80\n", NULL, "ok", NULL, "{}", v), 0);
 }
 
+/* The runtimes' canaries and the emulator's DynamoDB expression lines. */
+static void canaries_and_expressions(void **state) {
+  lk_verdict_t v[LK_VERDICT_MAX];
+  int n;
+
+  (void)state;
+  n = judge(&ctx,
+            "canary\tlambkin_canary_code\tevaluator\tat handler "
+            "(calc.js:13:22)\n"
+            "canary\tlambkin_canary_deser\tdeserializer\tjobs.py:16: "
+            "pickle.loads(b)\n"
+            "canary\tlambkin_canary_proto\tObject.prototype\tset\n",
+            NULL, "ok", NULL, "{}", v);
+  assert_int_equal(n, 3);
+  assert_string_equal(v[0].cls, "code-injection");
+  assert_string_equal(v[0].sink, "evaluator");
+  assert_string_equal(v[0].evidence,
+                      "lambkin_canary_code: at handler (calc.js:13:22)");
+  assert_string_equal(v[1].cls, "deserialization");
+  assert_string_equal(v[2].cls, "prototype-pollution");
+  /* A name no runtime defines is nothing. */
+  assert_int_equal(judge(&ctx, "canary\tlambkin_canary_other\tx\ty\n", NULL,
+                         "ok", NULL, "{}", v),
+                   0);
+  n = judge(&ctx,
+            "nosql\tProjectionExpression\tpages, price OR "
+            "attribute_exists(lambkin_canary_nosql)\n",
+            NULL, "ok", NULL, "{}", v);
+  assert_int_equal(n, 1);
+  assert_string_equal(v[0].cls, "nosql-injection");
+  assert_string_equal(v[0].sink, "ProjectionExpression");
+  /* An expression the code wrote, event data only in its values. */
+  assert_int_equal(judge(&ctx,
+                         "nosql\tKeyConditionExpression\t#n0 = :v0\n"
+                         "nosql\tFilterExpression\tlambkin = :x\n",
+                         NULL, "ok", NULL, "{}", v),
+                   0);
+}
+
 static void errors_crashes_timeouts(void **state) {
   lk_verdict_t v[LK_VERDICT_MAX];
 
@@ -303,6 +362,7 @@ int main(void) {
       cmocka_unit_test(secret_leaks),
       cmocka_unit_test(log_headers_dns),
       cmocka_unit_test(errors_crashes_timeouts),
+      cmocka_unit_test(canaries_and_expressions),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);

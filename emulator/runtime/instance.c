@@ -456,19 +456,28 @@ static void env_inherited(env_t *e, const lk_runtime_opts_t *o,
 /* The sink library of lambkin fuzz (see fuzz/sink.c): its report file as
  * fd 3, named by dev:ino so a reused fd is never written to, and by name
  * for children that lost the fd. Returns the fd, or -1. */
-static int env_sink(env_t *e, const lk_runtime_opts_t *o, const char *stream) {
+int lk_instance_sink_path(const lk_runtime_opts_t *o, const char *stream,
+                          char *out, size_t cap) {
   const char *id = strrchr(stream, ']');
-  char sink[PATH_MAX], name[128];
+  char name[128];
+
+  if (o->sink_lib == NULL || o->sink_dir == NULL)
+    return LK_ENOENT;
+  snprintf(name, sizeof(name), "%s.log", id ? id + 1 : stream);
+  return lk_path_join(out, cap, o->sink_dir, name);
+}
+
+static int env_sink(env_t *e, const lk_runtime_opts_t *o, const char *stream) {
+  char sink[PATH_MAX];
   struct stat st;
   int fd;
 
-  if (o->sink_lib == NULL)
-    return -1;
-  snprintf(name, sizeof(name), "%s.log", id ? id + 1 : stream);
-  if (lk_path_join(sink, sizeof(sink), o->sink_dir, name) != 0)
+  if (lk_instance_sink_path(o, stream, sink, sizeof(sink)) != 0)
     return -1;
   env_add(e, "LD_PRELOAD=%s", o->sink_lib);
   env_add(e, "LAMBKIN_SINK_LOG=%s", sink);
+  if (o->sink_units)
+    env_add(e, "LAMBKIN_SINK_UNITS=1");
   fd = open(sink, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
   if (fd >= 0 && fstat(fd, &st) != 0) {
     close(fd);

@@ -2,6 +2,7 @@
  * which finished invocations are recorded and delivered, and the way in
  * for invocations from the other layers (see runtime.h). The runtime owns
  * its functions and, through them, their instances and queues. */
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,6 +171,82 @@ const lk_function_t *lk_runtime_by_token(const lk_runtime_t *rt,
         CRYPTO_memcmp(rt->fns[i].token, token, n) == 0)
       return rt->fns[i].def;
   return NULL;
+}
+
+/* The span a trace header names ("Parent=<span>"): its length, 0 if none. */
+static size_t parent_span(const char *trace, const char **span) {
+  const char *p = trace ? strstr(trace, "Parent=") : NULL;
+
+  *span = p ? p + 7 : NULL;
+  return p ? strcspn(p + 7, ";") : 0;
+}
+
+/* The invocation running now whose trace names the same span. */
+static const lk_invocation_t *running(const lk_runtime_t *rt,
+                                      const char *trace) {
+  const char *want, *have;
+  size_t wn = parent_span(trace, &want), hn;
+  const lk_instance_t *in;
+  int i;
+
+  for (i = 0; wn > 0 && i < rt->n_fns; i++)
+    for (in = rt->fns[i].instances; in; in = in->next) {
+      if (in->cur == NULL)
+        continue;
+      hn = parent_span(in->cur->trace, &have);
+      if (hn == wn && memcmp(have, want, wn) == 0)
+        return in->cur;
+    }
+  return NULL;
+}
+
+/* s as the sink library writes a field: \\, \t, \n, \r and \xNN for the
+ * other control bytes, so a report line stays one line; cut at 8000
+ * bytes, as the oracles read a field. */
+static void escape(lk_buf_t *b, const char *s) {
+  static const char hex[] = "0123456789abcdef";
+  size_t i;
+
+  for (i = 0; s[i] && i < 8000; i++) {
+    unsigned char c = (unsigned char)s[i];
+    char e[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
+
+    if (c == '\\' || c == '\t' || c == '\n' || c == '\r') {
+      e[1] = c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : '\\';
+      lk_buf_add(b, e, 2);
+    } else if (c < 0x20) {
+      lk_buf_add(b, e, 4);
+    } else {
+      lk_buf_add(b, s + i, 1);
+    }
+  }
+}
+
+void lk_runtime_sink_note(lk_runtime_t *rt, const char *trace, const char *kind,
+                          const char *const *fields, int n) {
+  const lk_invocation_t *inv = running(rt, trace);
+  char path[PATH_MAX];
+  lk_buf_t line;
+  FILE *f;
+  int i;
+
+  if (inv == NULL || inv->inst == NULL ||
+      lk_instance_sink_path(&rt->opts, inv->inst->stream, path, sizeof(path)) !=
+          0)
+    return;
+  lk_buf_init(&line, 64 * 1024); /* as a sink report's fields are cut */
+  lk_buf_adds(&line, kind);
+  for (i = 0; i < n; i++) {
+    lk_buf_adds(&line, "\t");
+    escape(&line, fields[i] ? fields[i] : "");
+  }
+  lk_buf_adds(&line, "\n");
+  f = lk_buf_error(&line) ? NULL : fopen(path, "ae");
+  if (f) {
+    fwrite(line.data, 1, line.len, f);
+    fclose(f);
+  }
+  lk_buf_free(&line);
 }
 
 void lk_runtime_close(lk_runtime_t *rt) {

@@ -100,6 +100,7 @@ typedef struct lk_runtime_opts {
   const char *sink_lib;
   const char *sink_dir;
   const char *bin_dir;
+  int sink_units; /* and each invocation's coverage units, not a count */
   const lk_browser_policy_t *browser; /* for each Runtime API endpoint */
   lk_runtime_hooks_t hooks;
 } lk_runtime_opts_t;
@@ -143,6 +144,13 @@ const lk_function_t *lk_runtime_by_token(const lk_runtime_t *rt,
  * else its CodeUri. */
 const char *lk_runtime_task_root(const lk_runtime_t *rt,
                                  const lk_function_t *fn);
+/* lambkin fuzz and replay: a line ("kind", then fields, escaped as the
+ * sink library escapes them) for the sink report of the instance running
+ * the invocation a trace header names (its Parent=), so the oracles judge
+ * what the emulator saw of a call with the invocation that made it. No-op
+ * without a sink, or when no running invocation has that id. */
+void lk_runtime_sink_note(lk_runtime_t *rt, const char *trace, const char *kind,
+                          const char *const *fields, int n);
 /* Delivers what has finished, then stops: queued and retrying work ends
  * (Invoke API callers get 503), instances are killed. */
 void lk_runtime_close(lk_runtime_t *rt);

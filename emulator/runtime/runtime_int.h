@@ -198,6 +198,10 @@ void lk_rt_abandon(lk_invocation_t *inv);
 
 /* ---- instance.c ---- */
 int lk_instance_spawn(lk_fn_t *fn);
+/* The sink report file of the instance with this log stream (fuzz and
+ * replay); LK_ENOENT when there is no sink. */
+int lk_instance_sink_path(const lk_runtime_opts_t *o, const char *stream,
+                          char *out, size_t cap);
 void lk_instance_dispatch(lk_instance_t *in, lk_invocation_t *inv);
 void lk_instance_kill(lk_instance_t *in, int sig);
 /* Kills an idle instance, taking its parked /next first, so that no

@@ -54,7 +54,9 @@ struct lk_ddb {
   void *stream_ud;
   lk_record_cb rec_cb; /* --state: the state log */
   void *rec_ud;
-  int ttl_turn; /* the table Time to Live's next sweep starts with */
+  int ttl_turn;           /* the table Time to Live's next sweep starts with */
+  lk_ddb_expr_cb expr_cb; /* lambkin fuzz: every expression, or NULL */
+  void *expr_ud;
 };
 
 /* One request being answered: a failure sets err_type and err_msg. */

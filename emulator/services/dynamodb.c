@@ -1212,6 +1212,27 @@ static void dispatch(ctx_t *c, const char *target, const char *op) {
               streams ? "dynamodbstreams" : "dynamodb", op);
 }
 
+void lk_ddb_on_expression(lk_ddb_t *d, lk_ddb_expr_cb cb, void *ud) {
+  d->expr_cb = cb;
+  d->expr_ud = ud;
+}
+
+/* Every "...Expression" string member of the request, to the fuzzer's
+ * hook: items are typed ({"S": ...}), so none of theirs is one. */
+static void tell_expressions(const ctx_t *c, const cJSON *j, int depth) {
+  const cJSON *m;
+  size_t n;
+
+  cJSON_ArrayForEach(m, j) {
+    n = m->string ? strlen(m->string) : 0;
+    if (cJSON_IsString(m) && n >= 10 &&
+        strcmp(m->string + n - 10, "Expression") == 0)
+      c->d->expr_cb(c->d->expr_ud, c->trace, m->string, m->valuestring);
+    else if (depth < 4 && (cJSON_IsObject(m) || cJSON_IsArray(m)))
+      tell_expressions(c, m, depth + 1);
+  }
+}
+
 int lk_ddb_call(lk_ddb_t *d, const char *target, const char *trace,
                 const char *body, size_t len, char **out) {
   const char *op = target ? strchr(target, '.') : NULL;
@@ -1225,7 +1246,9 @@ int lk_ddb_call(lk_ddb_t *d, const char *target, const char *trace,
   if (!cJSON_IsObject(c.in) || body == NULL)
     lk_ddb_fail(&c, ERR_SERIAL,
                 "Start of structure or map found where not expected");
-  else
+  else if (d->expr_cb)
+    tell_expressions(&c, c.in, 0);
+  if (c.err_type == NULL)
     dispatch(&c, target ? target : "", op ? op + 1 : "");
   if (c.err_type) { /* with an Item, CancellationReasons... */
     e = c.err_more ? c.err_more : cJSON_CreateObject();

@@ -56,6 +56,14 @@ int lk_ddb_load(lk_ddb_t *d, const char *path, uint64_t *gen);
 void lk_ddb_on_record(lk_ddb_t *d, lk_record_cb cb, void *ud);
 void lk_ddb_apply(lk_ddb_t *d, const cJSON *record);
 
+/* lambkin fuzz: each expression a request carries (ConditionExpression,
+ * UpdateExpression... inside TransactItems and RequestItems too) goes to
+ * cb, with the member's name and the caller's X-Amzn-Trace-Id (or NULL),
+ * before it is parsed. */
+typedef void (*lk_ddb_expr_cb)(void *ud, const char *trace, const char *member,
+                               const char *text);
+void lk_ddb_on_expression(lk_ddb_t *d, lk_ddb_expr_cb cb, void *ud);
+
 /* ---- streams, for event source mappings ---- */
 
 /* Hears of each stream record made, by its table's name. */

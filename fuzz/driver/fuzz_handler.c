@@ -285,7 +285,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 static void judge_sinks(void) {
   static const char *path, *root;
   static int checked;
-  lk_oracle_ctx_t c = {"/nonexistent", NULL, 0, NULL};
+  lk_oracle_ctx_t c = {"/nonexistent", NULL, 0, NULL, NULL, 0};
   lk_verdict_t v[LK_VERDICT_MAX];
   lk_observed_t o;
   struct stat st;

@@ -122,9 +122,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return 0;
   }
   for (seed = 1; seed <= 8; seed++) {
+    static const char *const word[] = {"restart ", "\"}{\\", "%s\xc3"};
+    const lk_words_t words = {word, 3};
+
     check_fast(data, size, src, buf, copy, seed * 2654435761u);
     memcpy(buf, data, size);
     n = lk_mutate_event(buf, size, MAX_EVENT, seed * 2654435761u, flip);
+    if (n)
+      check_event(buf, n, src);
+    /* With a dictionary, as process mode has one: the same invariants. */
+    memcpy(buf, data, size);
+    n = lk_mutate_event_words(buf, size, MAX_EVENT, seed * 40503u, flip,
+                              &words);
     if (n)
       check_event(buf, n, src);
     /* Crossover with itself: still an event of its source, fixed up. */

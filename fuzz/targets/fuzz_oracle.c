@@ -12,14 +12,26 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const char *const known[] = {
-    "crash",         "command-injection", "sql-injection", "path-traversal",
-    "log-injection", "header-injection",  "ssrf",          "self-invocation",
-    "timeout",       "unhandled-error"};
+static const char *const known[] = {"crash",
+                                    "command-injection",
+                                    "sql-injection",
+                                    "path-traversal",
+                                    "log-injection",
+                                    "header-injection",
+                                    "ssrf",
+                                    "self-invocation",
+                                    "timeout",
+                                    "unhandled-error",
+                                    "secret-leak",
+                                    "code-injection",
+                                    "deserialization",
+                                    "prototype-pollution",
+                                    "nosql-injection"};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static const lk_oracle_ctx_t c = {"/srv/task", "secret", 1,
-                                    "lambkin-fz-0123456789abcdef"};
+  static char *env[] = {"DB_PASSWORD=lambkin-fz-password", "STAGE=prod"};
+  static const lk_oracle_ctx_t c = {
+      "/srv/task", "secret", 1, "lambkin-fz-0123456789abcdef", env, 2};
   const char *parts[3] = {"", "", ""};
   size_t lens[3] = {0, 0, 0}, at = 0;
   char *copy = malloc(size + 1);

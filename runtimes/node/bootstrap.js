@@ -272,6 +272,10 @@ async function loadHandler() {
     }
     throw Object.assign(e, { lambdaType: 'Runtime.ImportModuleError' });
   }
+  if (SINK) { // what the task's code compares, from here on
+    harvestLiterals(file);
+    hookStringTests();
+  }
   const fn = mod[fnName] || (mod.default && mod.default[fnName]);
   if (typeof fn !== 'function') {
     const err = new Error(`${modPath}.${fnName} is undefined or not exported`);
@@ -317,6 +321,177 @@ function jsonHeader(v) {
   } catch (e) {
     return undefined;
   }
+}
+
+// lambkin fuzz and replay: the canaries of the oracles that need the
+// runtime's help. A global function only code made of event data calls
+// (the fuzzer's payloads name it) reports that an evaluator (eval,
+// Function, vm) or a reviving deserializer ran what the event said; a
+// property of Object.prototype the payloads name, seen after an
+// invocation, reports prototype pollution. Each is one line of the sink
+// report, escaped as the sink library escapes them.
+const SINK = process.env.LAMBKIN_SINK_LOG;
+const CANARY_PROTO = 'lambkin_canary_proto';
+
+function sinkLine(...fields) {
+  const esc = (v) => String(v).replace(/\\/g, '\\\\').replace(/\t/g, '\\t')
+    .replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+  fs.appendFileSync(SINK, fields.map(esc).join('\t') + '\n');
+}
+
+// The first frame of the stack in the task's own code: where it handed
+// the event's text over.
+function taskFrame(stack) {
+  const root = (process.env.LAMBDA_TASK_ROOT || '/').replace(/\/$/, '') + '/';
+  const at = stack.split('\n').find((l) => l.includes(root) && !l.includes(__filename));
+  return at ? at.trim().split(root).join('') : 'called from code the task did not write';
+}
+
+function installCanaries() {
+  const canaries = { lambkin_canary_code: 'evaluator', lambkin_canary_deser: 'deserializer' };
+  const defs = {};
+  for (const [name, sink] of Object.entries(canaries)) {
+    defs[name] = () => sinkLine('canary', name, sink, taskFrame(new Error().stack));
+  }
+  Object.assign(globalThis, defs);
+  // A new vm context has none of the globals: give it the canaries.
+  const vm = require('vm');
+  const withDefs = (ctx) => (ctx && typeof ctx === 'object' ? Object.assign(ctx, defs) : ctx);
+  const createContext = vm.createContext;
+  vm.createContext = (ctx, ...rest) => createContext(withDefs(ctx === undefined ? {} : ctx), ...rest);
+  const runInNewContext = vm.runInNewContext;
+  vm.runInNewContext = (code, ctx, ...rest) =>
+    runInNewContext(code, withDefs(ctx === undefined ? {} : ctx), ...rest);
+}
+
+function checkPrototype() {
+  if (!Object.prototype.hasOwnProperty.call(Object.prototype, CANARY_PROTO)) return;
+  delete Object.prototype[CANARY_PROTO]; // the next invocation starts clean
+  sinkLine('canary', CANARY_PROTO, 'Object.prototype',
+           `Object.prototype.${CANARY_PROTO} was set during the invocation`);
+}
+
+// lambkin fuzz's dictionary: the string literals of the task's own code
+// (its handler's file first, then every CommonJS module it loaded from
+// the task root), and the operands of the string tests it runs
+// (startsWith, endsWith, includes, indexOf, and a RegExp's literal
+// prefix). Each word, 2 to 64 printable characters, goes to the sink
+// report once, as "dict\tWORD"; at most 512.
+const words = new Set();
+let fresh = [];
+
+function noteWord(w) {
+  if (typeof w !== 'string' || w.length < 2 || w.length > 64 || words.size >= 512 ||
+      words.has(w)) return;
+  for (let i = 0; i < w.length; i++) { // no regex: RegExp.prototype.test is hooked
+    const c = w.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x5c) return;
+  }
+  words.add(w);
+  fresh.push(w);
+}
+
+function flushWords() {
+  const out = fresh;
+  fresh = [];
+  for (const w of out) sinkLine('dict', w);
+}
+
+function harvestLiterals(first) {
+  const root = (process.env.LAMBDA_TASK_ROOT || '/').replace(/\/$/, '') + '/';
+  const files = [first, ...Object.keys(require.cache)].filter((f) => f.startsWith(root));
+  const literal = /'([^'\\\n]{2,64})'|"([^"\\\n]{2,64})"|`([^`\\$\n]{2,64})`/g;
+  for (const f of new Set(files)) {
+    let src;
+    try {
+      src = fs.readFileSync(f, 'utf8');
+    } catch (e) {
+      continue;
+    }
+    for (const m of src.matchAll(literal)) noteWord(m[1] || m[2] || m[3]);
+  }
+  flushWords();
+}
+
+function hookStringTests() {
+  for (const name of ['startsWith', 'endsWith', 'includes', 'indexOf']) {
+    const orig = String.prototype[name];
+    Object.defineProperty(String.prototype, name, {
+      value: function (search, ...rest) {
+        noteWord(search);
+        return orig.call(this, search, ...rest);
+      },
+      writable: true, configurable: true,
+    });
+  }
+  const test = RegExp.prototype.test;
+  RegExp.prototype.test = function (s) {
+    const m = /^\^([\w :=\-/.#@]{2,64})/.exec(this.source);
+    if (m) noteWord(m[1]);
+    return test.call(this, s);
+  };
+}
+
+// lambkin fuzz's feedback: V8's block coverage of the task's own files
+// (not its node_modules), taken after each invocation through the
+// inspector (a same-thread session answers at once). A function's
+// executed segments, its range less the blocks counted 0, are the units:
+// after an invocation that ran one no earlier one did, "cov\tN" (N
+// segments so far) goes to the sink report, as python's lines do.
+let coverage = null;
+const segments = new Set();
+
+function startCoverage() {
+  coverage = new (require('inspector').Session)();
+  coverage.connect();
+  coverage.post('Profiler.enable');
+  coverage.post('Profiler.startPreciseCoverage', { callCount: false, detailed: true });
+}
+
+function ownScript(u) {
+  const root = (process.env.LAMBDA_TASK_ROOT || '/').replace(/\/$/, '') + '/';
+  const file = u.startsWith('file://') ? url.fileURLToPath(u) : u;
+  return file.startsWith(root) && !file.includes('/node_modules/');
+}
+
+// FNV-1a, 32 bits: a segment's unit for the libFuzzer-compatible target.
+function fnv(str) {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < str.length; i++) h = Math.imul(h ^ str.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+function takeCoverage() {
+  let taken = null;
+  coverage.post('Profiler.takePreciseCoverage', (err, r) => { taken = r; });
+  const before = segments.size;
+  const now = [];
+  for (const script of (taken && taken.result) || []) {
+    if (!ownScript(script.url)) continue;
+    for (const fn of script.functions) {
+      const [top, ...inner] = fn.ranges;
+      if (!top || top.count === 0) continue;
+      let at = top.startOffset;
+      const skipped = inner.filter((r) => r.count === 0)
+        .sort((a, b) => a.startOffset - b.startOffset);
+      for (const r of [...skipped, { startOffset: top.endOffset, endOffset: top.endOffset }]) {
+        const seg = `${script.url}:${at}-${r.startOffset}`;
+        if (r.startOffset > at) segments.add(seg), now.push(seg);
+        at = Math.max(at, r.endOffset);
+      }
+    }
+  }
+  if (segments.size > before) sinkLine('cov', segments.size);
+  if (process.env.LAMBKIN_SINK_UNITS) {
+    for (let i = 0; i < now.length; i += 400) {
+      sinkLine('covu', now.slice(i, i + 400).map((u) => fnv(u).toString(16)).join(','));
+    }
+  }
+}
+
+if (SINK) {
+  installCanaries();
+  startCoverage();
 }
 
 function run(fn, event, ctx) {
@@ -370,9 +545,11 @@ async function main() {
         const result = await run(fn, event, context(next.headers));
         out = JSON.stringify(result === undefined ? null : result);
       }
+      if (SINK) checkPrototype(), flushWords(), takeCoverage();
       done = rapi.request('POST', `/invocation/${id}/response`, out);
     } catch (e) {
       const body = errorBody(e);
+      if (SINK) checkPrototype(), flushWords(), takeCoverage();
       console.error(`[ERROR] ${body.errorType}: ${body.errorMessage}`.replace(/\n/g, '\r'));
       done = rapi.request('POST', `/invocation/${id}/error`, JSON.stringify(body),
                           { 'Lambda-Runtime-Function-Error-Type': body.errorType });

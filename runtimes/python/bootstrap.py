@@ -16,6 +16,10 @@ import traceback
 API = os.environ["AWS_LAMBDA_RUNTIME_API"]
 BASE = "/2018-06-01/runtime"
 SINK = os.environ.get("LAMBKIN_SINK_LOG")  # set by lambkin fuzz and replay
+# The libFuzzer-compatible target wants each invocation's lines, not a count.
+UNITS = SINK and os.environ.get("LAMBKIN_SINK_UNITS")
+if UNITS:
+    import zlib
 
 
 class Coverage:
@@ -28,10 +32,11 @@ class Coverage:
     def __init__(self, root):
         self.root = root.rstrip("/") + "/"
         self.seen = set()
+        self.now = set()  # this invocation's lines
 
     def _line(self, frame, event, arg):
         if event == "line":
-            self.seen.add((frame.f_code.co_filename, frame.f_lineno))
+            self.now.add((frame.f_code.co_filename, frame.f_lineno))
         return self._line
 
     def _call(self, frame, event, arg):
@@ -41,14 +46,97 @@ class Coverage:
 
     def run(self, fn, *args):
         before = len(self.seen)
+        self.now = set()
         sys.settrace(self._call)
         try:
             return fn(*args)
         finally:
             sys.settrace(None)
+            self.seen |= self.now
             if len(self.seen) > before:
-                with open(SINK, "a") as f:
-                    f.write("cov\t%d\n" % len(self.seen))
+                sink_line("cov", len(self.seen))
+            if UNITS:
+                sink_units(zlib.crc32(("%s:%d" % u).encode())
+                           for u in self.now)
+
+
+def sink_line(*fields):
+    """One line of the sink report, escaped as the sink library does."""
+    def esc(v):
+        return (str(v).replace("\\", "\\\\").replace("\t", "\\t")
+                .replace("\n", "\\n").replace("\r", "\\r"))
+    with open(SINK, "a") as f:
+        f.write("\t".join(esc(v) for v in fields) + "\n")
+
+
+def sink_units(units):
+    """An invocation's coverage units (32-bit hashes), as "covu" lines of
+    at most 400 hex numbers each."""
+    units = ["%x" % u for u in units]
+    for i in range(0, len(units), 400):
+        sink_line("covu", ",".join(units[i:i + 400]))
+
+
+def canary(name, sink):
+    """A builtin that only code made of event data calls (the fuzzer's
+    payloads name it): an evaluator or an unpickler ran what the event
+    said. It reports the line of the task's code that handed it over."""
+    root = os.environ.get("LAMBDA_TASK_ROOT", "/").rstrip("/") + "/"
+
+    def tripped(*args, **kwargs):
+        import linecache
+        frame = sys._getframe(1)
+        while frame and not frame.f_code.co_filename.startswith(root):
+            frame = frame.f_back
+        where = "called from code the task did not write"
+        if frame:
+            f = frame.f_code.co_filename
+            where = "%s:%d: %s" % (f[len(root):], frame.f_lineno,
+                                   linecache.getline(f, frame.f_lineno)
+                                   .strip())
+        sink_line("canary", name, sink, where)
+
+    return tripped
+
+
+if SINK:
+    import builtins
+    builtins.lambkin_canary_code = canary("lambkin_canary_code", "evaluator")
+    builtins.lambkin_canary_deser = canary("lambkin_canary_deser",
+                                           "deserializer")
+
+
+def harvest(root, first):
+    """lambkin fuzz's dictionary: the string, bytes and number literals
+    of the task's own modules (its handler's first), as "dict" lines, at
+    most 256 of 2 to 64 printable bytes. A field compared with one of
+    them (a command name, a prefix a parser looks for) is then within
+    the mutator's reach."""
+    import ast
+    files = [first] + [getattr(m, "__file__", None) or ""
+                       for m in list(sys.modules.values())]
+    done, words = set(), set()
+    for f in files:
+        if not f.startswith(root) or not f.endswith(".py") or f in done:
+            continue
+        done.add(f)
+        try:
+            with open(f, "rb") as src:
+                tree = ast.parse(src.read())
+        except (OSError, SyntaxError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            v = node.value if isinstance(node, ast.Constant) else None
+            if isinstance(v, bytes):
+                v = v.decode("latin-1")
+            elif isinstance(v, (int, float)) and not isinstance(v, bool):
+                v = repr(v)
+            if (isinstance(v, str) and 2 <= len(v.encode()) <= 64 and
+                    v.isprintable() and "\\" not in v and v not in words):
+                words.add(v)
+                sink_line("dict", v)
+                if len(words) >= 256:
+                    return
 
 
 class _EndpointHook:
@@ -185,6 +273,8 @@ def load_handler(api):
         body["errorMessage"] = "Unable to import module '%s': %s%s" % (
             module_name, exc, build_hint(root, exc))
         return fail_init(api, body)
+    if SINK:
+        harvest(root.rstrip("/") + "/", getattr(module, "__file__", "") or "")
     handler = getattr(module, fn_name, None)
     if handler is None:
         return fail_init(api, {

@@ -26,7 +26,12 @@ PLANTED = [("crash", "tag-c"), ("command-injection", "archive-c"),
            ("self-invocation", "resize"), ("self-invocation", "shrink-c"),
            ("path-traversal", "files"),
            ("timeout", "report"), ("unhandled-error", "config"),
-           ("secret-leak", "settings")]
+           ("secret-leak", "settings"), ("code-injection", "calc"),
+           ("deserialization", "jobs"), ("prototype-pollution", "prefs"),
+           ("nosql-injection", "catalog"),
+           ("command-injection", "opsbot"),  # behind a magic value
+           ("crash", "note-c"),  # by size alone
+           ("secret-leak", "mailer")]  # a variable marked secret
 
 
 class FuzzTest(unittest.TestCase):
@@ -66,7 +71,7 @@ class FuzzTest(unittest.TestCase):
             self.assertGreater(loc["region"]["startLine"], 0)
             with open(os.path.join(out, "r.xml")) as f:
                 junit = f.read()
-            self.assertIn('tests="11" failures="1"', junit)
+            self.assertIn('tests="16" failures="1"', junit)
             self.assertRegex(junit, r'<testcase classname="lambkin.fuzz.'
                              r'thumb-c" name="crash" time="\d+"><failure')
             with open(os.path.join(out, "r.json")) as f:
@@ -96,11 +101,13 @@ class FuzzTest(unittest.TestCase):
             self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
             with open(os.path.join(out, "r.json")) as f:
                 rep = json.load(f)
-            self.assertEqual(len(rep["functions"]), 26)
+            self.assertEqual(len(rep["functions"]), 40)
             fns = {f["function"]: f for f in rep["functions"]}
             # The python bootstrap reports line coverage of the task's code.
             self.assertGreater(fns["orders"].get("lines_covered", 0), 5)
-            self.assertNotIn("lines_covered", fns["files"])  # node: none
+            # The node bootstrap reports V8 block coverage of its code.
+            self.assertGreater(fns["files"].get("blocks_covered", 0), 2)
+            self.assertNotIn("lines_covered", fns["files"])
             found = [(f["class"], f["function"]) for f in rep["findings"]]
             # One finding per (class, function, sink): webhook's SSRF may
             # show at both DNS and connect.
@@ -117,12 +124,15 @@ class FuzzTest(unittest.TestCase):
                 self.assertTrue(r["evidence"] and r["sink"])
                 self.assertGreaterEqual(r["found_at_exec"], 0)
                 json.loads(r["event"])  # the exact event, valid JSON
-            ev = {f["function"]: f["evidence"] for f in rep["findings"]}
+            ev = ev_fn = {f["function"]: f["evidence"] for f in rep["findings"]}
             for fn in ("convert", "archive-c"):  # python, and C in process
                 self.assertRegex(ev[fn], r"^/bin/sh -c echo .*"
                                  r"lambkin-canary-cmd")
             ev = {f["class"]: f["evidence"] for f in rep["findings"]}
-            self.assertIn("'lambkin'='lambkin", ev["sql-injection"])
+            # Whichever payload broke out of the literal first.
+            self.assertRegex(ev["sql-injection"],
+                             r"^SELECT .* FROM orders WHERE customer = '.*'"
+                             r".*lambkin")
             self.assertIn("resolves to /lambkin-canary-path",
                           ev["path-traversal"])
             loops = {f["function"]: f for f in rep["findings"]
@@ -135,20 +145,36 @@ class FuzzTest(unittest.TestCase):
             self.assertEqual(loops["shrink-c"]["sink"], "via s3://media")
             self.assertIn("leaks the secret access key",
                           ev["unhandled-error"])
-            sink = {f["class"]: f["sink"] for f in rep["findings"]}
-            self.assertIn("in tag < tag_handler", sink["crash"])
+            # The canaries say where the task's code handed event data over.
+            self.assertIn("calc.js:", ev["code-injection"])
+            self.assertIn("jobs.py:", ev["deserialization"])
+            self.assertIn("pickle.loads", ev["deserialization"])
+            self.assertIn("Object.prototype.lambkin_canary_proto",
+                          ev["prototype-pollution"])
+            self.assertRegex(ev["nosql-injection"],
+                             r"^ProjectionExpression: .*lambkin_canary_nosql")
+            sink = {f["function"]: f["sink"] for f in rep["findings"]}
+            self.assertIn("in tag < tag_handler", sink["tag-c"])
+            self.assertIn("stack-buffer-overflow", sink["note-c"])
+            self.assertEqual(ev_fn["mailer"],
+                             "the log carries the function's SMTP_PASSWORD")
+            # Behind "restart ", a word only the code's literals had.
+            self.assertRegex(ev_fn["opsbot"], r"^/bin/sh -c echo restarting "
+                             r".*lambkin-canary-cmd")
 
             with open(os.path.join(out, "r.sarif")) as f:
                 sarif = json.load(f)
             run = sarif["runs"][0]
-            self.assertEqual(len(run["tool"]["driver"]["rules"]), 11)
+            self.assertEqual(len(run["tool"]["driver"]["rules"]), 16)
+            rules = {r["id"] for r in run["tool"]["driver"]["rules"]}
+            self.assertLessEqual({c for c, _ in PLANTED}, rules)
             self.assertEqual(len(run["results"]), len(found))
             for res in run["results"]:
                 self.assertTrue(res["partialFingerprints"]["lambkinFinding/v1"])
                 loc = res["locations"][0]["physicalLocation"]
                 uri = loc["artifactLocation"]["uri"]
                 if res["ruleId"] == "crash":
-                    self.assertTrue(uri.endswith("tag.c"), uri)
+                    self.assertTrue(uri.endswith(("tag.c", "note.c")), uri)
                 else:
                     self.assertTrue(uri.endswith("template.yaml") or
                                     uri.endswith(".py") or
@@ -157,7 +183,10 @@ class FuzzTest(unittest.TestCase):
 
             with open(os.path.join(out, "r.xml")) as f:
                 junit = f.read()
-            self.assertIn('tests="264" failures="%d"' % len(found), junit)
+            self.assertIn('tests="%d" failures="%d"' %
+                          (16 * len(rep["functions"]), len(found)), junit)
+            self.assertRegex(junit, r'classname="lambkin\.fuzz\.settings" '
+                             r'name="secret-leak" time="\d+"><failure')
             self.assertRegex(junit, r'classname="lambkin\.fuzz\.orders" '
                              r'name="sql-injection" time="\d+"><failure')
             self.assertRegex(junit, r'classname="lambkin\.fuzz\.orders-safe" '
@@ -253,7 +282,7 @@ class FuzzTest(unittest.TestCase):
                  "--out", os.path.join(d, "out"), "--seed", "1"],
                 capture_output=True, text=True, timeout=300, cwd=d)
             self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
-            self.assertIn("self-invocation    sqs-echoer", p.stdout)
+            self.assertRegex(p.stdout, r"self-invocation +sqs-echoer")
             # every mutated input walks the loop again; its line is
             # printed once
             self.assertEqual(p.stderr.count("LOOP detected: sqs-echoer -> "
