@@ -94,6 +94,30 @@ static void serve_sts(lk_emu_t *emu, lk_http_req_t *req,
   lk_sts_serve(req, &who);
 }
 
+/* lambkin fuzz: what a function sent to a service (the call, and its
+ * body up to 8000 bytes) goes into the sink report of the invocation that
+ * sent it, for the secret-leak oracle. */
+static void note_request(lk_emu_t *emu, lk_http_req_t *req,
+                         const char *target) {
+  size_t len = req->body.len < 8000 ? req->body.len : 8000, an;
+  char call[300], *body = lk_xstrndup(req->body.data, len);
+  const char *fields[] = {call, body}, *action = strstr(body, "Action=");
+
+  /* X-Amz-Target, a query protocol's Action, or the REST call */
+  if (target) {
+    snprintf(call, sizeof(call), "%.200s", target);
+  } else if (action) {
+    an = strcspn(action + 7, "&");
+    snprintf(call, sizeof(call), "%.*s", (int)(an < 200 ? an : 200),
+             action + 7);
+  } else {
+    snprintf(call, sizeof(call), "%s %.200s", req->method, req->path);
+  }
+  lk_runtime_sink_note(emu->rt, lk_http_header(req, "X-Amzn-Trace-Id"), "out",
+                       fields, 2);
+  free(body);
+}
+
 /* One endpoint for every service, as LocalStack does: the Invoke API by
  * its path, JSON protocols by X-Amz-Target, STS's and SQS's query
  * protocol by their form, and S3 owns every other path. */
@@ -104,6 +128,8 @@ static void on_request(lk_http_req_t *req, void *ud) {
 
   if (lk_access_check(emu->access, req, &caller) != 0)
     return; /* refused: a signature, or --enforce-policies */
+  if (emu->opts.sink_dir && caller && req->body.len)
+    note_request(emu, req, target);
   lk_state_hold(emu->state, req); /* answered once its change is on disk */
   if (strncmp(req->path, LK_LAMBDA_API_PREFIX,
               sizeof(LK_LAMBDA_API_PREFIX) - 1) == 0)

@@ -508,8 +508,37 @@ static int judge_error(const lk_oracle_ctx_t *c, const lk_observed_t *o,
   return n;
 }
 
-/* The secret v (named name, n bytes of it) in a successful answer or in
- * the log; the evidence names it, never holds it. */
+/* The secret v in what the function sent to a service (the emulator's
+ * "out" lines: the call, then its body): a message, an object or a log
+ * record others read. */
+static int sent(const lk_observed_t *o, const char *v, const char *name,
+                int n_name, lk_verdict_t *out, int n, int max) {
+  static char call[FIELD_MAX], body[FIELD_MAX];
+  const char *line = o->sink, *end = o->sink + o->sink_len;
+  char ev[300];
+
+  while (line && line < end) {
+    const char *nl = memchr(line, '\n', (size_t)(end - line));
+    size_t ll = nl ? (size_t)(nl - line) : (size_t)(end - line);
+
+    if (ll > 4 && memcmp(line, "out\t", 4) == 0) {
+      field(line, ll, 1, call, sizeof(call));
+      field(line, ll, 2, body, sizeof(body));
+      if (strstr(body, v)) {
+        snprintf(ev, sizeof(ev),
+                 "a request (%.100s) carries the function's %.*s", call, n_name,
+                 name);
+        return add(out, n, max, "secret-leak", "request", ev, strlen(ev));
+      }
+    }
+    line += ll + 1;
+  }
+  return n;
+}
+
+/* The secret v (named name, n bytes of it) in a successful answer, in
+ * the log or in a request to a service; the evidence names it, never
+ * holds it. */
 static int leaked(const lk_observed_t *o, const char *v, const char *name,
                   int n_name, lk_verdict_t *out, int n, int max) {
   char ev[300];
@@ -525,7 +554,7 @@ static int leaked(const lk_observed_t *o, const char *v, const char *name,
              name);
     n = add(out, n, max, "secret-leak", "log", ev, strlen(ev));
   }
-  return n;
+  return sent(o, v, name, n_name, out, n, max);
 }
 
 /* 1 when a variable's name says it holds a secret. */

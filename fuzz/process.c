@@ -848,9 +848,11 @@ int lk_fuzz_step(lk_fuzz_step_t *s, const char *event, size_t len,
                  int *n_units) {
   fz_t *z = s->z;
 
-  z->step_done = z->step_found = z->n_units = 0;
+  z->step_done = z->step_found = z->n_units = *n_units = 0;
   free(z->corpus[0]); /* the event, as a reproducer would carry it */
-  z->corpus[0] = lk_xstrndup(event, len);
+  z->corpus[0] = lk_xmalloc(len + 1);
+  memcpy(z->corpus[0], event, len);
+  z->corpus[0][len] = '\0';
   z->n_corpus = 1;
   z->corpus_len[0] = len;
   if (lk_emu_invoke(z->emu, z->job->fn, z->corpus[0], len, 0, "fuzz", NULL,

@@ -220,6 +220,15 @@ static void secret_leaks(void **state) {
                       "the log carries the function's SMTP_PASSWORD");
   assert_int_equal(
       judge(&ctx, NULL, "key short\n", "ok", NULL, "{\"k\":\"short\"}", v), 0);
+  /* In a request the function sent to a service (the emulator's line). */
+  assert_int_equal(judge(&ctx,
+                         "out\tSendMessage\tAction=SendMessage&MessageBody="
+                         "lambkin-f-0123456789abcdef\n",
+                         NULL, "ok", NULL, "{}", v),
+                   1);
+  assert_string_equal(v[0].sink, "request");
+  assert_string_equal(v[0].evidence, "a request (SendMessage) carries the "
+                                     "function's AWS_SESSION_TOKEN");
 
   (void)state;
   keyed.secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";

@@ -351,7 +351,14 @@ function installCanaries() {
   const canaries = { lambkin_canary_code: 'evaluator', lambkin_canary_deser: 'deserializer' };
   const defs = {};
   for (const [name, sink] of Object.entries(canaries)) {
-    defs[name] = () => sinkLine('canary', name, sink, taskFrame(new Error().stack));
+    defs[name] = () => {
+      inBootstrap = true;
+      try {
+        sinkLine('canary', name, sink, taskFrame(new Error().stack));
+      } finally {
+        inBootstrap = false;
+      }
+    };
   }
   Object.assign(globalThis, defs);
   // A new vm context has none of the globals: give it the canaries.
@@ -379,10 +386,11 @@ function checkPrototype() {
 // report once, as "dict\tWORD"; at most 512.
 const words = new Set();
 let fresh = [];
+let inBootstrap = false; // its own string tests are not the task's
 
 function noteWord(w) {
-  if (typeof w !== 'string' || w.length < 2 || w.length > 64 || words.size >= 512 ||
-      words.has(w)) return;
+  if (inBootstrap || typeof w !== 'string' || w.length < 2 || w.length > 64 ||
+      words.size >= 512 || words.has(w)) return;
   for (let i = 0; i < w.length; i++) { // no regex: RegExp.prototype.test is hooked
     const c = w.charCodeAt(i);
     if (c < 0x20 || c > 0x7e || c === 0x5c) return;
@@ -489,6 +497,19 @@ function takeCoverage() {
   }
 }
 
+// What lambkin fuzz learns after each invocation, before its answer
+// leaves (the emulator reads the sink report when the answer arrives).
+function afterInvocation() {
+  inBootstrap = true;
+  try {
+    checkPrototype();
+    flushWords();
+    takeCoverage();
+  } finally {
+    inBootstrap = false;
+  }
+}
+
 if (SINK) {
   installCanaries();
   startCoverage();
@@ -545,11 +566,11 @@ async function main() {
         const result = await run(fn, event, context(next.headers));
         out = JSON.stringify(result === undefined ? null : result);
       }
-      if (SINK) checkPrototype(), flushWords(), takeCoverage();
+      if (SINK) afterInvocation();
       done = rapi.request('POST', `/invocation/${id}/response`, out);
     } catch (e) {
       const body = errorBody(e);
-      if (SINK) checkPrototype(), flushWords(), takeCoverage();
+      if (SINK) afterInvocation();
       console.error(`[ERROR] ${body.errorType}: ${body.errorMessage}`.replace(/\n/g, '\r'));
       done = rapi.request('POST', `/invocation/${id}/error`, JSON.stringify(body),
                           { 'Lambda-Runtime-Function-Error-Type': body.errorType });

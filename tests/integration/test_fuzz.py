@@ -31,7 +31,8 @@ PLANTED = [("crash", "tag-c"), ("command-injection", "archive-c"),
            ("nosql-injection", "catalog"),
            ("command-injection", "opsbot"),  # behind a magic value
            ("crash", "note-c"),  # by size alone
-           ("secret-leak", "mailer")]  # a variable marked secret
+           ("secret-leak", "mailer"),  # a variable marked secret
+           ("secret-leak", "forward")]  # in a message it sends
 
 
 class FuzzTest(unittest.TestCase):
@@ -101,7 +102,7 @@ class FuzzTest(unittest.TestCase):
             self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
             with open(os.path.join(out, "r.json")) as f:
                 rep = json.load(f)
-            self.assertEqual(len(rep["functions"]), 40)
+            self.assertEqual(len(rep["functions"]), 42)
             fns = {f["function"]: f for f in rep["functions"]}
             # The python bootstrap reports line coverage of the task's code.
             self.assertGreater(fns["orders"].get("lines_covered", 0), 5)
@@ -158,6 +159,8 @@ class FuzzTest(unittest.TestCase):
             self.assertIn("stack-buffer-overflow", sink["note-c"])
             self.assertEqual(ev_fn["mailer"],
                              "the log carries the function's SMTP_PASSWORD")
+            self.assertEqual(ev_fn["forward"], "a request (SendMessage) "
+                             "carries the function's AWS_SECRET_ACCESS_KEY")
             # Behind "restart ", a word only the code's literals had.
             self.assertRegex(ev_fn["opsbot"], r"^/bin/sh -c echo restarting "
                              r".*lambkin-canary-cmd")
