@@ -34,8 +34,11 @@ DIRECT = {
     "emu": ["sources", "guard"],
     "fuzz": ["emu", "fuzz-engine"],
     "cli": ["fuzz"],
-    # The in-process driver links only the engine's pieces.
+    # The in-process driver links only the engine's pieces; the process
+    # driver (a libFuzzer front end to process mode, as cli is a command
+    # line one) the whole core.
     "fuzz-driver": ["fuzz-engine"],
+    "fuzz-process-driver": ["fuzz"],
     "fuzz-engine": ["services", "http", "base"],
     # Lambda's side: the C bootstrap and the sample handlers see only the
     # public API.
@@ -45,6 +48,8 @@ DIRECT = {
 
 # The fuzz folder's pure parts, which the driver may include.
 FUZZ_ENGINE = {"mutator.h", "spanmut.h", "oracle.h"}
+# The drivers that run functions through the emulator.
+PROCESS_DRIVER = {"fuzz_process.c"}
 
 
 def closure():
@@ -68,7 +73,8 @@ def layer_of(root, path):
         return "emu" if len(rel) == 2 else rel[1]
     if rel[0] == "fuzz":
         if len(rel) > 2 and rel[1] == "driver":
-            return "fuzz-driver"
+            return ("fuzz-process-driver" if rel[-1] in PROCESS_DRIVER
+                    else "fuzz-driver")
         if len(rel) > 2 and rel[1] == "targets":
             return None  # harnesses, like tests, may use anything
         if rel[-1] in FUZZ_ENGINE or rel[-1] in ("mutator.c", "spanmut.c",
