@@ -99,11 +99,29 @@ def canary(name, sink):
     return tripped
 
 
+def audit(event, args):
+    """compile() of a text with the code canary in it (eval and exec of a
+    string compile it too): event data reached an evaluator even when the
+    code is never run. A module's own source (a .py file) is not."""
+    if event != "compile" or not args or str(args[1]).endswith(".py"):
+        return
+    src = args[0]
+    if isinstance(src, str):
+        src = src.encode("utf-8", "replace")
+    if isinstance(src, bytes) and b"lambkin_canary_code" in src:
+        try:  # an audit hook's exception would fail the compile itself
+            TRIPPED_CODE()
+        except Exception:  # noqa: BLE001
+            pass
+
+
 if SINK:
     import builtins
     builtins.lambkin_canary_code = canary("lambkin_canary_code", "evaluator")
     builtins.lambkin_canary_deser = canary("lambkin_canary_deser",
                                            "deserializer")
+    TRIPPED_CODE = builtins.lambkin_canary_code
+    sys.addaudithook(audit)
 
 
 def harvest(root, first):
