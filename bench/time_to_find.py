@@ -248,6 +248,8 @@ def main():
     print("|---|---|---|---|")
     for fn, cls, (text, _, _) in rows:
         print("| %s | %s | %s | <= 60 s |" % (fn, cls, text))
+    if only:
+        return
     print()
     print("| C handler | lambkin in process | plain libFuzzer | ratio | "
           "AFL++ | ratio | wall time with start-up: lambkin / plain | "
