@@ -46,7 +46,8 @@ PLANTED = [("tag-c", "crash"), ("archive-c", "command-injection"),
            ("opsbot", "command-injection"),  # behind a magic value
            ("note-c", "crash"),  # by size alone
            ("mailer", "secret-leak"),  # a variable marked secret
-           ("forward", "secret-leak")]  # in a message it sends
+           ("forward", "secret-leak"),  # in a message it sends
+           ("deploy", "command-injection")]  # behind a startsWith operand
 SINK = os.path.join(BUILD, "liblambkin_sink.so")
 # C handlers for the plain-libFuzzer comparison: (function, .c, symbol,
 # seed event).

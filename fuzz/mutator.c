@@ -44,6 +44,7 @@ const char *const lk_attack_payloads[] = {
     "cbuiltins\nlambkin_canary_deser\n(tR.",
     "Y2J1aWx0aW5zCmxhbWJraW5fY2FuYXJ5X2Rlc2VyCih0Ui4=",
     "_$$ND_FUNC$$_function(){lambkin_canary_deser()}()",
+    "!!python/object/apply:builtins.lambkin_canary_deser []", /* yaml.load */
     /* prototype pollution, when a JSON text is parsed and merged */
     "{\"__proto__\":{\"lambkin_canary_proto\":\"lambkin\"}}",
     /* a DynamoDB expression (or a name in one) built from event text */

@@ -32,7 +32,8 @@ PLANTED = [("crash", "tag-c"), ("command-injection", "archive-c"),
            ("command-injection", "opsbot"),  # behind a magic value
            ("crash", "note-c"),  # by size alone
            ("secret-leak", "mailer"),  # a variable marked secret
-           ("secret-leak", "forward")]  # in a message it sends
+           ("secret-leak", "forward"),  # in a message it sends
+           ("command-injection", "deploy")]  # behind a startsWith operand
 
 
 class FuzzTest(unittest.TestCase):
@@ -102,7 +103,7 @@ class FuzzTest(unittest.TestCase):
             self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
             with open(os.path.join(out, "r.json")) as f:
                 rep = json.load(f)
-            self.assertEqual(len(rep["functions"]), 42)
+            self.assertEqual(len(rep["functions"]), 44)
             fns = {f["function"]: f for f in rep["functions"]}
             # The python bootstrap reports line coverage of the task's code.
             self.assertGreater(fns["orders"].get("lines_covered", 0), 5)
@@ -163,6 +164,9 @@ class FuzzTest(unittest.TestCase):
                              "carries the function's AWS_SECRET_ACCESS_KEY")
             # Behind "restart ", a word only the code's literals had.
             self.assertRegex(ev_fn["opsbot"], r"^/bin/sh -c echo restarting "
+                             r".*lambkin-canary-cmd")
+            # Behind "deploy:", which only its startsWith test held.
+            self.assertRegex(ev_fn["deploy"], r"^/bin/sh -c echo deploying "
                              r".*lambkin-canary-cmd")
 
             with open(os.path.join(out, "r.sarif")) as f:
