@@ -101,14 +101,15 @@ int lk_write_file_atomic(const char *path, const void *data, size_t n) {
 }
 
 char *lk_read_file(const char *path, size_t max, size_t *len) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  /* O_NONBLOCK: a FIFO planted in place of a file must not hang us */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   struct stat st;
   char *buf = NULL;
   size_t got = 0;
 
   if (fd < 0)
     return NULL;
-  if (fstat(fd, &st) == 0 && (size_t)st.st_size <= max)
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size <= max)
     buf = lk_xmalloc((size_t)st.st_size + 1);
   while (buf && got < (size_t)st.st_size) {
     ssize_t r = read(fd, buf + got, (size_t)st.st_size - got);

@@ -23,8 +23,8 @@ int lk_write_file_atomic(const char *path, const void *data, size_t n);
 /* rm -r: removes path and all below it, never following a symlink;
  * 0 or -1. */
 int lk_remove_tree(const char *path);
-/* Reads a whole file of at most max bytes, not through a symlink; NULL if
- * it cannot. The buffer
+/* Reads a whole regular file of at most max bytes, not through a
+ * symlink; NULL if it cannot. The buffer
  * has a NUL after the data; the caller frees it. */
 char *lk_read_file(const char *path, size_t max, size_t *len);
 

@@ -2,7 +2,13 @@
 library that bundles its own SQLite (loaded privately, as Node loads an
 addon) still gets its own SQLite's answers through the sink's wrappers,
 which report the statements; and a statement passed with its length is
-never read past that length (here it ends at an unreadable page)."""
+never read past that length (here it ends at an unreadable page).
+
+And the sink's folder, which a fuzzed function may write, is no way
+into the developer's files: a function that swaps its report file for a
+link to another file, or for a FIFO, while lambkin notes its service
+calls there and empties the file after each invocation, neither changes
+that file nor hangs lambkin."""
 import os
 import subprocess
 import sys
@@ -78,6 +84,73 @@ class SinkTest(unittest.TestCase):
             self.assertEqual([(l[0], l[1]) for l in lines],
                              [("sql-error", "select 'lambkin-x'"),
                               ("sql-error", "select 'lambkin'")])
+
+
+HIJACK = r"""
+import os
+
+import boto3
+
+
+def handler(event, context):
+    report = os.environ["LAMBKIN_SINK_LOG"]
+    if os.path.lexists(report):
+        os.unlink(report)
+    if os.environ["MODE"] == "link":
+        os.symlink(os.environ["VICTIM"], report)
+    else:
+        os.mkfifo(report)
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName="jobs")["QueueUrl"]
+    sqs.send_message(QueueUrl=url, MessageBody="written to the report")
+    return "ok"
+"""
+
+TEMPLATE = """Transform: AWS::Serverless-2016-10-31
+Resources:
+  Jobs:
+    Type: AWS::SQS::Queue
+    Properties: {QueueName: jobs}
+  Hijack:
+    Type: AWS::Serverless::Function
+    Properties:
+      FunctionName: hijack
+      Runtime: python3.11
+      CodeUri: src
+      Handler: app.handler
+      Environment:
+        Variables: {MODE: %s, VICTIM: %s}
+      Events:
+        Jobs: {Type: SQS, Properties: {Queue: !GetAtt Jobs.Arn}}
+"""
+
+
+class SinkFolderTest(unittest.TestCase):
+    def run_hijack(self, mode):
+        with tempfile.TemporaryDirectory() as d:
+            victim = os.path.join(d, "victim.txt")
+            with open(victim, "w") as f:
+                f.write("the developer's file\n")
+            os.mkdir(os.path.join(d, "src"))
+            with open(os.path.join(d, "src", "app.py"), "w") as f:
+                f.write(HIJACK)
+            with open(os.path.join(d, "template.yaml"), "w") as f:
+                f.write(TEMPLATE % (mode, victim))
+            p = subprocess.run([LAMBKIN, "fuzz", "hijack", "-t",
+                                os.path.join(d, "template.yaml"), "--runs",
+                                "20", "--jobs", "1", "--out",
+                                os.path.join(d, "out")],
+                               capture_output=True, text=True, timeout=120)
+            self.assertIn("hijack", p.stdout, p.stderr)
+            self.assertRegex(p.stdout, r"hijack +20 execs", p.stderr)
+            with open(victim) as f:
+                self.assertEqual(f.read(), "the developer's file\n")
+
+    def test_a_link_in_place_of_the_report_is_not_followed(self):
+        self.run_hijack("link")
+
+    def test_a_fifo_in_place_of_the_report_does_not_hang_lambkin(self):
+        self.run_hijack("fifo")
 
 
 if __name__ == "__main__":
