@@ -512,6 +512,8 @@ static int start_runtime(lk_emu_t *emu) {
   ro.sandbox = o->sandbox;
   ro.install = o->install;
   ro.read_only = o->read_only;
+  ro.fork_server = !o->no_fork_server;
+  ro.max_memory = o->max_memory;
   ro.debug_port = o->debug_port;
   ro.debug_function = o->debug_function;
   ro.sink_lib = o->sink_lib;

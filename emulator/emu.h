@@ -31,6 +31,8 @@ typedef struct lk_emu_opts {
   int sandbox;           /* Lambda's file system: /var/task, /opt, /tmp */
   int install;           /* npm/pip install what a function's code lists */
   int read_only;         /* and the rest read-only to functions */
+  int no_fork_server;    /* python instances started by exec only */
+  uint64_t max_memory;   /* --max-memory in bytes (runtime.h); 0: default */
   int debug_port;        /* --debug-port, --debug-function (runtime.h) */
   const char *debug_function;
   int api_port;         /* API Gateway: 0 any free port, -1 none */

@@ -1,16 +1,40 @@
 /* What serve, invoke and replay share: their options, loading the
  * template, and a teardown after which uv_loop_close() succeeds. */
 #include <arpa/inet.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "codec.h"
 #include "journal.h"
 #include "json.h"
 #include "lambkin/lambkin.h"
 
 /* Takes "a,b, c" into the list; -1 when it is full. */
+/* --max-memory SIZE: megabytes, or a number with K, M or G after it;
+ * at most a petabyte. */
+static int set_size(const char *value, void *ud) {
+  static const char units[] = "KMG";
+  size_t n = strlen(value);
+  const char *u = n ? strchr(units, value[n - 1] & ~0x20) : NULL;
+  int shift = u && *u ? 10 * (int)(u - units + 1) : 20;
+  char digits[24];
+  long v;
+
+  if (u && *u)
+    n--;
+  if (n == 0 || n >= sizeof(digits))
+    return -1;
+  memcpy(digits, value, n);
+  digits[n] = '\0';
+  if (lk_parse_long(digits, 1, 1L << (50 - shift), &v) != 0)
+    return -1;
+  *(uint64_t *)ud = (uint64_t)v << shift;
+  return 0;
+}
+
 static int add_items(const char *value, void *ud) {
   lk_cli_list_t *l = ud;
   const char *p = value;
@@ -88,6 +112,8 @@ int lk_cli_run_args(int argc, char **argv, lk_cli_run_t *c) {
       {"no-watch", 0, LK_OPT_FLAG, &c->no_watch, 0, 0, NULL, NULL},
       {"no-sandbox", 0, LK_OPT_FLAG, &c->no_sandbox, 0, 0, NULL, NULL},
       {"no-install", 0, LK_OPT_FLAG, &c->no_install, 0, 0, NULL, NULL},
+      {"no-fork-server", 0, LK_OPT_FLAG, &o->no_fork_server, 0, 0, NULL, NULL},
+      {"max-memory", 0, LK_OPT_CALL, &o->max_memory, 0, 0, NULL, set_size},
       {"debug-port", 'd', LK_OPT_INT, &o->debug_port, 1, 65535, NULL, NULL},
       {"debug-function", 0, LK_OPT_STR, &o->debug_function, 0, 0, NULL, NULL},
       {"env-vars", 'n', LK_OPT_STR, &c->env_vars, 0, 0, NULL, NULL},

@@ -277,9 +277,8 @@ static void fail_current(lk_instance_t *in, int64_t status, int sig) {
   lk_rt_complete(inv, "crash", "Runtime.ExitError", body, strlen(body));
 }
 
-static void on_proc_exit(uv_process_t *p, int64_t status, int sig) {
-  lk_instance_t *in = p->data;
-
+/* Its process has exited (reported by libuv or by the fork server). */
+static void instance_exited(lk_instance_t *in, int64_t status, int sig) {
   kill(-in->pid, SIGKILL); /* what it left behind dies with it, as in
                             * a sandbox that is torn down */
   in->exited = 1;
@@ -299,13 +298,46 @@ static void on_proc_exit(uv_process_t *p, int64_t status, int sig) {
   drain(in, &in->err, &in->line_err);
   if (in->cur)
     fail_current(in, status, sig);
-  uv_close((uv_handle_t *)p, on_close_handle);
   uv_close((uv_handle_t *)&in->timer, on_close_handle);
   if (in->rapi) {
     lk_http_server_free(in->rapi);
     in->rapi = NULL;
   }
   lk_rt_instance_gone(in);
+}
+
+static void on_proc_exit(uv_process_t *p, int64_t status, int sig) {
+  lk_instance_t *in = p->data;
+
+  uv_close((uv_handle_t *)p, on_close_handle);
+  instance_exited(in, status, sig);
+}
+
+/* The forked instance with this pid still alive (pid 0: any). */
+static lk_instance_t *find_forked(lk_runtime_t *rt, int pid) {
+  lk_instance_t *in;
+  int i;
+
+  for (i = 0; i < rt->n_fns; i++)
+    for (in = rt->fns[i].instances; in; in = in->next)
+      if (in->forked && !in->exited && (pid == 0 || in->pid == pid))
+        return in;
+  return NULL;
+}
+
+void lk_instance_forked_exit(lk_runtime_t *rt, int pid, int64_t status,
+                             int sig) {
+  lk_instance_t *in = find_forked(rt, pid);
+
+  if (in)
+    instance_exited(in, status, sig);
+}
+
+void lk_instance_forked_orphans(lk_runtime_t *rt) {
+  lk_instance_t *in;
+
+  while ((in = find_forked(rt, 0)) != NULL)
+    instance_exited(in, 0, SIGKILL);
 }
 
 /* The whole process group: a runtime's children (a shell bootstrap's
@@ -722,8 +754,8 @@ static void command(const lk_fn_t *fn, char *args[12], char *path, char *wrap,
  * share of CPU; it only gives up the claim to run first on wake-up. The
  * policy is lambkin's to set: an unprivileged thread may move between
  * SCHED_OTHER and SCHED_BATCH. Where it cannot, the spawn goes ahead. */
-static int spawn_batch(uv_loop_t *loop, uv_process_t *proc,
-                       const uv_process_options_t *po) {
+int lk_rt_spawn_batch(uv_loop_t *loop, uv_process_t *proc,
+                      const uv_process_options_t *po) {
   struct sched_param sp = {0};
   int policy = sched_getscheduler(0);
   int batch =
@@ -787,11 +819,112 @@ static void spawn_failed(lk_instance_t *in) {
   uv_close((uv_handle_t *)&in->proc, on_close_handle);
 }
 
+/* 1 when the fork server can start the function's instances: a python
+ * function run by the interpreter itself (no exec wrapper, no debugger),
+ * with no PYTHON* variable of its own that the interpreter reads only at
+ * its start. */
+static int forkable(const lk_fn_t *fn) {
+  const lk_function_t *def = fn->def;
+  const char *w = template_var(def, "AWS_LAMBDA_EXEC_WRAPPER");
+  int i;
+
+  if (def->kind != LK_RT_PYTHON || fn->rt->zygote == NULL || (w && w[0]) ||
+      lk_rt_debugged(fn))
+    return 0;
+  for (i = 0; i < def->n_env; i++)
+    if (strncmp(def->env[i], "PYTHON", 6) == 0 &&
+        strncmp(def->env[i], "PYTHONPATH=", 11) != 0)
+      return 0;
+  return 1;
+}
+
+/* Where the sandbox's own arguments end in its argv (at "--"). */
+static int sandbox_end(char **argv) {
+  int i;
+
+  for (i = 1; argv[i] && strcmp(argv[i], "--") != 0; i++)
+    ;
+  return i;
+}
+
+/* The instance forked by the fork server, its output through pipes made
+ * here; 0, or an error with nothing left open. */
+static int spawn_forked(lk_instance_t *in, char **argv, char **env,
+                        int sink_fd) {
+  uv_loop_t *loop = in->fn->rt->loop;
+  uv_file out[2], err[2];
+  char **sb = NULL, *dashes = NULL;
+  int fds[3], rc, pid = 0, end = 0;
+
+  if (uv_pipe(out, UV_NONBLOCK_PIPE, 0) != 0)
+    return LK_EIO;
+  if (uv_pipe(err, UV_NONBLOCK_PIPE, 0) != 0) {
+    close(out[0]);
+    close(out[1]);
+    return LK_EIO;
+  }
+  fds[0] = out[1];
+  fds[1] = err[1];
+  fds[2] = sink_fd;
+  if (in->fn->rt->sandboxed) { /* its arguments alone, for a moment */
+    end = sandbox_end(argv);
+    dashes = argv[end];
+    argv[end] = NULL;
+    sb = argv + 1;
+  }
+  rc = lk_zygote_spawn(in->fn->rt, lk_rt_code_dir(in->fn), sb, env, fds,
+                       sink_fd >= 0 ? 3 : 2, &pid);
+  if (sb)
+    argv[end] = dashes;
+  close(out[1]);
+  close(err[1]);
+  if (rc != 0) {
+    close(out[0]);
+    close(err[0]);
+    return rc;
+  }
+  uv_pipe_init(loop, &in->out, 0);
+  uv_pipe_init(loop, &in->err, 0);
+  uv_pipe_open(&in->out, out[0]);
+  uv_pipe_open(&in->err, err[0]);
+  in->forked = 1;
+  in->pid = pid;
+  return 0;
+}
+
+/* Started by uv_spawn: the runtime's command, or lambkin-sandbox's. */
+static int spawn_exec(lk_instance_t *in, char **argv, char **env, int sink_fd) {
+  uv_loop_t *loop = in->fn->rt->loop;
+  uv_process_options_t po;
+  uv_stdio_container_t stdio[4];
+  int err;
+
+  uv_pipe_init(loop, &in->out, 0);
+  uv_pipe_init(loop, &in->err, 0);
+  stdio[0].flags = UV_IGNORE;
+  stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+  stdio[1].data.stream = (uv_stream_t *)&in->out;
+  stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
+  stdio[2].data.stream = (uv_stream_t *)&in->err;
+  stdio[3].flags = UV_INHERIT_FD;
+  stdio[3].data.fd = sink_fd;
+  memset(&po, 0, sizeof(po));
+  po.file = argv[0];
+  po.args = argv;
+  po.env = env;
+  po.cwd = lk_rt_code_dir(in->fn);
+  po.exit_cb = on_proc_exit;
+  po.flags = UV_PROCESS_DETACHED; /* its own process group, killed whole */
+  po.stdio = stdio;
+  po.stdio_count = sink_fd >= 0 ? 4 : 3;
+  err = lk_rt_spawn_batch(loop, &in->proc, &po);
+  in->pid = err ? 0 : in->proc.pid;
+  return err;
+}
+
 int lk_instance_spawn(lk_fn_t *fn) {
   uv_loop_t *loop = fn->rt->loop;
   lk_instance_t *in;
-  uv_process_options_t po;
-  uv_stdio_container_t stdio[4];
   char *args[12], path[PATH_MAX], wrap[PATH_MAX], **argv = args;
   env_t env = {NULL, 0, 0};
   int err, sink_fd;
@@ -805,28 +938,12 @@ int lk_instance_spawn(lk_fn_t *fn) {
   command(fn, args, path, wrap, sizeof(path));
   if (fn->rt->sandboxed && fn->def->kind != LK_RT_NONE)
     argv = lk_rt_sandbox_argv(fn, args);
-  uv_pipe_init(loop, &in->out, 0);
-  uv_pipe_init(loop, &in->err, 0);
   uv_timer_init(loop, &in->timer);
   in->out.data = in->err.data = in->timer.data = in->proc.data = in;
-  stdio[0].flags = UV_IGNORE;
-  stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-  stdio[1].data.stream = (uv_stream_t *)&in->out;
-  stdio[2].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
-  stdio[2].data.stream = (uv_stream_t *)&in->err;
-  stdio[3].flags = UV_INHERIT_FD;
-  stdio[3].data.fd = sink_fd;
-  memset(&po, 0, sizeof(po));
-  po.file = argv[0];
-  po.args = argv;
-  po.env = env.vars;
-  po.cwd = lk_rt_code_dir(fn);
-  po.exit_cb = on_proc_exit;
-  po.flags = UV_PROCESS_DETACHED; /* its own process group, killed whole */
-  po.stdio = stdio;
-  po.stdio_count = sink_fd >= 0 ? 4 : 3;
   in->spawn_ns = uv_hrtime();
-  err = spawn_batch(loop, &in->proc, &po);
+  err = forkable(fn) ? spawn_forked(in, argv, env.vars, sink_fd) : LK_EBUSY;
+  if (err != 0)
+    err = spawn_exec(in, argv, env.vars, sink_fd);
   if (sink_fd >= 0)
     close(sink_fd); /* the child has its own */
   env_free(&env);
@@ -840,8 +957,8 @@ int lk_instance_spawn(lk_fn_t *fn) {
     spawn_failed(in);
     return err;
   }
-  in->open_handles++;
-  in->pid = in->proc.pid;
+  if (!in->forked)
+    in->open_handles++;
   fn->n_starting++;
   uv_read_start((uv_stream_t *)&in->out, on_pipe_alloc, on_pipe_read);
   uv_read_start((uv_stream_t *)&in->err, on_pipe_alloc, on_pipe_read);

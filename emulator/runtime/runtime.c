@@ -75,6 +75,11 @@ void lk_runtime_start(lk_runtime_t *rt) {
   rt->check.data = rt;
   uv_check_start(&rt->check, on_check);
   uv_unref((uv_handle_t *)&rt->check);
+  for (i = 0; i < rt->n_fns; i++)
+    if (rt->fns[i].def->kind == LK_RT_PYTHON) {
+      lk_zygote_start(rt);
+      break;
+    }
 }
 
 int lk_runtime_new(const lk_runtime_opts_t *opts, lk_runtime_t **out) {
@@ -291,6 +296,7 @@ void lk_runtime_close(lk_runtime_t *rt) {
     uv_close((uv_handle_t *)&fn->scale_timer, NULL);
     lk_rt_watch_stop(fn);
   }
+  lk_zygote_close(rt);
 }
 
 void lk_runtime_free(lk_runtime_t *rt) {

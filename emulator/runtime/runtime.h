@@ -89,6 +89,10 @@ typedef struct lk_runtime_opts {
   int sandbox;           /* Lambda's file system (/var/task, /opt, /tmp) */
   int install;           /* npm/pip install what a function's code lists */
   int read_only;         /* and the rest read-only (fuzz, replay) */
+  int fork_server;       /* python instances forked from a fork server */
+  /* --max-memory: idle instances retired, least recently used first,
+   * while all instances together hold more (PSS); 0: half the RAM. */
+  uint64_t max_memory;
   /* --debug-port: python (debugpy) and node (--inspect-brk) instances of
    * debug_function (NULL: of every function) wait for a debugger on
    * 127.0.0.1:debug_port, one instance at a time, with no timeout. */

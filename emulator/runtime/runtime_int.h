@@ -24,6 +24,7 @@ typedef struct lk_fn lk_fn_t;
 typedef struct lk_instance lk_instance_t;
 typedef struct lk_invocation lk_invocation_t;
 typedef struct lk_watch lk_watch_t;
+typedef struct lk_zygote lk_zygote_t;
 
 typedef enum { INST_STARTING, INST_IDLE, INST_BUSY, INST_DEAD } inst_state_t;
 
@@ -102,6 +103,9 @@ struct lk_instance {
   int ever_ready;
   int mem_mb;
   uint64_t mem_read_ns;
+  int forked;  /* by the fork server (zygote.c), not by uv_spawn */
+  long pss_kb; /* its share of memory, for --max-memory */
+  uint64_t pss_read_ns;
   uint64_t spawn_ns, idle_since_ns;
   double init_ms;
   char *init_error_type;
@@ -127,6 +131,8 @@ struct lk_runtime {
   lk_invocation_t *retrying;   /* async invocations waiting to retry */
   size_t queued_bytes;         /* payloads in every function's queue */
   int sandboxed;               /* instances run in lambkin-sandbox */
+  lk_zygote_t *zygote;         /* the python fork server, or NULL */
+  int said_budget;             /* --max-memory retired something: said */
   int started;
   int closing;
 };
@@ -213,6 +219,30 @@ const char *lk_rt_python_exe(void);
 void lk_rt_exit_words(char *out, size_t cap, int64_t status, int sig);
 /* Reads the process's peak RSS, at most every 100 ms, into in and inv. */
 void lk_instance_sample_mem(lk_instance_t *in, lk_invocation_t *inv);
+
+/* uv_spawn under SCHED_BATCH (why: see instance.c). */
+int lk_rt_spawn_batch(uv_loop_t *loop, uv_process_t *proc,
+                      const uv_process_options_t *po);
+/* The fork server reaped the instance with this pid. */
+void lk_instance_forked_exit(lk_runtime_t *rt, int pid, int64_t status,
+                             int sig);
+/* The fork server is gone: its instances are killed and end as crashed. */
+void lk_instance_forked_orphans(lk_runtime_t *rt);
+/* Reads the instance's PSS (its share of memory) into in->pss_kb. */
+void lk_instance_sample_pss(lk_instance_t *in);
+
+/* ---- zygote.c: the python fork server ---- */
+/* Starts it in the background (opts.fork_server); instances start by
+ * exec until it is ready. */
+void lk_zygote_start(lk_runtime_t *rt);
+/* Forks an instance: cwd, the sandbox's arguments (NULL-terminated, or
+ * NULL), its environment, and fds (stdout, stderr, sink) it gets as 1, 2
+ * and 3. LK_EBUSY when the server is not ready, another error when it
+ * failed; the caller then starts the instance by exec. */
+int lk_zygote_spawn(lk_runtime_t *rt, const char *cwd, char *const *sandbox,
+                    char *const *env, const int *fds, int nfds, int *pid);
+/* The runtime is closing: the server goes once its instances are gone. */
+void lk_zygote_close(lk_runtime_t *rt);
 
 /* ---- rapi.c: the Runtime API an instance's process talks to ---- */
 void lk_rapi_serve(lk_http_req_t *req, void *instance);

@@ -13,13 +13,12 @@ import sys
 import time
 import traceback
 
-API = os.environ["AWS_LAMBDA_RUNTIME_API"]
 BASE = "/2018-06-01/runtime"
-SINK = os.environ.get("LAMBKIN_SINK_LOG")  # set by lambkin fuzz and replay
-# The libFuzzer-compatible target wants each invocation's lines, not a count.
-UNITS = SINK and os.environ.get("LAMBKIN_SINK_UNITS")
-if UNITS:
-    import zlib
+# What the instance's environment says, read by setup(): a process forked
+# from the fork server (zygote.py) gets its environment after the import.
+API = None
+SINK = None  # set by lambkin fuzz and replay
+UNITS = None  # the libFuzzer-compatible target wants each invocation's lines
 
 
 class Coverage:
@@ -56,6 +55,7 @@ class Coverage:
             if len(self.seen) > before:
                 sink_line("cov", len(self.seen))
             if UNITS:
+                import zlib
                 sink_units(zlib.crc32(("%s:%d" % u).encode())
                            for u in self.now)
 
@@ -115,7 +115,8 @@ def audit(event, args):
             pass
 
 
-if SINK:
+def add_canaries():
+    global TRIPPED_CODE
     import builtins
     builtins.lambkin_canary_code = canary("lambkin_canary_code", "evaluator")
     builtins.lambkin_canary_deser = canary("lambkin_canary_deser",
@@ -187,9 +188,18 @@ class _EndpointHook:
         return spec
 
 
-if os.environ.get("AWS_ENDPOINT_URL"):
-    import importlib.util
-    sys.meta_path.insert(0, _EndpointHook())
+def setup():
+    """What the instance's environment decides, once it is in place."""
+    global API, SINK, UNITS
+    API = os.environ["AWS_LAMBDA_RUNTIME_API"]
+    SINK = os.environ.get("LAMBKIN_SINK_LOG")
+    UNITS = SINK and os.environ.get("LAMBKIN_SINK_UNITS")
+    if SINK:
+        add_canaries()
+    if os.environ.get("AWS_ENDPOINT_URL") and \
+            "botocore.session" not in sys.modules:
+        import importlib.util
+        sys.meta_path.insert(0, _EndpointHook())
 
 
 class Context:
@@ -313,6 +323,7 @@ def fail_init(api, body):
 
 
 def main():
+    setup()
     api = Api()
     handler = load_handler(api)
     cov = Coverage(os.environ.get("LAMBDA_TASK_ROOT", "/")) if SINK else None
@@ -350,4 +361,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    if os.environ.get("LAMBKIN_ZYGOTE_FD"):
+        import zygote
+        zygote.serve(sys.modules[__name__])
+    else:
+        main()

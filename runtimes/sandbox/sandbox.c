@@ -13,7 +13,12 @@
  *
  * It runs as the same user (mapped to itself), so what the function
  * writes belongs to the developer, and the runtime keeps no capability
- * after exec. Exit 125 and a message on stderr when setting up fails. */
+ * after exec. Exit 125 and a message on stderr when setting up fails.
+ *
+ * Built with LK_SANDBOX_LIB, the same code is liblambkin_sandbox.so:
+ * lambkin_sandbox_enter(argc, argv) does all of it but the exec, in a
+ * process the python fork server has just forked, and drops the
+ * capabilities the exec would have dropped (all, but for root). */
 
 #include <dirent.h>
 #include <errno.h>
@@ -26,7 +31,10 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <linux/capability.h>
 
 #define MAX_PATHS 64
 #define FAIL 125
@@ -296,7 +304,9 @@ static int read_only(const spec_t *s) {
   return 0;
 }
 
-static int parse(int argc, char **argv, spec_t *s) {
+/* argv as lambkin-sandbox takes it; the command after "--" is needed
+ * only when need_cmd. */
+static int parse(int argc, char **argv, spec_t *s, int need_cmd) {
   int i;
 
   memset(s, 0, sizeof(*s));
@@ -322,13 +332,49 @@ static int parse(int argc, char **argv, spec_t *s) {
     else
       return -1;
   }
-  return s->probe ? 0 : -1;
+  return s->probe || !need_cmd ? 0 : -1;
 }
 
+/* The namespaces and mounts of a function's file system, its cwd
+ * /var/task when it has code there. */
+static int setup(const spec_t *s) {
+  if (enter() || private_tmp(s) || (s->task && task_root(s)) || layers(s) ||
+      (s->read_only && read_only(s)))
+    return -1;
+  if (s->task && chdir("/var/task") != 0)
+    return fail("cannot enter", "/var/task");
+  return 0;
+}
+
+#ifdef LK_SANDBOX_LIB
+/* No capability is left in the new user namespace, as an exec would
+ * leave none to a user other than root: with them, the function could
+ * unmount what makes the developer's files read-only. */
+static int drop_caps(void) {
+  struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct d[2];
+
+  memset(d, 0, sizeof(d));
+  return syscall(SYS_capset, &h, d) == 0 ? 0 : fail("cannot drop", "caps");
+}
+
+__attribute__((visibility("default"))) int
+lambkin_sandbox_enter(int argc, char **argv);
+
+int lambkin_sandbox_enter(int argc, char **argv) {
+  spec_t s;
+
+  if (parse(argc, argv, &s, 0) != 0 || s.probe) {
+    fprintf(stderr, "lambkin-sandbox: bad arguments\n");
+    return -1;
+  }
+  return setup(&s) == 0 && (geteuid() == 0 || drop_caps() == 0) ? 0 : -1;
+}
+#else
 int main(int argc, char **argv) {
   spec_t s;
 
-  if (parse(argc, argv, &s) != 0) {
+  if (parse(argc, argv, &s, 1) != 0) {
     fprintf(stderr, "usage: lambkin-sandbox [--task DIR] [--layer DIR]... "
                     "[--keep PATH]... [--writable PATH]... [--read-only] "
                     "-- CMD [ARG]...\n");
@@ -340,12 +386,10 @@ int main(int argc, char **argv) {
                          "size=1m") == 0
                ? 0
                : FAIL;
-  if (enter() || private_tmp(&s) || (s.task && task_root(&s)) || layers(&s) ||
-      (s.read_only && read_only(&s)))
+  if (setup(&s) != 0)
     return FAIL;
-  if (s.task && chdir("/var/task") != 0)
-    return fail("cannot enter", "/var/task"), FAIL;
   execvp(s.cmd[0], s.cmd);
   fail("cannot run", s.cmd[0]);
   return 127;
 }
+#endif
