@@ -179,6 +179,26 @@ void lk_instance_sample_mem(lk_instance_t *in, lk_invocation_t *inv) {
     inv->mem_mb = in->mem_mb;
 }
 
+/* Its share of the memory it maps (PSS), from smaps_rollup: pages shared
+ * with the fork server or other instances count in part. */
+void lk_instance_sample_pss(lk_instance_t *in) {
+  char path[64], buf[2048], *pss;
+  ssize_t n = -1;
+  int fd;
+
+  in->pss_read_ns = uv_hrtime();
+  snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", in->pid);
+  fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+  }
+  buf[n > 0 ? n : 0] = '\0';
+  pss = strstr(buf, "\nPss:");
+  if (pss)
+    in->pss_kb = strtol(pss + 5, NULL, 10);
+}
+
 /* ---- invocations ---- */
 
 void lk_instance_dispatch(lk_instance_t *in, lk_invocation_t *inv) {

@@ -18,9 +18,64 @@
 #include "runtime_int.h"
 
 #define REAP_EVERY_MS 1000
+#define PSS_EVERY_NS 2000000000ULL /* an instance's PSS is read this often */
+#define PSS_PER_TICK 32            /* and at most this many per reap */
 
 lk_fn_t *lk_rt_fn(lk_runtime_t *rt, const lk_function_t *def) {
   return &rt->fns[def - rt->app->functions];
+}
+
+/* --max-memory, or half the machine's memory. */
+static uint64_t memory_budget(const lk_runtime_t *rt) {
+  long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+
+  if (rt->opts.max_memory)
+    return rt->opts.max_memory;
+  return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size / 2 : 0;
+}
+
+/* The idle instance unused the longest, or NULL. */
+static lk_instance_t *least_recent_idle(lk_runtime_t *rt) {
+  lk_instance_t *in, *lru = NULL;
+  int i;
+
+  for (i = 0; i < rt->n_fns; i++)
+    for (in = rt->fns[i].instances; in; in = in->next)
+      if (in->state == INST_IDLE &&
+          (lru == NULL || in->idle_since_ns < lru->idle_since_ns))
+        lru = in;
+  return lru;
+}
+
+/* While the instances together hold more than the budget, the least
+ * recently used idle one stops; one running an invocation never does.
+ * PSS is read a few instances per tick, so the sum can lag by seconds. */
+static void keep_budget(lk_runtime_t *rt, uint64_t now) {
+  uint64_t total = 0, budget = memory_budget(rt);
+  lk_instance_t *in;
+  int i, sampled = 0;
+
+  for (i = 0; i < rt->n_fns; i++)
+    for (in = rt->fns[i].instances; in; in = in->next) {
+      if (in->state == INST_DEAD || in->pid <= 0)
+        continue;
+      if (sampled < PSS_PER_TICK && now - in->pss_read_ns > PSS_EVERY_NS) {
+        lk_instance_sample_pss(in);
+        sampled++;
+      }
+      total += (uint64_t)in->pss_kb * 1024;
+    }
+  while (budget && total > budget && (in = least_recent_idle(rt)) != NULL) {
+    if (!rt->said_budget)
+      fprintf(stderr,
+              "lambkin: instances hold %llu MB, more than --max-memory "
+              "(%llu MB): the least recently used idle ones stop\n",
+              (unsigned long long)(total >> 20),
+              (unsigned long long)(budget >> 20));
+    rt->said_budget = 1;
+    total -= (uint64_t)in->pss_kb * 1024;
+    lk_instance_stop_idle(in);
+  }
 }
 
 static void on_reap(uv_timer_t *t) {
@@ -34,6 +89,7 @@ static void on_reap(uv_timer_t *t) {
     for (in = rt->fns[i].instances; in; in = in->next)
       if (in->state == INST_IDLE && now - in->idle_since_ns > idle)
         lk_instance_stop_idle(in);
+  keep_budget(rt, now);
 }
 
 static void on_check(uv_check_t *c) {
