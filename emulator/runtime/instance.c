@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -867,18 +868,20 @@ static int sandbox_end(char **argv) {
   return i;
 }
 
-/* The instance forked by the fork server, its output through pipes made
- * here; 0, or an error with nothing left open. */
+/* The instance forked by the fork server, its output through sockets
+ * made here; 0, or an error with nothing left open. */
 static int spawn_forked(lk_instance_t *in, char **argv, char **env,
                         int sink_fd) {
   uv_loop_t *loop = in->fn->rt->loop;
-  uv_file out[2], err[2];
+  int out[2], err[2];
   char **sb = NULL, *dashes = NULL;
   int fds[3], rc, pid = 0, end = 0;
 
-  if (uv_pipe(out, UV_NONBLOCK_PIPE, 0) != 0)
+  /* Socket pairs, as uv_spawn's UV_CREATE_PIPE makes them: a function
+   * sees the same kind of stdout either way. */
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, out) != 0)
     return LK_EIO;
-  if (uv_pipe(err, UV_NONBLOCK_PIPE, 0) != 0) {
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, err) != 0) {
     close(out[0]);
     close(out[1]);
     return LK_EIO;

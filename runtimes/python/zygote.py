@@ -207,8 +207,10 @@ class Server:
         for pidfd in self.children:
             os.close(pidfd)
         self.sel.close()
-        self.ctl.detach()
-        self.events.detach()
+        # Closed, not left to the socket objects: a function holding them
+        # could forge the server's answers and exit reports.
+        os.close(self.ctl.detach())
+        os.close(self.events.detach())
         for i, fd in enumerate(fds[:3]):
             os.dup2(fd, i + 1)
         null = os.open("/dev/null", os.O_RDONLY)
