@@ -2,7 +2,7 @@
 # `make bench`: installs serverless-offline, dynalite and kinesalite (npm)
 # beside the benchmark and prints the comparison tables (invokes,
 # DynamoDB, then SNS, EventBridge and Kinesis), the sandbox's cost to a
-# cold start, then
+# cold start, the cost per function (fork server against exec), then
 # the fuzzer's time-to-first-finding table (against plain libFuzzer and
 # AFL++). Usage: bench/run.sh BUILD_DIR
 set -eu
@@ -21,5 +21,7 @@ echo
 /usr/bin/python3 streams.py "$BUILD"
 echo
 /usr/bin/python3 sandbox.py "$BUILD"
+echo
+/usr/bin/python3 forks.py "$BUILD"
 echo
 exec /usr/bin/python3 time_to_find.py "$BUILD"
