@@ -8,12 +8,16 @@ node functions with @aws-sdk/client-s3 loaded at load, for the record.
 - PSS per warm idle instance once all N are warm; median.
 - the whole app warm (APP functions, fork server only): PSS and RSS of
   every instance and of the fork server, summed.
+- `lambkin fuzz` of a boto3 function (execs/s) and of one that crashes
+  on every invocation (each exec is an instance restart), both ways.
 
     bench/forks.py BUILD_DIR [N] [APP]
 """
 import os
+import re
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -22,6 +26,8 @@ import urllib.request
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run  # noqa: E402
 
+FUZZ_S = 10
+
 PY = """import boto3
 
 s3 = boto3.client("s3")
@@ -29,6 +35,15 @@ s3 = boto3.client("s3")
 
 def handler(event, context):
     return {"ok": True}
+"""
+CRASH = """import os
+import boto3
+
+s3 = boto3.client("s3")
+
+
+def handler(event, context):
+    os._exit(3)  # every invocation: the fuzzer starts a new instance
 """
 NODE = """const { S3Client } = require("@aws-sdk/client-s3");
 const s3 = new S3Client({});
@@ -43,7 +58,12 @@ def app(n_py, n_node):
         f.write(PY)
     with open(os.path.join(d, "src", "app.js"), "w") as f:
         f.write(NODE)
-    res = []
+    with open(os.path.join(d, "src", "crash.py"), "w") as f:
+        f.write(CRASH)
+    res = ["  Crash:\n    Type: AWS::Serverless::Function\n"
+           "    Properties:\n      FunctionName: crash\n"
+           "      Runtime: python3.11\n      Handler: crash.handler\n"
+           "      CodeUri: src\n"]
     for i in range(n_py):
         res.append("  Py%d:\n    Type: AWS::Serverless::Function\n"
                    "    Properties:\n      FunctionName: py%d\n"
@@ -145,6 +165,21 @@ def is_fork_server(pid):
         return False
 
 
+def fuzz_rate(template, fn, seconds, *extra):
+    """execs/s of `lambkin fuzz FN --time S` (one job)."""
+    out = tempfile.mkdtemp(prefix="lambkin-bench-fuzz-")
+    try:
+        p = subprocess.run([run.LAMBKIN, "fuzz", fn, "-t", template,
+                            "--time", str(seconds), "--jobs", "1",
+                            "--seed", "1", "--out", out] + list(extra),
+                           capture_output=True, text=True,
+                           timeout=seconds + 120, cwd=out)
+        m = re.search(r"(\d+) execs \((\d+)/s\)", p.stdout + p.stderr)
+        return int(m.group(2)) if m else float("nan")
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
 def main():
     run.LAMBKIN = os.path.join(os.path.abspath(sys.argv[1] if len(sys.argv)
                                                > 1 else "build"), "lambkin")
@@ -158,6 +193,11 @@ def main():
         execd = measure(t, py, "--no-fork-server")
         node = measure(t, ["node%d" % i for i in range(n)])
         whole = measure(t, ["py%d" % i for i in range(n_app)])
+        rates = {}
+        for mode in ((), ("--no-fork-server",)):  # side by side, twice
+            for fn in ("py0", "crash"):
+                rates.setdefault((fn, mode), []).extend(
+                    fuzz_rate(t, fn, FUZZ_S, *mode) for _ in range(2))
     finally:
         shutil.rmtree(d, ignore_errors=True)
 
@@ -183,6 +223,15 @@ def main():
     print("| total | %d | %.2f | %.2f | %.0f |"
           % (len(whole[1]), total_pss / 1048576, total_rss / 1048576,
              whole[2][0] / 1024))
+    print()
+    print("| fuzzing a python function with boto3, process mode, 1 job, "
+          "%d s, p50 of 2 | fork server | exec | ratio |" % FUZZ_S)
+    print("|---|---|---|---|")
+    for fn, what in (("py0", "execs/s"), ("crash", "restarts/s (each "
+                                                   "invocation crashes)")):
+        a = p50(rates[(fn, ())])
+        b = p50(rates[(fn, ("--no-fork-server",))])
+        print("| %s | %.0f | %.0f | %.1fx |" % (what, a, b, a / b))
     print()
     print("| node, `@aws-sdk/client-s3` + a client at load, %d functions "
           "| exec |" % n)

@@ -57,6 +57,7 @@ static int fuzz_process(const lk_fuzz_opts_t *o, int time_s, lk_app_t *app,
   j.seed = o->seed >= 0 ? (unsigned)o->seed : (unsigned)time(NULL);
   j.status = 1;
   j.first = o->first;
+  j.no_fork_server = o->no_fork_server;
   j.report = report;
   printf("%-20s fuzzing (%s events, %d seed(s), %d jobs, process mode) ...\n",
          f->name, j.source, j.n_seeds, o->jobs);

@@ -27,6 +27,7 @@ typedef struct lk_fuzz_opts {
   char *const *pass; /* libFuzzer flags after "--" */
   int n_pass;
   int first;          /* stop each function at its first finding */
+  int no_fork_server; /* python instances started by exec, not forked */
   const char *driver; /* the in-process engine's libFuzzer driver */
 } lk_fuzz_opts_t;
 

@@ -684,6 +684,7 @@ static int start_emu(fz_t *z, uv_loop_t *loop) {
   o.on_loop = on_loop;
   o.on_loop_ud = z;
   o.install = 1;
+  o.no_fork_server = j->no_fork_server;
   o.sandbox = 1;   /* a mutated event must not reach the developer's */
   o.read_only = 1; /* files: only /tmp and the sink's folder are writable */
   if (lk_emu_new(loop, j->app, &o, &z->emu))

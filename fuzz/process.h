@@ -27,6 +27,7 @@ typedef struct lk_fuzz_job {
   int replay;           /* run seeds[0] once, unmutated, until all settles */
   int status;           /* print a status line while it runs */
   int first;            /* stop at the first finding (--first) */
+  int no_fork_server;   /* --no-fork-server: python instances by exec */
   cJSON *report;        /* findings go to report["findings"] */
   /* results */
   long execs;

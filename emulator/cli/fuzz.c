@@ -11,7 +11,7 @@ static void fuzz_usage(FILE *f) {
       f,
       "usage: lambkin fuzz [FUNCTION...] [-t template.yaml] "
       "[--time S] [--runs N] [--jobs N] [--first]\n"
-      "                    [--out DIR] [--seed N] "
+      "                    [--no-fork-server] [--out DIR] [--seed N] "
       "[--source s3|sqs|sns|logs|dynamodb|kinesis|eventbridge|apigw|apigw-v2] "
       "[--seeds FILE|DIR]\n"
       "                    [--sarif F] [--junit F] [--json F] "
@@ -34,6 +34,7 @@ int lk_cmd_fuzz(int argc, char **argv) {
       {"jobs", 0, LK_OPT_INT, &o.jobs, 1, 64, NULL, NULL},
       {"seed", 0, LK_OPT_LONG, &o.seed, 0, 4294967295L, NULL, NULL},
       {"first", 0, LK_OPT_FLAG, &o.first, 0, 0, NULL, NULL},
+      {"no-fork-server", 0, LK_OPT_FLAG, &o.no_fork_server, 0, 0, NULL, NULL},
       LK_CLI_APP_OPTS(&o.app),
   };
   const char *driver = getenv("LAMBKIN_FUZZ_DRIVER");

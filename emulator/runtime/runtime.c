@@ -110,6 +110,28 @@ static void set_defaults(lk_runtime_opts_t *o) {
     o->endpoint = "";
 }
 
+/* The python runtime most of the app's python functions name, or NULL
+ * when it has none. */
+static const char *python_runtime(const lk_runtime_t *rt) {
+  const char *best = NULL;
+  int i, k, n, most = 0;
+
+  for (i = 0; i < rt->n_fns; i++) {
+    const lk_function_t *d = rt->fns[i].def;
+
+    if (d->kind != LK_RT_PYTHON)
+      continue;
+    for (k = 0, n = 0; k < rt->n_fns; k++)
+      n += rt->fns[k].def->kind == LK_RT_PYTHON &&
+           strcmp(rt->fns[k].def->runtime, d->runtime) == 0;
+    if (n > most) {
+      most = n;
+      best = d->runtime;
+    }
+  }
+  return best;
+}
+
 /* Handles that live as long as the runtime; lk_runtime_close closes them.
  * They do not keep the loop alive on their own. */
 void lk_runtime_start(lk_runtime_t *rt) {
@@ -131,11 +153,8 @@ void lk_runtime_start(lk_runtime_t *rt) {
   rt->check.data = rt;
   uv_check_start(&rt->check, on_check);
   uv_unref((uv_handle_t *)&rt->check);
-  for (i = 0; i < rt->n_fns; i++)
-    if (rt->fns[i].def->kind == LK_RT_PYTHON) {
-      lk_zygote_start(rt);
-      break;
-    }
+  if (python_runtime(rt))
+    lk_zygote_start(rt, python_runtime(rt));
 }
 
 int lk_runtime_new(const lk_runtime_opts_t *opts, lk_runtime_t **out) {

@@ -233,8 +233,9 @@ void lk_instance_sample_pss(lk_instance_t *in);
 
 /* ---- zygote.c: the python fork server ---- */
 /* Starts it in the background (opts.fork_server); instances start by
- * exec until it is ready. */
-void lk_zygote_start(lk_runtime_t *rt);
+ * exec until it is ready. runtime: the python runtime most functions
+ * name (python3.12), whose AWS_EXECUTION_ENV it prepares clients for. */
+void lk_zygote_start(lk_runtime_t *rt, const char *runtime);
 /* Forks an instance: cwd, the sandbox's arguments (NULL-terminated, or
  * NULL), its environment, and fds (stdout, stderr, sink) it gets as 1, 2
  * and 3. LK_EBUSY when the server is not ready, another error when it

@@ -68,7 +68,7 @@ static void zygote_close(lk_zygote_t *z) {
 static void on_exits(uv_poll_t *p, int status, int events) {
   lk_zygote_t *z = p->data;
   char msg[96];
-  ssize_t n;
+  ssize_t n = -1;
   long pid, code, sig;
   char *end;
 
@@ -84,6 +84,8 @@ static void on_exits(uv_poll_t *p, int status, int events) {
     z->n_forked--;
     lk_instance_forked_exit(z->rt, (int)pid, code, (int)sig);
   }
+  if (status != 0 || n == 0) /* it is gone: its exit callback follows */
+    uv_poll_stop(p);
   if (z->rt->closing && z->n_forked <= 0)
     zygote_close(z);
 }
@@ -117,11 +119,12 @@ static void on_zygote_exit(uv_process_t *p, int64_t status, int sig) {
   zygote_close(z);
 }
 
-void lk_zygote_start(lk_runtime_t *rt) {
+void lk_zygote_start(lk_runtime_t *rt, const char *runtime) {
   char boot[4096], lib[4200], preload[4200], inherited[3][4200];
+  char region[2][96], exec_env[96], endpoint[300];
   static const char *const names[] = {"PATH", "HOME", "LANG"};
   char *args[] = {(char *)lk_rt_python_exe(), "-u", boot, NULL};
-  char *env[8];
+  char *env[12];
   size_t i;
   int ctl[2], exits[2], n = 0, err;
   uv_process_options_t po;
@@ -148,6 +151,23 @@ void lk_zygote_start(lk_runtime_t *rt) {
   if (rt->opts.sink_lib) { /* loaded before anything else, as by exec */
     snprintf(preload, sizeof(preload), "LD_PRELOAD=%s", rt->opts.sink_lib);
     env[n++] = preload;
+  }
+  /* What its instances' botocore will read, so that the clients it
+   * builds ahead are theirs (zygote.py, spare_session). */
+  snprintf(region[0], sizeof(region[0]), "AWS_REGION=%s", rt->app->region);
+  snprintf(region[1], sizeof(region[1]), "AWS_DEFAULT_REGION=%s",
+           rt->app->region);
+  env[n++] = region[0];
+  env[n++] = region[1];
+  if (runtime) {
+    snprintf(exec_env, sizeof(exec_env), "AWS_EXECUTION_ENV=AWS_Lambda_%s",
+             runtime);
+    env[n++] = exec_env;
+  }
+  if (rt->opts.endpoint[0]) {
+    snprintf(endpoint, sizeof(endpoint), "AWS_ENDPOINT_URL=%s",
+             rt->opts.endpoint);
+    env[n++] = endpoint;
   }
   for (i = 0; i < 3; i++) /* what lambkin passes on to every instance */
     if (getenv(names[i])) {

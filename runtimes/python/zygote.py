@@ -34,6 +34,10 @@ PRELOADED = ("boto3", "botocore", "s3transfer", "urllib3", "dateutil",
              "jmespath", "six")
 SERVICES = ("s3", "sqs", "logs", "dynamodb", "dynamodbstreams", "sns",
             "events", "kinesis", "lambda", "sts")
+RESOURCES = ("s3", "dynamodb", "sqs", "sns")
+# What differs between instances and botocore reads only when it signs.
+PER_INSTANCE = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                "AWS_SESSION_TOKEN")
 
 
 def preload():
@@ -65,24 +69,82 @@ def preload():
         botocore.compat.accepts_kwargs)
     aliaser = getattr(botocore.hooks, "EventAliaser", None)
     if aliaser and hasattr(aliaser, "_alias_event_name"):
-        names = {}
+        aliased = {}
         init = aliaser.__init__
 
         def shared_aliases(self, event_emitter, event_aliases=None):
             init(self, event_emitter, event_aliases)
             if event_aliases is None:  # the default aliases: one answer each
-                self._alias_name_cache = names
+                self._alias_name_cache = aliased
 
         aliaser.__init__ = shared_aliases
     endpoint_hook(botocore.session)
-    session = botocore.session.Session()
-    session.set_credentials("AKIDPRELOAD", "preload")
-    for name in SERVICES:
-        try:
-            session.create_client(name, region_name="us-east-1",
-                                  endpoint_url="http://127.0.0.1:9")
-        except Exception:  # noqa: BLE001 - an older botocore lacks one
-            pass
+    # Clients and resources made through boto3, so that what it imports
+    # for them (s3transfer, the resource models) is imported here.
+    session = boto3.Session(aws_access_key_id="AKIDPRELOAD",
+                            aws_secret_access_key="preload",
+                            region_name="us-east-1")
+    for make, which in ((session.client, SERVICES),
+                        (session.resource, RESOURCES)):
+        for name in which:
+            try:
+                make(name, endpoint_url="http://127.0.0.1:9")
+            except Exception:  # noqa: BLE001 - an older boto3 lacks one
+                pass
+    spare_session(boto3)
+
+
+def spare_session(boto3):
+    """boto3's default session and a client of each served service, built
+    here but not yet anyone's, under the environment every instance will
+    have but for its credentials (lambkin gives the server its region,
+    endpoint and execution environment). A forked instance's first
+    boto3.client() or boto3.resource() takes the session instead of
+    building one, and its first boto3.client(NAME) with no other argument
+    takes that service's client, signing with the instance's own
+    credentials: the same objects it would have built, at a fraction of
+    the cost, and of the pages it would copy. With a variable botocore
+    reads set to another value, the instance builds its own, as before."""
+    spare = boto3.Session()
+    env = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
+    os.environ.update(AWS_ACCESS_KEY_ID="AKIDSPARE",
+                      AWS_SECRET_ACCESS_KEY="spare")
+    clients = {}
+    if os.environ.get("AWS_ENDPOINT_URL"):  # else they would be AWS's
+        for name in SERVICES:
+            try:
+                clients[name] = spare.client(name)
+            except Exception:  # noqa: BLE001 - an older boto3 lacks one
+                pass
+    del os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"]
+    spare._session._credentials = None
+    get = boto3._get_default_session
+    build = boto3.Session.client
+
+    def same_env():
+        now = {k: v for k, v in os.environ.items() if k.startswith("AWS_")
+               and k not in PER_INSTANCE and not k.startswith("AWS_LAMBDA_")}
+        return now == env
+
+    def client(self, *args, **kwargs):
+        c = clients.pop(args[0], None) \
+            if len(args) == 1 and not kwargs and same_env() else None
+        if c is None:
+            return build(self, *args, **kwargs)
+        c._request_signer._credentials = self._session.get_credentials()
+        return c
+
+    def adopt():
+        boto3._get_default_session = get  # once: as if never replaced
+        if boto3.DEFAULT_SESSION is None and same_env():
+            spare._session._config = None  # the files are read again
+            spare._session._profile_map = None
+            if clients:
+                spare.client = client.__get__(spare)
+            boto3.DEFAULT_SESSION = spare
+        return get()
+
+    boto3._get_default_session = adopt
 
 
 def endpoint_hook(module):
@@ -229,6 +291,7 @@ class Server:
         time.tzset()
         sys.path[:], extra = python_path(self.base_path, env)
         unshadow(extra)
+        gc.enable()
 
     def enter(self, args):
         """lambkin-sandbox's file system (runtimes/sandbox/sandbox.c), set
@@ -244,10 +307,12 @@ class Server:
 def serve(bootstrap):
     """Preloads, then serves requests; returns only in a forked instance,
     which goes on to bootstrap.main()."""
+    # No collection here: one would leave holes in the shared pages that
+    # the instances' first objects fill, copying those pages.
+    gc.disable()
     server = Server(int(os.environ.pop("LAMBKIN_ZYGOTE_FD")))
     os.environ.pop("LAMBKIN_ZYGOTE_SANDBOX", None)
     preload()
-    gc.collect()
     gc.freeze()  # collections in an instance leave the shared pages alone
     server.ctl.send(b"ready")
     server.serve(bootstrap)

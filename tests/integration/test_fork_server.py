@@ -68,6 +68,8 @@ Resources:
 PROBE = '''import os, random, stat, sys, boto3
 
 s3 = boto3.client("s3")  # at load, as most functions do
+sts = boto3.client("sts")
+ddb = boto3.resource("dynamodb")
 PER_INSTANCE = ("AWS_LAMBDA_RUNTIME_API", "AWS_LAMBDA_LOG_STREAM_NAME",
                 "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
                 "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "_X_AMZN_TRACE_ID")
@@ -109,6 +111,13 @@ def handler(event, context):
                     context.get_remaining_time_in_millis() > 0,
                     context.log_stream_name == env["AWS_LAMBDA_LOG_STREAM_NAME"]],
         "random": random.random(),
+        "caller": sts.get_caller_identity()["Arn"],
+        "clients": [[c.meta.region_name,
+                     c.meta.endpoint_url == env["AWS_ENDPOINT_URL"],
+                     c.meta.config.user_agent, c.meta.config.retries,
+                     c.meta.config.signature_version, c.meta.partition]
+                    for c in (s3, sts, ddb.meta.client)],
+        "same_session": s3.meta.events is not sts.meta.events,
         "sockets": sockets(),
     }
 '''
@@ -192,7 +201,8 @@ class ForkedLikeExecTest(unittest.TestCase):
         finally:
             stop_cleanly(execd)
         for field in ("env", "per_instance", "key_shape", "path", "cwd",
-                      "main", "argv", "context"):
+                      "main", "argv", "context", "caller", "clients",
+                      "same_session"):
             self.assertEqual(fork_out[field], exec_out[field], field)
         self.assertEqual(fork_out["s3"], "written")  # credentials work
         # the fork server's sockets are not the function's to use
