@@ -171,7 +171,8 @@ def fuzz_rate(template, fn, seconds, *extra):
     try:
         p = subprocess.run([run.LAMBKIN, "fuzz", fn, "-t", template,
                             "--time", str(seconds), "--jobs", "1",
-                            "--seed", "1", "--out", out] + list(extra),
+                            "--seed", "1", "--source", "sqs", "--out", out]
+                           + list(extra),
                            capture_output=True, text=True,
                            timeout=seconds + 120, cwd=out)
         m = re.search(r"(\d+) execs \((\d+)/s\)", p.stdout + p.stderr)
