@@ -5,6 +5,7 @@ Driven by boto3 against the real lambkin serve."""
 import base64
 import json
 import os
+import signal
 import sys
 import tempfile
 import threading
@@ -239,6 +240,25 @@ class IsolationTest(unittest.TestCase):
         self.assertNotEqual(left["random"], right["random"])
         if again["ppid"] == right["ppid"]:  # the same warm instance
             self.assertEqual(again["before"], ["right"])
+
+
+class ServerGoneTest(unittest.TestCase):
+    def test_instances_start_by_exec_once_the_fork_server_is_gone(self):
+        app = App()
+        server = Server("--idle-timeout", "1", template=app.template)
+        try:
+            first, _ = forked_invoke(self, server, "left")
+            os.kill(first["ppid"], signal.SIGKILL)  # the fork server
+            deadline = time.time() + 30
+            while "fork server exited" not in server.output():
+                self.assertLess(time.time(), deadline, server.output())
+                time.sleep(0.2)
+            out, log = invoke(server, "left")
+            self.assertEqual(out["ppid"], server.proc.pid)  # by exec
+            self.assertEqual(out["before"], [])  # its forked one is gone
+            self.assertIn("Init Duration", log)
+        finally:
+            stop_cleanly(server)
 
 
 class MemoryBudgetTest(unittest.TestCase):
