@@ -154,27 +154,36 @@ static void drain(lk_instance_t *in, uv_pipe_t *p, lk_buf_t *lb) {
     feed(in, lb, buf, n);
 }
 
+/* The kB of a "Name:   N kB" line (name given with its colon) of
+ * /proc/PID/file; -1 when it cannot be read. */
+static long proc_kb(int pid, const char *file, const char *name) {
+  char path[64], buf[4096], *at;
+  ssize_t n = -1;
+  int fd;
+
+  snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
+  fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+  }
+  buf[n > 0 ? n : 0] = '\0';
+  at = strstr(buf, name);
+  return at ? strtol(at + strlen(name), NULL, 10) : -1;
+}
+
 /* Max Memory Used: the process's peak RSS (VmHWM). /proc is read at most
  * every 100 ms per instance, so a hot instance does not pay for it on
  * every invoke; the value can lag the true peak by that much. */
 void lk_instance_sample_mem(lk_instance_t *in, lk_invocation_t *inv) {
-  char path[64], buf[4096], *hwm;
   uint64_t now = uv_hrtime();
-  ssize_t n = -1;
-  int fd;
+  long kb;
 
   if (in->mem_read_ns == 0 || now - in->mem_read_ns > 100000000ULL) {
     in->mem_read_ns = now;
-    snprintf(path, sizeof(path), "/proc/%d/status", in->pid);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-      n = read(fd, buf, sizeof(buf) - 1);
-      close(fd);
-    }
-    buf[n > 0 ? n : 0] = '\0';
-    hwm = strstr(buf, "VmHWM:");
-    if (hwm)
-      in->mem_mb = (int)((strtol(hwm + 6, NULL, 10) + 1023) / 1024);
+    kb = proc_kb(in->pid, "status", "VmHWM:");
+    if (kb >= 0)
+      in->mem_mb = (int)((kb + 1023) / 1024);
   }
   if (inv)
     inv->mem_mb = in->mem_mb;
@@ -183,21 +192,11 @@ void lk_instance_sample_mem(lk_instance_t *in, lk_invocation_t *inv) {
 /* Its share of the memory it maps (PSS), from smaps_rollup: pages shared
  * with the fork server or other instances count in part. */
 void lk_instance_sample_pss(lk_instance_t *in) {
-  char path[64], buf[2048], *pss;
-  ssize_t n = -1;
-  int fd;
+  long kb = proc_kb(in->pid, "smaps_rollup", "\nPss:");
 
   in->pss_read_ns = uv_hrtime();
-  snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", in->pid);
-  fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    n = read(fd, buf, sizeof(buf) - 1);
-    close(fd);
-  }
-  buf[n > 0 ? n : 0] = '\0';
-  pss = strstr(buf, "\nPss:");
-  if (pss)
-    in->pss_kb = strtol(pss + 5, NULL, 10);
+  if (kb >= 0)
+    in->pss_kb = kb;
 }
 
 /* ---- invocations ---- */
