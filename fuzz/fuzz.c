@@ -252,6 +252,8 @@ int lk_fuzz_replay(const char *template_path, const lk_app_opts_t *ao,
   j.out = out;
   j.jobs = 1;
   j.replay = 1;
+  j.no_fork_server = 1; /* one instance: exec starts it before a fork
+                         * server would have loaded */
   j.verdicts = cJSON_CreateArray();
   if (lk_fuzz_process(&j)) {
     fprintf(stderr, "lambkin: replay: cannot run %s\n", fname);

@@ -189,6 +189,8 @@ static int run_one(const lk_cli_run_t *c, const char *fname, const char *event,
   o.port = 0;
   o.quiet = 1;
   o.api_port = -1;
+  /* One instance, started long before a fork server had loaded boto3. */
+  o.no_fork_server = 1;
   o.persist = 0;
   s->loop = loop;
   if (lk_emu_new(loop, app, &o, &s->emu)) {
