@@ -307,6 +307,9 @@ class Server:
 def serve(bootstrap):
     """Preloads, then serves requests; returns only in a forked instance,
     which goes on to bootstrap.main()."""
+    if not hasattr(os, "pidfd_open"):  # python 3.9 and Linux 5.3 on
+        sys.exit("lambkin: this python cannot be a fork server (no "
+                 "os.pidfd_open): python functions start by exec")
     # No collection here: one would leave holes in the shared pages that
     # the instances' first objects fill, copying those pages.
     gc.disable()
