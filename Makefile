@@ -37,7 +37,7 @@ fuzz-self: build-fuzz
 	for t in fuzz_filter fuzz_codec fuzz_app fuzz_http fuzz_mutator fuzz_sigv4 \
 	    fuzz_oracle fuzz_params fuzz_state fuzz_ddb fuzz_pattern \
 	    fuzz_ddb_ops fuzz_sns fuzz_events fuzz_kinesis fuzz_schedule \
-	    fuzz_client; do \
+	    fuzz_client fuzz_sinkrep; do \
 	  mkdir -p $(FUZZ_BUILD)/corpus/$$t && \
 	  $(FUZZ_BUILD)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) \
 	    $(FUZZ_BUILD)/corpus/$$t corpora/$$t || exit 1; \

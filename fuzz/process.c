@@ -31,6 +31,7 @@
 #include "oracle.h"
 #include "process.h"
 #include "rand.h"
+#include "sinkrep.h"
 #include "tripwire.h"
 
 #define MAX_EVENT (256 * 1024)
@@ -41,7 +42,6 @@
 #define QUIET_MS 150
 #define SIG_MAX 1200
 #define MAX_WORDS 512 /* the function's dictionary */
-#define WORD_MAX 64
 
 typedef struct fz {
   lk_fuzz_job_t *job;
@@ -293,52 +293,11 @@ static char *take_sink(fz_t *z, const char *stream, size_t *len) {
   return text;
 }
 
-/* "|exec|sql" for the kinds of line in a sink report, each once, into
- * out; the bytes written. */
-static size_t sink_kinds(const char *rep, size_t len, char *out, size_t cap) {
-  static const char *const kinds[] = {"exec",      "open",     "dns",  "sql",
-                                      "sql-error", "tripwire", "nosql"};
-  const char *line = rep, *end = rep + len;
-  unsigned seen = 0;
-  size_t k, o = 0;
-
-  while (line && line < end) {
-    const char *nl = memchr(line, '\n', (size_t)(end - line));
-    size_t kl = strcspn(line, "\t\n");
-
-    for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
-      if (kl == strlen(kinds[k]) && memcmp(line, kinds[k], kl) == 0)
-        seen |= 1u << k;
-    line = nl ? nl + 1 : end;
-  }
-  for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++)
-    if ((seen & (1u << k)) && o + strlen(kinds[k]) + 2 < cap)
-      o += (size_t)snprintf(out + o, cap - o, "|%s", kinds[k]);
-  return o;
-}
-
 /* The runtimes' "dict\tWORD" lines (the literals of the function's code,
  * the operands of its string tests) join the function's dictionary, each
  * once; words are 2 to 64 printable bytes, so none needs unescaping. */
 static void take_words(fz_t *z, const char *rep, size_t len) {
-  const char *p = rep, *end = rep + len;
-  int i;
-
-  while (p && p < end && z->n_words < MAX_WORDS) {
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    const char *w = p + 5;
-    size_t wl = (size_t)((nl ? nl : end) - w);
-
-    p = nl ? nl + 1 : end;
-    if (w > end || memcmp(w - 5, "dict\t", 5) != 0 || wl < 2 || wl > WORD_MAX ||
-        memchr(w, '\\', wl) || memchr(w, '\t', wl))
-      continue;
-    for (i = 0; i < z->n_words; i++)
-      if (strlen(z->words[i]) == wl && memcmp(z->words[i], w, wl) == 0)
-        break;
-    if (i == z->n_words)
-      z->words[z->n_words++] = lk_xstrndup(w, wl);
-  }
+  z->n_words = lk_sinkrep_words(rep, len, z->words, z->n_words, MAX_WORDS);
 }
 
 /* What the invocation proves, by the oracles; its words join the
@@ -358,22 +317,6 @@ static int judge(fz_t *z, const lk_result_t *r, const char *sink,
   o.body = r->body;
   o.body_len = r->len;
   return lk_oracle_judge(&z->octx, &o, v, LK_VERDICT_MAX);
-}
-
-/* The bootstraps' "cov\tN": lines (python) or blocks (node) of the task's code
- * run so far by that instance; 0 when the report has none. */
-static long sink_cov(const char *rep, size_t len) {
-  const char *p = rep, *end = rep + len;
-  long n = 0;
-
-  while (p && p < end) {
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-
-    if (end - p > 4 && memcmp(p, "cov\t", 4) == 0)
-      n = strtol(p + 4, NULL, 10);
-    p = nl ? nl + 1 : end;
-  }
-  return n;
 }
 
 /* Appends to the signature, cut at its ceiling. */
@@ -409,7 +352,7 @@ static void signature(const lk_result_t *r, const char *sink, size_t sink_len,
           r->error_type ? r->error_type : "-", bucket);
   /* New behaviour also means a sink reached with a canary that no oracle
    * called a finding (yet), or a log of another length class. */
-  sl += sink_kinds(sink, sink_len, sig + sl, SIG_MAX - sl);
+  sl += lk_sinkrep_kinds(sink, sink_len, sig + sl, SIG_MAX - sl);
   *cov_at = sl;
   if (cov > 0) /* new lines of the task's code ran */
     sig_add(sig, &sl, "|cov%ld", cov);
@@ -491,7 +434,7 @@ static void on_result(const lk_result_t *r, void *ud) {
   char sig[SIG_MAX];
   size_t sink_len, cov_at, cov_end;
   char *sink = take_sink(z, r->stream, &sink_len);
-  long cov = sink_cov(sink, sink_len);
+  long cov = lk_sinkrep_cov(sink, sink_len);
   int n, i;
 
   z->in_flight--;
@@ -787,27 +730,9 @@ struct lk_fuzz_step {
   uv_loop_t loop;
 };
 
-/* The "covu" lines of a sink report: hex units, comma separated. */
+/* The "covu" lines of a sink report: this invocation's units. */
 static void take_units(fz_t *z, const char *rep, size_t len) {
-  const char *p = rep, *end = rep + len;
-
-  z->n_units = 0;
-  while (p && p < end) {
-    const char *nl = memchr(p, '\n', (size_t)(end - p));
-    const char *e = nl ? nl : end, *q = p + 5;
-
-    if (e - p > 5 && memcmp(p, "covu\t", 5) == 0)
-      while (q < e && z->n_units < z->max_units) {
-        char *after;
-        unsigned long u = strtoul(q, &after, 16);
-
-        if (after == q)
-          break;
-        z->units[z->n_units++] = (uint32_t)u;
-        q = after + (*after == ',');
-      }
-    p = nl ? nl + 1 : end;
-  }
+  z->n_units = lk_sinkrep_units(rep, len, z->units, z->max_units);
 }
 
 static void on_step(const lk_result_t *r, void *ud) {
