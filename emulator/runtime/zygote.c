@@ -20,6 +20,7 @@
 
 #define REQUEST_MAX (200 * 1024) /* fits one SOCK_SEQPACKET message */
 #define REPLY_WAIT_MS 5000       /* a fork takes milliseconds */
+#define ENV_PAD (32 * 1024)      /* an instance's environment, shown whole */
 
 struct lk_zygote {
   lk_runtime_t *rt;
@@ -124,7 +125,7 @@ void lk_zygote_start(lk_runtime_t *rt, const char *runtime) {
   char region[2][96], exec_env[96], endpoint[300];
   static const char *const names[] = {"PATH", "HOME", "LANG"};
   char *args[] = {(char *)lk_rt_python_exe(), "-u", boot, NULL};
-  char *env[12];
+  char *env[12], *pad;
   size_t i;
   int ctl[2], exits[2], n = 0, err;
   uv_process_options_t po;
@@ -175,6 +176,13 @@ void lk_zygote_start(lk_runtime_t *rt, const char *runtime) {
                getenv(names[i]));
       env[n++] = inherited[i];
     }
+  /* Room for each instance's environment in the block /proc/PID/environ
+   * shows (zygote.py, show_environ). */
+  pad = lk_xmalloc(ENV_PAD + 32);
+  memcpy(pad, "LAMBKIN_ZYGOTE_PAD=", 19);
+  memset(pad + 19, '.', ENV_PAD);
+  pad[19 + ENV_PAD] = '\0';
+  env[n++] = pad;
   env[n] = NULL;
   z = lk_xcalloc(1, sizeof(*z));
   z->rt = rt;
@@ -200,6 +208,7 @@ void lk_zygote_start(lk_runtime_t *rt, const char *runtime) {
   err = lk_rt_spawn_batch(rt->loop, &z->proc, &po);
   close(ctl[1]);
   close(exits[1]);
+  free(pad);
   uv_poll_init(rt->loop, &z->ready_poll, z->ctl);
   uv_poll_init(rt->loop, &z->exit_poll, z->exits);
   z->open_handles = 2;

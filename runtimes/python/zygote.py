@@ -288,6 +288,7 @@ class Server:
             os._exit(125)
         os.environ.clear()
         os.environ.update(env)
+        show_environ(env)
         time.tzset()
         sys.path[:], extra = python_path(self.base_path, env)
         unshadow(extra)
@@ -302,6 +303,27 @@ class Server:
             argv[i + 1] = a
         argv[len(args) + 1] = None
         return self.sandbox_lib.lambkin_sandbox_enter(len(args) + 1, argv)
+
+
+def show_environ(env):
+    """What /proc/PID/environ shows (ps e, a debugger, anything that reads
+    another process's environment) is the block the kernel wrote at exec:
+    the server's. lambkin pads that block (LAMBKIN_ZYGOTE_PAD), and the
+    instance's environment is written over it, NULs after; an environment
+    too large for it leaves the server's there. Nothing points into the
+    block any more: os.environ.clear() took every variable out of libc's
+    environ."""
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        start, end = int(fields[47]), int(fields[48])  # env_start, env_end
+    except (OSError, IndexError, ValueError):
+        return
+    blob = b"".join(os.fsencode(k) + b"=" + os.fsencode(v) + b"\0"
+                    for k, v in env.items())
+    if start <= 0 or len(blob) > end - start:
+        return
+    ctypes.memmove(start, blob + bytes(end - start - len(blob)), end - start)
 
 
 def serve(bootstrap):

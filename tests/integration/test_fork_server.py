@@ -76,6 +76,13 @@ PER_INSTANCE = ("AWS_LAMBDA_RUNTIME_API", "AWS_LAMBDA_LOG_STREAM_NAME",
                 "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "_X_AMZN_TRACE_ID")
 
 
+def proc_environ():
+    """The environment as other processes see it (ps e)."""
+    with open("/proc/self/environ", "rb") as f:
+        return dict(v.decode().split("=", 1) for v in f.read().split(bytes(1))
+                    if b"=" in v)
+
+
 def sockets():
     n = 0
     for fd in range(1024):
@@ -120,6 +127,9 @@ def handler(event, context):
                     for c in (s3, sts, ddb.meta.client)],
         "same_session": s3.meta.events is not sts.meta.events,
         "sockets": sockets(),
+        # all but what the runtime set since it started
+        "proc_environ": proc_environ() == {k: v for k, v in env.items()
+                                           if k != "_X_AMZN_TRACE_ID"},
     }
 '''
 
@@ -210,9 +220,10 @@ class ForkedLikeExecTest(unittest.TestCase):
             stop_cleanly(execd)
         for field in ("env", "per_instance", "key_shape", "path", "cwd",
                       "main", "argv", "context", "caller", "clients",
-                      "same_session"):
+                      "same_session", "proc_environ"):
             self.assertEqual(fork_out[field], exec_out[field], field)
         self.assertEqual(fork_out["s3"], "written")  # credentials work
+        self.assertTrue(fork_out["proc_environ"])  # ps e shows its own
         # the fork server's sockets are not the function's to use
         self.assertEqual(fork_out["sockets"], exec_out["sockets"])
         self.assertEqual(fork_out["key_shape"], ["LKIA", "lambkin-probe-"])

@@ -523,9 +523,7 @@ class EnforceTest(unittest.TestCase):
     not allow get AccessDenied in each service's own error shape."""
 
     def test_denied_in_each_service(self):
-        # Credentials are read from /proc/PID/environ, which shows a forked
-        # python instance's fork server's, not the instance's own.
-        server = Server("--enforce-policies", "--no-fork-server")
+        server = Server("--enforce-policies")
         try:
             lam = boto3.client("lambda", endpoint_url=server.url)
             creds = {}
