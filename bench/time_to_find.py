@@ -33,21 +33,9 @@ FUZZ = os.path.join(ROOT, "build-fuzz", "fuzz")
 LIMIT = 120  # seconds a run may take before it counts as not found
 PIN = ["taskset", "-c", "0"] if shutil.which("taskset") else []
 
-PLANTED = [("tag-c", "crash"), ("archive-c", "command-injection"),
-           ("convert", "command-injection"),
-           ("orders", "sql-injection"), ("webhook", "ssrf"),
-           ("redirect", "header-injection"), ("audit", "log-injection"),
-           ("resize", "self-invocation"), ("shrink-c", "self-invocation"),
-           ("files", "path-traversal"),
-           ("report", "timeout"), ("config", "unhandled-error"),
-           ("settings", "secret-leak"), ("calc", "code-injection"),
-           ("jobs", "deserialization"), ("prefs", "prototype-pollution"),
-           ("catalog", "nosql-injection"),
-           ("opsbot", "command-injection"),  # behind a magic value
-           ("note-c", "crash"),  # by size alone
-           ("mailer", "secret-leak"),  # a variable marked secret
-           ("forward", "secret-leak"),  # in a message it sends
-           ("deploy", "command-injection")]  # behind a startsWith operand
+# The bugs planted in the vulnerable app, (function, class) each.
+with open(os.path.join(os.path.dirname(VULN), "planted.json")) as f:
+    PLANTED = [(p["function"], p["class"]) for p in json.load(f)]
 SINK = os.path.join(BUILD, "liblambkin_sink.so")
 # C handlers for the plain-libFuzzer comparison: (function, .c, symbol,
 # seed event).
