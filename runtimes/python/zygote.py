@@ -40,6 +40,15 @@ PER_INSTANCE = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
                 "AWS_SESSION_TOKEN")
 
 
+class PathList(list):
+    """A loader's search paths, shared by every session: a path already
+    there is not added again."""
+
+    def append(self, path):
+        if path not in self:
+            super().append(path)
+
+
 def preload():
     """boto3 with its models in memory, and the caches botocore keeps per
     session made per process, so a new session (boto3.client() at a
@@ -61,6 +70,10 @@ def preload():
         key = (search_path_string, os.environ.get("AWS_DATA_PATH"))
         if key not in loaders:
             loaders[key] = create(search_path_string)
+            # every boto3.Session appends its data folder to its loader's
+            # paths: once to a loader of its own, once only to this one
+            loaders[key]._search_paths = PathList(
+                loaders[key]._search_paths)
         return loaders[key]
 
     botocore.loaders.create_loader = create_loader

@@ -127,6 +127,8 @@ def handler(event, context):
                     for c in (s3, sts, ddb.meta.client)],
         "same_session": s3.meta.events is not sts.meta.events,
         "sockets": sockets(),
+        "search_paths": [boto3.Session()._loader.search_paths
+                         for _ in range(3)][-1],
         # all but what the runtime set since it started
         "proc_environ": proc_environ() == {k: v for k, v in env.items()
                                            if k != "_X_AMZN_TRACE_ID"},
@@ -220,7 +222,7 @@ class ForkedLikeExecTest(unittest.TestCase):
             stop_cleanly(execd)
         for field in ("env", "per_instance", "key_shape", "path", "cwd",
                       "main", "argv", "context", "caller", "clients",
-                      "same_session", "proc_environ"):
+                      "same_session", "proc_environ", "search_paths"):
             self.assertEqual(fork_out[field], exec_out[field], field)
         self.assertEqual(fork_out["s3"], "written")  # credentials work
         self.assertTrue(fork_out["proc_environ"])  # ps e shows its own
