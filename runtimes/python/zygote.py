@@ -25,6 +25,7 @@ import selectors
 import socket
 import sys
 import time
+import weakref
 
 MAX_REQUEST = 256 * 1024
 # The third-party packages preloaded here: a function that ships its own
@@ -49,13 +50,34 @@ class PathList(list):
             super().append(path)
 
 
+def kwargs_cache(accepts_kwargs):
+    """botocore's check that a handler takes **kwargs, once per function:
+    keyed weakly by the function under a bound method, so the handlers of
+    clients made and dropped (and the clients) are not kept alive."""
+    known = weakref.WeakKeyDictionary()
+
+    def cached(func):
+        key = getattr(func, "__func__", func)
+        try:
+            return known[key]
+        except (KeyError, TypeError):
+            pass
+        answer = accepts_kwargs(func)
+        try:
+            known[key] = answer
+        except TypeError:  # not weakly referable: asked each time
+            pass
+        return answer
+
+    return cached
+
+
 def preload():
     """boto3 with its models in memory, and the caches botocore keeps per
     session made per process, so a new session (boto3.client() at a
     module's top) finds them filled. None of it changes what a client
     does: each cache is keyed by everything its value depends on."""
     try:
-        import functools
         import botocore.compat
         import botocore.hooks
         import botocore.loaders
@@ -78,7 +100,7 @@ def preload():
 
     botocore.loaders.create_loader = create_loader
     botocore.session.create_loader = create_loader
-    botocore.hooks.accepts_kwargs = functools.lru_cache(maxsize=None)(
+    botocore.hooks.accepts_kwargs = kwargs_cache(
         botocore.compat.accepts_kwargs)
     aliaser = getattr(botocore.hooks, "EventAliaser", None)
     if aliaser and hasattr(aliaser, "_alias_event_name"):
