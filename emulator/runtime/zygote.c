@@ -125,7 +125,7 @@ void lk_zygote_start(lk_runtime_t *rt, const char *runtime) {
   char region[2][96], exec_env[96], endpoint[300];
   static const char *const names[] = {"PATH", "HOME", "LANG"};
   char *args[] = {(char *)lk_rt_python_exe(), "-u", boot, NULL};
-  char *env[12], *pad;
+  char *env[16], *pad; /* what is added below, and a NULL */
   size_t i;
   int ctl[2], exits[2], n = 0, err;
   uv_process_options_t po;
