@@ -175,17 +175,25 @@ class _EndpointHook:
 
         def exec_module(module):
             run(module)
-            create = module.Session.create_client
-
-            def create_client(self, service_name, *args, **kw):
-                if len(args) < 5 and kw.get("endpoint_url") is None:
-                    kw["endpoint_url"] = os.environ["AWS_ENDPOINT_URL"]
-                return create(self, service_name, *args, **kw)
-
-            module.Session.create_client = create_client
+            point_at_endpoint(module)
 
         spec.loader.exec_module = exec_module
         return spec
+
+
+def point_at_endpoint(session_module):
+    """botocore.session's clients go to AWS_ENDPOINT_URL when it is set
+    and the caller named no endpoint (the fork server patches the
+    botocore it preloads the same way)."""
+    create = session_module.Session.create_client
+
+    def create_client(self, service_name, *args, **kw):
+        url = os.environ.get("AWS_ENDPOINT_URL")
+        if url and len(args) < 5 and kw.get("endpoint_url") is None:
+            kw["endpoint_url"] = url
+        return create(self, service_name, *args, **kw)
+
+    session_module.Session.create_client = create_client
 
 
 def setup():

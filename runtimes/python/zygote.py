@@ -72,7 +72,7 @@ def kwargs_cache(accepts_kwargs):
     return cached
 
 
-def preload():
+def preload(bootstrap):
     """boto3 with its models in memory, and the caches botocore keeps per
     session made per process, so a new session (boto3.client() at a
     module's top) finds them filled. None of it changes what a client
@@ -113,23 +113,21 @@ def preload():
                 self._alias_name_cache = aliased
 
         aliaser.__init__ = shared_aliases
-    endpoint_hook(botocore.session)
-    # Clients and resources made through boto3, so that what it imports
-    # for them (s3transfer, the resource models) is imported here.
-    session = boto3.Session(aws_access_key_id="AKIDPRELOAD",
-                            aws_secret_access_key="preload",
-                            region_name="us-east-1")
-    for make, which in ((session.client, SERVICES),
-                        (session.resource, RESOURCES)):
-        for name in which:
-            try:
-                make(name, endpoint_url="http://127.0.0.1:9")
-            except Exception:  # noqa: BLE001 - an older boto3 lacks one
-                pass
-    spare_session(boto3)
+    bootstrap.point_at_endpoint(botocore.session)
+    # Resources made through boto3, so that what it imports for them (the
+    # resource models) is imported here; clients are made just below.
+    warm = boto3.Session(aws_access_key_id="AKIDPRELOAD",
+                         aws_secret_access_key="preload",
+                         region_name="us-east-1")
+    for name in RESOURCES:
+        try:
+            warm.resource(name, endpoint_url="http://127.0.0.1:9")
+        except Exception:  # noqa: BLE001 - an older boto3 lacks one
+            pass
+    spare_session(boto3, warm)
 
 
-def spare_session(boto3):
+def spare_session(boto3, warm):
     """boto3's default session and a client of each served service, built
     here but not yet anyone's, under the environment every instance will
     have but for its credentials (lambkin gives the server its region,
@@ -139,18 +137,22 @@ def spare_session(boto3):
     takes that service's client, signing with the instance's own
     credentials: the same objects it would have built, at a fraction of
     the cost, and of the pages it would copy. With a variable botocore
-    reads set to another value, the instance builds its own, as before."""
+    reads set to another value, the instance builds its own, as before.
+    Without an endpoint they would be AWS's: they are only made, through
+    warm, for what they import and load, and none is kept."""
     spare = boto3.Session()
     env = {k: v for k, v in os.environ.items() if k.startswith("AWS_")}
     os.environ.update(AWS_ACCESS_KEY_ID="AKIDSPARE",
                       AWS_SECRET_ACCESS_KEY="spare")
     clients = {}
-    if os.environ.get("AWS_ENDPOINT_URL"):  # else they would be AWS's
-        for name in SERVICES:
-            try:
+    for name in SERVICES:
+        try:
+            if os.environ.get("AWS_ENDPOINT_URL"):
                 clients[name] = spare.client(name)
-            except Exception:  # noqa: BLE001 - an older boto3 lacks one
-                pass
+            else:
+                warm.client(name, endpoint_url="http://127.0.0.1:9")
+        except Exception:  # noqa: BLE001 - an older boto3 lacks one
+            pass
     del os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"]
     spare._session._credentials = None
     get = boto3._get_default_session
@@ -180,20 +182,6 @@ def spare_session(boto3):
         return get()
 
     boto3._get_default_session = adopt
-
-
-def endpoint_hook(module):
-    """What bootstrap._EndpointHook does on import, done here to the
-    preloaded botocore: clients go to AWS_ENDPOINT_URL when it is set."""
-    create = module.Session.create_client
-
-    def create_client(self, service_name, *args, **kw):
-        url = os.environ.get("AWS_ENDPOINT_URL")
-        if url and len(args) < 5 and kw.get("endpoint_url") is None:
-            kw["endpoint_url"] = url
-        return create(self, service_name, *args, **kw)
-
-    module.Session.create_client = create_client
 
 
 def parse(data):
@@ -372,7 +360,7 @@ def serve(bootstrap):
     gc.disable()
     server = Server(int(os.environ.pop("LAMBKIN_ZYGOTE_FD")))
     os.environ.pop("LAMBKIN_ZYGOTE_SANDBOX", None)
-    preload()
+    preload(bootstrap)
     gc.freeze()  # collections in an instance leave the shared pages alone
     server.ctl.send(b"ready")
     server.serve(bootstrap)
