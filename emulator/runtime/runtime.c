@@ -135,6 +135,7 @@ static const char *python_runtime(const lk_runtime_t *rt) {
 /* Handles that live as long as the runtime; lk_runtime_close closes them.
  * They do not keep the loop alive on their own. */
 void lk_runtime_start(lk_runtime_t *rt) {
+  const char *python;
   int i;
 
   rt->started = 1;
@@ -153,8 +154,9 @@ void lk_runtime_start(lk_runtime_t *rt) {
   rt->check.data = rt;
   uv_check_start(&rt->check, on_check);
   uv_unref((uv_handle_t *)&rt->check);
-  if (python_runtime(rt))
-    lk_zygote_start(rt, python_runtime(rt));
+  python = python_runtime(rt);
+  if (python)
+    lk_zygote_start(rt, python);
 }
 
 int lk_runtime_new(const lk_runtime_opts_t *opts, lk_runtime_t **out) {
